@@ -1,0 +1,237 @@
+/*
+ * stopgate configuration: YAML (libyaml) -> struct config.
+ *
+ * config_load() never logs and never exits: every problem found is
+ * collected into a struct config_errors as "FILE:LINE:COL: message", so
+ * `stopgate check` can print them all at once and a SIGHUP reload can
+ * refuse a bad file while the old config stays in force.
+ */
+#ifndef CONFIG_CONFIG_H
+#define CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_NAME_MAX		32	/* category, account, upstream names */
+#define CONFIG_NUMBER_MAX	24	/* a normalised number, with NUL */
+#define CONFIG_ERRORS_MAX	64	/* errors kept; the count goes on */
+
+/* One keyword list (opt_out, help, ...); strings owned by the config. */
+struct config_words {
+	char	**words;
+	size_t	  count;
+};
+
+struct config_category {
+	char		 name[CONFIG_NAME_MAX];
+	struct config_words keywords;	/* default: the name in capitals */
+	uint32_t	 rejection_status; /* default: rejection.command_status */
+};
+
+/* A service_type -> category mapping of an account. */
+struct config_service_type {
+	char		 service_type[6];
+	size_t		 category;	/* index into config.categories */
+};
+
+struct config_account {
+	char		 system_id[16];
+	char		*password;		/* owned; from password,
+						 * password_file or password_env */
+	size_t		 default_category;	/* index into categories */
+	size_t		*categories;		/* owned; indices */
+	size_t		 ncategories;
+	struct config_service_type *service_types; /* owned */
+	size_t		 nservice_types;
+	unsigned	 max_window;		/* default 100 in-flight submits */
+	double		 max_rate;		/* msg/s; 0 = unlimited */
+	unsigned	 max_burst;		/* token bucket depth; default
+						 * max(1, max_rate) */
+};
+
+struct config_tls {
+	bool	 enabled;
+	char	*cert;		/* owned, absolute paths */
+	char	*key;
+	char	*client_ca;	/* optional (NULL) */
+	char	*ca;		/* upstreams: CA to verify the SMSC; optional */
+	bool	 verify;	/* upstreams: verify the SMSC (default true) */
+};
+
+struct config_listener {
+	char		 host[64];	/* numeric address, e.g. 127.0.0.1 */
+	uint16_t	 port;
+	struct config_tls tls;
+};
+
+enum config_bind_mode {
+	CONFIG_BIND_TRANSCEIVER = 0,
+	CONFIG_BIND_TX_RX,		/* "transmitter+receiver" */
+};
+
+struct config_upstream {
+	char		 name[CONFIG_NAME_MAX];
+	char		 host[256];
+	uint16_t	 port;
+	char		 system_id[16];
+	char		*password;	/* owned */
+	char		 system_type[13];
+	enum config_bind_mode bind;
+	unsigned	 sessions;	/* default 1 */
+	unsigned	 window;	/* default 10 */
+	struct config_tls tls;
+	unsigned	 enquire_link_ms;	/* default 30000 */
+	unsigned	 response_timeout_ms;	/* default 10000 */
+	unsigned	 reconnect_min_ms;	/* default 1000 */
+	unsigned	 reconnect_max_ms;	/* default 60000 */
+};
+
+struct config_route {
+	bool		 has_category;
+	size_t		 category;		/* index */
+	bool		 has_account;
+	size_t		 account;		/* index */
+	char		 destination_prefix[CONFIG_NUMBER_MAX]; /* "" = any */
+	size_t		 upstream;		/* index */
+};
+
+/* stop_scope: every category, or a list. */
+struct config_inbound {
+	char		 number[CONFIG_NUMBER_MAX];	/* normalised */
+	size_t		 account;			/* index */
+	bool		 scope_all;
+	size_t		*scope;				/* owned; indices */
+	size_t		 nscope;
+};
+
+/* Keyword lists, SPEC §4. STOP, START and HELP cannot be removed. */
+struct config_keywords {
+	struct config_words opt_out;		/* whole message */
+	struct config_words opt_out_all;	/* STOPALL, STOP ALL */
+	struct config_words opt_out_in_text;	/* unambiguous inside text */
+	struct config_words opt_in;
+	struct config_words help;
+};
+
+/* Reply templates with {business} and {categories}. */
+struct config_replies {
+	char	*opt_out;
+	char	*opt_in;
+	char	*help;
+};
+
+struct config_timeouts {
+	unsigned	 bind_ms;		/* unbound client closed after;
+						 * default 30000 */
+	unsigned	 idle_ms;		/* default 300000 */
+	unsigned	 response_ms;		/* sender-side wait; default 30000 */
+	unsigned	 shutdown_ms;		/* drain on SIGTERM; default 5000 */
+	unsigned	 reassembly_ms;		/* multipart MO; default 60000 */
+};
+
+struct config_retention {
+	unsigned	 events_days;		/* default 1461 (4 years) */
+	unsigned	 audit_days;		/* default 1461 */
+	unsigned	 receipt_map_hours;	/* default 72 */
+	unsigned	 outbox_hours;		/* default 48 */
+	unsigned	 outbox_max;		/* per account; default 25000 */
+};
+
+struct config {
+	char		*path;			/* owned; absolute */
+	char		*business_name;
+	char		 default_country_code[8];
+	unsigned	 national_number_length;	/* default 10 */
+
+	char		*store_path;		/* owned; absolute */
+	size_t		 store_map_mb;		/* default 1024 */
+
+	struct config_listener *listeners;	/* owned */
+	size_t		 nlisteners;
+
+	bool		 has_admin;
+	char		 admin_host[64];
+	uint16_t	 admin_port;
+	char		*admin_token;		/* owned */
+	struct config_tls admin_tls;
+
+	struct config_category *categories;	/* owned */
+	size_t		 ncategories;
+	struct config_account *accounts;
+	size_t		 naccounts;
+	struct config_upstream *upstreams;
+	size_t		 nupstreams;
+	struct config_route *routes;
+	size_t		 nroutes;
+	struct config_inbound *inbound;
+	size_t		 ninbound;
+
+	uint32_t	 rejection_status;	/* default 0x00000401 */
+	struct config_keywords keywords;
+	struct config_replies replies;
+	struct config_timeouts timeouts;
+	struct config_retention retention;
+	unsigned	 max_pdu_len;		/* default 65536 */
+	unsigned	 max_sessions;		/* default 1024 */
+	unsigned	 upstream_queue_max;	/* queued submits per route
+						 * beyond the windows; 1000 */
+};
+
+struct config_error {
+	unsigned	 line;		/* 1-based; 0 if not about a place */
+	unsigned	 col;		/* 1-based */
+	char		 msg[200];
+};
+
+struct config_errors {
+	char			file[512];	/* as given to config_load */
+	size_t			count;	/* may exceed CONFIG_ERRORS_MAX */
+	struct config_error	err[CONFIG_ERRORS_MAX];
+};
+
+/*
+ * Load and validate the YAML file at path. Returns a new config (owned by
+ * the caller, free with config_free()), or NULL with every problem found
+ * in *errs (errs->count > 0). A config is returned only if it is valid in
+ * full. Never logs, never exits.
+ */
+struct config *config_load(const char *path, struct config_errors *errs);
+
+/*
+ * The same from a YAML string; relative paths resolve against base_dir and
+ * errors name `name`. For tests and the fuzzer.
+ */
+struct config *config_load_string(const char *yaml, size_t len,
+    const char *name, const char *base_dir, struct config_errors *errs);
+
+/* Free a config; accepts NULL. */
+void config_free(struct config *cfg);
+
+/*
+ * Format errs->err[i] as "FILE:LINE:COL: message" (or "FILE: message" when
+ * the error has no place) into buf. Returns buf.
+ */
+const char *config_error_format(const struct config_errors *errs, size_t i,
+    char *buf, size_t cap);
+
+/* Index of the category called name, or -1. */
+int config_category_find(const struct config *cfg, const char *name);
+/* Index of the account with this system_id, or -1. */
+int config_account_find(const struct config *cfg, const char *system_id);
+/* Index of the upstream called name, or -1. */
+int config_upstream_find(const struct config *cfg, const char *name);
+/* The inbound entry for a normalised number, or NULL (borrowed). */
+const struct config_inbound *config_inbound_find(const struct config *cfg,
+    const char *number);
+/* True if account index acct may send category index cat. */
+bool config_account_may_send(const struct config *cfg, size_t acct,
+    size_t cat);
+/*
+ * The category index of a message from account acct with this
+ * service_type: its service_types map, else default_category.
+ */
+size_t config_account_category(const struct config *cfg, size_t acct,
+    const char *service_type);
+
+#endif /* CONFIG_CONFIG_H */
