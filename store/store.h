@@ -27,8 +27,9 @@
 struct store;
 
 struct store_params {
-	size_t		 map_mb;	/* initial map size; grows on MAP_FULL */
-	size_t		 map_max_mb;	/* growth limit; default 65536 */
+	size_t		 map_mb;	/* initial map size (0 = 1024); grows
+					 * by doubling on MAP_FULL */
+	size_t		 map_max_mb;	/* growth limit; 0 = 65536 */
 	bool		 read_only;	/* CLI queries */
 };
 
@@ -124,5 +125,332 @@ int store_optout_check(struct store *st, const char *number,
  * changes no since-time. Returns 0 or -1.
  */
 int store_optout_apply(struct store *st, struct store_event *ev);
+
+
+/* ------------------------------------------------------------------ */
+/* Error codes: what kind of failure the last call on a store had.     */
+
+enum store_error {
+	STORE_E_OK = 0,
+	STORE_E_IO,		/* LMDB or system error (message has it) */
+	STORE_E_INVAL,		/* bad argument (empty number, long name) */
+	STORE_E_NOTFOUND,	/* no such review item / outbox entry */
+	STORE_E_EXISTS,		/* review item already resolved */
+	STORE_E_FULL,		/* outbox at its per-account bound */
+	STORE_E_MAPFULL,	/* map would exceed map_max_mb */
+	STORE_E_SCHEMA,		/* environment written by a newer build */
+	STORE_E_READONLY,	/* write on a store opened read_only */
+	STORE_E_CALLBACK,	/* a walk callback asked to stop with < 0 */
+};
+
+/* Name of an error code ("io", "full", ...); never NULL. */
+const char *store_error_name(enum store_error e);
+
+/* The kind of the last failure on st (STORE_E_OK after a success). */
+enum store_error store_errcode(const struct store *st);
+
+/* Names for logs and CLI output; never NULL ("?" for out of range). */
+const char *store_action_name(enum store_action a);	/* opt_out, opt_in */
+const char *store_source_name(enum store_source s);	/* sms_keyword, ... */
+
+/* Parse the names above. Returns 0 or -1. */
+int store_action_parse(const char *name, enum store_action *out);
+int store_source_parse(const char *name, enum store_source *out);
+
+/*
+ * Walk callbacks. The pointed-to record is a view valid only during the
+ * call (copy what must outlive it). Return 0 to go on; any other value
+ * stops the walk. A walk returns 0 when it finished or a callback returned
+ * > 0 to stop; -1 on a store error; and when a callback returns < 0, that
+ * value (with STORE_E_CALLBACK as the error code).
+ */
+typedef int (*store_event_fn)(const struct store_event *ev, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Opt-out history and state.                                          */
+
+/*
+ * Every event for number, oldest first (suppressed history is never
+ * deleted before its retention). Returns per the walk convention.
+ */
+int store_history(struct store *st, const char *number, store_event_fn cb,
+    void *arg);
+
+/*
+ * The event feed (CRM sync, stats): events with id > after_id in id
+ * order, at most max of them (0 = no limit). The id of the last event
+ * seen is the resumable cursor. Returns per the walk convention.
+ */
+int store_events_since(struct store *st, uint64_t after_id, size_t max,
+    store_event_fn cb, void *arg);
+
+/*
+ * One entry of the current state of a number. category is
+ * STORE_CATEGORY_ALL for the global flag. is_exception marks a category
+ * opted back in while the global flag is set (an opt-in of that one
+ * category after an opt-out of everything): that category is allowed.
+ *
+ * Effective rule (what store_optout_check answers):
+ *   blocked(c) = (entry c exists && !c.is_exception)
+ *             || (global exists && !(entry c exists && c.is_exception))
+ */
+struct store_state_entry {
+	char		 number[STORE_NUMBER_MAX];
+	char		 category[STORE_NAME_MAX];
+	bool		 is_exception;
+	int64_t		 since;		/* unix seconds */
+	uint64_t	 event_id;	/* the event that set it */
+};
+
+typedef int (*store_state_fn)(const struct store_state_entry *e, void *arg);
+
+/*
+ * The current state entries of number (the global flag first, then
+ * categories by name). No entries = opted out of nothing. Returns per the
+ * walk convention.
+ */
+int store_state(struct store *st, const char *number, store_state_fn cb,
+    void *arg);
+
+/* Every state entry of every number, ordered by number (export). */
+int store_state_all(struct store *st, store_state_fn cb, void *arg);
+
+/*
+ * Bulk import: apply every event in one transaction, all or nothing
+ * (each as store_optout_apply would, ids assigned in array order, ev->last
+ * filled). On -1 nothing was written. Returns 0 or -1.
+ */
+int store_import(struct store *st, struct store_event *evs, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Rejected-send audit log.                                            */
+
+/*
+ * Append n records in one fsync'd transaction (the proxy batches); sets
+ * each recs[i].id. Returns 0 or -1 (nothing written).
+ */
+int store_audit_add(struct store *st, struct store_audit *recs, size_t n);
+
+/* Query filter; zero / NULL fields do not filter. Strings borrowed. */
+struct store_audit_filter {
+	int64_t		 since;		/* time >= since (if != 0) */
+	int64_t		 until;		/* time < until (if != 0) */
+	const char	*number;	/* destination */
+	const char	*account;
+	const char	*category;
+	size_t		 max;		/* stop after max matches (0 = all) */
+};
+
+typedef int (*store_audit_fn)(const struct store_audit *a, void *arg);
+
+/*
+ * Matching records in time order (ties by id). A number filter uses the
+ * per-number index. Returns per the walk convention.
+ */
+int store_audit_query(struct store *st, const struct store_audit_filter *f,
+    store_audit_fn cb, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Attribution: the last message sent to each number.                  */
+
+struct store_lastsent_entry {
+	char		 number[STORE_NUMBER_MAX];
+	struct store_lastsent last;
+};
+
+/*
+ * Remember the last message sent to each number (later entries for the
+ * same number win), n entries in one transaction. Committed without the
+ * metadata fsync (MDB_NOMETASYNC): atomic and consistent, but an OS crash
+ * (not a process crash) may undo the last such batch; attribution is
+ * best-effort and the proxy writes often. Returns 0 or -1.
+ */
+int store_lastsent_put(struct store *st,
+    const struct store_lastsent_entry *entries, size_t n);
+
+/* Read it back: 1 found (out filled), 0 none, -1 error. */
+int store_lastsent_get(struct store *st, const char *number,
+    struct store_lastsent *out);
+
+/* ------------------------------------------------------------------ */
+/* Receipt routing: (upstream, message_id) -> account.                 */
+
+#define STORE_MSGID_MAX		72	/* message_id (65 per SMPP 5.0) + NUL */
+
+struct store_msgmap {
+	char		 upstream[STORE_NAME_MAX];
+	char		 message_id[STORE_MSGID_MAX];	/* as the SMSC sent */
+	char		 account[STORE_NAME_MAX];
+	int64_t		 time;		/* when submitted (unix seconds) */
+};
+
+/*
+ * Normalise a message_id for matching: surrounding spaces dropped, lower
+ * case, leading zeros dropped ("0" stays). Writes at most cap bytes with
+ * NUL. Returns 0 or -1 (empty or too long).
+ */
+int store_msgid_normalize(const char *in, char *out, size_t cap);
+
+/*
+ * Record n entries in one transaction (message_id normalised by the
+ * store; same MDB_NOMETASYNC durability as store_lastsent_put). Returns
+ * 0 or -1.
+ */
+int store_msgmap_put(struct store *st, const struct store_msgmap *entries,
+    size_t n);
+
+/*
+ * Find the account for a receipt. message_id is normalised; if that is
+ * not found and the id reads as a number in the other base (decimal vs
+ * hex, both within 64 bits) that form is tried too. Returns 1 found
+ * (account filled), 0 not found, -1 error.
+ */
+int store_msgmap_get(struct store *st, const char *upstream,
+    const char *message_id, char account[STORE_NAME_MAX]);
+
+/* ------------------------------------------------------------------ */
+/* Staff review queue (ambiguous replies).                             */
+
+enum store_review_status {
+	STORE_REVIEW_OPEN = 0,
+	STORE_REVIEW_OPTED_OUT,
+	STORE_REVIEW_DISMISSED,
+};
+
+struct store_review {
+	uint64_t	 id;		/* assigned by the store */
+	int64_t		 time;		/* received */
+	char		 number[STORE_NUMBER_MAX];	/* subscriber */
+	char		 inbound[STORE_NUMBER_MAX];	/* number written to */
+	char		 account[STORE_NAME_MAX];	/* forwarded to */
+	char		 text[512];
+	enum store_review_status status;
+	int64_t		 resolved_time;
+	char		 actor[64];
+	char		 note[256];
+	uint64_t	 event_id;	/* opt-out event when OPTED_OUT */
+};
+
+typedef int (*store_review_fn)(const struct store_review *r, void *arg);
+
+/*
+ * Queue an item (id, status and resolution fields are set by the store).
+ * Returns 0 with r->id set, or -1.
+ */
+int store_review_add(struct store *st, struct store_review *r);
+
+/* Open items, oldest first. Returns per the walk convention. */
+int store_review_list(struct store *st, store_review_fn cb, void *arg);
+
+/* One item, open or resolved: 1 found, 0 no such id, -1 error. */
+int store_review_get(struct store *st, uint64_t id, struct store_review *out);
+
+/*
+ * Resolve an open item. decision is STORE_REVIEW_OPTED_OUT or
+ * STORE_REVIEW_DISMISSED; for OPTED_OUT, ev (borrowed, its id/last set on
+ * success) is the opt-out event to apply in the same transaction, and
+ * must be NULL otherwise. actor and note are copied. Returns 0, or -1
+ * (STORE_E_NOTFOUND unknown id, STORE_E_EXISTS already resolved).
+ */
+int store_review_resolve(struct store *st, uint64_t id,
+    enum store_review_status decision, const char *actor, const char *note,
+    int64_t time, struct store_event *ev);
+
+/* ------------------------------------------------------------------ */
+/* Outbox: MOs / receipts kept while the account has no receiver.      */
+
+/*
+ * Append an encoded PDU to account's queue (fsync'd: the caller answers
+ * the SMSC only after this returns). Returns 0 with *id set (id may be
+ * NULL), or -1; STORE_E_FULL when the account already holds max entries
+ * (max 0 = no bound).
+ */
+int store_outbox_put(struct store *st, const char *account,
+    const uint8_t *pdu, size_t len, int64_t time, size_t max, uint64_t *id);
+
+/*
+ * The oldest entry of account: 1 found (id, pdu copied into buf, *len;
+ * *time if time non-NULL), 0 empty, -1 error (STORE_E_INVAL with *len set
+ * to the size needed if cap is too small).
+ */
+int store_outbox_peek(struct store *st, const char *account, uint64_t *id,
+    uint8_t *buf, size_t cap, size_t *len, int64_t *time);
+
+typedef int (*store_outbox_fn)(uint64_t id, int64_t time,
+    const uint8_t *pdu, size_t len, void *arg);
+
+/*
+ * Entries of account with id > after_id, in order, at most max (0 = all);
+ * pdu is a view valid during the call. Returns per the walk convention.
+ */
+int store_outbox_walk(struct store *st, const char *account,
+    uint64_t after_id, size_t max, store_outbox_fn cb, void *arg);
+
+/* Delete an entry once delivered. Returns 0, or -1 (STORE_E_NOTFOUND). */
+int store_outbox_del(struct store *st, const char *account, uint64_t id);
+
+/* Entries queued for account. Returns 0 with *n set, or -1. */
+int store_outbox_count(struct store *st, const char *account, size_t *n);
+
+/* ------------------------------------------------------------------ */
+/* Confirmation loop guard.                                            */
+
+enum store_confirm {
+	STORE_CONFIRM_OPT_OUT = 0,
+	STORE_CONFIRM_OPT_IN,
+	STORE_CONFIRM_HELP,
+};
+
+/*
+ * May a confirmation of kind be sent to number now? 1 yes, and the
+ * sending is recorded at now; 0 no, one was recorded within window_s
+ * seconds before now; -1 error (the caller should not send).
+ */
+int store_confirm_mark(struct store *st, const char *number,
+    enum store_confirm kind, int64_t now, int64_t window_s);
+
+/* ------------------------------------------------------------------ */
+/* Retention and housekeeping.                                         */
+
+/* Zero fields take the defaults in brackets. */
+struct store_retention {
+	unsigned	 events_days;	/* [1461] opt-out/in history */
+	unsigned	 audit_days;	/* [1461] rejected sends */
+	unsigned	 review_days;	/* [1461] resolved review items */
+	unsigned	 msgmap_hours;	/* [72] receipt map */
+	unsigned	 outbox_hours;	/* [48] undelivered MOs / receipts */
+	unsigned	 confirm_hours;	/* [168] loop-guard marks */
+	unsigned	 lastsent_days;	/* [1461] attribution */
+};
+
+struct store_expired {
+	size_t		 events, audit, review, msgmap, outbox, confirm,
+			 lastsent;
+};
+
+/*
+ * Delete what is older than its retention at now. Never touches current
+ * opt-out state, and keeps every event that a state entry refers to.
+ * Works in bounded transactions, so a large backlog cannot overflow one.
+ * r may be NULL (all defaults); counts, if non-NULL, receives what was
+ * deleted. Returns 0 or -1.
+ */
+int store_expire(struct store *st, int64_t now, const struct store_retention *r,
+    struct store_expired *counts);
+
+/* Sizes and counts for `stopgate stats` and /metrics. */
+struct store_info {
+	uint32_t	 schema_version;
+	uint64_t	 map_size;	/* bytes, current */
+	uint64_t	 map_used;	/* bytes in use (last page * page size) */
+	uint64_t	 last_event_id;
+	size_t		 state, events, audit, review_open, outbox, msgmap,
+			 lastsent, confirm;
+};
+
+/* Fill *out. Returns 0 or -1. */
+int store_info(struct store *st, struct store_info *out);
+
+#define STORE_SCHEMA_VERSION	1
 
 #endif /* STORE_STORE_H */
