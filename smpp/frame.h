@@ -1,0 +1,28 @@
+/*
+ * SMPP v3.4 framing: find whole PDUs in a byte stream (§3.2: every PDU
+ * starts with its 4-octet big-endian command_length, header included).
+ *
+ * Pure library: no allocation, no I/O. The caller owns the buffer.
+ */
+#ifndef SMPP_FRAME_H
+#define SMPP_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Look at the start of buf (len bytes received so far) for one PDU.
+ * Returns the PDU's length (> 0) when the whole PDU is in buf, 0 when more
+ * bytes are needed (including len < 4), or -1 when command_length is below
+ * the 16-octet header or above max_len: framing is lost and the connection
+ * should be closed. A bad length is reported as soon as its 4 bytes are in.
+ */
+ssize_t smpp_frame_check(const uint8_t *buf, size_t len, uint32_t max_len);
+
+/*
+ * The command_length at buf, which must hold at least 4 bytes.
+ */
+uint32_t smpp_frame_peek_len(const uint8_t *buf);
+
+#endif /* SMPP_FRAME_H */
