@@ -34,6 +34,9 @@ static const uint8_t v_iface34[] = { 0x34 };
 static const uint8_t v_umr[] = { 0x12, 0x34 };
 static const uint8_t v_src_port[] = { 0x0B, 0x84 };	/* 2948, WAP push */
 static const uint8_t v_dst_port[] = { 0x23, 0xF0 };	/* 9200 */
+/* Ports with no WDP application, so tshark keeps the payload as SMPP's. */
+static const uint8_t v_src_port2[] = { 0x4E, 0x21 };
+static const uint8_t v_dst_port2[] = { 0x4E, 0x22 };
 static const uint8_t v_sar_ref[] = { 0xBE, 0xEF };
 static const uint8_t v_sar_total[] = { 0x03 };
 static const uint8_t v_sar_seq[] = { 0x02 };
@@ -320,8 +323,8 @@ sample_build(int i, struct smpp_pdu *p)
 		p->esm_class = 0x01;
 		p->registered_delivery = 0x01;
 		p->data_coding = 0x08;
-		tlv_add(p, SMPP_TLV_SOURCE_PORT, v_src_port, 2);
-		tlv_add(p, SMPP_TLV_DESTINATION_PORT, v_dst_port, 2);
+		tlv_add(p, SMPP_TLV_SOURCE_PORT, v_src_port2, 2);
+		tlv_add(p, SMPP_TLV_DESTINATION_PORT, v_dst_port2, 2);
 		tlv_add(p, SMPP_TLV_MORE_MESSAGES_TO_SEND, v_more_msgs, 1);
 		tlv_add(p, SMPP_TLV_DEST_ADDR_SUBUNIT, v_dest_subunit, 1);
 		tlv_add(p, SMPP_TLV_MESSAGE_PAYLOAD, payload_ucs2,
