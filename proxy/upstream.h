@@ -90,7 +90,9 @@ struct upstream_reply {
 /*
  * Callbacks out of the pool. arg is the pointer given to
  * upstream_pool_new(). All are called from the event loop, never from
- * inside upstream_pool_submit(). A callback may call upstream_pool_submit(),
+ * inside upstream_pool_new() or upstream_pool_submit(); on_state and
+ * on_window may also be called from inside upstream_pool_shutdown() and
+ * upstream_pool_reconfigure(), on_fail from upstream_pool_free(). A callback may call upstream_pool_submit(),
  * upstream_pool_cancel(), upstream_reply_send(), upstream_pool_stats() and
  * upstream_pool_shutdown(), but must not call upstream_pool_free() or
  * upstream_pool_reconfigure() on the same pool (defer those to a later
