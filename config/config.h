@@ -16,6 +16,9 @@
 #define CONFIG_NAME_MAX		32	/* category, account, upstream names */
 #define CONFIG_NUMBER_MAX	24	/* a normalised number, with NUL */
 #define CONFIG_ERRORS_MAX	64	/* errors kept; the count goes on */
+#define CONFIG_NO_INDEX		((size_t)-1)	/* "no such index" */
+/* Default status for a send to an opted-out number (SPEC §3). */
+#define CONFIG_REJECTION_STATUS_DEFAULT	0x00000401u
 
 /* One keyword list (opt_out, help, ...); strings owned by the config. */
 struct config_words {
@@ -40,7 +43,8 @@ struct config_account {
 	char		*password;		/* owned; from password,
 						 * password_file or password_env */
 	size_t		 default_category;	/* index into categories */
-	size_t		*categories;		/* owned; indices */
+	size_t		*categories;		/* owned; indices; default:
+						 * default_category only */
 	size_t		 ncategories;
 	struct config_service_type *service_types; /* owned */
 	size_t		 nservice_types;
@@ -50,6 +54,11 @@ struct config_account {
 						 * max(1, max_rate) */
 };
 
+/*
+ * Listeners and admin: enabled with cert and key (client_ca optional).
+ * Upstreams: `tls: true` is enabled with verify and no client cert; a
+ * mapping may give ca, a client cert + key, and verify.
+ */
 struct config_tls {
 	bool	 enabled;
 	char	*cert;		/* owned, absolute paths */
@@ -229,7 +238,9 @@ bool config_account_may_send(const struct config *cfg, size_t acct,
     size_t cat);
 /*
  * The category index of a message from account acct with this
- * service_type: its service_types map, else default_category.
+ * service_type (may be NULL or ""): its service_types map (exact match),
+ * else default_category. CONFIG_NO_INDEX if acct is out of range. The
+ * caller still checks config_account_may_send() for the result.
  */
 size_t config_account_category(const struct config *cfg, size_t acct,
     const char *service_type);
