@@ -1,0 +1,591 @@
+/*
+ * store/optout: the hot-path lookup, opt-out / opt-in events and the
+ * current state they maintain, history, the event feed and imports.
+ *
+ * State entries per number (key number \0 category, "*" = global):
+ *   global        every category blocked (since, event)
+ *   category OUT  that category blocked
+ *   category EXC  that category allowed despite the global flag
+ * An opt-out never moves an existing since-time: the state changes only
+ * when the effective answer for a scope changes.
+ */
+#include "store/store.h"
+
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* ------------------------------------------------------------------ */
+/* Lookup.                                                             */
+
+int
+store_optout_check(struct store *st, const char *number,
+    const char *category, struct store_block *why)
+{
+	uint8_t prefix[STORE_KEY_MAX];
+	MDB_val k, v;
+	size_t plen, clen;
+	bool has_global = false, has_cat = false, cat_exc = false, exc;
+	int64_t g_since = 0, c_since = 0, since;
+	uint64_t g_id = 0, c_id = 0, id;
+	int rc;
+
+	if (!store_str_ok(number, STORE_NUMBER_MAX) ||
+	    !store_str_ok(category, STORE_NAME_MAX))
+		return store_fail(st, STORE_E_INVAL, "bad number or category");
+	plen = store_key2(prefix, sizeof(prefix), number, NULL);
+	clen = strlen(category);
+	if (store_read_begin(st) == NULL)
+		return -1;
+	/*
+	 * One descent: position on the first key >= "number \0"; a number
+	 * with no state (the common case) ends the lookup right there.
+	 */
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	rc = mdb_cursor_get(st->rcur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
+		const uint8_t *cat = (const uint8_t *)k.mv_data + plen;
+		size_t n = k.mv_size - plen;
+		bool is_global = n == 1 && cat[0] == '*';
+
+		if (is_global || (n == clen && memcmp(cat, category, n) == 0)) {
+			if (store_state_decode(&v, &exc, &since, &id) != 0) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			if (is_global) {
+				has_global = true;
+				g_since = since;
+				g_id = id;
+			}
+			if (n == clen && memcmp(cat, category, n) == 0) {
+				has_cat = true;
+				cat_exc = exc;
+				c_since = since;
+				c_id = id;
+			}
+		}
+		rc = mdb_cursor_get(st->rcur, &k, &v, MDB_NEXT);
+	}
+	store_read_end(st);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail_mdb(st, rc, "opt-out lookup");
+	store_ok(st);
+	if (has_cat && !cat_exc) {
+		if (why != NULL) {
+			why->is_global = false;
+			why->since = c_since;
+			why->event_id = c_id;
+		}
+		return 1;
+	}
+	if (has_global && !(has_cat && cat_exc)) {
+		if (why != NULL) {
+			why->is_global = true;
+			why->since = g_since;
+			why->event_id = g_id;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Applying events.                                                    */
+
+int
+store_event_check(struct store *st, const struct store_event *ev)
+{
+	size_t i, j;
+
+	if (!store_field_ok(ev->number, sizeof(ev->number), false))
+		return store_fail(st, STORE_E_INVAL, "event: bad number");
+	if ((unsigned)ev->action > STORE_OPT_IN ||
+	    (unsigned)ev->source > STORE_SRC_IMPORT)
+		return store_fail(st, STORE_E_INVAL,
+		    "event: bad action or source");
+	if (!ev->all) {
+		if (ev->ncategories == 0 || ev->ncategories > STORE_SCOPE_MAX)
+			return store_fail(st, STORE_E_INVAL,
+			    "event for %s: no categories and not all",
+			    ev->number);
+		for (i = 0; i < ev->ncategories; i++) {
+			if (!store_field_ok(ev->categories[i],
+			    sizeof(ev->categories[i]), false) ||
+			    strcmp(ev->categories[i], STORE_CATEGORY_ALL) == 0)
+				return store_fail(st, STORE_E_INVAL,
+				    "event for %s: bad category", ev->number);
+			for (j = 0; j < i; j++)
+				if (strcmp(ev->categories[i],
+				    ev->categories[j]) == 0)
+					return store_fail(st, STORE_E_INVAL,
+					    "event for %s: category %s twice",
+					    ev->number, ev->categories[i]);
+		}
+	}
+	if (!store_field_ok(ev->inbound, sizeof(ev->inbound), true) ||
+	    !store_field_ok(ev->text, sizeof(ev->text), true) ||
+	    !store_field_ok(ev->rule, sizeof(ev->rule), true) ||
+	    !store_field_ok(ev->actor, sizeof(ev->actor), true) ||
+	    !store_field_ok(ev->note, sizeof(ev->note), true) ||
+	    !store_field_ok(ev->consent, sizeof(ev->consent), true) ||
+	    !store_field_ok(ev->last.account, sizeof(ev->last.account),
+	    true) ||
+	    !store_field_ok(ev->last.category, sizeof(ev->last.category),
+	    true) ||
+	    !store_field_ok(ev->last.service_type,
+	    sizeof(ev->last.service_type), true))
+		return store_fail(st, STORE_E_INVAL,
+		    "event for %s: unterminated text field", ev->number);
+	return 0;
+}
+
+/* Read one state entry: 0 found, MDB_NOTFOUND, or an error. */
+static int
+state_get(struct store *st, MDB_txn *txn, const char *number,
+    const char *cat, bool *exc)
+{
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k, v;
+	int64_t since;
+	uint64_t id;
+	int rc;
+
+	k.mv_size = store_key2(key, sizeof(key), number, cat);
+	k.mv_data = key;
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_STATE], &k, &v)) != 0)
+		return rc;
+	if (store_state_decode(&v, exc, &since, &id) != 0)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+static int
+state_put(struct store *st, MDB_txn *txn, const char *number,
+    const char *cat, bool exc, const struct store_event *ev)
+{
+	uint8_t key[STORE_KEY_MAX], val[STORE_STATE_LEN];
+	MDB_val k, v;
+
+	k.mv_size = store_key2(key, sizeof(key), number, cat);
+	k.mv_data = key;
+	store_state_encode(val, exc, ev->time, ev->id);
+	v.mv_size = sizeof(val);
+	v.mv_data = val;
+	return mdb_put(txn, st->dbi[STORE_DB_STATE], &k, &v, 0);
+}
+
+static int
+state_del(struct store *st, MDB_txn *txn, const char *number,
+    const char *cat)
+{
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k;
+	int rc;
+
+	k.mv_size = store_key2(key, sizeof(key), number, cat);
+	k.mv_data = key;
+	rc = mdb_del(txn, st->dbi[STORE_DB_STATE], &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Delete the entries of number: every one (all_entries) or only the
+ * exceptions.
+ */
+static int
+state_clear(struct store *st, MDB_txn *txn, const char *number,
+    bool all_entries)
+{
+	uint8_t prefix[STORE_KEY_MAX];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t plen;
+	bool exc;
+	int64_t since;
+	uint64_t id;
+	int rc;
+
+	plen = store_key2(prefix, sizeof(prefix), number, NULL);
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
+		return rc;
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
+		if (store_state_decode(&v, &exc, &since, &id) != 0) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (all_entries || exc) {
+			/* MDB_NEXT after a delete yields the successor. */
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+state_update(struct store *st, MDB_txn *txn, const struct store_event *ev)
+{
+	bool has_global, exc = false;
+	size_t i;
+	int rc;
+
+	rc = state_get(st, txn, ev->number, STORE_CATEGORY_ALL, &exc);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	has_global = rc == 0;
+
+	if (ev->all && ev->action == STORE_OPT_OUT) {
+		if (!has_global && (rc = state_put(st, txn, ev->number,
+		    STORE_CATEGORY_ALL, false, ev)) != 0)
+			return rc;
+		/* Per-category OUT entries stay: they keep their since. */
+		return state_clear(st, txn, ev->number, false);
+	}
+	if (ev->all)	/* opt-in to everything */
+		return state_clear(st, txn, ev->number, true);
+
+	for (i = 0; i < ev->ncategories; i++) {
+		const char *cat = ev->categories[i];
+		bool has_cat;
+
+		rc = state_get(st, txn, ev->number, cat, &exc);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		has_cat = rc == 0;
+		rc = 0;
+		if (ev->action == STORE_OPT_OUT) {
+			if (has_cat && !exc)
+				continue;	/* already out: keep since */
+			if (has_cat && exc)	/* back under the block */
+				rc = state_put(st, txn, ev->number, cat,
+				    false, ev);
+			else if (!has_global)
+				rc = state_put(st, txn, ev->number, cat,
+				    false, ev);
+		} else {
+			if (has_global) {
+				if (!(has_cat && exc))
+					rc = state_put(st, txn, ev->number,
+					    cat, true, ev);
+			} else if (has_cat) {
+				rc = state_del(st, txn, ev->number, cat);
+			}
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
+{
+	uint8_t val[STORE_VALUE_MAX], key[STORE_KEY_MAX], idk[8];
+	struct store_lastsent last;
+	MDB_val k, v;
+	size_t len;
+	int rc;
+
+	if ((rc = store_seq_next(st, txn, "seq.events", &ev->id)) != 0)
+		return rc;
+	if (ev->action == STORE_OPT_OUT) {
+		k.mv_size = strlen(ev->number);
+		k.mv_data = ev->number;
+		rc = mdb_get(txn, st->dbi[STORE_DB_LASTSENT], &k, &v);
+		if (rc == 0 && store_lastsent_decode(&v, &last) == 0)
+			ev->last = last;
+		else if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	if ((len = store_event_encode(ev, val, sizeof(val))) == 0) {
+		store_fail(st, STORE_E_INVAL, "event too large");
+		return STORE_RC_SET;
+	}
+	store_be64_put(idk, ev->id);
+	k.mv_size = sizeof(idk);
+	k.mv_data = idk;
+	v.mv_size = len;
+	v.mv_data = val;
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_EVENTS], &k, &v,
+	    MDB_APPEND)) != 0)
+		return rc;
+	len = store_key2(key, sizeof(key) - 8, ev->number, NULL);
+	memcpy(key + len, idk, 8);
+	k.mv_size = len + 8;
+	k.mv_data = key;
+	v.mv_size = 0;
+	v.mv_data = NULL;
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_EVNUM], &k, &v, 0)) != 0)
+		return rc;
+	return state_update(st, txn, ev);
+}
+
+static int
+apply_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	return store_event_apply_txn(st, txn, arg);
+}
+
+int
+store_optout_apply(struct store *st, struct store_event *ev)
+{
+	store_ok(st);
+	if (store_event_check(st, ev) != 0)
+		return -1;
+	return store_write(st, apply_body, ev, false, "recording an event");
+}
+
+struct import_arg {
+	struct store_event *evs;
+	size_t		 n;
+};
+
+static int
+import_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct import_arg *ia = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ia->n; i++)
+		if ((rc = store_event_apply_txn(st, txn, &ia->evs[i])) != 0)
+			return rc;
+	return 0;
+}
+
+int
+store_import(struct store *st, struct store_event *evs, size_t n)
+{
+	struct import_arg ia = { evs, n };
+	size_t i;
+
+	store_ok(st);
+	for (i = 0; i < n; i++)
+		if (store_event_check(st, &evs[i]) != 0) {
+			char msg[sizeof(st->errmsg)];
+
+			store_copy(msg, sizeof(msg), st->errmsg);
+			return store_fail(st, STORE_E_INVAL,
+			    "import entry %zu: %s", i + 1, msg);
+		}
+	if (n == 0)
+		return 0;
+	if (store_write(st, import_body, &ia, false, "importing") != 0) {
+		for (i = 0; i < n; i++)
+			evs[i].id = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* History and feed.                                                   */
+
+/* Decode the event with key idk from txn and hand it to cb. */
+static int
+event_emit(struct store *st, MDB_txn *txn, const uint8_t *idk,
+    struct store_event *ev, store_event_fn cb, void *arg, int *cbret)
+{
+	MDB_val k = { 8, (void *)(uintptr_t)idk }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_EVENTS], &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;	/* expired */
+	if (store_event_decode(&v, store_be64_get(idk), ev) != 0)
+		return MDB_CORRUPTED;
+	*cbret = cb(ev, arg);
+	return 0;
+}
+
+int
+store_history(struct store *st, const char *number, store_event_fn cb,
+    void *arg)
+{
+	uint8_t prefix[STORE_KEY_MAX];
+	struct store_event ev;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t plen;
+	int rc, cbret = 0;
+
+	store_ok(st);
+	if (!store_str_ok(number, STORE_NUMBER_MAX))
+		return store_fail(st, STORE_E_INVAL, "bad number");
+	plen = store_key2(prefix, sizeof(prefix), number, NULL);
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_EVNUM], &cur)) != 0)
+		goto out;
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && cbret == 0 && store_key_has_prefix(&k, prefix, plen)) {
+		if (k.mv_size != plen + 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		rc = event_emit(st, txn, (const uint8_t *)k.mv_data + plen,
+		    &ev, cb, arg, &cbret);
+		if (rc == 0 && cbret == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+out:
+	store_walk_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail_mdb(st, rc, "reading history");
+	return store_walk_result(st, cbret);
+}
+
+int
+store_events_since(struct store *st, uint64_t after_id, size_t max,
+    store_event_fn cb, void *arg)
+{
+	struct store_event ev;
+	uint8_t idk[8];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t seen = 0;
+	int rc, cbret = 0;
+
+	store_ok(st);
+	if (after_id == UINT64_MAX)
+		return 0;
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_EVENTS], &cur)) != 0)
+		goto out;
+	store_be64_put(idk, after_id + 1);
+	k.mv_size = 8;
+	k.mv_data = idk;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && cbret == 0 && (max == 0 || seen < max)) {
+		if (k.mv_size != 8 ||
+		    store_event_decode(&v, store_be64_get(k.mv_data), &ev)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		cbret = cb(&ev, arg);
+		seen++;
+		if (cbret == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+out:
+	store_walk_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail_mdb(st, rc, "reading events");
+	return store_walk_result(st, cbret);
+}
+
+/* ------------------------------------------------------------------ */
+/* State listing.                                                      */
+
+/*
+ * Walk state keys from prefix (plen 0: everything). The global entry of
+ * a number sorts first only if no category name sorts before "*", so
+ * each number's entries are gathered and the global one is emitted
+ * first.
+ */
+static int
+state_walk(struct store *st, const uint8_t *prefix, size_t plen,
+    store_state_fn cb, void *arg)
+{
+	struct store_state_entry e[STORE_SCOPE_MAX + 8], *g;
+	size_t ne = 0, i;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, cbret = 0;
+	char cur_number[STORE_NUMBER_MAX] = "";
+
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
+		goto out;
+	k.mv_size = plen;
+	k.mv_data = (void *)(uintptr_t)prefix;
+	rc = mdb_cursor_get(cur, &k, &v, plen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	for (;;) {
+		const char *key = k.mv_data, *nul;
+		bool at_end = rc != 0 ||
+		    (plen > 0 && !store_key_has_prefix(&k, prefix, plen));
+		struct store_state_entry x;
+		size_t nlen;
+
+		memset(&x, 0, sizeof(x));
+		if (!at_end) {
+			nul = memchr(key, '\0', k.mv_size);
+			nlen = nul != NULL ? (size_t)(nul - key) : 0;
+			if (nul == NULL || nlen == 0 ||
+			    nlen >= sizeof(x.number) ||
+			    k.mv_size - nlen - 1 >= sizeof(x.category) ||
+			    k.mv_size - nlen - 1 == 0 ||
+			    store_state_decode(&v, &x.is_exception, &x.since,
+			    &x.event_id) != 0) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			memcpy(x.number, key, nlen);
+			memcpy(x.category, nul + 1, k.mv_size - nlen - 1);
+		}
+		/* Flush the gathered number when it changes or at the end. */
+		if (ne > 0 && (at_end || strcmp(x.number, cur_number) != 0 ||
+		    ne == sizeof(e) / sizeof(e[0]))) {
+			g = NULL;
+			for (i = 0; i < ne; i++)
+				if (strcmp(e[i].category,
+				    STORE_CATEGORY_ALL) == 0)
+					g = &e[i];
+			if (g != NULL)
+				cbret = cb(g, arg);
+			for (i = 0; i < ne && cbret == 0; i++)
+				if (&e[i] != g)
+					cbret = cb(&e[i], arg);
+			ne = 0;
+			if (cbret != 0)
+				break;
+		}
+		if (at_end)
+			break;
+		store_copy(cur_number, sizeof(cur_number), x.number);
+		e[ne++] = x;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+out:
+	store_walk_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail_mdb(st, rc, "reading state");
+	return store_walk_result(st, cbret);
+}
+
+int
+store_state(struct store *st, const char *number, store_state_fn cb,
+    void *arg)
+{
+	uint8_t prefix[STORE_KEY_MAX];
+	size_t plen;
+
+	store_ok(st);
+	if (!store_str_ok(number, STORE_NUMBER_MAX))
+		return store_fail(st, STORE_E_INVAL, "bad number");
+	plen = store_key2(prefix, sizeof(prefix), number, NULL);
+	return state_walk(st, prefix, plen, cb, arg);
+}
+
+int
+store_state_all(struct store *st, store_state_fn cb, void *arg)
+{
+	store_ok(st);
+	return state_walk(st, NULL, 0, cb, arg);
+}

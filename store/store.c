@@ -1,0 +1,687 @@
+/*
+ * store: environment lifecycle, errors, the write-transaction runner with
+ * map growth, the reused read transaction, sequences and small helpers.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "store/store_int.h"
+
+#define MB			((size_t)1024 * 1024)
+#define STORE_MAP_DEFAULT_MB	1024
+#define STORE_MAP_MAX_DEFAULT_MB 65536
+/* A write retried this often without fitting is a bug, not a full map. */
+#define STORE_WRITE_TRIES	40
+
+static const char *const store_db_names[STORE_DB_COUNT] = {
+	[STORE_DB_META] = "meta",
+	[STORE_DB_STATE] = "state",
+	[STORE_DB_EVENTS] = "events",
+	[STORE_DB_EVNUM] = "events_by_number",
+	[STORE_DB_AUDIT] = "audit",
+	[STORE_DB_AUDITNUM] = "audit_by_number",
+	[STORE_DB_REVIEW] = "review",
+	[STORE_DB_REVOPEN] = "review_open",
+	[STORE_DB_OUTBOX] = "outbox",
+	[STORE_DB_OBMETA] = "outbox_meta",
+	[STORE_DB_MSGMAP] = "msgmap",
+	[STORE_DB_MSGTIME] = "msgmap_by_time",
+	[STORE_DB_LASTSENT] = "lastsent",
+	[STORE_DB_CONFIRM] = "confirm",
+};
+
+/* ------------------------------------------------------------------ */
+/* Errors and names.                                                   */
+
+int
+store_fail(struct store *st, enum store_error code, const char *fmt, ...)
+{
+	va_list ap;
+
+	st->code = code;
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+store_fail_mdb(struct store *st, int rc, const char *doing)
+{
+	if (rc == STORE_RC_SET)
+		return -1;
+	if (rc == MDB_MAP_FULL)
+		return store_fail(st, STORE_E_MAPFULL,
+		    "%s: store map full (limit %zu MB)", doing,
+		    st->map_max / MB);
+	return store_fail(st, STORE_E_IO, "%s: %s", doing, mdb_strerror(rc));
+}
+
+void
+store_ok(struct store *st)
+{
+	st->code = STORE_E_OK;
+	st->errmsg[0] = '\0';
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	if (st == NULL)
+		return "no store";
+	return st->errmsg[0] != '\0' ? st->errmsg : "no error";
+}
+
+enum store_error
+store_errcode(const struct store *st)
+{
+	return st->code;
+}
+
+const char *
+store_error_name(enum store_error e)
+{
+	static const char *const names[] = {
+		[STORE_E_OK] = "ok",
+		[STORE_E_IO] = "io",
+		[STORE_E_INVAL] = "invalid",
+		[STORE_E_NOTFOUND] = "not_found",
+		[STORE_E_EXISTS] = "exists",
+		[STORE_E_FULL] = "full",
+		[STORE_E_MAPFULL] = "map_full",
+		[STORE_E_SCHEMA] = "schema",
+		[STORE_E_READONLY] = "read_only",
+		[STORE_E_CALLBACK] = "callback",
+	};
+
+	if ((unsigned)e >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[e];
+}
+
+static const char *const store_action_names[] = {
+	[STORE_OPT_OUT] = "opt_out",
+	[STORE_OPT_IN] = "opt_in",
+};
+
+static const char *const store_source_names[] = {
+	[STORE_SRC_SMS_KEYWORD] = "sms_keyword",
+	[STORE_SRC_STAFF] = "staff",
+	[STORE_SRC_API] = "api",
+	[STORE_SRC_IMPORT] = "import",
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+const char *
+store_action_name(enum store_action a)
+{
+	if ((unsigned)a >= NELEM(store_action_names))
+		return "?";
+	return store_action_names[a];
+}
+
+const char *
+store_source_name(enum store_source s)
+{
+	if ((unsigned)s >= NELEM(store_source_names))
+		return "?";
+	return store_source_names[s];
+}
+
+int
+store_action_parse(const char *name, enum store_action *out)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(store_action_names); i++)
+		if (strcmp(name, store_action_names[i]) == 0) {
+			*out = (enum store_action)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+store_source_parse(const char *name, enum store_source *out)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(store_source_names); i++)
+		if (strcmp(name, store_source_names[i]) == 0) {
+			*out = (enum store_source)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers.                                                      */
+
+bool
+store_str_ok(const char *s, size_t cap)
+{
+	return s != NULL && s[0] != '\0' && memchr(s, '\0', cap) != NULL;
+}
+
+bool
+store_field_ok(const char *s, size_t cap, bool may_be_empty)
+{
+	if (memchr(s, '\0', cap) == NULL)
+		return false;
+	return may_be_empty || s[0] != '\0';
+}
+
+void
+store_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+
+	if (src == NULL)
+		src = "";
+	n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int
+store_walk_result(struct store *st, int cbret)
+{
+	if (cbret < 0) {
+		store_fail(st, STORE_E_CALLBACK, "stopped by the callback");
+		return cbret;
+	}
+	return 0;
+}
+
+void
+store_be64_put(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+uint64_t
+store_be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
+store_time_put(uint8_t *p, int64_t t)
+{
+	store_be64_put(p, (uint64_t)t ^ (UINT64_C(1) << 63));
+}
+
+int64_t
+store_time_get(const uint8_t *p)
+{
+	return (int64_t)(store_be64_get(p) ^ (UINT64_C(1) << 63));
+}
+
+size_t
+store_key2(uint8_t *buf, size_t cap, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = b != NULL ? strlen(b) : 0;
+
+	if (la + 1 + lb > cap)
+		return 0;
+	memcpy(buf, a, la);
+	buf[la] = '\0';
+	if (lb > 0)
+		memcpy(buf + la + 1, b, lb);
+	return la + 1 + lb;
+}
+
+bool
+store_key_has_prefix(const MDB_val *key, const uint8_t *prefix, size_t plen)
+{
+	return key->mv_size >= plen && memcmp(key->mv_data, prefix, plen) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sequences.                                                          */
+
+int
+store_seq_peek(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t *out)
+{
+	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, v;
+	int rc;
+
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*out = store_be64_get(v.mv_data);
+	return 0;
+}
+
+int
+store_seq_next(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t *out)
+{
+	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, v;
+	uint8_t buf[8];
+	uint64_t cur;
+	int rc;
+
+	if ((rc = store_seq_peek(st, txn, name, &cur)) != 0)
+		return rc;
+	store_be64_put(buf, cur + 1);
+	v.mv_size = sizeof(buf);
+	v.mv_data = buf;
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0)) != 0)
+		return rc;
+	*out = cur + 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions.                                                       */
+
+/* Pick up a map grown by another process. */
+static int
+store_map_adopt(struct store *st)
+{
+	return mdb_env_set_mapsize(st->env, 0);
+}
+
+/* Double the map, up to map_max. Returns 0, or -1 with the error set. */
+static int
+store_map_grow(struct store *st, const char *doing)
+{
+	MDB_envinfo info;
+	size_t next;
+	int rc;
+
+	if (st->walks > 0)
+		return store_fail(st, STORE_E_MAPFULL,
+		    "%s: store map full and a walk is in progress", doing);
+	if ((rc = mdb_env_info(st->env, &info)) != 0)
+		return store_fail_mdb(st, rc, doing);
+	if (info.me_mapsize >= st->map_max)
+		return store_fail(st, STORE_E_MAPFULL,
+		    "%s: store map full at %zu MB (map_max_mb %zu); raise it "
+		    "or expire old records", doing, info.me_mapsize / MB,
+		    st->map_max / MB);
+	next = info.me_mapsize * 2;
+	if (next > st->map_max || next < info.me_mapsize)
+		next = st->map_max;
+	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
+		return store_fail_mdb(st, rc, "growing the store map");
+	return 0;
+}
+
+int
+store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
+    const char *doing)
+{
+	MDB_txn *txn;
+	int rc, tries;
+
+	if (st->is_read_only)
+		return store_fail(st, STORE_E_READONLY,
+		    "%s: store opened read-only", doing);
+	for (tries = 0; tries < STORE_WRITE_TRIES; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED) {
+			if ((rc = store_map_adopt(st)) != 0)
+				return store_fail_mdb(st, rc, doing);
+			continue;
+		}
+		if (rc != 0)
+			return store_fail_mdb(st, rc, doing);
+		rc = body(st, txn, arg);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+		} else {
+			/*
+			 * Lazy writes skip the metadata fsync: an OS crash
+			 * may undo this commit but never corrupts the file,
+			 * and the next fsync'd commit makes it durable.
+			 */
+			if (is_lazy)
+				mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
+			rc = mdb_txn_commit(txn);
+			if (is_lazy)
+				mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
+		}
+		if (rc == MDB_MAP_FULL) {
+			if (store_map_grow(st, doing) != 0)
+				return -1;
+			continue;
+		}
+		if (rc != 0)
+			return store_fail_mdb(st, rc, doing);
+		return 0;
+	}
+	return store_fail(st, STORE_E_IO, "%s: gave up after %d retries",
+	    doing, tries);
+}
+
+MDB_txn *
+store_read_begin(struct store *st)
+{
+	int rc, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (st->rtxn == NULL) {
+			rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY,
+			    &st->rtxn);
+			if (rc != 0)
+				st->rtxn = NULL;
+		} else {
+			rc = mdb_txn_renew(st->rtxn);
+		}
+		if (rc == 0)
+			break;
+		if (rc != MDB_MAP_RESIZED) {
+			store_fail_mdb(st, rc, "starting a read");
+			return NULL;
+		}
+		if ((rc = store_map_adopt(st)) != 0) {
+			store_fail_mdb(st, rc, "adopting a grown map");
+			return NULL;
+		}
+	}
+	if (tries == 3) {
+		store_fail(st, STORE_E_IO, "starting a read: map keeps moving");
+		return NULL;
+	}
+	if (st->rcur == NULL)
+		rc = mdb_cursor_open(st->rtxn, st->dbi[STORE_DB_STATE],
+		    &st->rcur);
+	else
+		rc = mdb_cursor_renew(st->rtxn, st->rcur);
+	if (rc != 0) {
+		st->rcur = NULL;
+		mdb_txn_reset(st->rtxn);
+		store_fail_mdb(st, rc, "opening a cursor");
+		return NULL;
+	}
+	return st->rtxn;
+}
+
+void
+store_read_end(struct store *st)
+{
+	mdb_txn_reset(st->rtxn);
+}
+
+MDB_txn *
+store_walk_begin(struct store *st)
+{
+	MDB_txn *txn;
+	int rc, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+		if (rc == 0) {
+			st->walks++;
+			return txn;
+		}
+		if (rc != MDB_MAP_RESIZED || st->walks > 0 ||
+		    (rc = store_map_adopt(st)) != 0)
+			break;
+	}
+	store_fail_mdb(st, rc, "starting a read");
+	return NULL;
+}
+
+void
+store_walk_end(struct store *st, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	st->walks--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and close.                                                     */
+
+/* mkdir -p path (mode 0700 for what we create). */
+static int
+store_mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path), i;
+
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+static int
+store_open_dbs(struct store *st, MDB_txn *txn)
+{
+	unsigned flags = st->is_read_only ? 0 : MDB_CREATE;
+	int i, rc;
+
+	for (i = 0; i < STORE_DB_COUNT; i++) {
+		rc = mdb_dbi_open(txn, store_db_names[i], flags, &st->dbi[i]);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Check (and on a new environment, write) the schema version. */
+static int
+store_schema(struct store *st, MDB_txn *txn, bool *is_new)
+{
+	MDB_val k = { 6, (void *)(uintptr_t)"schema" }, v;
+	uint8_t buf[4];
+	uint32_t version;
+	int rc;
+
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		if (st->is_read_only)
+			return store_fail(st, STORE_E_SCHEMA,
+			    "store is not initialised");
+		buf[0] = (STORE_SCHEMA_VERSION >> 24) & 0xff;
+		buf[1] = (STORE_SCHEMA_VERSION >> 16) & 0xff;
+		buf[2] = (STORE_SCHEMA_VERSION >> 8) & 0xff;
+		buf[3] = STORE_SCHEMA_VERSION & 0xff;
+		v.mv_size = 4;
+		v.mv_data = buf;
+		*is_new = true;
+		if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0)))
+			return store_fail_mdb(st, rc, "writing the schema");
+		return 0;
+	}
+	if (rc != 0)
+		return store_fail_mdb(st, rc, "reading the schema");
+	if (v.mv_size != 4)
+		return store_fail(st, STORE_E_SCHEMA,
+		    "store schema record is damaged (%zu bytes)", v.mv_size);
+	memcpy(buf, v.mv_data, 4);
+	version = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
+	    (uint32_t)buf[2] << 8 | buf[3];
+	if (version > STORE_SCHEMA_VERSION)
+		return store_fail(st, STORE_E_SCHEMA,
+		    "store has schema version %u, newer than this build "
+		    "(%d); use a newer stopgate", version,
+		    STORE_SCHEMA_VERSION);
+	if (version == 0)
+		return store_fail(st, STORE_E_SCHEMA,
+		    "store has invalid schema version 0");
+	return 0;
+}
+
+struct store *
+store_open(const char *path, const struct store_params *p, char *err,
+    size_t errlen)
+{
+	struct store *st;
+	MDB_txn *txn;
+	size_t map_mb, max_mb;
+	unsigned flags;
+	bool is_new = false;
+	int rc, dead;
+
+	if (path == NULL || path[0] == '\0') {
+		snprintf(err, errlen, "store: no path");
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "store: %s", strerror(errno));
+		return NULL;
+	}
+	st->is_read_only = p != NULL && p->read_only;
+	map_mb = p != NULL && p->map_mb != 0 ? p->map_mb :
+	    STORE_MAP_DEFAULT_MB;
+	max_mb = p != NULL && p->map_max_mb != 0 ? p->map_max_mb :
+	    STORE_MAP_MAX_DEFAULT_MB;
+	if (max_mb < map_mb)
+		max_mb = map_mb;
+	st->map_max = max_mb * MB;
+
+	if (!st->is_read_only && store_mkdirs(path) != 0) {
+		snprintf(err, errlen, "store %s: cannot create: %s", path,
+		    strerror(errno));
+		goto err_free;
+	}
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
+		goto err_free;
+	}
+	mdb_env_set_maxdbs(st->env, STORE_DB_COUNT + 2);
+	mdb_env_set_mapsize(st->env, map_mb * MB);
+	/*
+	 * MDB_NOTLS: the reused read txn is not tied to a thread's TLS slot,
+	 * and walks may hold their own read txn at the same time. No
+	 * MDB_NOSYNC: every commit of an opt-out is fsync'd.
+	 */
+	flags = MDB_NOTLS | (st->is_read_only ? MDB_RDONLY : 0);
+	if ((rc = mdb_env_open(st->env, path, flags, 0600)) != 0) {
+		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
+		goto err_env;
+	}
+	/* Free reader slots left by killed processes (kill -9). */
+	mdb_reader_check(st->env, &dead);
+
+	rc = mdb_txn_begin(st->env, NULL, st->is_read_only ? MDB_RDONLY : 0,
+	    &txn);
+	if (rc != 0) {
+		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
+		goto err_env;
+	}
+	if ((rc = store_open_dbs(st, txn)) != 0) {
+		mdb_txn_abort(txn);
+		snprintf(err, errlen, "store %s: %s%s", path, mdb_strerror(rc),
+		    rc == MDB_NOTFOUND ? " (not initialised)" : "");
+		goto err_env;
+	}
+	if (store_schema(st, txn, &is_new) != 0) {
+		mdb_txn_abort(txn);
+		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
+		goto err_env;
+	}
+	if (st->is_read_only)
+		mdb_txn_abort(txn);
+	else if ((rc = mdb_txn_commit(txn)) != 0) {
+		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
+		goto err_env;
+	}
+	store_ok(st);
+	return st;
+
+err_env:
+	mdb_env_close(st->env);
+err_free:
+	free(st);
+	return NULL;
+}
+
+void
+store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->rcur != NULL)
+		mdb_cursor_close(st->rcur);
+	if (st->rtxn != NULL)
+		mdb_txn_abort(st->rtxn);
+	mdb_env_close(st->env);
+	free(st);
+}
+
+/* ------------------------------------------------------------------ */
+/* Info.                                                               */
+
+static size_t
+store_db_entries(struct store *st, MDB_txn *txn, enum store_db db)
+{
+	MDB_stat s;
+
+	if (mdb_stat(txn, st->dbi[db], &s) != 0)
+		return 0;
+	return s.ms_entries;
+}
+
+int
+store_info(struct store *st, struct store_info *out)
+{
+	MDB_envinfo ei;
+	MDB_stat es;
+	MDB_txn *txn;
+	int rc;
+
+	store_ok(st);
+	memset(out, 0, sizeof(*out));
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	out->schema_version = STORE_SCHEMA_VERSION;
+	if ((rc = mdb_env_info(st->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(st->env, &es)) != 0 ||
+	    (rc = store_seq_peek(st, txn, "seq.events",
+	    &out->last_event_id)) != 0) {
+		store_walk_end(st, txn);
+		return store_fail_mdb(st, rc, "reading store info");
+	}
+	out->map_size = ei.me_mapsize;
+	out->map_used = (uint64_t)(ei.me_last_pgno + 1) * es.ms_psize;
+	out->state = store_db_entries(st, txn, STORE_DB_STATE);
+	out->events = store_db_entries(st, txn, STORE_DB_EVENTS);
+	out->audit = store_db_entries(st, txn, STORE_DB_AUDIT);
+	out->review_open = store_db_entries(st, txn, STORE_DB_REVOPEN);
+	out->outbox = store_db_entries(st, txn, STORE_DB_OUTBOX);
+	out->msgmap = store_db_entries(st, txn, STORE_DB_MSGMAP);
+	out->lastsent = store_db_entries(st, txn, STORE_DB_LASTSENT);
+	out->confirm = store_db_entries(st, txn, STORE_DB_CONFIRM);
+	store_walk_end(st, txn);
+	return 0;
+}

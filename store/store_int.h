@@ -1,0 +1,184 @@
+/*
+ * Internals shared by the store/ sources. Not for use outside store/:
+ * this is the one header that includes lmdb.h.
+ *
+ * Layout: one environment, named databases (see enum store_db). Ids are
+ * 64-bit sequences kept in "meta" and written big-endian in keys so that
+ * byte order is numeric order. Times in keys are biased (x ^ 1 << 63) so
+ * negative times sort first. Values are serialised field by field with a
+ * leading version byte (store/codec.c); never raw structs.
+ */
+#ifndef STORE_STORE_INT_H
+#define STORE_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "store/store.h"
+
+enum store_db {
+	STORE_DB_META = 0,	/* "schema", "seq.*" -> u32 / u64 */
+	STORE_DB_STATE,		/* number \0 category -> state value */
+	STORE_DB_EVENTS,	/* id -> event */
+	STORE_DB_EVNUM,		/* number \0 id -> "" */
+	STORE_DB_AUDIT,		/* time id -> audit record */
+	STORE_DB_AUDITNUM,	/* destination \0 time id -> "" */
+	STORE_DB_REVIEW,	/* id -> review item */
+	STORE_DB_REVOPEN,	/* id -> "" for open items */
+	STORE_DB_OUTBOX,	/* account \0 seq -> time pdu */
+	STORE_DB_OBMETA,	/* account -> next seq, count */
+	STORE_DB_MSGMAP,	/* upstream \0 message_id -> time account */
+	STORE_DB_MSGTIME,	/* time upstream \0 message_id -> "" */
+	STORE_DB_LASTSENT,	/* number -> lastsent */
+	STORE_DB_CONFIRM,	/* number \0 kind -> time */
+	STORE_DB_COUNT,
+};
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[STORE_DB_COUNT];
+	MDB_txn		*rtxn;		/* reused read txn, reset when idle */
+	MDB_cursor	*rcur;		/* state cursor of rtxn */
+	bool		 is_read_only;
+	int		 walks;		/* read txns open in walks */
+	size_t		 map_max;	/* bytes */
+	enum store_error code;
+	char		 errmsg[256];
+};
+
+/* Key buffer large enough for every key we build (LMDB max is 511). */
+#define STORE_KEY_MAX		256
+
+/* Returned by a write body when it has set st's error itself. */
+#define STORE_RC_SET		(-1000000)
+
+/* Error reporting: set code and a formatted message. Returns -1. */
+int store_fail(struct store *st, enum store_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Set the error from an LMDB return code, "doing" says what failed. */
+int store_fail_mdb(struct store *st, int rc, const char *doing);
+/* Clear the error at the start of a call. */
+void store_ok(struct store *st);
+
+/*
+ * Run body in a write transaction and commit. A body returns 0, an LMDB
+ * code, or STORE_RC_SET. On MDB_MAP_FULL the map is grown (doubling, up to
+ * map_max) and the body is run again from scratch, so bodies must only
+ * depend on their inputs. is_lazy commits with MDB_NOMETASYNC. Returns 0
+ * or -1 with the error set.
+ */
+typedef int (*store_body_fn)(struct store *st, MDB_txn *txn, void *arg);
+int store_write(struct store *st, store_body_fn body, void *arg,
+    bool is_lazy, const char *doing);
+
+/*
+ * The shared read txn for point lookups: renewed on entry (so it sees the
+ * latest commit of any process), reset by store_read_end(). Returns the
+ * txn or NULL with the error set.
+ */
+MDB_txn *store_read_begin(struct store *st);
+void store_read_end(struct store *st);
+
+/* A private read txn for walks (callbacks may do point lookups). */
+MDB_txn *store_walk_begin(struct store *st);
+void store_walk_end(struct store *st, MDB_txn *txn);
+
+/* Next value of a sequence in meta, starting at 1. 0 or an LMDB code. */
+int store_seq_next(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t *out);
+/* Current value of a sequence (0 if never used). */
+int store_seq_peek(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t *out);
+
+/* Check a string argument: non-empty, shorter than cap. */
+bool store_str_ok(const char *s, size_t cap);
+/* Same for a fixed array field (must hold a NUL). */
+bool store_field_ok(const char *s, size_t cap, bool may_be_empty);
+/* Copy with truncation (fields already validated). */
+void store_copy(char *dst, size_t cap, const char *src);
+
+/* Walk-callback result to the walk convention. */
+int store_walk_result(struct store *st, int cbret);
+
+/* Big-endian integers and biased times. */
+void store_be64_put(uint8_t *p, uint64_t v);
+uint64_t store_be64_get(const uint8_t *p);
+void store_time_put(uint8_t *p, int64_t t);
+int64_t store_time_get(const uint8_t *p);
+
+/*
+ * Key builders: write "a \0 b" (b may be NULL: "a \0") into buf. Return
+ * the length, or 0 if it does not fit.
+ */
+size_t store_key2(uint8_t *buf, size_t cap, const char *a, const char *b);
+
+/* Does key start with prefix (plen bytes)? */
+bool store_key_has_prefix(const MDB_val *key, const uint8_t *prefix,
+    size_t plen);
+
+/* --- codec.c: versioned field-by-field values ----------------------- */
+
+#define STORE_VALUE_MAX		8192	/* every encoded record fits */
+
+struct store_wbuf {
+	uint8_t		*p;
+	size_t		 cap;
+	size_t		 len;
+	bool		 is_bad;
+};
+
+struct store_rbuf {
+	const uint8_t	*p;
+	size_t		 len;
+	size_t		 off;
+	bool		 is_bad;
+};
+
+void store_w_u8(struct store_wbuf *w, uint8_t v);
+void store_w_u32(struct store_wbuf *w, uint32_t v);
+void store_w_u64(struct store_wbuf *w, uint64_t v);
+void store_w_i64(struct store_wbuf *w, int64_t v);
+void store_w_str(struct store_wbuf *w, const char *s, size_t cap);
+void store_w_bytes(struct store_wbuf *w, const uint8_t *b, size_t n);
+
+uint8_t store_r_u8(struct store_rbuf *r);
+uint32_t store_r_u32(struct store_rbuf *r);
+uint64_t store_r_u64(struct store_rbuf *r);
+int64_t store_r_i64(struct store_rbuf *r);
+void store_r_str(struct store_rbuf *r, char *out, size_t cap);
+void store_r_bytes(struct store_rbuf *r, uint8_t *out, size_t n);
+
+/* State value: flags, since, event id. */
+#define STORE_STATE_LEN		18
+#define STORE_STATE_EXCEPTION	0x01
+void store_state_encode(uint8_t out[STORE_STATE_LEN], bool is_exception,
+    int64_t since, uint64_t event_id);
+int store_state_decode(const MDB_val *v, bool *is_exception, int64_t *since,
+    uint64_t *event_id);
+
+/* Records: encode returns the length (0 on overflow); decode 0 or -1. */
+size_t store_event_encode(const struct store_event *ev, uint8_t *buf,
+    size_t cap);
+int store_event_decode(const MDB_val *v, uint64_t id, struct store_event *ev);
+size_t store_audit_encode(const struct store_audit *a, uint8_t *buf,
+    size_t cap);
+int store_audit_decode(const MDB_val *v, struct store_audit *a);
+size_t store_review_encode(const struct store_review *r, uint8_t *buf,
+    size_t cap);
+int store_review_decode(const MDB_val *v, struct store_review *r);
+size_t store_lastsent_encode(const struct store_lastsent *l, uint8_t *buf,
+    size_t cap);
+int store_lastsent_decode(const MDB_val *v, struct store_lastsent *l);
+
+/* --- optout.c ------------------------------------------------------- */
+
+/* Apply one event inside txn (used by apply, import, review resolve). */
+int store_event_apply_txn(struct store *st, MDB_txn *txn,
+    struct store_event *ev);
+/* Validate an event from a caller; 0 or -1 with the error set. */
+int store_event_check(struct store *st, const struct store_event *ev);
+
+#endif /* STORE_STORE_INT_H */
