@@ -1,0 +1,100 @@
+#!/bin/sh
+# What `make run` runs: the SMSC simulator on 127.0.0.1:2776 (control port
+# 2777) in the background, then stopgate on config/example.yaml in the
+# foreground. Ctrl-C or SIGTERM stops stopgate (gracefully, bounded) and
+# then the simulator this script started, by pid.
+#
+# Environment: BUILD (build tree, default build), CONFIG (default
+# config/example.yaml), SIM_PORT / CTL_PORT (must match the config's
+# upstream port; defaults 2776 / 2777).
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) build=$BUILD ;;
+*) build=$top/$BUILD ;;
+esac
+config=${CONFIG:-$top/config/example.yaml}
+SIM_PORT=${SIM_PORT:-2776}
+CTL_PORT=${CTL_PORT:-2777}
+STOP_SECONDS=20
+
+for b in "$build/stopgate" "$build/tools/smsc_sim" "$build/tools/esme"; do
+	if [ ! -x "$b" ]; then
+		echo "run-example: $b is not built; run make first" >&2
+		exit 1
+	fi
+done
+mkdir -p "$top/var"
+simlog=$top/var/smsc_sim.log
+sim_pid=
+gw_pid=
+
+# Stop one process we started: SIGTERM, then SIGKILL after a bound.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+	kill -TERM "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $((STOP_SECONDS * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "run-example: pid $1 did not stop; killing it" >&2
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+}
+
+cleanup() {
+	trap - EXIT INT TERM HUP
+	stop_pid "$gw_pid"
+	stop_pid "$sim_pid"
+}
+trap 'cleanup; exit 0' INT TERM HUP
+trap cleanup EXIT
+
+"$build/tools/smsc_sim" -v -a 127.0.0.1 -p "$SIM_PORT" -c "$CTL_PORT" \
+	-u acme -w secret >"$simlog" 2>&1 &
+sim_pid=$!
+i=0
+until grep -q 'listening on' "$simlog" 2>/dev/null; do
+	if ! kill -0 "$sim_pid" 2>/dev/null || [ $i -ge 50 ]; then
+		echo "run-example: the SMSC simulator did not start:" >&2
+		cat "$simlog" >&2
+		exit 1
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
+
+rel=${build#"$top"/}
+cat <<EOF
+------------------------------------------------------------------------
+stopgate example: departments bind to 127.0.0.1:2775; upstream is the
+SMSC simulator on 127.0.0.1:$SIM_PORT (pid $sim_pid, log var/smsc_sim.log).
+
+In another terminal, from $top:
+  # send as the marketing department and wait for the delivery receipt
+  $rel/tools/esme -u marketing -w mkpass1 send 12345 15551234567 \\
+      "Spring sale: 20% off" --wait-dlr 5
+  # watch replies and receipts for marketing
+  $rel/tools/esme -u marketing -w mkpass1 -b rx listen
+  # a subscriber texts STOP to 12345 (simulator control port $CTL_PORT)
+  python3 -c 'import socket; s = socket.create_connection(("127.0.0.1", $CTL_PORT)); s.sendall(b"mo 15551234567 12345 0 53544f50\n"); print(s.recv(99).decode())'
+  # the same send is now refused with 0x00000401
+  $rel/stopgate status -c config/example.yaml 15551234567
+
+Ctrl-C stops stopgate and the simulator.
+------------------------------------------------------------------------
+EOF
+
+"$build/stopgate" run -c "$config" &
+gw_pid=$!
+wait "$gw_pid"
+rc=$?
+gw_pid=
+cleanup
+exit $rc
