@@ -1,0 +1,160 @@
+/*
+ * The daemon: one event_base, the listeners, the downstream sessions, one
+ * upstream pool per configured SMSC, the store, signals (SIGTERM/SIGINT
+ * graceful stop, SIGHUP reload) and the batched store writes (audit,
+ * receipt map, attribution).
+ *
+ * struct daemon is the proxy's shared context, read and written by
+ * session.c, listener.c and dlr.c on the one event loop thread. It is
+ * visible, not opaque, because those files are the daemon's own parts;
+ * nothing outside proxy/ sees it.
+ */
+#ifndef PROXY_DAEMON_H
+#define PROXY_DAEMON_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "proxy/ratelimit.h"
+#include "store/store.h"
+
+struct event;
+struct event_base;
+struct listener;
+struct session;
+struct upstream_pool;
+
+/* Records gathered before one store transaction writes them. */
+#define DAEMON_BATCH_MAX	256
+/* How long a batch may wait for more records. */
+#define DAEMON_FLUSH_MS		20
+/* Concatenated-message decisions remembered (SPEC §3: every part of a
+ * concatenated message gets the same decision). Power of two. */
+#define DAEMON_CONCAT_SLOTS	4096
+/* Addresses whose recent bind failures slow down their next attempts. */
+#define DAEMON_AUTHFAIL_SLOTS	64
+
+TAILQ_HEAD(session_list, session);
+
+/* One remembered concatenated-message decision. */
+struct concat_slot {
+	uint64_t	 key;		/* hash(account, destination, ref) */
+	uint64_t	 time_ms;	/* when decided */
+	bool		 is_blocked;
+	uint32_t	 status;	/* rejection status when blocked */
+	uint64_t	 event_id;	/* blocking event when blocked */
+};
+
+/* Recent bind failures from one peer address. */
+struct authfail_slot {
+	struct sockaddr_storage addr;	/* port zeroed */
+	unsigned	 count;
+	uint64_t	 last_ms;
+};
+
+struct daemon {
+	struct event_base	*base;		/* owned */
+	char			*config_path;	/* owned */
+	struct config		*cfg;		/* owned; swapped on SIGHUP */
+	uint64_t		 cfg_gen;	/* bumped on every swap */
+	struct store		*store;		/* owned */
+
+	/* One pool per cfg->upstreams[i], same index. Owned. */
+	struct upstream_pool	**pools;
+	size_t			 npools;
+
+	/* One bucket per cfg->accounts[i], same index. Owned. */
+	struct ratelimit	*rates;
+
+	struct listener		**listeners;	/* owned */
+	size_t			 nlisteners;
+
+	struct session_list	 sessions;	/* every live session */
+	struct session_list	 closing;	/* closed, free pending */
+	size_t			 nsessions;
+	uint64_t		 next_sid;
+	size_t			 rr;		/* round robin for receivers */
+
+	bool			 is_stopping;	/* SIGTERM seen */
+	int			 exit_status;
+	uint64_t		 stop_deadline_ms;
+	size_t			 pools_down;	/* shutdown done callbacks */
+	bool			 is_pools_stopping;
+	/* Pools of upstreams a reload removed, shutting down. Owned. */
+	struct upstream_pool	**retired;
+	size_t			 nretired;
+	struct event		*expire_ev;	/* store housekeeping */
+
+	/* Batched store writes, flushed by flush_ev or when full. */
+	struct store_audit	 audit[DAEMON_BATCH_MAX];
+	size_t			 naudit;
+	struct store_msgmap	 msgmap[DAEMON_BATCH_MAX];
+	size_t			 nmsgmap;
+	struct store_lastsent_entry lastsent[DAEMON_BATCH_MAX];
+	size_t			 nlastsent;
+	struct event		*flush_ev;	/* owned */
+	bool			 is_flush_armed;
+
+	struct event		*sig_term;	/* owned */
+	struct event		*sig_int;
+	struct event		*sig_hup;
+	struct event		*stop_ev;	/* shutdown progress timer */
+
+	struct concat_slot	 concat[DAEMON_CONCAT_SLOTS];
+	struct authfail_slot	 authfail[DAEMON_AUTHFAIL_SLOTS];
+};
+
+/*
+ * Run the proxy on the config at path in the foreground until SIGTERM or
+ * SIGINT. path is borrowed. Returns the process exit status: 0 after a
+ * graceful stop, 1 when startup failed (the reason is logged).
+ */
+int daemon_main(const char *path);
+
+/* Milliseconds of a monotonic clock. */
+uint64_t daemon_now_ms(void);
+
+/*
+ * Queue records for the next batched store write (audit: a rejected send;
+ * msgmap: an SMSC message_id for receipt routing; lastsent: attribution).
+ * rec is copied. Flushed within DAEMON_FLUSH_MS, at once when the batch is
+ * full, and at shutdown. Never fails: a full batch is written first; a
+ * store error is logged (the records are then lost, which the log says).
+ */
+void daemon_audit_add(struct daemon *d, const struct store_audit *rec);
+void daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec);
+void daemon_lastsent_add(struct daemon *d,
+    const struct store_lastsent_entry *rec);
+
+/* Write every pending batch now. */
+void daemon_flush(struct daemon *d);
+
+/*
+ * The pool for upstream index i of the current config, or NULL (borrowed).
+ */
+struct upstream_pool *daemon_pool(struct daemon *d, size_t i);
+
+/*
+ * The pool whose upstream is called name, or NULL (borrowed), and its
+ * index in *idx when idx is non-NULL.
+ */
+struct upstream_pool *daemon_pool_by_name(struct daemon *d,
+    const char *name, size_t *idx);
+
+/*
+ * Note a bind failure from addr (port ignored), and the delay in ms to
+ * apply before answering the next one from it (0 for the first few; then
+ * growing, capped at a few seconds). Returns that delay.
+ */
+unsigned daemon_authfail_note(struct daemon *d,
+    const struct sockaddr *addr);
+
+/* Called by session.c when a session ends, so a stop can finish. */
+void daemon_session_gone(struct daemon *d);
+
+#endif /* PROXY_DAEMON_H */

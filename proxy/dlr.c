@@ -1,0 +1,210 @@
+/*
+ * Receipts and MOs from the SMSC to the departments.
+ */
+#include "proxy/dlr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "proxy/daemon.h"
+#include "proxy/log.h"
+#include "proxy/session.h"
+#include "proxy/upstream.h"
+#include "smpp/number.h"
+#include "smpp/receipt.h"
+
+/* Copy the string src into dst (cap bytes), truncating; always
+ * NUL-terminated when cap > 0. */
+static void
+str_copy(char *dst, size_t cap, const char *src)
+{
+	size_t	n;
+
+	if (cap == 0)
+		return;
+	n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* What the keyword step decided for an MO. */
+enum mo_result {
+	MO_FORWARD = 0,		/* pass it to the inbound number's account */
+};
+
+int
+dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap)
+{
+	const struct smpp_tlv	*t;
+	const uint8_t		*text = NULL;
+	struct smpp_receipt	 r;
+	size_t			 n, textlen = 0;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	t = smpp_pdu_tlv_find(pdu, SMPP_TLV_RECEIPTED_MESSAGE_ID);
+	if (t != NULL && t->len > 0) {
+		/* Some SMSCs omit the NUL (see smpp/pdu.c leniency). */
+		n = strnlen((const char *)t->value, t->len);
+		if (n > 0 && n < cap) {
+			memcpy(out, t->value, n);
+			out[n] = '\0';
+			return 0;
+		}
+	}
+	if (pdu->sm_length > 0) {
+		text = pdu->short_message;
+		textlen = pdu->sm_length;
+	} else if ((t = smpp_pdu_tlv_find(pdu, SMPP_TLV_MESSAGE_PAYLOAD)) !=
+	    NULL) {
+		text = t->value;
+		textlen = t->len;
+	}
+	if (text == NULL ||
+	    smpp_receipt_parse((const char *)text, textlen, &r) == -1)
+		return -1;
+	if (strlen(r.id) >= cap)
+		return -1;
+	str_copy(out, cap, r.id);
+	return 0;
+}
+
+int
+dlr_account_find(struct daemon *d, const char *upstream, const char *id,
+    char account[STORE_NAME_MAX])
+{
+	char	variants[SMPP_MSGID_VARIANTS_MAX][SMPP_RECEIPT_ID_LEN];
+	char	norm[SMPP_RECEIPT_ID_LEN];
+	size_t	i;
+	int	n, v, r, result = 0;
+
+	n = smpp_msgid_variants(id, variants, SMPP_MSGID_VARIANTS_MAX);
+	/* The receipt may beat the batch that records its message. */
+	for (i = 0; i < d->nmsgmap; i++) {
+		if (strcmp(d->msgmap[i].upstream, upstream) != 0)
+			continue;
+		smpp_msgid_normalize(d->msgmap[i].message_id, norm,
+		    sizeof(norm));
+		for (v = 0; v < n; v++)
+			if (strcmp(norm, variants[v]) == 0) {
+				str_copy(account, STORE_NAME_MAX, d->msgmap[i].account);
+				return 1;
+			}
+	}
+	for (v = 0; v < n; v++) {
+		r = store_msgmap_get(d->store, upstream, variants[v], account);
+		if (r == 1)
+			return 1;
+		if (r == -1)
+			result = -1;
+	}
+	return result;
+}
+
+/*
+ * The keyword step for an MO (STOP / START / HELP, SPEC §4).
+ * TODO(#5): match keywords, commit opt-outs before answering, confirm to
+ * the subscriber; for now every MO is forwarded.
+ */
+static enum mo_result
+mo_handle(struct daemon *d, const struct smpp_pdu *pdu,
+    const struct config_inbound *in)
+{
+	(void)d;
+	(void)pdu;
+	(void)in;
+	return MO_FORWARD;
+}
+
+static void
+answer(const struct upstream_reply *reply, uint32_t status)
+{
+	upstream_reply_send(reply, status, NULL);
+}
+
+void
+dlr_on_deliver(void *arg, struct upstream_pool *p,
+    const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply)
+{
+	struct daemon			*d = arg;
+	const struct config		*cfg = d->cfg;
+	const struct config_inbound	*in;
+	struct smpp_number_rules	 rules;
+	const char			*upstream = upstream_pool_name(p);
+	char				 id[SMPP_RECEIPT_ID_LEN];
+	char				 account[STORE_NAME_MAX];
+	char				 number[SMPP_NUMBER_LEN];
+	unsigned			 type;
+	int				 r;
+
+	type = pdu->esm_class & SMPP_ESM_MSG_TYPE_MASK;
+	if (type != SMPP_ESM_MSG_TYPE_MO) {
+		/* A receipt or notification: never keyword-matched. */
+		if (dlr_receipt_id(pdu, id, sizeof(id)) == -1) {
+			log_warnx("event=receipt_unroutable upstream=%s "
+			    "reason=no_id doing=receipt", upstream);
+			answer(reply, SMPP_OK);
+			return;
+		}
+		r = dlr_account_find(d, upstream, id, account);
+		if (r == -1) {
+			log_warnx("event=receipt_deferred upstream=%s "
+			    "message_id=%s reason=store doing=receipt",
+			    upstream, id);
+			answer(reply, SMPP_ESME_RX_T_APPN);
+			return;
+		}
+		if (r == 0) {
+			/* Unknown or expired: nobody to give it to, and a
+			 * temporary error would make the SMSC retry it
+			 * forever. Logged, acknowledged. */
+			log_warnx("event=receipt_unroutable upstream=%s "
+			    "message_id=%s reason=unknown doing=receipt",
+			    upstream, id);
+			answer(reply, SMPP_OK);
+			return;
+		}
+		if (session_deliver_to_account(d, account, raw, len, reply) == -1) {
+			/* TODO(#5): durable outbox instead of 0x64. */
+			log_info("event=receipt_no_receiver upstream=%s "
+			    "message_id=%s account=%s", upstream, id, account);
+			answer(reply, SMPP_ESME_RX_T_APPN);
+			return;
+		}
+		log_debug("event=receipt upstream=%s message_id=%s account=%s",
+		    upstream, id, account);
+		return;
+	}
+
+	/* MO: to the account of the number the subscriber wrote to. */
+	memset(&rules, 0, sizeof(rules));
+	str_copy(rules.country_code, sizeof(rules.country_code), cfg->default_country_code);
+	rules.national_number_length = cfg->national_number_length;
+	in = NULL;
+	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &rules,
+	    number, sizeof(number)) == 0)
+		in = config_inbound_find(cfg, number);
+	if (in == NULL || in->account >= cfg->naccounts) {
+		log_warnx("event=mo_unroutable upstream=%s destination=%s "
+		    "doing=mo", upstream, pdu->dest.addr);
+		answer(reply, SMPP_OK);
+		return;
+	}
+	switch (mo_handle(d, pdu, in)) {
+	case MO_FORWARD:
+		break;
+	}
+	str_copy(account, sizeof(account), cfg->accounts[in->account].system_id);
+	if (session_deliver_to_account(d, account, raw, len, reply) == -1) {
+		/* TODO(#5): durable outbox instead of 0x64. */
+		log_info("event=mo_no_receiver upstream=%s inbound=%s "
+		    "account=%s", upstream, number, account);
+		answer(reply, SMPP_ESME_RX_T_APPN);
+		return;
+	}
+	log_debug("event=mo upstream=%s inbound=%s account=%s", upstream,
+	    number, account);
+}

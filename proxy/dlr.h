@@ -1,0 +1,52 @@
+/*
+ * Inbound routing (SPEC §4): deliver_sm / data_sm from an SMSC to the
+ * department it belongs to.
+ *
+ * A receipt or other notification (esm_class message type != 0) goes to
+ * the account that sent the original message, found by (upstream,
+ * message_id): the receipted_message_id TLV, else the receipt text's
+ * "id:", tried in every form smpp_msgid_variants() gives. A subscriber
+ * message (type 0, MO) goes to the account of the inbound number it was
+ * sent to. Either is relayed to one bound receiver/transceiver session of
+ * that account (round robin), and the department's response status goes
+ * back to the SMSC.
+ */
+#ifndef PROXY_DLR_H
+#define PROXY_DLR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smpp/pdu.h"
+#include "store/store.h"
+
+struct daemon;
+struct upstream_pool;
+struct upstream_reply;
+
+/*
+ * The message id a receipt reports on: the receipted_message_id TLV (by
+ * its length; the final NUL is optional), else the "id:" of the receipt
+ * text in short_message or message_payload. out gets cap bytes,
+ * NUL-terminated. Returns 0, or -1 if the PDU names no id.
+ */
+int dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap);
+
+/*
+ * The account that sent message id through upstream: the not yet written
+ * batch of d first, then the store, for each variant of id. Returns 1
+ * (account filled), 0 not found, -1 store error.
+ */
+int dlr_account_find(struct daemon *d, const char *upstream, const char *id,
+    char account[STORE_NAME_MAX]);
+
+/*
+ * The pools' on_deliver callback (arg is the daemon); see
+ * proxy/upstream.h. Answers the SMSC exactly once, now or when the
+ * department answers.
+ */
+void dlr_on_deliver(void *arg, struct upstream_pool *p,
+    const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply);
+
+#endif /* PROXY_DLR_H */

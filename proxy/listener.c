@@ -1,0 +1,163 @@
+/*
+ * Accepting department connections.
+ */
+#include "proxy/listener.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <openssl/ssl.h>
+
+#include "proxy/daemon.h"
+#include "proxy/log.h"
+#include "proxy/session.h"
+#include "proxy/tls.h"
+
+struct listener {
+	struct daemon		*d;		/* borrowed */
+	struct evconnlistener	*ev;		/* owned */
+	SSL_CTX			*tls;		/* owned; NULL = plain */
+	char			 name[80];	/* host:port for logs */
+};
+
+static void
+listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener		*l = arg;
+	struct daemon		*d = l->d;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	const int		 opts = BEV_OPT_CLOSE_ON_FREE |
+				    BEV_OPT_DEFER_CALLBACKS;
+
+	(void)ev;
+	if (d->is_stopping) {
+		close(fd);
+		return;
+	}
+	if (d->cfg->max_sessions != 0 && d->nsessions >= d->cfg->max_sessions) {
+		log_warnx("event=accept_refused listener=%s reason=max_sessions "
+		    "sessions=%zu", l->name, d->nsessions);
+		close(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	if (l->tls != NULL) {
+		if ((ssl = SSL_new(l->tls)) == NULL) {
+			log_warnx("event=accept_failed listener=%s "
+			    "reason=ssl_new", l->name);
+			close(fd);
+			return;
+		}
+		bev = bufferevent_openssl_socket_new(d->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, opts);
+		if (bev == NULL)
+			SSL_free(ssl);
+	} else
+		bev = bufferevent_socket_new(d->base, fd, opts);
+	if (bev == NULL) {
+		log_warnx("event=accept_failed listener=%s reason=bufferevent",
+		    l->name);
+		close(fd);
+		return;
+	}
+	session_new(d, bev, sa, (socklen_t)salen, l->tls != NULL);
+}
+
+static void
+listener_error_cb(struct evconnlistener *ev, void *arg)
+{
+	struct listener	*l = arg;
+
+	(void)ev;
+	/* EMFILE and friends: logged; libevent retries on the next
+	 * readable event. */
+	log_warn("event=accept_error listener=%s", l->name);
+}
+
+struct listener *
+listener_new(struct daemon *d, const struct config_listener *lc)
+{
+	struct listener		*l;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 sslen;
+	char			 err[256];
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		log_warn("event=listen_failed");
+		return NULL;
+	}
+	l->d = d;
+	snprintf(l->name, sizeof(l->name), "%s:%u", lc->host, lc->port);
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, lc->host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(lc->port);
+		sslen = sizeof(*in);
+	} else if (inet_pton(AF_INET6, lc->host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(lc->port);
+		sslen = sizeof(*in6);
+	} else {
+		log_warnx("event=listen_failed listener=%s reason=\"not a "
+		    "numeric address\"", l->name);
+		goto err_free;
+	}
+	if (lc->tls.enabled) {
+		if ((l->tls = tls_server_ctx_new(&lc->tls, err,
+		    sizeof(err))) == NULL) {
+			log_warnx("event=listen_failed listener=%s "
+			    "reason=\"%s\"", l->name, err);
+			goto err_free;
+		}
+	}
+	l->ev = evconnlistener_new_bind(d->base, listener_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, (struct sockaddr *)&ss, (int)sslen);
+	if (l->ev == NULL) {
+		log_warn("event=listen_failed listener=%s", l->name);
+		goto err_tls;
+	}
+	evconnlistener_set_error_cb(l->ev, listener_error_cb);
+	log_info("event=listen listener=%s tls=%s", l->name,
+	    l->tls != NULL ? "yes" : "no");
+	return l;
+
+err_tls:
+	SSL_CTX_free(l->tls);
+err_free:
+	free(l);
+	return NULL;
+}
+
+void
+listener_disable(struct listener *l)
+{
+	if (l != NULL && l->ev != NULL)
+		evconnlistener_disable(l->ev);
+}
+
+void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	if (l->ev != NULL)
+		evconnlistener_free(l->ev);
+	SSL_CTX_free(l->tls);
+	free(l);
+}

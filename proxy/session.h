@@ -1,0 +1,134 @@
+/*
+ * A downstream session: one department's SMPP client connected to us
+ * (SPEC §3). An explicit state machine; every state change goes through
+ * session_set_state() and every end through session_close().
+ *
+ * Requests a session forwards upstream carry a heap "in-flight" context
+ * that holds a counted reference to the session, not the session itself:
+ * when the session closes first, the reference is cleared and the SMSC's
+ * late response is consumed and dropped (after its receipt mapping is
+ * recorded), never written through a dangling pointer.
+ */
+#ifndef PROXY_SESSION_H
+#define PROXY_SESSION_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smpp/pdu.h"
+
+struct bufferevent;
+struct daemon;
+struct session;
+struct upstream_reply;
+
+enum session_state {
+	SESSION_OPEN = 0,	/* accepted, no bind yet */
+	SESSION_BINDING,	/* bind refused; answer delayed, then close */
+	SESSION_BOUND,
+	SESSION_UNBINDING,	/* we sent unbind (stop); draining in-flight */
+	SESSION_CLOSED,		/* free queued; ignore events */
+};
+
+/* Name of a state for logs ("open", "bound", ...). */
+const char *session_state_name(enum session_state st);
+
+/*
+ * Start a session on an accepted connection. bev (owned from now on, even
+ * on failure) was made with BEV_OPT_CLOSE_ON_FREE|BEV_OPT_DEFER_CALLBACKS;
+ * peer (borrowed) is the client's address; is_tls is for logs. Returns the
+ * session, which lives until session_close() and a later loop turn, or
+ * NULL (bev freed, reason logged).
+ */
+struct session *session_new(struct daemon *d, struct bufferevent *bev,
+    const struct sockaddr *peer, socklen_t peerlen, bool is_tls);
+
+/*
+ * The one exit: idempotent; logs once with reason (static string,
+ * borrowed); stops reading; answers the SMSC for every deliver_sm still
+ * waiting on this session (ESME_RX_T_APPN, so it is redelivered); lets
+ * queued replies flush (bounded); frees the session on a later loop turn.
+ */
+void session_close(struct session *s, const char *reason);
+
+/*
+ * Graceful stop (SIGTERM): a bound session is sent unbind, takes no new
+ * submits (they get ESME_RTHROTTLED) and closes once its in-flight
+ * requests are answered and the unbind_resp came; an unbound one closes
+ * at once.
+ */
+void session_unbind(struct session *s);
+
+/* Free a session now, whatever its state (daemon teardown only). */
+void session_free(struct session *s);
+
+/* The session after s in its daemon list (TAILQ_NEXT), or NULL. */
+struct session *session_next(struct session *s);
+
+/* The session's state, id and bound system_id ("" before bind). */
+enum session_state session_state(const struct session *s);
+uint64_t session_id(const struct session *s);
+const char *session_system_id(const struct session *s);
+
+/* Requests this session has waiting on an SMSC response. */
+unsigned session_inflight(const struct session *s);
+
+/*
+ * True if s is bound as receiver or transceiver for system_id and can
+ * take another deliver_sm now (free delivery slot, output not backed up).
+ */
+bool session_can_deliver(const struct session *s, const char *system_id);
+
+/*
+ * Relay a deliver_sm / data_sm (raw, len bytes, the SMSC's encoding) to
+ * the department with our own sequence number; the department's response
+ * status is sent to the SMSC through *reply (copied) when it arrives, or
+ * ESME_RX_T_APPN if it does not in time or the session ends first.
+ * Returns 0, or -1 if s cannot take it now (the caller answers the SMSC).
+ */
+int session_deliver(struct session *s, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply);
+
+/*
+ * session_deliver() to one of the sessions of system_id that can take it,
+ * round robin. Returns 0, or -1 if none could (the caller answers the
+ * SMSC).
+ */
+int session_deliver_to_account(struct daemon *d, const char *system_id,
+    const uint8_t *raw, size_t len, const struct upstream_reply *reply);
+
+/*
+ * Upstream pool callbacks (arg is the daemon); see proxy/upstream.h.
+ * ctx is the in-flight context a session submitted with.
+ */
+void session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
+    const uint8_t *raw, size_t rawlen);
+void session_upstream_fail(void *arg, void *ctx, uint32_t status);
+void session_upstream_window(void *arg);
+
+/*
+ * Pure helpers, exported for tests.
+ *
+ * The concatenation reference of a message: from the UDH (IEI 0x00 8-bit
+ * or 0x08 16-bit reference, when esm_class has UDHI) of short_message or
+ * message_payload, else the sar_msg_ref_num TLV. Returns true with *ref
+ * set (the reference plus 1 << 16 for a 16-bit or SAR one, so 8-bit and
+ * 16-bit references do not collide), false for a single-part message.
+ */
+bool session_concat_ref(const struct smpp_pdu *pdu, uint32_t *ref);
+
+/*
+ * The upstream affinity for one part of a concatenated message:
+ * hash(account, destination, ref), never 0.
+ */
+uint64_t session_affinity(const char *account, const char *destination,
+    uint32_t ref);
+
+/* True if the configured password equals the bind's, in constant time
+ * over the full field length. */
+bool session_password_equal(const char *configured, const char *given);
+
+#endif /* PROXY_SESSION_H */
