@@ -82,11 +82,10 @@ text_put(struct text_out *w, uint32_t cp)
 	w->len += n;
 }
 
+/* Terminate and return the length; cap > 0 is checked by the caller. */
 static ssize_t
 text_finish(struct text_out *w)
 {
-	if (w->cap == 0)
-		return -1;
 	if (w->overflow) {
 		w->buf[0] = '\0';
 		return -1;

@@ -137,6 +137,8 @@ static const struct text_case text_cases[] = {
 	{ "STOP", NULL },
 	{ "555 010\n0000", NULL },
 	{ "tel:+15550100000", NULL },
+	{ "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 "
+	  "3 4", NULL },	/* longer than we look at */
 };
 
 static void
@@ -153,6 +155,8 @@ test_number_parse_text(void **state)
 		rc = smpp_number_parse_text(text_cases[i].in, &r, out,
 		    sizeof(out));
 		if (text_cases[i].want == NULL) {
+			if (rc != -1)
+				print_error("text case %zu\n", i);
 			assert_int_equal(rc, -1);
 		} else {
 			assert_int_equal(rc, 0);
@@ -219,6 +223,8 @@ test_number_null_rules(void **state)
 	assert_string_equal(out, "5550100000");
 	assert_int_equal(smpp_number_normalize(2, "5550100000", NULL, out,
 	    sizeof(out)), -1);
+	assert_int_equal(smpp_number_parse_text(NULL, NULL, out, sizeof(out)),
+	    -1);
 	assert_int_equal(smpp_number_normalize(1, "+15550100000", NULL, out,
 	    sizeof(out)), 0);
 	assert_string_equal(out, "15550100000");

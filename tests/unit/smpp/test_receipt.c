@@ -82,6 +82,9 @@ static const struct receipt_case receipt_cases[] = {
 	/* message_state as a number. */
 	{ "id:6 stat:2", "6", -1, -1, NULL, NULL,
 	  SMPP_RECEIPT_STATE_DELIVERED, NULL, NULL },
+	/* An over-long stat word is cut to 15 characters. */
+	{ "id:14 stat:DELIVEREDTOHANDSETOK", "14", -1, -1, NULL, NULL,
+	  SMPP_RECEIPT_STATE_NONE, NULL, NULL },
 	/* An unknown word is kept but has no state. */
 	{ "id:7 stat:WHATEVER", "7", -1, -1, NULL, NULL,
 	  SMPP_RECEIPT_STATE_NONE, NULL, NULL },

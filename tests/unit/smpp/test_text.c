@@ -133,6 +133,8 @@ static const struct decode_case decode_cases[] = {
 	D(0x00, true, "\x31\xd9\x8c\x56\xb3\xdd\x1a", "1234567"),
 	/* Zero spare bits read as '@' are padding too. */
 	D(0x00, true, "\x31\xd9\x8c\x56\xb3\xdd\x00", "1234567"),
+	/* Packed: a dangling ESC at the end (0x1B then '@' padding). */
+	D(0x00, true, "\xc1\x0d", "A\xef\xbf\xbd"),
 	/* Packed is ignored outside GSM. */
 	D(0x03, true, "abc", "abc"),
 	/* Unsupported codings. */
