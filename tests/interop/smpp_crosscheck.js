@@ -161,6 +161,35 @@ function samples() {
 		its_session_info: Buffer.from('0a01', 'hex'),
 		ussd_service_op: 0x11,
 	});
+	add('data_sm (more TLVs)', 'data_sm', {
+		service_type: 'ITS', source_addr: '5551239876',
+		destination_addr: '15550004444', esm_class: 0x02,
+		registered_delivery: 0x10, data_coding: 0,
+		source_addr_subunit: 1, source_bearer_type: 3,
+		/* 2 octets as the package writes it (§5.3.2.9). */
+		source_telematics_id: 0x0102, dest_network_type: 2,
+		dest_telematics_id: 0x0304, set_dpf: 1,
+		callback_num: [{ digit_mode: 0, ton: 1, npi: 1,
+		    number: '15550001234' }],
+		callback_num_pres_ind: [0x05],
+		callback_num_atag: [{ encoding: 0, display: 'Acme' }],
+		source_subaddress: Buffer.from('80123456', 'hex'),
+		dest_subaddress: Buffer.from('a00102', 'hex'),
+		user_response_code: 0x2A, display_time: 2,
+		sms_signal: 0x0102, ms_validity: Buffer.from('03', 'hex'),
+		ms_msg_wait_facilities: 0x81, number_of_messages: 9,
+		qos_time_to_live: 3600, payload_type: 0,
+		receipted_message_id: 'rcpt-1', message_state: 6,
+		network_error_code: Buffer.from('010203', 'hex'),
+		user_message_reference: 7, privacy_indicator: 3,
+		sar_msg_ref_num: 0x0101, sar_total_segments: 2,
+		sar_segment_seqnum: 1, language_indicator: 5,
+		/* SMPP v5.0 TLVs: unknown to v3.4, passed through as bytes. */
+		congestion_state: 50,
+		billing_identification: { format: 1,
+		    data: Buffer.from('abcd', 'hex') },
+		source_network_id: 'net-1',
+	});
 	add('data_sm_resp', 'data_sm_resp', {
 		message_id: 'npm-data-9', delivery_failure_reason: 1,
 		additional_status_info_text: 'queued', dpf_result: 0,

@@ -364,17 +364,32 @@ def check_unsuccess(c, exp):
            ec.leftovers())
 
 
-# tshark's field for each TLV tag we send, and how it shows the value.
+# tshark's field for each TLV tag we send, and how it shows the value:
+#  int	one integer item; bytes: one byte-string item; str: a C string;
+#  split	several byte-aligned items that tile the value;
+#  bits	bit-field items: (field, value octet, mask) each;
+#  extent	an item with no value (tshark shows only where it lies);
+#  null	the zero-length item of a TLV that has no value.
 TLV_FIELDS = {
     0x0005: ("smpp.dest_addr_subunit", "int"),
+    0x0006: ("smpp.dest_network_type", "int"),
     0x0007: ("smpp.dest_bearer_type", "int"),
+    0x0008: ("smpp.dest_telematics_id", "int"),
+    0x000D: ("smpp.source_addr_subunit", "int"),
     0x000E: ("smpp.source_network_type", "int"),
+    0x000F: ("smpp.source_bearer_type", "int"),
+    0x0010: ("smpp.source_telematics_id", "int"),
     0x0017: ("smpp.qos_time_to_live", "int"),
     0x0019: ("smpp.payload_type", "int"),
     0x001D: ("smpp.additional_status_info_text", "str"),
     0x001E: ("smpp.receipted_message_id", "str"),
+    0x0030: ("smpp.msg_wait.ind", "bits", [("smpp.msg_wait.ind", 0, 0x80),
+                                           ("smpp.msg_wait.type", 0, 0x03)]),
     0x0201: ("smpp.privacy_indicator", "int"),
+    0x0202: ("smpp.source_subaddress", "bytes"),
+    0x0203: ("smpp.dest_subaddress", "bytes"),
     0x0204: ("smpp.user_message_reference", "int"),
+    0x0205: ("smpp.user_response_code", "int"),
     0x020A: ("smpp.source_port", "int"),
     0x020B: ("smpp.destination_port", "int"),
     0x020C: ("smpp.sar_msg_ref_num", "int"),
@@ -382,14 +397,30 @@ TLV_FIELDS = {
     0x020E: ("smpp.sar_total_segments", "int"),
     0x020F: ("smpp.sar_segment_seqnum", "int"),
     0x0210: ("smpp.SC_interface_version", "int"),
+    0x0302: ("smpp.callback_num.pres", "bits",
+             [("smpp.callback_num.pres", 0, 0x0C),
+              ("smpp.callback_num.scrn", 0, 0x03)]),
+    0x0303: ("smpp.callback_num_atag", "extent"),
     0x0304: ("smpp.number_of_messages", "int"),
+    0x0381: ("smpp.callback_num", "extent"),
     0x0420: ("smpp.dpf_result", "int"),
+    0x0421: ("smpp.set_dpf", "int"),
     0x0422: ("smpp.ms_availability_status", "int"),
     0x0423: ("smpp.network_error.type", "split"),
     0x0424: ("smpp.message_payload", "bytes"),
     0x0425: ("smpp.delivery_failure_reason", "int"),
     0x0426: ("smpp.more_messages_to_send", "int"),
     0x0427: ("smpp.message_state", "int"),
+    0x0501: ("smpp.ussd_service_op", "int"),
+    0x1201: ("smpp.display_time", "int"),
+    0x1203: ("smpp.sms_signal", "int"),
+    0x1204: ("smpp.ms_validity", "int"),
+    0x130C: ("smpp.alert_on_message_delivery_null", "null"),
+    0x1380: ("smpp.its_reply_type", "int"),
+    0x1383: ("smpp.its_session.number", "bits",
+             [("smpp.its_session.number", 0, 0xFF),
+              ("smpp.its_session.sequence", 1, 0xFE),
+              ("smpp.its_session.ind", 1, 0x01)]),
 }
 
 
@@ -408,31 +439,48 @@ def check_tlvs(c, exp):
            t["tag"], tag.show if tag else None)
         ok(ln is not None and num(ln.show) == t["len"], where, "length",
            t["len"], ln.show if ln else None)
+        ok(g.size == 4 + t["len"], where, "extent", 4 + t["len"], g.size)
         vals = sorted((k for k in g.kids
                        if k.name not in ("smpp.opt_param_tag",
                                          "smpp.opt_param_len")),
                       key=lambda k: k.pos)
         value = bytes.fromhex(t["value"])
-        # The value's bytes as tshark's value items tile them.
-        raw = b"".join(k.raw or b"" for k in vals)
-        ok(raw == value, where, "value bytes", value, raw)
-        if t["tag"] in TLV_FIELDS:
-            name, kind = TLV_FIELDS[t["tag"]]
-        elif 0x1400 <= t["tag"] <= 0x3FFF:
-            # Vendor-specific tags (§5.3.2) show as smpp.vendor_op.
-            name, kind = "smpp.vendor_op", "bytes"
-        else:
-            name, kind = "(add tag 0x%04x to TLV_FIELDS)" % t["tag"], None
+        spec = TLV_FIELDS.get(t["tag"])
+        if spec is None and 0x1400 <= t["tag"] <= 0x3FFF:
+            # Vendor-specific tags (§5.3.1) show as smpp.vendor_op.
+            spec = ("smpp.vendor_op", "bytes")
+        if spec is None:
+            ok(False, where, "tshark field",
+               "(add tag 0x%04x to TLV_FIELDS)" % t["tag"],
+               vals[0].name if vals else None)
+            continue
+        name, kind = spec[0], spec[1]
         ok(bool(vals) and vals[0].name == name, where, "tshark field",
            name, vals[0].name if vals else None)
         if not vals:
             continue
+        if kind in ("int", "bytes", "str", "split"):
+            # The value's bytes as tshark's value items tile them.
+            raw = b"".join(k.raw or b"" for k in vals)
+            ok(raw == value, where, "value bytes", value, raw)
         if kind == "int":
             ok(num(vals[0].show) == int.from_bytes(value, "big"), where,
                "value", int.from_bytes(value, "big"), vals[0].show)
         elif kind == "str":
             s = value.rstrip(b"\0").decode("latin-1")
             ok(vals[0].show == s, where, "value", s, vals[0].show)
+        elif kind == "bits":
+            for fname, octet, mask in spec[2]:
+                k = next((k for k in vals if k.name == fname), None)
+                shift = (mask & -mask).bit_length() - 1
+                v = (value[octet] & mask) >> shift
+                ok(k is not None and num(k.show) == v and
+                   k.pos == g.pos + 4 + octet, where, fname, v,
+                   k.show if k else None)
+        elif kind in ("extent", "null"):
+            ok(vals[0].pos == g.pos + 4 and vals[0].size == t["len"] and
+               (kind == "extent" or t["len"] == 0), where, "value extent",
+               t["len"], vals[0].size)
 
 
 def check_pdu(exp, fields, where):

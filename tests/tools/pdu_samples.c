@@ -55,6 +55,30 @@ static const uint8_t v_dest_subunit[] = { 0x02 };
 static const uint8_t v_src_network[] = { 0x01 };
 static const uint8_t v_dest_bearer[] = { 0x01 };
 static const uint8_t v_num_msgs[] = { 0x07 };
+static const uint8_t v_src_subunit[] = { 0x01 };	/* MS display */
+static const uint8_t v_src_bearer[] = { 0x03 };		/* USSD */
+static const uint8_t v_src_telematics[] = { 0x02 };
+static const uint8_t v_dst_network[] = { 0x02 };	/* ANSI-136 */
+static const uint8_t v_dst_telematics[] = { 0x01, 0x02 };
+static const uint8_t v_set_dpf[] = { 0x01 };
+/* digit_mode, ton, npi, number (§5.3.2.36) */
+static const uint8_t v_callback_num[] = {
+	0x00, 0x01, 0x01, '1', '5', '5', '5', '0', '0', '0', '1', '2', '3', '4',
+};
+static const uint8_t v_cb_pres[] = { 0x05 };	/* presentation 1, screening 1 */
+/* data_coding, display characters (§5.3.2.38) */
+static const uint8_t v_cb_atag[] = { 0x00, 'A', 'c', 'm', 'e' };
+/* type (NSAP even), subaddress (§5.3.2.15) */
+static const uint8_t v_src_subaddr[] = { 0x80, 0x12, 0x34, 0x56 };
+static const uint8_t v_dst_subaddr[] = { 0xA0, 0x01, 0x02 };
+static const uint8_t v_user_resp[] = { 0x2A };
+static const uint8_t v_display_time[] = { 0x02 };	/* invoke */
+static const uint8_t v_sms_signal[] = { 0x01, 0x02 };
+static const uint8_t v_ms_validity[] = { 0x03 };	/* display only */
+static const uint8_t v_msg_wait[] = { 0x81 };	/* active, fax waiting */
+static const uint8_t v_its_reply[] = { 0x04 };	/* menu */
+static const uint8_t v_its_session[] = { 0x05, 0x0B };	/* sess 5, seq 5, end */
+static const uint8_t v_ussd_op[] = { 0x11 };	/* USSR confirm */
 static const char v_rcpt_id[] = "MSG-0001-ABCDEF";	/* with its NUL */
 static const char v_status_text[] = "queued at SMSC-2";	/* with its NUL */
 
@@ -65,6 +89,7 @@ static const char sm_dlr[] = "id:MSG-0001-ABCDEF sub:001 dlvrd:001 "
     "text:Hello from stopga";
 static const char sm_multi[] = "Team meeting at 3pm";
 static const char sm_replace[] = "Replaced text 42";
+static const char sm_ussd[] = "1 Balance 2 Top up";
 /* A UDH (concatenation IE, ref 0xA7, part 1 of 2) then 8-bit data. */
 static const uint8_t sm_udh[] = {
 	0x05, 0x00, 0x03, 0xA7, 0x02, 0x01,
@@ -406,6 +431,50 @@ sample_build(int i, struct smpp_pdu *p)
 		/* UCS-2 "Caf\u00e9 \u263a" */
 		sm_set(p, payload_ucs2, sizeof(payload_ucs2));
 		tlv_add(p, SMPP_TLV_NUMBER_OF_MESSAGES, v_num_msgs, 1);
+		break;
+	case 32:
+		/* The rest of the §5.3.2 TLVs data_sm allows (§4.7.1). */
+		smpp_pdu_init(p, SMPP_CMD_DATA_SM, seq);
+		str_set(p->service_type, sizeof(p->service_type), "ITS");
+		addr_set(&p->source, 2, 1, "5551239876");
+		addr_set(&p->dest, 1, 1, "15550004444");
+		p->esm_class = 0x02;
+		p->registered_delivery = 0x10;
+		p->data_coding = 0x00;
+		tlv_add(p, SMPP_TLV_SOURCE_ADDR_SUBUNIT, v_src_subunit, 1);
+		tlv_add(p, SMPP_TLV_SOURCE_BEARER_TYPE, v_src_bearer, 1);
+		tlv_add(p, SMPP_TLV_SOURCE_TELEMATICS_ID, v_src_telematics, 1);
+		tlv_add(p, SMPP_TLV_DEST_NETWORK_TYPE, v_dst_network, 1);
+		tlv_add(p, SMPP_TLV_DEST_TELEMATICS_ID, v_dst_telematics, 2);
+		tlv_add(p, SMPP_TLV_SET_DPF, v_set_dpf, 1);
+		tlv_add(p, SMPP_TLV_CALLBACK_NUM, v_callback_num,
+		    sizeof(v_callback_num));
+		tlv_add(p, SMPP_TLV_CALLBACK_NUM_PRES_IND, v_cb_pres, 1);
+		tlv_add(p, SMPP_TLV_CALLBACK_NUM_ATAG, v_cb_atag,
+		    sizeof(v_cb_atag));
+		tlv_add(p, SMPP_TLV_SOURCE_SUBADDRESS, v_src_subaddr,
+		    sizeof(v_src_subaddr));
+		tlv_add(p, SMPP_TLV_DEST_SUBADDRESS, v_dst_subaddr,
+		    sizeof(v_dst_subaddr));
+		tlv_add(p, SMPP_TLV_USER_RESPONSE_CODE, v_user_resp, 1);
+		tlv_add(p, SMPP_TLV_DISPLAY_TIME, v_display_time, 1);
+		tlv_add(p, SMPP_TLV_SMS_SIGNAL, v_sms_signal, 2);
+		tlv_add(p, SMPP_TLV_MS_VALIDITY, v_ms_validity, 1);
+		tlv_add(p, SMPP_TLV_MS_MSG_WAIT_FACILITIES, v_msg_wait, 1);
+		/* §5.3.2.41: no value. */
+		tlv_add(p, SMPP_TLV_ALERT_ON_MESSAGE_DELIVERY, NULL, 0);
+		tlv_add(p, SMPP_TLV_ITS_REPLY_TYPE, v_its_reply, 1);
+		tlv_add(p, SMPP_TLV_ITS_SESSION_INFO, v_its_session, 2);
+		break;
+	case 33:
+		/* USSD (§5.3.2.44) on submit_sm. */
+		smpp_pdu_init(p, SMPP_CMD_SUBMIT_SM, seq);
+		str_set(p->service_type, sizeof(p->service_type), "USSD");
+		addr_set(&p->source, 0, 1, "*100#");
+		addr_set(&p->dest, 1, 1, "15551234567");
+		p->data_coding = 0x01;
+		sm_set(p, sm_ussd, strlen(sm_ussd));
+		tlv_add(p, SMPP_TLV_USSD_SERVICE_OP, v_ussd_op, 1);
 		break;
 	default:
 		return -1;
