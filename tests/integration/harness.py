@@ -373,8 +373,10 @@ class Control:
         return out
 
     def last(self, n=1):
-        """Last n submits received (oldest first), as dicts: cmd, src, dst,
-        dcs, data (bytes), service_type, esm, rd, id, tlvs (hex)."""
+        """Last n submits received (oldest first), as dicts: cmd, src, dst
+        (comma-joined for submit_multi), dcs, data (bytes: short_message or
+        message_payload), service_type, seq (int), system_id, esm, rd, id,
+        status (strings, hex where numeric), tlvs (wire-form hex)."""
         data, _ = self.cmd("last %d" % n)
         out = []
         for ln in data:
@@ -388,6 +390,8 @@ class Control:
             for kv in p[6:]:
                 k, _, v = kv.partition("=")
                 d[k] = _dash(v)
+            if "seq" in d:
+                d["seq"] = int(d["seq"])
             out.append(d)
         return out
 
@@ -468,6 +472,24 @@ class Harness:
             for port in ports:
                 wait_port(port, proc=p)
         return p
+
+    def start_stack(self, edit=None, smsc_args=(), admin=False,
+                    wait_bound=True):
+        """smsc_sim (credentials acme/secret, as in base_config) plus
+        stopgate on base_config wired to it, store in the temp dir. edit(cfg)
+        may change the dict first. Waits until stopgate has bound upstream
+        (wait_bound). Returns (smsc, gw, cfg); gw.port is the listener."""
+        smsc = self.start_smsc("-u", "acme", "-w", "secret", *smsc_args)
+        cfg = base_config(smsc.port, free_port(),
+                          free_port() if admin else None,
+                          store_path=self.path("store"))
+        if edit is not None:
+            edit(cfg)
+        gw = self.start_stopgate(cfg)
+        if wait_bound:
+            wait_until(lambda: smsc.ctl().stats()["bound"] >= 1, START_BOUND,
+                       what="stopgate to bind upstream")
+        return smsc, gw, cfg
 
     def start(self, name, argv, cwd=None, env=None):
         """Start any other process (recorded, stopped with the rest)."""

@@ -13,11 +13,29 @@ import harness  # noqa: E402
 import smpp  # noqa: E402
 
 
+SANITIZER_MARKS = ("Sanitizer", "runtime error:")
+
+
 class SimTest(harness.TestCase):
     def sim(self, *args):
         self.s = self.h.start_smsc(*args)
         self.ctl = self.s.ctl()
+        self.addCleanup(self.sim_stopped_cleanly)
         return self.s
+
+    def sim_stopped_cleanly(self):
+        """smsc_sim exits 0 on SIGTERM, with nothing from ASan/UBSan."""
+        rc = self.s.stop()
+        log = self.s.log_text()
+        self.assertEqual(rc, 0, log)
+        for m in SANITIZER_MARKS:
+            self.assertNotIn(m, log)
+
+    def esme(self, *args):
+        r = self.h.esme(*args)
+        for m in SANITIZER_MARKS:
+            self.assertNotIn(m, r.stderr)
+        return r
 
     def client(self, kind="trx", system_id="acme", password="secret"):
         c = smpp.Client.connect(self.s.port)
@@ -354,7 +372,7 @@ class TestSink(SimTest):
 class TestEsmeCli(SimTest):
     def test_send_with_receipt(self):
         self.sim("-u", "acme", "-w", "secret", "-r", "20")
-        r = self.h.esme("-p", self.s.port, "-u", "acme", "-w", "secret",
+        r = self.esme("-p", self.s.port, "-u", "acme", "-w", "secret",
                         "send", "12345", "15551234567", "Hello {you} €",
                         "--service-type", "BILL", "--wait-dlr", "3")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -371,11 +389,11 @@ class TestEsmeCli(SimTest):
 
     def test_send_ucs2_and_long(self):
         self.sim()
-        r = self.h.esme("-p", self.s.port, "-u", "a", "-w", "b", "send",
+        r = self.esme("-p", self.s.port, "-u", "a", "-w", "b", "send",
                         "1", "2", "Привет")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.ctl.last(1)[0]["dcs"], 8)
-        r = self.h.esme("-p", self.s.port, "-u", "a", "-w", "b", "send",
+        r = self.esme("-p", self.s.port, "-u", "a", "-w", "b", "send",
                         "1", "2", "z" * 200)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("part=2/2", r.stdout)
@@ -385,17 +403,17 @@ class TestEsmeCli(SimTest):
     def test_exit_codes(self):
         self.sim("-u", "acme", "-w", "secret")
         base = ["-p", self.s.port, "-u", "acme"]
-        r = self.h.esme(*base, "-w", "nope", "send", "1", "2", "x")
+        r = self.esme(*base, "-w", "nope", "send", "1", "2", "x")
         self.assertEqual(r.returncode, 1)
         self.assertIn("ESME_RINVPASWD", r.stdout)
         self.ctl.ok("set error 0x401")
-        r = self.h.esme(*base, "-w", "secret", "send", "1", "2", "x")
+        r = self.esme(*base, "-w", "secret", "send", "1", "2", "x")
         self.assertEqual(r.returncode, 1)
         self.assertIn("status=0x00000401", r.stdout)
-        r = self.h.esme("-p", harness.free_port(), "-u", "a", "-w", "b",
+        r = self.esme("-p", harness.free_port(), "-u", "a", "-w", "b",
                         "send", "1", "2", "x")
         self.assertEqual(r.returncode, 2)
-        r = self.h.esme(*base, "send", "1", "2", "x")  # no -w
+        r = self.esme(*base, "send", "1", "2", "x")  # no -w
         self.assertEqual(r.returncode, 2)
 
     def test_listen(self):
@@ -412,6 +430,7 @@ class TestEsmeCli(SimTest):
         self.assertEqual((self.ctl.wait_resp(s1), self.ctl.wait_resp(s2)),
                          (0, 0))
         out = p.log_text()
+        self.assertNotIn("Sanitizer", out)
         self.assertIn('from=15551234567 to=12345 esm_class=0x00 '
                       'data_coding=0x00 text="STOP"', out)
         self.assertIn('text="Ça va?"', out)

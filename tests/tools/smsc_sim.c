@@ -55,6 +55,8 @@
 #define SIM_CTL_LINE_MAX	16384
 #define SIM_OBUF_LEN		(SMPP_MAX_PDU_LEN + 1024)
 #define SIM_DLR_TEXT_MAX	20	/* original text echoed in a receipt */
+/* Stop reading from an ESME that does not read its responses. */
+#define SIM_OUT_HIGH		(1024 * 1024)
 
 /* glibc's <sys/queue.h> lacks the _SAFE iterators. */
 #ifndef TAILQ_FOREACH_SAFE
@@ -159,6 +161,7 @@ struct econn {
 	char			 system_id[SMPP_SYSTEM_ID_LEN];
 	uint64_t		 id;
 	bool			 is_closing;
+	bool			 is_throttled;	/* reading off: output full */
 };
 
 /* A control connection. */
@@ -428,6 +431,13 @@ econn_flush(struct econn *c)
 {
 	if (evbuffer_get_length(c->batch) > 0)
 		bufferevent_write_buffer(c->bev, c->batch);
+	/* Backpressure: econn_write_cb turns reading back on once drained. */
+	if (!c->is_closing && !c->is_throttled &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    SIM_OUT_HIGH) {
+		c->is_throttled = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
 }
 
 /* ---- delayed PDUs -------------------------------------------------- */
@@ -1066,9 +1076,16 @@ econn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct econn *c = arg;
 
-	if (c->is_closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		event_active(c->ev_free, 0, 0);
+	/* Called when the output has drained (low watermark 0). */
+	if (c->is_closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			event_active(c->ev_free, 0, 0);
+		return;
+	}
+	if (c->is_throttled) {
+		c->is_throttled = false;
+		bufferevent_enable(bev, EV_READ);
+	}
 }
 
 static void
