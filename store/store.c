@@ -610,9 +610,8 @@ store_open(const char *path, const struct store_params *p, char *err,
 		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
 		goto err_env;
 	}
-	if (st->is_read_only)
-		mdb_txn_abort(txn);
-	else if ((rc = mdb_txn_commit(txn)) != 0) {
+	/* Commit even a read-only txn: aborting it would close the DBIs. */
+	if ((rc = mdb_txn_commit(txn)) != 0) {
 		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
 		goto err_env;
 	}
