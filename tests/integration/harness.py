@@ -36,6 +36,7 @@ import tempfile
 import time
 import unittest
 
+sys.dont_write_bytecode = True  # keep __pycache__ out of the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smpp  # noqa: E402
 

@@ -8,6 +8,7 @@ import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # keep __pycache__ out of the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import smpp  # noqa: E402
