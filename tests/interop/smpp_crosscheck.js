@@ -8,7 +8,7 @@
  *					the package left it after toBuffer()
  *					(what it meant to send) and tlvs the
  *					TLVs it wrote, in order
- *	node smpp_crosscheck.js decode	read hex PDUs from stdin, one per
+ *	node smpp_crosscheck.js decode	read hex PDUs from stdin, one a
  *					line; print the package's decode of
  *					each as one JSON line
  *	node smpp_crosscheck.js defs	the package's commands and TLV
@@ -254,7 +254,8 @@ function plain(v) {
 	if (Buffer.isBuffer(v))
 		return { hex: v.toString('hex') };
 	if (v instanceof Date)
-		return { date: isNaN(v.getTime()) ? 'invalid' : v.toISOString() };
+		return { date: isNaN(v.getTime()) ? 'invalid' :
+		    v.toISOString() };
 	if (Array.isArray(v))
 		return v.map(plain);
 	if (v !== null && typeof v === 'object') {
@@ -280,7 +281,8 @@ function tlvsOf(pdu) {
 		for (const v of values) {
 			const b = Buffer.alloc(t.type.size(v));
 			t.type.write(v, b, 0);
-			out.push({ tag: t.id, name: t.tag, value: b.toString('hex') });
+			out.push({ tag: t.id, name: t.tag,
+			    value: b.toString('hex') });
 		}
 	}
 	return out;

@@ -215,8 +215,11 @@ def npm_to_us(enc, dec, defs, ours):
 
 # GSM 03.38 default alphabet: the package decodes data_coding 0 (and, its
 # own choice, 1 = IA5) through it.
-GSM7 = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7 = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+        " !\"#¤%&'()*+,-./0123456789:;<=>?"
+        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+        "abcdefghijklmnopqrstuvwxyzäöñüà")
+assert len(GSM7) == 128
 # data_coding & 0x0F -> the package's encoding name (first match in its
 # consts.ENCODING); only ASCII, LATIN1 and UCS2 have text decoders.
 NPM_ENC = {0: "ASCII", 1: "ASCII", 3: "LATIN1", 8: "UCS2"}

@@ -6,7 +6,7 @@
  *	pdu_samples json	one JSON object per line: each sample PDU's
  *				fields as we meant them, plus its encoding
  *				("hex")
- *	pdu_samples hex		the encoded samples as hex, one per line
+ *	pdu_samples hex		the encoded samples as hex, one a line
  *	pdu_samples pcap FILE	the samples as a classic libpcap file
  *				(Ethernet, IPv4, TCP): one segment per PDU
  *				from 127.0.0.1:40000 to 127.0.0.1:2775
@@ -47,7 +47,7 @@ static const uint8_t v_vendor[] = { 0xCA, 0xFE, 0x00, 0x42 };
 static const uint8_t v_msg_state_delivered[] = { 0x02 };
 static const uint8_t v_net_err[] = { 0x03, 0x00, 0x2A };
 static const uint8_t v_more_msgs[] = { 0x01 };
-static const uint8_t v_qos_ttl[] = { 0x00, 0x01, 0x51, 0x80 };	/* 86400 */
+static const uint8_t v_qos_ttl[] = { 0x00, 0x01, 0x51, 0x80 }; /* 86400 */
 static const uint8_t v_dfr[] = { 0x02 };
 static const uint8_t v_dpf_result[] = { 0x01 };
 static const uint8_t v_ms_avail[] = { 0x01 };
@@ -65,7 +65,7 @@ static const uint8_t v_set_dpf[] = { 0x01 };
 static const uint8_t v_callback_num[] = {
 	0x00, 0x01, 0x01, '1', '5', '5', '5', '0', '0', '0', '1', '2', '3', '4',
 };
-static const uint8_t v_cb_pres[] = { 0x05 };	/* presentation 1, screening 1 */
+static const uint8_t v_cb_pres[] = { 0x05 };	/* presentation 1, screen 1 */
 /* data_coding, display characters (§5.3.2.38) */
 static const uint8_t v_cb_atag[] = { 0x00, 'A', 'c', 'm', 'e' };
 /* type (NSAP even), subaddress (§5.3.2.15) */
@@ -77,10 +77,10 @@ static const uint8_t v_sms_signal[] = { 0x01, 0x02 };
 static const uint8_t v_ms_validity[] = { 0x03 };	/* display only */
 static const uint8_t v_msg_wait[] = { 0x81 };	/* active, fax waiting */
 static const uint8_t v_its_reply[] = { 0x04 };	/* menu */
-static const uint8_t v_its_session[] = { 0x05, 0x0B };	/* sess 5, seq 5, end */
+static const uint8_t v_its_session[] = { 0x05, 0x0B }; /* 5, seq 5, end */
 static const uint8_t v_ussd_op[] = { 0x11 };	/* USSR confirm */
 static const char v_rcpt_id[] = "MSG-0001-ABCDEF";	/* with its NUL */
-static const char v_status_text[] = "queued at SMSC-2";	/* with its NUL */
+static const char v_status_text[] = "queued at SMSC-2"; /* with its NUL */
 
 static const char sm_hello[] = "Hello from stopgate 123";
 static const char sm_stop[] = "STOP promo";
@@ -982,7 +982,8 @@ decode_lines(void)
 			buf[n++] = (uint8_t)(hi << 4 | lo);
 		}
 		if (i != len) {
-			printf("{\"input\":%d,\"error\":\"bad hex\"}\n", input++);
+			printf("{\"input\":%d,\"error\":\"bad hex\"}\n",
+			    input++);
 			continue;
 		}
 		memset(&pdu, 0, sizeof(pdu));
