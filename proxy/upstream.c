@@ -574,16 +574,22 @@ static void
 ups_conn_close(struct ups_conn *c, const char *reason, bool flush)
 {
 	struct upstream_pool	*p = c->pool;
-	bool			 was_bound;
 
 	if (c->state == UPS_IDLE || c->state == UPS_CLOSED ||
 	    c->state == UPS_CLOSING)
 		return;
-	was_bound = c->state >= UPS_BOUND;
-	if (was_bound || c->state == UPS_BINDING)
+	if (c->state == UPS_UNBINDING || (c->state == UPS_DRAINING &&
+	    c->in_flight == 0))
+		/* The ending we asked for. */
 		log_info("upstream=%s conn=%" PRIu64 " role=%s event=close "
-		    "reason=\"%s\" in_flight=%u", p->cfg.name, c->id,
-		    ups_role_name(c->role), reason, c->in_flight);
+		    "reason=\"%s\"", p->cfg.name, c->id,
+		    ups_role_name(c->role), reason);
+	else if (c->state >= UPS_BINDING)
+		log_warnx("upstream=%s conn=%" PRIu64 " role=%s event=close "
+		    "reason=\"%s\" state=%s in_flight=%u doing=%s",
+		    p->cfg.name, c->id, ups_role_name(c->role), reason,
+		    ups_state_name(c->state), c->in_flight,
+		    c->doing != NULL ? c->doing : "relay");
 	else
 		log_warnx("upstream=%s conn=%" PRIu64 " event=close "
 		    "reason=\"%s\" doing=%s", p->cfg.name, c->id, reason,

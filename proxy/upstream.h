@@ -154,7 +154,10 @@ struct upstream_stats {
 	unsigned	connections;	/* connections configured */
 };
 
-/* Called once when upstream_pool_shutdown() has closed every connection. */
+/*
+ * Called once when upstream_pool_shutdown() has closed every connection,
+ * from its own event; it may free the pool (nothing touches p after it).
+ */
 typedef void upstream_done_fn(struct upstream_pool *p, void *arg);
 
 /*

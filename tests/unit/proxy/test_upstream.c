@@ -919,6 +919,72 @@ test_deliver_reply_later(void **state)
 }
 
 static void
+test_data_sm_reply_with_message_id(void **state)
+{
+	struct fx	*fx = *state;
+	struct smpp_pdu	*p;
+
+	start_bound(fx);
+	fx->is_reply_now = false;
+	p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	smpp_pdu_init(p, SMPP_CMD_DATA_SM, 91);
+	snprintf(p->source.addr, sizeof(p->source.addr), "15551234567");
+	snprintf(p->dest.addr, sizeof(p->dest.addr), "12345");
+	assert_int_equal(smpp_pdu_tlv_add(p, SMPP_TLV_MESSAGE_PAYLOAD,
+	    "HELP", 4), 0);
+	fake_send(fake_cur(&fx->fake), p);
+	free(p);
+	RUN_UNTIL(fx, fx->ndeliver == 1, 2000);
+	assert_int_equal(fx->reply.command_id, SMPP_CMD_DATA_SM);
+	assert_int_equal(upstream_reply_send(&fx->reply, 0, "mo-1"), 0);
+	RUN_UNTIL(fx, fx->fake.dresp_rx == 1, 2000);
+	assert_int_equal(fx->fake.dresp_cmd, SMPP_CMD_DATA_SM_RESP);
+	assert_int_equal(fx->fake.dresp_seq, 91);
+	assert_string_equal(fx->fake.dresp_msgid, "mo-1");
+}
+
+/* A receiver-only SMSC session must not get deliver_sm on the
+ * transmitter: answered ESME_RINVBNDSTS, not handed on. */
+static void
+test_deliver_on_transmitter_refused(void **state)
+{
+	struct fx	*fx = *state;
+	int		 tx = -1;
+
+	fx->cfg.bind = CONFIG_BIND_TX_RX;
+	start_pool(fx);
+	RUN_UNTIL(fx, fx->fake.binds == 2, 2000);
+	run_for(fx, 30);
+	for (int i = 0; i < fx->fake.nconns; i++)
+		if (fx->fake.bind_cmd[i] == SMPP_CMD_BIND_TRANSMITTER)
+			tx = i;
+	assert_true(tx >= 0);
+	fake_deliver(&fx->fake.conns[tx], 5, "STOP");
+	RUN_UNTIL(fx, fx->fake.dresp_rx == 1, 2000);
+	assert_int_equal(fx->fake.dresp_status, SMPP_ESME_RINVBNDSTS);
+	assert_int_equal(fx->ndeliver, 0);
+}
+
+static void
+test_bind_resp_timeout(void **state)
+{
+	struct fx		*fx = *state;
+	struct upstream_stats	 st;
+
+	/* The fake never answers the bind: it refuses nothing, it just
+	 * holds the connection open without reading. */
+	fx->cfg.response_timeout_ms = 100;
+	evconnlistener_disable(fx->fake.lis);
+	start_pool(fx);
+	run_for(fx, 400);
+	upstream_pool_stats(fx->pool, &st);
+	assert_false(fx->is_bound);
+	assert_true(st.bind_failures >= 2);
+	assert_true(st.reconnects >= 2);
+}
+
+static void
 test_reply_after_session_death_is_noop(void **state)
 {
 	struct fx		*fx = *state;
@@ -1309,6 +1375,34 @@ test_many_pdus_one_read(void **state)
 	assert_int_equal(fx->nfail, 0);
 }
 
+/* A rough figure, printed, not asserted: the machine is shared. */
+static void
+test_throughput(void **state)
+{
+	struct fx	*fx = *state;
+	uint8_t		 buf[512];
+	size_t		 n;
+	int		 ctx, sent = 0;
+	const int	 total = 20000;
+	uint64_t	 t0, ms;
+
+	fx->cfg.window = 100;
+	start_bound(fx);
+	n = make_submit(buf, sizeof(buf), 1, "15550001111");
+	t0 = now_ms();
+	while (fx->nresp < total && now_ms() - t0 < 10000) {
+		while (sent < total &&
+		    upstream_pool_submit(fx->pool, buf, n, &ctx, 0) == 0)
+			sent++;
+		event_base_loop(fx->base, EVLOOP_ONCE);
+	}
+	ms = now_ms() - t0;
+	assert_int_equal(fx->nresp, total);
+	printf("upstream throughput: %d submit/resp round trips in %llu ms "
+	    "(%.0f/s, window 100, fake SMSC in the same loop)\n", total,
+	    (unsigned long long)ms, ms ? total * 1000.0 / (double)ms : 0.0);
+}
+
 /* ---- TLS ---------------------------------------------------------------- */
 
 static char tls_dir[64];
@@ -1478,6 +1572,9 @@ main(void)
 		T(test_enquire_link_unanswered_reconnects),
 		T(test_deliver_reply_now),
 		T(test_deliver_reply_later),
+		T(test_data_sm_reply_with_message_id),
+		T(test_deliver_on_transmitter_refused),
+		T(test_bind_resp_timeout),
 		T(test_reply_after_session_death_is_noop),
 		T(test_unknown_command_nacked),
 		T(test_malformed_body_nacked),
@@ -1494,6 +1591,7 @@ main(void)
 		T(test_free_fails_in_flight),
 		T(test_reconfigure_window_and_reconnect),
 		T(test_many_pdus_one_read),
+		T(test_throughput),
 		cmocka_unit_test(test_tls_ctx_errors),
 		T(test_tls_upstream),
 		T(test_tls_upstream_wrong_ca),
