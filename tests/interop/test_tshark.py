@@ -608,6 +608,9 @@ def check_own_decode(samples):
         extra = sorted(set(got) - set(s))
         ok(not extra, where, "fields we did not send", [], extra,
            "our decoder")
+        # A proxy forwards what it decoded by encoding it again.
+        ok(d.get("reencoded") == s["hex"], where, "re-encoded bytes",
+           s["hex"], d.get("reencoded"), "our encoder")
 
 
 def main():

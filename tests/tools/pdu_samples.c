@@ -11,7 +11,8 @@
  *				(Ethernet, IPv4, TCP): one segment per PDU
  *				from 127.0.0.1:40000 to 127.0.0.1:2775
  *	pdu_samples decode	read hex PDUs from stdin, one per line, and
- *				print our decode of each as one JSON line
+ *				print our decode of each, and its encoding
+ *				again, as one JSON line
  *
  * The samples cover every SMPP v3.4 command in smpp/pdu.h. Every field is
  * set to a distinctive value so a field read from the wrong offset shows.
@@ -957,7 +958,9 @@ hex_val(int c)
 
 /*
  * Decode each stdin line (hex) with smpp_pdu_decode() and print one JSON
- * object per line: {"input":N,"decode_status":S,"pdu":{...}}. A line that
+ * object per line: {"input":N,"decode_status":S,"reencoded":HEX,
+ * "pdu":{...}}, where reencoded is smpp_pdu_encode() of the decoded PDU
+ * (null if that failed). A line that
  * is not hex prints {"input":N,"error":"bad hex"}.
  */
 static int
@@ -965,8 +968,10 @@ decode_lines(void)
 {
 	static char		line[LINE_MAX_HEX];
 	static uint8_t		buf[LINE_MAX_HEX / 2];
+	static uint8_t		out[ENC_CAP];
 	static struct smpp_pdu	pdu;
 	enum smpp_status	st;
+	ssize_t			enc;
 	size_t			len, i, n;
 	int			input = 0, hi, lo;
 
@@ -991,6 +996,13 @@ decode_lines(void)
 		printf("{\"input\":%d,\"decode_status\":%u", input++,
 		    (unsigned)st);
 		if (st == SMPP_OK) {
+			/* What a proxy forwarding this PDU would write. */
+			enc = smpp_pdu_encode(&pdu, out, sizeof(out));
+			if (enc >= SMPP_HEADER_LEN)
+				json_hex(stdout, "reencoded", out,
+				    (size_t)enc);
+			else
+				fputs(",\"reencoded\":null", stdout);
 			fputs(",\"pdu\":", stdout);
 			json_pdu(stdout, &pdu);
 			fputs("}}\n", stdout);
