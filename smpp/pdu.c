@@ -26,7 +26,8 @@
  *	final_date			ESME_RINVPARLEN
  *	message_id			ESME_RINVMSGID
  *	dl_name				ESME_RINVDLNAME
- *	short_message past the body	ESME_RINVMSGLEN
+ *	short_message past the body,	ESME_RINVMSGLEN
+ *	 or sm_length 255 (§5.2.21)
  *	number_of_dests 0 or > 254	ESME_RINVNUMDESTS
  *	dest_flag not 1 or 2		ESME_RINVDESTFLAG
  *	sm_length > 0 together with	ESME_RINVPARLEN
@@ -204,7 +205,9 @@ rd_short_message(struct rcur *c, struct smpp_pdu *p)
 	p->sm_length = rd_u8(c);
 	if (c->err != SMPP_OK)
 		return;
-	if (rd_left(c) < p->sm_length) {
+	/* §5.2.21: short_message is 0..254 octets. */
+	if (p->sm_length > SMPP_SHORT_MESSAGE_MAX ||
+	    rd_left(c) < p->sm_length) {
 		rd_fail(c, SMPP_ESME_RINVMSGLEN);
 		return;
 	}
@@ -416,6 +419,8 @@ wr_addr(struct wcur *w, const struct smpp_addr *a, size_t size)
 static void
 wr_short_message(struct wcur *w, const struct smpp_pdu *p)
 {
+	if (p->sm_length > SMPP_SHORT_MESSAGE_MAX)
+		w->is_bad = true;
 	wr_u8(w, p->sm_length);
 	wr_bytes(w, p->short_message, p->sm_length);
 }

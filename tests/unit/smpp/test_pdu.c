@@ -1475,6 +1475,35 @@ test_pdu_multi_dest_count(void **state)
 	}
 }
 
+/* §5.2.21: short_message holds 0..254 octets; 255 is refused both ways. */
+static void
+test_pdu_sm_length_max(void **state)
+{
+	static uint8_t	 text[255];
+	struct fixture	*f = *state;
+	ssize_t		 n;
+
+	memset(text, 'x', sizeof(text));
+	smpp_pdu_init(&f->a, SMPP_CMD_SUBMIT_SM, 1);
+	f->a.sm_length = SMPP_SHORT_MESSAGE_MAX;
+	f->a.short_message = text;
+	n = smpp_pdu_encode(&f->a, f->out, sizeof(f->out));
+	assert_int_equal(n, 33 + SMPP_SHORT_MESSAGE_MAX);
+	decode_ok(&f->b, f->out, (size_t)n);
+	assert_int_equal(f->b.sm_length, SMPP_SHORT_MESSAGE_MAX);
+
+	f->a.sm_length = 255;
+	assert_int_equal(smpp_pdu_encode(&f->a, f->out, sizeof(f->out)), -1);
+	/* The same PDU with sm_length patched to 255 and one more octet. */
+	f->out[32] = 255;
+	f->out[n] = 'x';
+	n++;
+	f->out[3] = (uint8_t)n;
+	f->out[2] = (uint8_t)(n >> 8);
+	assert_int_equal(smpp_pdu_decode(&f->b, f->out, (size_t)n),
+	    SMPP_ESME_RINVMSGLEN);
+}
+
 /* Responses with an error status may come without a body (§4.1.2,
  * §4.4.2); deliver_sm_resp may always. */
 static void
@@ -1770,6 +1799,7 @@ main(void)
 		cmocka_unit_test(test_pdu_truncated_goldens),
 		cmocka_unit_test(test_pdu_too_many_tlvs),
 		cmocka_unit_test(test_pdu_multi_dest_count),
+		cmocka_unit_test(test_pdu_sm_length_max),
 		cmocka_unit_test(test_pdu_resp_without_body),
 		cmocka_unit_test(test_pdu_string_limits),
 		cmocka_unit_test(test_pdu_encode_rejects),
