@@ -97,6 +97,13 @@ function samples() {
 		short_message: { udh: Buffer.from('050003170201', 'hex'),
 		    message: 'Hello part one' },
 	});
+	add('submit_sm (254-octet short_message)', 'submit_sm', {
+		source_addr: '2775', destination_addr: '15553334444',
+		data_coding: 0x04, esm_class: 0,
+		/* §5.2.22: the largest short_message. */
+		short_message: Buffer.from(
+		    Array.from({ length: 254 }, (_, i) => 255 - i)),
+	});
 	add('submit_sm_resp', 'submit_sm_resp', {
 		message_id: 'npm-msg-0001',
 	});
@@ -221,8 +228,10 @@ function samples() {
 	add('enquire_link_resp', 'enquire_link_resp', {});
 	add('alert_notification', 'alert_notification', {
 		source_addr_ton: 1, source_addr_npi: 1,
-		source_addr: '15551112222', esme_addr_ton: 2, esme_addr_npi: 8,
-		esme_addr: '5550001234', ms_availability_status: 2,
+		/* §4.12.1: 64-character addresses. */
+		source_addr: '1'.repeat(32) + '2'.repeat(32),
+		esme_addr_ton: 2, esme_addr_npi: 8,
+		esme_addr: '5'.repeat(63) + '4', ms_availability_status: 2,
 	});
 	/* SMPP v5.0 commands: not in v3.4; our codec must refuse them. */
 	add('broadcast_sm', 'broadcast_sm', {

@@ -64,8 +64,9 @@ def need_tool():
 
 
 def run(argv, stdin=None):
+    # TZ=UTC: tshark prints absolute times in the local zone otherwise.
     r = subprocess.run(argv, input=stdin, capture_output=True, text=True,
-                       timeout=TIMEOUT)
+                       timeout=TIMEOUT, env=dict(os.environ, TZ="UTC"))
     if r.returncode != 0:
         sys.exit("test_tshark: %s failed (%d): %s" %
                  (" ".join(argv), r.returncode, r.stderr.strip()))
