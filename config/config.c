@@ -40,6 +40,8 @@
 #define CONFIG_SECRET_MAX	4096
 /* SMPP v3.4 §5.2.2: password is a C-Octet String of at most 9 octets. */
 #define CONFIG_SMPP_PASSWORD_MAX 8
+/* Entries in one list (categories, accounts, ...). */
+#define CONFIG_LIST_MAX		4096
 /* A keyword, as written (UTF-8 bytes). */
 #define CONFIG_KEYWORD_MAX	64
 /* A reply template, in bytes. */
@@ -220,6 +222,13 @@ scalar_is_null(const struct config_node *v)
 	    strcmp(v->str, "NULL") == 0);
 }
 
+/* What a node is, for "must be X, not Y" messages. */
+static const char *
+node_desc(const struct config_node *v)
+{
+	return scalar_is_null(v) ? "empty" : config_node_type_name(v->type);
+}
+
 /*
  * The text of a string value, or NULL after reporting why not (not a
  * scalar, null, an embedded NUL, or length outside min..max).
@@ -230,7 +239,7 @@ scalar_string(struct loader *L, const struct config_node *v,
 {
 	if (v->type != CONFIG_NODE_SCALAR) {
 		cfg_err(L, v, "'%s' must be a string, not %s", name,
-		    config_node_type_name(v->type));
+		    node_desc(v));
 		return NULL;
 	}
 	if (scalar_is_null(v) && min > 0) {
@@ -412,6 +421,25 @@ path_resolve(const char *base_dir, const char *path)
 	r[bl] = '/';
 	memcpy(r + bl + 1, path, pl + 1);
 	path_clean(r);
+	return r;
+}
+
+/* path made absolute against the working directory, cleaned. Returns a
+ * new string, or NULL with errno set. */
+static char *
+path_absolute(const char *path)
+{
+	char *cwd, *r;
+
+	if (path[0] == '/') {
+		if ((r = strdup(path)) != NULL)
+			path_clean(r);
+		return r;
+	}
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	r = path_resolve(cwd, path);
+	free(cwd);
 	return r;
 }
 
@@ -602,8 +630,7 @@ walk_map(struct loader *L, const struct config_node *node,
 
 	if (node->type != CONFIG_NODE_MAP) {
 		cfg_err(L, node, "%s must be a mapping, not %s", what,
-		    scalar_is_null(node) ? "empty" :
-		    config_node_type_name(node->type));
+		    node_desc(node));
 		return 0;
 	}
 	for (i = 0; i + 1 < node->n; i += 2) {
@@ -646,7 +673,7 @@ key_words(struct loader *L, const struct key *k, const struct config_node *v,
 
 	if (v->type != CONFIG_NODE_SEQ) {
 		cfg_err(L, v, "'%s' must be a list of words, not %s", k->name,
-		    config_node_type_name(v->type));
+		    node_desc(v));
 		return;
 	}
 	if (v->n < k->min) {
@@ -894,7 +921,7 @@ key_set(struct loader *L, const struct key *k, const struct config_node *v,
 		}
 		break;
 	case KEY_STATUS:
-		if (scalar_uint(L, v, k->name, 1, UINT32_MAX, true, &n) != 0)
+		if (scalar_uint(L, v, k->name, 0, UINT32_MAX, true, &n) != 0)
 			break;
 		st = (uint32_t)n;
 		if (!status_is_permanent(st)) {
@@ -1255,6 +1282,30 @@ category_check_keywords(struct loader *L, const struct config_node *sec,
 	}
 }
 
+/*
+ * True if sec is a list of 1..CONFIG_LIST_MAX entries; reports otherwise.
+ * The bound keeps the quadratic duplicate checks cheap.
+ */
+static bool
+list_check(struct loader *L, const struct config_node *sec, const char *name)
+{
+	if (sec->type != CONFIG_NODE_SEQ) {
+		cfg_err(L, sec, "'%s' must be a list, not %s", name,
+		    node_desc(sec));
+		return false;
+	}
+	if (sec->n == 0) {
+		cfg_err(L, sec, "'%s' must not be empty", name);
+		return false;
+	}
+	if (sec->n > CONFIG_LIST_MAX) {
+		cfg_err(L, sec, "'%s' has too many entries (at most %d)",
+		    name, CONFIG_LIST_MAX);
+		return false;
+	}
+	return true;
+}
+
 static void
 load_categories(struct loader *L, const struct config_node *sec)
 {
@@ -1264,15 +1315,8 @@ load_categories(struct loader *L, const struct config_node *sec)
 	char upper[CONFIG_NAME_MAX];
 	size_t i, j;
 
-	if (sec->type != CONFIG_NODE_SEQ) {
-		cfg_err(L, sec, "'categories' must be a list, not %s",
-		    config_node_type_name(sec->type));
+	if (!list_check(L, sec, "categories"))
 		return;
-	}
-	if (sec->n == 0) {
-		cfg_err(L, sec, "'categories' must not be empty");
-		return;
-	}
 	if ((cfg->categories = calloc(sec->n, sizeof(*cat))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
@@ -1289,7 +1333,7 @@ load_categories(struct loader *L, const struct config_node *sec)
 		else {
 			cfg_err(L, it, "a categories entry must be a name or "
 			    "a mapping, not %s",
-			    config_node_type_name(it->type));
+			    node_desc(it));
 			continue;
 		}
 		if (cat->name[0] == '\0')
@@ -1393,7 +1437,7 @@ ref_category_list(struct loader *L, const struct config_node *v,
 
 	if (v->type != CONFIG_NODE_SEQ) {
 		cfg_err(L, v, "'%s' must be a list of categories, not %s",
-		    key, config_node_type_name(v->type));
+		    key, node_desc(v));
 		return -1;
 	}
 	if (v->n == 0) {
@@ -1449,8 +1493,7 @@ account_service_types(struct loader *L, const struct config_node *v,
 	if (v->type != CONFIG_NODE_MAP) {
 		cfg_err(L, v, "'service_types' must be a mapping of "
 		    "service_type to category, not %s",
-		    scalar_is_null(v) ? "empty" :
-		    config_node_type_name(v->type));
+		    node_desc(v));
 		return;
 	}
 	n = v->n / 2;
@@ -1524,15 +1567,8 @@ load_accounts(struct loader *L, const struct config_node *sec)
 	const struct config_node *it, *stv;
 	size_t i, j, k;
 
-	if (sec->type != CONFIG_NODE_SEQ) {
-		cfg_err(L, sec, "'accounts' must be a list, not %s",
-		    config_node_type_name(sec->type));
+	if (!list_check(L, sec, "accounts"))
 		return;
-	}
-	if (sec->n == 0) {
-		cfg_err(L, sec, "'accounts' must not be empty");
-		return;
-	}
 	if ((cfg->accounts = calloc(sec->n, sizeof(*a))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
@@ -1622,15 +1658,8 @@ load_listeners(struct loader *L, const struct config_node *sec)
 	struct config_listener *l;
 	size_t i, j;
 
-	if (sec->type != CONFIG_NODE_SEQ) {
-		cfg_err(L, sec, "'listeners' must be a list, not %s",
-		    config_node_type_name(sec->type));
+	if (!list_check(L, sec, "listeners"))
 		return;
-	}
-	if (sec->n == 0) {
-		cfg_err(L, sec, "'listeners' must not be empty");
-		return;
-	}
 	if ((cfg->listeners = calloc(sec->n, sizeof(*l))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
@@ -1776,15 +1805,8 @@ load_upstreams(struct loader *L, const struct config_node *sec)
 	const struct config_node *it;
 	size_t i, j;
 
-	if (sec->type != CONFIG_NODE_SEQ) {
-		cfg_err(L, sec, "'upstreams' must be a list, not %s",
-		    config_node_type_name(sec->type));
+	if (!list_check(L, sec, "upstreams"))
 		return;
-	}
-	if (sec->n == 0) {
-		cfg_err(L, sec, "'upstreams' must not be empty");
-		return;
-	}
 	if ((cfg->upstreams = calloc(sec->n, sizeof(*u))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
@@ -1903,15 +1925,8 @@ load_routes(struct loader *L, const struct config_node *sec)
 		cfg->nroutes = 1;
 		return;
 	}
-	if (sec->type != CONFIG_NODE_SEQ) {
-		cfg_err(L, sec, "'routes' must be a list, not %s",
-		    config_node_type_name(sec->type));
+	if (!list_check(L, sec, "routes"))
 		return;
-	}
-	if (sec->n == 0) {
-		cfg_err(L, sec, "'routes' must not be empty");
-		return;
-	}
 	if ((cfg->routes = calloc(sec->n, sizeof(*cfg->routes))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
@@ -1980,13 +1995,11 @@ load_inbound(struct loader *L, const struct config_node *sec)
 	const struct config_node *it;
 	size_t i, j;
 
-	if (sec->type != CONFIG_NODE_SEQ) {
-		if (!scalar_is_null(sec))
-			cfg_err(L, sec, "'inbound' must be a list, not %s",
-			    config_node_type_name(sec->type));
+	/* No inbound numbers is valid: every STOP then opts out of all. */
+	if (scalar_is_null(sec) || (sec->type == CONFIG_NODE_SEQ &&
+	    sec->n == 0))
 		return;
-	}
-	if (sec->n == 0)
+	if (!list_check(L, sec, "inbound"))
 		return;
 	if ((cfg->inbound = calloc(sec->n, sizeof(*in))) == NULL) {
 		cfg_nomem(L, sec);
@@ -2231,7 +2244,7 @@ config_load_buf(const char *buf, size_t len, const char *path,
 	struct config_errors scratch;
 	struct config_node *root;
 	struct loader L;
-	char msg[sizeof(errs->err[0].msg)], *real;
+	char msg[sizeof(errs->err[0].msg)];
 	unsigned line, col;
 
 	if (errs == NULL)
@@ -2244,9 +2257,7 @@ config_load_buf(const char *buf, size_t len, const char *path,
 		goto err_nomem;
 	/* Relative paths resolve against an absolute base, so that they
 	 * still mean the same after the daemon changes directory. */
-	if ((real = realpath(base_dir, NULL)) != NULL)
-		L.base_dir = real;
-	else if ((L.base_dir = strdup(base_dir)) == NULL)
+	if ((L.base_dir = path_absolute(base_dir)) == NULL)
 		goto err_nomem;
 
 	if ((root = config_tree_parse(buf, len, &line, &col, msg,
@@ -2323,7 +2334,9 @@ config_load(const char *path, struct config_errors *errs)
 		errs->count = 1;
 		return NULL;
 	}
-	if ((abs = realpath(path, NULL)) == NULL) {
+	/* The directory of the path as given (not of a symlink's target):
+	 * relative paths in the file are relative to where it is seen. */
+	if ((abs = path_absolute(path)) == NULL) {
 		snprintf(errs->err[0].msg, sizeof(errs->err[0].msg),
 		    "cannot resolve path: %s", strerror(errno));
 		errs->count = 1;
