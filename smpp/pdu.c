@@ -50,6 +50,10 @@
  *  - source_telematics_id may be 1 or 2 octets (§5.3.2.8 contradicts
  *    itself between its table and its text).
  * The encoder always writes a full body.
+ *
+ * After a successful decode, short_message and every TLV value point into
+ * the buffer even when their length is 0, so memcpy(dst, v, 0) is safe;
+ * for bodies not decoded (bare header) short_message stays NULL.
  */
 #include "smpp/pdu.h"
 
@@ -211,7 +215,8 @@ rd_short_message(struct rcur *c, struct smpp_pdu *p)
 		rd_fail(c, SMPP_ESME_RINVMSGLEN);
 		return;
 	}
-	p->short_message = p->sm_length > 0 ? c->buf + c->off : NULL;
+	/* Never NULL, even when empty: callers memcpy() it. */
+	p->short_message = c->buf + c->off;
 	c->off += p->sm_length;
 }
 
@@ -316,7 +321,7 @@ rd_tlvs(struct rcur *c, struct smpp_pdu *p)
 		t = &p->tlvs[p->tlv_count++];
 		t->tag = tag;
 		t->len = len;
-		t->value = len > 0 ? c->buf + c->off : NULL;
+		t->value = c->buf + c->off;	/* never NULL, as above */
 		c->off += len;
 	}
 }
