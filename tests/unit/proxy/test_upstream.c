@@ -482,7 +482,8 @@ cb_deliver(void *arg, struct upstream_pool *p, const struct smpp_pdu *pdu,
 	fx->ndeliver++;
 	memcpy(fx->deliver_src, pdu->source.addr, sizeof(fx->deliver_src));
 	memset(fx->deliver_text, 0, sizeof(fx->deliver_text));
-	memcpy(fx->deliver_text, pdu->short_message, pdu->sm_length);
+	if (pdu->sm_length > 0)
+		memcpy(fx->deliver_text, pdu->short_message, pdu->sm_length);
 	fx->reply = *reply;
 	if (fx->is_reply_now)
 		assert_int_equal(upstream_reply_send(reply, fx->reply_status,
