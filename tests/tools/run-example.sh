@@ -31,30 +31,46 @@ simlog=$top/var/smsc_sim.log
 sim_pid=
 gw_pid=
 
-# Stop one process we started: SIGTERM, then SIGKILL after a bound.
+# True once pid $1 is gone, false after STOP_SECONDS.
+gone_within_bound() {
+	n=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $n -ge $((STOP_SECONDS * 10)) ] && return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 0
+}
+
+# Stop a process we started, by pid: send signal $2 (with "none", just
+# wait a bound for it to stop by itself, then SIGTERM), then SIGKILL if
+# it is still there after the bound.
 stop_pid() {
 	[ -n "$1" ] || return 0
-	kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	kill -TERM "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $((STOP_SECONDS * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
+	if [ "$2" = none ]; then
+		gone_within_bound "$1" || kill -TERM "$1" 2>/dev/null
+	else
+		kill -"$2" "$1" 2>/dev/null
+	fi
+	if ! gone_within_bound "$1"; then
 		echo "run-example: pid $1 did not stop; killing it" >&2
 		kill -KILL "$1" 2>/dev/null
 	fi
 	wait "$1" 2>/dev/null
 }
 
+# Ctrl-C reaches stopgate directly (same process group): let it drain.
+# A SIGTERM or SIGHUP to this script is passed on as SIGTERM.
 cleanup() {
 	trap - EXIT INT TERM HUP
-	stop_pid "$gw_pid"
-	stop_pid "$sim_pid"
+	stop_pid "$gw_pid" "${1:-TERM}"
+	gw_pid=
+	stop_pid "$sim_pid" TERM
+	sim_pid=
 }
-trap 'cleanup; exit 0' INT TERM HUP
-trap cleanup EXIT
+trap 'cleanup none; exit 0' INT
+trap 'cleanup TERM; exit 0' TERM HUP
+trap 'cleanup TERM' EXIT
 
 "$build/tools/smsc_sim" -v -a 127.0.0.1 -p "$SIM_PORT" -c "$CTL_PORT" \
 	-u acme -w secret >"$simlog" 2>&1 &
@@ -96,5 +112,5 @@ gw_pid=$!
 wait "$gw_pid"
 rc=$?
 gw_pid=
-cleanup
+cleanup TERM
 exit $rc

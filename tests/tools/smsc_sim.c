@@ -1617,6 +1617,14 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(s->base, NULL);
 }
 
+static bool
+is_sigint_ignored(void)
+{
+	struct sigaction sa;
+
+	return sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
 static struct evconnlistener *
 listen_on(struct sim *s, const char *host, int port, evconnlistener_cb cb)
 {
@@ -1777,12 +1785,20 @@ main(int argc, char *argv[])
 	if (s->o.ctl_port != 0 && (ctl = listen_on(s, s->o.host,
 	    s->o.ctl_port, ctl_accept_cb)) == NULL)
 		goto out;
-	ev_term = evsignal_new(s->base, SIGTERM, signal_cb, s);
-	ev_int = evsignal_new(s->base, SIGINT, signal_cb, s);
-	if (ev_term == NULL || ev_int == NULL)
+	if ((ev_term = evsignal_new(s->base, SIGTERM, signal_cb, s)) == NULL)
 		goto out;
 	event_add(ev_term, NULL);
-	event_add(ev_int, NULL);
+	/*
+	 * Started in the background by a shell (make run), SIGINT arrives
+	 * ignored: keep it so, so that Ctrl-C stops the proxy first and the
+	 * script then stops us by pid.
+	 */
+	if (!is_sigint_ignored()) {
+		ev_int = evsignal_new(s->base, SIGINT, signal_cb, s);
+		if (ev_int == NULL)
+			goto out;
+		event_add(ev_int, NULL);
+	}
 	printf("smsc_sim: listening on %s:%d", s->o.host, s->o.port);
 	if (ctl != NULL)
 		printf(", control on %s:%d", s->o.host, s->o.ctl_port);
