@@ -100,7 +100,7 @@ struct ups_conn {
 
 	bool			 is_out_full;	/* output above high mark */
 	bool			 is_retiring;	/* end in CLOSED */
-	bool			 is_stale;	/* reconnect with new settings */
+	bool			 is_stale;	/* reconnect: new settings */
 	bool			 has_connected;	/* for the reconnects count */
 	bool			 is_broken;	/* close at the next tick */
 	const char		*doing;		/* for error logs */
@@ -248,7 +248,7 @@ ups_pool_maybe_window(struct upstream_pool *p, const struct ups_conn *c)
 		p->cbs.on_window(p->arg);
 }
 
-/* --- state machine --------------------------------------------------- */
+/* --- state machine ----------------------------------------------------- */
 
 static void
 ups_conn_set_state(struct ups_conn *c, enum ups_state st)
@@ -386,7 +386,7 @@ ups_conn_fail_all(struct ups_conn *c)
 	}
 }
 
-/* --- writing ------------------------------------------------------------ */
+/* --- writing ----------------------------------------------------------- */
 
 static void
 ups_put_u32(uint8_t *b, uint32_t v)
@@ -507,7 +507,7 @@ ups_conn_maybe_unbind(struct ups_conn *c)
 	    NULL);
 }
 
-/* --- closing -------------------------------------------------------------- */
+/* --- closing ----------------------------------------------------------- */
 
 static void
 ups_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -607,7 +607,7 @@ ups_conn_close(struct ups_conn *c, const char *reason, bool flush)
 	ups_conn_finish(c);
 }
 
-/* --- inbound PDUs ----------------------------------------------------------- */
+/* --- inbound PDUs ------------------------------------------------------ */
 
 static enum smpp_bind_state
 ups_conn_bind_state(const struct ups_conn *c)
@@ -686,9 +686,9 @@ ups_conn_on_resp(struct ups_conn *c, const struct smpp_pdu *pdu,
 		if (pdu->command_id != want &&
 		    pdu->command_id != SMPP_CMD_GENERIC_NACK) {
 			/* The wrong kind of answer: relay nothing of it. */
-			log_warnx("upstream=%s conn=%" PRIu64 " event=wrong-resp"
-			    " cmd=%s want=%s seq=%" PRIu32, p->cfg.name, c->id,
-			    smpp_cmd_name(pdu->command_id),
+			log_warnx("upstream=%s conn=%" PRIu64
+			    " event=wrong-resp cmd=%s want=%s seq=%" PRIu32,
+			    p->cfg.name, c->id, smpp_cmd_name(pdu->command_id),
 			    smpp_cmd_name(want), pdu->sequence_number);
 			p->st.fails++;
 			if (p->cbs.on_fail != NULL)
@@ -839,7 +839,7 @@ ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
 		    pdu->sequence_number, NULL);
 }
 
-/* --- bufferevent callbacks ------------------------------------------------ */
+/* --- bufferevent callbacks --------------------------------------------- */
 
 static void
 ups_read_cb(struct bufferevent *bev, void *arg)
@@ -1055,7 +1055,7 @@ ups_conn_arm_tick(struct ups_conn *c)
 	evtimer_add(c->tick, &tv);
 }
 
-/* --- connecting ------------------------------------------------------------ */
+/* --- connecting -------------------------------------------------------- */
 
 static void
 ups_conn_connect(struct ups_conn *c)
@@ -1152,7 +1152,7 @@ ups_conn_drain(struct ups_conn *c)
 	}
 }
 
-/* --- pool ------------------------------------------------------------------ */
+/* --- pool -------------------------------------------------------------- */
 
 static void
 ups_cfg_clear(struct config_upstream *cfg)

@@ -92,8 +92,9 @@ struct upstream_reply {
  * upstream_pool_new(). All are called from the event loop, never from
  * inside upstream_pool_new() or upstream_pool_submit(); on_state and
  * on_window may also be called from inside upstream_pool_shutdown() and
- * upstream_pool_reconfigure(), on_fail from upstream_pool_free(). A callback may call upstream_pool_submit(),
- * upstream_pool_cancel(), upstream_reply_send(), upstream_pool_stats() and
+ * upstream_pool_reconfigure(), on_fail from upstream_pool_free(). A
+ * callback may call upstream_pool_submit(), upstream_pool_cancel(),
+ * upstream_reply_send(), upstream_pool_stats() and
  * upstream_pool_shutdown(), but must not call upstream_pool_free() or
  * upstream_pool_reconfigure() on the same pool (defer those to a later
  * loop turn). Every member except on_deliver may be NULL; on_deliver NULL
@@ -145,7 +146,7 @@ struct upstream_stats {
 	uint64_t	resps_err;	/* responses with another status */
 	uint64_t	timeouts;	/* response / enquire_link timeouts */
 	uint64_t	fails;		/* ctxs failed through on_fail */
-	uint64_t	reconnects;	/* connection attempts after the first */
+	uint64_t	reconnects;	/* connects after each one's first */
 	uint64_t	bind_failures;	/* bind_resp != 0, or no bind_resp */
 	uint64_t	delivers;	/* deliver_sm / data_sm received */
 	uint64_t	nacks_sent;	/* generic_nack sent to the SMSC */
