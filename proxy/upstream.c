@@ -920,7 +920,7 @@ ups_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ups_conn	*c = arg;
 	struct upstream_pool *p = c->pool;
-	char		 reason[160];
+	char		 reason[400];
 	unsigned long	 e;
 	int		 fd, one = 1;
 
@@ -952,7 +952,11 @@ ups_event_cb(struct bufferevent *bev, short what, void *arg)
 			snprintf(reason, sizeof(reason), "TLS: %s", ebuf);
 			while (bufferevent_get_openssl_error(bev) != 0)
 				continue;
-		} else if (EVUTIL_SOCKET_ERROR() != 0)
+		} else if (bufferevent_socket_get_dns_error(bev) != 0)
+			snprintf(reason, sizeof(reason), "resolve %s: %s",
+			    p->cfg.host, evutil_gai_strerror(
+			    bufferevent_socket_get_dns_error(bev)));
+		else if (EVUTIL_SOCKET_ERROR() != 0)
 			snprintf(reason, sizeof(reason), "%s",
 			    evutil_socket_error_to_string(
 			    EVUTIL_SOCKET_ERROR()));
@@ -1128,12 +1132,16 @@ ups_conn_drain(struct ups_conn *c)
 {
 	switch (c->state) {
 	case UPS_IDLE:
+		evtimer_del(c->retry);
 		if (c->is_retiring || c->pool->is_shutting_down) {
-			evtimer_del(c->retry);
 			ups_conn_set_state(c, UPS_CLOSED);
 			ups_pool_check_done(c->pool);
+			return;
 		}
-		/* A stale idle connection picks the settings up anyway. */
+		/* Waiting out a backoff: the new settings may be the fix
+		 * (a corrected password), so try them now. */
+		backoff_reset(&c->backoff);
+		ups_conn_schedule(c, 0);
 		return;
 	case UPS_CONNECTING:
 	case UPS_BINDING:

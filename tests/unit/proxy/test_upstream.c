@@ -1358,6 +1358,61 @@ test_reconfigure_window_and_reconnect(void **state)
 }
 
 static void
+test_reconfigure_sessions(void **state)
+{
+	struct fx		*fx = *state;
+	struct config_upstream	 ncfg;
+	struct upstream_stats	 st;
+
+	start_bound(fx);
+	ncfg = fx->cfg;
+	ncfg.sessions = 2;
+	assert_int_equal(upstream_pool_reconfigure(fx->pool, &ncfg), 0);
+	RUN_UNTIL(fx, fx->fake.binds == 2, 2000);
+	run_for(fx, 30);
+	upstream_pool_stats(fx->pool, &st);
+	assert_int_equal(st.bound, 2);
+	assert_int_equal(st.connections, 2);
+	ncfg.sessions = 1;
+	assert_int_equal(upstream_pool_reconfigure(fx->pool, &ncfg), 0);
+	RUN_UNTIL(fx, fx->fake.unbind_rx == 1, 2000);
+	run_for(fx, 50);
+	upstream_pool_stats(fx->pool, &st);
+	assert_int_equal(st.bound, 1);
+	assert_int_equal(st.connections, 1);
+	assert_true(fx->is_bound);
+	/* The bound session was never dropped. */
+	assert_int_equal(fx->nstate_down, 0);
+	assert_int_equal(fx->fake.binds, 2);
+}
+
+/* A wrong password fixed by a reload is tried at once, not after the
+ * backoff that the failures built up. */
+static void
+test_reconfigure_fixes_password(void **state)
+{
+	struct fx		*fx = *state;
+	struct config_upstream	 ncfg;
+	uint64_t		 t0;
+
+	fx->cfg.reconnect_min_ms = 1000;
+	fx->cfg.reconnect_max_ms = 5000;
+	fx->fake.fail_binds = 1;
+	fx->fake.fail_status = SMPP_ESME_RINVPASWD;
+	start_pool(fx);
+	RUN_UNTIL(fx, fx->fake.binds == 1, 2000);
+	run_for(fx, 30);
+	ncfg = fx->cfg;
+	ncfg.password = (char *)(uintptr_t)"fixed";
+	t0 = now_ms();
+	assert_int_equal(upstream_pool_reconfigure(fx->pool, &ncfg), 0);
+	RUN_UNTIL(fx, fx->is_bound, 2000);
+	assert_true(fx->is_bound);
+	assert_true(now_ms() - t0 < 500);
+	assert_string_equal(fx->fake.bind_password, "fixed");
+}
+
+static void
 test_many_pdus_one_read(void **state)
 {
 	struct fx	*fx = *state;
@@ -1591,6 +1646,8 @@ main(void)
 		T(test_cancel_forgets_ctx),
 		T(test_free_fails_in_flight),
 		T(test_reconfigure_window_and_reconnect),
+		T(test_reconfigure_sessions),
+		T(test_reconfigure_fixes_password),
 		T(test_many_pdus_one_read),
 		T(test_throughput),
 		cmocka_unit_test(test_tls_ctx_errors),
