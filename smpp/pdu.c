@@ -271,7 +271,9 @@ static const struct tlv_size tlv_sizes[] = {
 	{ SMPP_TLV_DISPLAY_TIME,		1, 1 },
 	{ SMPP_TLV_SMS_SIGNAL,			2, 2 },
 	{ SMPP_TLV_MS_VALIDITY,			1, 1 },
-	{ SMPP_TLV_ALERT_ON_MESSAGE_DELIVERY,	0, 0 },
+	/* v3.4 gives it no value; SMPP 5.0 clients (and the npm smpp
+	 * package) send one octet. A proxy must not bounce those. */
+	{ SMPP_TLV_ALERT_ON_MESSAGE_DELIVERY,	0, 1 },
 	{ SMPP_TLV_ITS_REPLY_TYPE,		1, 1 },
 	{ SMPP_TLV_ITS_SESSION_INFO,		2, 2 },
 };
