@@ -503,15 +503,19 @@ class Harness:
     def stopgate_cli(self, *args, timeout=30, input=None):
         """Run `stopgate ARGS...` to completion (CLI subcommands). Returns
         subprocess.CompletedProcess with text stdout/stderr."""
+        # Invalid UTF-8 in the output shows up as U+FFFD for the test to
+        # catch, instead of an exception here.
         return subprocess.run([STOPGATE] + [str(a) for a in args],
-                              capture_output=True, text=True,
-                              timeout=timeout, cwd=self.dir, input=input)
+                              capture_output=True, encoding="utf-8",
+                              errors="replace", timeout=timeout,
+                              cwd=self.dir, input=input)
 
     def esme(self, *args, timeout=30):
         """Run build/tools/esme to completion."""
         return subprocess.run([ESME] + [str(a) for a in args],
-                              capture_output=True, text=True,
-                              timeout=timeout, cwd=self.dir)
+                              capture_output=True, encoding="utf-8",
+                              errors="replace", timeout=timeout,
+                              cwd=self.dir)
 
     def stop_all(self):
         for p in reversed(self.procs):
@@ -529,12 +533,28 @@ class Harness:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "WARNING: ThreadSanitizer")
+
+
 class TestCase(unittest.TestCase):
-    """unittest.TestCase with self.h, a Harness stopped after each test."""
+    """unittest.TestCase with self.h, a Harness stopped after each test.
+    A process whose log shows an ASan/UBSan/LSan report fails the test
+    (make check runs this suite on a sanitizer build)."""
 
     def setUp(self):
         self.h = Harness(self.id())
+        # Cleanups run last-in first-out: stop everything, then look.
+        self.addCleanup(self._check_sanitizers)
         self.addCleanup(self.h.stop_all)
+
+    def _check_sanitizers(self):
+        for p in self.h.procs:
+            text = p.log_text()
+            for mark in SANITIZER_MARKS:
+                if mark in text:
+                    self.fail("%s (pid %d) reported %r; log: %s" %
+                              (p.name, p.pid, mark, p.log_path))
 
 
 # --- runner ----------------------------------------------------------------
