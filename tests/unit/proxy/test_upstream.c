@@ -1526,8 +1526,9 @@ static void
 test_tls_ctx_errors(void **state)
 {
 	struct config_tls	t;
-	char			err[256];
+	char			err[256], other_cert[160];
 	SSL_CTX			*ctx;
+	SSL			*ssl;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
@@ -1547,7 +1548,47 @@ test_tls_ctx_errors(void **state)
 	ctx = tls_client_ctx_new(&t, err, sizeof(err));
 	assert_non_null(ctx);
 	assert_int_equal(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
+	assert_true(SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER);
+	/* SNI carries a host name, never an address (RFC 6066 §3). */
+	ssl = tls_client_ssl_new(ctx, "smsc.example.com", err, sizeof(err));
+	assert_non_null(ssl);
+	assert_string_equal(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
+	    "smsc.example.com");
+	SSL_free(ssl);
+	ssl = tls_client_ssl_new(ctx, "127.0.0.1", err, sizeof(err));
+	assert_non_null(ssl);
+	assert_null(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+	SSL_free(ssl);
 	SSL_CTX_free(ctx);
+
+	/* A listener with client_ca demands a client certificate. */
+	tls_make_cert();
+	memset(&t, 0, sizeof(t));
+	t.cert = tls_cert;
+	t.key = tls_key;
+	ctx = tls_server_ctx_new(&t, err, sizeof(err));
+	assert_non_null(ctx);
+	assert_int_equal(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_NONE);
+	SSL_CTX_free(ctx);
+	t.client_ca = tls_cert;
+	ctx = tls_server_ctx_new(&t, err, sizeof(err));
+	assert_non_null(ctx);
+	assert_int_equal(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+	SSL_CTX_free(ctx);
+	/* Key and certificate that do not belong together. */
+	t.client_ca = NULL;
+	snprintf(other_cert, sizeof(other_cert), "%s-other.pem", tls_dir);
+	assert_int_equal(rename(tls_cert, other_cert), 0);
+	tls_remove_cert();
+	tls_make_cert();
+	t.cert = other_cert;
+	t.key = tls_key;
+	ctx = tls_server_ctx_new(&t, err, sizeof(err));
+	assert_null(ctx);
+	assert_non_null(strstr(err, "key"));
+	unlink(other_cert);
+	tls_remove_cert();
 }
 
 static void
