@@ -10,9 +10,20 @@
  * message_state TLVs) -r ms after its response, sent to a bound receiver.
  *
  * A control port (-c) takes one text command per line so tests can push
- * MO messages and look at what arrived; see ctl_help[] below. Each reply
- * ends with a line starting "ok" or "err"; "resp SEQ STATUS" lines report
- * the deliver_sm_resp of a pushed PDU as it comes back.
+ * MO messages and look at what arrived (tests/integration/harness.py has a
+ * client). Each reply ends with a line starting "ok" or "err":
+ *
+ *   mo FROM TO DCS HEX [opts]  -> ok SEQ   deliver_sm (esm_class 0, or
+ *                                  0x40 with "udh") to a bound receiver
+ *   dlr ID STAT FROM TO [notlv] -> ok SEQ  a receipt for any message id
+ *   raw HEX                    -> ok LEN   bytes as they are
+ *   stats                      -> ok key=value ...
+ *   last N   -> "submit SRC DST DCS HEXTEXT SERVICE_TYPE key=value..."
+ *               lines, oldest first, then ok COUNT
+ *   close | pause | resume | set KEY VALUE | reset | help
+ *
+ * "resp SEQ STATUS" (or "resp SEQ closed") arrives on the control
+ * connection that pushed a PDU when its deliver_sm_resp comes back.
  *
  * Sink mode (-S) is for benchmarks: submits are answered from the header
  * alone (no body decode, no receipts, no history), and all answers to one
