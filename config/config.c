@@ -1154,6 +1154,21 @@ kw_list(struct config_keywords *kw, size_t off)
 	return (struct config_words *)(void *)((char *)kw + off);
 }
 
+/* The item of list node lv that spells word, else dflt. */
+static const struct config_node *
+words_at(const struct config_node *lv, const char *word,
+    const struct config_node *dflt)
+{
+	size_t i;
+
+	if (lv != NULL && lv->type == CONFIG_NODE_SEQ)
+		for (i = 0; i < lv->n; i++)
+			if (lv->items[i]->type == CONFIG_NODE_SCALAR &&
+			    strcasecmp(lv->items[i]->str, word) == 0)
+				return lv->items[i];
+	return dflt;
+}
+
 /*
  * keywords: each list given replaces its default; STOP, START and HELP
  * are added back to a replacement that omits them (SPEC §4: they cannot
@@ -1213,8 +1228,8 @@ load_keywords(struct loader *L, const struct config_node *v)
 				if (!words_has(a, b->words[w]))
 					continue;
 				cfg_err(L, lv != NULL && w < lv->n ?
-				    lv->items[w] : map_at(v,
-				    command_lists[i].name),
+				    lv->items[w] : words_at(map_get(v,
+				    command_lists[i].name), b->words[w], v),
 				    "keyword '%s' is in both %s and %s",
 				    b->words[w], command_lists[i].name,
 				    command_lists[j].name);
@@ -1949,8 +1964,11 @@ inbound_number(struct loader *L, const struct config_node *v, void *obj)
 
 	if ((s = scalar_string(L, v, "number", 1, 64)) == NULL)
 		return;
+	/* With a bad default_country_code (already reported) a national
+	 * number cannot be normalised: do not report it twice. */
 	if (smpp_number_parse_text(s, &L->rules, in->number,
-	    sizeof(in->number)) == -1)
+	    sizeof(in->number)) == -1 && L->cfg->default_country_code[0] !=
+	    '\0')
 		cfg_err(L, v, "'number' '%.40s' is not a phone number or "
 		    "short code", s);
 }

@@ -871,6 +871,9 @@ test_keywords(void **state)
 	    "keyword 'STOP' is in both opt_out and opt_in");
 	expect_one(BASE "keywords: { help: [STOP] }\n", 10, 20,
 	    "keyword 'STOP' is in both opt_out and help");
+	/* START in opt_out: START comes back in the default opt_in. */
+	expect_one(BASE "keywords: { opt_out: [STOP, START] }\n", 10, 29,
+	    "keyword 'START' is in both opt_out and opt_in");
 	expect_one(BASE "keywords: { opt_out: [STOP, stop] }\n", 10, 29,
 	    "keyword 'stop' is listed twice");
 	expect_one(BASE "keywords: { opt_out: [STOP, \"  \"] }\n", 10, 29,
