@@ -609,3 +609,43 @@ def main(module="__main__"):
     print("%s: %d passed, %d failed%s" % (name, good, bad,
           ", %d skipped" % len(r.skipped) if r.skipped else ""))
     sys.exit(1 if bad or r.testsRun == 0 else 0)
+
+
+# --- command line: talk to a running smsc_sim -------------------------------
+
+def _cli(argv):
+    """python3 tests/integration/harness.py [-c CTL_PORT] mo FROM TO TEXT
+       python3 tests/integration/harness.py [-c CTL_PORT] ctl COMMAND...
+    mo: a subscriber's message (GSM 7-bit, else UCS-2) from the simulator
+    (make run's is on control port 2777); prints the deliver_sm_resp status.
+    ctl: any control command (see tests/tools/smsc_sim.c); prints the
+    reply."""
+    port = 2777
+    if len(argv) >= 2 and argv[0] == "-c":
+        port = int(argv[1])
+        argv = argv[2:]
+    if len(argv) == 4 and argv[0] == "mo":
+        try:
+            dcs, data = 0, smpp.gsm7_encode(argv[3])
+        except ValueError:
+            dcs, data = 8, argv[3].encode("utf-16-be")
+        ctl = Control(port)
+        seq = ctl.mo(argv[1], argv[2], data, dcs)
+        st = ctl.wait_resp(seq, 10)
+        print("deliver_sm seq=%d answered %s" %
+              (seq, st if st == "closed" else "status=0x%08x" % st))
+        return 0 if st == 0 else 1
+    if len(argv) >= 2 and argv[0] == "ctl":
+        data, last = Control(port).cmd(" ".join(argv[1:]))
+        print("\n".join(data + [last]))
+        return 0
+    print(_cli.__doc__.strip(), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(_cli(sys.argv[1:]))
+    except (OSError, smpp.Error, HarnessError) as e:
+        print("harness: %s" % e, file=sys.stderr)
+        sys.exit(2)

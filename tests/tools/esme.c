@@ -43,7 +43,7 @@
 #define ESME_EXIT_OK		0
 #define ESME_EXIT_STATUS	1
 #define ESME_EXIT_USAGE		2
-#define ESME_ENQUIRE_MS		30000	/* keepalive while listening */
+#define ESME_ENQUIRE_MS		30000	/* keepalive in listen */
 
 struct esme {
 	int		 fd;
@@ -55,7 +55,7 @@ struct esme {
 	uint8_t		 buf[SMPP_MAX_PDU_LEN * 2];
 	uint8_t		 frame[SMPP_MAX_PDU_LEN];
 	uint8_t		 obuf[SMPP_MAX_PDU_LEN];
-	struct smpp_pdu	 in;		/* last PDU read; views into frame */
+	struct smpp_pdu	 in;		/* last read; views into frame */
 	struct smpp_pdu	 out;
 };
 

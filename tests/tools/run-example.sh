@@ -98,8 +98,8 @@ In another terminal, from $top:
       "Spring sale: 20% off" --wait-dlr 5
   # watch replies and receipts for marketing
   $rel/tools/esme -u marketing -w mkpass1 -b rx listen
-  # a subscriber texts STOP to 12345 (simulator control port $CTL_PORT)
-  python3 -c 'import socket; s = socket.create_connection(("127.0.0.1", $CTL_PORT)); s.sendall(b"mo 15551234567 12345 0 53544f50\n"); print(s.recv(99).decode())'
+  # a subscriber texts STOP to 12345 (via the simulator)
+  python3 tests/integration/harness.py -c $CTL_PORT mo 15551234567 12345 STOP
   # the same send is now refused with 0x00000401
   $rel/stopgate status -c config/example.yaml 15551234567
 

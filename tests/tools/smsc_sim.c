@@ -62,10 +62,10 @@
 #define SIM_HIST_MAX		1024	/* submits kept for "last" */
 #define SIM_HIST_DATA_MAX	2048	/* message bytes kept per submit */
 #define SIM_HIST_TLV_MAX	512	/* TLV bytes kept per submit */
-#define SIM_HIST_DST_MAX	256	/* submit_multi dests, comma-joined */
+#define SIM_HIST_DST_MAX	256	/* submit_multi dests joined by , */
 #define SIM_CTL_LINE_MAX	16384
 #define SIM_OBUF_LEN		(SMPP_MAX_PDU_LEN + 1024)
-#define SIM_DLR_TEXT_MAX	20	/* original text echoed in a receipt */
+#define SIM_DLR_TEXT_MAX	20	/* message text echoed in a receipt */
 /* Stop reading from an ESME that does not read its responses. */
 #define SIM_OUT_HIGH		(1024 * 1024)
 
@@ -117,7 +117,7 @@ struct sim_stats {
 	unsigned long	unbinds;
 	unsigned long	delivers;	/* MO and raw PDUs pushed */
 	unsigned long	deliver_resps;
-	unsigned long	deliver_errs;	/* deliver_sm_resp status != 0 */
+	unsigned long	deliver_errs;	/* deliver_sm_resp, status != 0 */
 	unsigned long	receipts;
 	unsigned long	receipts_dropped;
 	unsigned long	nacks_sent;
@@ -151,12 +151,12 @@ struct ctlconn;
 struct delayed {
 	TAILQ_ENTRY(delayed)	 entry;
 	struct sim		*sim;		/* borrowed */
-	struct econn		*conn;		/* borrowed; NULL: a receipt */
+	struct econn		*conn;		/* borrowed; NULL: receipt */
 	struct event		*ev;		/* owned timer */
 	uint8_t			*pdu;		/* owned */
 	size_t			 len;
 	char			 origin[SMPP_SYSTEM_ID_LEN]; /* receipts */
-	struct delayed		*receipt;	/* owned: sent after this */
+	struct delayed		*receipt;	/* owned: after this one */
 };
 TAILQ_HEAD(delayed_list, delayed);
 
@@ -165,14 +165,14 @@ struct econn {
 	TAILQ_ENTRY(econn)	 entry;
 	struct sim		*sim;		/* borrowed */
 	struct bufferevent	*bev;		/* owned */
-	struct evbuffer		*batch;		/* owned: one read's replies */
+	struct evbuffer		*batch;		/* owned: replies */
 	struct event		*ev_free;	/* owned */
 	struct delayed_list	 delayed;	/* owned */
 	enum smpp_bind_state	 state;
 	char			 system_id[SMPP_SYSTEM_ID_LEN];
 	uint64_t		 id;
 	bool			 is_closing;
-	bool			 is_throttled;	/* reading off: output full */
+	bool			 is_throttled;	/* output full */
 };
 
 /* A control connection. */
@@ -187,7 +187,7 @@ struct pending {
 	TAILQ_ENTRY(pending)	 entry;
 	uint32_t		 seq;
 	struct econn		*conn;		/* borrowed */
-	struct ctlconn		*ctl;		/* borrowed; NULL once gone */
+	struct ctlconn		*ctl;		/* borrowed or NULL */
 };
 
 struct sim {
@@ -205,8 +205,8 @@ struct sim {
 	struct submit_rec	*hist;		/* owned ring */
 	size_t			 hist_next;
 	size_t			 hist_count;
-	struct smpp_pdu		 req;		/* scratch: decoded request */
-	struct smpp_pdu		 out;		/* scratch: PDU to encode */
+	struct smpp_pdu		 req;		/* scratch: request */
+	struct smpp_pdu		 out;		/* scratch: to encode */
 	uint8_t			 obuf[SIM_OBUF_LEN];
 };
 
@@ -899,8 +899,8 @@ econn_bind(struct econn *c, const struct smpp_pdu *p)
 		return;
 	if (status != SMPP_OK) {
 		s->st.bind_fails++;
-		logx(s, "bind conn=%" PRIu64 " system_id=%s status=0x%08" PRIx32,
-		    c->id, p->system_id, status);
+		logx(s, "bind conn=%" PRIu64 " system_id=%s "
+		    "status=0x%08" PRIx32, c->id, p->system_id, status);
 		econn_close(c, "bind refused");
 		return;
 	}
@@ -1308,8 +1308,8 @@ ctl_mo(struct ctlconn *k, char **w, int nw)
 	}
 	if (ctl_push(k, c, true) == 0)
 		logx(s, "mo conn=%" PRIu64 " seq=%" PRIu32 " src=%s dst=%s "
-		    "dcs=0x%02lx len=%zd", c->id, o->sequence_number, w[1], w[2],
-		    dcs, n);
+		    "dcs=0x%02lx len=%zd", c->id, o->sequence_number, w[1],
+		    w[2], dcs, n);
 }
 
 static void
