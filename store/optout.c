@@ -15,6 +15,9 @@
 
 #include "store/store_int.h"
 
+/* Integer keys of the numbers index are native size_t (LMDB). */
+_Static_assert(sizeof(size_t) == sizeof(uint64_t), "64-bit size_t");
+
 /* ------------------------------------------------------------------ */
 /* Lookup.                                                             */
 
@@ -23,7 +26,9 @@ store_optout_check(struct store *st, const char *number,
     const char *category, struct store_block *why)
 {
 	uint8_t prefix[STORE_KEY_MAX];
+	MDB_cursor *cur;
 	MDB_val k, v;
+	uint64_t nk;
 	size_t plen, clen;
 	bool has_global = false, has_cat = false, cat_exc = false, exc;
 	int64_t g_since = 0, c_since = 0, since;
@@ -37,13 +42,22 @@ store_optout_check(struct store *st, const char *number,
 	clen = strlen(category);
 	if (store_read_begin(st) == NULL)
 		return -1;
-	/*
-	 * One descent: position on the first key >= "number \0"; a number
-	 * with no state (the common case) ends the lookup right there.
-	 */
+	/* Most numbers have no state: the compact index says so. */
+	if (store_numkey(number, &nk)) {
+		k.mv_size = sizeof(nk);
+		k.mv_data = &nk;
+		rc = mdb_get(st->rtxn, st->dbi[STORE_DB_NUMIDX], &k, &v);
+		if (rc != 0)
+			goto done;
+	}
+	if ((cur = store_read_cursor(st)) == NULL) {
+		store_read_end(st);
+		return -1;
+	}
+	/* Position on the first key >= "number \0" and read its entries. */
 	k.mv_size = plen;
 	k.mv_data = prefix;
-	rc = mdb_cursor_get(st->rcur, &k, &v, MDB_SET_RANGE);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
 		const uint8_t *cat = (const uint8_t *)k.mv_data + plen;
 		size_t n = k.mv_size - plen;
@@ -66,8 +80,9 @@ store_optout_check(struct store *st, const char *number,
 				c_id = id;
 			}
 		}
-		rc = mdb_cursor_get(st->rcur, &k, &v, MDB_NEXT);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
+done:
 	store_read_end(st);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_fail_mdb(st, rc, "opt-out lookup");
@@ -229,8 +244,43 @@ state_clear(struct store *st, MDB_txn *txn, const char *number,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Make the numbers index say whether number has any state entry. */
 static int
-state_update(struct store *st, MDB_txn *txn, const struct store_event *ev)
+numidx_sync(struct store *st, MDB_txn *txn, const char *number)
+{
+	uint8_t prefix[STORE_KEY_MAX];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t nk;
+	size_t plen;
+	bool has_state;
+	int rc;
+
+	if (!store_numkey(number, &nk))
+		return 0;
+	plen = store_key2(prefix, sizeof(prefix), number, NULL);
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
+		return rc;
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	has_state = rc == 0 && store_key_has_prefix(&k, prefix, plen);
+	k.mv_size = sizeof(nk);
+	k.mv_data = &nk;
+	if (has_state) {
+		v.mv_size = 0;
+		v.mv_data = NULL;
+		return mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v, 0);
+	}
+	rc = mdb_del(txn, st->dbi[STORE_DB_NUMIDX], &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+state_update1(struct store *st, MDB_txn *txn, const struct store_event *ev)
 {
 	bool has_global, exc = false;
 	size_t i;
@@ -282,6 +332,16 @@ state_update(struct store *st, MDB_txn *txn, const struct store_event *ev)
 			return rc;
 	}
 	return 0;
+}
+
+static int
+state_update(struct store *st, MDB_txn *txn, const struct store_event *ev)
+{
+	int rc;
+
+	if ((rc = state_update1(st, txn, ev)) != 0)
+		return rc;
+	return numidx_sync(st, txn, ev->number);
 }
 
 int

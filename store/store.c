@@ -35,6 +35,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_MSGTIME] = "msgmap_by_time",
 	[STORE_DB_LASTSENT] = "lastsent",
 	[STORE_DB_CONFIRM] = "confirm",
+	[STORE_DB_NUMIDX] = "numbers",
 };
 
 /* ------------------------------------------------------------------ */
@@ -410,18 +411,48 @@ store_read_begin(struct store *st)
 		store_fail(st, STORE_E_IO, "starting a read: map keeps moving");
 		return NULL;
 	}
+	st->is_rcur_fresh = false;
+	return st->rtxn;
+}
+
+MDB_cursor *
+store_read_cursor(struct store *st)
+{
+	int rc;
+
+	if (st->is_rcur_fresh)
+		return st->rcur;
 	if (st->rcur == NULL)
 		rc = mdb_cursor_open(st->rtxn, st->dbi[STORE_DB_STATE],
 		    &st->rcur);
 	else
 		rc = mdb_cursor_renew(st->rtxn, st->rcur);
 	if (rc != 0) {
+		if (st->rcur != NULL)
+			mdb_cursor_close(st->rcur);
 		st->rcur = NULL;
-		mdb_txn_reset(st->rtxn);
 		store_fail_mdb(st, rc, "opening a cursor");
 		return NULL;
 	}
-	return st->rtxn;
+	st->is_rcur_fresh = true;
+	return st->rcur;
+}
+
+bool
+store_numkey(const char *number, uint64_t *key)
+{
+	uint64_t v = 0;
+	size_t n;
+
+	for (n = 0; number[n] != '\0'; n++) {
+		if (number[n] < '0' || number[n] > '9' || n == 15)
+			return false;
+		v = v * 10 + (uint64_t)(number[n] - '0');
+	}
+	if (n == 0)
+		return false;
+	*key = (uint64_t)n << 56 | v;
+	return true;
 }
 
 void
@@ -490,7 +521,8 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 	int i, rc;
 
 	for (i = 0; i < STORE_DB_COUNT; i++) {
-		rc = mdb_dbi_open(txn, store_db_names[i], flags, &st->dbi[i]);
+		rc = mdb_dbi_open(txn, store_db_names[i], flags |
+		    (i == STORE_DB_NUMIDX ? MDB_INTEGERKEY : 0), &st->dbi[i]);
 		if (rc != 0)
 			return rc;
 	}

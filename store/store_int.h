@@ -34,6 +34,7 @@ enum store_db {
 	STORE_DB_MSGTIME,	/* time upstream \0 message_id -> "" */
 	STORE_DB_LASTSENT,	/* number -> lastsent */
 	STORE_DB_CONFIRM,	/* number \0 kind -> time */
+	STORE_DB_NUMIDX,	/* packed number -> "" if it has state */
 	STORE_DB_COUNT,
 };
 
@@ -42,6 +43,7 @@ struct store {
 	MDB_dbi		 dbi[STORE_DB_COUNT];
 	MDB_txn		*rtxn;		/* reused read txn, reset when idle */
 	MDB_cursor	*rcur;		/* state cursor of rtxn */
+	bool		 is_rcur_fresh;	/* renewed for the current rtxn */
 	bool		 is_read_only;
 	int		 walks;		/* read txns open in walks */
 	size_t		 map_max;	/* bytes */
@@ -81,6 +83,18 @@ int store_write(struct store *st, store_body_fn body, void *arg,
  */
 MDB_txn *store_read_begin(struct store *st);
 void store_read_end(struct store *st);
+/* The state cursor of the shared read txn (renewed on first use). */
+MDB_cursor *store_read_cursor(struct store *st);
+
+/*
+ * The numbers index: a number of 1..15 digits packs into an integer key
+ * (length << 56 | value) of a small MDB_INTEGERKEY database that holds
+ * every number with state. The hot path answers "no state" (the common
+ * case) from it with integer compares over far fewer pages than the state
+ * keys. Returns false for numbers that do not pack (alphanumeric, long);
+ * those always take the state cursor.
+ */
+bool store_numkey(const char *number, uint64_t *key);
 
 /* A private read txn for walks (callbacks may do point lookups). */
 MDB_txn *store_walk_begin(struct store *st);

@@ -4,14 +4,16 @@
  *   store_bench [-n SIZE[,SIZE...]] [-l LOOKUPS] [-c COMMITS] [-d DIR]
  *
  * For each size N: a fresh store holding N opted-out numbers (category
- * "promo"), loaded straight into the state database as sorted keys with
- * MDB_APPEND in large transactions (this bench knows the internal value
- * format from store/store_int.h; nothing else outside store/ may). Then,
+ * "promo"), loaded straight into the state database and the numbers index
+ * as sorted keys with MDB_APPEND in large transactions (this bench knows
+ * the internal formats from store/store_int.h; nothing else outside
+ * store/ may). Then,
  * on one core:
  *  - store_optout_check() on LOOKUPS random numbers drawn from 100 * N, so
  *    about 1% are opted out and the rest are the common "not opted out";
- *  - the raw LMDB baseline: mdb_get() of the same keys in one long read
- *    txn (no renew per lookup, no global check);
+ *  - raw LMDB baselines in one long read txn (no renew per lookup, no
+ *    global check): mdb_get() of the same "number \0 promo" state keys,
+ *    and mdb_get() of the packed keys in the numbers index;
  *  - COMMITS single opt-outs through store_optout_apply() (fsync each):
  *    p50 / p99 / max latency.
  * Output is one "key=value" line per figure, for people and scripts.
@@ -70,9 +72,9 @@ load(const char *dir, uint64_t n, size_t map_mb)
 	uint8_t key[64], val[STORE_STATE_LEN];
 	MDB_env *env;
 	MDB_txn *txn = NULL;
-	MDB_dbi dbi;
-	MDB_val k, v;
-	uint64_t i;
+	MDB_dbi dbi, nbi;
+	MDB_val k, v, nv = { 0, NULL };
+	uint64_t i, nk;
 	int rc, len;
 
 	if ((rc = mdb_env_create(&env)) != 0)
@@ -87,15 +89,27 @@ load(const char *dir, uint64_t n, size_t map_mb)
 	v.mv_data = val;
 	for (i = 0; i < n; i++) {
 		if (txn == NULL) {
-			if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
-			    (rc = mdb_dbi_open(txn, "state", 0, &dbi)) != 0)
+			if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 				goto fail_env;
+			if ((rc = mdb_dbi_open(txn, "state", 0, &dbi)) != 0 ||
+			    (rc = mdb_dbi_open(txn, "numbers", MDB_INTEGERKEY,
+			    &nbi)) != 0)
+				goto fail_txn;
 		}
 		len = snprintf((char *)key, sizeof(key), NUM_FMT, i * 100 + 37);
 		memcpy(key + len + 1, "promo", 5);
 		k.mv_size = (size_t)len + 1 + 5;
 		k.mv_data = key;
 		if ((rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND)) != 0)
+			goto fail_txn;
+		/* The numbers index (store_numkey): same order here. */
+		if (!store_numkey((const char *)key, &nk)) {
+			rc = EINVAL;
+			goto fail_txn;
+		}
+		k.mv_size = sizeof(nk);
+		k.mv_data = &nk;
+		if ((rc = mdb_put(txn, nbi, &k, &nv, MDB_APPEND)) != 0)
 			goto fail_txn;
 		if ((i + 1) % LOAD_TXN == 0 || i + 1 == n) {
 			rc = mdb_txn_commit(txn);
@@ -118,17 +132,22 @@ fail:
 	return -1;
 }
 
-/* Raw baseline: mdb_get of each key in one read txn. */
+/*
+ * Raw baselines in one long read txn: mdb_get of each state key (what a
+ * plain "number \0 category" lookup costs), and mdb_get of each packed key
+ * in the numbers index (the floor for the store's own access path).
+ */
 static int
 baseline(const char *dir, char (*nums)[24], size_t nl, double *rate,
-    size_t *hits)
+    size_t *hits, double *idx_rate)
 {
 	uint8_t key[64];
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi;
+	MDB_dbi dbi, nbi;
 	MDB_val k, v;
-	size_t i, len;
+	size_t i, len, idx_hits = 0;
+	uint64_t nk;
 	double t0;
 	int rc;
 
@@ -140,7 +159,8 @@ baseline(const char *dir, char (*nums)[24], size_t nl, double *rate,
 		mdb_env_close(env);
 		return -1;
 	}
-	if ((rc = mdb_dbi_open(txn, "state", 0, &dbi)) != 0) {
+	if ((rc = mdb_dbi_open(txn, "state", 0, &dbi)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "numbers", MDB_INTEGERKEY, &nbi)) != 0) {
 		mdb_txn_abort(txn);
 		mdb_env_close(env);
 		return -1;
@@ -157,9 +177,19 @@ baseline(const char *dir, char (*nums)[24], size_t nl, double *rate,
 			(*hits)++;
 	}
 	*rate = (double)nl / (now_s() - t0);
+	t0 = now_s();
+	for (i = 0; i < nl; i++) {
+		if (!store_numkey(nums[i], &nk))
+			continue;
+		k.mv_size = sizeof(nk);
+		k.mv_data = &nk;
+		if (mdb_get(txn, nbi, &k, &v) == 0)
+			idx_hits++;
+	}
+	*idx_rate = (double)nl / (now_s() - t0);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
-	return 0;
+	return idx_hits == *hits ? 0 : -1;
 }
 
 static int
@@ -177,7 +207,7 @@ bench_size(const char *base, uint64_t n, size_t nl, int ncommits)
 	char dir[512], err[256], (*nums)[24];
 	struct store_event ev;
 	struct store *st;
-	double t0, t_load, rate, raw_rate, *lat;
+	double t0, t_load, rate, raw_rate, idx_rate, *lat;
 	size_t i, hits = 0, raw_hits = 0, map_mb;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ n;
 	int rc, ret = -1;
@@ -227,14 +257,15 @@ bench_size(const char *base, uint64_t n, size_t nl, int ncommits)
 		hits += (size_t)rc;
 	}
 	rate = (double)nl / (now_s() - t0);
-	if (baseline(dir, nums, nl, &raw_rate, &raw_hits) != 0) {
+	if (baseline(dir, nums, nl, &raw_rate, &raw_hits, &idx_rate) != 0) {
 		fprintf(stderr, "store_bench: baseline failed\n");
 		goto out_store;
 	}
 
 	for (i = 0; i < (size_t)ncommits; i++) {
 		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.number, sizeof(ev.number), "1999%07zu", i);
+		snprintf(ev.number, sizeof(ev.number), "1999%07u",
+		    (unsigned)(i % 10000000));
 		ev.action = STORE_OPT_OUT;
 		ev.time = 1700000000;
 		ev.ncategories = 1;
@@ -255,8 +286,10 @@ bench_size(const char *base, uint64_t n, size_t nl, int ncommits)
 	    t_load, (double)n / t_load);
 	printf("store.n=%" PRIu64 " lookups=%zu hit_pct=%.2f "
 	    "check_per_s=%.0f raw_mdb_get_per_s=%.0f ratio=%.2f "
-	    "raw_hits_match=%s\n", n, nl, 100.0 * (double)hits / (double)nl,
-	    rate, raw_rate, rate / raw_rate, hits == raw_hits ? "yes" : "NO");
+	    "raw_index_get_per_s=%.0f ratio_index=%.2f raw_hits_match=%s\n",
+	    n, nl, 100.0 * (double)hits / (double)nl, rate, raw_rate,
+	    rate / raw_rate, idx_rate, rate / idx_rate,
+	    hits == raw_hits ? "yes" : "NO");
 	if (ncommits > 0)
 		printf("store.n=%" PRIu64 " commits=%d commit_ms_p50=%.3f "
 		    "commit_ms_p99=%.3f commit_ms_max=%.3f\n", n, ncommits,

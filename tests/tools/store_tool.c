@@ -51,7 +51,8 @@ tool_write(const char *dir, uint64_t first, uint64_t count, size_t map_mb)
 		return 2;
 	for (i = first; i < first + count; i++) {
 		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.number, sizeof(ev.number), NUMBER_FMT, i);
+		snprintf(ev.number, sizeof(ev.number), NUMBER_FMT,
+		    i % UINT64_C(100000000000));
 		ev.action = STORE_OPT_OUT;
 		ev.time = (int64_t)time(NULL);
 		ev.ncategories = 1;

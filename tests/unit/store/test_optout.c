@@ -404,6 +404,40 @@ test_apply_fills_last(void **state)
 	assert_int_equal(ev.last.time, 0);
 }
 
+/* Numbers that do not pack into the index, and ones that differ only by
+ * leading zeros, are each their own. */
+static void
+test_number_forms(void **state)
+{
+	struct fx *f = *state;
+
+	apply(f->st, "01234", STORE_OPT_OUT, 1, "promo", NULL);
+	apply(f->st, "ACMEINFO", STORE_OPT_OUT, 1, NULL, NULL);
+	apply(f->st, "123456789012345678", STORE_OPT_OUT, 1, "promo", NULL);
+	apply(f->st, "123456789012345", STORE_OPT_OUT, 1, "promo", NULL);
+	assert_int_equal(store_optout_check(f->st, "01234", "promo", NULL), 1);
+	assert_int_equal(store_optout_check(f->st, "1234", "promo", NULL), 0);
+	assert_int_equal(store_optout_check(f->st, "001234", "promo", NULL),
+	    0);
+	assert_int_equal(store_optout_check(f->st, "ACMEINFO", "x", NULL), 1);
+	assert_int_equal(store_optout_check(f->st, "ACME", "x", NULL), 0);
+	assert_int_equal(store_optout_check(f->st, "123456789012345678",
+	    "promo", NULL), 1);
+	assert_int_equal(store_optout_check(f->st, "12345678901234567",
+	    "promo", NULL), 0);
+	assert_int_equal(store_optout_check(f->st, "123456789012345",
+	    "promo", NULL), 1);
+	apply(f->st, "01234", STORE_OPT_IN, 2, "promo", NULL);
+	apply(f->st, "ACMEINFO", STORE_OPT_IN, 2, NULL, NULL);
+	assert_int_equal(store_optout_check(f->st, "01234", "promo", NULL), 0);
+	assert_int_equal(store_optout_check(f->st, "ACMEINFO", "x", NULL), 0);
+	/* Re-opting out after the index entry was dropped. */
+	apply(f->st, "01234", STORE_OPT_OUT, 3, "billing", NULL);
+	assert_int_equal(store_optout_check(f->st, "01234", "billing", NULL),
+	    1);
+	assert_int_equal(store_optout_check(f->st, "01234", "promo", NULL), 0);
+}
+
 int
 main(void)
 {
@@ -432,6 +466,8 @@ main(void)
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_apply_fills_last,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_number_forms, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store/optout", tests, NULL, NULL);
