@@ -69,6 +69,7 @@ struct loader {
 	struct smpp_number_rules rules;
 	const struct config_node *root;		/* borrowed */
 	const struct config_node *sec[SEC_MAX];	/* borrowed */
+	unsigned		 flags;		/* CONFIG_LOAD_* */
 	unsigned		 nsecrets;	/* password* keys in a map */
 	bool			 is_keywords_ok; /* keyword lists loaded clean */
 };
@@ -766,6 +767,8 @@ key_secret(struct loader *L, const struct key *k, const struct config_node *v,
 	case KEY_SECRET_FILE:
 		if ((s = scalar_string(L, v, k->name, 1, PATH_MAX)) == NULL)
 			return;
+		if (L->flags & CONFIG_LOAD_NO_SECRETS)
+			return;
 		if ((path = path_resolve(L->base_dir, s)) == NULL) {
 			cfg_nomem(L, v);
 			return;
@@ -790,6 +793,8 @@ key_secret(struct loader *L, const struct key *k, const struct config_node *v,
 		break;
 	case KEY_SECRET_ENV:
 		if ((s = scalar_string(L, v, k->name, 1, 255)) == NULL)
+			return;
+		if (L->flags & CONFIG_LOAD_NO_SECRETS)
 			return;
 		if ((env = getenv(s)) == NULL || env[0] == '\0') {
 			cfg_err(L, v, "environment variable '%s' is %s", s,
@@ -887,7 +892,8 @@ key_set(struct loader *L, const struct key *k, const struct config_node *v,
 			cfg_nomem(L, v);
 			break;
 		}
-		if (k->type == KEY_FILE) {
+		if (k->type == KEY_FILE &&
+		    !(L->flags & CONFIG_LOAD_NO_SECRETS)) {
 			if ((fd = file_open_regular(dup)) == -1) {
 				cfg_err(L, v, "cannot read %s file '%.100s': "
 				    "%s", k->name, dup, strerror(errno));
@@ -2257,7 +2263,7 @@ load_root(struct loader *L, const struct config_node *root)
 
 static struct config *
 config_load_buf(const char *buf, size_t len, const char *path,
-    const char *base_dir, struct config_errors *errs)
+    const char *base_dir, unsigned flags, struct config_errors *errs)
 {
 	struct config_errors scratch;
 	struct config_node *root;
@@ -2269,6 +2275,7 @@ config_load_buf(const char *buf, size_t len, const char *path,
 		errs = &scratch;
 	memset(&L, 0, sizeof(L));
 	L.errs = errs;
+	L.flags = flags;
 	if ((L.cfg = calloc(1, sizeof(*L.cfg))) == NULL)
 		goto err_nomem;
 	if ((L.cfg->path = strdup(path)) == NULL)
@@ -2322,11 +2329,18 @@ config_load_string(const char *yaml, size_t len, const char *name,
 		errs = &scratch;
 	errors_init(errs, name != NULL ? name : "<string>");
 	return config_load_buf(yaml, len, name != NULL ? name : "<string>",
-	    base_dir != NULL ? base_dir : ".", errs);
+	    base_dir != NULL ? base_dir : ".", 0, errs);
 }
 
 struct config *
 config_load(const char *path, struct config_errors *errs)
+{
+	return config_load_flags(path, 0, errs);
+}
+
+struct config *
+config_load_flags(const char *path, unsigned flags,
+    struct config_errors *errs)
 {
 	struct config_errors scratch;
 	struct config *cfg;
@@ -2365,7 +2379,8 @@ config_load(const char *path, struct config_errors *errs)
 	 * keeping "/" for a file in the root. */
 	slash = strrchr(abs, '/');
 	*slash = '\0';
-	cfg = config_load_buf(buf, len, "", abs[0] != '\0' ? abs : "/", errs);
+	cfg = config_load_buf(buf, len, "", abs[0] != '\0' ? abs : "/", flags,
+	    errs);
 	*slash = '/';
 	free(buf);
 	if (cfg != NULL) {

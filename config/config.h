@@ -208,6 +208,20 @@ struct config_errors {
 struct config *config_load(const char *path, struct config_errors *errs);
 
 /*
+ * Flags for config_load_flags(). CONFIG_LOAD_NO_SECRETS: for tools that
+ * need the store path, categories and numbers but not the daemon's
+ * secrets (the CLI run by staff): password_file / password_env /
+ * token_file / token_env are checked for form but not read (the password
+ * or token is left NULL; a literal password: is kept), and TLS files are
+ * not opened. Everything else is validated as by config_load().
+ */
+#define CONFIG_LOAD_NO_SECRETS	0x1u
+
+/* config_load() with flags (CONFIG_LOAD_*); the same conventions. */
+struct config *config_load_flags(const char *path, unsigned flags,
+    struct config_errors *errs);
+
+/*
  * The same from a YAML string; relative paths resolve against base_dir and
  * errors name `name`. For tests and the fuzzer.
  */

@@ -1354,6 +1354,50 @@ test_repo_files(void **state)
 	}
 }
 
+/* The CLI's view: secrets and TLS files are not read. */
+static void
+test_no_secrets(void **state)
+{
+	struct config_errors errs;
+	struct config *cfg;
+	char path[PATH_MAX];
+
+	(void)state;
+	unsetenv("STOPGATE_TEST_UNSET");
+	write_file("cfg.yaml", HEAD
+	    "accounts:\n"
+	    "  - { system_id: a, password_file: secrets/none.pass, "
+	    "default_category: promo }\n"
+	    "  - { system_id: b, password_env: STOPGATE_TEST_UNSET, "
+	    "default_category: promo }\n"
+	    "  - { system_id: c, password: lit, default_category: promo }\n"
+	    "upstreams:\n"
+	    "  - { name: carrier, host: 127.0.0.1, port: 2776, "
+	    "system_id: acme, password: p, tls: { ca: tls/none.pem } }\n"
+	    "admin: { bind: 127.0.0.1:8775, token_env: STOPGATE_TEST_UNSET, "
+	    "tls: { cert: none.pem, key: none.key } }\n");
+	path_in_tmp(path, sizeof(path), "cfg.yaml");
+	assert_null(config_load(path, &errs));
+	assert_int_equal(errs.count, 6);
+	cfg = config_load_flags(path, CONFIG_LOAD_NO_SECRETS, &errs);
+	if (cfg == NULL)
+		print_errors(&errs);
+	assert_non_null(cfg);
+	assert_null(cfg->accounts[0].password);
+	assert_null(cfg->accounts[1].password);
+	assert_string_equal(cfg->accounts[2].password, "lit");
+	assert_null(cfg->admin_token);
+	assert_true(cfg->admin_tls.enabled);
+	config_free(cfg);
+
+	/* The form is still checked. */
+	write_file("cfg.yaml", BASE
+	    "admin: { bind: 127.0.0.1:8775, token: t, token_env: X }\n");
+	assert_null(config_load_flags(path, CONFIG_LOAD_NO_SECRETS, &errs));
+	assert_int_equal(errs.count, 1);
+	expect_error(&errs, 10, 53, "give only one of token");
+}
+
 static void
 test_lookups(void **state)
 {
@@ -1400,6 +1444,7 @@ main(void)
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_repo_files),
+		cmocka_unit_test(test_no_secrets),
 		cmocka_unit_test(test_lookups),
 	};
 
