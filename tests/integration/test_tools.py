@@ -437,6 +437,42 @@ class TestEsmeCli(SimTest):
         self.assertIn('text="Ça va?"', out)
 
 
+class TestRunExample(harness.TestCase):
+    """tests/tools/run-example.sh (make run) on free ports: stopgate binds
+    to the simulator it starts, a message goes through, and SIGTERM stops
+    both."""
+
+    def test_run_example(self):
+        if not os.access(harness.STOPGATE, os.X_OK):
+            self.skipTest("stopgate not built")
+        sim_port, ctl_port, gw_port = harness.free_ports(3)
+        cfg = harness.base_config(sim_port, gw_port,
+                                  store_path=self.h.path("store"))
+        env = dict(os.environ, CONFIG=self.h.write_config(cfg),
+                   SIM_PORT=str(sim_port), CTL_PORT=str(ctl_port),
+                   SIM_LOG=self.h.path("smsc_sim.log"))
+        script = os.path.join(harness.TOP, "tests", "tools",
+                              "run-example.sh")
+        p = self.h.start("run-example", ["sh", script], env=env)
+        harness.wait_port(gw_port, proc=p)
+        ctl = harness.Control(ctl_port)
+        self.addCleanup(ctl.close)
+        harness.wait_until(lambda: ctl.stats()["bound"] >= 1, 10,
+                           what="stopgate bound to the simulator")
+        r = self.h.esme("-p", gw_port, "-u", "marketing", "-w", "mkpass1",
+                        "send", "12345", "15551234567", "hello",
+                        "--wait-dlr", "5")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("deliver_sm receipt", r.stdout)
+        self.assertIn("Ctrl-C stops stopgate", p.log_text())
+        sim_pid = int(p.log_text().split("(pid ")[1].split(",")[0])
+        self.assertEqual(p.stop(), 0)
+        self.assertFalse(harness.port_open(gw_port))
+        self.assertFalse(harness.port_open(sim_port))
+        with self.assertRaises(ProcessLookupError):
+            os.kill(sim_pid, 0)
+
+
 if __name__ == "__main__":
     harness.require(harness.SMSC_SIM, harness.ESME)
     harness.main()

@@ -6,7 +6,7 @@
 #
 # Environment: BUILD (build tree, default build), CONFIG (default
 # config/example.yaml), SIM_PORT / CTL_PORT (must match the config's
-# upstream port; defaults 2776 / 2777).
+# upstream port; defaults 2776 / 2777), SIM_LOG (var/smsc_sim.log).
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,7 +27,7 @@ for b in "$build/stopgate" "$build/tools/smsc_sim" "$build/tools/esme"; do
 	fi
 done
 mkdir -p "$top/var"
-simlog=$top/var/smsc_sim.log
+simlog=${SIM_LOG:-$top/var/smsc_sim.log}
 sim_pid=
 gw_pid=
 
@@ -90,7 +90,7 @@ rel=${build#"$top"/}
 cat <<EOF
 ------------------------------------------------------------------------
 stopgate example: departments bind to 127.0.0.1:2775; upstream is the
-SMSC simulator on 127.0.0.1:$SIM_PORT (pid $sim_pid, log var/smsc_sim.log).
+SMSC simulator on 127.0.0.1:$SIM_PORT (pid $sim_pid, log ${simlog#"$top"/}).
 
 In another terminal, from $top:
   # send as the marketing department and wait for the delivery receipt
