@@ -416,7 +416,7 @@ path_resolve(const char *base_dir, const char *path)
 
 	bl = path[0] == '/' ? 0 : strlen(base_dir);
 	pl = strlen(path);
-	if ((r = malloc(bl + 1 + pl + 1)) == NULL)
+	if ((r = config_malloc(bl + 1 + pl + 1)) == NULL)
 		return NULL;
 	memcpy(r, base_dir, bl);
 	r[bl] = '/';
@@ -433,7 +433,7 @@ path_absolute(const char *path)
 	char *cwd, *r;
 
 	if (path[0] == '/') {
-		if ((r = strdup(path)) != NULL)
+		if ((r = config_strdup(path)) != NULL)
 			path_clean(r);
 		return r;
 	}
@@ -476,7 +476,7 @@ file_read_fd(int fd, size_t max, size_t *lenp)
 	char *buf, *nbuf;
 	ssize_t r;
 
-	if ((buf = malloc(cap + 1)) == NULL)
+	if ((buf = config_malloc(cap + 1)) == NULL)
 		return NULL;
 	for (;;) {
 		if (len == cap) {
@@ -486,7 +486,7 @@ file_read_fd(int fd, size_t max, size_t *lenp)
 				return NULL;
 			}
 			cap *= 2;
-			if ((nbuf = realloc(buf, cap + 1)) == NULL) {
+			if ((nbuf = config_realloc(buf, cap + 1)) == NULL) {
 				free(buf);
 				return NULL;
 			}
@@ -543,9 +543,9 @@ words_add(struct config_words *w, const char *word)
 {
 	char **nw, *dup;
 
-	if ((dup = strdup(word)) == NULL)
+	if ((dup = config_strdup(word)) == NULL)
 		return -1;
-	if ((nw = reallocarray(w->words, w->count + 1, sizeof(*nw))) ==
+	if ((nw = config_reallocarray(w->words, w->count + 1, sizeof(*nw))) ==
 	    NULL) {
 		free(dup);
 		return -1;
@@ -682,7 +682,7 @@ key_words(struct loader *L, const struct key *k, const struct config_node *v,
 		return;
 	}
 	words_free(w);
-	if (v->n > 0 && (w->words = calloc(v->n, sizeof(*w->words))) ==
+	if (v->n > 0 && (w->words = config_calloc(v->n, sizeof(*w->words))) ==
 	    NULL) {
 		cfg_nomem(L, v);
 		return;
@@ -700,7 +700,7 @@ key_words(struct loader *L, const struct key *k, const struct config_node *v,
 			cfg_err(L, it, "keyword '%s' is listed twice", s);
 			continue;
 		}
-		if ((w->words[w->count] = strdup(s)) == NULL) {
+		if ((w->words[w->count] = config_strdup(s)) == NULL) {
 			cfg_nomem(L, it);
 			continue;
 		}
@@ -733,7 +733,7 @@ key_template(struct loader *L, const struct key *k,
 		}
 	}
 	free(*dst);
-	if ((*dst = strdup(s)) == NULL)
+	if ((*dst = config_strdup(s)) == NULL)
 		cfg_nomem(L, v);
 }
 
@@ -758,7 +758,7 @@ key_secret(struct loader *L, const struct key *k, const struct config_node *v,
 	case KEY_SECRET:
 		if ((s = scalar_string(L, v, k->name, 1, k->max)) == NULL)
 			return;
-		if ((buf = strdup(s)) == NULL) {
+		if ((buf = config_strdup(s)) == NULL) {
 			cfg_nomem(L, v);
 			return;
 		}
@@ -801,7 +801,7 @@ key_secret(struct loader *L, const struct key *k, const struct config_node *v,
 			    env == NULL ? "not set" : "empty");
 			return;
 		}
-		if ((buf = strdup(env)) == NULL) {
+		if ((buf = config_strdup(env)) == NULL) {
 			cfg_nomem(L, v);
 			return;
 		}
@@ -865,7 +865,7 @@ key_set(struct loader *L, const struct key *k, const struct config_node *v,
 		if ((s = scalar_string(L, v, k->name, k->min, k->max)) ==
 		    NULL)
 			break;
-		if ((dup = strdup(s)) == NULL) {
+		if ((dup = config_strdup(s)) == NULL) {
 			cfg_nomem(L, v);
 			break;
 		}
@@ -1338,7 +1338,7 @@ load_categories(struct loader *L, const struct config_node *sec)
 
 	if (!list_check(L, sec, "categories"))
 		return;
-	if ((cfg->categories = calloc(sec->n, sizeof(*cat))) == NULL) {
+	if ((cfg->categories = config_calloc(sec->n, sizeof(*cat))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
 	}
@@ -1465,7 +1465,7 @@ ref_category_list(struct loader *L, const struct config_node *v,
 		cfg_err(L, v, "'%s' must not be empty", key);
 		return -1;
 	}
-	if ((idx = calloc(v->n, sizeof(*idx))) == NULL) {
+	if ((idx = config_calloc(v->n, sizeof(*idx))) == NULL) {
 		cfg_nomem(L, v);
 		return -1;
 	}
@@ -1520,7 +1520,7 @@ account_service_types(struct loader *L, const struct config_node *v,
 	n = v->n / 2;
 	if (n == 0)
 		return;
-	if ((a->service_types = calloc(n, sizeof(*st))) == NULL) {
+	if ((a->service_types = config_calloc(n, sizeof(*st))) == NULL) {
 		cfg_nomem(L, v);
 		return;
 	}
@@ -1590,7 +1590,7 @@ load_accounts(struct loader *L, const struct config_node *sec)
 
 	if (!list_check(L, sec, "accounts"))
 		return;
-	if ((cfg->accounts = calloc(sec->n, sizeof(*a))) == NULL) {
+	if ((cfg->accounts = config_calloc(sec->n, sizeof(*a))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
 	}
@@ -1622,7 +1622,7 @@ load_accounts(struct loader *L, const struct config_node *sec)
 			continue;
 		if (map_get(it, "categories") == NULL) {
 			/* Not given: the account sends its default only. */
-			if ((a->categories = calloc(1, sizeof(size_t))) ==
+			if ((a->categories = config_calloc(1, sizeof(size_t))) ==
 			    NULL) {
 				cfg_nomem(L, it);
 				continue;
@@ -1681,7 +1681,7 @@ load_listeners(struct loader *L, const struct config_node *sec)
 
 	if (!list_check(L, sec, "listeners"))
 		return;
-	if ((cfg->listeners = calloc(sec->n, sizeof(*l))) == NULL) {
+	if ((cfg->listeners = config_calloc(sec->n, sizeof(*l))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
 	}
@@ -1828,7 +1828,7 @@ load_upstreams(struct loader *L, const struct config_node *sec)
 
 	if (!list_check(L, sec, "upstreams"))
 		return;
-	if ((cfg->upstreams = calloc(sec->n, sizeof(*u))) == NULL) {
+	if ((cfg->upstreams = config_calloc(sec->n, sizeof(*u))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
 	}
@@ -1939,7 +1939,7 @@ load_routes(struct loader *L, const struct config_node *sec)
 		}
 		if (cfg->nupstreams == 0)
 			return;
-		if ((cfg->routes = calloc(1, sizeof(*cfg->routes))) == NULL) {
+		if ((cfg->routes = config_calloc(1, sizeof(*cfg->routes))) == NULL) {
 			cfg_nomem(L, L->root);
 			return;
 		}
@@ -1948,7 +1948,7 @@ load_routes(struct loader *L, const struct config_node *sec)
 	}
 	if (!list_check(L, sec, "routes"))
 		return;
-	if ((cfg->routes = calloc(sec->n, sizeof(*cfg->routes))) == NULL) {
+	if ((cfg->routes = config_calloc(sec->n, sizeof(*cfg->routes))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
 	}
@@ -2025,7 +2025,7 @@ load_inbound(struct loader *L, const struct config_node *sec)
 		return;
 	if (!list_check(L, sec, "inbound"))
 		return;
-	if ((cfg->inbound = calloc(sec->n, sizeof(*in))) == NULL) {
+	if ((cfg->inbound = config_calloc(sec->n, sizeof(*in))) == NULL) {
 		cfg_nomem(L, sec);
 		return;
 	}
@@ -2207,12 +2207,12 @@ static int
 replies_defaults(struct config_replies *r)
 {
 	if (r->opt_out == NULL &&
-	    (r->opt_out = strdup(default_reply_opt_out)) == NULL)
+	    (r->opt_out = config_strdup(default_reply_opt_out)) == NULL)
 		return -1;
 	if (r->opt_in == NULL &&
-	    (r->opt_in = strdup(default_reply_opt_in)) == NULL)
+	    (r->opt_in = config_strdup(default_reply_opt_in)) == NULL)
 		return -1;
-	if (r->help == NULL && (r->help = strdup(default_reply_help)) == NULL)
+	if (r->help == NULL && (r->help = config_strdup(default_reply_help)) == NULL)
 		return -1;
 	return 0;
 }
@@ -2276,9 +2276,9 @@ config_load_buf(const char *buf, size_t len, const char *path,
 	memset(&L, 0, sizeof(L));
 	L.errs = errs;
 	L.flags = flags;
-	if ((L.cfg = calloc(1, sizeof(*L.cfg))) == NULL)
+	if ((L.cfg = config_calloc(1, sizeof(*L.cfg))) == NULL)
 		goto err_nomem;
-	if ((L.cfg->path = strdup(path)) == NULL)
+	if ((L.cfg->path = config_strdup(path)) == NULL)
 		goto err_nomem;
 	/* Relative paths resolve against an absolute base, so that they
 	 * still mean the same after the daemon changes directory. */

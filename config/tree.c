@@ -3,6 +3,7 @@
  */
 #include "config/tree.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,50 @@ struct tree_builder {
 	char			*msg;
 	size_t			 cap;
 };
+
+unsigned long config_alloc_fail_at;
+
+/* True if this allocation is the one a test asked to fail. */
+static bool
+alloc_fails(void)
+{
+	if (config_alloc_fail_at == 0)
+		return false;
+	if (--config_alloc_fail_at > 0)
+		return false;
+	errno = ENOMEM;
+	return true;
+}
+
+void *
+config_malloc(size_t size)
+{
+	return alloc_fails() ? NULL : malloc(size);
+}
+
+void *
+config_calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : calloc(n, size);
+}
+
+void *
+config_realloc(void *p, size_t size)
+{
+	return alloc_fails() ? NULL : realloc(p, size);
+}
+
+void *
+config_reallocarray(void *p, size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : reallocarray(p, n, size);
+}
+
+char *
+config_strdup(const char *s)
+{
+	return alloc_fails() ? NULL : strdup(s);
+}
 
 const char *
 config_node_type_name(enum config_node_type type)
@@ -77,7 +122,7 @@ tree_attach(struct tree_builder *b, struct config_node *child)
 	parent = b->stack[b->depth - 1];
 	if (parent->n == parent->cap) {
 		ncap = parent->cap == 0 ? 4 : parent->cap * 2;
-		items = reallocarray(parent->items, ncap, sizeof(*items));
+		items = config_reallocarray(parent->items, ncap, sizeof(*items));
 		if (items == NULL) {
 			config_tree_free(child);
 			return -1;
@@ -94,7 +139,7 @@ tree_node_new(enum config_node_type type, const yaml_mark_t *mark)
 {
 	struct config_node *node;
 
-	if ((node = calloc(1, sizeof(*node))) == NULL)
+	if ((node = config_calloc(1, sizeof(*node))) == NULL)
 		return NULL;
 	node->type = type;
 	node->line = (unsigned)mark->line + 1;
@@ -129,7 +174,7 @@ tree_event(struct tree_builder *b, const yaml_event_t *ev, int *ndocs)
 		    &ev->start_mark)) == NULL)
 			goto err_nomem;
 		node->len = ev->data.scalar.length;
-		if ((node->str = malloc(node->len + 1)) == NULL) {
+		if ((node->str = config_malloc(node->len + 1)) == NULL) {
 			free(node);
 			goto err_nomem;
 		}

@@ -47,6 +47,18 @@ struct config_node {
 struct config_node *config_tree_parse(const char *buf, size_t len,
     unsigned *line, unsigned *col, char *msg, size_t cap);
 
+/*
+ * Allocation within config/: the libc functions, except that a test can
+ * make the Nth call from now fail by setting config_alloc_fail_at to N
+ * (0, the default, never fails), to walk every out-of-memory path.
+ */
+extern unsigned long config_alloc_fail_at;
+void *config_malloc(size_t size);
+void *config_calloc(size_t n, size_t size);
+void *config_realloc(void *p, size_t size);
+void *config_reallocarray(void *p, size_t n, size_t size);
+char *config_strdup(const char *s);
+
 /* Free a tree; accepts NULL. */
 void config_tree_free(struct config_node *node);
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/tree.h"	/* config_alloc_fail_at */
 
 /* A scratch directory with the files the configs below refer to. */
 static char tmpdir[] = "/tmp/stopgate-test-config-XXXXXX";
@@ -1354,6 +1355,49 @@ test_repo_files(void **state)
 	}
 }
 
+/*
+ * Fail each allocation in turn while loading configs that use every
+ * section: each run must end in NULL with an error (never a crash, and
+ * ASan checks that nothing leaks), until the allocation count is beyond
+ * what a load needs and the config loads.
+ */
+static void
+oom_walk(const char *yaml)
+{
+	struct config_errors errs;
+	struct config *cfg;
+	unsigned long n;
+
+	for (n = 1; n < 100000; n++) {
+		config_alloc_fail_at = n;
+		cfg = load(yaml, &errs);
+		if (config_alloc_fail_at != 0) {
+			/* Fewer than n allocations: it loaded in full. */
+			config_alloc_fail_at = 0;
+			assert_non_null(cfg);
+			config_free(cfg);
+			break;
+		}
+		assert_null(cfg);
+		assert_true(errs.count > 0);
+	}
+	assert_true(n > 50);
+	assert_true(n < 100000);
+}
+
+static void
+test_out_of_memory(void **state)
+{
+	(void)state;
+	oom_walk(spec_example);
+	oom_walk(BASE
+	    "keywords: { opt_out: [QUIT], opt_in: [YES], help: [INFO] }\n"
+	    "replies: { help: \"{business}\" }\n"
+	    "admin: { bind: 127.0.0.1:8775, token_file: secrets/mk.pass }\n"
+	    "inbound: [{ number: \"12345\", account: marketing, "
+	    "stop_scope: [promo] }]\n");
+}
+
 /* The CLI's view: secrets and TLS files are not read. */
 static void
 test_no_secrets(void **state)
@@ -1445,6 +1489,7 @@ main(void)
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_repo_files),
 		cmocka_unit_test(test_no_secrets),
+		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_lookups),
 	};
 
