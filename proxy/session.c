@@ -1466,6 +1466,14 @@ session_tick_cb(evutil_socket_t fd, short what, void *arg)
 		session_close(s, "idle timeout");
 		return;
 	}
+	if (s->is_waiting_window) {
+		/* on_window is the normal wake-up; this tick makes sure a
+		 * sender is retried even if a pool never signals. */
+		s->is_waiting_window = false;
+		session_process(s);
+		if (s->state == SESSION_CLOSED)
+			return;
+	}
 	for (i = 0; i < SESSION_DELIVERIES_MAX; i++) {
 		struct delivery *dl = &s->deliveries[i];
 
@@ -1620,6 +1628,9 @@ session_can_deliver(const struct session *s, const char *system_id)
 	if (strcmp(s->system_id, system_id) != 0)
 		return false;
 	if (s->ndeliveries >= SESSION_DELIVERIES_MAX)
+		return false;
+	/* Not read from now (back-pressure): its answer would wait. */
+	if (s->is_waiting_window || s->is_output_full)
 		return false;
 	return evbuffer_get_length(bufferevent_get_output(s->client)) <
 	    SESSION_OUT_DELIVER_MAX;
