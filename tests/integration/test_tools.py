@@ -379,8 +379,7 @@ class TestEsmeCli(SimTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         lines = r.stdout.splitlines()
         self.assertEqual(lines[0],
-                         "submit_sm_resp status=0x00000000 (ESME_ROK) "
-                         "message_id=1")
+                         "submit_sm_resp status=0x00000000 message_id=1")
         self.assertIn("deliver_sm receipt", lines[1])
         self.assertIn("receipted_message_id=1 message_state=2", lines[1])
         last = self.ctl.last(1)[0]
@@ -406,11 +405,13 @@ class TestEsmeCli(SimTest):
         base = ["-p", self.s.port, "-u", "acme"]
         r = self.esme(*base, "-w", "nope", "send", "1", "2", "x")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("ESME_RINVPASWD", r.stdout)
+        self.assertEqual(r.stdout, "bind_transceiver_resp "
+                         "status=0x0000000e error=ESME_RINVPASWD\n")
         self.ctl.ok("set error 0x401")
         r = self.esme(*base, "-w", "secret", "send", "1", "2", "x")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("status=0x00000401", r.stdout)
+        self.assertEqual(r.stdout, "submit_sm_resp status=0x00000401 "
+                         "message_id=\n")
         r = self.esme("-p", harness.free_port(), "-u", "a", "-w", "b",
                         "send", "1", "2", "x")
         self.assertEqual(r.returncode, 2)

@@ -365,14 +365,14 @@ esme_wait_resp(struct esme *e, uint32_t seq)
 	return rc;
 }
 
+/* " error=ESME_R..." for a failed status with a v3.4 name. */
 static void
-print_status(const char *what, uint32_t status)
+print_error_name(uint32_t status)
 {
 	const char *name = smpp_status_name(status);
 
-	printf("%s status=0x%08" PRIx32, what, status);
-	if (name != NULL)
-		printf(" (%s)", name);
+	if (status != SMPP_OK && name != NULL)
+		printf(" error=%s", name);
 }
 
 /* Bind; returns the command_status, or -1 on a broken session. */
@@ -393,8 +393,9 @@ esme_bind(struct esme *e, uint32_t cmd, const char *system_id,
 	if (esme_send(e) < 0 || esme_wait_resp(e, e->seq) != 1)
 		return -1;
 	if (e->in.command_status != SMPP_OK) {
-		print_status(smpp_cmd_name(e->in.command_id),
-		    e->in.command_status);
+		printf("%s status=0x%08" PRIx32, smpp_cmd_name(
+		    e->in.command_id), e->in.command_status);
+		print_error_name(e->in.command_status);
 		putchar('\n');
 	}
 	return e->in.command_status;
@@ -457,11 +458,12 @@ cmd_send(struct esme *e, const struct send_args *a)
 			return ESME_EXIT_USAGE;
 		mid = e->in.command_id == SMPP_CMD_SUBMIT_SM_RESP ?
 		    e->in.message_id : "";
-		print_status(smpp_cmd_name(e->in.command_id),
-		    e->in.command_status);
-		printf(" message_id=%s", mid);
+		printf("%s status=0x%08" PRIx32 " message_id=%s",
+		    smpp_cmd_name(e->in.command_id), e->in.command_status,
+		    mid);
 		if (parts.count > 1)
 			printf(" part=%zu/%zu", i + 1, parts.count);
+		print_error_name(e->in.command_status);
 		putchar('\n');
 		fflush(stdout);
 		if (e->in.command_status != SMPP_OK)
