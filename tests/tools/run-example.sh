@@ -72,6 +72,8 @@ trap 'cleanup none; exit 0' INT
 trap 'cleanup TERM; exit 0' TERM HUP
 trap 'cleanup TERM' EXIT
 
+# A fresh log: the readiness check below must not see a previous run's.
+rm -f "$simlog"
 "$build/tools/smsc_sim" -v -a 127.0.0.1 -p "$SIM_PORT" -c "$CTL_PORT" \
 	-u acme -w secret >"$simlog" 2>&1 &
 sim_pid=$!
