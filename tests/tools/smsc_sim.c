@@ -667,10 +667,11 @@ hist_add(struct econn *c, const struct smpp_pdu *p, const uint8_t *buf,
 		memcpy(r->data, text, r->data_len);
 	/* TLVs as on the wire: everything after the first TLV's start. */
 	r->tlv_len = 0;
-	if (p->tlv_count > 0) {
+	if (p->tlv_count > 0 && p->tlvs[0].value != NULL &&
+	    p->tlvs[0].value >= buf + 4) {
 		const uint8_t *first = p->tlvs[0].value - 4;
 
-		if (first >= buf && first < buf + len) {
+		if (first < buf + len) {
 			size_t n = (size_t)(buf + len - first);
 
 			r->tlv_len = n < sizeof(r->tlv) ? n : sizeof(r->tlv);
