@@ -177,7 +177,7 @@ daemon_authfail_note(struct daemon *d, const struct sockaddr *addr)
 	return delay;
 }
 
-/* --- pools ------------------------------------------------------------------ */
+/* --- pools ---------------------------------------------------------------- */
 
 static void
 pool_state_cb(void *arg, bool any_bound)
@@ -366,7 +366,8 @@ rates_apply(struct daemon *d, const struct config *cfg)
 		    config_account_find(d->cfg, a->system_id) : -1;
 		if (old >= 0) {
 			nr[i] = d->rates[old];
-			ratelimit_update(&nr[i], a->max_rate, a->max_burst, now);
+			ratelimit_update(&nr[i], a->max_rate, a->max_burst,
+			    now);
 		} else
 			ratelimit_init(&nr[i], a->max_rate, a->max_burst, now);
 	}
@@ -449,7 +450,7 @@ daemon_reload(struct daemon *d)
 	    d->cfg->naccounts, d->cfg->nupstreams, d->cfg->nroutes);
 }
 
-/* --- stop --------------------------------------------------------------------- */
+/* --- stop ----------------------------------------------------------------- */
 
 static void
 pool_done_cb(struct upstream_pool *p, void *arg)
@@ -582,7 +583,7 @@ expire_cb(evutil_socket_t fd, short what, void *arg)
 		    n.msgmap, n.audit, n.events);
 }
 
-/* --- main ------------------------------------------------------------------ */
+/* --- main ----------------------------------------------------------------- */
 
 static void
 daemon_free(struct daemon *d)
@@ -665,8 +666,8 @@ daemon_main(const char *path)
 	sp.map_mb = d->cfg->store_map_mb;
 	if ((d->store = store_open(d->cfg->store_path, &sp, err,
 	    sizeof(err))) == NULL) {
-		log_warnx("event=start_failed reason=store path=%s error=\"%s\"",
-		    d->cfg->store_path, err);
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
 		goto err;
 	}
 	if ((d->flush_ev = evtimer_new(d->base, flush_cb, d)) == NULL ||

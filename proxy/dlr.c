@@ -89,7 +89,8 @@ dlr_account_find(struct daemon *d, const char *upstream, const char *id,
 		    sizeof(norm));
 		for (v = 0; v < n; v++)
 			if (strcmp(norm, variants[v]) == 0) {
-				str_copy(account, STORE_NAME_MAX, d->msgmap[i].account);
+				str_copy(account, STORE_NAME_MAX,
+				    d->msgmap[i].account);
 				return 1;
 			}
 	}
@@ -167,7 +168,8 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
 			answer(reply, SMPP_OK);
 			return;
 		}
-		if (session_deliver_to_account(d, account, raw, len, reply) == -1) {
+		if (session_deliver_to_account(d, account, raw, len,
+		    reply) == -1) {
 			/* TODO(#5): durable outbox instead of 0x64. */
 			log_info("event=receipt_no_receiver upstream=%s "
 			    "message_id=%s account=%s", upstream, id, account);
@@ -181,7 +183,8 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
 
 	/* MO: to the account of the number the subscriber wrote to. */
 	memset(&rules, 0, sizeof(rules));
-	str_copy(rules.country_code, sizeof(rules.country_code), cfg->default_country_code);
+	str_copy(rules.country_code, sizeof(rules.country_code),
+	    cfg->default_country_code);
 	rules.national_number_length = cfg->national_number_length;
 	in = NULL;
 	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &rules,
@@ -197,7 +200,8 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
 	case MO_FORWARD:
 		break;
 	}
-	str_copy(account, sizeof(account), cfg->accounts[in->account].system_id);
+	str_copy(account, sizeof(account),
+	    cfg->accounts[in->account].system_id);
 	if (session_deliver_to_account(d, account, raw, len, reply) == -1) {
 		/* TODO(#5): durable outbox instead of 0x64. */
 		log_info("event=mo_no_receiver upstream=%s inbound=%s "

@@ -48,8 +48,8 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 		return;
 	}
 	if (d->cfg->max_sessions != 0 && d->nsessions >= d->cfg->max_sessions) {
-		log_warnx("event=accept_refused listener=%s reason=max_sessions "
-		    "sessions=%zu", l->name, d->nsessions);
+		log_warnx("event=accept_refused listener=%s "
+		    "reason=max_sessions sessions=%zu", l->name, d->nsessions);
 		close(fd);
 		return;
 	}

@@ -279,7 +279,8 @@ session_concat_ref(const struct smpp_pdu *pdu, uint32_t *ref)
 				}
 				if (b[i] == 0x08 && ielen == 4) {
 					*ref = (1u << 16) |
-					    ((uint32_t)b[i + 2] << 8) | b[i + 3];
+					    ((uint32_t)b[i + 2] << 8) |
+					    b[i + 3];
 					return true;
 				}
 			}
@@ -644,11 +645,12 @@ static void
 number_rules(const struct config *cfg, struct smpp_number_rules *r)
 {
 	memset(r, 0, sizeof(*r));
-	str_copy(r->country_code, sizeof(r->country_code), cfg->default_country_code);
+	str_copy(r->country_code, sizeof(r->country_code),
+	    cfg->default_country_code);
 	r->national_number_length = cfg->national_number_length;
 }
 
-/* --- bind ------------------------------------------------------------------ */
+/* --- bind ----------------------------------------------------------------- */
 
 static void
 refuse_send_cb(evutil_socket_t fd, short what, void *arg)
@@ -828,7 +830,8 @@ audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	memset(&a, 0, sizeof(a));
 	a.time = (int64_t)time(NULL);
 	str_copy(a.account, sizeof(a.account), s->system_id);
-	str_copy(a.category, sizeof(a.category), s->d->cfg->categories[cat].name);
+	str_copy(a.category, sizeof(a.category),
+	    s->d->cfg->categories[cat].name);
 	str_copy(a.service_type, sizeof(a.service_type), pdu->service_type);
 	str_copy(a.source, sizeof(a.source), pdu->source.addr);
 	str_copy(a.destination, sizeof(a.destination), number);
@@ -860,9 +863,12 @@ inflight_new(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	inf->command_id = pdu->command_id;
 	str_copy(inf->account, sizeof(inf->account), s->system_id);
 	str_copy(inf->upstream, sizeof(inf->upstream), upstream);
-	str_copy(inf->category, sizeof(inf->category), s->d->cfg->categories[cat].name);
-	str_copy(inf->service_type, sizeof(inf->service_type), pdu->service_type);
-	str_copy(inf->destination, sizeof(inf->destination), number != NULL ? number : "");
+	str_copy(inf->category, sizeof(inf->category),
+	    s->d->cfg->categories[cat].name);
+	str_copy(inf->service_type, sizeof(inf->service_type),
+	    pdu->service_type);
+	str_copy(inf->destination, sizeof(inf->destination),
+	    number != NULL ? number : "");
 	return inf;
 }
 
@@ -1250,7 +1256,7 @@ session_maybe_done(struct session *s)
 		session_close(s, "unbound");
 }
 
-/* --- the frame loop --------------------------------------------------------- */
+/* --- the frame loop ------------------------------------------------------- */
 
 static enum handle_result
 session_handle(struct session *s, const uint8_t *buf, size_t len)
@@ -1394,7 +1400,7 @@ session_process(struct session *s)
 	session_update_read(s);
 }
 
-/* --- callbacks -------------------------------------------------------------- */
+/* --- callbacks ------------------------------------------------------------ */
 
 static void
 session_read_cb(struct bufferevent *bev, void *arg)
@@ -1540,19 +1546,25 @@ session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
 		 * if the sending session is gone by then. */
 		if (resp->message_id[0] != '\0') {
 			memset(&mm, 0, sizeof(mm));
-			str_copy(mm.upstream, sizeof(mm.upstream), inf->upstream);
-			str_copy(mm.message_id, sizeof(mm.message_id), resp->message_id);
+			str_copy(mm.upstream, sizeof(mm.upstream),
+			    inf->upstream);
+			str_copy(mm.message_id, sizeof(mm.message_id),
+			    resp->message_id);
 			str_copy(mm.account, sizeof(mm.account), inf->account);
 			mm.time = (int64_t)time(NULL);
 			daemon_msgmap_add(d, &mm);
 		}
 		if (inf->destination[0] != '\0') {
 			memset(&ls, 0, sizeof(ls));
-			str_copy(ls.number, sizeof(ls.number), inf->destination);
+			str_copy(ls.number, sizeof(ls.number),
+			    inf->destination);
 			ls.last.time = (int64_t)time(NULL);
-			str_copy(ls.last.account, sizeof(ls.last.account), inf->account);
-			str_copy(ls.last.category, sizeof(ls.last.category), inf->category);
-			str_copy(ls.last.service_type, sizeof(ls.last.service_type), inf->service_type);
+			str_copy(ls.last.account, sizeof(ls.last.account),
+			    inf->account);
+			str_copy(ls.last.category, sizeof(ls.last.category),
+			    inf->category);
+			str_copy(ls.last.service_type,
+			    sizeof(ls.last.service_type), inf->service_type);
 			daemon_lastsent_add(d, &ls);
 		}
 	}
@@ -1616,7 +1628,7 @@ session_upstream_window(void *arg)
 	}
 }
 
-/* --- relaying down --------------------------------------------------------- */
+/* --- relaying down -------------------------------------------------------- */
 
 bool
 session_can_deliver(const struct session *s, const char *system_id)
