@@ -113,6 +113,8 @@ struct key {
 
 /* --- errors ----------------------------------------------------------- */
 
+static void cfg_err_vat(struct loader *, unsigned, unsigned, const char *,
+    va_list) __attribute__((format(printf, 4, 0)));
 static void cfg_err_at(struct loader *, unsigned, unsigned, const char *,
     ...) __attribute__((format(printf, 4, 5)));
 static void cfg_err(struct loader *, const struct config_node *,
