@@ -570,6 +570,9 @@ words_set(struct config_words *w, const char *const *list, size_t n)
 
 /* --- the key walk ----------------------------------------------------- */
 
+/* walk_map() result bit: the node was a mapping. Key tables are shorter. */
+#define WALK_IS_MAP	((uint64_t)1 << 63)
+
 static void key_set(struct loader *, const struct key *,
     const struct config_node *, void *);
 
@@ -621,14 +624,15 @@ keys_defaults(const struct key *keys, void *obj)
 /*
  * Walk mapping node against keys, storing into obj. what names the
  * mapping in messages ("store", "an accounts entry"). Returns a bit mask
- * of the keys present (bit i for keys[i]); 0 if node is not a mapping.
+ * of the keys present (bit i for keys[i]) with WALK_IS_MAP set, so even
+ * an empty mapping is non-zero; 0 if node is not a mapping.
  */
 static uint64_t
 walk_map(struct loader *L, const struct config_node *node,
     const struct key *keys, void *obj, const char *what)
 {
 	const struct config_node *k, *v;
-	uint64_t seen = 0;
+	uint64_t seen = WALK_IS_MAP;
 	size_t i, j;
 
 	if (node->type != CONFIG_NODE_MAP) {

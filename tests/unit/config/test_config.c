@@ -1086,6 +1086,15 @@ test_tls(void **state)
 	    "  - { name: a, host: h, port: 1, system_id: s, password: p, "
 	    "tls: { cert: tls/client.pem } }\n", 8, 66,
 	    "a client certificate needs both cert and key");
+	cfg = load_ok(HEAD
+	    "accounts: [{ system_id: m, password: p, "
+	    "default_category: promo }]\n"
+	    "upstreams:\n"
+	    "  - { name: a, host: h, port: 1, system_id: s, password: p, "
+	    "tls: {} }\n");
+	assert_true(cfg->upstreams[0].tls.enabled);
+	assert_true(cfg->upstreams[0].tls.verify);
+	config_free(cfg);
 	expect_one(HEAD
 	    "accounts: [{ system_id: m, password: p, "
 	    "default_category: promo }]\n"
