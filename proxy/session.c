@@ -114,6 +114,7 @@ struct session {
 	unsigned		 inflight;
 	bool			 is_waiting_window;
 	bool			 is_output_full;
+	bool			 is_unbind_sent;
 	bool			 is_unbind_acked;
 	uint32_t		 next_seq;
 	uint32_t		 max_len;
@@ -1248,11 +1249,23 @@ proceed_deliver_resp(struct session *s, const struct smpp_pdu *pdu)
 	s->ndeliveries--;
 }
 
+/*
+ * Graceful stop of one session: once nothing is in flight (every answer
+ * the SMSC owes this sender was relayed), send unbind; close when the
+ * department answers it (§4.2: it may close as soon as it has).
+ */
 static void
 session_maybe_done(struct session *s)
 {
-	if (s->state == SESSION_UNBINDING && s->is_unbind_acked &&
-	    s->inflight == 0)
+	if (s->state != SESSION_UNBINDING || s->inflight > 0)
+		return;
+	if (!s->is_unbind_sent) {
+		s->is_unbind_sent = true;
+		reply_raw(s, SMPP_CMD_UNBIND, SMPP_OK, session_next_seq(s),
+		    NULL, 0);
+		return;
+	}
+	if (s->is_unbind_acked)
 		session_close(s, "unbound");
 }
 
@@ -1313,7 +1326,7 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 		session_close(s, "unbind");
 		return HANDLE_DONE;
 	case SMPP_CMD_UNBIND_RESP:
-		if (s->state == SESSION_UNBINDING) {
+		if (s->state == SESSION_UNBINDING && s->is_unbind_sent) {
 			s->is_unbind_acked = true;
 			session_maybe_done(s);
 		}
@@ -1710,8 +1723,8 @@ session_unbind(struct session *s)
 		session_close(s, "stopping");
 		return;
 	}
-	reply_raw(s, SMPP_CMD_UNBIND, SMPP_OK, session_next_seq(s), NULL, 0);
 	session_set_state(s, SESSION_UNBINDING);
+	session_maybe_done(s);
 }
 
 struct session *

@@ -29,7 +29,7 @@ enum session_state {
 	SESSION_OPEN = 0,	/* accepted, no bind yet */
 	SESSION_BINDING,	/* bind refused; answer delayed, then close */
 	SESSION_BOUND,
-	SESSION_UNBINDING,	/* we sent unbind (stop); draining in-flight */
+	SESSION_UNBINDING,	/* stopping: draining in-flight, then unbind */
 	SESSION_CLOSED,		/* free queued; ignore events */
 };
 
@@ -55,9 +55,9 @@ struct session *session_new(struct daemon *d, struct bufferevent *bev,
 void session_close(struct session *s, const char *reason);
 
 /*
- * Graceful stop (SIGTERM): a bound session is sent unbind, takes no new
- * submits (they get ESME_RTHROTTLED) and closes once its in-flight
- * requests are answered and the unbind_resp came; an unbound one closes
+ * Graceful stop (SIGTERM): a bound session takes no new submits (they get
+ * ESME_RTHROTTLED), is sent unbind once its in-flight requests are
+ * answered, and closes when the unbind_resp comes; an unbound one closes
  * at once.
  */
 void session_unbind(struct session *s);

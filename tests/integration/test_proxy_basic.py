@@ -32,11 +32,21 @@ class ProxyCase(harness.TestCase):
                                       *smsc_args)
         self.port = self.h.free_port()
         self.cfg = harness.base_config(self.smsc.port, self.port)
+        self.cfg["timeouts"] = {"shutdown_ms": 1000}
         if edit:
             edit(self.cfg)
         self.gw = self.h.start_stopgate(self.cfg)
+        self.addCleanup(self.clean_exit)
         self.wait_upstream()
         return self.gw
+
+    def clean_exit(self):
+        """SIGTERM: exit 0, nothing from ASan/UBSan in the log."""
+        rc = self.gw.stop()
+        log = self.gw.log_text()
+        self.assertEqual(rc, 0, log[-3000:])
+        for m in ("Sanitizer", "runtime error:"):
+            self.assertNotIn(m, log)
 
     def wait_upstream(self):
         harness.wait_until(lambda: self.smsc.ctl().stats()["bound"] >= 1,
@@ -267,6 +277,23 @@ class TestProtocol(ProxyCase):
         self.start(edit)
         with smpp.Client.connect(self.port) as c:
             self.assertTrue(c.wait_closed(4))
+
+
+class TestStop(ProxyCase):
+    def test_sigterm_waits_for_inflight(self):
+        self.start(smsc_args=("-d", "600"))
+        c = self.client()
+        seq = c.submit_async("12345", "15551230009", b"in flight")
+        time.sleep(0.1)
+        self.gw.send_signal(signal.SIGTERM)
+        # the SMSC's answer still reaches us, then the proxy unbinds
+        r = c.wait_resp(seq, 5)
+        self.assertEqual(r.status, 0)
+        self.assertNotEqual(r.get("message_id", ""), "")
+        p = c.wait_for(lambda p: p.command_id == smpp.UNBIND, 5)
+        c.respond(p)
+        self.assertTrue(c.wait_closed(3))
+        self.assertEqual(self.gw.wait(10), 0)
 
 
 class TestCommands(harness.TestCase):

@@ -21,10 +21,19 @@ class ReceiptCase(harness.TestCase):
                                       *smsc_args)
         self.ctl = self.smsc.ctl()
         self.port = self.h.free_port()
-        self.gw = self.h.start_stopgate(
-            harness.base_config(self.smsc.port, self.port))
+        cfg = harness.base_config(self.smsc.port, self.port)
+        cfg["timeouts"] = {"shutdown_ms": 1000}
+        self.gw = self.h.start_stopgate(cfg)
+        self.addCleanup(self.clean_exit)
         harness.wait_until(lambda: self.ctl.stats()["bound"] >= 1,
                            timeout=10, what="upstream bound")
+
+    def clean_exit(self):
+        rc = self.gw.stop()
+        log = self.gw.log_text()
+        self.assertEqual(rc, 0, log[-3000:])
+        for m in ("Sanitizer", "runtime error:"):
+            self.assertNotIn(m, log)
 
     def client(self, system_id, password, kind="trx"):
         c = smpp.Client.connect(self.port)
