@@ -1,0 +1,174 @@
+/*
+ * store_fill: create a store holding N opted-out numbers, fast, for
+ * benchmarks.
+ *
+ *   store_fill -d DIR -n N [-m ONE_IN] [-b BASE] [-c CATEGORY] [-M MAP_MB]
+ *
+ * Opts out BASE + j * ONE_IN for j < N (default BASE 12000000000, ONE_IN
+ * 100, category "promo"), so that of the range [BASE, BASE + N * ONE_IN)
+ * one number in ONE_IN is opted out: the share loadgen's -b/-r/-m options
+ * draw from. The store is created with store_open() (schema and
+ * databases), then loaded straight into the state database as sorted keys
+ * with MDB_APPEND in large transactions, as store_bench does: this tool
+ * knows the internal value format from store/store_int.h, which nothing
+ * else outside store/ may. No history events are written: the numbers are
+ * opted out as far as every lookup is concerned, which is what the proxy
+ * benchmark exercises. Prints one "key=value" line.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+#define FILL_TXN	1000000		/* keys per transaction */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+fill(const char *dir, uint64_t n, uint64_t base, uint64_t one_in,
+    const char *category, size_t map_mb)
+{
+	uint8_t key[128], val[STORE_STATE_LEN];
+	size_t clen = strlen(category);
+	MDB_env *env;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	uint64_t j;
+	int rc, len;
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		goto fail;
+	mdb_env_set_maxdbs(env, 32);
+	mdb_env_set_mapsize(env, map_mb * 1024 * 1024);
+	/* Loading only: no fsync per batch, one sync at the end. */
+	if ((rc = mdb_env_open(env, dir, MDB_NOSYNC, 0600)) != 0)
+		goto fail_env;
+	store_state_encode(val, false, (int64_t)time(NULL), 1);
+	v.mv_size = sizeof(val);
+	v.mv_data = val;
+	for (j = 0; j < n; j++) {
+		if (txn == NULL) {
+			if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+				goto fail_env;
+			if ((rc = mdb_dbi_open(txn, "state", 0, &dbi)) != 0)
+				goto fail_txn;
+		}
+		/* Equal-length numbers: string order is numeric order. */
+		len = snprintf((char *)key, sizeof(key), "%" PRIu64,
+		    base + j * one_in);
+		memcpy(key + len + 1, category, clen);
+		k.mv_size = (size_t)len + 1 + clen;
+		k.mv_data = key;
+		if ((rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND)) != 0)
+			goto fail_txn;
+		if ((j + 1) % FILL_TXN == 0 || j + 1 == n) {
+			rc = mdb_txn_commit(txn);
+			txn = NULL;
+			if (rc != 0)
+				goto fail_env;
+		}
+	}
+	if ((rc = mdb_env_sync(env, 1)) != 0)
+		goto fail_env;
+	mdb_env_close(env);
+	return 0;
+
+fail_txn:
+	mdb_txn_abort(txn);
+fail_env:
+	mdb_env_close(env);
+fail:
+	fprintf(stderr, "store_fill: %s: %s\n", dir, mdb_strerror(rc));
+	return -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct store_params p = { 0, 0, false };
+	const char *dir = NULL, *category = "promo";
+	uint64_t n = 0, base = 12000000000ULL, one_in = 100;
+	size_t map_mb = 0;
+	struct store *st;
+	char err[256], last[32];
+	double t0;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "d:n:m:b:c:M:")) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			n = strtoull(optarg, NULL, 10);
+			break;
+		case 'm':
+			one_in = strtoull(optarg, NULL, 10);
+			break;
+		case 'b':
+			base = strtoull(optarg, NULL, 10);
+			break;
+		case 'c':
+			category = optarg;
+			break;
+		case 'M':
+			map_mb = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (dir == NULL || n == 0 || one_in == 0 || optind != argc ||
+	    strlen(category) == 0 || strlen(category) > 64)
+		goto usage;
+	/* The numbers must keep one length for MDB_APPEND's order. */
+	snprintf(err, sizeof(err), "%" PRIu64, base);
+	snprintf(last, sizeof(last), "%" PRIu64, base + (n - 1) * one_in);
+	if (strlen(err) != strlen(last)) {
+		fprintf(stderr, "store_fill: BASE .. last number change "
+		    "length\n");
+		return 2;
+	}
+	/* About 40 bytes per key with MDB_APPEND; leave room. */
+	if (map_mb == 0)
+		map_mb = (size_t)(n * 80 / (1024 * 1024)) + 64;
+	p.map_mb = map_mb;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "store_fill: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	if ((st = store_open(dir, &p, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store_fill: %s\n", err);
+		return 1;
+	}
+	store_free(st);
+	t0 = now_s();
+	if (fill(dir, n, base, one_in, category, map_mb) != 0)
+		return 1;
+	printf("store_fill dir=%s n=%" PRIu64 " base=%" PRIu64 " one_in=%"
+	    PRIu64 " category=%s load_s=%.2f\n", dir, n, base, one_in,
+	    category, now_s() - t0);
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: store_fill -d DIR -n N [-m ONE_IN] [-b BASE]"
+	    " [-c CATEGORY] [-M MAP_MB]\n");
+	return 2;
+}
