@@ -1073,12 +1073,11 @@ static void
 load_server_tls(struct loader *L, const struct config_node *v,
     struct config_tls *tls)
 {
-	bool b;
-
 	if (v->type == CONFIG_NODE_SCALAR) {
-		if (scalar_bool(L, v, "tls", &b) == 0 && b)
-			cfg_err(L, v, "'tls: true' needs a mapping with cert "
-			    "and key");
+		if (!v->is_plain || (strcmp(v->str, "false") != 0 &&
+		    strcmp(v->str, "no") != 0 && strcmp(v->str, "off") != 0))
+			cfg_err(L, v, "'tls' must be false or a mapping with "
+			    "cert and key");
 		return;
 	}
 	if (walk_map(L, v, listener_tls_keys, tls, "tls") != 0)
@@ -1649,7 +1648,8 @@ load_accounts(struct loader *L, const struct config_node *sec)
 			    a->service_types[k].category))
 				continue;
 			for (j = 0; stv != NULL && j + 1 < stv->n; j += 2)
-				if (strcmp(stv->items[j]->str,
+				if (stv->items[j]->type == CONFIG_NODE_SCALAR &&
+				    strcmp(stv->items[j]->str,
 				    a->service_types[k].service_type) == 0)
 					break;
 			cfg_err(L, stv != NULL && j + 1 < stv->n ?

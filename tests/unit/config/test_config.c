@@ -650,9 +650,10 @@ test_wrong_types(void **state)
 	expect_one(HEAD "accounts: [marketing]\n" UPSTREAM, 6, 12,
 	    "an accounts entry must be a mapping, not a scalar");
 	expect_one(BASE "admin: { bind: 127.0.0.1:8775, token: t, "
-	    "tls: maybe }\n", 10, 47, "'tls' must be true or false");
+	    "tls: maybe }\n", 10, 47, "'tls' must be false or a mapping "
+	    "with cert and key");
 	expect_one(BASE "admin: { bind: 127.0.0.1:8775, token: t, "
-	    "tls: true }\n", 10, 47, "'tls: true' needs a mapping");
+	    "tls: true }\n", 10, 47, "'tls' must be false or a mapping");
 	expect_one(BASE "store: { path: x }\n", 10, 1, "duplicate key 'store'");
 	expect_one(BASE "? [a]\n: b\n", 10, 3, "a key in the top level must "
 	    "be a string");
@@ -1196,6 +1197,8 @@ test_routes(void **state)
 static void
 test_accounts(void **state)
 {
+	struct config_errors errs;
+
 	(void)state;
 	expect_one(HEAD "accounts:\n"
 	    "  - system_id: m\n"
@@ -1210,6 +1213,17 @@ test_accounts(void **state)
 	    "    service_types: { BILL: billing }\n" UPSTREAM, 10, 28,
 	    "service_type 'BILL' maps to category 'billing', which the "
 	    "account may not send");
+	/* A non-string key before a mapping to a forbidden category. */
+	assert_null(load(HEAD "accounts:\n"
+	    "  - system_id: m\n"
+	    "    password: p\n"
+	    "    default_category: promo\n"
+	    "    service_types: { [X]: promo, BILL: billing }\n" UPSTREAM,
+	    &errs));
+	assert_int_equal(errs.count, 2);
+	expect_error(&errs, 10, 22, "'service_type' must be a string");
+	expect_error(&errs, 10, 40, "service_type 'BILL' maps to category "
+	    "'billing'");
 	expect_one(HEAD "accounts:\n"
 	    "  - system_id: m\n"
 	    "    password: p\n"
