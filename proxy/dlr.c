@@ -3,6 +3,7 @@
  */
 #include "proxy/dlr.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,11 +28,6 @@ str_copy(char *dst, size_t cap, const char *src)
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
-
-/* What the keyword step decided for an MO. */
-enum mo_result {
-	MO_FORWARD = 0,		/* pass it to the inbound number's account */
-};
 
 int
 dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap)
@@ -105,18 +101,22 @@ dlr_account_find(struct daemon *d, const char *upstream, const char *id,
 }
 
 /*
- * The keyword step for an MO (STOP / START / HELP, SPEC §4).
- * TODO(#5): match keywords, commit opt-outs before answering, confirm to
- * the subscriber; for now every MO is forwarded.
+ * The keyword step for an MO (STOP / START / HELP, SPEC §4), run before
+ * the MO is forwarded: sets *status (what the SMSC is answered when the
+ * MO is not forwarded, or the step failed) and *forward.
+ * TODO(#5): call mo_handle() (proxy/mo.h) here: answer the SMSC with
+ * out.status unless out.forward, send out.confirm[] upstream exempt from
+ * the opt-out check, and flush the last-sent batch first so opt-outs are
+ * attributed. For now every MO is forwarded unmatched.
  */
-static enum mo_result
-mo_handle(struct daemon *d, const struct smpp_pdu *pdu,
-    const struct config_inbound *in)
+static void
+dlr_mo_step(struct daemon *d, const struct smpp_pdu *pdu,
+    const struct config_inbound *in, uint32_t *status, bool *forward)
 {
 	(void)d;
 	(void)pdu;
-	(void)in;
-	return MO_FORWARD;
+	*status = SMPP_OK;
+	*forward = in != NULL;
 }
 
 static void
@@ -138,7 +138,9 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
 	char				 id[SMPP_RECEIPT_ID_LEN];
 	char				 account[STORE_NAME_MAX];
 	char				 number[SMPP_NUMBER_LEN];
+	uint32_t			 status;
 	unsigned			 type;
+	bool				 forward;
 	int				 r;
 
 	type = pdu->esm_class & SMPP_ESM_MSG_TYPE_MASK;
@@ -190,15 +192,16 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
 	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &rules,
 	    number, sizeof(number)) == 0)
 		in = config_inbound_find(cfg, number);
-	if (in == NULL || in->account >= cfg->naccounts) {
-		log_warnx("event=mo_unroutable upstream=%s destination=%s "
-		    "doing=mo", upstream, pdu->dest.addr);
-		answer(reply, SMPP_OK);
+	if (in != NULL && in->account >= cfg->naccounts)
+		in = NULL;
+	dlr_mo_step(d, pdu, in, &status, &forward);
+	if (!forward) {
+		if (in == NULL)
+			log_warnx("event=mo_unroutable upstream=%s "
+			    "destination=%s doing=mo", upstream,
+			    pdu->dest.addr);
+		answer(reply, status);
 		return;
-	}
-	switch (mo_handle(d, pdu, in)) {
-	case MO_FORWARD:
-		break;
 	}
 	str_copy(account, sizeof(account),
 	    cfg->accounts[in->account].system_id);
