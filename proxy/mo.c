@@ -473,9 +473,13 @@ mo_handle(struct mo *m, const struct smpp_pdu *pdu,
 	if (n < 0) {
 		/* Unreadable (a national character set, a broken UDH):
 		 * a person decides whether it was an opt-out. */
+		const struct smpp_tlv *t = smpp_pdu_tlv_find(pdu,
+		    SMPP_TLV_MESSAGE_PAYLOAD);
+
 		snprintf(m->dec, MO_DECODE_CAP,
 		    "[undecodable: data_coding 0x%02x, %u octets]",
-		    (unsigned)pdu->data_coding, (unsigned)pdu->sm_length);
+		    (unsigned)pdu->data_coding, pdu->sm_length > 0 ||
+		    t == NULL ? (unsigned)pdu->sm_length : (unsigned)t->len);
 		km = (struct keyword_match){ .action = KEYWORD_REVIEW,
 		    .rule = "undecodable" };
 		text = m->dec;
