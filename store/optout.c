@@ -42,8 +42,15 @@ store_optout_check(struct store *st, const char *number,
 	clen = strlen(category);
 	if (store_read_begin(st) == NULL)
 		return -1;
-	/* Most numbers have no state: the compact index says so. */
+	/*
+	 * Most numbers have no state: the filter says so in one cache line,
+	 * else the compact numbers index does.
+	 */
 	if (store_numkey(number, &nk)) {
+		if (store_filter_test_shared(st, nk) == 0) {
+			rc = MDB_NOTFOUND;
+			goto done;
+		}
 		k.mv_size = sizeof(nk);
 		k.mv_data = &nk;
 		rc = mdb_get(st->rtxn, st->dbi[STORE_DB_NUMIDX], &k, &v);
@@ -273,7 +280,13 @@ numidx_sync(struct store *st, MDB_txn *txn, const char *number)
 	if (has_state) {
 		v.mv_size = 0;
 		v.mv_data = NULL;
-		return mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v, 0);
+		rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v,
+		    MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST)
+			return 0;
+		if (rc != 0)
+			return rc;
+		return store_filter_add(st, txn, nk);
 	}
 	rc = mdb_del(txn, st->dbi[STORE_DB_NUMIDX], &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;

@@ -36,6 +36,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_LASTSENT] = "lastsent",
 	[STORE_DB_CONFIRM] = "confirm",
 	[STORE_DB_NUMIDX] = "numbers",
+	[STORE_DB_FILTER] = "filter",
 };
 
 /* ------------------------------------------------------------------ */
@@ -306,6 +307,7 @@ store_seq_next(struct store *st, MDB_txn *txn, const char *name,
 static int
 store_map_adopt(struct store *st)
 {
+	store_filter_forget(st);
 	return mdb_env_set_mapsize(st->env, 0);
 }
 
@@ -330,6 +332,7 @@ store_map_grow(struct store *st, const char *doing)
 	next = info.me_mapsize * 2;
 	if (next > st->map_max || next < info.me_mapsize)
 		next = st->map_max;
+	store_filter_forget(st);
 	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
 		return store_fail_mdb(st, rc, "growing the store map");
 	return 0;
@@ -522,7 +525,8 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 
 	for (i = 0; i < STORE_DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, store_db_names[i], flags |
-		    (i == STORE_DB_NUMIDX ? MDB_INTEGERKEY : 0), &st->dbi[i]);
+		    (i == STORE_DB_NUMIDX || i == STORE_DB_FILTER ?
+		    MDB_INTEGERKEY : 0), &st->dbi[i]);
 		if (rc != 0)
 			return rc;
 	}
@@ -588,8 +592,10 @@ store_open(const char *path, const struct store_params *p, char *err,
 		snprintf(err, errlen, "store: no path");
 		return NULL;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->chunk = malloc(STORE_FILTER_CHUNK)) == NULL) {
 		snprintf(err, errlen, "store: %s", strerror(errno));
+		free(st);
 		return NULL;
 	}
 	st->is_read_only = p != NULL && p->read_only;
@@ -653,6 +659,7 @@ store_open(const char *path, const struct store_params *p, char *err,
 err_env:
 	mdb_env_close(st->env);
 err_free:
+	free(st->chunk);
 	free(st);
 	return NULL;
 }
@@ -667,6 +674,8 @@ store_free(struct store *st)
 	if (st->rtxn != NULL)
 		mdb_txn_abort(st->rtxn);
 	mdb_env_close(st->env);
+	free(st->fc_chunks);
+	free(st->chunk);
 	free(st);
 }
 

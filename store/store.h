@@ -438,6 +438,14 @@ struct store_expired {
 int store_expire(struct store *st, int64_t now, const struct store_retention *r,
     struct store_expired *counts);
 
+/*
+ * Rebuild the lookup filter (a Bloom filter in front of the numbers with
+ * opt-out state) from scratch, sized for the current count. The store
+ * keeps it up to date by itself; this is for after a bulk load or to shed
+ * the bits of numbers that have since opted back in. Returns 0 or -1.
+ */
+int store_reindex(struct store *st);
+
 /* Sizes and counts for `stopgate stats` and /metrics. */
 struct store_info {
 	uint32_t	 schema_version;

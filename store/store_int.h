@@ -35,6 +35,7 @@ enum store_db {
 	STORE_DB_LASTSENT,	/* number -> lastsent */
 	STORE_DB_CONFIRM,	/* number \0 kind -> time */
 	STORE_DB_NUMIDX,	/* packed number -> "" if it has state */
+	STORE_DB_FILTER,	/* chunk -> Bloom filter bits (filter.c) */
 	STORE_DB_COUNT,
 };
 
@@ -44,6 +45,19 @@ struct store {
 	MDB_txn		*rtxn;		/* reused read txn, reset when idle */
 	MDB_cursor	*rcur;		/* state cursor of rtxn */
 	bool		 is_rcur_fresh;	/* renewed for the current rtxn */
+	uint8_t		*chunk;		/* owned; filter chunk scratch */
+	/*
+	 * Filter views into the snapshot fc_txnid of the shared read txn.
+	 * A renewed txn with the same id is the same snapshot, whose pages
+	 * no writer may reuse, so the views stay valid; any other id, or a
+	 * remap of the environment, drops them.
+	 */
+	bool		 fc_is_valid;
+	size_t		 fc_txnid;
+	uint64_t	 fc_nblocks;
+	const uint8_t	**fc_chunks;	/* owned array of views */
+	size_t		 fc_nchunks;
+	size_t		 fc_cap;
 	bool		 is_read_only;
 	int		 walks;		/* read txns open in walks */
 	size_t		 map_max;	/* bytes */
@@ -95,6 +109,19 @@ MDB_cursor *store_read_cursor(struct store *st);
  * those always take the state cursor.
  */
 bool store_numkey(const char *number, uint64_t *key);
+
+/* --- filter.c: Bloom filter in front of the numbers index ----------- */
+
+#define STORE_FILTER_CHUNK	65536
+
+/* 0: nk certainly has no state; 1: it may (or no filter): look it up. */
+int store_filter_test(struct store *st, MDB_txn *txn, uint64_t nk);
+/* The same on the shared read txn, through the per-snapshot views. */
+int store_filter_test_shared(struct store *st, uint64_t nk);
+/* Forget the views (the map moved). */
+void store_filter_forget(struct store *st);
+/* Add a number newly put in the numbers index. 0 or an LMDB code. */
+int store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk);
 
 /* A private read txn for walks (callbacks may do point lookups). */
 MDB_txn *store_walk_begin(struct store *st);

@@ -1,0 +1,321 @@
+/*
+ * store/filter: a blocked Bloom filter over the numbers index, kept inside
+ * the environment so that every process sees the same one.
+ *
+ * Why: with millions of opted-out numbers, a B-tree lookup costs several
+ * dependent cache misses per page (binary search inside each 4 KB page),
+ * and nearly every lookup is for a number that is not opted out. The
+ * filter answers "definitely no state" with one cache line: the number's
+ * hash picks a 64-byte block, and FILTER_K bits inside it must all be set.
+ * A positive (about 1% true, well under 1% false) goes on to the exact
+ * numbers index and the state entries, so the filter can only make a
+ * lookup faster, never change its answer.
+ *
+ * Layout (database "filter", integer keys): chunk i -> FILTER_CHUNK bytes
+ * (LMDB stores a large value in contiguous overflow pages, so a block is
+ * one pointer away), and key FILTER_PARAMS -> version, block count,
+ * capacity, numbers added. Bits are only ever set: an opt-in that clears a
+ * number's state leaves its bits, which costs a little speed until the
+ * next rebuild. Adding a number past twice the capacity rebuilds the
+ * filter at twice the size (rare: the sizes double).
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define FILTER_BLOCK		64		/* bytes: one cache line */
+#define FILTER_CHUNK		STORE_FILTER_CHUNK
+#define FILTER_BLOCKS_PER_CHUNK	(FILTER_CHUNK / FILTER_BLOCK)
+#define FILTER_K		6		/* bits per number */
+#define FILTER_BITS_PER_NUMBER	16
+#define FILTER_MIN_CAPACITY	65536		/* numbers */
+#define FILTER_PARAMS		UINT64_MAX	/* key of the parameters */
+#define FILTER_V1		1
+
+struct filter_params {
+	uint64_t	 nblocks;
+	uint64_t	 capacity;
+	uint64_t	 count;
+};
+
+/* splitmix64 finaliser: a fast, well-mixed 64-bit hash. */
+static uint64_t
+filter_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+/* Block number and the FILTER_K bit positions (0..511) inside it. */
+static uint64_t
+filter_locate(uint64_t nk, uint64_t nblocks, unsigned bits[FILTER_K])
+{
+	uint64_t h = filter_mix(nk), g = filter_mix(h ^ 0x5bd1e995u);
+	int i;
+
+	for (i = 0; i < FILTER_K; i++) {
+		bits[i] = (unsigned)(g & 511);
+		g >>= 9;
+	}
+	/* Fast range: (h32 * n) >> 32 maps onto [0, n) for n < 2^32. */
+	return ((h >> 32) * nblocks) >> 32;
+}
+
+static int
+filter_params_get(struct store *st, MDB_txn *txn, struct filter_params *p)
+{
+	uint64_t key = FILTER_PARAMS;
+	MDB_val k = { sizeof(key), &key }, v;
+	const uint8_t *b;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v)) != 0)
+		return rc;
+	b = v.mv_data;
+	if (v.mv_size < 25 || b[0] != FILTER_V1)
+		return MDB_CORRUPTED;
+	p->nblocks = store_be64_get(b + 1);
+	p->capacity = store_be64_get(b + 9);
+	p->count = store_be64_get(b + 17);
+	if (p->nblocks == 0)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+static int
+filter_params_put(struct store *st, MDB_txn *txn,
+    const struct filter_params *p)
+{
+	uint64_t key = FILTER_PARAMS;
+	MDB_val k = { sizeof(key), &key }, v;
+	uint8_t b[25];
+
+	b[0] = FILTER_V1;
+	store_be64_put(b + 1, p->nblocks);
+	store_be64_put(b + 9, p->capacity);
+	store_be64_put(b + 17, p->count);
+	v.mv_size = sizeof(b);
+	v.mv_data = b;
+	return mdb_put(txn, st->dbi[STORE_DB_FILTER], &k, &v, 0);
+}
+
+static void
+filter_set(uint8_t *block, const unsigned bits[FILTER_K])
+{
+	int i;
+
+	for (i = 0; i < FILTER_K; i++)
+		block[bits[i] >> 3] |= (uint8_t)(1u << (bits[i] & 7));
+}
+
+static bool
+filter_has(const uint8_t *block, const unsigned bits[FILTER_K])
+{
+	int i;
+
+	for (i = 0; i < FILTER_K; i++)
+		if ((block[bits[i] >> 3] & (1u << (bits[i] & 7))) == 0)
+			return false;
+	return true;
+}
+
+int
+store_filter_test(struct store *st, MDB_txn *txn, uint64_t nk)
+{
+	struct filter_params p;
+	unsigned bits[FILTER_K];
+	uint64_t block, chunk;
+	size_t off;
+	MDB_val k, v;
+
+	if (filter_params_get(st, txn, &p) != 0)
+		return 1;	/* no usable filter: take the exact path */
+	block = filter_locate(nk, p.nblocks, bits);
+	chunk = block / FILTER_BLOCKS_PER_CHUNK;
+	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
+	k.mv_size = sizeof(chunk);
+	k.mv_data = &chunk;
+	if (mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
+	    v.mv_size < off + FILTER_BLOCK)
+		return 1;
+	return filter_has((const uint8_t *)v.mv_data + off, bits) ? 1 : 0;
+}
+
+void
+store_filter_forget(struct store *st)
+{
+	st->fc_is_valid = false;
+}
+
+/* Load the parameters of the shared txn's snapshot; 0 or -1 (no filter). */
+static int
+filter_views_load(struct store *st)
+{
+	struct filter_params p;
+	const uint8_t **a;
+	size_t n;
+
+	st->fc_is_valid = false;
+	if (filter_params_get(st, st->rtxn, &p) != 0)
+		return -1;
+	n = (size_t)(p.nblocks / FILTER_BLOCKS_PER_CHUNK);
+	if (n > st->fc_cap) {
+		if ((a = realloc(st->fc_chunks, n * sizeof(*a))) == NULL)
+			return -1;
+		st->fc_chunks = a;
+		st->fc_cap = n;
+	}
+	memset(st->fc_chunks, 0, n * sizeof(*st->fc_chunks));
+	st->fc_nchunks = n;
+	st->fc_nblocks = p.nblocks;
+	st->fc_txnid = mdb_txn_id(st->rtxn);
+	st->fc_is_valid = true;
+	return 0;
+}
+
+int
+store_filter_test_shared(struct store *st, uint64_t nk)
+{
+	unsigned bits[FILTER_K];
+	uint64_t block, chunk;
+	size_t off;
+	MDB_val k, v;
+
+	if ((!st->fc_is_valid || st->fc_txnid != mdb_txn_id(st->rtxn)) &&
+	    filter_views_load(st) != 0)
+		return 1;
+	block = filter_locate(nk, st->fc_nblocks, bits);
+	chunk = block / FILTER_BLOCKS_PER_CHUNK;
+	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
+	if (chunk >= st->fc_nchunks)
+		return 1;
+	if (st->fc_chunks[chunk] == NULL) {
+		k.mv_size = sizeof(chunk);
+		k.mv_data = &chunk;
+		if (mdb_get(st->rtxn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
+		    v.mv_size != FILTER_CHUNK)
+			return 1;
+		st->fc_chunks[chunk] = v.mv_data;
+	}
+	return filter_has(st->fc_chunks[chunk] + off, bits) ? 1 : 0;
+}
+
+/* Rebuild from the numbers index for at least min_capacity numbers. */
+static int
+filter_rebuild(struct store *st, MDB_txn *txn, uint64_t min_capacity)
+{
+	struct filter_params p;
+	unsigned bits[FILTER_K];
+	MDB_cursor *cur;
+	MDB_stat ms;
+	MDB_val k, v;
+	uint64_t nchunks, i, nk, block;
+	uint8_t *bitmap;
+	int rc;
+
+	if ((rc = mdb_stat(txn, st->dbi[STORE_DB_NUMIDX], &ms)) != 0)
+		return rc;
+	p.count = ms.ms_entries;
+	p.capacity = FILTER_MIN_CAPACITY;
+	while (p.capacity < min_capacity || p.capacity < p.count * 2)
+		p.capacity *= 2;
+	p.nblocks = p.capacity * FILTER_BITS_PER_NUMBER / (FILTER_BLOCK * 8);
+	nchunks = (p.nblocks + FILTER_BLOCKS_PER_CHUNK - 1) /
+	    FILTER_BLOCKS_PER_CHUNK;
+	p.nblocks = nchunks * FILTER_BLOCKS_PER_CHUNK;
+	if (p.nblocks >= UINT64_C(1) << 32)
+		return MDB_BAD_VALSIZE;
+	if ((bitmap = calloc(nchunks, FILTER_CHUNK)) == NULL)
+		return ENOMEM;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_NUMIDX], &cur)) != 0)
+		goto out;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (k.mv_size == sizeof(nk)) {
+			memcpy(&nk, k.mv_data, sizeof(nk));
+			block = filter_locate(nk, p.nblocks, bits);
+			filter_set(bitmap + block * FILTER_BLOCK, bits);
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		goto out;
+	if ((rc = mdb_drop(txn, st->dbi[STORE_DB_FILTER], 0)) != 0)
+		goto out;
+	for (i = 0; i < nchunks; i++) {
+		k.mv_size = sizeof(i);
+		k.mv_data = &i;
+		v.mv_size = FILTER_CHUNK;
+		v.mv_data = bitmap + i * FILTER_CHUNK;
+		if ((rc = mdb_put(txn, st->dbi[STORE_DB_FILTER], &k, &v,
+		    MDB_APPEND)) != 0)
+			goto out;
+	}
+	rc = filter_params_put(st, txn, &p);
+out:
+	free(bitmap);
+	return rc;
+}
+
+int
+store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
+{
+	struct filter_params p;
+	unsigned bits[FILTER_K];
+	uint64_t block, chunk;
+	size_t off;
+	MDB_val k, v;
+	int rc;
+
+	rc = filter_params_get(st, txn, &p);
+	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+		return filter_rebuild(st, txn, 0);	/* includes nk */
+	if (rc != 0)
+		return rc;
+	p.count++;
+	if (p.count > p.capacity * 2)
+		return filter_rebuild(st, txn, p.capacity * 2);
+	if ((rc = filter_params_put(st, txn, &p)) != 0)
+		return rc;
+	block = filter_locate(nk, p.nblocks, bits);
+	chunk = block / FILTER_BLOCKS_PER_CHUNK;
+	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
+	k.mv_size = sizeof(chunk);
+	k.mv_data = &chunk;
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? filter_rebuild(st, txn, 0) : rc;
+	if (v.mv_size != FILTER_CHUNK)
+		return filter_rebuild(st, txn, 0);
+	if (filter_has((const uint8_t *)v.mv_data + off, bits))
+		return 0;
+	/* Copy out first: the put may reuse the old value's pages. */
+	memcpy(st->chunk, v.mv_data, FILTER_CHUNK);
+	filter_set(st->chunk + off, bits);
+	v.mv_size = FILTER_CHUNK;
+	v.mv_data = st->chunk;
+	return mdb_put(txn, st->dbi[STORE_DB_FILTER], &k, &v, 0);
+}
+
+static int
+reindex_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	(void)arg;
+	return filter_rebuild(st, txn, 0);
+}
+
+int
+store_reindex(struct store *st)
+{
+	store_ok(st);
+	return store_write(st, reindex_body, NULL, false,
+	    "rebuilding the lookup filter");
+}

@@ -1,0 +1,152 @@
+/*
+ * store/filter: the Bloom filter in front of the numbers index never
+ * hides an opt-out (no false negatives, across its automatic rebuilds and
+ * store_reindex), lets most other numbers through on its own (false
+ * positive rate well under 2%), and keeps answering correctly after
+ * opt-ins leave stale bits behind.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "store/store_int.h"
+#include "tests/unit/store/store_fixture.h"
+
+#define BATCH	10000
+
+/* Opt out numbers 1555 000 0000 + i * 7 for i in [from, to). */
+static void
+load(struct store *st, int from, int to)
+{
+	static struct store_event evs[BATCH];
+	int i, n = 0;
+
+	for (i = from; i < to; i++) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "1555%07d", i * 7);
+		fx_event(&evs[n++], num, STORE_OPT_OUT, i, "promo", NULL);
+		if (n == BATCH || i + 1 == to) {
+			assert_int_equal(store_import(st, evs, (size_t)n), 0);
+			n = 0;
+		}
+	}
+}
+
+/* Fraction of never-written numbers the filter alone lets through. */
+static double
+pass_rate(struct store *st, int probes)
+{
+	MDB_txn *txn;
+	uint64_t nk;
+	int i, passed = 0;
+	char num[16];
+
+	txn = store_read_begin(st);
+	assert_non_null(txn);
+	for (i = 0; i < probes; i++) {
+		snprintf(num, sizeof(num), "1666%07d", i);
+		assert_true(store_numkey(num, &nk));
+		if (store_filter_test(st, txn, nk) == 0)
+			passed++;
+	}
+	store_read_end(st);
+	return (double)passed / probes;
+}
+
+static void
+test_filter_grows_no_false_negatives(void **state)
+{
+	struct fx *f = *state;
+	int i;
+	char num[16];
+
+	/* Past twice the initial capacity (65536): at least one rebuild. */
+	load(f->st, 0, 140000);
+	for (i = 0; i < 140000; i++) {
+		snprintf(num, sizeof(num), "1555%07d", i * 7);
+		assert_int_equal(store_optout_check(f->st, num, "promo", NULL),
+		    1);
+	}
+	/* Neighbours are not blocked. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(num, sizeof(num), "1555%07d", i * 7 + 3);
+		assert_int_equal(store_optout_check(f->st, num, "promo", NULL),
+		    0);
+	}
+	assert_true(pass_rate(f->st, 20000) > 0.98);
+}
+
+static void
+test_filter_stale_bits_and_reindex(void **state)
+{
+	struct fx *f = *state;
+	struct store_event ev;
+	double before, after;
+	int i;
+	char num[16];
+
+	load(f->st, 0, 60000);
+	before = pass_rate(f->st, 20000);
+	assert_true(before > 0.98);
+	/* Opt most of them back in: answers are right at once. */
+	for (i = 0; i < 50; i++) {
+		snprintf(num, sizeof(num), "1555%07d", i * 7);
+		fx_event(&ev, num, STORE_OPT_IN, 1, NULL, NULL);
+		assert_int_equal(store_optout_apply(f->st, &ev), 0);
+		assert_int_equal(store_optout_check(f->st, num, "promo", NULL),
+		    0);
+	}
+	snprintf(num, sizeof(num), "1555%07d", 50 * 7);
+	assert_int_equal(store_optout_check(f->st, num, "promo", NULL), 1);
+	/* A rebuild keeps every remaining opt-out. */
+	assert_int_equal(store_reindex(f->st), 0);
+	after = pass_rate(f->st, 20000);
+	assert_true(after > 0.98);
+	for (i = 0; i < 60000; i++) {
+		snprintf(num, sizeof(num), "1555%07d", i * 7);
+		assert_int_equal(store_optout_check(f->st, num, "promo", NULL),
+		    i < 50 ? 0 : 1);
+	}
+}
+
+static void
+test_filter_empty_and_alnum(void **state)
+{
+	struct fx *f = *state;
+	struct store_event ev;
+
+	/* No filter yet: lookups take the exact path. */
+	assert_int_equal(store_optout_check(f->st, "15550000000", "p", NULL),
+	    0);
+	assert_int_equal(store_reindex(f->st), 0);
+	assert_int_equal(store_optout_check(f->st, "15550000000", "p", NULL),
+	    0);
+	/* Alphanumeric senders never go through the filter. */
+	fx_event(&ev, "ACME", STORE_OPT_OUT, 1, NULL, NULL);
+	assert_int_equal(store_optout_apply(f->st, &ev), 0);
+	assert_int_equal(store_optout_check(f->st, "ACME", "p", NULL), 1);
+	fx_event(&ev, "15550000000", STORE_OPT_OUT, 1, NULL, NULL);
+	assert_int_equal(store_optout_apply(f->st, &ev), 0);
+	assert_int_equal(store_optout_check(f->st, "15550000000", "p", NULL),
+	    1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_filter_grows_no_false_negatives, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_filter_stale_bits_and_reindex, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_empty_and_alnum,
+		    fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests_name("store/filter", tests, NULL, NULL);
+}
