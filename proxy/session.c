@@ -1004,6 +1004,12 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 	struct smpp_number_rules rules;
 	struct smpp_unsuccess	*blocked;
 	struct decision		 dec;
+	/* The opted-out destinations, audited once the PDU has been
+	 * answered or forwarded: a PDU that must wait for window space is
+	 * decided again when it is retried. */
+	struct decision		 bdec[SMPP_MAX_DESTS];
+	char			 bnum[SMPP_MAX_DESTS][SMPP_NUMBER_LEN];
+	size_t			 naudit = 0;
 	struct inflight		*inf;
 	char			 number[SMPP_NUMBER_LEN];
 	char			 first[SMPP_NUMBER_LEN];
@@ -1050,7 +1056,8 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 			return HANDLE_DONE;
 		}
 		if (dec.result == 1) {
-			audit_blocked(s, pdu, cat, number, &dec);
+			bdec[naudit] = dec;
+			memcpy(bnum[naudit++], number, sizeof(number));
 			blocked[nblocked].addr = dst->addr;
 			blocked[nblocked++].error_status = dec.status;
 			continue;
@@ -1078,6 +1085,8 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 			off += 4;
 		}
 		free(blocked);
+		for (i = 0; i < naudit; i++)
+			audit_blocked(s, pdu, cat, bnum[i], &bdec[i]);
 		reply_raw(s, SMPP_CMD_SUBMIT_MULTI_RESP, SMPP_OK,
 		    pdu->sequence_number, body, off);
 		return HANDLE_DONE;
@@ -1119,6 +1128,9 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 	res = proceed_forward(s, pdu, (size_t)up, buf, len, inf,
 	    has_ref ? session_affinity(s->system_id, first, ref) : 0, true);
 	free(nbuf);
+	if (res != HANDLE_WAIT)
+		for (i = 0; i < naudit; i++)
+			audit_blocked(s, pdu, cat, bnum[i], &bdec[i]);
 	return res;
 }
 

@@ -206,6 +206,12 @@ class TestSubmit(ProxyCase):
         st, mid, unsucc = c.submit_multi("12345", [OPTED_OUT], b"multi")
         self.assertEqual((st, mid), (0, ""))
         self.assertEqual(len(unsucc), 1)
+        # one audit record per refused destination
+        time.sleep(0.3)
+        r = self.h.stopgate_cli("audit", "-c", self.gw.config,
+                                "--format", "jsonl")
+        self.assertEqual(len([x for x in r.stdout.splitlines()
+                              if x.strip()]), 2, r.stdout)
 
     def test_concatenated_parts_same_decision(self):
         self.start()
