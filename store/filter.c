@@ -16,8 +16,9 @@
  * one pointer away), and key FILTER_PARAMS -> version, block count,
  * capacity, numbers added. Bits are only ever set: an opt-in that clears a
  * number's state leaves its bits, which costs a little speed until the
- * next rebuild. Adding a number past twice the capacity rebuilds the
- * filter at twice the size (rare: the sizes double).
+ * next rebuild. Adding a number past the capacity rebuilds the filter for
+ * twice the count (rare: the sizes double), so it keeps 16 to 32 bits per
+ * number. A chunk is small (16 KB) because adding a number copies one.
  */
 #include "store/store.h"
 
@@ -32,7 +33,7 @@
 #define FILTER_BLOCKS_PER_CHUNK	(FILTER_CHUNK / FILTER_BLOCK)
 #define FILTER_K		6		/* bits per number */
 #define FILTER_BITS_PER_NUMBER	16
-#define FILTER_MIN_CAPACITY	65536		/* numbers */
+#define FILTER_MIN_CAPACITY	16384		/* numbers */
 #define FILTER_PARAMS		UINT64_MAX	/* key of the parameters */
 #define FILTER_V1		1
 
@@ -224,9 +225,12 @@ filter_rebuild(struct store *st, MDB_txn *txn, uint64_t min_capacity)
 	if ((rc = mdb_stat(txn, st->dbi[STORE_DB_NUMIDX], &ms)) != 0)
 		return rc;
 	p.count = ms.ms_entries;
-	p.capacity = FILTER_MIN_CAPACITY;
-	while (p.capacity < min_capacity || p.capacity < p.count * 2)
-		p.capacity *= 2;
+	/* Room for twice what is there: 16 to 32 bits per number. */
+	p.capacity = p.count * 2;
+	if (p.capacity < min_capacity)
+		p.capacity = min_capacity;
+	if (p.capacity < FILTER_MIN_CAPACITY)
+		p.capacity = FILTER_MIN_CAPACITY;
 	p.nblocks = p.capacity * FILTER_BITS_PER_NUMBER / (FILTER_BLOCK * 8);
 	nchunks = (p.nblocks + FILTER_BLOCKS_PER_CHUNK - 1) /
 	    FILTER_BLOCKS_PER_CHUNK;
@@ -282,8 +286,8 @@ store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
 	if (rc != 0)
 		return rc;
 	p.count++;
-	if (p.count > p.capacity * 2)
-		return filter_rebuild(st, txn, p.capacity * 2);
+	if (p.count > p.capacity)
+		return filter_rebuild(st, txn, 0);
 	if ((rc = filter_params_put(st, txn, &p)) != 0)
 		return rc;
 	block = filter_locate(nk, p.nblocks, bits);

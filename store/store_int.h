@@ -112,7 +112,7 @@ bool store_numkey(const char *number, uint64_t *key);
 
 /* --- filter.c: Bloom filter in front of the numbers index ----------- */
 
-#define STORE_FILTER_CHUNK	65536
+#define STORE_FILTER_CHUNK	16384
 
 /* 0: nk certainly has no state; 1: it may (or no filter): look it up. */
 int store_filter_test(struct store *st, MDB_txn *txn, uint64_t nk);

@@ -64,7 +64,7 @@ test_filter_grows_no_false_negatives(void **state)
 	int i;
 	char num[16];
 
-	/* Past twice the initial capacity (65536): at least one rebuild. */
+	/* Far past the initial capacity (16384): several rebuilds. */
 	load(f->st, 0, 140000);
 	for (i = 0; i < 140000; i++) {
 		snprintf(num, sizeof(num), "1555%07d", i * 7);
