@@ -157,9 +157,11 @@ cli_event_scope(const struct store_event *ev, char *buf, size_t cap)
 {
 	size_t	 i, off = 0;
 
-	if (ev->all)
-		return "all";
 	buf[0] = '\0';
+	if (ev->all) {
+		snprintf(buf, cap, "all");
+		return buf;
+	}
 	for (i = 0; i < ev->ncategories && off < cap; i++)
 		off += (size_t)snprintf(buf + off, cap - off, "%s%s",
 		    i > 0 ? "," : "", ev->categories[i]);
