@@ -5,7 +5,7 @@
  *           [-P PASSWORD] [-d SECONDS] [-W WARMUP] [-N COUNT] [-R RATE]
  *           [-b BASE] [-r RANGE] [-m ONE_IN] [-o fwd|rej|any] [-x STATUS]
  *           [-C PID]... [-c CTLPORT] [-s STOPS_PER_S] [-f STOP_BASE]
- *           [-t INBOUND] [-i] [-l LABEL]
+ *           [-t INBOUND] [-i] [-B] [-l LABEL]
  *
  * Binds SESSIONS transmitter sessions to HOST:PORT and keeps WINDOW
  * submit_sm outstanding on each. Every submit is a copy of one pre-encoded
@@ -25,7 +25,9 @@
  * With -N it instead sends COUNT submits in all and stops (no warmup).
  * -R caps the total rate (token bucket, 10 ms deep). -C samples the CPU
  * time (utime + stime from /proc/PID/stat) of another process over the
- * measured window. -i binds and holds the sessions idle for SECONDS.
+ * measured window. -i binds and holds the sessions idle for SECONDS. -B
+ * also binds one receiver session (same credentials) that answers every
+ * deliver_sm, so that MOs to the account have somewhere to go.
  *
  * -c connects to an smsc_sim control port and, while measuring, pushes
  * STOP_PER_S "STOP" MOs (from STOP_BASE + k to INBOUND, default 12345),
@@ -68,6 +70,8 @@
 #define LG_BIND_NS		(30 * 1000000000LL)
 #define LG_STOP_TIMEOUT_NS	(5 * 1000000000LL)
 
+#define CMD_BIND_RECEIVER		0x00000001u
+#define CMD_BIND_RECEIVER_RESP		0x80000001u
 #define CMD_BIND_TRANSMITTER		0x00000002u
 #define CMD_BIND_TRANSMITTER_RESP	0x80000002u
 #define CMD_SUBMIT_SM			0x00000004u
@@ -115,6 +119,7 @@ struct lg_sess {
 	int		 kind;		/* 0: session, 1: control; first */
 	int		 fd;
 	enum lg_sess_state state;
+	bool		 is_receiver;	/* -B: binds rx, never submits */
 	uint32_t	 next_seq;
 	unsigned	 outstanding;
 	struct lg_slot	*ring;		/* owned, ring_mask + 1 slots */
@@ -140,7 +145,8 @@ struct lg_ctl {
 struct lg_opts {
 	const char	*host;
 	int		 port;
-	unsigned	 nsessions;
+	unsigned	 nsessions;	/* transmitters */
+	unsigned	 nall;		/* plus the receiver of -B */
 	unsigned	 window;
 	const char	*system_id;
 	const char	*password;
@@ -160,13 +166,14 @@ struct lg_opts {
 	uint64_t	 stop_base;
 	const char	*inbound;
 	bool		 is_idle;
+	bool		 has_receiver;
 	const char	*label;
 };
 
 struct lg {
 	struct lg_opts	 o;
 	int		 ep;
-	struct lg_sess	*sess;		/* owned, o.nsessions */
+	struct lg_sess	*sess;		/* owned, o.nall */
 	struct lg_ctl	 ctl;
 	enum lg_phase	 phase;
 	int64_t		 now;
@@ -537,7 +544,8 @@ sess_put_bind(struct lg *g, struct lg_sess *s)
 	p[off++] = 0;				/* addr_npi */
 	off = put_cstr(p, off, "");		/* address_range */
 	put32(p, (uint32_t)off);
-	put32(p + 4, CMD_BIND_TRANSMITTER);
+	put32(p + 4, s->is_receiver ? CMD_BIND_RECEIVER :
+	    CMD_BIND_TRANSMITTER);
 	put32(p + 8, 0);
 	put32(p + 12, s->next_seq++);
 	s->olen += off;
@@ -577,7 +585,7 @@ sess_fill(struct lg *g, struct lg_sess *s)
 	uint8_t *p;
 	uint32_t seq;
 
-	if (s->state != LG_SESS_BOUND)
+	if (s->state != LG_SESS_BOUND || s->is_receiver)
 		return;
 	while (s->outstanding < g->o.window && is_sending(g)) {
 		if (g->o.rate > 0) {
@@ -654,6 +662,7 @@ on_pdu(struct lg *g, struct lg_sess *s, const uint8_t *p, uint32_t len)
 	case CMD_SUBMIT_SM_RESP:
 		on_submit_resp(g, s, status, seq);
 		break;
+	case CMD_BIND_RECEIVER_RESP:
 	case CMD_BIND_TRANSMITTER_RESP:
 		if (s->state != LG_SESS_BINDING || status != 0) {
 			fprintf(stderr, "loadgen: bind status 0x%08" PRIx32
@@ -941,7 +950,7 @@ outstanding_all(const struct lg *g)
 {
 	unsigned i, n = 0;
 
-	for (i = 0; i < g->o.nsessions; i++)
+	for (i = 0; i < g->o.nall; i++)
 		n += g->sess[i].outstanding;
 	return n;
 }
@@ -981,19 +990,19 @@ tick(struct lg *g)
 
 	switch (g->phase) {
 	case LG_PHASE_BIND:
-		if (g->nbound + g->dead_sessions >= g->o.nsessions) {
+		if (g->nbound + g->dead_sessions >= g->o.nall) {
 			if (g->nbound == 0) {
 				phase_set(g, LG_PHASE_DONE);
 				return;
 			}
 			phase_set(g, g->o.count > 0 || g->o.warmup <= 0 ?
 			    LG_PHASE_MEASURE : LG_PHASE_WARMUP);
-			for (i = 0; i < g->o.nsessions; i++)
+			for (i = 0; i < g->o.nall; i++)
 				sess_fill(g, &g->sess[i]);
 		} else if (g->now - g->t_start > LG_BIND_NS) {
 			fprintf(stderr, "loadgen: %u of %u sessions bound "
-			    "in time\n", g->nbound, g->o.nsessions);
-			g->dead_sessions += g->o.nsessions - g->nbound;
+			    "in time\n", g->nbound, g->o.nall);
+			g->dead_sessions += g->o.nall - g->nbound;
 			phase_set(g, LG_PHASE_DONE);
 		}
 		return;
@@ -1016,7 +1025,7 @@ tick(struct lg *g)
 	}
 	if (g->o.rate > 0) {
 		tokens_refill(g);
-		for (i = 0; i < g->o.nsessions; i++)
+		for (i = 0; i < g->o.nall; i++)
 			sess_fill(g, &g->sess[i]);
 	}
 	ctl_push(g);
@@ -1072,7 +1081,7 @@ usage(void)
 	    " [-N COUNT]\n"
 	    "  [-R RATE] [-b BASE] [-r RANGE] [-m ONE_IN] [-o fwd|rej|any]\n"
 	    "  [-x REJECT_STATUS] [-C PID]... [-c CTLPORT] [-s STOPS_PER_S]\n"
-	    "  [-f STOP_BASE] [-t INBOUND] [-i] [-l LABEL]\n");
+	    "  [-f STOP_BASE] [-t INBOUND] [-i] [-B] [-l LABEL]\n");
 }
 
 static int
@@ -1081,7 +1090,7 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 	int ch;
 
 	while ((ch = getopt(argc, argv,
-	    "a:p:n:w:u:P:d:W:N:R:b:r:m:o:x:C:c:s:f:t:il:h")) != -1) {
+	    "a:p:n:w:u:P:d:W:N:R:b:r:m:o:x:C:c:s:f:t:iBl:h")) != -1) {
 		switch (ch) {
 		case 'a':
 			o->host = optarg;
@@ -1155,6 +1164,9 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 		case 'i':
 			o->is_idle = true;
 			break;
+		case 'B':
+			o->has_receiver = true;
+			break;
 		case 'l':
 			o->label = optarg;
 			break;
@@ -1172,6 +1184,7 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 	    o->base + o->range > 99999999999ULL ||
 	    o->base < 10000000000ULL)
 		return -1;
+	o->nall = o->nsessions + (o->has_receiver ? 1 : 0);
 	return 0;
 }
 
@@ -1213,11 +1226,12 @@ main(int argc, char *argv[])
 	g->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)now_ns();
 	tmpl_build(g);
 	if ((g->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (g->sess = calloc(g->o.nsessions, sizeof(*g->sess))) == NULL)
+	    (g->sess = calloc(g->o.nall, sizeof(*g->sess))) == NULL)
 		goto out;
 	g->now = g->t_start = now_ns();
-	for (i = 0; i < g->o.nsessions; i++) {
+	for (i = 0; i < g->o.nall; i++) {
 		g->sess[i].fd = -1;
+		g->sess[i].is_receiver = i >= g->o.nsessions;
 		if (sess_open(g, &g->sess[i]) < 0)
 			goto out;
 	}
@@ -1252,7 +1266,7 @@ main(int argc, char *argv[])
 	if (g->o.is_idle && g->t_end == 0)
 		g->t_end = g->now;
 	/* Unbind politely; the peer may already be gone. */
-	for (i = 0; i < g->o.nsessions; i++) {
+	for (i = 0; i < g->o.nall; i++) {
 		if (g->sess[i].state != LG_SESS_BOUND)
 			continue;
 		sess_put_header(&g->sess[i], CMD_UNBIND, 0,
@@ -1269,7 +1283,7 @@ main(int argc, char *argv[])
 		rc = 1;
 out:
 	if (g->sess != NULL) {
-		for (i = 0; i < g->o.nsessions; i++) {
+		for (i = 0; i < g->o.nall; i++) {
 			if (g->sess[i].fd >= 0)
 				close(g->sess[i].fd);
 			free(g->sess[i].ring);
