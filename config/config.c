@@ -670,6 +670,16 @@ walk_map(struct loader *L, const struct config_node *node,
 	return seen;
 }
 
+/* True if s has a C0 control character other than tab, or DEL. */
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static void
 key_words(struct loader *L, const struct key *k, const struct config_node *v,
     struct config_words *w)
@@ -700,6 +710,11 @@ key_words(struct loader *L, const struct key *k, const struct config_node *v,
 			continue;
 		if (strspn(s, " \t") == strlen(s)) {
 			cfg_err(L, it, "a keyword must not be blank");
+			continue;
+		}
+		if (has_control(s)) {
+			cfg_err(L, it, "a keyword must not contain control "
+			    "characters");
 			continue;
 		}
 		if (words_has(w, s)) {

@@ -880,6 +880,8 @@ test_keywords(void **state)
 	    "keyword 'stop' is listed twice");
 	expect_one(BASE "keywords: { opt_out: [STOP, \"  \"] }\n", 10, 29,
 	    "a keyword must not be blank");
+	expect_one(BASE "keywords: { opt_out: [STOP, \"A\\nB\"] }\n", 10, 29,
+	    "a keyword must not contain control characters");
 	expect_one(BASE "keywords: { opt_out: [STOP, [X]] }\n", 10, 29,
 	    "'opt_out' must be a string");
 	expect_one(BASE "keywords: { optout: [STOP] }\n", 10, 13,
