@@ -1,0 +1,193 @@
+"""The compliance CLI against a real store (SPEC section 6): every command,
+its formats, its exit codes, and bad input that must change nothing."""
+
+import csv
+import io
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+NUM = "15550001111"
+
+
+class CliTest(harness.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        cfg = harness.base_config(harness.free_port(), harness.free_port())
+        self.cfg = self.h.write_config(cfg)
+
+    def cli(self, *args, rc=0):
+        r = self.h.stopgate_cli(*args)
+        self.assertEqual(r.returncode, rc,
+                         "stopgate %s\nstdout: %s\nstderr: %s" %
+                         (" ".join(map(str, args)), r.stdout, r.stderr))
+        return r
+
+    def status(self, number=NUM):
+        r = self.cli("status", "-c", self.cfg, number, "--format", "jsonl")
+        return {j["category"]: j for j in
+                map(json.loads, r.stdout.splitlines())}
+
+    def history(self, number=NUM):
+        r = self.cli("history", number, "-c", self.cfg, "--format", "jsonl")
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def test_optout_add_and_status(self):
+        self.assertEqual({c: s["status"] for c, s in self.status().items()},
+                         {"promo": "allowed", "appointments": "allowed",
+                          "billing": "allowed"})
+        # -c after the number, options in any order
+        r = self.cli("optout", "add", NUM, "--category", "promo",
+                     "--source", "staff", "--note", "asked by phone",
+                     "-c", self.cfg)
+        self.assertIn("opted out", r.stdout)
+        st = self.status()
+        self.assertEqual(st["promo"]["status"], "blocked")
+        self.assertEqual(st["appointments"]["status"], "allowed")
+        self.assertRegex(st["promo"]["since"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        text = self.cli("status", "-c", self.cfg, NUM).stdout
+        self.assertRegex(text, r"promo\s+blocked\s+since")
+        self.assertRegex(text, r"billing\s+allowed")
+        # the same number written another way is the same subscriber
+        st2 = self.status("+1 (555) 000-1111")
+        self.assertEqual(st2["promo"]["status"], "blocked")
+        st3 = self.status("555-000-1111")
+        self.assertEqual(st3["promo"]["status"], "blocked")
+
+    def test_optout_all_then_remove_needs_consent(self):
+        self.cli("optout", "add", "-c", self.cfg, NUM, "--all", "--note",
+                 "letter")
+        self.assertTrue(all(s["status"] == "blocked"
+                            for s in self.status().values()))
+        r = self.cli("optout", "remove", "-c", self.cfg, NUM, "--all", rc=1)
+        self.assertIn("consent", r.stderr)
+        self.assertTrue(all(s["status"] == "blocked"
+                            for s in self.status().values()))
+        self.cli("optout", "remove", "-c", self.cfg, NUM, "--category",
+                 "appointments", "--consent", "signed form 2026-11-02")
+        st = self.status()
+        self.assertEqual(st["appointments"]["status"], "allowed")
+        self.assertEqual(st["promo"]["status"], "blocked")
+        ev = self.history()
+        self.assertEqual([e["action"] for e in ev], ["opt_out", "opt_in"])
+        self.assertEqual(ev[1]["consent"], "signed form 2026-11-02")
+        self.assertTrue(ev[0]["actor"])      # who acted is recorded
+        self.assertEqual(ev[0]["note"], "letter")
+
+    def test_actor_recorded(self):
+        self.cli("optout", "add", "-c", self.cfg, NUM, "--category",
+                 "billing", "--actor", "jane@front", "--source", "api")
+        ev = self.history()
+        self.assertEqual(ev[0]["actor"], "jane@front")
+        self.assertEqual(ev[0]["source"], "api")
+
+    def test_bad_input_changes_nothing(self):
+        r = self.cli("optout", "add", "-c", self.cfg, NUM, "--category",
+                     "nosuch", rc=1)
+        self.assertIn("nosuch", r.stderr)
+        r = self.cli("optout", "add", "-c", self.cfg, "not-a-number",
+                     "--all", rc=1)
+        self.assertIn("not a phone number", r.stderr)
+        self.cli("optout", "add", "-c", self.cfg, NUM, rc=1)   # no scope
+        self.cli("optout", "add", "-c", self.cfg, NUM, "--all",
+                 "--source", "sms_keyword", rc=1)
+        self.cli("optout", "add", NUM, "--all", rc=2)          # no -c
+        self.cli("optout", "add", "-c", self.cfg, NUM, "--all",
+                 "--bogus", "x", rc=2)
+        self.cli("frobnicate", "-c", self.cfg, rc=2)
+        self.assertEqual(self.history(), [])
+
+    def test_bad_config(self):
+        bad = self.h.write_config("business_name: [unclosed\n", "bad.yaml")
+        r = self.cli("status", "-c", bad, NUM, rc=1)
+        self.assertRegex(r.stderr, r"bad\.yaml:\d+:\d+: ")
+
+    def test_import_all_or_nothing(self):
+        good = self.h.path("good.csv")
+        with open(good, "w") as f:
+            f.write("number,category,note,time\r\n"
+                    "15550002222,promo,from the old CRM,"
+                    "2025-01-02T03:04:05Z\r\n"
+                    "+1 555 000 3333,all,\"said \"\"stop\"\", twice\",\r\n"
+                    "5550004444,,,\r\n")
+        r = self.cli("import", "-c", self.cfg, good)
+        self.assertIn("imported 3", r.stdout)
+        self.assertEqual(self.status("15550002222")["promo"]["status"],
+                         "blocked")
+        self.assertEqual(
+            self.status("15550002222")["billing"]["status"], "allowed")
+        self.assertEqual(self.status("15550004444")["billing"]["status"],
+                         "blocked")
+        ev = self.history("15550002222")
+        self.assertEqual(ev[0]["source"], "import")
+        self.assertEqual(ev[0]["time"], "2025-01-02T03:04:05Z")
+        self.assertEqual(self.history("15550003333")[0]["note"],
+                         'said "stop", twice')
+
+        for name, text, where in [
+            ("badnum.csv", "number,category\n15550005555,promo\n"
+             "hello,promo\n", ":3:"),
+            ("badcat.csv", "number,category\n15550005555,promo\n"
+             "15550006666,nosuch\n", ":3:"),
+            ("badtime.csv", "number,time\n15550005555,yesterday\n", ":2:"),
+            ("future.csv", "number,time\n15550005555,2999-01-01T00:00:00Z\n",
+             ":2:"),
+            ("fields.csv", "number,category\n15550005555,promo,extra\n",
+             ":2:"),
+            ("nonum.csv", "phone,category\n15550005555,promo\n", ":1:"),
+            ("quote.csv", "number\n\"15550005555\n", "unterminated"),
+        ]:
+            p = self.h.path(name)
+            with open(p, "w") as f:
+                f.write(text)
+            r = self.cli("import", p, "-c", self.cfg, rc=1)
+            self.assertIn(where, r.stderr, name)
+            self.assertEqual(self.history("15550005555"), [], name)
+        self.cli("import", "-c", self.cfg, self.h.path("missing.csv"), rc=1)
+
+    def test_export(self):
+        self.cli("optout", "add", "-c", self.cfg, NUM, "--category", "promo")
+        self.cli("optout", "add", "-c", self.cfg, "15550009999", "--all")
+        r = self.cli("export", "-c", self.cfg)
+        rows = list(csv.DictReader(io.StringIO(r.stdout)))
+        got = sorted((x["number"], x["category"], x["state"]) for x in rows)
+        self.assertEqual(got, [(NUM, "promo", "opted_out"),
+                               ("15550009999", "all", "opted_out")])
+        r = self.cli("export", "-c", self.cfg, "--format", "jsonl")
+        self.assertEqual(len(r.stdout.splitlines()), 2)
+
+    def test_audit_and_review_empty(self):
+        r = self.cli("audit", "-c", self.cfg, "--format", "csv")
+        self.assertTrue(r.stdout.startswith("time,account,category,"))
+        self.cli("audit", "-c", self.cfg, "--since", "yesterday", rc=1)
+        self.cli("audit", "-c", self.cfg, "--since", "2026-01-01",
+                 "--number", NUM, "--account", "marketing")
+        self.assertEqual(self.cli("review", "list", "-c", self.cfg).stdout,
+                         "")
+        self.cli("review", "resolve", "-c", self.cfg, "42", "--dismiss",
+                 "--note", "x", rc=1)
+        self.cli("review", "resolve", "-c", self.cfg, "42", rc=2)
+
+    def test_stats(self):
+        self.cli("optout", "add", "-c", self.cfg, NUM, "--category", "promo")
+        self.cli("optout", "add", "-c", self.cfg, "15550009999", "--all")
+        r = self.cli("stats", "-c", self.cfg, "--format", "jsonl")
+        lines = [json.loads(x) for x in r.stdout.splitlines()]
+        self.assertEqual(lines[0]["opt_outs"], 2)
+        cats = {x["key"]: x["opt_outs"] for x in lines
+                if x.get("by") == "category"}
+        self.assertEqual(cats, {"promo": 1, "all": 1})
+        srcs = {x["key"]: x["opt_outs"] for x in lines
+                if x.get("by") == "source"}
+        self.assertEqual(srcs, {"staff": 2})
+        self.assertIn("opt-outs by category", self.cli(
+            "stats", "-c", self.cfg).stdout)
+
+
+if __name__ == "__main__":
+    harness.main()
