@@ -72,12 +72,14 @@ mo_reconfigure(struct mo *m, const struct config *cfg)
 {
 	struct keywords	*kw;
 
+	/* The new config is taken in any case: the caller frees the old
+	 * one next. */
+	m->cfg = cfg;
+	reasm_set_timeout(m->ra, cfg->timeouts.reassembly_ms);
 	if ((kw = keywords_new(cfg)) == NULL)
 		return -1;
 	keywords_free(m->kw);
 	m->kw = kw;
-	m->cfg = cfg;
-	reasm_set_timeout(m->ra, cfg->timeouts.reassembly_ms);
 	return 0;
 }
 

@@ -102,10 +102,11 @@ struct mo *mo_new(const struct config *cfg, struct store *st);
 void mo_free(struct mo *m);
 
 /*
- * Switch to a new config (SIGHUP): keywords and categories are rebuilt
- * from cfg (borrowed, as for mo_new()); parts waiting for reassembly are
- * kept. Returns 0, or -1 on allocation failure (the old config stays in
- * force and must then outlive mo).
+ * Switch to a new config (SIGHUP): from now on mo reads cfg (borrowed, as
+ * for mo_new(); the old one may be freed after the call), and the keyword
+ * lists are rebuilt from it; parts waiting for reassembly are kept.
+ * Returns 0, or -1 on allocation failure: the old keyword lists then stay
+ * in force (category indices beyond the new config are ignored).
  */
 int mo_reconfigure(struct mo *m, const struct config *cfg);
 
