@@ -327,8 +327,13 @@ scalar_uint(struct loader *L, const struct config_node *v, const char *name,
 	return 0;
 
 err_type:
-	cfg_err(L, v, "'%s' must be %s integer", name,
-	    allow_hex ? "a (hexadecimal or decimal)" : "an");
+	/* "2775" in quotes is a string in YAML; say so, it is a common
+	 * slip. */
+	cfg_err(L, v, "'%s' must be %s integer%s", name,
+	    allow_hex ? "a (hexadecimal or decimal)" : "an",
+	    v->type == CONFIG_NODE_SCALAR && !v->is_plain && v->len > 0 &&
+	    strspn(v->str, "0123456789abcdefABCDEFxX") == v->len ?
+	    ", written without quotes" : "");
 	return -1;
 }
 

@@ -634,7 +634,7 @@ test_wrong_types(void **state)
 	expect_one(BASE "timeouts: { idle_ms: 1.5 }\n", 10, 22,
 	    "'idle_ms' must be an integer");
 	expect_one(BASE "timeouts: { idle_ms: \"60000\" }\n", 10, 22,
-	    "'idle_ms' must be an integer");
+	    "'idle_ms' must be an integer, written without quotes");
 	expect_one(BASE "limits: { max_sessions: -1 }\n", 10, 25,
 	    "'max_sessions' must be an integer");
 	expect_one(BASE "limits: { max_sessions: 99999999999999999999999 }\n",
