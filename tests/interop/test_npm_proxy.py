@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""stopgate between peers nobody on the team wrote: the npm "smpp" package
+(pinned in package.json, installed with npm ci as test_npm_smpp.py does),
+driven by npm_peer.js.
+
+ 1. npm client -> stopgate -> smsc_sim: bind, wrong password (0x0E) and
+    unknown system_id (0x0F) refused and closed, submits relayed with the
+    SMSC's own message_id, a number opted out with `stopgate optout add`
+    refused with 0x401 (never reaching the SMSC, audited) while others pass,
+    delivery receipts routed back, enquire_link answered, unbind clean.
+ 2. tests/integration/smpp.py client -> stopgate -> npm SMSC: stopgate
+    binds upstream to the package's server, a submit is relayed with the
+    npm message id, the npm receipt comes back to the sender, an MO reaches
+    the inbound number's account, a STOP from the npm SMSC opts the number
+    out (confirmation sent through the npm SMSC) and SIGTERM unbinds.
+
+Skips (exit 0) only when node or our binaries are missing. Everything on
+127.0.0.1, every wait bounded, only our own pids signalled.
+"""
+
+import json
+import os
+import shutil
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
+import harness  # noqa: E402
+import smpp  # noqa: E402
+
+harness.require(harness.STOPGATE, harness.SMSC_SIM)
+if shutil.which("node") is None:
+    print("skipped: node not installed (apt-get install nodejs npm)")
+    sys.exit(0)
+import test_npm_smpp  # noqa: E402  (npm ci step)
+
+PEER = os.path.join(HERE, "npm_peer.js")
+ALLOWED = "15551230002"
+ALLOWED2 = "15551230003"
+OPTED_OUT = "15551230001"
+TLV_RECEIPTED_MESSAGE_ID = 0x001E
+PEER_BOUND = 40        # seconds a node peer may run
+
+
+def events(text):
+    """JSON lines printed by npm_peer.js (other lines ignored)."""
+    out = []
+    for ln in text.splitlines():
+        ln = ln.strip()
+        if ln.startswith("{"):
+            try:
+                out.append(json.loads(ln))
+            except ValueError:
+                pass
+    return out
+
+
+def of(evs, name):
+    return [e for e in evs if e["ev"] == name]
+
+
+class NpmCase(harness.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        test_npm_smpp.need_node_modules()
+
+    def node(self, mode, *args, name=None):
+        """Start npm_peer.js MODE ARGS (a recorded Proc, stopped by pid)."""
+        argv = ["node", PEER, mode] + [str(a) for a in args]
+        return self.h.start(name or "npm-" + mode, argv, cwd=HERE)
+
+    def run_client(self, port, *args):
+        """Run the npm client to completion; returns (exit status,
+        events)."""
+        p = self.node("client", "--port", port, "--timeout", PEER_BOUND - 5,
+                      *args)
+        try:
+            rc = p.wait(PEER_BOUND)
+        except Exception:
+            p.stop()
+            self.fail("npm client did not finish:\n" + p.log_tail())
+        return rc, events(p.log_text())
+
+    def optout(self, cfg_path, number, category):
+        r = self.h.stopgate_cli("optout", "add", "-c", cfg_path, number,
+                                "--category", category, "--source", "staff",
+                                "--note", "interop")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def audit(self, cfg_path):
+        r = self.h.stopgate_cli("audit", "-c", cfg_path, "--format", "jsonl")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+
+
+class TestNpmClient(NpmCase):
+    """The npm package as a department's client."""
+
+    def test_bind_submit_optout_receipts_unbind(self):
+        smsc, gw, _ = self.h.start_stack(smsc_args=("-s", "4242",
+                                                    "-r", "50"))
+        self.optout(gw.config, OPTED_OUT, "promo")
+        rc, ev = self.run_client(gw.port, "--to",
+                                 ",".join([ALLOWED, OPTED_OUT, ALLOWED2]),
+                                 "--dlr", "--wait-dlr", "8")
+        self.assertEqual(rc, 0, ev)
+        bind = of(ev, "bind_resp")
+        self.assertEqual(len(bind), 1, ev)
+        self.assertEqual(bind[0]["command"], "bind_transceiver_resp")
+        self.assertEqual(bind[0]["status"], 0)
+
+        resps = {e["to"]: e for e in of(ev, "submit_sm_resp")}
+        self.assertEqual(set(resps), {ALLOWED, OPTED_OUT, ALLOWED2}, ev)
+        self.assertEqual(resps[OPTED_OUT]["status"], 0x401)
+        self.assertEqual(resps[OPTED_OUT]["message_id"], "")
+        # the SMSC's own ids, in submit order
+        self.assertEqual((resps[ALLOWED]["status"],
+                          resps[ALLOWED]["message_id"]), (0, "4242"))
+        self.assertEqual((resps[ALLOWED2]["status"],
+                          resps[ALLOWED2]["message_id"]), (0, "4243"))
+
+        # the SMSC saw exactly the two allowed submits
+        ctl = smsc.ctl()
+        self.assertEqual(ctl.stats()["submits"], 2)
+        got = ctl.last(2)
+        self.assertEqual([g["dst"] for g in got], [ALLOWED, ALLOWED2])
+        self.assertEqual([g["data"] for g in got],
+                         [b"npm interop 1", b"npm interop 3"])
+        self.assertNotIn(OPTED_OUT, repr(ctl.last(10)))
+
+        # a receipt for each accepted submit, with the SMSC's id
+        self.assertEqual(of(ev, "dlr_timeout"), [])
+        dlrs = {e["receipted_message_id"]: e for e in of(ev, "deliver_sm")}
+        self.assertEqual(set(dlrs), {"4242", "4243"}, ev)
+        for mid, e in dlrs.items():
+            self.assertEqual(e["esm_class"] & 0x3C, 0x04)
+            self.assertIn("id:%s " % mid, e["text"])
+            self.assertIn("stat:DELIVRD", e["text"])
+
+        # enquire_link answered, unbind answered, then stopgate closed
+        el = of(ev, "enquire_link_resp")
+        self.assertEqual([e["status"] for e in el], [0])
+        self.assertEqual([e["status"] for e in of(ev, "unbind_resp")], [0])
+        self.assertEqual(ev[-1]["ev"], "close", ev)
+        self.assertEqual(of(ev, "generic_nack"), [])
+        self.assertEqual(of(ev, "error"), [])
+
+        # the refused send is in the audit log
+        recs = harness.wait_until(
+            lambda: [r for r in self.audit(gw.config)
+                     if r.get("destination") == OPTED_OUT],
+            5, what="audit record")
+        self.assertEqual(len(recs), 1, recs)
+        self.assertEqual(recs[0]["account"], "marketing")
+        self.assertEqual(recs[0]["category"], "promo")
+        self.assertTrue(gw.alive())
+
+    def test_bind_failures(self):
+        _, gw, _ = self.h.start_stack()
+        for args, want in ((("--password", "wrong"), 0x0E),
+                           (("--system-id", "nobody"), 0x0F),
+                           (("--bind", "tx", "--password", "mkpas"), 0x0E)):
+            rc, ev = self.run_client(gw.port, *args)
+            self.assertEqual(rc, 0, ev)
+            st = [e["status"] for e in of(ev, "bind_resp")]
+            self.assertEqual(st, [want], (args, ev))
+            # the connection is closed by stopgate, not left open
+            self.assertEqual(of(ev, "not_closed"), [], ev)
+            self.assertEqual(ev[-1]["ev"], "close", ev)
+        # a good bind still works afterwards (receiver, no submits)
+        rc, ev = self.run_client(gw.port, "--bind", "rx")
+        self.assertEqual([e["status"] for e in of(ev, "bind_resp")], [0])
+        self.assertEqual(ev[-1]["ev"], "close", ev)
+        self.assertTrue(gw.alive())
+
+
+class TestNpmSmsc(NpmCase):
+    """The npm package as the carrier's SMSC."""
+
+    def start_npm_smsc(self):
+        port, ctl = self.h.free_port(), self.h.free_port()
+        p = self.node("smsc", "--port", port, "--ctl-port", ctl,
+                      "--system-id", "acme", "--password", "secret",
+                      "--first-id", "7000", "--dlr", "requested",
+                      "--dlr-ms", "50", name="npm-smsc")
+        harness.wait_port(port, proc=p)
+        harness.wait_port(ctl, proc=p)
+        p.port, p.ctl_port = port, ctl
+        return p
+
+    def npm_ctl(self, smsc, line):
+        c = harness.Control(smsc.ctl_port)
+        try:
+            _, ln = c.cmd(line)
+        finally:
+            c.close()
+        return ln
+
+    def start_bound(self):
+        """npm SMSC, stopgate bound to it, a marketing transceiver."""
+        smsc = self.start_npm_smsc()
+        cfg = harness.base_config(smsc.port, self.h.free_port(),
+                                  store_path=self.h.path("store"))
+        gw = self.h.start_stopgate(cfg)
+        # stopgate binds upstream with the configured credentials
+        harness.wait_until(lambda: [e for e in of(events(smsc.log_text()),
+                                                  "bind")
+                                    if e["status"] == 0],
+                           10, what="stopgate to bind to the npm SMSC")
+        b = [e for e in of(events(smsc.log_text()), "bind")][0]
+        self.assertEqual((b["command"], b["system_id"]),
+                         ("bind_transceiver", "acme"))
+        self.assertEqual(b["interface_version"], 0x34)
+
+        c = smpp.Client.connect(gw.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.bind("trx", "marketing", "mkpass1"), 0)
+        return smsc, gw, c
+
+    def test_relay_receipt_mo(self):
+        smsc, gw, c = self.start_bound()
+        st, mid = c.submit("12345", ALLOWED, b"via npm",
+                           registered_delivery=1)
+        self.assertEqual((st, mid), (0, "npm7000"))
+        subs = of(events(smsc.log_text()), "submit_sm")
+        self.assertEqual(len(subs), 1, subs)
+        self.assertEqual((subs[0]["destination_addr"], subs[0]["text"]),
+                         (ALLOWED, "via npm"))
+
+        # the npm receipt is routed back to this session
+        d = c.wait_deliver(10)
+        self.assertEqual(d["esm_class"] & 0x3C, 0x04)
+        self.assertEqual(d.tlv(TLV_RECEIPTED_MESSAGE_ID), b"npm7000\0")
+        self.assertIn(b"id:npm7000 ", d["short_message"])
+        harness.wait_until(lambda: of(events(smsc.log_text()),
+                                      "deliver_sm_resp"),
+                           5, what="deliver_sm_resp to the npm SMSC")
+        self.assertEqual([e["status"] for e in
+                          of(events(smsc.log_text()), "deliver_sm_resp")],
+                         [0])
+
+        # an ordinary MO to 12345 goes to marketing
+        self.assertTrue(self.npm_ctl(smsc, "mo %s 12345 see you at 5" %
+                                     ALLOWED2).startswith("ok"))
+        mo = c.wait_deliver(10)
+        self.assertEqual(mo["esm_class"] & 0x3C, 0)
+        self.assertEqual(mo["short_message"], b"see you at 5")
+        self.assertEqual(mo["source_addr"], ALLOWED2)
+
+        # an opted-out number never reaches the npm SMSC
+        self.optout(gw.config, OPTED_OUT, "promo")
+        self.assertEqual(c.submit("12345", OPTED_OUT, b"sale")[0], 0x401)
+        self.assertEqual(len(of(events(smsc.log_text()), "submit_sm")), 1)
+
+        self.assertEqual(c.enquire_link(), 0)
+        self.assertEqual(c.unbind(), 0)
+        self.assertTrue(c.wait_closed(5))
+
+        # SIGTERM: stopgate unbinds from the npm SMSC and exits 0
+        self.assertEqual(gw.stop(), 0, gw.log_tail())
+        harness.wait_until(lambda: of(events(smsc.log_text()), "unbind"),
+                           5, what="unbind at the npm SMSC")
+        self.assertEqual(of(events(smsc.log_text()), "error"), [])
+        self.assertEqual(of(events(smsc.log_text()), "other"), [])
+
+    # The keyword step (proxy/dlr.c mo_handle, TODO(#5)) still forwards
+    # every MO; drop this marker when it lands.
+    @unittest.expectedFailure
+    def test_stop_keyword_from_npm_smsc(self):
+        """STOP arriving from the npm SMSC: opted out durably, one
+        confirmation submitted through the npm SMSC from the number the
+        subscriber wrote to, later sends refused with 0x401."""
+        smsc, gw, c = self.start_bound()
+        self.assertTrue(self.npm_ctl(smsc, "mo %s 12345 STOP" %
+                                     OPTED_OUT).startswith("ok"))
+        # the reply is still passed on to the department (SPEC 4)
+        mo = c.wait_deliver(10)
+        self.assertEqual(mo["short_message"], b"STOP")
+        resp = harness.wait_until(
+            lambda: of(events(smsc.log_text()), "deliver_sm_resp"),
+            10, what="deliver_sm_resp for the STOP")
+        self.assertEqual(resp[0]["status"], 0)
+        conf = harness.wait_until(
+            lambda: [e for e in of(events(smsc.log_text()), "submit_sm")
+                     if e["destination_addr"] == OPTED_OUT],
+            10, what="opt-out confirmation at the npm SMSC")
+        self.assertEqual(len(conf), 1, conf)
+        self.assertEqual(conf[0]["source_addr"], "12345")
+        self.assertIn("opted out", conf[0]["text"])
+        r = self.h.stopgate_cli("status", "-c", gw.config, OPTED_OUT,
+                                "--format", "jsonl")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("promo", r.stdout)
+        self.assertEqual(c.submit("12345", OPTED_OUT, b"sale")[0], 0x401)
+        self.assertEqual(len([e for e in of(events(smsc.log_text()),
+                                            "submit_sm")
+                              if e["destination_addr"] == OPTED_OUT]), 1)
+
+
+if __name__ == "__main__":
+    harness.main()
