@@ -202,8 +202,12 @@ struct config_errors {
 /*
  * Load and validate the YAML file at path. Returns a new config (owned by
  * the caller, free with config_free()), or NULL with every problem found
- * in *errs (errs->count > 0). A config is returned only if it is valid in
- * full. Never logs, never exits.
+ * in *errs (errs->count > 0), the kept ones in file order. A config is
+ * returned only if it is valid in full; on success errs->count is 0. errs
+ * may be NULL. Relative paths in the file resolve against its directory.
+ * Never logs, never exits; reads only the file and what it names
+ * (password_file, token_file, TLS files) and the environment
+ * (password_env, token_env).
  */
 struct config *config_load(const char *path, struct config_errors *errs);
 
@@ -233,7 +237,8 @@ void config_free(struct config *cfg);
 
 /*
  * Format errs->err[i] as "FILE:LINE:COL: message" (or "FILE: message" when
- * the error has no place) into buf. Returns buf.
+ * the error has no place) into buf (truncated to cap). Returns buf, an
+ * empty string if i is not a kept error.
  */
 const char *config_error_format(const struct config_errors *errs, size_t i,
     char *buf, size_t cap);
