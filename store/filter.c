@@ -309,10 +309,20 @@ store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
 	return mdb_put(txn, st->dbi[STORE_DB_FILTER], &k, &v, 0);
 }
 
+int
+store_filter_rebuild(struct store *st, MDB_txn *txn)
+{
+	return filter_rebuild(st, txn, 0);
+}
+
 static int
 reindex_body(struct store *st, MDB_txn *txn, void *arg)
 {
+	int rc;
+
 	(void)arg;
+	if ((rc = store_numidx_rebuild(st, txn)) != 0)
+		return rc;
 	return filter_rebuild(st, txn, 0);
 }
 
@@ -320,6 +330,9 @@ int
 store_reindex(struct store *st)
 {
 	store_ok(st);
-	return store_write(st, reindex_body, NULL, false,
-	    "rebuilding the lookup filter");
+	if (store_write(st, reindex_body, NULL, false,
+	    "rebuilding the lookup index") != 0)
+		return -1;
+	st->is_index_ok = true;
+	return 0;
 }

@@ -46,7 +46,7 @@ store_optout_check(struct store *st, const char *number,
 	 * Most numbers have no state: the filter says so in one cache line,
 	 * else the compact numbers index does.
 	 */
-	if (store_numkey(number, &nk)) {
+	if (st->is_index_ok && store_numkey(number, &nk)) {
 		if (store_filter_test_shared(st, nk) == 0) {
 			rc = MDB_NOTFOUND;
 			goto done;
@@ -290,6 +290,59 @@ numidx_sync(struct store *st, MDB_txn *txn, const char *number)
 	}
 	rc = mdb_del(txn, st->dbi[STORE_DB_NUMIDX], &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_numidx_rebuild(struct store *st, MDB_txn *txn)
+{
+	static const char marker[] = STORE_NUMIDX_MARKER;
+	MDB_cursor *cur;
+	MDB_val k, v, mk, mv;
+	const char *nul;
+	char number[STORE_NUMBER_MAX];
+	uint8_t one = 1;
+	uint64_t nk, last = 0;
+	size_t nlen;
+	int rc;
+
+	if ((rc = mdb_drop(txn, st->dbi[STORE_DB_NUMIDX], 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
+		return rc;
+	mv.mv_size = 0;
+	mv.mv_data = NULL;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		nul = memchr(k.mv_data, '\0', k.mv_size);
+		nlen = nul != NULL ? (size_t)(nul - (const char *)k.mv_data) : 0;
+		if (nlen > 0 && nlen < sizeof(number)) {
+			memcpy(number, k.mv_data, nlen);
+			number[nlen] = '\0';
+			/*
+			 * Numbers of one length arrive in numeric order:
+			 * append those (fast); put the rest.
+			 */
+			if (store_numkey(number, &nk) && nk != last) {
+				mk.mv_size = sizeof(nk);
+				mk.mv_data = &nk;
+				rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &mk,
+				    &mv, nk > last ? MDB_APPEND : 0);
+				if (rc != 0)
+					break;
+				if (nk > last)
+					last = nk;
+			}
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	mk.mv_size = sizeof(marker) - 1;
+	mk.mv_data = (void *)(uintptr_t)marker;
+	mv.mv_size = 1;
+	mv.mv_data = &one;
+	return mdb_put(txn, st->dbi[STORE_DB_META], &mk, &mv, 0);
 }
 
 static int

@@ -577,6 +577,35 @@ store_schema(struct store *st, MDB_txn *txn, bool *is_new)
 	return 0;
 }
 
+/*
+ * Trust the numbers index only if it was built from the state; build it
+ * now if it never was (and we may write).
+ */
+static int
+store_index_check(struct store *st, MDB_txn *txn)
+{
+	MDB_val k = { sizeof(STORE_NUMIDX_MARKER) - 1,
+	    (void *)(uintptr_t)STORE_NUMIDX_MARKER }, v;
+	int rc;
+
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == 0) {
+		st->is_index_ok = true;
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return store_fail_mdb(st, rc, "reading the index marker");
+	if (st->is_read_only) {
+		st->is_index_ok = false;	/* exact path only */
+		return 0;
+	}
+	if ((rc = store_numidx_rebuild(st, txn)) != 0 ||
+	    (rc = store_filter_rebuild(st, txn)) != 0)
+		return store_fail_mdb(st, rc, "building the lookup index");
+	st->is_index_ok = true;
+	return 0;
+}
+
 struct store *
 store_open(const char *path, const struct store_params *p, char *err,
     size_t errlen)
@@ -644,6 +673,11 @@ store_open(const char *path, const struct store_params *p, char *err,
 		goto err_env;
 	}
 	if (store_schema(st, txn, &is_new) != 0) {
+		mdb_txn_abort(txn);
+		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
+		goto err_env;
+	}
+	if (store_index_check(st, txn) != 0) {
 		mdb_txn_abort(txn);
 		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
 		goto err_env;

@@ -162,7 +162,10 @@ int store_source_parse(const char *name, enum store_source *out);
  * call (copy what must outlive it). Return 0 to go on; any other value
  * stops the walk. A walk returns 0 when it finished or a callback returned
  * > 0 to stop; -1 on a store error; and when a callback returns < 0, that
- * value (with STORE_E_CALLBACK as the error code).
+ * value (with STORE_E_CALLBACK as the error code). A walk reads one
+ * consistent snapshot. Callbacks may call lookups (store_optout_check,
+ * *_get); a write from a callback works but cannot grow a full map
+ * (STORE_E_MAPFULL), so collect first and write after the walk.
  */
 typedef int (*store_event_fn)(const struct store_event *ev, void *arg);
 

@@ -46,6 +46,7 @@ struct store {
 	MDB_cursor	*rcur;		/* state cursor of rtxn */
 	bool		 is_rcur_fresh;	/* renewed for the current rtxn */
 	uint8_t		*chunk;		/* owned; filter chunk scratch */
+	bool		 is_index_ok;	/* numbers index + filter trusted */
 	/*
 	 * Filter views into the snapshot fc_txnid of the shared read txn.
 	 * A renewed txn with the same id is the same snapshot, whose pages
@@ -110,6 +111,15 @@ MDB_cursor *store_read_cursor(struct store *st);
  */
 bool store_numkey(const char *number, uint64_t *key);
 
+/*
+ * Meta key present once the numbers index and the filter were built from
+ * the state (an environment from before them has none: a writable open
+ * builds them, a read-only open does without).
+ */
+#define STORE_NUMIDX_MARKER	"index.numbers"
+/* Rebuild the numbers index from the state and set the marker. */
+int store_numidx_rebuild(struct store *st, MDB_txn *txn);
+
 /* --- filter.c: Bloom filter in front of the numbers index ----------- */
 
 #define STORE_FILTER_CHUNK	16384
@@ -122,6 +132,8 @@ int store_filter_test_shared(struct store *st, uint64_t nk);
 void store_filter_forget(struct store *st);
 /* Add a number newly put in the numbers index. 0 or an LMDB code. */
 int store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk);
+/* Rebuild the filter from the numbers index. 0 or an LMDB code. */
+int store_filter_rebuild(struct store *st, MDB_txn *txn);
 
 /* A private read txn for walks (callbacks may do point lookups). */
 MDB_txn *store_walk_begin(struct store *st);

@@ -135,6 +135,61 @@ test_filter_empty_and_alnum(void **state)
 	    1);
 }
 
+/*
+ * An environment written before the numbers index existed (simulated by
+ * dropping the index, the filter and the marker) must not make lookups
+ * fail open: a read-only open takes the exact path, a writable open
+ * rebuilds the index.
+ */
+static void
+test_index_missing(void **state)
+{
+	struct fx *f = *state;
+	struct store_params ro = { 0, 0, true };
+	struct store_event ev;
+	struct store *st;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { sizeof(STORE_NUMIDX_MARKER) - 1,
+	    (void *)(uintptr_t)STORE_NUMIDX_MARKER };
+	char err[256];
+
+	fx_event(&ev, "15550000001", STORE_OPT_OUT, 1, "promo", NULL);
+	assert_int_equal(store_optout_apply(f->st, &ev), 0);
+	store_free(f->st);
+	f->st = NULL;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 32);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "numbers", MDB_INTEGERKEY, &dbi),
+	    0);
+	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+	assert_int_equal(mdb_dbi_open(txn, "filter", MDB_INTEGERKEY, &dbi),
+	    0);
+	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	st = store_open(f->dir, &ro, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_optout_check(st, "15550000001", "promo", NULL),
+	    1);
+	assert_int_equal(store_optout_check(st, "15550000002", "promo", NULL),
+	    0);
+	store_free(st);
+
+	f->st = fx_open(f, 8, 64);
+	assert_non_null(f->st);
+	assert_int_equal(store_optout_check(f->st, "15550000001", "promo",
+	    NULL), 1);
+	assert_true(pass_rate(f->st, 1000) > 0.98);
+}
+
 int
 main(void)
 {
@@ -146,6 +201,8 @@ main(void)
 		    test_filter_stale_bits_and_reindex, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_filter_empty_and_alnum,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_index_missing, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store/filter", tests, NULL, NULL);
