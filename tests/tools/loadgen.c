@@ -205,6 +205,8 @@ struct lg {
 	uint64_t	 stop_timeouts;
 	uint64_t	 cpu_ticks0[LG_MAX_CPU_PIDS];
 	double		 cpu_s[LG_MAX_CPU_PIDS];
+	int64_t		 self_cpu0_ns;
+	double		 self_cpu_s;	/* our own CPU over the window */
 	struct lg_hist	 lat;
 	struct lg_hist	 stop_lat;
 };
@@ -340,8 +342,16 @@ static void
 cpu_sample(struct lg *g, bool is_end)
 {
 	double hz = (double)sysconf(_SC_CLK_TCK);
+	struct timespec ts;
 	int64_t t;
 	int i;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	t = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (!is_end)
+		g->self_cpu0_ns = t;
+	else
+		g->self_cpu_s = (double)(t - g->self_cpu0_ns) / 1e9;
 
 	for (i = 0; i < g->o.ncpu_pids; i++) {
 		t = cpu_ticks(g->o.cpu_pids[i]);
@@ -1051,13 +1061,13 @@ report(struct lg *g)
 	    " status_other=%" PRIu64 " last_bad_status=0x%08" PRIx32
 	    " seq_errors=%" PRIu64 " proto_errors=%" PRIu64 " lost=%" PRIu64
 	    " dead_sessions=%" PRIu64 " ring_stalls=%" PRIu64
-	    " errors=%" PRIu64, g->o.label, g->o.nsessions, g->o.window,
+	    " errors=%" PRIu64 " self_cpu_s=%.2f", g->o.label, g->o.nsessions, g->o.window,
 	    g->nbound, secs, g->resp_measured,
 	    (double)g->resp_measured / secs, hist_quantile(&g->lat, 0.5),
 	    hist_quantile(&g->lat, 0.99), hist_quantile(&g->lat, 0.999),
 	    g->status_ok, g->status_rej, g->status_other, g->last_bad_status,
 	    g->seq_errors, g->proto_errors, g->lost, g->dead_sessions,
-	    g->ring_stalls, errors);
+	    g->ring_stalls, errors, g->self_cpu_s);
 	for (i = 0; i < g->o.ncpu_pids; i++)
 		printf(" cpu%d_s=%.2f cpu%d_us_per_msg=%.3f", i, g->cpu_s[i],
 		    i, g->resp_measured > 0 ? g->cpu_s[i] * 1e6 /

@@ -1,0 +1,487 @@
+#!/bin/sh
+# tests/bench/proxy.sh: the proxy benchmark (see tests/bench/README.md).
+#
+# Starts, on 127.0.0.1 and free ports, one SMSC sink (smsc_sim -S), one
+# HAProxy (TCP mode, one thread, tests/bench/haproxy.cfg.in) in front of it,
+# and two stopgates in front of it, one on a store of 1 M opted-out numbers
+# and one on 10 M. Then runs ROUNDS interleaved rounds of loadgen, rotating
+# the order of the tests each round, and prints every figure, the ratios
+# G1..G8 (medians of the per-round ratios), stopgate's peak RSS, its RSS
+# with 1,000 idle bound sessions, and callgrind's instructions per
+# forwarded submit_sm with the top functions. Every process it starts is
+# stopped by pid on exit.
+#
+# Exit status: 0 when every run had no error and every target is met;
+# 1 otherwise (BENCH_TARGETS=warn: only errors fail).
+#
+# Environment (defaults in brackets):
+#   BUILD [build]            where the binaries are
+#   BENCH_ROUNDS [5]         rounds (at least 5 for the figures to count)
+#   BENCH_SECONDS [3]        measured seconds per test
+#   BENCH_WARMUP [1]         unmeasured seconds before each test
+#   BENCH_N1 [1000000]       numbers in the first store
+#   BENCH_N10 [10000000]     numbers in the second store (G5)
+#   BENCH_IDLE [1000]        idle bound sessions for the RSS figure
+#   BENCH_CALLGRIND [1]      0 skips the callgrind count
+#   BENCH_CG_MSGS ["2000 12000"]  the two message counts under callgrind
+#   BENCH_STOPS_PER_S [20]   STOP MOs per second during G8
+#   BENCH_TARGETS [fail]     warn: report missed targets without failing
+#   BENCH_KEEP               set: keep the temporary directory
+set -u
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tools=$top/$BUILD/tools
+stopgate=$top/$BUILD/stopgate
+ROUNDS=${BENCH_ROUNDS:-5}
+SECS=${BENCH_SECONDS:-3}
+WARM=${BENCH_WARMUP:-1}
+N1=${BENCH_N1:-1000000}
+N10=${BENCH_N10:-10000000}
+IDLE=${BENCH_IDLE:-1000}
+CALLGRIND=${BENCH_CALLGRIND:-1}
+CG_MSGS=${BENCH_CG_MSGS:-"2000 12000"}
+STOPS_PER_S=${BENCH_STOPS_PER_S:-20}
+TARGETS=${BENCH_TARGETS:-fail}
+ONE_IN=100
+BASE=12000000000
+# Reference targets (2 cores shared by generator, relay and sink).
+T_G1=0.25 T_G2=5 T_G3=0.9 T_G4=1.3 T_G5=0.9 T_G6=1.0 T_G8_MS=5
+T_RSS_MIB=64
+
+for b in "$stopgate" "$tools/loadgen" "$tools/smsc_sim" "$tools/store_fill"
+do
+	[ -x "$b" ] || { echo "bench proxy: $b not built"; exit 1; }
+done
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+[ -x "$HAPROXY" ] || { echo "bench proxy: haproxy not installed"; exit 1; }
+
+tmp=$(mktemp -d /tmp/stopgate-bench.XXXXXX) || exit 1
+pids=""
+
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	pids=""
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "bench proxy: kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Stop one process we started, by pid, and forget it.
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	rest=""
+	for p in $pids; do
+		[ "$p" = "$1" ] || rest="$rest $p"
+	done
+	pids=$rest
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# wait_port PORT SECONDS: until something accepts on 127.0.0.1:PORT.
+wait_port() {
+	python3 -c 'import socket, sys, time
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)' "$1" "$2"
+}
+
+# status_kib PID FIELD: a /proc/PID/status figure in KiB.
+status_kib() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# write_config FILE PORT STORE_DIR
+write_config() {
+	cat >"$1" <<EOF
+# Written by tests/bench/proxy.sh.
+business_name: Bench
+default_country_code: "1"
+store:
+  path: $3
+  map_mb: 4096
+listeners:
+  - bind: 127.0.0.1:$2
+categories:
+  - promo
+accounts:
+  - system_id: bench
+    password: benchpw
+    default_category: promo
+    categories: [promo]
+    max_window: 256
+upstreams:
+  - name: sink
+    host: 127.0.0.1
+    port: $SINK_PORT
+    system_id: sink
+    password: sink
+    bind: transceiver
+    sessions: 2
+    window: 256
+inbound:
+  - number: "12345"
+    account: bench
+    stop_scope: [promo]
+limits:
+  upstream_queue_max: 100000
+EOF
+}
+
+# start_stopgate NAME PORT STORE_DIR [WRAPPER...]: sets SG_PID.
+start_stopgate() {
+	name=$1 port=$2 dir=$3
+	shift 3
+	write_config "$tmp/$name.yaml" "$port" "$dir"
+	"$@" "$stopgate" run -c "$tmp/$name.yaml" >"$tmp/$name.log" 2>&1 &
+	SG_PID=$!
+	pids="$pids $SG_PID"
+	if ! wait_port "$port" 60; then
+		echo "bench proxy: $name did not listen; its log:"
+		tail -20 "$tmp/$name.log"
+		return 1
+	fi
+	# Let the upstream sessions bind before the first submit.
+	sleep 1
+}
+
+echo "proxy bench: rounds=$ROUNDS secs=$SECS warmup=$WARM stores=$N1,$N10" \
+    "one_in=$ONE_IN (2 cores shared: figures are noisy)"
+
+# --- stores ------------------------------------------------------------
+for n in "$N1" "$N10"; do
+	"$tools/store_fill" -d "$tmp/store-$n" -n "$n" -m "$ONE_IN" \
+	    -b "$BASE" || exit 1
+done
+
+# --- sink, HAProxy, stopgates -------------------------------------------
+SINK_PORT=$(free_port) CTL_PORT=$(free_port)
+"$tools/smsc_sim" -S -a 127.0.0.1 -p "$SINK_PORT" -c "$CTL_PORT" \
+    >"$tmp/sink.log" 2>&1 &
+SINK_PID=$!
+pids="$pids $SINK_PID"
+wait_port "$SINK_PORT" 10 || { echo "bench proxy: sink did not start"; exit 1; }
+
+HA_PORT=$(free_port)
+sed -e "s/@LISTEN_PORT@/$HA_PORT/" -e "s/@SINK_PORT@/$SINK_PORT/" \
+    "$top/tests/bench/haproxy.cfg.in" >"$tmp/haproxy.cfg"
+"$HAPROXY" -f "$tmp/haproxy.cfg" -db >"$tmp/haproxy.log" 2>&1 &
+HA_PID=$!
+pids="$pids $HA_PID"
+wait_port "$HA_PORT" 10 || { echo "bench proxy: haproxy did not start"; exit 1; }
+
+SG1_PORT=$(free_port)
+start_stopgate sg1 "$SG1_PORT" "$tmp/store-$N1" || exit 1
+SG1_PID=$SG_PID
+SG10_PORT=$(free_port)
+start_stopgate sg10 "$SG10_PORT" "$tmp/store-$N10" || exit 1
+SG10_PID=$SG_PID
+
+results=$tmp/results
+: >"$results"
+failures=0
+
+# run_test ROUND NAME: one loadgen run, its line appended to results.
+run_test() {
+	r=$1 t=$2
+	rng="-b $BASE -r $((N1 * ONE_IN)) -m $ONE_IN"
+	common="-u bench -P benchpw -d $SECS -W $WARM"
+	case $t in
+	d64) args="-p $SINK_PORT -n 4 -w 64 -C $SINK_PID" ;;
+	h64) args="-p $HA_PORT -n 4 -w 64 -C $HA_PID -C $SINK_PID" ;;
+	s64) args="-p $SG1_PORT -n 4 -w 64 -C $SG1_PID -C $SINK_PID" ;;
+	t64) args="-p $SG10_PORT -n 4 -w 64 -C $SG10_PID -C $SINK_PID"
+	     rng="-b $BASE -r $((N10 * ONE_IN)) -m $ONE_IN" ;;
+	d1) args="-p $SINK_PORT -n 4 -w 1 -C $SINK_PID" ;;
+	h1) args="-p $HA_PORT -n 4 -w 1 -C $HA_PID -C $SINK_PID" ;;
+	s1) args="-p $SG1_PORT -n 4 -w 1 -C $SG1_PID -C $SINK_PID" ;;
+	rej) args="-p $SG1_PORT -n 4 -w 64 -o rej -C $SG1_PID -C $SINK_PID" ;;
+	g8)
+		# G1 traffic at half this round's G1 rate, STOPs on top.
+		rate=$(awk -v r="$r" '$1 == r && $2 == "s64" {
+		    for (i = 3; i <= NF; i++)
+			if ($i ~ /^msg_per_s=/) {
+				split($i, kv, "="); print int(kv[2] / 2) } }' \
+		    "$results" | tail -1)
+		[ -n "$rate" ] && [ "$rate" -gt 0 ] || rate=1000
+		args="-p $SG1_PORT -n 4 -w 64 -R $rate -B -c $CTL_PORT"
+		args="$args -s $STOPS_PER_S -f $((13000000000 + r * 1000000))"
+		args="$args -C $SG1_PID -C $SINK_PID" ;;
+	esac
+	# shellcheck disable=SC2086
+	line=$("$tools/loadgen" $common $rng $args -l "$t" 2>"$tmp/lg.err")
+	rc=$?
+	if [ $rc -ne 0 ] || [ -z "$line" ]; then
+		failures=$((failures + 1))
+		echo "round $r $t: loadgen exit $rc: $(head -3 "$tmp/lg.err")"
+	fi
+	[ -n "$line" ] || line="loadgen label=$t errors=1"
+	echo "$r $t $line" >>"$results"
+	echo "$r $t $line" | awk '{
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "round %s %-4s %8.0f msg/s  p50 %8.1f us  p99 %8.1f us" \
+		    "  p999 %8.1f us  relay cpu %7.3f us/msg  errors %s", $1, $2,
+		    f["msg_per_s"], f["p50_us"], f["p99_us"], f["p999_us"],
+		    f["cpu0_us_per_msg"], f["errors"]
+		if ("stops" in f)
+			printf "  stops %s p99 %s ms (errors %s)", f["stops"],
+			    f["stop_p99_ms"], f["stop_errors"] + f["stop_timeouts"]
+		printf "\n" }'
+}
+
+tests="d64 h64 s64 t64 d1 h1 s1 rej"
+ntests=8
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	# Rotate the order by one each round; g8 needs s64 first, so last.
+	order=""
+	for t in $tests; do
+		order="$order $t"
+	done
+	rot=$(( (r - 1) % ntests ))
+	order=$(echo $order | awk -v k="$rot" '{
+		for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
+	for t in $order g8; do
+		run_test "$r" "$t"
+	done
+	r=$((r + 1))
+done
+
+HWM1=$(status_kib "$SG1_PID" VmHWM)
+HWM10=$(status_kib "$SG10_PID" VmHWM)
+ANON1=$(status_kib "$SG1_PID" RssAnon)
+HA_HWM=$(status_kib "$HA_PID" VmHWM)
+stop_pid "$SG10_PID"
+
+# --- RSS with idle bound sessions, on a fresh stopgate ------------------
+SGI_PORT=$(free_port)
+start_stopgate sgidle "$SGI_PORT" "$tmp/store-$N1" || exit 1
+SGI_PID=$SG_PID
+IDLE_BASE_RSS=$(status_kib "$SGI_PID" VmRSS)
+"$tools/loadgen" -p "$SGI_PORT" -u bench -P benchpw -n "$IDLE" -i -d 4 \
+    -W 0 -l idle >"$tmp/idle.out" 2>"$tmp/idle.err" &
+IDLE_LG=$!
+pids="$pids $IDLE_LG"
+IDLE_RSS=0 IDLE_ANON=0 IDLE_FILE=0
+i=0
+while [ $i -lt 150 ] && kill -0 "$IDLE_LG" 2>/dev/null; do
+	v=$(status_kib "$SGI_PID" VmRSS)
+	if [ -n "$v" ] && [ "$v" -gt "$IDLE_RSS" ]; then
+		IDLE_RSS=$v
+		IDLE_ANON=$(status_kib "$SGI_PID" RssAnon)
+		IDLE_FILE=$(status_kib "$SGI_PID" RssFile)
+	fi
+	sleep 0.2
+	i=$((i + 1))
+done
+stop_pid "$IDLE_LG"
+idle_rc=0
+grep -q ' errors=0 ' "$tmp/idle.out" || idle_rc=1
+IDLE_HWM=$(status_kib "$SGI_PID" VmHWM)
+IDLE_BOUND=$(sed -n 's/.* bound=\([0-9]*\).*/\1/p' "$tmp/idle.out")
+[ $idle_rc -eq 0 ] || { failures=$((failures + 1)); \
+    echo "idle sessions: loadgen exit $idle_rc: $(head -3 "$tmp/idle.err")"; }
+stop_pid "$SGI_PID"
+
+# --- callgrind: instructions per forwarded submit_sm -------------------
+CG_LINE="callgrind: skipped"
+CG_IPM=""
+if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null 2>&1; then
+	cg_ok=1
+	set -- $CG_MSGS
+	cg_n1=$1 cg_n2=$2
+	for n in $cg_n1 $cg_n2; do
+		port=$(free_port)
+		start_stopgate "cg$n" "$port" "$tmp/store-$N1" valgrind \
+		    --tool=callgrind --callgrind-out-file="$tmp/cg.$n.out" \
+		    || { cg_ok=0; break; }
+		cgpid=$SG_PID
+		"$tools/loadgen" -p "$port" -u bench -P benchpw -n 4 -w 64 \
+		    -N "$n" -b "$BASE" -r $((N1 * ONE_IN)) -m "$ONE_IN" \
+		    -l "cg$n" >"$tmp/cg.$n.lg" 2>&1 || cg_ok=0
+		stop_pid "$cgpid"
+		eval "cg_ir_$n=\$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' \
+		    \"$tmp/cg.$n.out\")"
+	done
+	eval "i1=\${cg_ir_$cg_n1:-}; i2=\${cg_ir_$cg_n2:-}"
+	if [ "$cg_ok" = 1 ] && [ -n "$i1" ] && [ -n "$i2" ]; then
+		CG_IPM=$(awk -v a="$i1" -v b="$i2" -v n1="$cg_n1" \
+		    -v n2="$cg_n2" 'BEGIN { printf "%.0f", (b - a) / (n2 - n1) }')
+		CG_LINE="callgrind: $CG_IPM instructions per forwarded submit_sm"
+		CG_LINE="$CG_LINE ($i1 Ir for $cg_n1 msgs, $i2 Ir for $cg_n2)"
+	else
+		CG_LINE="callgrind: failed (see $tmp/cg*.log)"
+		failures=$((failures + 1))
+	fi
+fi
+
+# --- summary ------------------------------------------------------------
+echo "== proxy bench: medians over $ROUNDS rounds"
+awk -v rounds="$ROUNDS" -v tg1="$T_G1" -v tg2="$T_G2" -v tg3="$T_G3" \
+    -v tg4="$T_G4" -v tg5="$T_G5" -v tg6="$T_G6" -v tg8="$T_G8_MS" \
+    -v trss="$T_RSS_MIB" -v hwm1="${HWM1:-0}" -v hwm10="${HWM10:-0}" \
+    -v anon1="${ANON1:-0}" -v hahwm="${HA_HWM:-0}" \
+    -v idle_n="${IDLE_BOUND:-0}" -v idle_rss="$IDLE_RSS" \
+    -v idle_anon="${IDLE_ANON:-0}" -v idle_file="${IDLE_FILE:-0}" \
+    -v idle_hwm="${IDLE_HWM:-0}" -v idle_base="${IDLE_BASE_RSS:-0}" \
+    -v cg_ipm="$CG_IPM" -v cg_line="$CG_LINE" -v mode="$TARGETS" '
+function median(arr, n,    i, j, t, a) {
+	if (n == 0)
+		return "nan"
+	for (i = 1; i <= n; i++)
+		a[i] = arr[i]
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fig(r, t, k) { return v[r, t, k] + 0 }
+function has(r, t) { return (r, t) in seen }
+function check(name, val, target, is_max,    ok) {
+	if (val == "nan") {
+		printf "%-4s n/a (no complete round)\n", name
+		return
+	}
+	ok = is_max ? val <= target : val >= target
+	printf "%-4s %8.3f  target %s %s: %s\n", name, val,
+	    is_max ? "<=" : ">=", target, ok ? "met" : "MISSED"
+	kv = kv sprintf(" %s=%.4f", tolower(name), val)
+	if (!ok)
+		missed++
+}
+{
+	r = $1; t = $2; seen[r, t] = 1
+	for (i = 3; i <= NF; i++) {
+		split($i, p, "=")
+		v[r, t, p[1]] = p[2]
+	}
+	errors += v[r, t, "errors"]
+	if (t == "rej")
+		rejected += v[r, t, "status_rej"]
+	tests[t] = 1
+}
+END {
+	split("d64 h64 s64 t64 d1 h1 s1 rej g8", order, " ")
+	printf "%-5s %10s %10s %10s %10s %12s %12s\n", "test", "msg/s",
+	    "p50 us", "p99 us", "p999 us", "relay us/msg", "sink us/msg"
+	for (o = 1; o <= 9; o++) {
+		t = order[o]
+		if (!(t in tests))
+			continue
+		split("msg_per_s p50_us p99_us p999_us cpu0_us_per_msg " \
+		    "cpu1_us_per_msg", ks, " ")
+		line = sprintf("%-5s", t)
+		for (q = 1; q <= 6; q++) {
+			n = 0
+			for (r = 1; r <= rounds; r++)
+				if (has(r, t))
+					xs[++n] = fig(r, t, ks[q])
+			m = median(xs, n)
+			line = line sprintf(" %*.1f", q >= 5 ? 12 : 10, m)
+			med[t, ks[q]] = m
+		}
+		print line
+	}
+	n1 = n2 = n3 = n4 = n5 = n6 = n8 = 0
+	for (r = 1; r <= rounds; r++) {
+		if (has(r, "s64") && has(r, "h64") && fig(r, "h64", "msg_per_s"))
+			g1[++n1] = fig(r, "s64", "msg_per_s") / \
+			    fig(r, "h64", "msg_per_s")
+		if (has(r, "s64") && has(r, "h64") &&
+		    fig(r, "h64", "cpu0_us_per_msg") > 0)
+			g2[++n2] = fig(r, "s64", "cpu0_us_per_msg") / \
+			    fig(r, "h64", "cpu0_us_per_msg")
+		if (has(r, "s1") && has(r, "h1") && fig(r, "h1", "msg_per_s")) {
+			g3[++n3] = fig(r, "s1", "msg_per_s") / \
+			    fig(r, "h1", "msg_per_s")
+			if (fig(r, "h1", "p99_us") > 0)
+				g4[++n4] = fig(r, "s1", "p99_us") / \
+				    fig(r, "h1", "p99_us")
+		}
+		if (has(r, "t64") && has(r, "s64") && fig(r, "s64", "msg_per_s"))
+			g5[++n5] = fig(r, "t64", "msg_per_s") / \
+			    fig(r, "s64", "msg_per_s")
+		if (has(r, "rej") && has(r, "s64") && fig(r, "s64", "msg_per_s"))
+			g6[++n6] = fig(r, "rej", "msg_per_s") / \
+			    fig(r, "s64", "msg_per_s")
+		if (has(r, "g8") && fig(r, "g8", "stops") > 0)
+			g8[++n8] = fig(r, "g8", "stop_p99_ms")
+		stop_bad += fig(r, "g8", "stop_errors") + \
+		    fig(r, "g8", "stop_timeouts")
+	}
+	missed = 0
+	print "ratios (median of per-round ratios; G8 is STOP received " \
+	    "-> deliver_sm_resp p99 in ms; RSS is RssAnon in MiB with " \
+	    "the idle sessions bound):"
+	check("G1", median(g1, n1), tg1, 0)
+	check("G2", median(g2, n2), tg2, 1)
+	check("G3", median(g3, n3), tg3, 0)
+	check("G4", median(g4, n4), tg4, 1)
+	check("G5", median(g5, n5), tg5, 0)
+	check("G6", median(g6, n6), tg6, 0)
+	if (n8 == 0 || stop_bad > 0)
+		printf "G8   n/a (MO path not wired: %d STOPs failed or " \
+		    "timed out)\n", stop_bad
+	else
+		check("G8", median(g8, n8), tg8, 1)
+	printf "RSS  stopgate VmHWM %.1f MiB (1M store; RssAnon %.1f MiB), " \
+	    "%.1f MiB (10M store); haproxy VmHWM %.1f MiB\n", hwm1 / 1024,
+	    anon1 / 1024, hwm10 / 1024, hahwm / 1024
+	printf "RSS  %d idle bound sessions: VmRSS %.1f MiB (RssAnon %.1f, " \
+	    "RssFile %.1f; %.1f MiB before binding), VmHWM %.1f MiB\n",
+	    idle_n, idle_rss / 1024, idle_anon / 1024, idle_file / 1024,
+	    idle_base / 1024, idle_hwm / 1024
+	check("RSS", idle_anon / 1024, trss, 1)
+	print cg_line
+	printf "generator errors %d (expected rejections in the reject " \
+	    "run: %d)\n", errors, rejected
+	printf "proxy.summary%s errors=%d rejected=%d hwm_kib=%d " \
+	    "hwm10_kib=%d idle_sessions=%d idle_rss_kib=%d " \
+	    "idle_anon_kib=%d cg_ir_per_msg=%s", kv, errors, rejected, hwm1,
+	    hwm10, idle_n, idle_rss, idle_anon, cg_ipm == "" ? "n/a" : cg_ipm
+	for (o = 1; o <= 9; o++) {
+		t = order[o]
+		if (t in tests)
+			printf " %s.msg_per_s=%.0f %s.p99_us=%.1f", t,
+			    med[t, "msg_per_s"], t, med[t, "p99_us"]
+	}
+	printf "\n"
+	if (errors > 0)
+		exit 2
+	if (missed > 0 && mode != "warn")
+		exit 1
+}' "$results"
+rc=$?
+
+if [ -n "$CG_IPM" ] && command -v callgrind_annotate >/dev/null 2>&1; then
+	set -- $CG_MSGS
+	echo "== callgrind top functions ($2 msgs, inclusive of startup):"
+	callgrind_annotate "$tmp/cg.$2.out" 2>/dev/null |
+	    awk '/^-+$/ { d++; next } d >= 3 && NF > 0' | head -20
+fi
+
+[ $rc -eq 0 ] && [ $failures -eq 0 ] && [ "$ROUNDS" -ge 5 ] && exit 0
+[ "$ROUNDS" -ge 5 ] || echo "proxy bench: fewer than 5 rounds: not a result"
+[ $failures -eq 0 ] || echo "proxy bench: $failures runs failed"
+exit 1
