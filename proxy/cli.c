@@ -673,7 +673,8 @@ cli_main(int argc, char *argv[])
 	}
 	if ((errs = calloc(1, sizeof(*errs))) == NULL)
 		return 1;
-	if ((c.cfg = config_load(c.args.config, errs)) == NULL) {
+	if ((c.cfg = config_load_flags(c.args.config,
+	    CONFIG_LOAD_NO_SECRETS, errs)) == NULL) {
 		for (i = 0; i < errs->count && i < CONFIG_ERRORS_MAX; i++)
 			fprintf(stderr, "%s\n", config_error_format(errs, i,
 			    buf, sizeof(buf)));
