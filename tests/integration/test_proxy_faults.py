@@ -191,6 +191,65 @@ class TestBackPressure(FaultCase):
         self.assertEqual(statuses.get(0, 0), 3000, statuses)
 
 
+class TestSlowConsumer(FaultCase):
+    def test_client_not_reading_responses(self):
+        """A sender that does not read its responses for a while: the
+        proxy's memory stays bounded, and nothing is lost once it reads
+        again. (Over loopback the kernel's socket buffers absorb a few MB
+        of responses before the proxy's own high watermark is reached;
+        test_session.c checks the watermark itself over a socketpair.)"""
+        def edit(cfg):
+            cfg["upstreams"][0]["window"] = 100
+            cfg["accounts"][0]["max_window"] = 1000
+        self.start(edit)
+        ctl = self.smsc.ctl()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        sock.connect(("127.0.0.1", self.port))
+        c = smpp.Client(sock)
+        self.addCleanup(c.close)
+        self.assertEqual(c.bind("trx", "marketing", "mkpass1"), 0)
+        time.sleep(0.2)
+        rss0 = rss_kb(self.gw.pid)
+        n = 30000
+        one = smpp.submit_sm_body("12345", "15556660004", b"s")
+        frame = len(smpp.pdu_encode(smpp.SUBMIT_SM, 1, one))
+        data = b"".join(smpp.pdu_encode(smpp.SUBMIT_SM, 10 + i, one)
+                        for i in range(n))
+        sock.setblocking(False)
+        sent = 0
+        idle_since = time.monotonic()
+        deadline = time.monotonic() + 10
+        while sent < len(data) and time.monotonic() < deadline:
+            _, w, _ = select.select([], [sock], [], 0.2)
+            if w:
+                try:
+                    sent += sock.send(data[sent:sent + 65536])
+                    idle_since = time.monotonic()
+                except BlockingIOError:
+                    pass
+            elif time.monotonic() - idle_since > 1.0:
+                break      # the proxy stopped reading us
+        time.sleep(1.0)
+        at_smsc = ctl.stats()["submits"]
+        rss1 = rss_kb(self.gw.pid)
+        sys.stdout.write("slow consumer: pushed %d of %d submits, %d at "
+                         "the SMSC, stopgate RSS %d -> %d KiB\n" %
+                         (sent // frame, n, at_smsc, rss0, rss1))
+        self.assertLess(rss1 - rss0, 8 * 1024)
+        sock.setblocking(True)
+        sock.sendall(data[sent:])
+        got = 0
+        deadline = time.monotonic() + 90
+        while got < n and time.monotonic() < deadline:
+            p = c.read_pdu(20)
+            if p.command_id == smpp.SUBMIT_SM_RESP:
+                self.assertEqual(p.status, 0)
+                got += 1
+        self.assertEqual(got, n)
+
+
 class TestRateLimit(FaultCase):
     def test_token_bucket(self):
         def edit(cfg):

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <netinet/in.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -399,6 +400,67 @@ test_session_framing_lost(void **state)
 	assert_true(peer_closed(f));
 }
 
+/*
+ * A client that sends enquire_links without reading the answers: once
+ * the answers queued for it pass the high watermark the session stops
+ * reading (our writes then block), and when the client reads again every
+ * answer arrives.
+ */
+static void
+test_session_output_backpressure(void **state)
+{
+	struct fixture	*f = *state;
+	static uint8_t	 data[40000 * 16];
+	size_t		 n = sizeof(data) / 16, sent = 0, got = 0, i;
+	int		 stuck = 0, fl, sz = 4096;
+	ssize_t		 k;
+	uint8_t		 buf[65536];
+
+	for (i = 0; i < n; i++) {
+		uint8_t *p = data + i * 16;
+
+		memset(p, 0, 16);
+		p[3] = 16;
+		p[7] = 0x15;		/* enquire_link */
+		p[12] = (uint8_t)((i + 1) >> 24);
+		p[13] = (uint8_t)((i + 1) >> 16);
+		p[14] = (uint8_t)((i + 1) >> 8);
+		p[15] = (uint8_t)(i + 1);
+	}
+	connect_session(f);
+	setsockopt(f->peer, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(f->peer, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	fl = fcntl(f->peer, F_GETFL);
+	fcntl(f->peer, F_SETFL, fl | O_NONBLOCK);
+	while (sent < sizeof(data) && stuck < 200) {
+		k = write(f->peer, data + sent, sizeof(data) - sent);
+		if (k > 0) {
+			sent += (size_t)k;
+			stuck = 0;
+		} else
+			stuck++;
+		spin(f, 2);
+	}
+	/* 640 KB of requests, whose answers fill more than the 256 KiB
+	 * watermark: the session must have stopped reading. */
+	assert_true(sent < sizeof(data));
+	while (got < n * 16 && stuck < 4000) {
+		if (sent < sizeof(data) &&
+		    (k = write(f->peer, data + sent, sizeof(data) - sent)) > 0)
+			sent += (size_t)k;
+		k = read(f->peer, buf, sizeof(buf));
+		if (k > 0) {
+			got += (size_t)k;
+			stuck = 0;
+		} else
+			stuck++;
+		spin(f, 2);
+	}
+	assert_int_equal(sent, sizeof(data));
+	assert_int_equal(got, n * 16);
+	assert_int_equal(f->d->nsessions, 1);
+}
+
 /* --- helpers ---------------------------------------------------------- */
 
 static void
@@ -489,6 +551,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_framing_lost,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_output_backpressure, setup, teardown),
 		cmocka_unit_test(test_session_password_equal),
 		cmocka_unit_test(test_session_concat_ref),
 		cmocka_unit_test(test_session_affinity),
