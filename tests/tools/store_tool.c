@@ -7,7 +7,7 @@
  *	note so the map grows) one commit each, printing each number on
  *	stdout only after store_optout_apply returned.
  *   store_tool watch DIR [MAP_MB]
- *	read numbers from stdin; each must already be blocked on the very
+ *	open read-only and read numbers from stdin; each must already be blocked on the very
  *	next lookup in this process. Between them, look up numbers that
  *	were never written (must be allowed). Prints "watched N missed M
  *	map_mb S" (S: this process's map size at the end).
@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,9 @@
 #define NUMBER_FMT	"1555%07" PRIu64
 
 static struct store *
-tool_open(const char *dir, size_t map_mb)
+tool_open(const char *dir, size_t map_mb, bool read_only)
 {
-	struct store_params p = { map_mb, 4096, false };
+	struct store_params p = { map_mb, 4096, read_only };
 	char err[256];
 	struct store *st;
 
@@ -47,7 +48,7 @@ tool_write(const char *dir, uint64_t first, uint64_t count, size_t map_mb)
 	struct store *st;
 	uint64_t i;
 
-	if ((st = tool_open(dir, map_mb)) == NULL)
+	if ((st = tool_open(dir, map_mb, false)) == NULL)
 		return 2;
 	for (i = first; i < first + count; i++) {
 		memset(&ev, 0, sizeof(ev));
@@ -85,7 +86,9 @@ tool_watch(const char *dir, size_t map_mb)
 	size_t len;
 	int rc;
 
-	if ((st = tool_open(dir, map_mb)) == NULL)
+	/* Read-only, like the CLI's queries: it must still follow the map
+	 * as the writer grows it. */
+	if ((st = tool_open(dir, map_mb, true)) == NULL)
 		return 2;
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		len = strlen(line);
@@ -140,7 +143,7 @@ tool_verify(const char *dir, const char *file)
 		fprintf(stderr, "store_tool: %s: %s\n", file, strerror(errno));
 		return 2;
 	}
-	if ((st = tool_open(dir, 0)) == NULL) {
+	if ((st = tool_open(dir, 0, false)) == NULL) {
 		fclose(fp);
 		return 2;
 	}
