@@ -463,9 +463,12 @@ int
 store_optout_apply(struct store *st, struct store_event *ev)
 {
 	store_ok(st);
-	if (store_event_check(st, ev) != 0)
+	if (store_event_check(st, ev) != 0 ||
+	    store_write(st, apply_body, ev, false, "recording an event") != 0) {
+		ev->id = 0;
 		return -1;
-	return store_write(st, apply_body, ev, false, "recording an event");
+	}
+	return 0;
 }
 
 struct import_arg {

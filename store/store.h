@@ -8,9 +8,21 @@
  * returns. Numbers are normalised E.164 digits (smpp_number_normalize) and
  * categories are names from the config; the store does not know the config.
  *
+ * Durability: opt-out / opt-in events, imports, review resolutions, audit
+ * records and outbox entries are fsync'd before the call returns. The
+ * high-rate bookkeeping (last-sent attribution, receipt map, loop-guard
+ * marks) commits without the metadata fsync: atomic and never corrupt,
+ * but an OS crash (not a process crash) may undo the last such commit.
+ * Callers batch those writes (one transaction per call).
+ *
+ * One thread per struct store (the proxy's event loop); each process opens
+ * its own. A full map is grown (doubling) up to map_max_mb, then writes
+ * fail with STORE_E_MAPFULL and a clear message; reads go on.
+ *
  * Conventions: actions return int (0, or -1 with the reason in
- * store_errmsg()); lookups that can fail return int with 1/0 for yes/no
- * and -1 for error; constructors return a pointer or NULL.
+ * store_errmsg() and the kind in store_errcode()); lookups that can fail
+ * return int with 1/0 for yes/no and -1 for error; constructors return a
+ * pointer or NULL. Strings passed in are borrowed and copied as needed.
  */
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
@@ -120,9 +132,13 @@ int store_optout_check(struct store *st, const char *number,
 /*
  * Record an opt-out or opt-in event and update the current state in one
  * transaction, committed with fsync before returning. Sets ev->id and, for
- * opt-outs, ev->last from the attribution table. Idempotent in effect: an
+ * opt-outs, ev->last from the attribution table (left as the caller set
+ * it when the table has nothing for the number). Idempotent in effect: an
  * opt-out of something already opted out still records the event but
- * changes no since-time. Returns 0 or -1.
+ * changes no since-time. ev->all with action opt-out sets the global flag;
+ * an opt-in of some categories while it is set records exceptions (see
+ * struct store_state_entry); an opt-in with ev->all clears every entry.
+ * Returns 0, or -1 (ev->id 0; nothing written).
  */
 int store_optout_apply(struct store *st, struct store_event *ev);
 
