@@ -177,6 +177,19 @@ daemon_authfail_note(struct daemon *d, const struct sockaddr *addr)
 	return delay;
 }
 
+void
+daemon_authfail_clear(struct daemon *d, const struct sockaddr *addr)
+{
+	struct sockaddr_storage	key;
+	size_t			i;
+
+	addr_key(addr, &key);
+	for (i = 0; i < DAEMON_AUTHFAIL_SLOTS; i++)
+		if (d->authfail[i].count > 0 &&
+		    memcmp(&d->authfail[i].addr, &key, sizeof(key)) == 0)
+			d->authfail[i].count = 0;
+}
+
 /* --- pools ---------------------------------------------------------------- */
 
 static void

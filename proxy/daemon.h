@@ -154,6 +154,9 @@ struct upstream_pool *daemon_pool_by_name(struct daemon *d,
 unsigned daemon_authfail_note(struct daemon *d,
     const struct sockaddr *addr);
 
+/* Forget the bind failures of addr (after a successful bind from it). */
+void daemon_authfail_clear(struct daemon *d, const struct sockaddr *addr);
+
 /* Called by session.c when a session ends, so a stop can finish. */
 void daemon_session_gone(struct daemon *d);
 

@@ -120,6 +120,7 @@ struct session {
 	uint32_t		 max_len;
 	uint64_t		 opened_ms;
 	uint64_t		 last_rx_ms;
+	uint64_t		 enquire_ms;	/* our last enquire_link */
 	const char		*doing;		/* for error logs */
 	struct event		*tick;		/* owned */
 	struct event		*free_ev;	/* owned */
@@ -736,6 +737,7 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 		break;
 	}
 	str_copy(s->system_id, sizeof(s->system_id), pdu->system_id);
+	daemon_authfail_clear(d, (const struct sockaddr *)&s->peer);
 	s->account = acct;
 	s->account_gen = d->cfg_gen;
 	s->max_len = d->cfg->max_pdu_len != 0 ? d->cfg->max_pdu_len :
@@ -1496,6 +1498,15 @@ session_tick_cb(evutil_socket_t fd, short what, void *arg)
 	    s->inflight == 0 && s->ndeliveries == 0) {
 		session_close(s, "idle timeout");
 		return;
+	}
+	/* Half way to the idle limit, ask (§4.11): any answer, like any
+	 * other PDU, counts as activity. */
+	if (s->state == SESSION_BOUND && cfg->timeouts.idle_ms != 0 &&
+	    now - s->last_rx_ms >= cfg->timeouts.idle_ms / 2 &&
+	    now - s->enquire_ms >= cfg->timeouts.idle_ms / 2) {
+		s->enquire_ms = now;
+		reply_raw(s, SMPP_CMD_ENQUIRE_LINK, SMPP_OK,
+		    session_next_seq(s), NULL, 0);
 	}
 	if (s->is_waiting_window) {
 		/* on_window is the normal wake-up; this tick makes sure a

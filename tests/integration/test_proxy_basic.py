@@ -277,6 +277,19 @@ class TestProtocol(ProxyCase):
         self.assertEqual(good.submit("12345", OTHER, b"still here")[0], 0)
         self.assertTrue(self.gw.alive())
 
+    def test_idle_enquire_and_timeout(self):
+        def edit(cfg):
+            cfg["timeouts"] = {"idle_ms": 2000, "shutdown_ms": 1000}
+        self.start(edit)
+        alive = self.client()
+        silent = self.client("frontdesk", "fdpass1")
+        silent.auto_enquire = False
+        # the proxy asks a quiet client; one that answers stays
+        p = alive.wait_for(lambda p: p.command_id == smpp.ENQUIRE_LINK, 4)
+        self.assertEqual(p.command_id, smpp.ENQUIRE_LINK)
+        self.assertTrue(silent.wait_closed(5))
+        self.assertEqual(alive.submit("12345", OTHER, b"still")[0], 0)
+
     def test_bind_timeout(self):
         def edit(cfg):
             cfg["timeouts"] = {"bind_ms": 1000}
