@@ -15,6 +15,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <openssl/ssl.h>
@@ -24,9 +25,14 @@
 #include "proxy/session.h"
 #include "proxy/tls.h"
 
+/* Pause after running out of descriptors, so a full table does not turn
+ * into a busy loop of failing accepts. */
+#define LISTENER_PAUSE_MS	200
+
 struct listener {
 	struct daemon		*d;		/* borrowed */
 	struct evconnlistener	*ev;		/* owned */
+	struct event		*resume_ev;	/* owned */
 	SSL_CTX			*tls;		/* owned; NULL = plain */
 	char			 name[80];	/* host:port for logs */
 };
@@ -77,14 +83,31 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 }
 
 static void
-listener_error_cb(struct evconnlistener *ev, void *arg)
+listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener	*l = arg;
 
-	(void)ev;
-	/* EMFILE and friends: logged; libevent retries on the next
-	 * readable event. */
-	log_warn("event=accept_error listener=%s", l->name);
+	(void)fd;
+	(void)what;
+	if (!l->d->is_stopping)
+		evconnlistener_enable(l->ev);
+}
+
+static void
+listener_error_cb(struct evconnlistener *ev, void *arg)
+{
+	struct listener	*l = arg;
+	struct timeval	 tv = { 0, LISTENER_PAUSE_MS * 1000 };
+	int		 err = errno;
+
+	log_warn("event=accept_error listener=%s doing=accept", l->name);
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		/* The pending connection stays in the backlog; try again
+		 * once some descriptors may have been freed. */
+		evconnlistener_disable(ev);
+		event_add(l->resume_ev, &tv);
+	}
 }
 
 struct listener *
@@ -133,10 +156,18 @@ listener_new(struct daemon *d, const struct config_listener *lc)
 		goto err_tls;
 	}
 	evconnlistener_set_error_cb(l->ev, listener_error_cb);
+	if ((l->resume_ev = evtimer_new(d->base, listener_resume_cb,
+	    l)) == NULL) {
+		log_warnx("event=listen_failed listener=%s reason=nomem",
+		    l->name);
+		goto err_ev;
+	}
 	log_info("event=listen listener=%s tls=%s", l->name,
 	    l->tls != NULL ? "yes" : "no");
 	return l;
 
+err_ev:
+	evconnlistener_free(l->ev);
 err_tls:
 	SSL_CTX_free(l->tls);
 err_free:
@@ -147,7 +178,11 @@ err_free:
 void
 listener_disable(struct listener *l)
 {
-	if (l != NULL && l->ev != NULL)
+	if (l == NULL)
+		return;
+	if (l->resume_ev != NULL)
+		event_del(l->resume_ev);
+	if (l->ev != NULL)
 		evconnlistener_disable(l->ev);
 }
 
@@ -156,6 +191,8 @@ listener_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
+	if (l->resume_ev != NULL)
+		event_free(l->resume_ev);
 	if (l->ev != NULL)
 		evconnlistener_free(l->ev);
 	SSL_CTX_free(l->tls);

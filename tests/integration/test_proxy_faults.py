@@ -266,6 +266,69 @@ class TestSlowConsumer(FaultCase):
         self.assertEqual(got, n)
 
 
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class TestDescriptors(harness.TestCase):
+    def test_out_of_descriptors_no_spin(self):
+        """With its descriptor table full the proxy neither spins nor
+        dies, and accepts again once descriptors are free."""
+        smsc = self.h.start_smsc("-u", "acme", "-w", "secret")
+        port = self.h.free_port()
+        cfg = harness.base_config(smsc.port, port)
+        cfg["timeouts"] = {"shutdown_ms": 1000}
+        path = self.h.write_config(cfg)
+        gw = self.h.start("stopgate", ["sh", "-c", "ulimit -n 32 && exec "
+                                       "%s run -c %s" % (harness.STOPGATE,
+                                                         path)])
+        harness.wait_port(port, proc=gw)
+        harness.wait_until(lambda: smsc.ctl().stats()["bound"] >= 1,
+                           timeout=10, what="upstream bound")
+        socks = []
+        for _ in range(60):
+            socks.append(socket.create_connection(("127.0.0.1", port), 5))
+        time.sleep(0.5)
+        c0 = cpu_s(gw.pid)
+        time.sleep(1.0)
+        used = cpu_s(gw.pid) - c0
+        self.assertLess(used, 0.25, "accept loop spinning")
+        self.assertTrue(gw.alive())
+        for s in socks:
+            s.close()
+        time.sleep(0.5)
+        c = smpp.Client.connect(port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.bind("trx", "marketing", "mkpass1", timeout=5), 0)
+        self.assertEqual(c.submit("12345", "15556660009", b"x")[0], 0)
+        self.assertEqual(gw.stop(), 0)
+
+    def test_max_sessions(self):
+        smsc = self.h.start_smsc("-u", "acme", "-w", "secret")
+        port = self.h.free_port()
+        cfg = harness.base_config(smsc.port, port)
+        cfg["limits"] = {"max_sessions": 2}
+        cfg["timeouts"] = {"shutdown_ms": 1000}
+        gw = self.h.start_stopgate(cfg)
+        time.sleep(0.3)   # the harness's port probe has gone
+        a = smpp.Client.connect(port)
+        b = smpp.Client.connect(port)
+        for c in (a, b):
+            self.addCleanup(c.close)
+            self.assertEqual(c.bind("trx", "marketing", "mkpass1"), 0)
+        third = smpp.Client.connect(port)
+        self.addCleanup(third.close)
+        self.assertTrue(third.wait_closed(3))
+        a.close()
+        time.sleep(0.3)
+        d = smpp.Client.connect(port)
+        self.addCleanup(d.close)
+        self.assertEqual(d.bind("trx", "marketing", "mkpass1"), 0)
+        self.assertEqual(gw.stop(), 0)
+
+
 class TestRateLimit(FaultCase):
     def test_token_bucket(self):
         def edit(cfg):
