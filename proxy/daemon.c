@@ -426,6 +426,7 @@ daemon_reload(struct daemon *d)
 	struct config_errors	 errs;
 	struct config		*ncfg, *old;
 	struct session		*s, *next;
+	size_t			 i;
 
 	log_info("event=reload path=%s", d->config_path);
 	memset(&errs, 0, sizeof(errs));
@@ -447,6 +448,10 @@ daemon_reload(struct daemon *d)
 		config_free(ncfg);
 		return;
 	}
+	if (listeners_same(ncfg, d->cfg))
+		for (i = 0; i < d->nlisteners; i++)
+			listener_reconfigure(d->listeners[i],
+			    &ncfg->listeners[i]);
 	old = d->cfg;
 	d->cfg = ncfg;
 	d->cfg_gen++;

@@ -175,6 +175,25 @@ err_free:
 	return NULL;
 }
 
+int
+listener_reconfigure(struct listener *l, const struct config_listener *lc)
+{
+	SSL_CTX	*ctx;
+	char	 err[256];
+
+	if (!lc->tls.enabled || l->tls == NULL)
+		return 0;	/* plain <-> TLS needs a restart */
+	if ((ctx = tls_server_ctx_new(&lc->tls, err, sizeof(err))) == NULL) {
+		log_warnx("event=tls_reload_failed listener=%s reason=\"%s\" "
+		    "(old certificate stays)", l->name, err);
+		return -1;
+	}
+	/* Live SSL objects hold their own reference to the old context. */
+	SSL_CTX_free(l->tls);
+	l->tls = ctx;
+	return 0;
+}
+
 void
 listener_disable(struct listener *l)
 {

@@ -19,6 +19,15 @@ struct listener;
 struct listener *listener_new(struct daemon *d,
     const struct config_listener *lc);
 
+/*
+ * SIGHUP: take the TLS settings of lc (same address; borrowed for the
+ * call), so renewed certificates apply to new connections; connections
+ * already made keep theirs. Returns 0, or -1 with the reason logged and
+ * the old context kept.
+ */
+int listener_reconfigure(struct listener *l,
+    const struct config_listener *lc);
+
 /* Stop accepting (SIGTERM); the socket stays open until freed. */
 void listener_disable(struct listener *l);
 

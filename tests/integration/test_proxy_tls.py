@@ -7,6 +7,7 @@ certificate is refused and one with a CA-signed certificate gets in.
 
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -29,20 +30,20 @@ def openssl(d, *args):
                    capture_output=True, timeout=60)
 
 
-def make_pki(d):
+def make_pki(d, ca="ca"):
     """ca.pem/ca.key, server.pem/server.key (SAN IP:127.0.0.1),
     client.pem/client.key, all signed by the CA."""
     openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=stopgate test CA")
+            "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "2",
+            "-subj", "/CN=stopgate test CA " + ca)
     with open(os.path.join(d, "san.ext"), "w") as f:
         f.write("subjectAltName=IP:127.0.0.1\n")
     for name in ("server", "client"):
         openssl(d, "req", "-newkey", "rsa:2048", "-nodes",
                 "-keyout", name + ".key", "-out", name + ".csr",
                 "-subj", "/CN=" + name)
-        openssl(d, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem",
-                "-CAkey", "ca.key", "-CAcreateserial", "-out",
+        openssl(d, "x509", "-req", "-in", name + ".csr", "-CA",
+                ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial", "-out",
                 name + ".pem", "-days", "2", "-extfile", "san.ext")
 
 
@@ -71,8 +72,8 @@ class TestTls(harness.TestCase):
         for m in SANITIZER_MARKS:
             self.assertNotIn(m, log)
 
-    def tls_client(self, cert=False):
-        ctx = ssl.create_default_context(cafile=self.h.path("ca.pem"))
+    def tls_client(self, cert=False, ca="ca.pem"):
+        ctx = ssl.create_default_context(cafile=self.h.path(ca))
         if cert:
             ctx.load_cert_chain(self.h.path("client.pem"),
                                 self.h.path("client.key"))
@@ -104,6 +105,23 @@ class TestTls(harness.TestCase):
                  smpp.bind_body("marketing", "mkpass1"))
         self.assertTrue(raw.wait_closed(5))
         self.assertEqual(c.submit("12345", "15556660020", b"again")[0], 0)
+
+    def test_sighup_renews_certificate(self):
+        self.start()
+        old = self.tls_client()
+        self.assertEqual(old.bind("trx", "marketing", "mkpass1"), 0)
+        make_pki(self.h.dir, ca="ca2")      # new server.pem from ca2
+        n = self.gw.log_text().count("event=reloaded")
+        self.gw.send_signal(signal.SIGHUP)
+        harness.wait_until(
+            lambda: self.gw.log_text().count("event=reloaded") > n,
+            timeout=5, what="reload")
+        new = self.tls_client(ca="ca2.pem")
+        self.assertEqual(new.bind("trx", "frontdesk", "fdpass1"), 0)
+        with self.assertRaises(ssl.SSLError):
+            self.tls_client(ca="ca.pem")
+        # the connection made before the renewal carries on
+        self.assertEqual(old.submit("12345", "15556660022", b"x")[0], 0)
 
     def test_client_certificate_required(self):
         self.start(client_ca=True)
