@@ -5,24 +5,27 @@
  * buffers print as hex, times as seconds since start. 127.0.0.1 only.
  *
  *  node npm_peer.js client --port P [--system-id ID] [--password PW]
- *	[--bind trx|tx|rx] [--src ADDR] [--to N1,N2,...] [--dlr]
- *	[--wait-dlr SECONDS] [--timeout SECONDS]
+ *	[--bind trx|tx|rx] [--src ADDR] [--to N1,N2,...] [--count N]
+ *	[--pipeline] [--dlr] [--wait-dlr SECONDS] [--timeout SECONDS]
  *	A department: binds to stopgate, submits one message to each --to
- *	number in turn (registered_delivery 1 with --dlr), prints each
- *	submit_sm_resp, waits up to --wait-dlr seconds for a receipt for
+ *	number in turn, the list --count times (registered_delivery 1 with
+ *	--dlr; with --pipeline all at once, without waiting for responses),
+ *	prints each submit_sm_resp, waits up to --wait-dlr seconds for a
+ *	receipt for
  *	every accepted submit, sends enquire_link, unbinds and exits 0.
  *	A failed bind prints its status and exits 0 after the peer closes
  *	(or 3 s). Exits 2 on --timeout (default 30 s).
  *
  *  node npm_peer.js smsc --port P [--ctl-port C] [--system-id ID]
  *	[--password PW] [--first-id N] [--dlr always|requested|never]
- *	[--dlr-ms MS]
+ *	[--dlr-ms MS] [--no-receipt-tlv]
  *	An SMSC: accepts binds (checked when --system-id/--password are
  *	given: ESME_RINVSYSID / ESME_RINVPASWD), answers every submit_sm with
  *	message id "npm" + N (N from --first-id, default 1000), then, after
  *	--dlr-ms (default 100), pushes a delivery receipt (esm_class 0x04,
- *	Appendix B text, receipted_message_id and message_state TLVs) to the
- *	session that submitted it; answers enquire_link and unbind.
+ *	Appendix B text, receipted_message_id and message_state TLVs unless
+ *	--no-receipt-tlv) to the session that submitted it; answers
+ *	enquire_link and unbind.
  *	Control port lines (one reply line each, "ok ..." or "err ..."):
  *	  mo FROM TO TEXT...	deliver_sm esm_class 0 to a bound session
  *	  stats			ok binds=N submits=N delivers=N resps=N
@@ -45,6 +48,9 @@ function emit(ev, fields) {
 	}) + '\n');
 }
 
+/* Options without a value. */
+const FLAGS = new Set(['dlr', 'pipeline', 'no-receipt-tlv']);
+
 function parseArgs(argv) {
 	const o = { _: [] };
 	for (let i = 0; i < argv.length; i++) {
@@ -54,9 +60,8 @@ function parseArgs(argv) {
 			continue;
 		}
 		const k = a.slice(2);
-		if (k === 'dlr' && (i + 1 >= argv.length ||
-		    argv[i + 1].startsWith('--'))) {
-			o.dlr = true;
+		if (FLAGS.has(k)) {
+			o[k] = true;
 			continue;
 		}
 		if (i + 1 >= argv.length)
@@ -100,11 +105,16 @@ function runClient(o) {
 	const kind = o.bind || 'trx';
 	const bindCmd = { trx: 'bind_transceiver', tx: 'bind_transmitter',
 	    rx: 'bind_receiver' }[kind];
-	const to = o.to ? o.to.split(',').filter((x) => x) : [];
+	const list = o.to ? o.to.split(',').filter((x) => x) : [];
+	const to = [];
+	for (let n = Number(o.count || 1); n > 0; n--)
+		to.push(...list);
+	const pipeline = !!o.pipeline;
+	let answered = 0;
 	const waitDlr = Number(o['wait-dlr'] || 0) * 1000;
 	const wantDlr = !!o.dlr;
 	const accepted = new Map();	/* message_id -> destination */
-	const receipts = new Set();
+	const receipts = new Set();	/* receipted_message_id seen */
 	let dlrTimer = null;
 	let finishing = false;
 
@@ -134,9 +144,9 @@ function runClient(o) {
 			text: smText(pdu),
 		});
 		s.send(pdu.response());
-		if (rid !== null && accepted.has(rid)) {
+		if (rid !== null) {
 			receipts.add(rid);
-			if (receipts.size === accepted.size && dlrTimer) {
+			if (dlrTimer && missing().length === 0) {
 				clearTimeout(dlrTimer);
 				finish();
 			}
@@ -170,20 +180,37 @@ function runClient(o) {
 	}
 
 	function submitNext(i) {
-		if (i >= to.length) {
-			if (wantDlr && waitDlr > 0 && accepted.size > 0 &&
-			    receipts.size < accepted.size) {
-				dlrTimer = setTimeout(() => {
-					emit('dlr_timeout', {
-					    missing: [...accepted.keys()]
-					    .filter((k) => !receipts.has(k)) });
-					finish();
-				}, waitDlr);
-				return;
-			}
-			finish();
+		if (pipeline && i < to.length) {
+			for (let k = 0; k < to.length; k++)
+				submitOne(k, () => {
+					if (++answered === to.length)
+						afterSubmits();
+				});
 			return;
 		}
+		if (i >= to.length) {
+			afterSubmits();
+			return;
+		}
+		submitOne(i, () => submitNext(i + 1));
+	}
+
+	function missing() {
+		return [...accepted.keys()].filter((k) => !receipts.has(k));
+	}
+
+	function afterSubmits() {
+		if (wantDlr && waitDlr > 0 && missing().length > 0) {
+			dlrTimer = setTimeout(() => {
+				emit('dlr_timeout', { missing: missing() });
+				finish();
+			}, waitDlr);
+			return;
+		}
+		finish();
+	}
+
+	function submitOne(i, next) {
 		s.submit_sm({
 			source_addr_ton: 0, source_addr_npi: 0,
 			source_addr: o.src || '12345',
@@ -199,7 +226,7 @@ function runClient(o) {
 			    seq: r.sequence_number });
 			if (r.command_status === 0)
 				accepted.set(mid, to[i]);
-			submitNext(i + 1);
+			next();
 		});
 	}
 
@@ -327,8 +354,7 @@ function runSmsc(o) {
 		const body = 'id:' + mid + ' sub:001 dlvrd:001 submit date:' +
 		    now + ' done date:' + now + ' stat:DELIVRD err:000 text:' +
 		    text.slice(0, 20);
-		stats.delivers++;
-		s.deliver_sm({
+		const opts = {
 			source_addr_ton: sub.dest_addr_ton,
 			source_addr_npi: sub.dest_addr_npi,
 			source_addr: sub.destination_addr,
@@ -338,11 +364,16 @@ function runSmsc(o) {
 			esm_class: 0x04,
 			data_coding: 0,
 			short_message: Buffer.from(body, 'latin1'),
-			receipted_message_id: mid,
-			message_state: 2,
-		}, null, (p) => emit('receipt_sent', { peer: s.remotePort,
-		    seq: p.sequence_number, message_id: mid,
-		    destination_addr: sub.source_addr }));
+		};
+		if (!o['no-receipt-tlv']) {
+			opts.receipted_message_id = mid;
+			opts.message_state = 2;
+		}
+		stats.delivers++;
+		s.deliver_sm(opts, null, (p) => emit('receipt_sent', {
+			peer: s.remotePort, seq: p.sequence_number,
+			message_id: mid, destination_addr: sub.source_addr,
+		}));
 	}
 
 	function pushMo(from, to, text) {

@@ -158,6 +158,36 @@ class TestNpmClient(NpmCase):
         self.assertEqual(recs[0]["category"], "promo")
         self.assertTrue(gw.alive())
 
+    def test_pipelined_window(self):
+        """80 submits sent at once by the npm client (half to an opted-out
+        number) over an SMSC answering after 20 ms: every one answered
+        once, the allowed ones with distinct SMSC ids and a receipt
+        each, the refused ones never upstream."""
+        smsc, gw, _ = self.h.start_stack(smsc_args=("-d", "20",
+                                                    "-r", "50"))
+        self.optout(gw.config, OPTED_OUT, "promo")
+        rc, ev = self.run_client(gw.port, "--to",
+                                 ",".join([ALLOWED, OPTED_OUT]),
+                                 "--count", "40", "--pipeline", "--dlr",
+                                 "--wait-dlr", "15")
+        self.assertEqual(rc, 0, ev[-5:])
+        resps = of(ev, "submit_sm_resp")
+        self.assertEqual(len(resps), 80)
+        self.assertEqual(len({e["seq"] for e in resps}), 80)
+        ok = [e for e in resps if e["to"] == ALLOWED]
+        no = [e for e in resps if e["to"] == OPTED_OUT]
+        self.assertEqual({e["status"] for e in ok}, {0})
+        self.assertEqual({e["status"] for e in no}, {0x401})
+        ids = {e["message_id"] for e in ok}
+        self.assertEqual(len(ids), 40)
+        self.assertEqual(of(ev, "dlr_timeout"), [])
+        self.assertEqual({e["receipted_message_id"]
+                          for e in of(ev, "deliver_sm")}, ids)
+        self.assertEqual(smsc.ctl().stats()["submits"], 40)
+        self.assertNotIn(OPTED_OUT, repr(smsc.ctl().last(100)))
+        self.assertEqual([e["status"] for e in of(ev, "unbind_resp")], [0])
+        self.assertEqual(ev[-1]["ev"], "close")
+
     def test_bind_failures(self):
         _, gw, _ = self.h.start_stack()
         for args, want in ((("--password", "wrong"), 0x0E),
@@ -180,12 +210,12 @@ class TestNpmClient(NpmCase):
 class TestNpmSmsc(NpmCase):
     """The npm package as the carrier's SMSC."""
 
-    def start_npm_smsc(self):
+    def start_npm_smsc(self, *args):
         port, ctl = self.h.free_port(), self.h.free_port()
         p = self.node("smsc", "--port", port, "--ctl-port", ctl,
                       "--system-id", "acme", "--password", "secret",
                       "--first-id", "7000", "--dlr", "requested",
-                      "--dlr-ms", "50", name="npm-smsc")
+                      "--dlr-ms", "50", *args, name="npm-smsc")
         harness.wait_port(port, proc=p)
         harness.wait_port(ctl, proc=p)
         p.port, p.ctl_port = port, ctl
@@ -199,9 +229,9 @@ class TestNpmSmsc(NpmCase):
             c.close()
         return ln
 
-    def start_bound(self):
+    def start_bound(self, *smsc_args):
         """npm SMSC, stopgate bound to it, a marketing transceiver."""
-        smsc = self.start_npm_smsc()
+        smsc = self.start_npm_smsc(*smsc_args)
         cfg = harness.base_config(smsc.port, self.h.free_port(),
                                   store_path=self.h.path("store"))
         gw = self.h.start_stopgate(cfg)
@@ -265,6 +295,29 @@ class TestNpmSmsc(NpmCase):
                            5, what="unbind at the npm SMSC")
         self.assertEqual(of(events(smsc.log_text()), "error"), [])
         self.assertEqual(of(events(smsc.log_text()), "other"), [])
+
+    def test_receipt_by_text_id(self):
+        """Receipts without receipted_message_id: routed by the text id."""
+        smsc, gw, c = self.start_bound("--no-receipt-tlv")
+        mids = []
+        for i in range(3):
+            st, mid = c.submit("12345", ALLOWED, b"n%d" % i,
+                               registered_delivery=1)
+            self.assertEqual(st, 0)
+            mids.append(mid)
+        self.assertEqual(mids, ["npm7000", "npm7001", "npm7002"])
+        got = []
+        for _ in mids:
+            d = c.wait_deliver(10)
+            self.assertIsNone(d.tlv(TLV_RECEIPTED_MESSAGE_ID))
+            got.append(d["short_message"].split(b" ")[0])
+        self.assertEqual(sorted(got), [b"id:" + m.encode() for m in mids])
+        harness.wait_until(
+            lambda: len(of(events(smsc.log_text()), "deliver_sm_resp")) == 3,
+            5, what="three deliver_sm_resp")
+        self.assertEqual({e["status"] for e in
+                          of(events(smsc.log_text()), "deliver_sm_resp")},
+                         {0})
 
     # The keyword step (proxy/dlr.c mo_handle, TODO(#5)) still forwards
     # every MO; drop this marker when it lands.
