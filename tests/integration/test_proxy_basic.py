@@ -11,6 +11,7 @@ and SIGTERM exiting 0.
 
 import json
 import os
+import random
 import signal
 import struct
 import sys
@@ -276,6 +277,30 @@ class TestProtocol(ProxyCase):
         self.assertTrue(pre.wait_closed(3))
         self.assertEqual(good.submit("12345", OTHER, b"still here")[0], 0)
         self.assertTrue(self.gw.alive())
+
+    def test_random_pdus_isolated(self):
+        # well-framed PDUs with random ids and bodies from a bound client
+        self.start()
+        good = self.client()
+        fuzz = self.client("frontdesk", "fdpass1")
+        rnd = random.Random(1234)
+        ids = [0x04, 0x21, 0x103, 0x03, 0x07, 0x08, 0x06, 0x15, 0x02,
+               0x80000005, 0x80000103, 0x80000000, 0x102, 0x0B]
+        frames = []
+        for i in range(2000):
+            cid = rnd.choice(ids + [rnd.getrandbits(32)])
+            body = bytes(rnd.getrandbits(8)
+                         for _ in range(rnd.randrange(0, 120)))
+            frames.append(struct.pack(">IIII", 16 + len(body), cid, 0,
+                                      i + 1) + body)
+        try:
+            fuzz.send_raw(b"".join(frames))
+            fuzz.wait_closed(2)
+        except OSError:
+            pass
+        self.assertTrue(self.gw.alive())
+        self.assertEqual(good.submit("12345", OTHER, b"fine")[0], 0)
+        self.assertEqual(good.enquire_link(), 0)
 
     def test_idle_enquire_and_timeout(self):
         def edit(cfg):
