@@ -476,9 +476,15 @@ rc=$?
 
 if [ -n "$CG_IPM" ] && command -v callgrind_annotate >/dev/null 2>&1; then
 	set -- $CG_MSGS
-	echo "== callgrind top functions ($2 msgs, inclusive of startup):"
+	echo "== callgrind, $2 msgs (startup included): top self cost"
 	callgrind_annotate "$tmp/cg.$2.out" 2>/dev/null |
-	    awk '/^-+$/ { d++; next } d >= 3 && NF > 0' | head -20
+	    awk '/^-+$/ { d++; next } d >= 3 && /[0-9] \(/' | sed -n 2,11p
+	echo "== callgrind: top inclusive cost in our sources"
+	callgrind_annotate --inclusive=yes "$tmp/cg.$2.out" 2>/dev/null |
+	    awk -v top="$top/" '/^-+$/ { d++; next }
+	    d >= 3 && index($0, top) && !/below main|main\.c:main|daemon_main/ {
+		sub(/ \[.*/, ""); gsub(top, "")
+		if (!seen[$3]++) print }' | head -14
 fi
 
 [ $rc -eq 0 ] && [ $failures -eq 0 ] && [ "$ROUNDS" -ge 5 ] && exit 0

@@ -76,6 +76,7 @@ bench_store() {
 
 section store bench_store
 # Further sections go here, e.g.: section proxy bench_proxy
+section proxy env BUILD="$BUILD" sh "$top/tests/bench/proxy.sh"
 
 echo "bench sections: failed $failed${failed_names:+ ($failed_names )}"
 [ "$failed" -eq 0 ]
