@@ -2,8 +2,10 @@
 """Debian's Kannel as a department's SMPP client sending through stopgate.
 
 Kannel's bearerbox binds to stopgate as a transceiver with the marketing
-account (config from kannel/kannel.conf.in); messages go in through
-smsbox's sendsms HTTP interface; stopgate's upstream is smsc_sim.
+account (config from kannel/kannel.conf.in plus kannel/smsc-trx.conf.in, or
+smsc-tx-rx.conf.in for separate transmitter and receiver binds); messages
+go in through smsbox's sendsms HTTP interface; stopgate's upstream is
+smsc_sim.
 
   - bearerbox binds (stopgate logs the bind, the admin status shows the
     SMSC online);
@@ -15,6 +17,8 @@ smsbox's sendsms HTTP interface; stopgate's upstream is smsc_sim.
   - a message to a number opted out with `stopgate optout add` never
     reaches smsc_sim: Kannel gets 0x401 (dlr-url type 16 "NACK/0x00000401")
     and stopgate's audit log has it;
+  - the same with a bind_transmitter plus a bind_receiver (receipts come
+    back on the receiver); UCS-2 text passes unchanged;
   - a long text split by Kannel into UDH parts arrives whole; to an
     opted-out number every part is refused;
   - a subscriber's reply (MO) reaches Kannel's sms-service;
@@ -52,7 +56,7 @@ if not (os.access(BEARERBOX, os.X_OK) and os.access(SMSBOX, os.X_OK)):
     print("skipped: Kannel not installed (apt-get install kannel)")
     sys.exit(0)
 
-TEMPLATE = os.path.join(HERE, "kannel", "kannel.conf.in")
+TEMPLATES = os.path.join(HERE, "kannel")
 ALLOWED = "15551230002"
 OPTED_OUT = "15551230001"
 FROM = "12345"
@@ -117,7 +121,7 @@ class KannelCase(harness.TestCase):
         self.addCleanup(self.dlr.close)
 
     def start_kannel(self, smpp_port, system_id="marketing",
-                     password="mkpass1", smsbox=True):
+                     password="mkpass1", smsbox=True, transceiver=True):
         """Write the config from the template, start bearerbox, then
         (smsbox) wait for its ports, start smsbox and wait for sendsms."""
         self.admin_port = self.h.free_port()
@@ -138,8 +142,11 @@ class KannelCase(harness.TestCase):
             "SENDSMS_PASSWORD": SENDSMS_PASSWORD,
             "HTTP_PORT": self.dlr.port,
         }
-        with open(TEMPLATE) as f:
-            text = f.read()
+        text = ""
+        for t in ("kannel.conf.in", "smsc-trx.conf.in" if transceiver
+                  else "smsc-tx-rx.conf.in"):
+            with open(os.path.join(TEMPLATES, t)) as f:
+                text += f.read()
         for k, v in subst.items():
             text = text.replace("@%s@" % k, str(v))
         self.assertIsNone(re.search(r"^[^#]*@[A-Z_]+@", text, re.M))
@@ -156,6 +163,11 @@ class KannelCase(harness.TestCase):
         self.sb = self.h.start("smsbox", [SMSBOX, "-v", "1", conf],
                                cwd=kdir)
         harness.wait_port(self.sendsms_port, proc=self.sb)
+        # smsbox opens sendsms before it has loaded its users and
+        # services; a request in between crashes it (Kannel 1.4.5).
+        harness.wait_until(
+            lambda: "Connected to bearerbox" in self.klog("smsbox.log"),
+            10, what="smsbox to connect to bearerbox")
 
     def klog(self, name):
         try:
@@ -176,19 +188,21 @@ class KannelCase(harness.TestCase):
                 return True
         return False
 
-    def sendsms(self, to, text, tag):
-        """One message through smsbox; dlr-url carries tag back. Returns
-        (HTTP status, body)."""
+    def sendsms(self, to, text, tag, **extra):
+        """One message through smsbox; dlr-url carries tag back; extra
+        sendsms parameters (coding=2...). Returns (HTTP status, body)."""
         dlr_url = ("http://127.0.0.1:%d/dlr?tag=%s&type=%%d&reply=%%A"
                    "&to=%%p&from=%%P&fid=%%F&smsc=%%i" %
                    (self.dlr.port, tag))
-        q = urllib.parse.urlencode({
+        q = {
             "username": SENDSMS_USER, "password": SENDSMS_PASSWORD,
             "from": FROM, "to": to, "text": text,
             "dlr-mask": str(DLR_DELIVERED | DLR_FAILED | DLR_SMSC_ACK |
                             DLR_SMSC_NACK),
             "dlr-url": dlr_url,
-        })
+        }
+        q.update({k: str(v) for k, v in extra.items()})
+        q = urllib.parse.urlencode(q)
         url = "http://127.0.0.1:%d/cgi-bin/sendsms?%s" % (
             self.sendsms_port, q)
         try:
@@ -197,7 +211,7 @@ class KannelCase(harness.TestCase):
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode("utf-8", "replace")
 
-    def start_all(self, optout=True):
+    def start_all(self, optout=True, transceiver=True):
         """smsc_sim, stopgate, OPTED_OUT opted out of promo, Kannel bound
         to stopgate as marketing. Returns (smsc, gw)."""
         smsc, gw, _ = self.h.start_stack(smsc_args=("-s", "900",
@@ -208,7 +222,7 @@ class KannelCase(harness.TestCase):
                                     "--source", "staff", "--note",
                                     "kannel interop")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.start_kannel(gw.port)
+        self.start_kannel(gw.port, transceiver=transceiver)
         harness.wait_until(self.smsc_online, 15,
                            what="Kannel's SMSC connection online")
         return smsc, gw
@@ -298,6 +312,44 @@ class TestKannel(KannelCase):
             what="stopgate to log Kannel's unbind")
         self.assertTrue(gw.alive())
         self.assertEqual(gw.stop(), 0, gw.log_tail())
+
+    def test_transmitter_and_receiver_binds(self):
+        """Kannel with transceiver-mode false: a bind_transmitter for
+        submits and a bind_receiver for receipts, both as marketing; the
+        receipt comes back on the receiver."""
+        smsc, gw = self.start_all(transceiver=False)
+        harness.wait_until(
+            lambda: "system_id=marketing bind=tx" in gw.log_text() and
+            "system_id=marketing bind=rx" in gw.log_text(), 10,
+            what="Kannel's two binds at stopgate")
+        st, body = self.sendsms(ALLOWED, "two binds", "trx0")
+        self.assertEqual(st, 202, body)
+        dlv = harness.wait_until(
+            lambda: self.dlr.find(tag="trx0", type=DLR_DELIVERED), 15,
+            what="the receipt through the receiver bind")
+        self.assertEqual(dlv[0]["fid"], "900")
+        st, body = self.sendsms(OPTED_OUT, "two binds", "trx1")
+        self.assertEqual(st, 202, body)
+        nack = harness.wait_until(
+            lambda: self.dlr.find(tag="trx1", type=DLR_SMSC_NACK), 15,
+            what="Kannel's SMSC-nack DLR")
+        self.assertIn("0x00000401", nack[0]["reply"])
+        self.assertEqual(smsc.ctl().stats()["submits"], 1)
+
+    def test_unicode_text(self):
+        """sendsms with coding=2 (UCS-2): the bytes reach the SMSC as
+        data_coding 8, UTF-16BE, unchanged."""
+        smsc, gw = self.start_all(optout=False)
+        text = "Grüße, 東京 ✓"
+        st, body = self.sendsms(ALLOWED, text, "u1", coding=2,
+                                charset="UTF-8")
+        self.assertEqual(st, 202, body)
+        ctl = smsc.ctl()
+        harness.wait_until(lambda: ctl.stats()["submits"] >= 1, 15,
+                           what="the submit at smsc_sim")
+        got = ctl.last(1)[0]
+        self.assertEqual(got["dcs"], 8)
+        self.assertEqual(got["data"], text.encode("utf-16-be"))
 
     def test_concatenated_message(self):
         """Kannel splits a long text into UDH parts: every part of an
