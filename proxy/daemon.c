@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "proxy/dlr.h"
+#include "proxy/inbound.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/session.h"
@@ -455,6 +456,8 @@ daemon_reload(struct daemon *d)
 	old = d->cfg;
 	d->cfg = ncfg;
 	d->cfg_gen++;
+	/* Keywords, replies, accounts; before the old config goes. */
+	(void)inbound_reconfigure(d->inbound, ncfg);
 	config_free(old);
 	/* Sessions of accounts that are gone end now; the rest stay bound
 	 * and pick up their account's new settings on their next PDU. */
@@ -626,6 +629,10 @@ daemon_free(struct daemon *d)
 	free(d->retired);
 	while ((s = TAILQ_FIRST(&d->closing)) != NULL)
 		session_free(s);
+	/* After the pools: confirmations in flight come back through
+	 * on_fail into it. */
+	inbound_free(d->inbound);
+	d->inbound = NULL;
 	if (d->store != NULL)
 		daemon_flush(d);
 	store_free(d->store);
@@ -686,6 +693,10 @@ daemon_main(const char *path)
 	    sizeof(err))) == NULL) {
 		log_warnx("event=start_failed reason=store path=%s "
 		    "error=\"%s\"", d->cfg->store_path, err);
+		goto err;
+	}
+	if ((d->inbound = inbound_new(d)) == NULL) {
+		log_warnx("event=start_failed reason=inbound");
 		goto err;
 	}
 	if ((d->flush_ev = evtimer_new(d->base, flush_cb, d)) == NULL ||

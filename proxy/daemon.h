@@ -25,6 +25,7 @@
 
 struct event;
 struct event_base;
+struct inbound;
 struct listener;
 struct session;
 struct upstream_pool;
@@ -63,6 +64,7 @@ struct daemon {
 	struct config		*cfg;		/* owned; swapped on SIGHUP */
 	uint64_t		 cfg_gen;	/* bumped on every swap */
 	struct store		*store;		/* owned */
+	struct inbound		*inbound;	/* owned: MOs, outbox */
 
 	/* One pool per cfg->upstreams[i], same index. Owned. */
 	struct upstream_pool	**pools;

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "proxy/daemon.h"
+#include "proxy/inbound.h"
 #include "proxy/log.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
@@ -100,25 +101,6 @@ dlr_account_find(struct daemon *d, const char *upstream, const char *id,
 	return result;
 }
 
-/*
- * The keyword step for an MO (STOP / START / HELP, SPEC §4), run before
- * the MO is forwarded: sets *status (what the SMSC is answered when the
- * MO is not forwarded, or the step failed) and *forward.
- * TODO(#5): call mo_handle() (proxy/mo.h) here: answer the SMSC with
- * out.status unless out.forward, send out.confirm[] upstream exempt from
- * the opt-out check, and flush the last-sent batch first so opt-outs are
- * attributed. For now every MO is forwarded unmatched.
- */
-static void
-dlr_mo_step(struct daemon *d, const struct smpp_pdu *pdu,
-    const struct config_inbound *in, uint32_t *status, bool *forward)
-{
-	(void)d;
-	(void)pdu;
-	*status = SMPP_OK;
-	*forward = in != NULL;
-}
-
 static void
 answer(const struct upstream_reply *reply, uint32_t status)
 {
@@ -131,16 +113,10 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
     const struct upstream_reply *reply)
 {
 	struct daemon			*d = arg;
-	const struct config		*cfg = d->cfg;
-	const struct config_inbound	*in;
-	struct smpp_number_rules	 rules;
 	const char			*upstream = upstream_pool_name(p);
 	char				 id[SMPP_RECEIPT_ID_LEN];
 	char				 account[STORE_NAME_MAX];
-	char				 number[SMPP_NUMBER_LEN];
-	uint32_t			 status;
 	unsigned			 type;
-	bool				 forward;
 	int				 r;
 
 	type = pdu->esm_class & SMPP_ESM_MSG_TYPE_MASK;
@@ -170,48 +146,15 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
 			answer(reply, SMPP_OK);
 			return;
 		}
-		if (session_deliver_to_account(d, account, raw, len,
-		    reply) == -1) {
-			/* TODO(#5): durable outbox instead of 0x64. */
-			log_info("event=receipt_no_receiver upstream=%s "
-			    "message_id=%s account=%s", upstream, id, account);
-			answer(reply, SMPP_ESME_RX_T_APPN);
-			return;
-		}
 		log_debug("event=receipt upstream=%s message_id=%s account=%s",
 		    upstream, id, account);
+		/* To a receiver of the account, else the outbox. */
+		inbound_deliver(d->inbound, account, raw, len, reply,
+		    "receipt");
 		return;
 	}
 
-	/* MO: to the account of the number the subscriber wrote to. */
-	memset(&rules, 0, sizeof(rules));
-	str_copy(rules.country_code, sizeof(rules.country_code),
-	    cfg->default_country_code);
-	rules.national_number_length = cfg->national_number_length;
-	in = NULL;
-	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &rules,
-	    number, sizeof(number)) == 0)
-		in = config_inbound_find(cfg, number);
-	if (in != NULL && in->account >= cfg->naccounts)
-		in = NULL;
-	dlr_mo_step(d, pdu, in, &status, &forward);
-	if (!forward) {
-		if (in == NULL)
-			log_warnx("event=mo_unroutable upstream=%s "
-			    "destination=%s doing=mo", upstream,
-			    pdu->dest.addr);
-		answer(reply, status);
-		return;
-	}
-	str_copy(account, sizeof(account),
-	    cfg->accounts[in->account].system_id);
-	if (session_deliver_to_account(d, account, raw, len, reply) == -1) {
-		/* TODO(#5): durable outbox instead of 0x64. */
-		log_info("event=mo_no_receiver upstream=%s inbound=%s "
-		    "account=%s", upstream, number, account);
-		answer(reply, SMPP_ESME_RX_T_APPN);
-		return;
-	}
-	log_debug("event=mo upstream=%s inbound=%s account=%s", upstream,
-	    number, account);
+	/* MO: the keyword step (an opt-out is committed before the SMSC
+	 * is answered), then the account of the number written to. */
+	inbound_on_mo(d->inbound, p, pdu, raw, len, reply);
 }

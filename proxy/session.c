@@ -27,6 +27,7 @@
 
 #include "config/config.h"
 #include "proxy/daemon.h"
+#include "proxy/inbound.h"
 #include "proxy/log.h"
 #include "proxy/ratelimit.h"
 #include "proxy/router.h"
@@ -94,7 +95,9 @@ struct delivery {
 	bool		 is_used;
 	uint32_t	 seq;		/* ours, to the department */
 	uint64_t	 deadline_ms;
-	struct upstream_reply reply;
+	struct upstream_reply reply;	/* live: relay the answer */
+	bool		 is_outbox;	/* from the outbox: no reply */
+	uint64_t	 outbox_id;
 };
 
 struct session {
@@ -538,13 +541,19 @@ deliveries_fail(struct session *s)
 	for (i = 0; i < SESSION_DELIVERIES_MAX; i++) {
 		if (!s->deliveries[i].is_used)
 			continue;
-		/* The SMSC redelivers later (§4: 0x64 is temporary). */
+		s->deliveries[i].is_used = false;
+		if (s->deliveries[i].is_outbox) {
+			/* Still in the outbox: delivered again later. */
+			inbound_outbox_done(s->d->inbound, s->system_id,
+			    s->deliveries[i].outbox_id, SMPP_ESME_RX_T_APPN);
+			continue;
+		}
+		/* Live: the SMSC still holds it and redelivers (§4: 0x64
+		 * is temporary), to the outbox if no receiver is back. */
 		upstream_reply_send(&s->deliveries[i].reply,
 		    SMPP_ESME_RX_T_APPN, NULL);
-		s->deliveries[i].is_used = false;
 	}
 	s->ndeliveries = 0;
-	/* TODO(#5): keep them in the durable outbox instead. */
 }
 
 void
@@ -760,6 +769,9 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 	    "interface_version=0x%02x peer=%s", (unsigned long long)s->id,
 	    s->system_id, bind_name(s->bind), pdu->interface_version,
 	    s->peer_str);
+	/* A receiver is here: what waited in the outbox goes first. */
+	if (s->bind != SMPP_STATE_BOUND_TX)
+		inbound_account_bound(d->inbound, s->system_id);
 	return HANDLE_DONE;
 }
 
@@ -1257,10 +1269,15 @@ proceed_deliver_resp(struct session *s, const struct smpp_pdu *pdu)
 	 * keeps it and redelivers. */
 	if (pdu->command_id == SMPP_CMD_GENERIC_NACK)
 		status = SMPP_ESME_RX_T_APPN;
-	upstream_reply_send(&dl->reply, status,
-	    pdu->command_id == SMPP_CMD_DATA_SM_RESP ? pdu->message_id : NULL);
 	dl->is_used = false;
 	s->ndeliveries--;
+	if (dl->is_outbox) {
+		inbound_outbox_done(s->d->inbound, s->system_id, dl->outbox_id,
+		    status);
+		return;
+	}
+	upstream_reply_send(&dl->reply, status,
+	    pdu->command_id == SMPP_CMD_DATA_SM_RESP ? pdu->message_id : NULL);
 }
 
 /*
@@ -1523,9 +1540,14 @@ session_tick_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		log_info("sid=%llu event=deliver_timeout seq=%u",
 		    (unsigned long long)s->id, dl->seq);
-		upstream_reply_send(&dl->reply, SMPP_ESME_RX_T_APPN, NULL);
 		dl->is_used = false;
 		s->ndeliveries--;
+		if (dl->is_outbox)
+			inbound_outbox_done(s->d->inbound, s->system_id,
+			    dl->outbox_id, SMPP_ESME_RX_T_APPN);
+		else
+			upstream_reply_send(&dl->reply, SMPP_ESME_RX_T_APPN,
+			    NULL);
 	}
 }
 
@@ -1570,9 +1592,16 @@ session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
 {
 	struct daemon		*d = arg;
 	struct inflight		*inf = ctx;
-	struct session		*s = inf->ref->s;
+	struct session		*s;
 	struct store_msgmap	 mm;
 	struct store_lastsent_entry ls;
+
+	/* Our own confirmations to subscribers: consumed, not relayed. */
+	if (inbound_owns_ctx(d->inbound, ctx)) {
+		inbound_confirm_resp(d->inbound, ctx, resp);
+		return;
+	}
+	s = inf->ref->s;
 
 	if (resp->command_status == SMPP_OK &&
 	    (resp->command_id == SMPP_CMD_SUBMIT_SM_RESP ||
@@ -1630,10 +1659,15 @@ session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
 void
 session_upstream_fail(void *arg, void *ctx, uint32_t status)
 {
+	struct daemon	*d = arg;
 	struct inflight	*inf = ctx;
-	struct session	*s = inf->ref->s;
+	struct session	*s;
 
-	(void)arg;
+	if (inbound_owns_ctx(d->inbound, ctx)) {
+		inbound_confirm_fail(d->inbound, ctx, status);
+		return;
+	}
+	s = inf->ref->s;
 	if (s != NULL) {
 		s->inflight--;
 		log_info("sid=%llu event=upstream_fail cmd=%s seq=%u "
@@ -1684,9 +1718,11 @@ session_can_deliver(const struct session *s, const char *system_id)
 	    SESSION_OUT_DELIVER_MAX;
 }
 
-int
-session_deliver(struct session *s, const uint8_t *raw, size_t len,
-    const struct upstream_reply *reply)
+/* Relay raw to s: live with reply, or outbox entry outbox_id when reply
+ * is NULL. Returns 0, or -1 if s cannot take it now. */
+static int
+deliver_one(struct session *s, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply, uint64_t outbox_id)
 {
 	const struct config	*cfg = s->d->cfg;
 	struct delivery		*dl = NULL;
@@ -1706,7 +1742,14 @@ session_deliver(struct session *s, const uint8_t *raw, size_t len,
 	dl->is_used = true;
 	dl->seq = session_next_seq(s);
 	dl->deadline_ms = daemon_now_ms() + wait_ms;
-	dl->reply = *reply;
+	if (reply != NULL) {
+		dl->reply = *reply;
+		dl->is_outbox = false;
+	} else {
+		memset(&dl->reply, 0, sizeof(dl->reply));
+		dl->is_outbox = true;
+		dl->outbox_id = outbox_id;
+	}
 	s->ndeliveries++;
 	relay_raw(s, raw, len, dl->seq);
 	if (log_debug_enabled())
@@ -1716,8 +1759,16 @@ session_deliver(struct session *s, const uint8_t *raw, size_t len,
 }
 
 int
-session_deliver_to_account(struct daemon *d, const char *system_id,
-    const uint8_t *raw, size_t len, const struct upstream_reply *reply)
+session_deliver(struct session *s, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply)
+{
+	return deliver_one(s, raw, len, reply, 0);
+}
+
+/* One of the sessions of system_id that can take a delivery now, round
+ * robin, or NULL. */
+static struct session *
+deliver_pick(struct daemon *d, const char *system_id)
 {
 	struct session	*s;
 	size_t		 n = 0, pick, i = 0;
@@ -1726,15 +1777,37 @@ session_deliver_to_account(struct daemon *d, const char *system_id,
 		if (session_can_deliver(s, system_id))
 			n++;
 	if (n == 0)
-		return -1;
+		return NULL;
 	pick = d->rr++ % n;
 	TAILQ_FOREACH(s, &d->sessions, entry) {
 		if (!session_can_deliver(s, system_id))
 			continue;
 		if (i++ == pick)
-			return session_deliver(s, raw, len, reply);
+			return s;
 	}
-	return -1;
+	return NULL;
+}
+
+int
+session_deliver_outbox_to_account(struct daemon *d, const char *system_id,
+    const uint8_t *raw, size_t len, uint64_t id)
+{
+	struct session	*s;
+
+	if ((s = deliver_pick(d, system_id)) == NULL)
+		return -1;
+	return deliver_one(s, raw, len, NULL, id);
+}
+
+int
+session_deliver_to_account(struct daemon *d, const char *system_id,
+    const uint8_t *raw, size_t len, const struct upstream_reply *reply)
+{
+	struct session	*s;
+
+	if ((s = deliver_pick(d, system_id)) == NULL)
+		return -1;
+	return session_deliver(s, raw, len, reply);
 }
 
 void

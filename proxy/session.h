@@ -101,6 +101,16 @@ int session_deliver_to_account(struct daemon *d, const char *system_id,
     const uint8_t *raw, size_t len, const struct upstream_reply *reply);
 
 /*
+ * Relay outbox entry id of system_id (raw, len bytes as the SMSC sent
+ * it) to one of its sessions that can take it, round robin. The
+ * department's answer goes to inbound_outbox_done() (ESME_RX_T_APPN if it
+ * does not come in time or the session ends first). Returns 0, or -1 if
+ * no session can take it now.
+ */
+int session_deliver_outbox_to_account(struct daemon *d,
+    const char *system_id, const uint8_t *raw, size_t len, uint64_t id);
+
+/*
  * Upstream pool callbacks (arg is the daemon); see proxy/upstream.h.
  * ctx is the in-flight context a session submitted with.
  */

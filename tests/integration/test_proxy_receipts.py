@@ -2,7 +2,8 @@
 """stopgate proxy, inbound: delivery receipts routed to the account that
 sent the message (by receipted_message_id, else the receipt text's id in
 another base), the department's deliver_sm_resp status relayed to the
-SMSC, 0x64 when no receiver is bound, and MOs routed by inbound number.
+SMSC, the outbox when no receiver is bound, and MOs routed by inbound
+number.
 """
 
 import os
@@ -98,16 +99,20 @@ class TestReceipts(ReceiptCase):
         _, ln = self.ctl.cmd("dlr %s DELIVRD 15550003001 12345" % mid)
         mk.wait_deliver(2)
         self.assertEqual(self.ctl.wait_resp(int(ln.split()[1])), 0x45)
-        # no receiver bound for the account: temporary error to the SMSC
+        # no receiver bound for the account: kept in the durable outbox
+        # (the SMSC gets OK) and delivered when one binds
         mk.close()
         fd = self.client("frontdesk", "fdpass1", "tx")
         st, mid = fd.submit("15550100", "15550003002", b"x")
         self.assertEqual(st, 0)
         rx = self.client("marketing", "mkpass1", "rx")  # other account
         _, ln = self.ctl.cmd("dlr %s DELIVRD 15550003002 15550100" % mid)
-        self.assertEqual(self.ctl.wait_resp(int(ln.split()[1])), 0x64)
+        self.assertEqual(self.ctl.wait_resp(int(ln.split()[1])), 0)
         with self.assertRaises(smpp.Timeout):
             rx.wait_deliver(0.3)
+        fd_rx = self.client("frontdesk", "fdpass1", "rx")
+        d = fd_rx.wait_deliver(5)
+        self.assertEqual(smpp.receipt_parse(d["short_message"])["id"], mid)
 
     def test_late_resp_after_sender_left(self):
         # the sender goes away before the SMSC answers; its receipt

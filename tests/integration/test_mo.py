@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""stopgate proxy, subscriber replies (SPEC section 4): STOP blocks and is
+confirmed once from the number written to; START, HELP (even when opted
+out), multipart and UCS-2 STOP, ambiguous text to the review queue, the
+opt-out surviving kill -9 right after the deliver_sm_resp, and the outbox
+delivered in order once the account's receiver binds.
+
+MO_CRASH_TRIALS (default 20) sets the kill -9 loop length.
+"""
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import smpp  # noqa: E402
+
+harness.require(harness.STOPGATE, harness.SMSC_SIM)
+
+SUB = "15551230000"
+OPTOUT_PROMO = ("You're opted out of promo texts from Acme Clinic. "
+                "Reply START to resubscribe.")
+OPTOUT_ALL = ("You're opted out of all texts from Acme Clinic. "
+              "Reply START to resubscribe.")
+OPTIN_PROMO = ("You're subscribed again to promo texts from Acme Clinic. "
+               "Reply STOP to opt out.")
+HELP = "Acme Clinic: reply STOP to opt out, START to opt back in."
+
+
+class MoCase(harness.TestCase):
+    def start(self, edit=None):
+        def ed(cfg):
+            cfg["timeouts"] = {"shutdown_ms": 1000}
+            if edit is not None:
+                edit(cfg)
+        self.smsc, self.gw, self.cfg = self.h.start_stack(edit=ed)
+        self.ctl = self.smsc.ctl()
+
+    def client(self, system_id, password, kind="trx"):
+        c = smpp.Client.connect(self.gw.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.bind(kind, system_id, password), 0)
+        return c
+
+    def mo(self, src, dst, data, dcs=0, *opts):
+        """Push an MO, waiting (bounded) for stopgate's upstream session
+        to be there (after a restart the simulator may still count the
+        old one)."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                return self.ctl.mo(src, dst, data, dcs, *opts)
+            except harness.HarnessError as e:
+                if "no receiver" not in str(e) or \
+                        time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def push(self, src, dst, data, dcs=0, *opts, status=0):
+        """An MO through the SMSC; asserts the deliver_sm_resp status."""
+        seq = self.mo(src, dst, data, dcs, *opts)
+        st = self.ctl.wait_resp(seq, 10)
+        self.assertEqual(st, status, "deliver_sm_resp for %r" % (data,))
+        return st
+
+    def cli(self, *args):
+        r = self.h.stopgate_cli(*args, "-c", self.gw.config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def status(self, number):
+        """{category: "allowed" | "blocked"} from `stopgate status`."""
+        out = self.cli("status", number, "--format", "jsonl")
+        return {j["category"]: j["status"]
+                for j in map(json.loads, out.splitlines())}
+
+    def confirmations(self, dst):
+        """Submits the SMSC received for dst (our confirmations)."""
+        return [s for s in self.ctl.last(200) if s["dst"] == dst]
+
+    def wait_confirmations(self, dst, n):
+        return harness.wait_until(
+            lambda: (lambda c: c if len(c) >= n else None)(
+                self.confirmations(dst)),
+            timeout=5, what="%d confirmation(s) to %s" % (n, dst))
+
+    def text(self, sub):
+        data = sub["data"]
+        if int(sub.get("esm", "0"), 0) & 0x40:
+            data = data[data[0] + 1:]
+        return smpp.text_decode(data, sub["dcs"])
+
+
+class TestKeywords(MoCase):
+    def test_stop_blocks_and_confirms(self):
+        self.start()
+        mk = self.client("marketing", "mkpass1")
+        seq = self.mo(SUB, "12345", "STOP")
+        # The department still sees the reply; its answer goes to the
+        # SMSC.
+        d = mk.wait_deliver(5)
+        self.assertEqual(d.text(), "STOP")
+        self.assertEqual(self.ctl.wait_resp(seq, 10), 0)
+        self.assertEqual(self.status(SUB), {"promo": "blocked",
+                                            "appointments": "allowed",
+                                            "billing": "allowed"})
+        c = self.wait_confirmations(SUB, 1)
+        self.assertEqual(len(c), 1)
+        self.assertEqual(c[0]["src"], "12345")  # the number written to
+        self.assertEqual(self.text(c[0]), OPTOUT_PROMO)
+        self.assertEqual(c[0].get("rd"), "0x00")
+        # The department can no longer send promo to the number.
+        st, _ = mk.submit("12345", SUB, b"sale!")
+        self.assertEqual(st, 0x401)
+
+    def test_duplicate_stop_one_confirmation(self):
+        self.start()
+        self.push(SUB, "15550100", "STOP")
+        self.push(SUB, "15550100", "STOP")   # an SMSC retry
+        self.wait_confirmations(SUB, 1)
+        time.sleep(0.5)
+        c = self.confirmations(SUB)
+        self.assertEqual(len(c), 1)
+        self.assertEqual(self.text(c[0]), OPTOUT_ALL)
+        self.assertEqual(set(self.status(SUB).values()), {"blocked"})
+
+    def test_start_and_help(self):
+        self.start()
+        self.push(SUB, "12345", "Stop")
+        self.assertEqual(self.status(SUB)["promo"], "blocked")
+        self.push(SUB, "12345", "start")
+        self.assertEqual(self.status(SUB)["promo"], "allowed")
+        c = self.wait_confirmations(SUB, 2)
+        self.assertEqual(self.text(c[1]), OPTIN_PROMO)
+        # HELP, also to a number that is opted out.
+        other = "15551230001"
+        self.push(other, "12345", "STOP")
+        self.push(other, "12345", "HELP")
+        c = self.wait_confirmations(other, 2)
+        self.assertEqual(self.text(c[1]), HELP)
+        self.assertEqual(self.status(other)["promo"], "blocked")
+
+    def test_multipart_stop(self):
+        self.start()
+        # UDH 8-bit reference: decided on the last part only.
+        self.push(SUB, "12345", smpp.udh_concat(7, 2, 1) +
+                  smpp.gsm7_encode("Please st"), 0, "udh")
+        self.assertEqual(self.status(SUB)["promo"], "allowed")
+        self.push(SUB, "12345", smpp.udh_concat(7, 2, 2) +
+                  smpp.gsm7_encode("op texting me"), 0, "udh")
+        self.assertEqual(self.status(SUB)["promo"], "blocked")
+        self.wait_confirmations(SUB, 1)
+        # SAR TLVs, parts out of order.
+        other = "15551230002"
+        self.push(other, "12345", "OP", 0, "sar=300/2/2")
+        self.assertEqual(self.status(other)["promo"], "allowed")
+        self.push(other, "12345", "ST", 0, "sar=300/2/1")
+        self.assertEqual(self.status(other)["promo"], "blocked")
+
+    def test_ucs2_stop(self):
+        self.start()
+        self.push(SUB, "12345", "ＳＴＯＰ".encode("utf-16-be"), 8)
+        self.assertEqual(self.status(SUB)["promo"], "blocked")
+        self.wait_confirmations(SUB, 1)
+
+    def test_ambiguous_goes_to_review(self):
+        self.start()
+        fd = self.client("frontdesk", "fdpass1")
+        seq = self.mo(SUB, "15550100", "please cancel my appointment")
+        self.assertEqual(fd.wait_deliver(5).text(),
+                         "please cancel my appointment")
+        self.assertEqual(self.ctl.wait_resp(seq, 10), 0)
+        self.assertEqual(set(self.status(SUB).values()), {"allowed"})
+        out = self.cli("review", "list", "--format", "jsonl")
+        items = [json.loads(x) for x in out.splitlines()]
+        self.assertEqual(len(items), 1, out)
+        self.assertIn("please cancel my appointment", json.dumps(items[0]))
+        time.sleep(0.3)
+        self.assertEqual(self.confirmations(SUB), [])
+
+
+class TestDurability(MoCase):
+    def test_optout_survives_kill9(self):
+        trials = int(os.environ.get("MO_CRASH_TRIALS", "20"))
+        self.start()
+        lost = []
+        for i in range(trials):
+            number = "1555990%04d" % i
+            seq = self.mo(number, "12345", smpp.gsm7_encode("STOP"), 0)
+            st = self.ctl.wait_resp(seq, 10)
+            # kill -9 as soon as the SMSC has its OK.
+            self.gw.kill9()
+            self.assertEqual(st, 0)
+            if self.status(number).get("promo") != "blocked":
+                lost.append(number)
+            self.gw = self.h.start_stopgate(self.gw.config, ports=[
+                self.gw.port])
+            harness.wait_until(
+                lambda: self.ctl.stats()["bound"] >= 1, 10,
+                what="stopgate to bind upstream again")
+        print("kill -9 after deliver_sm_resp: %d trials, %d opt-outs "
+              "lost" % (trials, len(lost)))
+        self.assertEqual(lost, [])
+
+    def test_outbox_in_order_after_late_bind(self):
+        self.start()
+        texts = ["first", "second", "third", "STOP"]
+        for t in texts:
+            # Nobody of marketing bound: kept durably, answered OK.
+            self.push(SUB, "12345", t)
+        # Survives a restart too.
+        self.gw.kill9()
+        self.gw = self.h.start_stopgate(self.gw.config,
+                                        ports=[self.gw.port])
+        harness.wait_until(lambda: self.ctl.stats()["bound"] >= 1, 10,
+                           what="stopgate to bind upstream again")
+        mk = self.client("marketing", "mkpass1", "rx")
+        got = [mk.wait_deliver(5).text() for _ in texts]
+        self.assertEqual(got, texts)
+        with self.assertRaises(smpp.Timeout):
+            mk.wait_deliver(1.5)
+        # Delivered and deleted: a new receiver gets nothing again.
+        mk.close()
+        mk2 = self.client("marketing", "mkpass1", "rx")
+        with self.assertRaises(smpp.Timeout):
+            mk2.wait_deliver(1.5)
+        # Live again once the outbox is empty.
+        seq = self.mo(SUB, "12345", "live")
+        self.assertEqual(mk2.wait_deliver(5).text(), "live")
+        self.assertEqual(self.ctl.wait_resp(seq, 10), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
