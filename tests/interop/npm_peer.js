@@ -28,6 +28,8 @@
  *	enquire_link and unbind.
  *	Control port lines (one reply line each, "ok ..." or "err ..."):
  *	  mo FROM TO TEXT...	deliver_sm esm_class 0 to a bound session
+ *	  enquire		enquire_link to every bound session
+ *	  unbind		unbind every bound session (close on the resp)
  *	  stats			ok binds=N submits=N delivers=N resps=N
  *	Runs until SIGTERM/SIGINT.
  */
@@ -432,12 +434,32 @@ function runSmsc(o) {
 			return seq === null ? 'err no bound receiver' :
 			    'ok ' + seq;
 		}
+		if (w[0] === 'enquire' || w[0] === 'unbind') {
+			let n = 0;
+			for (const s of bound) {
+				n++;
+				const peer = s.remotePort;
+				if (w[0] === 'enquire') {
+					s.enquire_link({}, (r) =>
+					    emit('enquire_link_resp', { peer,
+					    status: r.command_status }));
+					continue;
+				}
+				bound.delete(s);
+				s.unbind({}, (r) => {
+					emit('unbind_resp', { peer,
+					    status: r.command_status });
+					s.close();
+				});
+			}
+			return 'ok ' + n;
+		}
 		if (w[0] === 'stats')
 			return 'ok binds=' + stats.binds + ' bound=' +
 			    bound.size + ' submits=' + stats.submits +
 			    ' delivers=' + stats.delivers + ' resps=' +
 			    stats.resps;
-		return 'err usage: mo FROM TO TEXT | stats';
+		return 'err usage: mo FROM TO TEXT | enquire | unbind | stats';
 	}
 
 	const stop = () => {

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -318,6 +319,53 @@ class TestNpmSmsc(NpmCase):
         self.assertEqual({e["status"] for e in
                           of(events(smsc.log_text()), "deliver_sm_resp")},
                          {0})
+
+    def test_smsc_enquire_unbind_restart(self):
+        """The npm SMSC's own enquire_link is answered; its unbind is
+        answered and stopgate binds again; when it goes away, senders get
+        a temporary error (never a silent loss), and once it is back
+        stopgate rebinds and relays."""
+        smsc, gw, c = self.start_bound()
+        ev = lambda: events(smsc.log_text())  # noqa: E731
+        self.assertEqual(self.npm_ctl(smsc, "enquire"), "ok 1")
+        harness.wait_until(lambda: of(ev(), "enquire_link_resp"), 5,
+                           what="enquire_link_resp from stopgate")
+        self.assertEqual(of(ev(), "enquire_link_resp")[0]["status"], 0)
+
+        self.assertEqual(self.npm_ctl(smsc, "unbind"), "ok 1")
+        harness.wait_until(lambda: of(ev(), "unbind_resp"), 5,
+                           what="unbind_resp from stopgate")
+        self.assertEqual(of(ev(), "unbind_resp")[0]["status"], 0)
+        harness.wait_until(
+            lambda: len([e for e in of(ev(), "bind")
+                         if e["status"] == 0]) >= 2, 15,
+            what="stopgate to bind again")
+        st, mid = c.submit("12345", ALLOWED, b"after unbind")
+        self.assertEqual((st, mid), (0, "npm7000"))
+
+        # the SMSC goes away
+        port, ctl = smsc.port, smsc.ctl_port
+        smsc.stop()
+        time.sleep(0.3)
+        st, mid = c.submit("12345", ALLOWED, b"while down")
+        self.assertIn(st, (0x58, 0x14), "temporary error expected")
+        self.assertEqual(mid, "")
+
+        # and comes back on the same port
+        p = self.node("smsc", "--port", port, "--ctl-port", ctl,
+                      "--system-id", "acme", "--password", "secret",
+                      "--first-id", "8000", name="npm-smsc2")
+        harness.wait_port(port, proc=p)
+        harness.wait_until(
+            lambda: [e for e in of(events(p.log_text()), "bind")
+                     if e["status"] == 0], 30,
+            what="stopgate to bind to the restarted SMSC")
+        st, mid = harness.wait_until(
+            lambda: (lambda r: r if r[0] == 0 else None)(
+                c.submit("12345", ALLOWED, b"back")), 10, interval=0.2,
+            what="a submit to pass again")
+        self.assertEqual(mid, "npm8000")
+        self.assertEqual(c.enquire_link(), 0)
 
     # The keyword step (proxy/dlr.c mo_handle, TODO(#5)) still forwards
     # every MO; drop this marker when it lands.
