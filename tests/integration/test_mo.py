@@ -10,6 +10,7 @@ MO_CRASH_TRIALS (default 20) sets the kill -9 loop length.
 
 import json
 import os
+import signal
 import sys
 import time
 
@@ -230,6 +231,40 @@ class TestDurability(MoCase):
         seq = self.mo(SUB, "12345", "live")
         self.assertEqual(mk2.wait_deliver(5).text(), "live")
         self.assertEqual(self.ctl.wait_resp(seq, 10), 0)
+
+    def test_outbox_full_is_temporary(self):
+        def edit(cfg):
+            cfg["retention"] = {"outbox_max": 2}
+        self.start(edit)
+        self.push(SUB, "12345", "one")
+        self.push(SUB, "12345", "two")
+        # Beyond the bound: the SMSC keeps it and redelivers later.
+        self.push(SUB, "12345", "three", status=0x64)
+        # A STOP is committed before the outbox is tried: its opt-out
+        # holds even though the SMSC is told to redeliver it.
+        self.push(SUB, "12345", "STOP", status=0x64)
+        self.assertEqual(self.status(SUB)["promo"], "blocked")
+        mk = self.client("marketing", "mkpass1", "rx")
+        self.assertEqual([mk.wait_deliver(5).text() for _ in range(2)],
+                         ["one", "two"])
+
+
+class TestReload(MoCase):
+    def test_sighup_keywords_and_replies(self):
+        self.start()
+        self.push(SUB, "12345", "HALT")
+        self.assertEqual(self.status(SUB)["promo"], "allowed")
+        self.cfg["keywords"] = {"opt_out": ["STOP", "HALT"]}
+        self.cfg["replies"] = {"opt_out": "{business}: no more "
+                                          "{categories}."}
+        self.h.write_config(self.cfg)
+        self.gw.send_signal(signal.SIGHUP)
+        harness.wait_until(lambda: "event=reloaded" in self.gw.log_text(),
+                           5, what="the reload")
+        self.push(SUB, "12345", "halt")
+        self.assertEqual(self.status(SUB)["promo"], "blocked")
+        c = self.wait_confirmations(SUB, 1)
+        self.assertEqual(self.text(c[0]), "Acme Clinic: no more promo.")
 
 
 if __name__ == "__main__":
