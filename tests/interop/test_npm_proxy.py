@@ -12,7 +12,10 @@ driven by npm_peer.js.
     binds upstream to the package's server, a submit is relayed with the
     npm message id, the npm receipt comes back to the sender, an MO reaches
     the inbound number's account, a STOP from the npm SMSC opts the number
-    out (confirmation sent through the npm SMSC) and SIGTERM unbinds.
+    out (confirmation sent through the npm SMSC), HELP and START answered,
+    the SMSC's own enquire_link and unbind answered, a restart of the SMSC
+    survived (temporary errors meanwhile), SIGTERM unbinds. Also: 80
+    pipelined npm submits through the window, receipts with only a text id.
 
 Skips (exit 0) only when node or our binaries are missing. Everything on
 127.0.0.1, every wait bounded, only our own pids signalled.
@@ -23,7 +26,6 @@ import os
 import shutil
 import sys
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
@@ -367,14 +369,17 @@ class TestNpmSmsc(NpmCase):
         self.assertEqual(mid, "npm8000")
         self.assertEqual(c.enquire_link(), 0)
 
-    # The keyword step (proxy/dlr.c mo_handle, TODO(#5)) still forwards
-    # every MO; drop this marker when it lands.
-    @unittest.expectedFailure
     def test_stop_keyword_from_npm_smsc(self):
         """STOP arriving from the npm SMSC: opted out durably, one
         confirmation submitted through the npm SMSC from the number the
-        subscriber wrote to, later sends refused with 0x401."""
+        subscriber wrote to, later sends refused with 0x401; HELP
+        answered while opted out; START opts back in."""
         smsc, gw, c = self.start_bound()
+
+        def to_opted():
+            return [e for e in of(events(smsc.log_text()), "submit_sm")
+                    if e["destination_addr"] == OPTED_OUT]
+
         self.assertTrue(self.npm_ctl(smsc, "mo %s 12345 STOP" %
                                      OPTED_OUT).startswith("ok"))
         # the reply is still passed on to the department (SPEC 4)
@@ -384,10 +389,8 @@ class TestNpmSmsc(NpmCase):
             lambda: of(events(smsc.log_text()), "deliver_sm_resp"),
             10, what="deliver_sm_resp for the STOP")
         self.assertEqual(resp[0]["status"], 0)
-        conf = harness.wait_until(
-            lambda: [e for e in of(events(smsc.log_text()), "submit_sm")
-                     if e["destination_addr"] == OPTED_OUT],
-            10, what="opt-out confirmation at the npm SMSC")
+        conf = harness.wait_until(to_opted, 10,
+                                  what="opt-out confirmation at the npm SMSC")
         self.assertEqual(len(conf), 1, conf)
         self.assertEqual(conf[0]["source_addr"], "12345")
         self.assertIn("opted out", conf[0]["text"])
@@ -396,9 +399,27 @@ class TestNpmSmsc(NpmCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("promo", r.stdout)
         self.assertEqual(c.submit("12345", OPTED_OUT, b"sale")[0], 0x401)
-        self.assertEqual(len([e for e in of(events(smsc.log_text()),
-                                            "submit_sm")
-                              if e["destination_addr"] == OPTED_OUT]), 1)
+        self.assertEqual(len(to_opted()), 1)
+        self.assertEqual(conf[0]["text"],
+                         "You're opted out of promo texts from Acme Clinic."
+                         " Reply START to resubscribe.")
+
+        # HELP is answered while opted out; START opts back in
+        for word, n in (("HELP", 2), ("START", 3)):
+            self.assertTrue(self.npm_ctl(smsc, "mo %s 12345 %s" %
+                                         (OPTED_OUT, word))
+                            .startswith("ok"))
+            self.assertEqual(c.wait_deliver(10)["short_message"],
+                             word.encode())
+            harness.wait_until(lambda: len(to_opted()) >= n, 10,
+                               what="the reply to %s" % word)
+        texts = [e["text"] for e in to_opted()]
+        self.assertIn("reply STOP to opt out", texts[1])
+        self.assertIn("subscribed again", texts[2])
+        st, mid = c.submit("12345", OPTED_OUT, b"welcome back")
+        self.assertEqual(st, 0)
+        self.assertTrue(mid.startswith("npm"))
+        self.assertEqual(len(to_opted()), 4)
 
 
 if __name__ == "__main__":
