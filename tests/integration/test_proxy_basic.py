@@ -304,15 +304,18 @@ class TestProtocol(ProxyCase):
 
     def test_idle_enquire_and_timeout(self):
         def edit(cfg):
-            cfg["timeouts"] = {"idle_ms": 2000, "shutdown_ms": 1000}
+            cfg["timeouts"] = {"idle_ms": 3000, "shutdown_ms": 1000}
         self.start(edit)
-        alive = self.client()
+        # The silent one binds first: under a sanitizer on a loaded
+        # machine a bind can take long enough that a client bound before
+        # it would go unread past idle_ms.
         silent = self.client("frontdesk", "fdpass1")
         silent.auto_enquire = False
+        alive = self.client()
         # the proxy asks a quiet client; one that answers stays
-        p = alive.wait_for(lambda p: p.command_id == smpp.ENQUIRE_LINK, 4)
+        p = alive.wait_for(lambda p: p.command_id == smpp.ENQUIRE_LINK, 6)
         self.assertEqual(p.command_id, smpp.ENQUIRE_LINK)
-        self.assertTrue(silent.wait_closed(5))
+        self.assertTrue(silent.wait_closed(8))
         self.assertEqual(alive.submit("12345", OTHER, b"still")[0], 0)
 
     def test_bind_timeout(self):
