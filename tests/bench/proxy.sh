@@ -111,7 +111,7 @@ status_kib() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
-# write_config FILE PORT STORE_DIR
+# write_config FILE PORT STORE_DIR UPSTREAM_SYSTEM_ID
 write_config() {
 	cat >"$1" <<EOF
 # Written by tests/bench/proxy.sh.
@@ -134,7 +134,7 @@ upstreams:
   - name: sink
     host: 127.0.0.1
     port: $SINK_PORT
-    system_id: sink
+    system_id: $4
     password: sink
     bind: transceiver
     sessions: 2
@@ -152,7 +152,8 @@ EOF
 start_stopgate() {
 	name=$1 port=$2 dir=$3
 	shift 3
-	write_config "$tmp/$name.yaml" "$port" "$dir"
+	# Its own upstream system_id, so STOP MOs can be sent to it alone.
+	write_config "$tmp/$name.yaml" "$port" "$dir" "$name"
 	"$@" "$stopgate" run -c "$tmp/$name.yaml" >"$tmp/$name.log" 2>&1 &
 	SG_PID=$!
 	pids="$pids $SG_PID"
@@ -224,7 +225,7 @@ run_test() {
 				split($i, kv, "="); print int(kv[2] / 2) } }' \
 		    "$results" | tail -1)
 		[ -n "$rate" ] && [ "$rate" -gt 0 ] || rate=1000
-		args="-p $SG1_PORT -n 4 -w 64 -R $rate -B -c $CTL_PORT"
+		args="-p $SG1_PORT -n 4 -w 64 -R $rate -B -c $CTL_PORT -T sg1"
 		args="$args -s $STOPS_PER_S -f $((13000000000 + r * 1000000))"
 		args="$args -C $SG1_PID -C $SINK_PID" ;;
 	esac
@@ -266,6 +267,18 @@ while [ "$r" -le "$ROUNDS" ]; do
 	done
 	r=$((r + 1))
 done
+
+# --- G8 floor and check -------------------------------------------------
+# The same STOP pushes straight to a receiver bound to the sink, no relay:
+# what the measurement itself costs.
+floor=$("$tools/loadgen" -p "$SINK_PORT" -u floor -P floor -n 1 -w 1 -R 1 \
+    -d "$SECS" -W 0 -B -c "$CTL_PORT" -s "$STOPS_PER_S" -T floor \
+    -f 13900000000 -l g8floor 2>>"$tmp/lg.err")
+G8_FLOOR=$(echo "$floor" | sed -n 's/.* stop_p99_ms=\([0-9.]*\).*/\1/p')
+# Did the first STOP of round 1 become an opt-out in the store?
+G8_RECORDED=no
+"$stopgate" status -c "$tmp/sg1.yaml" 13001000000 2>/dev/null |
+    grep -q blocked && G8_RECORDED=yes
 
 HWM1=$(status_kib "$SG1_PID" VmHWM)
 HWM10=$(status_kib "$SG10_PID" VmHWM)
@@ -344,7 +357,8 @@ awk -v rounds="$ROUNDS" -v tg1="$T_G1" -v tg2="$T_G2" -v tg3="$T_G3" \
     -v idle_n="${IDLE_BOUND:-0}" -v idle_rss="$IDLE_RSS" \
     -v idle_anon="${IDLE_ANON:-0}" -v idle_file="${IDLE_FILE:-0}" \
     -v idle_hwm="${IDLE_HWM:-0}" -v idle_base="${IDLE_BASE_RSS:-0}" \
-    -v cg_ipm="$CG_IPM" -v cg_line="$CG_LINE" -v mode="$TARGETS" '
+    -v cg_ipm="$CG_IPM" -v cg_line="$CG_LINE" -v mode="$TARGETS" \
+    -v g8_floor="${G8_FLOOR:-n/a}" -v g8_rec="$G8_RECORDED" '
 function median(arr, n,    i, j, t, a) {
 	if (n == 0)
 		return "nan"
@@ -445,6 +459,8 @@ END {
 		    "timed out)\n", stop_bad
 	else
 		check("G8", median(g8, n8), tg8, 1)
+	printf "G8   floor (sink -> generator receiver, no relay): p99 %s " \
+	    "ms; round 1 STOP recorded as an opt-out: %s\n", g8_floor, g8_rec
 	printf "RSS  stopgate VmHWM %.1f MiB (1M store; RssAnon %.1f MiB), " \
 	    "%.1f MiB (10M store); haproxy VmHWM %.1f MiB\n", hwm1 / 1024,
 	    anon1 / 1024, hwm10 / 1024, hahwm / 1024

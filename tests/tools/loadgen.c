@@ -5,7 +5,7 @@
  *           [-P PASSWORD] [-d SECONDS] [-W WARMUP] [-N COUNT] [-R RATE]
  *           [-b BASE] [-r RANGE] [-m ONE_IN] [-o fwd|rej|any] [-x STATUS]
  *           [-C PID]... [-c CTLPORT] [-s STOPS_PER_S] [-f STOP_BASE]
- *           [-t INBOUND] [-i] [-B] [-l LABEL]
+ *           [-t INBOUND] [-T SYSTEM_ID] [-i] [-B] [-l LABEL]
  *
  * Binds SESSIONS transmitter sessions to HOST:PORT and keeps WINDOW
  * submit_sm outstanding on each. Every submit is a copy of one pre-encoded
@@ -32,7 +32,8 @@
  * -c connects to an smsc_sim control port and, while measuring, pushes
  * STOP_PER_S "STOP" MOs (from STOP_BASE + k to INBOUND, default 12345),
  * one at a time, timing each from the push to the "resp" line that reports
- * the deliver_sm_resp.
+ * the deliver_sm_resp. -T sends them to the ESME bound with that system_id
+ * (the simulator's "to=" option) rather than to any bound receiver.
  *
  * Output: one "key=value ..." line (see report()). Exit status 0 when the
  * run had no error, 1 when it had some, 2 on a usage or setup error.
@@ -165,6 +166,7 @@ struct lg_opts {
 	double		 stops_per_s;
 	uint64_t	 stop_base;
 	const char	*inbound;
+	const char	*stop_to;	/* NULL: any bound receiver */
 	bool		 is_idle;
 	bool		 has_receiver;
 	const char	*label;
@@ -869,7 +871,7 @@ static void
 ctl_push(struct lg *g)
 {
 	struct lg_ctl *c = &g->ctl;
-	char line[128];
+	char line[256];
 	int n;
 
 	if (c->fd < 0 || g->phase != LG_PHASE_MEASURE)
@@ -884,8 +886,14 @@ ctl_push(struct lg *g)
 	if (g->now < c->next_ns)
 		return;
 	/* "STOP" in GSM default = ASCII, data_coding 0. */
-	n = snprintf(line, sizeof(line), "mo %" PRIu64 " %s 0 53544F50\n",
-	    g->o.stop_base + c->k, g->o.inbound);
+	n = snprintf(line, sizeof(line), "mo %" PRIu64 " %s 0 53544F50%s%s\n",
+	    g->o.stop_base + c->k, g->o.inbound,
+	    g->o.stop_to != NULL ? " to=" : "",
+	    g->o.stop_to != NULL ? g->o.stop_to : "");
+	if (n <= 0 || (size_t)n >= sizeof(line)) {
+		g->stop_errors++;
+		return;
+	}
 	if (write(c->fd, line, (size_t)n) != n) {
 		g->stop_errors++;
 		return;
@@ -1091,7 +1099,8 @@ usage(void)
 	    " [-N COUNT]\n"
 	    "  [-R RATE] [-b BASE] [-r RANGE] [-m ONE_IN] [-o fwd|rej|any]\n"
 	    "  [-x REJECT_STATUS] [-C PID]... [-c CTLPORT] [-s STOPS_PER_S]\n"
-	    "  [-f STOP_BASE] [-t INBOUND] [-i] [-B] [-l LABEL]\n");
+	    "  [-f STOP_BASE] [-t INBOUND] [-T SYSTEM_ID] [-i] [-B]"
+	    " [-l LABEL]\n");
 }
 
 static int
@@ -1100,7 +1109,7 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 	int ch;
 
 	while ((ch = getopt(argc, argv,
-	    "a:p:n:w:u:P:d:W:N:R:b:r:m:o:x:C:c:s:f:t:iBl:h")) != -1) {
+	    "a:p:n:w:u:P:d:W:N:R:b:r:m:o:x:C:c:s:f:t:T:iBl:h")) != -1) {
 		switch (ch) {
 		case 'a':
 			o->host = optarg;
@@ -1170,6 +1179,9 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 			break;
 		case 't':
 			o->inbound = optarg;
+			break;
+		case 'T':
+			o->stop_to = optarg;
 			break;
 		case 'i':
 			o->is_idle = true;
