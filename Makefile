@@ -8,7 +8,7 @@ CC	?= cc
 PKG_CONFIG ?= pkg-config
 BUILD	?= build
 
-PKGS	 = libevent libevent_openssl lmdb yaml-0.1 openssl
+PKGS	 = libevent libevent_openssl lmdb yaml-0.1 openssl jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)

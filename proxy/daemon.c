@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "proxy/admin.h"
 #include "proxy/dlr.h"
 #include "proxy/inbound.h"
 #include "proxy/listener.h"
@@ -459,6 +460,7 @@ daemon_reload(struct daemon *d)
 	/* Keywords, replies, accounts; before the old config goes. */
 	(void)inbound_reconfigure(d->inbound, ncfg);
 	config_free(old);
+	admin_reload(d);
 	/* Sessions of accounts that are gone end now; the rest stay bound
 	 * and pick up their account's new settings on their next PDU. */
 	for (s = TAILQ_FIRST(&d->sessions); s != NULL; s = next) {
@@ -617,6 +619,8 @@ daemon_free(struct daemon *d)
 	for (i = 0; i < d->nlisteners; i++)
 		listener_free(d->listeners[i]);
 	free(d->listeners);
+	admin_free(d->admin);
+	d->admin = NULL;
 	while ((s = TAILQ_FIRST(&d->sessions)) != NULL)
 		session_close(s, "teardown");
 	/* Pools first: their in-flight contexts are failed back through
@@ -718,6 +722,10 @@ daemon_main(const char *path)
 			goto err;
 		}
 		d->nlisteners++;
+	}
+	if (d->cfg->has_admin && (d->admin = admin_new(d)) == NULL) {
+		log_warnx("event=start_failed reason=admin");
+		goto err;
 	}
 	d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);

@@ -23,6 +23,7 @@
 #include "proxy/ratelimit.h"
 #include "store/store.h"
 
+struct admin;
 struct event;
 struct event_base;
 struct inbound;
@@ -56,6 +57,13 @@ struct authfail_slot {
 	struct sockaddr_storage addr;	/* port zeroed */
 	unsigned	 count;
 	uint64_t	 last_ms;
+};
+
+/* Counters for /metrics (proxy/admin.c), bumped by session.c. */
+struct daemon_counters {
+	uint64_t	 submits_forwarded;	/* handed to an upstream */
+	uint64_t	 submits_rejected_optout; /* destinations refused */
+	uint64_t	 submits_store_error;	/* store unreadable: refused */
 };
 
 struct daemon {
@@ -106,6 +114,9 @@ struct daemon {
 	struct event		*sig_int;
 	struct event		*sig_hup;
 	struct event		*stop_ev;	/* shutdown progress timer */
+
+	struct admin		*admin;		/* owned; NULL = no admin API */
+	struct daemon_counters	 counters;
 
 	struct concat_slot	 concat[DAEMON_CONCAT_SLOTS];
 	struct authfail_slot	 authfail[DAEMON_AUTHFAIL_SLOTS];

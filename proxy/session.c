@@ -820,6 +820,7 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 	dec->status = r == 1 ? rejection_status(cfg, cat) : SMPP_OK;
 	dec->event_id = r == 1 ? why.event_id : 0;
 	if (r == -1) {
+		d->counters.submits_store_error++;
 		log_warnx("sid=%llu event=store_error error=\"%s\" doing=%s",
 		    (unsigned long long)s->id, store_errmsg(d->store),
 		    s->doing);
@@ -857,6 +858,7 @@ audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	/* Bodies are not stored, only their length and digest (SPEC §6). */
 	SHA256(body != NULL ? body : (const uint8_t *)"", len, a.body_sha256);
 	daemon_audit_add(s->d, &a);
+	s->d->counters.submits_rejected_optout++;
 	log_info("sid=%llu event=reject_optout system_id=%s category=%s "
 	    "destination=%s status=0x%08x event_id=%llu",
 	    (unsigned long long)s->id, s->system_id, a.category, number,
@@ -921,6 +923,7 @@ proceed_forward(struct session *s, const struct smpp_pdu *pdu, size_t up,
 	}
 	if (upstream_pool_submit(p, buf, len, inf, affinity) == -1)
 		goto err;
+	d->counters.submits_forwarded++;
 	s->inflight++;
 	if (log_debug_enabled())
 		log_debug("sid=%llu event=forward cmd=%s seq=%u upstream=%s "
