@@ -6,13 +6,15 @@
  *
  *  node npm_peer.js client --port P [--system-id ID] [--password PW]
  *	[--bind trx|tx|rx] [--src ADDR] [--to N1,N2,...] [--count N]
- *	[--pipeline] [--dlr] [--wait-dlr SECONDS] [--timeout SECONDS]
+ *	[--pipeline] [--dlr] [--wait-dlr SECONDS] [--listen SECONDS]
+ *	[--timeout SECONDS]
  *	A department: binds to stopgate, submits one message to each --to
  *	number in turn, the list --count times (registered_delivery 1 with
  *	--dlr; with --pipeline all at once, without waiting for responses),
  *	prints each submit_sm_resp, waits up to --wait-dlr seconds for a
  *	receipt for
- *	every accepted submit, sends enquire_link, unbinds and exits 0.
+ *	every accepted submit (--listen: stays bound that long collecting
+ *	deliver_sm), sends enquire_link, unbinds and exits 0.
  *	A failed bind prints its status and exits 0 after the peer closes
  *	(or 3 s). Exits 2 on --timeout (default 30 s).
  *
@@ -202,6 +204,10 @@ function runClient(o) {
 	}
 
 	function afterSubmits() {
+		if (o.listen) {
+			setTimeout(finish, Number(o.listen) * 1000);
+			return;
+		}
 		if (wantDlr && waitDlr > 0 && missing().length > 0) {
 			dlrTimer = setTimeout(() => {
 				emit('dlr_timeout', { missing: missing() });

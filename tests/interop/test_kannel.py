@@ -21,7 +21,8 @@ smsc_sim.
     back on the receiver); UCS-2 text passes unchanged;
   - a long text split by Kannel into UDH parts arrives whole; to an
     opted-out number every part is refused;
-  - a subscriber's reply (MO) reaches Kannel's sms-service;
+  - a subscriber's reply (MO) reaches Kannel's sms-service; replies that
+    arrive while Kannel is down reach it, in order, when it is back;
   - STOP from the subscriber: Kannel sees the reply, the subscriber gets
     one confirmation, and Kannel's next send there is refused;
   - a wrong password is refused with 0x0E (Kannel logs it);
@@ -126,7 +127,9 @@ class KannelCase(harness.TestCase):
         self.admin_port = self.h.free_port()
         self.smsbox_port = self.h.free_port()
         self.sendsms_port = self.h.free_port()
-        kdir = self.h.path("kannel")
+        # a fresh directory per start (a test may restart Kannel)
+        self.nkannel = getattr(self, "nkannel", 0) + 1
+        kdir = self.h.path("kannel-%d" % self.nkannel)
         os.mkdir(kdir)
         subst = {
             "ADMIN_PORT": self.admin_port,
@@ -435,6 +438,33 @@ class TestKannel(KannelCase):
         self.assertIn("0x00000401", nack[0]["reply"])
         self.assertEqual(len([p for p in ctl.last(10)
                               if p["dst"] == OPTED_OUT]), 1)
+
+    def test_outbox_while_kannel_down(self):
+        """Replies that arrive while Kannel is down are kept by stopgate
+        (the SMSC gets 0) and reach Kannel, in order, once it binds
+        again."""
+        smsc, gw = self.start_all(optout=False)
+        self.stop_kannel()
+        harness.wait_until(lambda: "reason=unbind" in gw.log_text(), 5,
+                           what="Kannel's unbind at stopgate")
+        ctl = smsc.ctl()
+        texts = ["first reply", "second reply", "third reply"]
+        for t in texts:
+            self.assertEqual(ctl.wait_resp(ctl.mo(ALLOWED, FROM, t), 10), 0)
+        self.assertEqual(gw.log_text().count("event=mo_kept"), 3)
+        self.assertEqual(self.dlr.find(path="/mo"), [])
+
+        self.start_kannel(gw.port)
+        harness.wait_until(lambda: len(self.dlr.find(path="/mo")) >= 3, 15,
+                           what="the kept replies at Kannel")
+        self.assertEqual(sorted(h["text"] for h in
+                                self.dlr.find(path="/mo")), sorted(texts))
+        # in order as bearerbox received them
+        got = re.findall(r"Receive SMS \[SMSC:stopgate\].*"
+                         r"\[msg:\d+:([^]]*)\]", self.klog("access.log"))
+        self.assertEqual(got, texts)
+        time.sleep(0.5)
+        self.assertEqual(len(self.dlr.find(path="/mo")), 3)
 
     def test_wrong_password_refused(self):
         _, gw, _ = self.h.start_stack()

@@ -7,7 +7,9 @@ driven by npm_peer.js.
     unknown system_id (0x0F) refused and closed, submits relayed with the
     SMSC's own message_id, a number opted out with `stopgate optout add`
     refused with 0x401 (never reaching the SMSC, audited) while others pass,
-    delivery receipts routed back, enquire_link answered, unbind clean.
+    delivery receipts routed back, enquire_link answered, unbind clean;
+    receipts kept while no receiver is bound reach the npm receiver in
+    order.
  2. tests/integration/smpp.py client -> stopgate -> npm SMSC: stopgate
     binds upstream to the package's server, a submit is relayed with the
     npm message id, the npm receipt comes back to the sender, an MO reaches
@@ -190,6 +192,34 @@ class TestNpmClient(NpmCase):
         self.assertNotIn(OPTED_OUT, repr(smsc.ctl().last(100)))
         self.assertEqual([e["status"] for e in of(ev, "unbind_resp")], [0])
         self.assertEqual(ev[-1]["ev"], "close")
+
+    def test_outbox_delivered_to_npm_receiver(self):
+        """Receipts that arrive while marketing has no receiver bound are
+        kept and handed, in order, to the npm client when it binds as a
+        receiver."""
+        # smsc_sim may send receipts due at the same moment in any
+        # order: space the submits so the receipts are sent in order.
+        smsc, gw, _ = self.h.start_stack(smsc_args=("-s", "300",
+                                                    "-r", "1000"))
+        mids = []
+        with smpp.Client.connect(gw.port) as c:
+            self.assertEqual(c.bind("tx", "marketing", "mkpass1"), 0)
+            for i in range(3):
+                mids.append(c.submit("12345", ALLOWED, b"m%d" % i,
+                                     registered_delivery=1)[1])
+                time.sleep(0.15)
+            self.assertEqual(mids, ["300", "301", "302"])
+            self.assertEqual(c.unbind(), 0)
+        harness.wait_until(lambda: gw.log_text().count("receipt_kept") >= 3,
+                           10, what="three receipts kept in the outbox")
+        rc, ev = self.run_client(gw.port, "--bind", "rx", "--listen", "3")
+        self.assertEqual(rc, 0, ev)
+        self.assertEqual([e["status"] for e in of(ev, "bind_resp")], [0])
+        got = [e["receipted_message_id"] for e in of(ev, "deliver_sm")]
+        self.assertEqual(got, mids)
+        # acknowledged: a second receiver gets nothing more
+        rc, ev = self.run_client(gw.port, "--bind", "rx", "--listen", "1")
+        self.assertEqual(of(ev, "deliver_sm"), [])
 
     def test_bind_failures(self):
         _, gw, _ = self.h.start_stack()
