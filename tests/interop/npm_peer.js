@@ -7,14 +7,16 @@
  *  node npm_peer.js client --port P [--system-id ID] [--password PW]
  *	[--bind trx|tx|rx] [--src ADDR] [--to N1,N2,...] [--count N]
  *	[--pipeline] [--dlr] [--wait-dlr SECONDS] [--listen SECONDS]
- *	[--timeout SECONDS]
+ *	[--multi] [--data-sm] [--timeout SECONDS]
  *	A department: binds to stopgate, submits one message to each --to
  *	number in turn, the list --count times (registered_delivery 1 with
  *	--dlr; with --pipeline all at once, without waiting for responses),
  *	prints each submit_sm_resp, waits up to --wait-dlr seconds for a
  *	receipt for
  *	every accepted submit (--listen: stays bound that long collecting
- *	deliver_sm), sends enquire_link, unbinds and exits 0.
+ *	deliver_sm), sends enquire_link, unbinds and exits 0. --multi adds
+ *	one submit_multi to all --to numbers, --data-sm one data_sm (text in
+ *	message_payload) to each, after the submit_sm and before the wait.
  *	A failed bind prints its status and exits 0 after the peer closes
  *	(or 3 s). Exits 2 on --timeout (default 30 s).
  *
@@ -53,7 +55,8 @@ function emit(ev, fields) {
 }
 
 /* Options without a value. */
-const FLAGS = new Set(['dlr', 'pipeline', 'no-receipt-tlv']);
+const FLAGS = new Set(['dlr', 'pipeline', 'no-receipt-tlv', 'multi',
+    'data-sm']);
 
 function parseArgs(argv) {
 	const o = { _: [] };
@@ -204,6 +207,46 @@ function runClient(o) {
 	}
 
 	function afterSubmits() {
+		if (o.multi && !o.multiDone) {
+			o.multiDone = true;
+			s.submit_multi({
+				source_addr: o.src || '12345',
+				dest_address: list.map((d) => ({
+				    dest_addr_ton: 1, dest_addr_npi: 1,
+				    destination_addr: d })),
+				short_message: 'npm multi',
+			}, (r) => {
+				emit('submit_multi_resp', {
+				    status: r.command_status,
+				    message_id: r.message_id === undefined ?
+				    '' : r.message_id,
+				    unsuccess_sme: r.unsuccess_sme || [] });
+				afterSubmits();
+			});
+			return;
+		}
+		if (o['data-sm'] && !o.dataDone) {
+			o.dataDone = true;
+			let left = list.length;
+			list.forEach((d) => s.data_sm({
+				source_addr: o.src || '12345',
+				dest_addr_ton: 1, dest_addr_npi: 1,
+				destination_addr: d,
+				data_coding: 0,
+				message_payload: Buffer.from('npm data_sm',
+				    'latin1'),
+			}, (r) => {
+				emit('data_sm_resp', { to: d,
+				    status: r.command_status,
+				    message_id: r.message_id === undefined ?
+				    '' : r.message_id });
+				if (--left === 0)
+					afterSubmits();
+			}));
+			if (left === 0)
+				afterSubmits();
+			return;
+		}
 		if (o.listen) {
 			setTimeout(finish, Number(o.listen) * 1000);
 			return;

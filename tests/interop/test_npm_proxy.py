@@ -193,6 +193,40 @@ class TestNpmClient(NpmCase):
         self.assertEqual([e["status"] for e in of(ev, "unbind_resp")], [0])
         self.assertEqual(ev[-1]["ev"], "close")
 
+    def test_submit_multi_and_data_sm(self):
+        """The package's submit_multi: the opted-out destination comes back
+        in unsuccess_sme with 0x401 as the package decodes it, the other
+        one is relayed; its data_sm (message_payload) is checked the same
+        way."""
+        smsc, gw, _ = self.h.start_stack(smsc_args=("-s", "500",))
+        self.optout(gw.config, OPTED_OUT, "promo")
+        rc, ev = self.run_client(gw.port, "--to",
+                                 ",".join([ALLOWED, OPTED_OUT]),
+                                 "--count", "0", "--multi", "--data-sm")
+        self.assertEqual(rc, 0, ev)
+        self.assertEqual(of(ev, "error"), [])
+        m = of(ev, "submit_multi_resp")
+        self.assertEqual(len(m), 1, ev)
+        self.assertEqual((m[0]["status"], m[0]["message_id"]), (0, "500"))
+        self.assertEqual(m[0]["unsuccess_sme"], [{
+            "dest_addr_ton": 1, "dest_addr_npi": 1,
+            "destination_addr": OPTED_OUT, "error_status_code": 0x401}])
+        d = {e["to"]: e for e in of(ev, "data_sm_resp")}
+        self.assertEqual((d[ALLOWED]["status"], d[ALLOWED]["message_id"]),
+                         (0, "501"))
+        self.assertEqual(d[OPTED_OUT]["status"], 0x401)
+        got = smsc.ctl().last(2)
+        self.assertEqual([(g["cmd"], g["dst"]) for g in got],
+                         [("submit_multi", ALLOWED), ("data_sm", ALLOWED)])
+        self.assertEqual(got[0]["data"], b"npm multi")
+        self.assertEqual(got[1]["data"], b"npm data_sm")
+        self.assertEqual(smsc.ctl().stats()["submits"], 2)
+        recs = harness.wait_until(
+            lambda: [r for r in self.audit(gw.config)
+                     if r.get("destination") == OPTED_OUT],
+            5, what="audit records")
+        self.assertEqual(len(recs), 2, recs)
+
     def test_outbox_delivered_to_npm_receiver(self):
         """Receipts that arrive while marketing has no receiver bound are
         kept and handed, in order, to the npm client when it binds as a
