@@ -1369,7 +1369,9 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 		if (!route_match(admin_routes[i].pattern, &r))
 			continue;
 		is_path_ok = true;
-		if (admin_routes[i].method == m) {
+		if (admin_routes[i].method == m ||
+		    (m == EVHTTP_REQ_HEAD &&
+		    admin_routes[i].method == EVHTTP_REQ_GET)) {
 			rt = &admin_routes[i];
 			break;
 		}
@@ -1377,8 +1379,9 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	}
 	/* Everything but /healthz needs the token, even to learn that a
 	 * path does not exist. */
-	if ((rt == NULL || !rt->is_public) && !admin_token_ok(a->token, evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Authorization"))) {
+	if ((rt == NULL || !rt->is_public) && !admin_token_ok(a->token,
+	    evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization"))) {
 		a->unauthorized++;
 		admin_fail(&r, 401, "a valid bearer token is required "
 		    "(Authorization: Bearer TOKEN)");
@@ -1396,6 +1399,10 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 send:
 	a->requests++;
 	admin_send(&r);
+	/* The error goes into a quoted log value: no double quotes in it. */
+	for (i = 0; r.err[i] != '\0'; i++)
+		if (r.err[i] == '"')
+			r.err[i] = '\'';
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &host,
 	    &port);
 	if (r.code >= 400 || m != EVHTTP_REQ_GET)

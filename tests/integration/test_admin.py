@@ -174,6 +174,8 @@ class TestAuth(AdminCase):
         r = self.req("DELETE", "/v1/numbers/" + NUM)
         self.err(r, 405)
         self.assertEqual(r.headers["Allow"], "GET")
+        r = self.req("HEAD", "/v1/events")
+        self.assertEqual((r.status, r.body), (200, ""))
         r = self.get("/v1/optouts")
         self.err(r, 405)
         self.assertEqual(r.headers["Allow"], "POST")
@@ -193,6 +195,36 @@ class TestAuth(AdminCase):
         self.err(self.get("/v1/events"), 401)
         self.ok(self.get("/v1/events", token="second-token"))
         self.assertNotIn("second-token", self.gw.log_text())
+
+
+    def reload(self, cfg):
+        self.h.write_config(cfg)
+        n = self.gw.log_text().count("event=reloaded")
+        self.gw.send_signal(signal.SIGHUP)
+        harness.wait_until(
+            lambda: self.gw.log_text().count("event=reloaded") > n,
+            timeout=5, what="reload")
+
+    def test_sighup_moves_and_stops_admin(self):
+        self.start()
+        old = self.admin_port
+        new = self.h.free_port()
+        cfg = dict(self.cfg)
+        cfg["admin"] = dict(cfg["admin"], bind="127.0.0.1:%d" % new)
+        self.reload(cfg)
+        self.admin_port = new
+        self.ok(self.get("/v1/events"))
+        self.assertFalse(harness.port_open(old))
+        # Removed: the port closes; added back: it answers again.
+        del cfg["admin"]
+        self.reload(cfg)
+        self.assertFalse(harness.port_open(new))
+        cfg["admin"] = dict(self.cfg["admin"])
+        self.reload(cfg)
+        self.admin_port = old
+        self.ok(self.get("/v1/events"))
+        # The listener's SMPP side carried on throughout.
+        self.assertEqual(self.client().submit("12345", NUM, b"x")[0], 0)
 
 
 class TestOptouts(AdminCase):
