@@ -26,7 +26,7 @@ smsc_sim.
   - STOP from the subscriber: Kannel sees the reply, the subscriber gets
     one confirmation, and Kannel's next send there is refused;
   - a wrong password is refused with 0x0E (Kannel logs it);
-  - unbind on shutdown is clean.
+  - Kannel's enquire_link is answered; unbind on shutdown is clean.
 
 The dlr-url points at a small HTTP listener in this test. Skips (exit 0)
 only when bearerbox/smsbox or our binaries are missing. 127.0.0.1 only,
@@ -306,12 +306,20 @@ class TestKannel(KannelCase):
             what="the second delivery receipt")
         self.assertEqual(ctl.stats()["submits"], 2)
 
+        # Kannel's enquire_link (every second when idle) is answered
+        harness.wait_until(
+            lambda: "type_name: enquire_link_resp" in
+            self.klog("smsc-stopgate.log"), 5,
+            what="an enquire_link_resp at Kannel")
+
         # Kannel shuts down with an unbind stopgate answers
         self.stop_kannel()
         harness.wait_until(
             lambda: "system_id=marketing" in gw.log_text() and
             "reason=unbind" in gw.log_text(), 5,
             what="stopgate to log Kannel's unbind")
+        self.assertIn("type_name: unbind_resp",
+                      self.klog("smsc-stopgate.log"))
         self.assertTrue(gw.alive())
         self.assertEqual(gw.stop(), 0, gw.log_tail())
 
