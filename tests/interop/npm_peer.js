@@ -21,12 +21,14 @@
  *	(or 3 s). Exits 2 on --timeout (default 30 s).
  *
  *  node npm_peer.js smsc --port P [--ctl-port C] [--system-id ID]
- *	[--password PW] [--first-id N] [--dlr always|requested|never]
- *	[--dlr-ms MS] [--no-receipt-tlv]
+ *	[--password PW] [--first-id N] [--receipts always|requested|never]
+ *	[--receipt-ms MS] [--no-receipt-tlv]
  *	An SMSC: accepts binds (checked when --system-id/--password are
  *	given: ESME_RINVSYSID / ESME_RINVPASWD), answers every submit_sm with
  *	message id "npm" + N (N from --first-id, default 1000), then, after
- *	--dlr-ms (default 100), pushes a delivery receipt (esm_class 0x04,
+ *	--receipt-ms (default 100), for every submit (--receipts always, the
+ *	default) or those asking for one (requested: registered_delivery
+ *	bits 1..0 == 01) pushes a delivery receipt (esm_class 0x04,
  *	Appendix B text, receipted_message_id and message_state TLVs unless
  *	--no-receipt-tlv) to the session that submitted it; answers
  *	enquire_link and unbind.
@@ -315,8 +317,10 @@ function smppTime(d) {
 function runSmsc(o) {
 	const port = Number(o.port);
 	const want = { id: o['system-id'], pw: o.password };
-	const dlrMode = o.dlr || 'always';
-	const dlrMs = Number(o['dlr-ms'] || 100);
+	const dlrMode = o.receipts || 'always';
+	if (!['always', 'requested', 'never'].includes(dlrMode))
+		die('bad --receipts ' + dlrMode);
+	const dlrMs = Number(o['receipt-ms'] || 100);
 	let nextId = Number(o['first-id'] || 1000);
 	const bound = new Set();
 	const stats = { binds: 0, submits: 0, delivers: 0, resps: 0 };
@@ -521,6 +525,8 @@ function runSmsc(o) {
 
 const args = parseArgs(process.argv.slice(2));
 const mode = args._[0];
+if (args._.length !== 1)
+	die('unexpected arguments: ' + args._.slice(1).join(' '));
 if (!args.port)
 	die('usage: npm_peer.js client|smsc --port P ...');
 if (mode === 'client')

@@ -281,8 +281,8 @@ class TestNpmSmsc(NpmCase):
         port, ctl = self.h.free_port(), self.h.free_port()
         p = self.node("smsc", "--port", port, "--ctl-port", ctl,
                       "--system-id", "acme", "--password", "secret",
-                      "--first-id", "7000", "--dlr", "requested",
-                      "--dlr-ms", "50", *args, name="npm-smsc")
+                      "--first-id", "7000", "--receipts", "requested",
+                      "--receipt-ms", "50", *args, name="npm-smsc")
         harness.wait_port(port, proc=p)
         harness.wait_port(ctl, proc=p)
         p.port, p.ctl_port = port, ctl
@@ -362,6 +362,45 @@ class TestNpmSmsc(NpmCase):
                            5, what="unbind at the npm SMSC")
         self.assertEqual(of(events(smsc.log_text()), "error"), [])
         self.assertEqual(of(events(smsc.log_text()), "other"), [])
+
+    def test_npm_at_both_ends(self):
+        """The npm client and the npm SMSC with only stopgate between
+        them: 20 pipelined submits (a quarter to an opted-out number),
+        each allowed one relayed with the npm SMSC's id and its receipt
+        back to the npm client."""
+        smsc = self.start_npm_smsc("--receipts", "always")
+        cfg = harness.base_config(smsc.port, self.h.free_port(),
+                                  store_path=self.h.path("store"))
+        gw = self.h.start_stopgate(cfg)
+        harness.wait_until(lambda: [e for e in of(events(smsc.log_text()),
+                                                  "bind")
+                                    if e["status"] == 0],
+                           10, what="stopgate to bind to the npm SMSC")
+        self.optout(gw.config, OPTED_OUT, "promo")
+        rc, ev = self.run_client(gw.port, "--to",
+                                 ",".join([ALLOWED, ALLOWED2, ALLOWED,
+                                           OPTED_OUT]),
+                                 "--count", "5", "--pipeline", "--dlr",
+                                 "--wait-dlr", "10")
+        self.assertEqual(rc, 0, ev[-5:])
+        resps = of(ev, "submit_sm_resp")
+        self.assertEqual(len(resps), 20)
+        ok = {e["message_id"] for e in resps if e["status"] == 0}
+        self.assertEqual(len(ok), 15)
+        self.assertEqual([e["status"] for e in resps
+                          if e["to"] == OPTED_OUT], [0x401] * 5)
+        subs = of(events(smsc.log_text()), "submit_sm")
+        self.assertEqual({e["message_id"] for e in subs}, ok)
+        self.assertNotIn(OPTED_OUT, [e["destination_addr"] for e in subs])
+        self.assertEqual(of(ev, "dlr_timeout"), [])
+        self.assertEqual({e["receipted_message_id"]
+                          for e in of(ev, "deliver_sm")}, ok)
+        harness.wait_until(
+            lambda: len(of(events(smsc.log_text()), "deliver_sm_resp"))
+            >= 15, 5, what="15 deliver_sm_resp at the npm SMSC")
+        self.assertEqual({e["status"] for e in
+                          of(events(smsc.log_text()), "deliver_sm_resp")},
+                         {0})
 
     def test_receipt_by_text_id(self):
         """Receipts without receipted_message_id: routed by the text id."""
