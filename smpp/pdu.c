@@ -57,6 +57,7 @@
  */
 #include "smpp/pdu.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Bind-state bit masks for the command table. */
@@ -621,6 +622,8 @@ dec_submit_multi(struct rcur *c, struct smpp_pdu *p)
 	}
 	for (i = 0; i < p->number_of_dests && c->err == SMPP_OK; i++) {
 		d = &p->dests[i];
+		/* smpp_pdu_decode() leaves entries past the count alone. */
+		memset(d, 0, sizeof(*d));
 		d->dest_flag = rd_u8(c);
 		if (c->err != SMPP_OK)
 			return;
@@ -673,6 +676,7 @@ dec_submit_multi_resp(struct rcur *c, struct smpp_pdu *p)
 	p->no_unsuccess = rd_u8(c);
 	for (i = 0; i < p->no_unsuccess && c->err == SMPP_OK; i++) {
 		u = &p->unsuccess[i];
+		memset(u, 0, sizeof(*u));	/* as for dests[] */
 		rd_addr(c, &u->addr, SMPP_ADDR_LEN, SMPP_ESME_RINVDSTADR);
 		u->error_status = rd_u32(c);
 	}
@@ -964,7 +968,16 @@ smpp_pdu_decode(struct smpp_pdu *pdu, const uint8_t *buf, size_t len)
 	const struct cmd_info	*ci;
 	struct rcur		 c;
 
-	memset(pdu, 0, sizeof(*pdu));
+	/*
+	 * Clear everything but the submit_multi(_resp) arrays (about 40 KB
+	 * of the struct; clearing them per PDU was most of the proxy's
+	 * cost): their decoders clear each entry they fill, and nothing
+	 * reads past number_of_dests or no_unsuccess.
+	 */
+	memset(pdu, 0, offsetof(struct smpp_pdu, dests));
+	pdu->no_unsuccess = 0;
+	memset(&pdu->tlv_count, 0, sizeof(*pdu) -
+	    offsetof(struct smpp_pdu, tlv_count));
 	if (buf == NULL || len < SMPP_HEADER_LEN)
 		return SMPP_ESME_RINVCMDLEN;
 	pdu->command_length = get_u32(buf);
