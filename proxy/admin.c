@@ -572,33 +572,72 @@ prom_one(FILE *fp, const char *name, const char *type, const char *help,
 	fprintf(fp, "%s %" PRIu64 "\n", name, v);
 }
 
+/* The per-upstream values /metrics shows. */
+enum pool_metric {
+	PM_BOUND = 0,
+	PM_CONNS_BOUND,
+	PM_CONNS,
+	PM_IN_FLIGHT,
+	PM_SUBMITS,
+	PM_RESPS_OK,
+	PM_RESPS_ERR,
+	PM_TIMEOUTS,
+	PM_FAILS,
+	PM_RECONNECTS,
+	PM_BIND_FAILURES,
+	PM_DELIVERS,
+};
+
+static uint64_t
+pool_metric_value(const struct upstream_pool *p, enum pool_metric m)
+{
+	struct upstream_stats	 st;
+
+	upstream_pool_stats(p, &st);
+	switch (m) {
+	case PM_BOUND:
+		return upstream_pool_is_bound(p) ? 1 : 0;
+	case PM_CONNS_BOUND:
+		return st.bound;
+	case PM_CONNS:
+		return st.connections;
+	case PM_IN_FLIGHT:
+		return st.in_flight;
+	case PM_SUBMITS:
+		return st.submits_sent;
+	case PM_RESPS_OK:
+		return st.resps_ok;
+	case PM_RESPS_ERR:
+		return st.resps_err;
+	case PM_TIMEOUTS:
+		return st.timeouts;
+	case PM_FAILS:
+		return st.fails;
+	case PM_RECONNECTS:
+		return st.reconnects;
+	case PM_BIND_FAILURES:
+		return st.bind_failures;
+	case PM_DELIVERS:
+		return st.delivers;
+	}
+	return 0;
+}
+
 /* One metric with an upstream label per pool. */
 static void
 prom_pools(FILE *fp, struct daemon *d, const char *name, const char *type,
-    const char *help, size_t off)
+    const char *help, enum pool_metric m)
 {
-	struct upstream_stats	 st;
-	size_t			 i;
-	uint64_t		 v;
+	size_t	 i;
 
 	prom_head(fp, name, type, help);
 	for (i = 0; i < d->npools; i++) {
 		if (d->pools[i] == NULL)
 			continue;
-		upstream_pool_stats(d->pools[i], &st);
-		if (off == (size_t)-1)
-			v = upstream_pool_is_bound(d->pools[i]) ? 1 : 0;
-		else if (off == offsetof(struct upstream_stats, in_flight))
-			v = st.in_flight;
-		else if (off == offsetof(struct upstream_stats, bound))
-			v = st.bound;
-		else if (off == offsetof(struct upstream_stats, connections))
-			v = st.connections;
-		else
-			memcpy(&v, (const char *)&st + off, sizeof(v));
 		fprintf(fp, "%s{upstream=", name);
 		prom_label(fp, upstream_pool_name(d->pools[i]));
-		fprintf(fp, "} %" PRIu64 "\n", v);
+		fprintf(fp, "} %" PRIu64 "\n", pool_metric_value(d->pools[i],
+		    m));
 	}
 }
 
@@ -607,43 +646,43 @@ h_metrics(struct areq *r)
 {
 	static const struct {
 		const char	*name, *type, *help;
-		size_t		 off;
+		enum pool_metric m;
 	} pm[] = {
 		{ "stopgate_upstream_bound", "gauge", "1 if the upstream has a "
-		    "bound transmit-capable connection.", (size_t)-1 },
+		    "bound transmit-capable connection.", PM_BOUND },
 		{ "stopgate_upstream_connections_bound", "gauge",
 		    "Upstream connections bound now.",
-		    offsetof(struct upstream_stats, bound) },
+		    PM_CONNS_BOUND },
 		{ "stopgate_upstream_connections", "gauge",
 		    "Upstream connections configured.",
-		    offsetof(struct upstream_stats, connections) },
+		    PM_CONNS },
 		{ "stopgate_upstream_in_flight", "gauge",
 		    "Requests awaiting an SMSC response.",
-		    offsetof(struct upstream_stats, in_flight) },
+		    PM_IN_FLIGHT },
 		{ "stopgate_upstream_submits_total", "counter",
 		    "Requests written to the SMSC.",
-		    offsetof(struct upstream_stats, submits_sent) },
+		    PM_SUBMITS },
 		{ "stopgate_upstream_responses_ok_total", "counter",
 		    "SMSC responses with command_status 0.",
-		    offsetof(struct upstream_stats, resps_ok) },
+		    PM_RESPS_OK },
 		{ "stopgate_upstream_responses_error_total", "counter",
 		    "SMSC responses with another command_status.",
-		    offsetof(struct upstream_stats, resps_err) },
+		    PM_RESPS_ERR },
 		{ "stopgate_upstream_timeouts_total", "counter",
 		    "Response and enquire_link timeouts.",
-		    offsetof(struct upstream_stats, timeouts) },
+		    PM_TIMEOUTS },
 		{ "stopgate_upstream_failed_total", "counter",
 		    "Requests failed back to senders (no SMSC answer).",
-		    offsetof(struct upstream_stats, fails) },
+		    PM_FAILS },
 		{ "stopgate_upstream_reconnects_total", "counter",
 		    "Upstream reconnects.",
-		    offsetof(struct upstream_stats, reconnects) },
+		    PM_RECONNECTS },
 		{ "stopgate_upstream_bind_failures_total", "counter",
 		    "Upstream binds refused or unanswered.",
-		    offsetof(struct upstream_stats, bind_failures) },
+		    PM_BIND_FAILURES },
 		{ "stopgate_upstream_delivers_total", "counter",
 		    "deliver_sm / data_sm received from the SMSC.",
-		    offsetof(struct upstream_stats, delivers) },
+		    PM_DELIVERS },
 	};
 	struct daemon		*d = r->d;
 	struct store_info	 info;
@@ -681,7 +720,7 @@ h_metrics(struct areq *r)
 	    d->counters.submits_store_error);
 	for (i = 0; i < sizeof(pm) / sizeof(pm[0]); i++)
 		prom_pools(fp, d, pm[i].name, pm[i].type, pm[i].help,
-		    pm[i].off);
+		    pm[i].m);
 	prom_one(fp, "stopgate_store_up", "gauge",
 	    "1 if the opt-out store could be read.", is_store_ok ? 1 : 0);
 	if (is_store_ok) {
@@ -729,7 +768,9 @@ h_number(struct areq *r)
 
 	if (admin_number(r, r->seg[2], num, sizeof(num), 400) == -1)
 		return;
-	fprintf(r->fp, "{\"number\":\"%s\",\"categories\":{", num);
+	fputc('{', r->fp);
+	json_kv_str(r->fp, "number", num, false);
+	fprintf(r->fp, ",\"categories\":{");
 	for (i = 0; i < cfg->ncategories; i++) {
 		name = cfg->categories[i].name;
 		memset(&why, 0, sizeof(why));
@@ -791,7 +832,9 @@ h_history(struct areq *r)
 	memset(&pg, 0, sizeof(pg));
 	pg.fp = r->fp;
 	pg.max = ADMIN_PAGE_MAX;
-	fprintf(r->fp, "{\"number\":\"%s\",\"events\":[", num);
+	fputc('{', r->fp);
+	json_kv_str(r->fp, "number", num, false);
+	fprintf(r->fp, ",\"events\":[");
 	if (store_history(r->d->store, num, page_event, &pg) == -1) {
 		admin_store_fail(r, false);
 		return;
