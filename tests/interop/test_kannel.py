@@ -323,6 +323,38 @@ class TestKannel(KannelCase):
         self.assertTrue(gw.alive())
         self.assertEqual(gw.stop(), 0, gw.log_tail())
 
+    def test_burst(self):
+        """40 sendsms requests in a row (every fourth to the opted-out
+        number) with an SMSC answering after 30 ms: Kannel keeps up to 10
+        submits pending through stopgate; each allowed message is relayed
+        once and its receipt matched, each refused one NACKed once."""
+        smsc, gw = self.start_all()
+        smsc.ctl().ok("set delay 30")
+        for i in range(40):
+            to = OPTED_OUT if i % 4 == 3 else ALLOWED
+            st, body = self.sendsms(to, "burst %02d" % i, "b%02d" % i)
+            self.assertEqual(st, 202, body)
+        ctl = smsc.ctl()
+        harness.wait_until(
+            lambda: len([h for h in self.dlr.hits
+                         if h.get("type") in ("1", "16")]) >= 40, 30,
+            what="a final DLR for each of the 40 messages")
+        for i in range(40):
+            tag = "b%02d" % i
+            if i % 4 == 3:
+                self.assertEqual(len(self.dlr.find(tag=tag,
+                                                   type=DLR_SMSC_NACK)), 1)
+                self.assertEqual(self.dlr.find(tag=tag, type=DLR_DELIVERED),
+                                 [])
+            else:
+                self.assertEqual(len(self.dlr.find(tag=tag,
+                                                   type=DLR_DELIVERED)), 1)
+        self.assertEqual(ctl.stats()["submits"], 30)
+        texts = sorted(p["data"] for p in ctl.last(100))
+        self.assertEqual(texts, sorted(b"burst %02d" % i for i in range(40)
+                                       if i % 4 != 3))
+        self.assertEqual(gw.log_text().count("event=reject_optout"), 10)
+
     def test_transmitter_and_receiver_binds(self):
         """Kannel with transceiver-mode false: a bind_transmitter for
         submits and a bind_receiver for receipts, both as marketing; the
