@@ -26,6 +26,9 @@ smsc_sim.
   - STOP from the subscriber: Kannel sees the reply, the subscriber gets
     one confirmation, and Kannel's next send there is refused;
   - a wrong password is refused with 0x0E (Kannel logs it);
+  - with the SMSC gone Kannel gets a temporary error (0x58/0x14), keeps
+    the message and it is delivered once the SMSC is back; a burst of 40
+    messages, a quarter refused, each gets exactly one final DLR;
   - Kannel's enquire_link is answered; unbind on shutdown is clean.
 
 The dlr-url points at a small HTTP listener in this test. Skips (exit 0)
@@ -354,6 +357,34 @@ class TestKannel(KannelCase):
         self.assertEqual(texts, sorted(b"burst %02d" % i for i in range(40)
                                        if i % 4 != 3))
         self.assertEqual(gw.log_text().count("event=reject_optout"), 10)
+
+    def test_smsc_down_kannel_retries(self):
+        """While the SMSC is gone stopgate answers Kannel with a temporary
+        error; Kannel keeps the message and retries, and it is delivered
+        exactly once when the SMSC is back."""
+        smsc, gw = self.start_all(optout=False)
+        port, ctl_port = smsc.port, smsc.ctl_port
+        smsc.stop()
+        harness.wait_until(lambda: "bound=no" in gw.log_text(), 10,
+                           what="stopgate to lose its upstream")
+        st, body = self.sendsms(ALLOWED, "held back", "down1")
+        self.assertEqual(st, 202, body)
+        harness.wait_until(
+            lambda: re.search(r"SMSC returned error code 0x000000(58|14)",
+                              self.klog("smsc-stopgate.log")), 10,
+            what="a temporary error at Kannel")
+        self.assertEqual(self.dlr.find(tag="down1", type=DLR_SMSC_NACK), [])
+        smsc2 = self.h.start_smsc("-u", "acme", "-w", "secret", "-s", "950",
+                                  port=port, ctl_port=ctl_port)
+        dlv = harness.wait_until(
+            lambda: self.dlr.find(tag="down1", type=DLR_DELIVERED), 30,
+            what="the held message delivered after the SMSC is back")
+        self.assertEqual(dlv[0]["fid"], "950")
+        time.sleep(1.5)
+        self.assertEqual(smsc2.ctl().stats()["submits"], 1)
+        self.assertEqual(len(self.dlr.find(tag="down1",
+                                           type=DLR_DELIVERED)), 1)
+        self.assertEqual(self.dlr.find(tag="down1", type=DLR_SMSC_NACK), [])
 
     def test_transmitter_and_receiver_binds(self):
         """Kannel with transceiver-mode false: a bind_transmitter for
