@@ -7,7 +7,7 @@
  *  node npm_peer.js client --port P [--system-id ID] [--password PW]
  *	[--bind trx|tx|rx] [--src ADDR] [--to N1,N2,...] [--count N]
  *	[--pipeline] [--dlr] [--wait-dlr SECONDS] [--listen SECONDS]
- *	[--multi] [--data-sm] [--timeout SECONDS]
+ *	[--multi] [--data-sm] [--tls] [--ca FILE] [--timeout SECONDS]
  *	A department: binds to stopgate, submits one message to each --to
  *	number in turn, the list --count times (registered_delivery 1 with
  *	--dlr; with --pipeline all at once, without waiting for responses),
@@ -17,12 +17,14 @@
  *	deliver_sm), sends enquire_link, unbinds and exits 0. --multi adds
  *	one submit_multi to all --to numbers, --data-sm one data_sm (text in
  *	message_payload) to each, after the submit_sm and before the wait.
+ *	--tls connects with TLS, verifying the server against --ca FILE (and
+ *	its certificate's IP address) when given.
  *	A failed bind prints its status and exits 0 after the peer closes
  *	(or 3 s). Exits 2 on --timeout (default 30 s).
  *
  *  node npm_peer.js smsc --port P [--ctl-port C] [--system-id ID]
  *	[--password PW] [--first-id N] [--receipts always|requested|never]
- *	[--receipt-ms MS] [--no-receipt-tlv]
+ *	[--receipt-ms MS] [--no-receipt-tlv] [--tls-cert FILE --tls-key FILE]
  *	An SMSC: accepts binds (checked when --system-id/--password are
  *	given: ESME_RINVSYSID / ESME_RINVPASWD), answers every submit_sm with
  *	message id "npm" + N (N from --first-id, default 1000), then, after
@@ -31,7 +33,8 @@
  *	bits 1..0 == 01) pushes a delivery receipt (esm_class 0x04,
  *	Appendix B text, receipted_message_id and message_state TLVs unless
  *	--no-receipt-tlv) to the session that submitted it; answers
- *	enquire_link and unbind.
+ *	enquire_link and unbind. With --tls-cert/--tls-key it listens with
+ *	TLS only.
  *	Control port lines (one reply line each, "ok ..." or "err ..."):
  *	  mo FROM TO TEXT...	deliver_sm esm_class 0 to a bound session
  *	  enquire		enquire_link to every bound session
@@ -41,6 +44,7 @@
  */
 'use strict';
 
+const fs = require('fs');
 const net = require('net');
 const smpp = require('smpp');
 
@@ -58,7 +62,7 @@ function emit(ev, fields) {
 
 /* Options without a value. */
 const FLAGS = new Set(['dlr', 'pipeline', 'no-receipt-tlv', 'multi',
-    'data-sm']);
+    'data-sm', 'tls']);
 
 function parseArgs(argv) {
 	const o = { _: [] };
@@ -134,7 +138,15 @@ function runClient(o) {
 
 	if (!bindCmd)
 		die('bad --bind ' + kind);
-	const s = smpp.connect({ host: '127.0.0.1', port });
+	const copts = { host: '127.0.0.1', port };
+	if (o.tls) {
+		copts.tls = true;
+		if (o.ca) {
+			copts.ca = fs.readFileSync(o.ca);
+			copts.rejectUnauthorized = true;
+		}
+	}
+	const s = smpp.connect(copts);
 	s.on('error', (e) => emit('error', { msg: e.message }));
 	s.on('close', () => {
 		emit('close');
@@ -283,8 +295,8 @@ function runClient(o) {
 		});
 	}
 
-	s.on('connect', () => {
-		emit('connect');
+	s.on(o.tls ? 'secureConnect' : 'connect', () => {
+		emit('connect', { tls: !!o.tls });
 		s[bindCmd]({
 			system_id: o['system-id'] || 'marketing',
 			password: o.password || 'mkpass1',
@@ -457,7 +469,14 @@ function runSmsc(o) {
 		return pdu.sequence_number;
 	}
 
-	const server = smpp.createServer(onSession);
+	const sopts = {};
+	if (o['tls-cert'] || o['tls-key']) {
+		sopts.cert = fs.readFileSync(o['tls-cert']);
+		sopts.key = fs.readFileSync(o['tls-key']);
+	}
+	const server = smpp.createServer(sopts, onSession);
+	server.on('tlsClientError', (e) => emit('tls_error',
+	    { msg: e.message }));
 	server.on('error', (e) => die('listen: ' + e.message));
 	server.listen(port, '127.0.0.1', () => emit('listening', { port }));
 

@@ -17,7 +17,10 @@ driven by npm_peer.js.
     out (confirmation sent through the npm SMSC), HELP and START answered,
     the SMSC's own enquire_link and unbind answered, a restart of the SMSC
     survived (temporary errors meanwhile), SIGTERM unbinds. Also: 80
-    pipelined npm submits through the window, receipts with only a text id.
+    pipelined npm submits through the window, receipts with only a text id,
+    npm at both ends in clear and over TLS (certificates verified both
+    ways: Node's TLS against stopgate's listener, stopgate's upstream TLS
+    against the npm server).
 
 Skips (exit 0) only when node or our binaries are missing. Everything on
 127.0.0.1, every wait bounded, only our own pids signalled.
@@ -26,6 +29,7 @@ Skips (exit 0) only when node or our binaries are missing. Everything on
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -48,6 +52,24 @@ ALLOWED2 = "15551230003"
 OPTED_OUT = "15551230001"
 TLV_RECEIPTED_MESSAGE_ID = 0x001E
 PEER_BOUND = 40        # seconds a node peer may run
+
+
+def make_pki(d):
+    """ca.pem and server.pem/server.key (SAN IP:127.0.0.1) signed by it,
+    made with the openssl CLI in directory d."""
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True,
+                       capture_output=True, timeout=60)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+            "ca.key", "-out", "ca.pem", "-days", "2", "-subj",
+            "/CN=stopgate interop CA")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
+            "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+            "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
+            "-extfile", "san.ext")
 
 
 def events(text):
@@ -401,6 +423,44 @@ class TestNpmSmsc(NpmCase):
         self.assertEqual({e["status"] for e in
                           of(events(smsc.log_text()), "deliver_sm_resp")},
                          {0})
+
+    def test_tls_both_ends(self):
+        """npm client over TLS (verifying stopgate's certificate) to a TLS
+        listener, stopgate over TLS (verifying against its ca) to the npm
+        SMSC's TLS server: relay, refusal and receipts as in clear."""
+        if shutil.which("openssl") is None:
+            self.skipTest("no openssl CLI")
+        make_pki(self.h.dir)
+        smsc = self.start_npm_smsc("--tls-cert", self.h.path("server.pem"),
+                                   "--tls-key", self.h.path("server.key"))
+        tls_port = self.h.free_port()
+        cfg = harness.base_config(smsc.port, self.h.free_port(),
+                                  store_path=self.h.path("store"))
+        cfg["listeners"].append({"bind": "127.0.0.1:%d" % tls_port,
+                                 "tls": {"cert": "server.pem",
+                                         "key": "server.key"}})
+        cfg["upstreams"][0]["tls"] = {"ca": "ca.pem"}
+        gw = self.h.start_stopgate(cfg)
+        harness.wait_until(lambda: [e for e in of(events(smsc.log_text()),
+                                                  "bind")
+                                    if e["status"] == 0],
+                           10, what="stopgate to bind over TLS")
+        self.optout(gw.config, OPTED_OUT, "promo")
+        rc, ev = self.run_client(tls_port, "--tls", "--ca",
+                                 self.h.path("ca.pem"), "--to",
+                                 ",".join([ALLOWED, OPTED_OUT]), "--dlr",
+                                 "--wait-dlr", "5")
+        self.assertEqual(rc, 0, ev)
+        self.assertEqual(of(ev, "error"), [])
+        self.assertEqual(of(ev, "connect")[0]["tls"], True)
+        resps = {e["to"]: e for e in of(ev, "submit_sm_resp")}
+        self.assertEqual((resps[ALLOWED]["status"],
+                          resps[ALLOWED]["message_id"]), (0, "npm7000"))
+        self.assertEqual(resps[OPTED_OUT]["status"], 0x401)
+        self.assertEqual([e["receipted_message_id"]
+                          for e in of(ev, "deliver_sm")], ["npm7000"])
+        self.assertEqual([e["status"] for e in of(ev, "unbind_resp")], [0])
+        # (one tls_error at the npm SMSC is the harness's port probe)
 
     def test_receipt_by_text_id(self):
         """Receipts without receipted_message_id: routed by the text id."""
