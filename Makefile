@@ -120,7 +120,8 @@ FUZZ_CC	 ?= clang
 FUZZ_FLAGS = -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
 	     $(shell $(PKG_CONFIG) --cflags yaml-0.1 lmdb) \
 	     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIBSRC = $(SMPP_SRC) $(CONFIG_SRC)
+# The parsers the daemon and CLI feed untrusted bytes to (no libevent here).
+FUZZ_LIBSRC = $(SMPP_SRC) $(CONFIG_SRC) proxy/keywords.c proxy/cli_util.c
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)

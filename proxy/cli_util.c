@@ -289,6 +289,49 @@ struct cli_csv {
 	char		*fields[CSV_MAX_FIELDS];
 };
 
+/* Check and prepare c->buf (c->len bytes, NUL at c->len). */
+static int
+cli_csv_init(struct cli_csv *c, const char *name, char *errbuf,
+    size_t errlen)
+{
+	c->buf[c->len] = '\0';
+	if (memchr(c->buf, '\0', c->len) != NULL) {
+		snprintf(errbuf, errlen, "%s: binary data (NUL byte), not CSV",
+		    name);
+		return -1;
+	}
+	/* A UTF-8 byte order mark, as spreadsheets write. */
+	if (c->len >= 3 && memcmp(c->buf, "\xef\xbb\xbf", 3) == 0)
+		c->off = 3;
+	c->line = 1;
+	return 0;
+}
+
+struct cli_csv *
+cli_csv_open_mem(const char *data, size_t len, char *errbuf, size_t errlen)
+{
+	struct cli_csv	*c;
+
+	if (len >= CSV_MAX_BYTES) {
+		snprintf(errbuf, errlen, "input larger than %u MiB",
+		    CSV_MAX_BYTES >> 20);
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->buf = malloc(len + 1)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		cli_csv_free(c);
+		return NULL;
+	}
+	memcpy(c->buf, data, len);
+	c->len = len;
+	if (cli_csv_init(c, "input", errbuf, errlen) == -1) {
+		cli_csv_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 struct cli_csv *
 cli_csv_open(const char *path, char *errbuf, size_t errlen)
 {
@@ -322,16 +365,8 @@ cli_csv_open(const char *path, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
 		goto err_free;
 	}
-	c->buf[c->len] = '\0';
-	if (memchr(c->buf, '\0', c->len) != NULL) {
-		snprintf(errbuf, errlen, "%s: binary data (NUL byte), not CSV",
-		    path);
+	if (cli_csv_init(c, path, errbuf, errlen) == -1)
 		goto err_free;
-	}
-	/* A UTF-8 byte order mark, as spreadsheets write. */
-	if (c->len >= 3 && memcmp(c->buf, "\xef\xbb\xbf", 3) == 0)
-		c->off = 3;
-	c->line = 1;
 	fclose(fp);
 	return c;
 

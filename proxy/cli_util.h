@@ -68,6 +68,9 @@ void cli_csv_field(FILE *fp, const char *s);
  */
 struct cli_csv;
 struct cli_csv *cli_csv_open(const char *path, char *errbuf, size_t errlen);
+/* The same over len bytes of data (copied), for tests and the fuzzer. */
+struct cli_csv *cli_csv_open_mem(const char *data, size_t len, char *errbuf,
+    size_t errlen);
 int cli_csv_next(struct cli_csv *c, char ***fields, size_t *nfields,
     unsigned *line, char *errbuf, size_t errlen);
 void cli_csv_free(struct cli_csv *c);
