@@ -24,7 +24,8 @@
  *
  *  node npm_peer.js smsc --port P [--ctl-port C] [--system-id ID]
  *	[--password PW] [--first-id N] [--receipts always|requested|never]
- *	[--receipt-ms MS] [--no-receipt-tlv] [--tls-cert FILE --tls-key FILE]
+ *	[--receipt-ms MS] [--no-receipt-tlv] [--receipt-first]
+ *	[--tls-cert FILE --tls-key FILE]
  *	An SMSC: accepts binds (checked when --system-id/--password are
  *	given: ESME_RINVSYSID / ESME_RINVPASWD), answers every submit_sm with
  *	message id "npm" + N (N from --first-id, default 1000), then, after
@@ -33,7 +34,9 @@
  *	bits 1..0 == 01) pushes a delivery receipt (esm_class 0x04,
  *	Appendix B text, receipted_message_id and message_state TLVs unless
  *	--no-receipt-tlv) to the session that submitted it; answers
- *	enquire_link and unbind. With --tls-cert/--tls-key it listens with
+ *	enquire_link and unbind. --receipt-first sends the receipt before
+ *	the submit_sm_resp (which follows --receipt-ms later), as some SMSCs
+ *	do. With --tls-cert/--tls-key it listens with
  *	TLS only.
  *	Control port lines (one reply line each, "ok ..." or "err ..."):
  *	  mo FROM TO TEXT...	deliver_sm esm_class 0 to a bound session
@@ -62,7 +65,7 @@ function emit(ev, fields) {
 
 /* Options without a value. */
 const FLAGS = new Set(['dlr', 'pipeline', 'no-receipt-tlv', 'multi',
-    'data-sm', 'tls']);
+    'data-sm', 'tls', 'receipt-first']);
 
 function parseArgs(argv) {
 	const o = { _: [] };
@@ -394,10 +397,17 @@ function runSmsc(o) {
 			    service_type: pdu.service_type,
 			    registered_delivery: pdu.registered_delivery,
 			    data_coding: pdu.data_coding, text });
-			s.send(pdu.response({ message_id: mid }));
 			const rd = pdu.registered_delivery & 3;
-			if (dlrMode === 'never' ||
-			    (dlrMode === 'requested' && rd !== 1))
+			const wantReceipt = dlrMode === 'always' ||
+			    (dlrMode === 'requested' && rd === 1);
+			if (o['receipt-first'] && wantReceipt) {
+				sendReceipt(s, pdu, mid, text);
+				setTimeout(() => s.send(pdu.response(
+				    { message_id: mid })), dlrMs);
+				return;
+			}
+			s.send(pdu.response({ message_id: mid }));
+			if (!wantReceipt)
 				return;
 			setTimeout(() => sendReceipt(s, pdu, mid, text),
 			    dlrMs);

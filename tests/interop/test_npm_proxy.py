@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
@@ -461,6 +462,21 @@ class TestNpmSmsc(NpmCase):
                           for e in of(ev, "deliver_sm")], ["npm7000"])
         self.assertEqual([e["status"] for e in of(ev, "unbind_resp")], [0])
         # (one tls_error at the npm SMSC is the harness's port probe)
+
+    # Known gap: stopgate looks the receipt's id up when the receipt
+    # arrives; one that overtakes its submit_sm_resp is acknowledged and
+    # dropped (event=receipt_unroutable reason=unknown). Remove the marker
+    # when such receipts are held until the response is in.
+    @unittest.expectedFailure
+    def test_receipt_before_submit_resp(self):
+        """Some SMSCs send the receipt (often for a message that failed at
+        once) before the submit_sm_resp with its id: it must still reach
+        the sender."""
+        smsc, gw, c = self.start_bound("--receipt-first")
+        st, mid = c.submit("12345", ALLOWED, b"fast", registered_delivery=1)
+        self.assertEqual((st, mid), (0, "npm7000"))
+        d = c.wait_deliver(5)
+        self.assertEqual(d.tlv(TLV_RECEIPTED_MESSAGE_ID), b"npm7000\0")
 
     def test_receipt_by_text_id(self):
         """Receipts without receipted_message_id: routed by the text id."""
