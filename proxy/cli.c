@@ -334,11 +334,18 @@ cli_history_row(const struct store_event *ev, void *arg)
 		printf("\n");
 		break;
 	case CLI_FORMAT_JSONL:
-		printf("{\"event_id\":%llu,\"time\":\"%s\",\"number\":\"%s\","
-		    "\"action\":\"%s\",\"scope\":\"%s\",\"source\":\"%s\","
-		    "\"inbound\":\"%s\",\"rule\":", (unsigned long long)ev->id,
-		    ts, ev->number, store_action_name(ev->action), scope,
-		    store_source_name(ev->source), ev->inbound);
+		/* number and inbound may be an SMSC's alphanumeric or
+		 * unparsable address: escaped like every other string. */
+		printf("{\"event_id\":%llu,\"time\":\"%s\",\"number\":",
+		    (unsigned long long)ev->id, ts);
+		cli_json_str(stdout, ev->number);
+		printf(",\"action\":\"%s\",\"scope\":",
+		    store_action_name(ev->action));
+		cli_json_str(stdout, scope);
+		printf(",\"source\":\"%s\",\"inbound\":",
+		    store_source_name(ev->source));
+		cli_json_str(stdout, ev->inbound);
+		printf(",\"rule\":");
 		cli_json_str(stdout, ev->rule);
 		printf(",\"text\":");
 		cli_json_str(stdout, ev->text);
@@ -361,10 +368,13 @@ cli_history_row(const struct store_event *ev, void *arg)
 		printf("}\n");
 		break;
 	case CLI_FORMAT_CSV:
-		printf("%llu,%s,%s,%s,", (unsigned long long)ev->id, ts,
-		    ev->number, store_action_name(ev->action));
+		printf("%llu,%s,", (unsigned long long)ev->id, ts);
+		cli_csv_field(stdout, ev->number);
+		printf(",%s,", store_action_name(ev->action));
 		cli_csv_field(stdout, scope);
-		printf(",%s,%s,", store_source_name(ev->source), ev->inbound);
+		printf(",%s,", store_source_name(ev->source));
+		cli_csv_field(stdout, ev->inbound);
+		printf(",");
 		cli_csv_field(stdout, ev->rule);
 		printf(",");
 		cli_csv_field(stdout, ev->text);
@@ -374,9 +384,12 @@ cli_history_row(const struct store_event *ev, void *arg)
 		cli_csv_field(stdout, ev->note);
 		printf(",");
 		cli_csv_field(stdout, ev->consent);
-		printf(",%s,%s,%s\n", ev->last.time != 0 ?
-		    cli_time_format(ev->last.time, lts, sizeof(lts)) : "",
-		    ev->last.account, ev->last.category);
+		printf(",%s,", ev->last.time != 0 ?
+		    cli_time_format(ev->last.time, lts, sizeof(lts)) : "");
+		cli_csv_field(stdout, ev->last.account);
+		printf(",");
+		cli_csv_field(stdout, ev->last.category);
+		printf("\n");
 		break;
 	}
 	return 0;
@@ -596,13 +609,19 @@ cli_export_row(const struct store_state_entry *e, void *arg)
 	state = e->is_exception ? "opted_in" : "opted_out";
 	cli_time_format(e->since, ts, sizeof(ts));
 	if (c->format == CLI_FORMAT_JSONL) {
-		printf("{\"number\":\"%s\",\"category\":", e->number);
+		printf("{\"number\":");
+		cli_json_str(stdout, e->number);
+		printf(",\"category\":");
 		cli_json_str(stdout, cat);
 		printf(",\"state\":\"%s\",\"since\":\"%s\",\"event_id\":%llu}"
 		    "\n", state, ts, (unsigned long long)e->event_id);
-	} else
-		printf("%s,%s,%s,%s,%llu\n", e->number, cat, state, ts,
+	} else {
+		cli_csv_field(stdout, e->number);
+		printf(",");
+		cli_csv_field(stdout, cat);
+		printf(",%s,%s,%llu\n", state, ts,
 		    (unsigned long long)e->event_id);
+	}
 	return 0;
 }
 

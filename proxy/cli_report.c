@@ -74,7 +74,9 @@ cli_audit_row(const struct store_audit *a, void *arg)
 		cli_csv_field(stdout, a->service_type);
 		printf(",");
 		cli_csv_field(stdout, a->source);
-		printf(",%s,0x%08x,", a->destination, a->status);
+		printf(",");
+		cli_csv_field(stdout, a->destination);
+		printf(",0x%08x,", a->status);
 		cli_csv_field(stdout, reason);
 		printf(",%" PRIu64 ",%u,%s\n", a->event_id, a->body_len, sha);
 		break;
@@ -315,18 +317,25 @@ cli_review_row(const struct store_review *r, void *arg)
 		    r->text);
 		break;
 	case CLI_FORMAT_JSONL:
+		/* number and inbound come from the SMSC's addresses: an
+		 * alphanumeric sender may hold quotes or commas. */
 		printf("{\"id\":%" PRIu64 ",\"time\":\"%s\",\"age_seconds\":%"
-		    PRId64 ",\"number\":\"%s\",\"inbound\":\"%s\","
-		    "\"account\":", r->id, ts, now - r->time, r->number,
-		    r->inbound);
+		    PRId64 ",\"number\":", r->id, ts, now - r->time);
+		cli_json_str(stdout, r->number);
+		printf(",\"inbound\":");
+		cli_json_str(stdout, r->inbound);
+		printf(",\"account\":");
 		cli_json_str(stdout, r->account);
 		printf(",\"text\":");
 		cli_json_str(stdout, r->text);
 		printf("}\n");
 		break;
 	case CLI_FORMAT_CSV:
-		printf("%" PRIu64 ",%s,%" PRId64 ",%s,%s,", r->id, ts,
-		    now - r->time, r->number, r->inbound);
+		printf("%" PRIu64 ",%s,%" PRId64 ",", r->id, ts, now - r->time);
+		cli_csv_field(stdout, r->number);
+		printf(",");
+		cli_csv_field(stdout, r->inbound);
+		printf(",");
 		cli_csv_field(stdout, r->account);
 		printf(",");
 		cli_csv_field(stdout, r->text);

@@ -8,6 +8,8 @@ delivered in order once the account's receiver binds.
 MO_CRASH_TRIALS (default 20) sets the kill -9 loop length.
 """
 
+import csv
+import io
 import json
 import os
 import signal
@@ -180,6 +182,37 @@ class TestKeywords(MoCase):
         self.assertIn("please cancel my appointment", json.dumps(items[0]))
         time.sleep(0.3)
         self.assertEqual(self.confirmations(SUB), [])
+
+    def test_odd_addresses_escaped_in_cli_output(self):
+        """The SMSC's addresses reach the CLI's machine formats: an
+        alphanumeric sender (TON 5) may hold a quote or a comma, and a
+        destination that does not normalise is recorded as it came. history,
+        review list and export used to print them unescaped, so a jsonl line
+        did not parse and a csv row grew extra columns."""
+        self.start()
+        odd_to, alnum = '12"4,5', 'Ac"me,x'
+        self.push(SUB, odd_to, "STOP")
+        self.push(alnum, "15550100", "please cancel my appointment", 0,
+                  "sto=5")
+        self.push(alnum, odd_to, "STOP", 0, "sto=5")
+        hist = [json.loads(x) for x in
+                self.cli("history", SUB, "--format", "jsonl").splitlines()]
+        self.assertEqual([h["inbound"] for h in hist], [odd_to])
+        review = [json.loads(x) for x in self.cli(
+            "review", "list", "--format", "jsonl").splitlines()]
+        self.assertEqual([r["number"] for r in review], [alnum])
+        export = [json.loads(x) for x in
+                  self.cli("export", "--format", "jsonl").splitlines()]
+        self.assertEqual(sorted(e["number"] for e in export),
+                         sorted([SUB, alnum]))
+        for args in (("history", SUB), ("review", "list"), ("export",)):
+            rows = list(csv.reader(io.StringIO(
+                self.cli(*args, "--format", "csv"))))
+            self.assertGreater(len(rows), 1, args)
+            for row in rows[1:]:
+                self.assertEqual(len(row), len(rows[0]), (args, row))
+            self.assertTrue(any(odd_to in r or alnum in r
+                                for r in rows[1:]), (args, rows))
 
 
 class TestDurability(MoCase):
