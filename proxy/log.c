@@ -38,6 +38,20 @@ log_debug_enabled(void)
 	return log_max >= LOG_LEVEL_DEBUG;
 }
 
+/*
+ * Values in a line often come from peers: SMPP addresses and system_ids,
+ * HTTP paths and bodies. A CR, LF or other control byte among them would
+ * end the line early and let a peer forge the next one, so each becomes
+ * '?'. Bytes from 0x80 up are kept (UTF-8 text).
+ */
+static void
+log_scrub(char *msg)
+{
+	for (; *msg != '\0'; msg++)
+		if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+			*msg = '?';
+}
+
 /* Print one line: time level=... message [: strerror]. */
 static void
 log_vline(enum log_level level, int err, const char *fmt, va_list ap)
@@ -52,6 +66,7 @@ log_vline(enum log_level level, int err, const char *fmt, va_list ap)
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_scrub(msg);
 	if (err != 0)
 		fprintf(stderr, "%s.%03ldZ level=%s %s: %s\n", ts,
 		    (long)(tv.tv_usec / 1000), log_level_name(level), msg,
