@@ -45,7 +45,10 @@ harness.require(harness.STOPGATE, harness.SMSC_SIM)
 if shutil.which("node") is None:
     print("skipped: node not installed (apt-get install nodejs npm)")
     sys.exit(0)
-import test_npm_smpp  # noqa: E402  (npm ci step)
+import test_npm_smpp  # noqa: E402
+
+# npm ci into node_modules unless the pinned version is there already.
+test_npm_smpp.need_node_modules()
 
 PEER = os.path.join(HERE, "npm_peer.js")
 ALLOWED = "15551230002"
@@ -91,10 +94,6 @@ def of(evs, name):
 
 
 class NpmCase(harness.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        test_npm_smpp.need_node_modules()
-
     def node(self, mode, *args, name=None):
         """Start npm_peer.js MODE ARGS (a recorded Proc, stopped by pid)."""
         argv = ["node", PEER, mode] + [str(a) for a in args]
