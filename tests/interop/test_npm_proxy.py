@@ -471,6 +471,10 @@ class TestNpmSmsc(NpmCase):
         """Some SMSCs send the receipt (often for a message that failed at
         once) before the submit_sm_resp with its id: it must still reach
         the sender."""
+        # an expected failure keeps no temp dir (the harness keeps it
+        # only for real failures)
+        self.addCleanup(self.h.remove)
+        self.addCleanup(self.h.stop_all)
         smsc, gw, c = self.start_bound("--receipt-first")
         st, mid = c.submit("12345", ALLOWED, b"fast", registered_delivery=1)
         self.assertEqual((st, mid), (0, "npm7000"))
