@@ -1479,7 +1479,7 @@ static int
 ref_category_list(struct loader *L, const struct config_node *v,
     const char *key, size_t **out, size_t *nout)
 {
-	size_t i, n = 0, *idx;
+	size_t i, j, n = 0, *idx;
 
 	if (v->type != CONFIG_NODE_SEQ) {
 		cfg_err(L, v, "'%s' must be a list of categories, not %s",
@@ -1494,9 +1494,22 @@ ref_category_list(struct loader *L, const struct config_node *v,
 		cfg_nomem(L, v);
 		return -1;
 	}
-	for (i = 0; i < v->n; i++)
-		if ((idx[n] = ref_category(L, v->items[i], key)) != NO_INDEX)
-			n++;
+	for (i = 0; i < v->n; i++) {
+		if ((idx[n] = ref_category(L, v->items[i], key)) == NO_INDEX)
+			continue;
+		/* A category twice would make an opt-out event name it
+		 * twice, which the store refuses: every STOP to the number
+		 * would fail. */
+		for (j = 0; j < n; j++)
+			if (idx[j] == idx[n])
+				break;
+		if (j < n) {
+			cfg_err(L, v->items[i], "'%s' lists category '%s' "
+			    "twice", key, L->cfg->categories[idx[n]].name);
+			continue;
+		}
+		n++;
+	}
 	if (n != v->n) {
 		free(idx);
 		return -1;
@@ -2023,6 +2036,13 @@ inbound_scope(struct loader *L, const struct config_node *v, void *obj)
 		else
 			cfg_err(L, v, "'stop_scope' must be all or a list of "
 			    "categories");
+		return;
+	}
+	/* One opt-out event holds at most CONFIG_SCOPE_MAX categories: a
+	 * longer scope would have been cut short at the first STOP. */
+	if (v->type == CONFIG_NODE_SEQ && v->n > CONFIG_SCOPE_MAX) {
+		cfg_err(L, v, "'stop_scope' lists more than %d categories; "
+		    "use all", CONFIG_SCOPE_MAX);
 		return;
 	}
 	if (ref_category_list(L, v, "stop_scope", &in->scope, &in->nscope) ==

@@ -14,6 +14,10 @@
 /* Decoded text of the largest PDU we accept (message_payload up to the
  * PDU cap). */
 #define MO_DECODE_CAP	SMPP_TEXT_DECODE_CAP(SMPP_MAX_PDU_LEN)
+/* Every category of a stop_scope fits in one event. */
+_Static_assert(CONFIG_SCOPE_MAX <= STORE_SCOPE_MAX,
+    "a stop_scope must fit in one store event");
+
 /* Category names joined with ", " for a reply. */
 #define MO_NAMES_MAX	(STORE_SCOPE_MAX * (STORE_NAME_MAX + 2))
 

@@ -1149,6 +1149,52 @@ test_inbound(void **state)
 	    "missing required key 'account' in an inbound entry");
 }
 
+/*
+ * Bug: a stop_scope that named a category twice was accepted, and every
+ * STOP to that number then built an opt-out event naming the category
+ * twice, which the store refuses: the SMSC got 0x64 for ever and the
+ * opt-out was never recorded. A stop_scope longer than one event holds
+ * was cut short at the first STOP. Both are config errors now, as is a
+ * category listed twice in an account's categories.
+ */
+static void
+test_scope_lists_checked(void **state)
+{
+	char	 yaml[4096];
+	size_t	 off, i;
+
+	(void)state;
+	expect_one(BASE "inbound: [{ number: \"1\", account: marketing, "
+	    "stop_scope: [promo, billing, promo] }]\n", 10, 75,
+	    "'stop_scope' lists category 'promo' twice");
+	expect_one(HEAD "accounts: [{ system_id: m, password: p, "
+	    "default_category: promo, categories: [billing, billing] }]\n"
+	    "upstreams: [{ name: a, host: h, port: 1, system_id: s, "
+	    "password: p }]\n", 6, 88,
+	    "'categories' lists category 'billing' twice");
+
+	off = (size_t)snprintf(yaml, sizeof(yaml), "%s",
+	    "business_name: Acme\n"
+	    "default_country_code: \"1\"\n"
+	    "store: { path: var/stopgate }\n"
+	    "listeners: [{ bind: 127.0.0.1:2775 }]\n"
+	    "categories: [");
+	for (i = 0; i <= CONFIG_SCOPE_MAX; i++)
+		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+		    "%sc%zu", i > 0 ? ", " : "", i);
+	off += (size_t)snprintf(yaml + off, sizeof(yaml) - off, "]\n"
+	    "accounts: [{ system_id: m, password: p, default_category: c0 }]\n"
+	    "upstreams: [{ name: a, host: h, port: 1, system_id: s, "
+	    "password: p }]\n"
+	    "inbound: [{ number: \"1\", account: m, stop_scope: [");
+	for (i = 0; i <= CONFIG_SCOPE_MAX; i++)
+		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+		    "%sc%zu", i > 0 ? ", " : "", i);
+	snprintf(yaml + off, sizeof(yaml) - off, "] }]\n");
+	expect_one(yaml, 8, 50, "'stop_scope' lists more than 32 "
+	    "categories; use all");
+}
+
 static void
 test_routes(void **state)
 {
@@ -1509,6 +1555,7 @@ main(void)
 		cmocka_unit_test(test_bind_addresses),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_inbound),
+		cmocka_unit_test(test_scope_lists_checked),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_replies),
