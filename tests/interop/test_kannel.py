@@ -29,6 +29,7 @@ smsc_sim.
   - with the SMSC gone Kannel gets a temporary error (0x58/0x14), keeps
     the message and it is delivered once the SMSC is back; a burst of 40
     messages, a quarter refused, each gets exactly one final DLR;
+  - SIGHUP keeps Kannel's bind and applies a new rejection status;
   - Kannel's enquire_link is answered; unbind on shutdown is clean.
 
 The dlr-url points at a small HTTP listener in this test. Skips (exit 0)
@@ -41,6 +42,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -385,6 +387,32 @@ class TestKannel(KannelCase):
         self.assertEqual(len(self.dlr.find(tag="down1",
                                            type=DLR_DELIVERED)), 1)
         self.assertEqual(self.dlr.find(tag="down1", type=DLR_SMSC_NACK), [])
+
+    def test_reload_keeps_kannel_bound(self):
+        """SIGHUP with a new opt-out rejection status: Kannel's bind stays
+        up (no second bind) and the new status is what Kannel sees."""
+        smsc, gw = self.start_all()
+        cfg = harness.base_config(smsc.port, gw.port,
+                                  store_path=self.h.path("store"))
+        cfg["rejection"] = {"command_status": 0x402}
+        self.h.write_config(cfg)
+        gw.send_signal(signal.SIGHUP)
+        harness.wait_until(lambda: "event=reloaded" in gw.log_text(), 10,
+                           what="stopgate to reload")
+        st, body = self.sendsms(ALLOWED, "after reload", "r1")
+        self.assertEqual(st, 202, body)
+        harness.wait_until(
+            lambda: self.dlr.find(tag="r1", type=DLR_DELIVERED), 15,
+            what="a receipt after the reload")
+        st, body = self.sendsms(OPTED_OUT, "after reload", "r2")
+        self.assertEqual(st, 202, body)
+        nack = harness.wait_until(
+            lambda: self.dlr.find(tag="r2", type=DLR_SMSC_NACK), 15,
+            what="Kannel's SMSC-nack DLR after the reload")
+        self.assertIn("0x00000402", nack[0]["reply"])
+        self.assertEqual(self.klog("smsc-stopgate.log")
+                         .count("type_name: bind_transceiver_resp"), 1)
+        self.assertEqual(gw.log_text().count("event=bind "), 1)
 
     def test_transmitter_and_receiver_binds(self):
         """Kannel with transceiver-mode false: a bind_transmitter for
