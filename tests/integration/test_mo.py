@@ -96,6 +96,48 @@ class MoCase(harness.TestCase):
         return smpp.text_decode(data, sub["dcs"])
 
 
+class TestAttribution(MoCase):
+    def test_stats_show_what_drove_each_optout(self):
+        """A scripted day: three departments' messages, then each
+        recipient replies STOP. `stopgate stats` attributes every opt-out
+        to the account and category of the last message sent to that
+        number before it, and `history` records it on the event."""
+        self.start()
+        mk = self.client("marketing", "mkpass1")
+        fd = self.client("frontdesk", "fdpass1")
+        subs = {"15551230001": (mk, "12345", "", "marketing/promo"),
+                "15551230002": (fd, "15550100", "",
+                                "frontdesk/appointments"),
+                "15551230003": (fd, "15550100", "BILL",
+                                "frontdesk/billing")}
+        for sub, (c, src, st, _) in subs.items():
+            self.assertEqual(c.submit(src, sub, b"hello",
+                                      service_type=st)[0], 0)
+        # an earlier message is superseded by the last one
+        self.assertEqual(mk.submit("12345", "15551230002", b"sale")[0], 0)
+        self.assertEqual(fd.submit("15550100", "15551230002",
+                                   b"see you at 3")[0], 0)
+        for sub, (c, src, _, _) in subs.items():
+            seq = self.mo(sub, src, "STOP")
+            # the department sees the reply and answers it
+            self.assertEqual(c.wait_deliver(5).text(), "STOP")
+            self.assertEqual(self.ctl.wait_resp(seq, 10), 0)
+        stats = [json.loads(x) for x in self.cli(
+            "stats", "--format", "jsonl").splitlines()]
+        self.assertEqual(stats[0]["opt_outs"], 3)
+        drivers = {x["key"]: x["opt_outs"] for x in stats
+                   if x.get("by") == "last_sent"}
+        self.assertEqual(drivers, {"marketing/promo": 1,
+                                   "frontdesk/appointments": 1,
+                                   "frontdesk/billing": 1})
+        self.assertIn("marketing/promo", self.cli("stats"))
+        ev = json.loads(self.cli("history", "15551230003", "--format",
+                                 "jsonl").splitlines()[0])
+        self.assertEqual(ev["last_sent"]["account"], "frontdesk")
+        self.assertEqual(ev["last_sent"]["category"], "billing")
+        self.assertEqual(ev["last_sent"]["service_type"], "BILL")
+
+
 class TestKeywords(MoCase):
     def test_stop_blocks_and_confirms(self):
         self.start()
