@@ -115,8 +115,13 @@ kw_symbols(const ucs4_t *u, size_t n, ucs4_t *out, size_t cap)
 	return (ssize_t)k;
 }
 
-int
-keywords_normalize(const char *text, size_t len, char *out, size_t cap)
+/*
+ * keywords_normalize() into out; when is_cut, a text whose normalised form
+ * does not fit is cut after its last whole word instead of failing.
+ */
+static int
+kw_normalize(const char *text, size_t len, char *out, size_t cap,
+    bool is_cut)
 {
 	ucs4_t		 raw[KW_TEXT_MAX], foldbuf[KW_NORM_MAX];
 	ucs4_t		*fold;
@@ -146,12 +151,12 @@ keywords_normalize(const char *text, size_t len, char *out, size_t cap)
 		}
 		if (need_space) {
 			if (o + 1 >= cap)
-				goto out;
+				goto full;
 			out[o++] = ' ';
 			need_space = false;
 		}
 		if (o + 6 >= cap)
-			goto out;
+			goto full;
 		k = u8_uctomb((uint8_t *)out + o, fold[i], (int)(cap - o - 1));
 		if (k < 0)
 			goto out;
@@ -159,10 +164,32 @@ keywords_normalize(const char *text, size_t len, char *out, size_t cap)
 	}
 	out[o] = '\0';
 	rc = (int)o;
+	goto out;
+full:
+	/*
+	 * A few code points can decompose into many (U+FDFA into 18
+	 * letters), so a short text may not fit: matching keeps the whole
+	 * words that did, rather than sending a STOP to review. The word
+	 * being written is dropped: "stopping" must not end as "stop".
+	 */
+	if (is_cut) {
+		while (o > 0 && out[o - 1] != ' ')
+			o--;
+		while (o > 0 && out[o - 1] == ' ')
+			o--;
+		out[o] = '\0';
+		rc = (int)o;
+	}
 out:
 	if (fold != foldbuf)
 		free(fold);
 	return rc;
+}
+
+int
+keywords_normalize(const char *text, size_t len, char *out, size_t cap)
+{
+	return kw_normalize(text, len, out, cap, false);
 }
 
 /* Compile one keyword into e. Returns 0 or -1. */
@@ -420,7 +447,7 @@ keywords_match(const struct keywords *kw, const char *text, size_t len,
 
 	memset(m, 0, sizeof(*m));
 	kw_set(m, KEYWORD_NONE, "none");
-	if ((r = keywords_normalize(text, len, n, sizeof(n))) < 0) {
+	if ((r = kw_normalize(text, len, n, sizeof(n), true)) < 0) {
 		kw_set(m, KEYWORD_REVIEW, "unreadable");
 		return -1;
 	}

@@ -317,6 +317,50 @@ test_long_text(void **state)
 	assert_int_equal(m.action, KEYWORD_OPT_OUT);
 }
 
+/*
+ * Bug: U+FDFA (3 bytes) decomposes into 18 letters, so a few hundred of
+ * them overflow the normalised buffer although the text is under 1 KiB.
+ * keywords_match() then failed as a whole: "please stop" followed by them
+ * went to the review queue instead of opting out. Matching now keeps the
+ * whole words that fit, and never the cut one ("stopping" is not "stop").
+ */
+static void
+test_expanding_text(void **state)
+{
+	const struct keywords	*kw = *state;
+	struct keyword_match	 m;
+	char			 buf[1024];
+	size_t			 n, i, fill;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "please stop ");
+	for (i = 0; i < 300; i++) {
+		memcpy(buf + n, "\xef\xb7\xba", 3);
+		n += 3;
+	}
+	assert_int_equal(keywords_match(kw, buf, n, &m), 0);
+	assert_int_equal(m.action, KEYWORD_OPT_OUT);
+	assert_string_equal(m.rule, "opt_out_in_text");
+
+	/*
+	 * One U+FDFA normalises to 33 bytes; 123 of them, a filler word of
+	 * fill letters and " stopping" put the cut (4090 bytes) inside
+	 * "stopping" for fill 22..28: no opt-out from half a word.
+	 */
+	for (fill = 18; fill <= 32; fill++) {
+		n = 0;
+		for (i = 0; i < 123; i++) {
+			memcpy(buf + n, "\xef\xb7\xba", 3);
+			n += 3;
+		}
+		buf[n++] = ' ';
+		memset(buf + n, 'a', fill);
+		n += fill;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " stopping");
+		assert_int_equal(keywords_match(kw, buf, n, &m), 0);
+		assert_int_not_equal(m.action, KEYWORD_OPT_OUT);
+	}
+}
+
 int
 main(void)
 {
@@ -325,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_long_text),
+		cmocka_unit_test(test_expanding_text),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
