@@ -1623,8 +1623,8 @@ load_accounts(struct loader *L, const struct config_node *sec)
 {
 	struct config *cfg = L->cfg;
 	struct config_account *a;
-	const struct config_node *it, *stv;
-	size_t i, j, k;
+	const struct config_node *it;
+	size_t i, j;
 
 	if (!list_check(L, sec, "accounts"))
 		return;
@@ -1673,25 +1673,11 @@ load_accounts(struct loader *L, const struct config_node *sec)
 			    "default_category '%s' is not in the account's "
 			    "categories",
 			    cfg->categories[a->default_category].name);
-		if (a->categories == NULL)
-			continue;
-		stv = map_get(it, "service_types");
-		for (k = 0; k < a->nservice_types; k++) {
-			if (account_has_category(a,
-			    a->service_types[k].category))
-				continue;
-			for (j = 0; stv != NULL && j + 1 < stv->n; j += 2)
-				if (stv->items[j]->type == CONFIG_NODE_SCALAR &&
-				    strcmp(stv->items[j]->str,
-				    a->service_types[k].service_type) == 0)
-					break;
-			cfg_err(L, stv != NULL && j + 1 < stv->n ?
-			    stv->items[j + 1] : it, "service_type '%s' maps "
-			    "to category '%s', which the account may not "
-			    "send", a->service_types[k].service_type,
-			    cfg->categories[a->service_types[k].category].
-			    name);
-		}
+		/*
+		 * A service_type may map to a category the account may not
+		 * send: that is policy, not a mistake, and such a submit is
+		 * answered ESME_RINVSERTYP at run time (SPEC §3).
+		 */
 	}
 }
 

@@ -174,6 +174,20 @@ class TestSubmit(ProxyCase):
         self.assertEqual(fd.submit("15550100", OTHER, b"x",
                                    service_type="BILL")[0], 0)
 
+    def test_category_not_allowed_for_account(self):
+        """SPEC section 3: a service_type that maps to a category the
+        account may not send is answered ESME_RINVSERTYP (0x15) and
+        nothing goes upstream."""
+        def edit(cfg):
+            cfg["accounts"][0]["service_types"] = {"BILL": "billing"}
+        self.start(edit)
+        mk = self.client()
+        before = self.smsc.ctl().stats()["submits"]
+        self.assertEqual(mk.submit("12345", OTHER, b"invoice",
+                                   service_type="BILL")[0], 0x15)
+        self.assertEqual(mk.submit("12345", OTHER, b"sale")[0], 0)
+        self.assertEqual(self.smsc.ctl().stats()["submits"], before + 1)
+
     def test_per_category_status(self):
         def edit(cfg):
             cfg["categories"][0] = {"name": "promo",
