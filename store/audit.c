@@ -122,13 +122,8 @@ store_audit_query(struct store *st, const struct store_audit_filter *f,
 	memset(prefix + plen + 8, 0, 8);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	rc = mdb_cursor_open(txn, st->dbi[by_number ? STORE_DB_AUDITNUM :
-	    STORE_DB_AUDIT], &cur);
-	if (rc != 0)
-		goto out;
-	k.mv_size = plen + 16;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = store_cursor_seek(st, txn, by_number ? STORE_DB_AUDITNUM :
+	    STORE_DB_AUDIT, prefix, plen + 16, &cur, &k, &v);
 	while (rc == 0 && cbret == 0 && (f->max == 0 || seen < f->max)) {
 		const uint8_t *tk;
 
@@ -164,12 +159,8 @@ next:
 		if (cbret == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-out:
-	store_walk_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading the audit log");
-	return store_walk_result(st, cbret);
+	return store_walk_finish(st, txn, cur, rc, cbret,
+	    "reading the audit log");
 }
 
 /* ------------------------------------------------------------------ */

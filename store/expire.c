@@ -56,12 +56,10 @@ scan_body(struct store *st, MDB_txn *txn, void *arg)
 	size_t visited = 0, deleted = 0;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->dbi[sc->db], &cur)) != 0)
+	rc = store_cursor_seek(st, txn, sc->db, sc->resume, sc->rlen, &cur, &k,
+	    &v);
+	if (cur == NULL)
 		return rc;
-	k.mv_size = sc->rlen;
-	k.mv_data = sc->resume;
-	rc = mdb_cursor_get(cur, &k, &v,
-	    sc->rlen > 0 ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0 && visited < STORE_EXPIRE_BATCH) {
 		visited++;
 		if ((rc = sc->pred(st, txn, &k, &v, sc->cutoff,
@@ -133,11 +131,10 @@ event_is_referenced(struct store *st, MDB_txn *txn, const char *number,
 
 	*is_ref = false;
 	plen = store_key2(prefix, sizeof(prefix), number, NULL);
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
+	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, plen, &cur, &k,
+	    &v);
+	if (cur == NULL)
 		return rc;
-	k.mv_size = plen;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
 		if (store_state_decode(&v, &exc, &since, &eid) == 0 &&
 		    eid == id) {

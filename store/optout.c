@@ -230,11 +230,10 @@ state_clear(struct store *st, MDB_txn *txn, const char *number,
 	int rc;
 
 	plen = store_key2(prefix, sizeof(prefix), number, NULL);
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
+	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, plen, &cur, &k,
+	    &v);
+	if (cur == NULL)
 		return rc;
-	k.mv_size = plen;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
 		if (store_state_decode(&v, &exc, &since, &id) != 0) {
 			rc = MDB_CORRUPTED;
@@ -551,11 +550,8 @@ store_history(struct store *st, const char *number, store_event_fn cb,
 	plen = store_key2(prefix, sizeof(prefix), number, NULL);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_EVNUM], &cur)) != 0)
-		goto out;
-	k.mv_size = plen;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = store_cursor_seek(st, txn, STORE_DB_EVNUM, prefix, plen, &cur, &k,
+	    &v);
 	while (rc == 0 && cbret == 0 && store_key_has_prefix(&k, prefix, plen)) {
 		if (k.mv_size != plen + 8) {
 			rc = MDB_CORRUPTED;
@@ -566,12 +562,7 @@ store_history(struct store *st, const char *number, store_event_fn cb,
 		if (rc == 0 && cbret == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-out:
-	store_walk_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading history");
-	return store_walk_result(st, cbret);
+	return store_walk_finish(st, txn, cur, rc, cbret, "reading history");
 }
 
 int
@@ -591,12 +582,9 @@ store_events_since(struct store *st, uint64_t after_id, size_t max,
 		return 0;
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_EVENTS], &cur)) != 0)
-		goto out;
 	store_be64_put(idk, after_id + 1);
-	k.mv_size = 8;
-	k.mv_data = idk;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = store_cursor_seek(st, txn, STORE_DB_EVENTS, idk, sizeof(idk),
+	    &cur, &k, &v);
 	while (rc == 0 && cbret == 0 && (max == 0 || seen < max)) {
 		if (k.mv_size != 8 ||
 		    store_event_decode(&v, store_be64_get(k.mv_data), &ev)) {
@@ -608,12 +596,7 @@ store_events_since(struct store *st, uint64_t after_id, size_t max,
 		if (cbret == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-out:
-	store_walk_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading events");
-	return store_walk_result(st, cbret);
+	return store_walk_finish(st, txn, cur, rc, cbret, "reading events");
 }
 
 /* ------------------------------------------------------------------ */
@@ -639,12 +622,9 @@ state_walk(struct store *st, const uint8_t *prefix, size_t plen,
 
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
-		goto out;
-	k.mv_size = plen;
-	k.mv_data = (void *)(uintptr_t)prefix;
-	rc = mdb_cursor_get(cur, &k, &v, plen > 0 ? MDB_SET_RANGE : MDB_FIRST);
-	for (;;) {
+	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, plen, &cur, &k,
+	    &v);
+	while (cur != NULL) {
 		const char *key = k.mv_data, *nul;
 		bool at_end = rc != 0 ||
 		    (plen > 0 && !store_key_has_prefix(&k, prefix, plen));
@@ -690,12 +670,7 @@ state_walk(struct store *st, const uint8_t *prefix, size_t plen,
 		e[ne++] = x;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-out:
-	store_walk_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading state");
-	return store_walk_result(st, cbret);
+	return store_walk_finish(st, txn, cur, rc, cbret, "reading state");
 }
 
 int

@@ -111,9 +111,8 @@ store_review_list(struct store *st, store_review_fn cb, void *arg)
 	store_ok(st);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_REVOPEN], &cur)) != 0)
-		goto out;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	rc = store_cursor_seek(st, txn, STORE_DB_REVOPEN, NULL, 0, &cur, &k,
+	    &v);
 	while (rc == 0 && cbret == 0) {
 		if (k.mv_size != 8) {
 			rc = MDB_CORRUPTED;
@@ -126,12 +125,8 @@ store_review_list(struct store *st, store_review_fn cb, void *arg)
 		if (cbret == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-out:
-	store_walk_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading the review queue");
-	return store_walk_result(st, cbret);
+	return store_walk_finish(st, txn, cur, rc, cbret,
+	    "reading the review queue");
 }
 
 struct resolve_arg {
@@ -325,11 +320,8 @@ store_outbox_peek(struct store *st, const char *account, uint64_t *id,
 	plen = store_key2(prefix, sizeof(prefix), account, NULL);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_OUTBOX], &cur)) != 0)
-		goto out;
-	k.mv_size = plen;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = store_cursor_seek(st, txn, STORE_DB_OUTBOX, prefix, plen, &cur, &k,
+	    &v);
 	if (rc == 0 && !store_key_has_prefix(&k, prefix, plen))
 		rc = MDB_NOTFOUND;
 	if (rc == 0 && (k.mv_size != plen + 8 || v.mv_size < 8))
@@ -346,8 +338,8 @@ store_outbox_peek(struct store *st, const char *account, uint64_t *id,
 		else if (*len > 0)
 			memcpy(buf, (const uint8_t *)v.mv_data + 8, *len);
 	}
-	mdb_cursor_close(cur);
-out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
 	store_walk_end(st, txn);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -376,11 +368,8 @@ store_outbox_walk(struct store *st, const char *account, uint64_t after_id,
 	store_be64_put(prefix + plen, after_id + 1);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_OUTBOX], &cur)) != 0)
-		goto out;
-	k.mv_size = plen + 8;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = store_cursor_seek(st, txn, STORE_DB_OUTBOX, prefix, plen + 8, &cur,
+	    &k, &v);
 	while (rc == 0 && cbret == 0 && (max == 0 || seen < max) &&
 	    store_key_has_prefix(&k, prefix, plen)) {
 		if (k.mv_size != plen + 8 || v.mv_size < 8) {
@@ -394,12 +383,8 @@ store_outbox_walk(struct store *st, const char *account, uint64_t after_id,
 		if (cbret == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-out:
-	store_walk_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading the outbox");
-	return store_walk_result(st, cbret);
+	return store_walk_finish(st, txn, cur, rc, cbret,
+	    "reading the outbox");
 }
 
 struct obdel_arg {

@@ -491,6 +491,34 @@ store_walk_end(struct store *st, MDB_txn *txn)
 	st->walks--;
 }
 
+int
+store_cursor_seek(struct store *st, MDB_txn *txn, enum store_db db,
+    const void *key, size_t klen, MDB_cursor **cur, MDB_val *k, MDB_val *v)
+{
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[db], cur)) != 0) {
+		*cur = NULL;
+		return rc;
+	}
+	k->mv_size = klen;
+	k->mv_data = (void *)(uintptr_t)key;
+	return mdb_cursor_get(*cur, k, v, klen > 0 ? MDB_SET_RANGE :
+	    MDB_FIRST);
+}
+
+int
+store_walk_finish(struct store *st, MDB_txn *txn, MDB_cursor *cur, int rc,
+    int cbret, const char *doing)
+{
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	store_walk_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail_mdb(st, rc, doing);
+	return store_walk_result(st, cbret);
+}
+
 /* ------------------------------------------------------------------ */
 /* Open and close.                                                     */
 

@@ -138,6 +138,24 @@ int store_filter_rebuild(struct store *st, MDB_txn *txn);
 /* A private read txn for walks (callbacks may do point lookups). */
 MDB_txn *store_walk_begin(struct store *st);
 void store_walk_end(struct store *st, MDB_txn *txn);
+/*
+ * Open a cursor on db in txn (owned by the caller: close it with
+ * mdb_cursor_close() or store_walk_finish()) and put it on the first key
+ * >= key (klen bytes; klen 0: the first key of db), filling k and v.
+ * *cur is NULL if the cursor could not be opened. Returns 0,
+ * MDB_NOTFOUND past the last key, or an LMDB code.
+ */
+int store_cursor_seek(struct store *st, MDB_txn *txn, enum store_db db,
+    const void *key, size_t klen, MDB_cursor **cur, MDB_val *k,
+    MDB_val *v);
+/*
+ * End a walk: close cur (NULL: none), end txn (from store_walk_begin()),
+ * and give the walk's return: -1 with the error set for doing if rc (the
+ * last LMDB code) is an error other than MDB_NOTFOUND, else
+ * store_walk_result(st, cbret).
+ */
+int store_walk_finish(struct store *st, MDB_txn *txn, MDB_cursor *cur,
+    int rc, int cbret, const char *doing);
 
 /* Next value of a sequence in meta, starting at 1. 0 or an LMDB code. */
 int store_seq_next(struct store *st, MDB_txn *txn, const char *name,
