@@ -797,27 +797,37 @@ h_number(struct areq *r)
 	r->code = 200;
 }
 
-/* Collects events into a JSON array, at most max. */
-struct ev_page {
+/* Collects walk items into a JSON array, at most max. */
+struct page {
 	FILE		*fp;
 	size_t		 n, max;
-	uint64_t	 last_id;
 	bool		 is_more;
+	uint64_t	 last_id;	/* events: the cursor for "next" */
+	int64_t		 now;		/* review: for ages */
 };
+
+/* Room for one more item? Writes its separator; false (is_more set) when
+ * the page is full and the walk should stop. */
+static bool
+page_item(struct page *pg)
+{
+	if (pg->n == pg->max) {
+		pg->is_more = true;
+		return false;
+	}
+	if (pg->n++ > 0)
+		fputc(',', pg->fp);
+	return true;
+}
 
 static int
 page_event(const struct store_event *ev, void *arg)
 {
-	struct ev_page	*pg = arg;
+	struct page	*pg = arg;
 
-	if (pg->n == pg->max) {
-		pg->is_more = true;
+	if (!page_item(pg))
 		return 1;
-	}
-	if (pg->n > 0)
-		fputc(',', pg->fp);
 	json_event(pg->fp, ev);
-	pg->n++;
 	pg->last_id = ev->id;
 	return 0;
 }
@@ -825,7 +835,7 @@ page_event(const struct store_event *ev, void *arg)
 static void
 h_history(struct areq *r)
 {
-	struct ev_page	 pg;
+	struct page	 pg;
 	char		 num[STORE_NUMBER_MAX];
 
 	if (admin_number(r, r->seg[2], num, sizeof(num), 400) == -1)
@@ -921,7 +931,7 @@ h_events(struct areq *r)
 {
 	static const char *const params[] = { "after", "limit", NULL };
 	struct evkeyvalq	 q;
-	struct ev_page		 pg;
+	struct page		 pg;
 	const char		*s;
 	uint64_t		 after = 0;
 	size_t			 limit;
@@ -953,36 +963,16 @@ out:
 	evhttp_clear_headers(&q);
 }
 
-struct audit_page {
-	FILE		*fp;
-	size_t		 n, max;
-	bool		 is_more;
-};
-
 static int
 page_audit(const struct store_audit *au, void *arg)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	struct audit_page	*pg = arg;
-	char			 sha[65], reason[64];
-	size_t			 i;
+	struct page	*pg = arg;
+	char		 sha[65], reason[64];
 
-	if (pg->n == pg->max) {
-		pg->is_more = true;
+	if (!page_item(pg))
 		return 1;
-	}
-	for (i = 0; i < sizeof(au->body_sha256); i++) {
-		sha[2 * i] = hex[au->body_sha256[i] >> 4];
-		sha[2 * i + 1] = hex[au->body_sha256[i] & 0x0f];
-	}
-	sha[64] = '\0';
-	if (au->event_id != 0)
-		snprintf(reason, sizeof(reason), "opted out (event %" PRIu64
-		    ")", au->event_id);
-	else
-		snprintf(reason, sizeof(reason), "opt-out store unreadable");
-	if (pg->n > 0)
-		fputc(',', pg->fp);
+	cli_hex(au->body_sha256, sizeof(au->body_sha256), sha);
+	cli_audit_reason(au->event_id, reason, sizeof(reason));
 	fprintf(pg->fp, "{\"id\":%" PRIu64, au->id);
 	json_kv_time(pg->fp, "time", au->time);
 	json_kv_str(pg->fp, "account", au->account, true);
@@ -993,7 +983,6 @@ page_audit(const struct store_audit *au, void *arg)
 	fprintf(pg->fp, ",\"status\":\"0x%08x\",\"reason\":\"%s\","
 	    "\"event_id\":%" PRIu64 ",\"body_len\":%u,\"body_sha256\":\"%s\"}",
 	    au->status, reason, au->event_id, au->body_len, sha);
-	pg->n++;
 	return 0;
 }
 
@@ -1003,7 +992,7 @@ h_audit(struct areq *r)
 	static const char *const params[] = { "since", "until", "number",
 		"account", "category", "limit", NULL };
 	struct store_audit_filter f;
-	struct audit_page	 pg;
+	struct page		 pg;
 	struct evkeyvalq	 q;
 	char			 num[STORE_NUMBER_MAX];
 	const char		*s;
@@ -1052,26 +1041,14 @@ out:
 
 /* --- review -------------------------------------------------------------- */
 
-struct review_page {
-	FILE		*fp;
-	size_t		 n, max;
-	int64_t		 now;
-	bool		 is_more;
-};
-
 static int
 page_review(const struct store_review *rv, void *arg)
 {
-	struct review_page	*pg = arg;
+	struct page	*pg = arg;
 
-	if (pg->n == pg->max) {
-		pg->is_more = true;
+	if (!page_item(pg))
 		return 1;
-	}
-	if (pg->n > 0)
-		fputc(',', pg->fp);
 	json_review(pg->fp, rv, pg->now);
-	pg->n++;
 	return 0;
 }
 
@@ -1079,7 +1056,7 @@ static void
 h_review_list(struct areq *r)
 {
 	static const char *const params[] = { "limit", NULL };
-	struct review_page	 pg;
+	struct page		 pg;
 	struct evkeyvalq	 q;
 	size_t			 limit;
 
@@ -1135,25 +1112,6 @@ h_review_get(struct areq *r)
 	r->code = 200;
 }
 
-/* Scope of an opt-out decided in review when the body names none: the
- * stop_scope of the number written to, else everything (as the CLI). */
-static void
-review_default_scope(const struct config *cfg, const struct store_review *rv,
-    struct store_event *ev)
-{
-	const struct config_inbound	*in;
-	size_t				 i;
-
-	in = config_inbound_find(cfg, rv->inbound);
-	if (in == NULL || in->scope_all) {
-		ev->all = true;
-		return;
-	}
-	for (i = 0; i < in->nscope && i < STORE_SCOPE_MAX; i++)
-		snprintf(ev->categories[ev->ncategories++], STORE_NAME_MAX,
-		    "%s", cfg->categories[in->scope[i]].name);
-}
-
 static void
 h_review_resolve(struct areq *r)
 {
@@ -1201,19 +1159,9 @@ h_review_resolve(struct areq *r)
 		    "resolved by %.63s", id, rv.actor);
 		goto out;
 	}
-	if (decision == STORE_REVIEW_OPTED_OUT) {
-		if (!has_scope)
-			review_default_scope(r->d->cfg, &rv, ev);
-		ev->time = now;
-		ev->action = STORE_OPT_OUT;
-		ev->source = STORE_SRC_API;
-		snprintf(ev->number, sizeof(ev->number), "%s", rv.number);
-		snprintf(ev->inbound, sizeof(ev->inbound), "%s", rv.inbound);
-		snprintf(ev->text, sizeof(ev->text), "%s", rv.text);
-		snprintf(ev->rule, sizeof(ev->rule), "review");
-		snprintf(ev->actor, sizeof(ev->actor), "%s", actor);
-		snprintf(ev->note, sizeof(ev->note), "%s", note);
-	}
+	if (decision == STORE_REVIEW_OPTED_OUT)
+		cli_review_optout(r->d->cfg, &rv, has_scope, STORE_SRC_API,
+		    actor, note, now, ev);
 	daemon_flush(r->d);
 	if (store_review_resolve(r->d->store, id, decision, actor, note, now,
 	    decision == STORE_REVIEW_OPTED_OUT ? ev : NULL) == -1) {

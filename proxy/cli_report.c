@@ -14,19 +14,6 @@
 
 /* --- audit -------------------------------------------------------- */
 
-static void
-cli_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 cli_audit_row(const struct store_audit *a, void *arg)
 {
@@ -35,11 +22,7 @@ cli_audit_row(const struct store_audit *a, void *arg)
 
 	cli_time_format(a->time, ts, sizeof(ts));
 	cli_hex(a->body_sha256, sizeof(a->body_sha256), sha);
-	if (a->event_id != 0)
-		snprintf(reason, sizeof(reason), "opted out (event %" PRIu64
-		    ")", a->event_id);
-	else
-		snprintf(reason, sizeof(reason), "opt-out store unreadable");
+	cli_audit_reason(a->event_id, reason, sizeof(reason));
 	switch (c->format) {
 	case CLI_FORMAT_TEXT:
 		printf("%s  account=%s category=%s service_type=%s source=%s "
@@ -357,28 +340,6 @@ cli_cmd_review_list(struct cli_ctx *c)
 	return 0;
 }
 
-/* Scope of an opt-out decided in review: the flags, else the stop_scope
- * of the number the subscriber wrote to, else everything. */
-static int
-cli_review_scope(const struct cli_ctx *c, const struct store_review *r,
-    struct store_event *ev)
-{
-	const struct config_inbound	*in;
-	size_t				 i;
-
-	if (c->args.all || c->args.ncategories > 0)
-		return cli_scope(c, ev);
-	in = config_inbound_find(c->cfg, r->inbound);
-	if (in == NULL || in->scope_all) {
-		ev->all = true;
-		return 0;
-	}
-	for (i = 0; i < in->nscope && i < STORE_SCOPE_MAX; i++)
-		snprintf(ev->categories[ev->ncategories++], STORE_NAME_MAX,
-		    "%s", c->cfg->categories[in->scope[i]].name);
-	return 0;
-}
-
 int
 cli_cmd_review_resolve(struct cli_ctx *c)
 {
@@ -389,6 +350,7 @@ cli_cmd_review_resolve(struct cli_ctx *c)
 	char			*end;
 	uint64_t		 id;
 	int			 rc = 1, found;
+	bool			 has_scope;
 
 	if (c->args.npos != 1 || c->args.optout == c->args.dismiss) {
 		fprintf(stderr, "usage: stopgate review resolve -c FILE ID "
@@ -424,20 +386,15 @@ cli_cmd_review_resolve(struct cli_ctx *c)
 	}
 	decision = STORE_REVIEW_DISMISSED;
 	if (c->args.optout) {
+		/* The flags give the scope, else the number written to. */
+		has_scope = c->args.all || c->args.ncategories > 0;
 		decision = STORE_REVIEW_OPTED_OUT;
 		if ((ev = calloc(1, sizeof(*ev))) == NULL)
 			return 1;
-		if (cli_review_scope(c, &r, ev) == -1)
+		if (has_scope && cli_scope(c, ev) == -1)
 			goto out;
-		ev->time = (int64_t)time(NULL);
-		ev->action = STORE_OPT_OUT;
-		ev->source = STORE_SRC_STAFF;
-		snprintf(ev->number, sizeof(ev->number), "%s", r.number);
-		snprintf(ev->inbound, sizeof(ev->inbound), "%s", r.inbound);
-		snprintf(ev->text, sizeof(ev->text), "%s", r.text);
-		snprintf(ev->rule, sizeof(ev->rule), "review");
-		snprintf(ev->actor, sizeof(ev->actor), "%s", actor);
-		snprintf(ev->note, sizeof(ev->note), "%s", c->args.note);
+		cli_review_optout(c->cfg, &r, has_scope, STORE_SRC_STAFF, actor,
+		    c->args.note, (int64_t)time(NULL), ev);
 	}
 	if (store_review_resolve(c->st, id, decision, actor, c->args.note,
 	    (int64_t)time(NULL), ev) == -1) {

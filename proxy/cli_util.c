@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/config.h"
+
 #define CSV_MAX_FIELDS	32
 #define CSV_MAX_BYTES	(64u << 20)	/* refuse absurd imports */
 
@@ -493,4 +495,57 @@ cli_default_actor(void)
 	}
 	snprintf(name, sizeof(name), "uid:%u", (unsigned)getuid());
 	return name;
+}
+
+void
+cli_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+}
+
+const char *
+cli_audit_reason(uint64_t event_id, char *buf, size_t cap)
+{
+	if (event_id != 0)
+		snprintf(buf, cap, "opted out (event %llu)",
+		    (unsigned long long)event_id);
+	else
+		snprintf(buf, cap, "opt-out store unreadable");
+	return buf;
+}
+
+void
+cli_review_optout(const struct config *cfg, const struct store_review *rv,
+    bool has_scope, enum store_source source, const char *actor,
+    const char *note, int64_t now, struct store_event *ev)
+{
+	const struct config_inbound	*in;
+	size_t				 i;
+
+	if (!has_scope) {
+		in = config_inbound_find(cfg, rv->inbound);
+		if (in == NULL || in->scope_all)
+			ev->all = true;
+		else
+			for (i = 0; i < in->nscope && i < STORE_SCOPE_MAX; i++)
+				snprintf(ev->categories[ev->ncategories++],
+				    STORE_NAME_MAX, "%s",
+				    cfg->categories[in->scope[i]].name);
+	}
+	ev->time = now;
+	ev->action = STORE_OPT_OUT;
+	ev->source = source;
+	snprintf(ev->number, sizeof(ev->number), "%s", rv->number);
+	snprintf(ev->inbound, sizeof(ev->inbound), "%s", rv->inbound);
+	snprintf(ev->text, sizeof(ev->text), "%s", rv->text);
+	snprintf(ev->rule, sizeof(ev->rule), "review");
+	snprintf(ev->actor, sizeof(ev->actor), "%s", actor);
+	snprintf(ev->note, sizeof(ev->note), "%s", note);
 }

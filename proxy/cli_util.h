@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "store/store.h"
+
+struct config;
+
 #define CLI_MAX_ARGS	64
 
 enum cli_format {
@@ -77,5 +81,27 @@ void cli_csv_free(struct cli_csv *c);
 
 /* The OS user running the command (for "who acted"); never NULL. */
 const char *cli_default_actor(void);
+
+/* Write n bytes of b as lower-case hex into out (2 * n + 1 bytes). */
+void cli_hex(const uint8_t *b, size_t n, char *out);
+
+/*
+ * The reason column of a rejected-send audit record into buf (cap bytes):
+ * the blocking event, or the store being unreadable (event_id 0).
+ * Returns buf.
+ */
+const char *cli_audit_reason(uint64_t event_id, char *buf, size_t cap);
+
+/*
+ * Fill ev as the opt-out a person decided for review item rv (CLI and
+ * admin API alike): number, inbound number and text from rv; actor, note,
+ * source and time as given; rule "review". Unless has_scope (the caller
+ * already put all or categories in ev), the scope is the stop_scope of the
+ * number written to in cfg, else every category. Strings are copied,
+ * cut to their fields.
+ */
+void cli_review_optout(const struct config *cfg,
+    const struct store_review *rv, bool has_scope, enum store_source source,
+    const char *actor, const char *note, int64_t now, struct store_event *ev);
 
 #endif /* PROXY_CLI_UTIL_H */
