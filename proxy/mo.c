@@ -355,11 +355,14 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 	struct mo_scope		 sc, keep, rest;
 	char			 names[MO_NAMES_MAX];
 	size_t			 i;
+	bool			 is_out;
 
 	out->action = km->action;
 	out->rule = km->rule != NULL ? km->rule : "";
 	switch (km->action) {
 	case KEYWORD_OPT_OUT:
+	case KEYWORD_OPT_IN:
+		is_out = km->action == KEYWORD_OPT_OUT;
 		if (km->all) {
 			memset(&sc, 0, sizeof(sc));
 			sc.all = true;
@@ -367,30 +370,16 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 			scope_named(km, &sc);
 		else
 			scope_inbound(in, &sc);
-		event_fill(&evs[0], cfg, STORE_OPT_OUT, &sc, subscriber,
-		    inbound, text, len, out->rule, now_ms);
+		event_fill(&evs[0], cfg, is_out ? STORE_OPT_OUT : STORE_OPT_IN,
+		    &sc, subscriber, inbound, text, len, out->rule, now_ms);
 		if (store_optout_apply(m->st, &evs[0]) == -1)
 			return fail_store(out);
 		out->event_id = evs[0].id;
 		out->nevents = 1;
 		scope_names(cfg, &sc, names, sizeof(names));
-		confirm_make(m, pdu, subscriber, STORE_CONFIRM_OPT_OUT, names,
-		    now_ms, out);
-		break;
-	case KEYWORD_OPT_IN:
-		if (km->has_categories)
-			scope_named(km, &sc);
-		else
-			scope_inbound(in, &sc);
-		event_fill(&evs[0], cfg, STORE_OPT_IN, &sc, subscriber,
-		    inbound, text, len, out->rule, now_ms);
-		if (store_optout_apply(m->st, &evs[0]) == -1)
-			return fail_store(out);
-		out->event_id = evs[0].id;
-		out->nevents = 1;
-		scope_names(cfg, &sc, names, sizeof(names));
-		confirm_make(m, pdu, subscriber, STORE_CONFIRM_OPT_IN, names,
-		    now_ms, out);
+		confirm_make(m, pdu, subscriber, is_out ?
+		    STORE_CONFIRM_OPT_OUT : STORE_CONFIRM_OPT_IN, names, now_ms,
+		    out);
 		break;
 	case KEYWORD_ONLY:
 		scope_named(km, &keep);
