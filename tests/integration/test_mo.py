@@ -225,6 +225,32 @@ class TestKeywords(MoCase):
         time.sleep(0.3)
         self.assertEqual(self.confirmations(SUB), [])
 
+    def test_review_resolved_from_cli(self):
+        """review resolve --optout takes the stop_scope of the number
+        written to when no flag names one, or the --category given."""
+        self.start()
+        other = "15551239998"
+        self.push(SUB, "12345", "please cancel my appointment")
+        self.push(other, "15550100", "please cancel my appointment")
+        items = {j["number"]: j["id"] for j in map(json.loads, self.cli(
+            "review", "list", "--format", "jsonl").splitlines())}
+        self.cli("review", "resolve", str(items[SUB]), "--optout",
+                 "--note", "asked by phone")
+        self.assertEqual(self.status(SUB), {"promo": "blocked",
+                                            "appointments": "allowed",
+                                            "billing": "allowed"})
+        self.cli("review", "resolve", str(items[other]), "--optout",
+                 "--category", "billing", "--note", "billing only")
+        self.assertEqual(self.status(other), {"promo": "allowed",
+                                              "appointments": "allowed",
+                                              "billing": "blocked"})
+        hist = [json.loads(x) for x in self.cli(
+            "history", other, "--format", "jsonl").splitlines()]
+        self.assertEqual([(h["rule"], h["source"], h["scope"], h["note"])
+                          for h in hist],
+                         [("review", "staff", "billing", "billing only")])
+        self.assertEqual(self.cli("review", "list"), "")
+
     def test_odd_addresses_escaped_in_cli_output(self):
         """The SMSC's addresses reach the CLI's machine formats: an
         alphanumeric sender (TON 5) may hold a quote or a comma, and a
