@@ -1421,18 +1421,12 @@ admin_bev_cb(struct event_base *base, void *arg)
 {
 	struct admin		*a = arg;
 	struct bufferevent	*bev;
-	SSL			*ssl;
 
 	if (a->tls == NULL)
 		return NULL;
-	if ((ssl = SSL_new(a->tls)) == NULL)
+	if ((bev = tls_bev_new(base, -1, a->tls, BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
 	/* HTTP clients often close without close_notify. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;

@@ -44,7 +44,6 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 	struct listener		*l = arg;
 	struct daemon		*d = l->d;
 	struct bufferevent	*bev;
-	SSL			*ssl;
 	const int		 opts = BEV_OPT_CLOSE_ON_FREE |
 				    BEV_OPT_DEFER_CALLBACKS;
 
@@ -60,18 +59,10 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
-	if (l->tls != NULL) {
-		if ((ssl = SSL_new(l->tls)) == NULL) {
-			log_warnx("event=accept_failed listener=%s "
-			    "reason=ssl_new", l->name);
-			close(fd);
-			return;
-		}
-		bev = bufferevent_openssl_socket_new(d->base, fd, ssl,
+	if (l->tls != NULL)
+		bev = tls_bev_new(d->base, fd, l->tls,
 		    BUFFEREVENT_SSL_ACCEPTING, opts);
-		if (bev == NULL)
-			SSL_free(ssl);
-	} else
+	else
 		bev = bufferevent_socket_new(d->base, fd, opts);
 	if (bev == NULL) {
 		log_warnx("event=accept_failed listener=%s reason=bufferevent",

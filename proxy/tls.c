@@ -199,3 +199,20 @@ err_free:
 	SSL_free(ssl);
 	return NULL;
 }
+
+struct bufferevent *
+tls_bev_new(struct event_base *base, int fd, SSL_CTX *ctx,
+    enum bufferevent_ssl_state state, int options)
+{
+	SSL	*ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL)
+		return NULL;
+	/*
+	 * With CLOSE_ON_FREE the bufferevent frees the SSL, and so does a
+	 * failing bufferevent_openssl_socket_new() (libevent >= 2.1.9): no
+	 * SSL_free() here.
+	 */
+	return bufferevent_openssl_socket_new(base, fd, ssl, state,
+	    options | BEV_OPT_CLOSE_ON_FREE);
+}

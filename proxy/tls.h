@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/ssl.h>
 
 #include "config/config.h"
@@ -54,5 +56,15 @@ SSL *tls_client_ssl_new(SSL_CTX *ctx, const char *host, char *err,
  * clearing the queue; "unknown TLS error" when it is empty. Returns buf.
  */
 const char *tls_error_string(char *buf, size_t cap);
+
+/*
+ * A bufferevent for TLS over fd (-1: none yet) with a new SSL of ctx
+ * (borrowed), in state, with options plus BEV_OPT_CLOSE_ON_FREE: the
+ * bufferevent owns the SSL. Returns the bufferevent (owned by the
+ * caller), or NULL with fd still the caller's. On NULL the SSL is already
+ * freed: libevent 2.1.9 and later free it themselves when they fail.
+ */
+struct bufferevent *tls_bev_new(struct event_base *base, int fd,
+    SSL_CTX *ctx, enum bufferevent_ssl_state state, int options);
 
 #endif /* PROXY_TLS_H */
