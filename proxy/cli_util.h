@@ -69,6 +69,10 @@ void cli_csv_field(FILE *fp, const char *s);
  * cli_csv_next() yields one record's fields (views into the reader's
  * buffer, valid until the next call) and the 1-based line the record
  * starts on. Returns 1 record, 0 end, -1 malformed (message in errbuf).
+ *
+ * cli_csv_open() reads the file at path (at most 64 MiB) and returns a new
+ * reader, owned by the caller and freed with cli_csv_free() (which
+ * accepts NULL), or NULL with the reason in errbuf (errlen bytes).
  */
 struct cli_csv;
 struct cli_csv *cli_csv_open(const char *path, char *errbuf, size_t errlen);
