@@ -88,7 +88,21 @@ struct inflight {
 	char		 destination[SMPP_NUMBER_LEN];
 	uint8_t		 nblocked;	/* submit_multi dests we refused */
 	struct smpp_unsuccess *blocked;	/* owned */
+	struct inflight	*next_spare;	/* while on the spare list */
 };
+
+/*
+ * Freed inflight records kept for reuse, so that forwarding a PDU does not
+ * allocate (issue 6). One event loop per process, so no locking. Under
+ * AddressSanitizer nothing is kept, so a use after free is still caught.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define INFLIGHT_SPARE_MAX	0
+#else
+#define INFLIGHT_SPARE_MAX	4096
+#endif
+static struct inflight	*inflight_spare;	/* owned list */
+static size_t		 inflight_nspare;
 
 /* A deliver_sm relayed to the department, waiting for its response. */
 struct delivery {
@@ -217,6 +231,12 @@ inflight_free(struct inflight *inf)
 		return;
 	ref_release(inf->ref);
 	free(inf->blocked);
+	if (inflight_nspare < INFLIGHT_SPARE_MAX) {
+		inf->next_spare = inflight_spare;
+		inflight_spare = inf;
+		inflight_nspare++;
+		return;
+	}
 	free(inf);
 }
 
@@ -871,7 +891,11 @@ inflight_new(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 {
 	struct inflight	*inf;
 
-	if ((inf = calloc(1, sizeof(*inf))) == NULL)
+	if ((inf = inflight_spare) != NULL) {
+		inflight_spare = inf->next_spare;
+		inflight_nspare--;
+		memset(inf, 0, sizeof(*inf));
+	} else if ((inf = calloc(1, sizeof(*inf))) == NULL)
 		return NULL;
 	inf->ref = s->ref;
 	s->ref->refs++;
