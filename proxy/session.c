@@ -423,18 +423,23 @@ static void
 relay_raw(struct session *s, const uint8_t *raw, size_t len, uint32_t seq)
 {
 	struct evbuffer	*out;
-	uint8_t		 hdr[SMPP_HEADER_LEN];
+	struct evbuffer_iovec v;
 
 	if (s->client == NULL || len < SMPP_HEADER_LEN)
 		return;
 	out = bufferevent_get_output(s->client);
-	memcpy(hdr, raw, SMPP_HEADER_LEN);
-	smpp_pdu_set_seq(hdr, seq);
-	if (evbuffer_add(out, hdr, sizeof(hdr)) == -1 ||
-	    evbuffer_add(out, raw + SMPP_HEADER_LEN,
-	    len - SMPP_HEADER_LEN) == -1)
+	/* One contiguous extent, one copy, one buffer operation per PDU
+	 * (issue 6); never half a frame queued. */
+	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1 ||
+	    v.iov_len < len) {
 		log_warnx("sid=%llu event=relay_failed doing=%s",
 		    (unsigned long long)s->id, s->doing);
+		return;
+	}
+	memcpy(v.iov_base, raw, len);
+	smpp_pdu_set_seq(v.iov_base, seq);
+	v.iov_len = len;
+	(void)evbuffer_commit_space(out, &v, 1);
 }
 
 static void

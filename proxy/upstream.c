@@ -1635,7 +1635,7 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 	struct ups_conn	*c;
 	struct ups_slot	*s;
 	struct evbuffer	*out;
-	uint8_t		 seqb[4];
+	struct evbuffer_iovec v;
 	uint32_t	 cmd;
 	int		 i, e = 0;
 
@@ -1677,21 +1677,27 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 	c->tail = i;
 	c->in_flight++;
 
-	/* The caller's bytes with our sequence_number, without a copy. */
-	ups_put_u32(seqb, s->seq);
+	/*
+	 * The caller's bytes with our sequence_number, copied once into one
+	 * contiguous extent of the output buffer: one buffer operation per
+	 * PDU instead of three (issue 6), and never half a frame queued.
+	 */
 	out = bufferevent_get_output(c->bev);
-	if (evbuffer_add(out, pdu, 12) != 0 ||
-	    evbuffer_add(out, seqb, 4) != 0 ||
-	    evbuffer_add(out, pdu + 16, len - 16) != 0) {
-		/* Memory is gone and the frame may be half queued: this
-		 * connection cannot be trusted with more. The tick closes
-		 * it, so no callback runs inside this call. */
+	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1 ||
+	    v.iov_len < len) {
+		/* Memory is gone: this connection cannot be trusted with
+		 * more. The tick closes it, so no callback runs inside this
+		 * call. */
 		(void)ups_conn_slot_release(c, s);
 		c->is_broken = true;
 		c->is_out_full = true;
 		errno = ENOMEM;
 		return -1;
 	}
+	memcpy(v.iov_base, pdu, len);
+	ups_put_u32((uint8_t *)v.iov_base + 12, s->seq);
+	v.iov_len = len;
+	(void)evbuffer_commit_space(out, &v, 1);
 	p->st.submits_sent++;
 	ups_conn_check_out(c);
 	return 0;
