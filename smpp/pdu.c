@@ -969,15 +969,14 @@ smpp_pdu_decode(struct smpp_pdu *pdu, const uint8_t *buf, size_t len)
 	struct rcur		 c;
 
 	/*
-	 * Clear everything but the submit_multi(_resp) arrays (about 40 KB
-	 * of the struct; clearing them per PDU was most of the proxy's
-	 * cost): their decoders clear each entry they fill, and nothing
-	 * reads past number_of_dests or no_unsuccess.
+	 * Clear everything but the submit_multi(_resp) and TLV arrays (about
+	 * 41 KB of the struct; clearing them per PDU was most of the proxy's
+	 * cost): their decoders fill each entry they count, and nothing reads
+	 * past number_of_dests, no_unsuccess or tlv_count.
 	 */
 	memset(pdu, 0, offsetof(struct smpp_pdu, dests));
 	pdu->no_unsuccess = 0;
-	memset(&pdu->tlv_count, 0, sizeof(*pdu) -
-	    offsetof(struct smpp_pdu, tlv_count));
+	pdu->tlv_count = 0;
 	if (buf == NULL || len < SMPP_HEADER_LEN)
 		return SMPP_ESME_RINVCMDLEN;
 	pdu->command_length = get_u32(buf);

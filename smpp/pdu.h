@@ -298,8 +298,9 @@ void smpp_pdu_init(struct smpp_pdu *pdu, uint32_t command_id,
  * C-Octet string without NUL or too long. pdu's header fields are set
  * whenever at least 16 bytes were given, so the caller can answer with the
  * right sequence_number. Every field is cleared first except the entries of
- * dests[] past number_of_dests and of unsuccess[] past no_unsuccess, which
- * are left as they were (clearing them cost more than the rest of a decode).
+ * dests[] past number_of_dests, unsuccess[] past no_unsuccess and tlvs[]
+ * past tlv_count, which are left as they were (clearing them cost more than
+ * the rest of a decode).
  */
 enum smpp_status smpp_pdu_decode(struct smpp_pdu *pdu, const uint8_t *buf,
     size_t len);
