@@ -113,7 +113,7 @@ cli_number(const struct cli_ctx *c, const char *in, char *out, size_t cap)
 int
 cli_scope(const struct cli_ctx *c, struct store_event *ev)
 {
-	size_t	 i;
+	size_t	 i, j;
 
 	if (c->args.all == (c->args.ncategories > 0)) {
 		fprintf(stderr, "stopgate: give --all or one or more "
@@ -128,8 +128,18 @@ cli_scope(const struct cli_ctx *c, struct store_event *ev)
 			    c->cfg->path);
 			return -1;
 		}
-		if (ev->ncategories == STORE_SCOPE_MAX)
+		/* Given twice: once is enough (as in the admin API). */
+		for (j = 0; j < ev->ncategories; j++)
+			if (strcmp(ev->categories[j],
+			    c->args.categories[i]) == 0)
+				break;
+		if (j < ev->ncategories)
+			continue;
+		if (ev->ncategories == STORE_SCOPE_MAX) {
+			fprintf(stderr, "stopgate: more than %d categories; "
+			    "use --all\n", STORE_SCOPE_MAX);
 			return -1;
+		}
 		snprintf(ev->categories[ev->ncategories++], STORE_NAME_MAX,
 		    "%s", c->args.categories[i]);
 	}

@@ -102,6 +102,17 @@ class CliTest(harness.TestCase):
         self.cli("frobnicate", "-c", self.cfg, rc=2)
         self.assertEqual(self.history(), [])
 
+    def test_category_given_twice(self):
+        """--category promo --category promo used to fail at the store
+        ("category promo twice"); the admin API took it. Once is enough
+        in both now."""
+        r = self.cli("optout", "add", "-c", self.cfg, NUM, "--category",
+                     "promo", "--category", "promo")
+        self.assertIn("promo", r.stdout)
+        self.assertEqual([(h["action"], h["scope"]) for h in
+                          self.history()], [("opt_out", "promo")])
+        self.assertEqual(self.status()["promo"]["status"], "blocked")
+
     def test_bad_config(self):
         bad = self.h.write_config("business_name: [unclosed\n", "bad.yaml")
         r = self.cli("status", "-c", bad, NUM, rc=1)
