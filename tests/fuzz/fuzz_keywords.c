@@ -3,7 +3,7 @@
  * text of an MO is whatever a subscriber or a broken SMSC sends. Any bytes
  * (invalid UTF-8 included) must match to some action without crashing, and
  * normalisation must be idempotent: normalising the normal form again gives
- * the same string.
+ * the same string (for normal forms within the 1 KiB matching window).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,7 +50,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m.action > KEYWORD_REVIEW || m.rule == NULL)
 		abort();
 	l1 = keywords_normalize((const char *)data, size, n1, sizeof(n1));
-	if (l1 >= 0) {
+	/* Only texts whose normal form fits the 1 KiB matching window can
+	 * be normalised again whole (NFKD may lengthen: Hangul syllables
+	 * become three jamo). */
+	if (l1 >= 0 && l1 <= 1024) {
 		l2 = keywords_normalize(n1, (size_t)l1, n2, sizeof(n2));
 		if (l2 != l1 || memcmp(n1, n2, (size_t)l1) != 0)
 			abort();
