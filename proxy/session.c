@@ -96,11 +96,7 @@ struct inflight {
  * allocate (issue 6). One event loop per process, so no locking. Under
  * AddressSanitizer nothing is kept, so a use after free is still caught.
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define INFLIGHT_SPARE_MAX	0
-#else
 #define INFLIGHT_SPARE_MAX	4096
-#endif
 static struct inflight	*inflight_spare;	/* owned list */
 static size_t		 inflight_nspare;
 
@@ -231,12 +227,14 @@ inflight_free(struct inflight *inf)
 		return;
 	ref_release(inf->ref);
 	free(inf->blocked);
+#if !defined(__SANITIZE_ADDRESS__)
 	if (inflight_nspare < INFLIGHT_SPARE_MAX) {
 		inf->next_spare = inflight_spare;
 		inflight_spare = inf;
 		inflight_nspare++;
 		return;
 	}
+#endif
 	free(inf);
 }
 
