@@ -112,6 +112,9 @@ daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec)
 		daemon_flush(d);
 	d->msgmap[d->nmsgmap++] = *rec;
 	flush_arm(d);
+	/* A receipt that came before this response may be waiting. */
+	if (d->nheld > 0)
+		dlr_held_match(d, rec);
 }
 
 void
@@ -637,6 +640,7 @@ daemon_free(struct daemon *d)
 	 * on_fail into it. */
 	inbound_free(d->inbound);
 	d->inbound = NULL;
+	dlr_held_free(d);
 	if (d->store != NULL)
 		daemon_flush(d);
 	store_free(d->store);

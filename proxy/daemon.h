@@ -24,6 +24,7 @@
 #include "store/store.h"
 
 struct admin;
+struct dlr_held;
 struct event;
 struct event_base;
 struct inbound;
@@ -114,6 +115,11 @@ struct daemon {
 	struct event		*sig_int;
 	struct event		*sig_hup;
 	struct event		*stop_ev;	/* shutdown progress timer */
+
+	/* Receipts that overtook their submit_sm_resp (proxy/dlr.c). */
+	struct dlr_held		*held;		/* owned; DLR_HOLD_MAX slots */
+	size_t			 nheld;
+	struct event		*held_ev;	/* owned */
 
 	struct admin		*admin;		/* owned; NULL = no admin API */
 	struct daemon_counters	 counters;

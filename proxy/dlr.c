@@ -5,7 +5,10 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "config/config.h"
 #include "proxy/daemon.h"
@@ -107,6 +110,162 @@ answer(const struct upstream_reply *reply, uint32_t status)
 	upstream_reply_send(reply, status, NULL);
 }
 
+/* --- receipts that overtook their submit_sm_resp ------------------------- */
+
+/* Response timeout assumed when an upstream has none configured. */
+#define DLR_HOLD_DEFAULT_MS	10000
+
+/* One held receipt, not yet answered to the SMSC. */
+struct dlr_held {
+	char		 upstream[CONFIG_NAME_MAX];
+	char		 id[SMPP_RECEIPT_ID_LEN];	/* as received */
+	char		 variants[SMPP_MSGID_VARIANTS_MAX][SMPP_RECEIPT_ID_LEN];
+	int		 nvariants;
+	uint8_t		*raw;		/* owned: the PDU as received */
+	size_t		 len;
+	struct upstream_reply reply;
+	uint64_t	 deadline_ms;
+	bool		 is_matched;
+	char		 account[STORE_NAME_MAX];	/* when matched */
+};
+
+/* Route the matched held receipts, answer the expired ones, keep the
+ * rest in arrival order and wait for the earliest deadline. */
+static void
+held_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	struct dlr_held	*h;
+	struct timeval	 tv;
+	uint64_t	 now = daemon_now_ms(), next = 0;
+	size_t		 i, kept = 0;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < d->nheld; i++) {
+		h = &d->held[i];
+		if (h->is_matched) {
+			log_debug("event=receipt upstream=%s message_id=%s "
+			    "account=%s held=yes", h->upstream, h->id,
+			    h->account);
+			inbound_deliver(d->inbound, h->account, h->raw, h->len,
+			    &h->reply, "receipt");
+		} else if (now >= h->deadline_ms) {
+			log_warnx("event=receipt_unroutable upstream=%s "
+			    "message_id=%s reason=unknown held=yes "
+			    "doing=receipt", h->upstream, h->id);
+			answer(&h->reply, SMPP_OK);
+		} else {
+			if (next == 0 || h->deadline_ms < next)
+				next = h->deadline_ms;
+			if (kept != i)
+				d->held[kept] = *h;
+			kept++;
+			continue;
+		}
+		free(h->raw);
+		h->raw = NULL;
+	}
+	d->nheld = kept;
+	if (kept > 0) {
+		tv.tv_sec = (time_t)((next - now) / 1000);
+		tv.tv_usec = (suseconds_t)((next - now) % 1000 * 1000);
+		event_add(d->held_ev, &tv);
+	}
+}
+
+/*
+ * Hold the receipt for id from p if submits still await a response there.
+ * Returns 0 when held (answered later), -1 when it is to be answered now:
+ * nothing in flight, too many held, or no memory.
+ */
+static int
+held_add(struct daemon *d, struct upstream_pool *p, const char *id,
+    const uint8_t *raw, size_t len, const struct upstream_reply *reply)
+{
+	struct upstream_stats	 st;
+	struct dlr_held		*h;
+	struct timeval		 tv;
+	size_t			 idx;
+	unsigned		 ms = DLR_HOLD_DEFAULT_MS;
+
+	upstream_pool_stats(p, &st);
+	if (st.in_flight == 0 || d->nheld >= DLR_HOLD_MAX)
+		return -1;
+	if (d->held == NULL &&
+	    (d->held = calloc(DLR_HOLD_MAX, sizeof(*d->held))) == NULL)
+		return -1;
+	if (d->held_ev == NULL &&
+	    (d->held_ev = evtimer_new(d->base, held_cb, d)) == NULL)
+		return -1;
+	h = &d->held[d->nheld];
+	memset(h, 0, sizeof(*h));
+	if ((h->raw = malloc(len)) == NULL)
+		return -1;
+	memcpy(h->raw, raw, len);
+	h->len = len;
+	h->reply = *reply;
+	str_copy(h->upstream, sizeof(h->upstream), upstream_pool_name(p));
+	str_copy(h->id, sizeof(h->id), id);
+	h->nvariants = smpp_msgid_variants(id, h->variants,
+	    SMPP_MSGID_VARIANTS_MAX);
+	if (daemon_pool_by_name(d, h->upstream, &idx) != NULL &&
+	    d->cfg->upstreams[idx].response_timeout_ms != 0)
+		ms = d->cfg->upstreams[idx].response_timeout_ms;
+	h->deadline_ms = daemon_now_ms() + ms;
+	d->nheld++;
+	if (!evtimer_pending(d->held_ev, NULL)) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		event_add(d->held_ev, &tv);
+	}
+	log_info("event=receipt_held upstream=%s message_id=%s held=%zu",
+	    h->upstream, id, d->nheld);
+	return 0;
+}
+
+void
+dlr_held_match(struct daemon *d, const struct store_msgmap *rec)
+{
+	char	norm[SMPP_RECEIPT_ID_LEN];
+	size_t	i;
+	int	v;
+	bool	is_any = false;
+
+	smpp_msgid_normalize(rec->message_id, norm, sizeof(norm));
+	for (i = 0; i < d->nheld; i++) {
+		struct dlr_held *h = &d->held[i];
+
+		if (h->is_matched || strcmp(h->upstream, rec->upstream) != 0)
+			continue;
+		for (v = 0; v < h->nvariants; v++)
+			if (strcmp(norm, h->variants[v]) == 0)
+				break;
+		if (v == h->nvariants)
+			continue;
+		h->is_matched = true;
+		str_copy(h->account, sizeof(h->account), rec->account);
+		is_any = true;
+	}
+	if (is_any)
+		event_active(d->held_ev, EV_TIMEOUT, 0);
+}
+
+void
+dlr_held_free(struct daemon *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nheld; i++)
+		free(d->held[i].raw);
+	free(d->held);
+	d->held = NULL;
+	d->nheld = 0;
+	if (d->held_ev != NULL)
+		event_free(d->held_ev);
+	d->held_ev = NULL;
+}
+
 void
 dlr_on_deliver(void *arg, struct upstream_pool *p,
     const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
@@ -136,6 +295,10 @@ dlr_on_deliver(void *arg, struct upstream_pool *p,
 			answer(reply, SMPP_ESME_RX_T_APPN);
 			return;
 		}
+		/* Unknown yet, while responses are still due from this
+		 * upstream: it may have overtaken its submit_sm_resp. */
+		if (r == 0 && held_add(d, p, id, raw, len, reply) == 0)
+			return;
 		if (r == 0) {
 			/* Unknown or expired: nobody to give it to, and a
 			 * temporary error would make the SMSC retry it

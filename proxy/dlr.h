@@ -10,6 +10,11 @@
  * sent to. Either is relayed to one bound receiver/transceiver session of
  * that account (round robin), and the department's response status goes
  * back to the SMSC.
+ *
+ * A receipt whose id is not known yet while submits are still awaiting
+ * their response on that upstream is held, unanswered, until a response
+ * records the id (then routed) or the upstream's response timeout passes
+ * (then acknowledged and logged as unroutable, as an unknown id is).
  */
 #ifndef PROXY_DLR_H
 #define PROXY_DLR_H
@@ -23,6 +28,14 @@
 struct daemon;
 struct upstream_pool;
 struct upstream_reply;
+
+/*
+ * Receipts held because they overtook the submit_sm_resp naming their
+ * message (some SMSCs send the receipt of a message that failed at once
+ * before the response): at most this many at a time, each at most the
+ * upstream's response_timeout_ms.
+ */
+#define DLR_HOLD_MAX		1024
 
 /*
  * The message id a receipt reports on: the receipted_message_id TLV (by
@@ -48,5 +61,19 @@ int dlr_account_find(struct daemon *d, const char *upstream, const char *id,
 void dlr_on_deliver(void *arg, struct upstream_pool *p,
     const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
     const struct upstream_reply *reply);
+
+/*
+ * A message id was recorded for receipts (daemon_msgmap_add(): rec is
+ * borrowed): held receipts of rec's upstream that name it are routed to
+ * rec's account on the next loop turn (not from inside the caller, which
+ * is in the middle of relaying a response).
+ */
+void dlr_held_match(struct daemon *d, const struct store_msgmap *rec);
+
+/*
+ * Free every held receipt without answering the SMSC (it redelivers what
+ * was never acknowledged) and the hold timer. For daemon teardown.
+ */
+void dlr_held_free(struct daemon *d);
 
 #endif /* PROXY_DLR_H */
