@@ -36,15 +36,17 @@ struct upstream_pool;
 #define DAEMON_BATCH_MAX	256
 /* How long a batch may wait for more records. */
 #define DAEMON_FLUSH_MS		20
-/* Concatenated-message decisions remembered (SPEC §3: every part of a
- * concatenated message gets the same decision). Power of two. */
+/* Concatenated messages refused at their first part, remembered so the
+ * later parts are refused too (SPEC §3: every part gets the same
+ * decision). "Allowed" is never remembered: an opt-out acknowledged
+ * between two parts blocks the rest (SPEC §7). Power of two. */
 #define DAEMON_CONCAT_SLOTS	4096
 /* Addresses whose recent bind failures slow down their next attempts. */
 #define DAEMON_AUTHFAIL_SLOTS	64
 
 TAILQ_HEAD(session_list, session);
 
-/* One remembered concatenated-message decision. */
+/* One remembered concatenated-message refusal. */
 struct concat_slot {
 	uint64_t	 key;		/* hash(account, destination, ref) */
 	uint64_t	 time_ms;	/* when decided */

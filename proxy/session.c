@@ -807,6 +807,17 @@ struct decision {
 	uint64_t	 event_id;
 };
 
+/*
+ * Decide one destination. Every part of a concatenated message gets the
+ * same decision (SPEC §3), but never at the cost of sending to a number
+ * whose opt-out was acknowledged meanwhile (SPEC §7 wins): only a
+ * "blocked" decision is remembered for the later parts. An "allowed" one
+ * is taken again from the store for every part, which also sees opt-outs
+ * committed by the MO path, the admin API or another process (the CLI);
+ * most numbers have no state, so that lookup is a Bloom filter probe.
+ * The upstream of every part is the same anyway: the route and the
+ * affinity are derived from (account, destination, reference).
+ */
 static void
 decide(struct session *s, size_t cat, const char *number, bool has_ref,
     uint32_t ref, struct decision *dec)
@@ -815,22 +826,22 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 	const struct config	*cfg = d->cfg;
 	struct concat_slot	*slot = NULL;
 	struct store_block	 why;
-	uint64_t		 key, now;
+	uint64_t		 key = 0, now;
 	char			 acct_cat[SMPP_SYSTEM_ID_LEN + CONFIG_NAME_MAX];
 	int			 r;
 
 	now = daemon_now_ms();
 	if (has_ref) {
-		/* Same account, destination, category and reference: the
-		 * decision taken for the first part stands for every part. */
+		/* Same account, destination, category and reference: a
+		 * message refused at its first part stays refused. */
 		snprintf(acct_cat, sizeof(acct_cat), "%s/%s", s->system_id,
 		    cfg->categories[cat].name);
 		key = session_affinity(acct_cat, number, ref);
 		slot = &d->concat[key & (DAEMON_CONCAT_SLOTS - 1)];
-		if (slot->key == key && now - slot->time_ms <
-		    (cfg->timeouts.reassembly_ms != 0 ?
+		if (slot->key == key && slot->is_blocked &&
+		    now - slot->time_ms < (cfg->timeouts.reassembly_ms != 0 ?
 		    cfg->timeouts.reassembly_ms : 60000)) {
-			dec->result = slot->is_blocked ? 1 : 0;
+			dec->result = 1;
 			dec->status = slot->status;
 			dec->event_id = slot->event_id;
 			return;
@@ -849,10 +860,10 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 		    s->doing);
 		return;		/* never cached: the next try reads again */
 	}
-	if (slot != NULL) {
+	if (slot != NULL && r == 1) {
 		slot->key = key;
 		slot->time_ms = now;
-		slot->is_blocked = r == 1;
+		slot->is_blocked = true;
 		slot->status = dec->status;
 		slot->event_id = dec->event_id;
 	}

@@ -228,19 +228,48 @@ class TestSubmit(ProxyCase):
         self.assertEqual(len([x for x in r.stdout.splitlines()
                               if x.strip()]), 2, r.stdout)
 
-    def test_concatenated_parts_same_decision(self):
+    # Bug: the decision taken for part 1 of a concatenated message was
+    # remembered for up to 60 s and reused for the later parts, so an
+    # opt-out committed between two parts (here by the CLI, another
+    # process) let the rest of the message through to a number whose
+    # opt-out had been acknowledged (SPEC §7 wins over §3's "same
+    # decision"). Now only a refusal is remembered; an allowed part is
+    # checked against the store again for every part.
+    def test_concatenated_parts_optout_between_parts(self):
         self.start()
         c = self.client()
-        udh = bytes([5, 0, 3, 0x42, 2, 1])
+        before = self.smsc.ctl().stats()["submits"]
+        udh = bytes([5, 0, 3, 0x42, 3, 1])
         self.assertEqual(c.submit("12345", OTHER, udh + b"part1",
                                   esm_class=0x40)[0], 0)
-        # opted out between the parts: part 2 follows part 1's decision
+        # opted out between the parts: parts 2 and 3 are refused
         self.optout(OTHER, "promo")
-        udh2 = bytes([5, 0, 3, 0x42, 2, 2])
-        self.assertEqual(c.submit("12345", OTHER, udh2 + b"part2",
-                                  esm_class=0x40)[0], 0)
+        for i in (2, 3):
+            udh = bytes([5, 0, 3, 0x42, 3, i])
+            self.assertEqual(c.submit("12345", OTHER, udh + b"part%d" % i,
+                                      esm_class=0x40)[0], 0x401)
+        self.assertEqual(self.smsc.ctl().stats()["submits"], before + 1)
         # a new message is blocked
         self.assertEqual(c.submit("12345", OTHER, b"new")[0], 0x401)
+
+    def test_concatenated_refused_parts_same_decision(self):
+        """A message refused at part 1 stays refused for its later parts
+        even if the number opts in meanwhile (SPEC §3)."""
+        self.start()
+        self.optout(OTHER, "promo")
+        c = self.client()
+        udh = bytes([5, 0, 3, 0x43, 2, 1])
+        self.assertEqual(c.submit("12345", OTHER, udh + b"part1",
+                                  esm_class=0x40)[0], 0x401)
+        r = self.h.stopgate_cli("optout", "remove", "-c", self.gw.config,
+                                OTHER, "--category", "promo",
+                                "--consent", "test")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        udh = bytes([5, 0, 3, 0x43, 2, 2])
+        self.assertEqual(c.submit("12345", OTHER, udh + b"part2",
+                                  esm_class=0x40)[0], 0x401)
+        # a new message goes
+        self.assertEqual(c.submit("12345", OTHER, b"new")[0], 0)
 
 
 class TestProtocol(ProxyCase):
