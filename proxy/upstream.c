@@ -1096,11 +1096,17 @@ ups_conn_connect(struct ups_conn *c)
 			ups_conn_schedule(c, backoff_next(&c->backoff));
 			return;
 		}
+		/*
+		 * With BEV_OPT_CLOSE_ON_FREE the bufferevent owns the SSL,
+		 * and a failing bufferevent_openssl_socket_new() frees it
+		 * itself (libevent >= 2.1.9): no SSL_free() here, as in
+		 * tls_bev_new(), which cannot be used because it makes its
+		 * own SSL without the SNI and name check of
+		 * tls_client_ssl_new().
+		 */
 		c->bev = bufferevent_openssl_socket_new(p->base, -1, ssl,
 		    BUFFEREVENT_SSL_CONNECTING, opts);
-		if (c->bev == NULL)
-			SSL_free(ssl);
-		else
+		if (c->bev != NULL)
 			/* SMSCs often close without close_notify. */
 			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	} else
