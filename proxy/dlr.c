@@ -16,22 +16,9 @@
 #include "proxy/log.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
+#include "proxy/util.h"
 #include "smpp/number.h"
 #include "smpp/receipt.h"
-
-/* Copy the string src into dst (cap bytes), truncating; always
- * NUL-terminated when cap > 0. */
-static void
-str_copy(char *dst, size_t cap, const char *src)
-{
-	size_t	n;
-
-	if (cap == 0)
-		return;
-	n = strnlen(src, cap - 1);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 int
 dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap)

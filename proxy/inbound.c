@@ -18,6 +18,7 @@
 #include "proxy/router.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
+#include "proxy/util.h"
 #include "smpp/number.h"
 #include "store/store.h"
 
@@ -59,18 +60,6 @@ struct inbound {
 };
 
 static void	outbox_next(struct inbound *, struct ib_account *);
-
-static void
-str_copy(char *dst, size_t cap, const char *src)
-{
-	size_t	n;
-
-	if (cap == 0)
-		return;
-	n = strnlen(src, cap - 1);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 /* Wall-clock Unix milliseconds: event times and the loop guard. */
 static int64_t
