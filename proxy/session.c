@@ -32,23 +32,10 @@
 #include "proxy/ratelimit.h"
 #include "proxy/router.h"
 #include "proxy/upstream.h"
+#include "proxy/util.h"
 #include "smpp/frame.h"
 #include "smpp/number.h"
 #include "store/store.h"
-
-/* Copy the string src into dst (cap bytes), truncating; always
- * NUL-terminated when cap > 0. */
-static void
-str_copy(char *dst, size_t cap, const char *src)
-{
-	size_t	n;
-
-	if (cap == 0)
-		return;
-	n = strnlen(src, cap - 1);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 /* Replies queued to a client above which we stop reading from it, and
  * the level below which we read again (STYLE §5 watermarks). */
