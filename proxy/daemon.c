@@ -57,20 +57,17 @@ daemon_flush(struct daemon *d)
 			    store_errmsg(d->store));
 		d->naudit = 0;
 	}
-	if (d->nmsgmap > 0) {
-		if (store_msgmap_put(d->store, d->msgmap, d->nmsgmap) == -1)
-			log_warnx("event=msgmap_write_failed lost=%zu "
-			    "error=\"%s\" doing=flush", d->nmsgmap,
-			    store_errmsg(d->store));
+	/* Receipt map and attribution: one transaction, one sync. */
+	if (d->nmsgmap > 0 || d->nlastsent > 0) {
+		if (store_sent_put(d->store, d->msgmap, d->nmsgmap,
+		    d->lastsent, d->nlastsent) == -1)
+			log_warnx("event=sent_write_failed lost_msgmap=%zu "
+			    "lost_lastsent=%zu error=\"%s\" doing=flush",
+			    d->nmsgmap, d->nlastsent, store_errmsg(d->store));
 		d->nmsgmap = 0;
-	}
-	if (d->nlastsent > 0) {
-		if (store_lastsent_put(d->store, d->lastsent,
-		    d->nlastsent) == -1)
-			log_warnx("event=lastsent_write_failed lost=%zu "
-			    "error=\"%s\" doing=flush", d->nlastsent,
-			    store_errmsg(d->store));
 		d->nlastsent = 0;
+		/* Forget the batch's numbers: a new generation. */
+		d->lastsent_gen++;
 	}
 }
 
@@ -85,14 +82,30 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	daemon_flush(d);
 }
 
+/*
+ * Make sure a flush runs within ms (DAEMON_FLUSH_MS for the audit and the
+ * receipt map, DAEMON_LASTSENT_FLUSH_MS for attribution alone). A timer
+ * already due sooner stays as it is.
+ */
 static void
-flush_arm(struct daemon *d)
+flush_arm(struct daemon *d, unsigned ms)
 {
-	struct timeval	tv = { 0, DAEMON_FLUSH_MS * 1000 };
+	struct timeval	tv;
+	uint64_t	due;
 
-	if (d->is_flush_armed || d->flush_ev == NULL)
+	if (d->flush_ev == NULL)
+		return;
+	if (d->is_flush_armed && (d->is_flush_short ||
+	    ms == DAEMON_LASTSENT_FLUSH_MS))
+		return;
+	due = daemon_now_ms() + ms;
+	if (d->is_flush_armed && d->flush_due_ms <= due)
 		return;
 	d->is_flush_armed = true;
+	d->is_flush_short = ms == DAEMON_FLUSH_MS;
+	d->flush_due_ms = due;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	event_add(d->flush_ev, &tv);
 }
 
@@ -102,7 +115,7 @@ daemon_audit_add(struct daemon *d, const struct store_audit *rec)
 	if (d->naudit == DAEMON_BATCH_MAX)
 		daemon_flush(d);
 	d->audit[d->naudit++] = *rec;
-	flush_arm(d);
+	flush_arm(d, DAEMON_FLUSH_MS);
 }
 
 void
@@ -111,19 +124,58 @@ daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec)
 	if (d->nmsgmap == DAEMON_BATCH_MAX)
 		daemon_flush(d);
 	d->msgmap[d->nmsgmap++] = *rec;
-	flush_arm(d);
+	flush_arm(d, DAEMON_FLUSH_MS);
 	/* A receipt that came before this response may be waiting. */
 	if (d->nheld > 0)
 		dlr_held_match(d, rec);
 }
 
+/* FNV-1a of a NUL-terminated string. */
+static uint32_t
+hash_str(const char *p)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *p != '\0'; p++) {
+		h ^= (uint8_t)*p;
+		h *= 16777619u;
+	}
+	return h;
+}
+
 void
 daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 {
-	if (d->nlastsent == DAEMON_BATCH_MAX)
-		daemon_flush(d);
+	struct lastsent_slot	*slot;
+	uint32_t		 h;
+	size_t			 i, probe;
+
+	/*
+	 * Only the last message to a number matters (the store keeps one
+	 * per number): a number already in the batch is overwritten in
+	 * place. Open addressing over DAEMON_LASTSENT_SLOTS (twice the batch,
+	 * so a probe always ends); a slot of an older generation is free.
+	 */
+	h = hash_str(rec->number);
+	for (probe = 0; probe < DAEMON_LASTSENT_SLOTS; probe++) {
+		slot = &d->lastsent_slots[(h + probe) &
+		    (DAEMON_LASTSENT_SLOTS - 1)];
+		if (slot->gen != d->lastsent_gen)
+			break;
+		i = slot->idx;
+		if (strcmp(d->lastsent[i].number, rec->number) == 0) {
+			d->lastsent[i] = *rec;
+			return;
+		}
+	}
+	if (d->nlastsent == DAEMON_LASTSENT_MAX) {
+		daemon_flush(d);	/* new generation: every slot free */
+		slot = &d->lastsent_slots[h & (DAEMON_LASTSENT_SLOTS - 1)];
+	}
+	slot->gen = d->lastsent_gen;
+	slot->idx = (uint32_t)d->nlastsent;
 	d->lastsent[d->nlastsent++] = *rec;
-	flush_arm(d);
+	flush_arm(d, DAEMON_LASTSENT_FLUSH_MS);
 }
 
 /* --- bind failure slow-down ---------------------------------------------- */
@@ -683,6 +735,7 @@ daemon_main(const char *path)
 	}
 	TAILQ_INIT(&d->sessions);
 	TAILQ_INIT(&d->closing);
+	d->lastsent_gen = 1;	/* the calloc'ed slots (gen 0) are free */
 	if ((d->config_path = strdup(path)) == NULL)
 		goto err;
 	memset(&errs, 0, sizeof(errs));

@@ -32,10 +32,19 @@ struct listener;
 struct session;
 struct upstream_pool;
 
-/* Records gathered before one store transaction writes them. */
+/* Audit and receipt map records gathered before one store transaction
+ * writes them. */
 #define DAEMON_BATCH_MAX	256
-/* How long a batch may wait for more records. */
+/* How long those may wait for more records (receipts may come fast). */
 #define DAEMON_FLUSH_MS		20
+/* Attribution (last message sent per number): only the last one per
+ * number is kept, so a batch coalesces per number and may wait longer.
+ * Written with the receipt map when that flushes first. */
+#define DAEMON_LASTSENT_MAX	4096
+#define DAEMON_LASTSENT_FLUSH_MS 200
+/* Index of the numbers in the last-sent batch: twice its size, power of
+ * two. */
+#define DAEMON_LASTSENT_SLOTS	8192
 /* Concatenated messages refused at their first part, remembered so the
  * later parts are refused too (SPEC §3: every part gets the same
  * decision). "Allowed" is never remembered: an opt-out acknowledged
@@ -53,6 +62,13 @@ struct concat_slot {
 	bool		 is_blocked;
 	uint32_t	 status;	/* rejection status when blocked */
 	uint64_t	 event_id;	/* blocking event when blocked */
+};
+
+/* Where a number sits in the last-sent batch; free unless gen is the
+ * daemon's lastsent_gen. */
+struct lastsent_slot {
+	uint64_t	 gen;
+	uint32_t	 idx;		/* in daemon.lastsent */
 };
 
 /* Recent bind failures from one peer address. */
@@ -108,10 +124,14 @@ struct daemon {
 	size_t			 naudit;
 	struct store_msgmap	 msgmap[DAEMON_BATCH_MAX];
 	size_t			 nmsgmap;
-	struct store_lastsent_entry lastsent[DAEMON_BATCH_MAX];
+	struct store_lastsent_entry lastsent[DAEMON_LASTSENT_MAX];
 	size_t			 nlastsent;
+	struct lastsent_slot	 lastsent_slots[DAEMON_LASTSENT_SLOTS];
+	uint64_t		 lastsent_gen;	/* bumped by every flush */
 	struct event		*flush_ev;	/* owned */
 	bool			 is_flush_armed;
+	bool			 is_flush_short; /* armed for DAEMON_FLUSH_MS */
+	uint64_t		 flush_due_ms;
 
 	struct event		*sig_term;	/* owned */
 	struct event		*sig_int;
@@ -142,17 +162,21 @@ uint64_t daemon_now_ms(void);
 
 /*
  * Queue records for the next batched store write (audit: a rejected send;
- * msgmap: an SMSC message_id for receipt routing; lastsent: attribution).
- * rec is copied. Flushed within DAEMON_FLUSH_MS, at once when the batch is
- * full, and at shutdown. Never fails: a full batch is written first; a
- * store error is logged (the records are then lost, which the log says).
+ * msgmap: an SMSC message_id for receipt routing; lastsent: attribution,
+ * replacing a record for the same number still in the batch). rec is
+ * copied. Audit and msgmap records are flushed within DAEMON_FLUSH_MS,
+ * lastsent within DAEMON_LASTSENT_FLUSH_MS; at once when a batch is full,
+ * and at shutdown. The msgmap and lastsent batches go in one transaction.
+ * Never fails: a full batch is written first; a store error is logged
+ * (the records are then lost, which the log says).
  */
 void daemon_audit_add(struct daemon *d, const struct store_audit *rec);
 void daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec);
 void daemon_lastsent_add(struct daemon *d,
     const struct store_lastsent_entry *rec);
 
-/* Write every pending batch now. */
+/* Write every pending batch now (the MO path and the admin API do, before
+ * an opt-out, so that its attribution sees the last message sent). */
 void daemon_flush(struct daemon *d);
 
 /*

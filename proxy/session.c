@@ -52,6 +52,16 @@
 /* Temporary status when the store cannot be read (fail closed, SPEC §3):
  * ESME_RTHROTTLED, which every client retries later. */
 #define SESSION_STATUS_STORE	SMPP_ESME_RTHROTTLED
+/*
+ * registered_delivery bits (SMPP 3.4 §5.2.17) that make the SMSC send
+ * something back with the message's id: an SMSC delivery receipt (bits
+ * 1-0), an SME originated acknowledgement (bits 3-2) or an intermediate
+ * notification (bit 4). Only a message that asked for one of them gets a
+ * receipt map record: for any other no receipt is expected, and one that
+ * comes anyway is acknowledged as unroutable (issue 6: the map write per
+ * forwarded message dominated the event loop).
+ */
+#define SESSION_RD_ROUTED	0x1f
 /* Our system_id in bind responses. */
 #define SESSION_SYSTEM_ID	"stopgate"
 
@@ -73,6 +83,7 @@ struct inflight {
 	char		 category[CONFIG_NAME_MAX];
 	char		 service_type[SMPP_SERVICE_TYPE_LEN];
 	char		 destination[SMPP_NUMBER_LEN];
+	bool		 wants_receipt;	/* see SESSION_RD_ROUTED */
 	uint8_t		 nblocked;	/* submit_multi dests we refused */
 	struct smpp_unsuccess *blocked;	/* owned */
 	struct inflight	*next_spare;	/* while on the spare list */
@@ -903,6 +914,8 @@ inflight_new(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	inf->sid = s->id;
 	inf->client_seq = pdu->sequence_number;
 	inf->command_id = pdu->command_id;
+	inf->wants_receipt = (pdu->registered_delivery & SESSION_RD_ROUTED) !=
+	    0;
 	str_copy(inf->account, sizeof(inf->account), s->system_id);
 	str_copy(inf->upstream, sizeof(inf->upstream), upstream);
 	str_copy(inf->category, sizeof(inf->category),
@@ -1637,7 +1650,7 @@ session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
 	    resp->command_id == SMPP_CMD_SUBMIT_MULTI_RESP)) {
 		/* Receipts for this message go back to this account, even
 		 * if the sending session is gone by then. */
-		if (resp->message_id[0] != '\0') {
+		if (inf->wants_receipt && resp->message_id[0] != '\0') {
 			memset(&mm, 0, sizeof(mm));
 			str_copy(mm.upstream, sizeof(mm.upstream),
 			    inf->upstream);

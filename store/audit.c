@@ -193,14 +193,13 @@ lastsent_body(struct store *st, MDB_txn *txn, void *arg)
 	return 0;
 }
 
-int
-store_lastsent_put(struct store *st,
-    const struct store_lastsent_entry *entries, size_t n)
+/* Validate n last-sent entries. Returns 0, or -1 with the error set. */
+static int
+lastsent_check(struct store *st, const struct store_lastsent_entry *entries,
+    size_t n)
 {
-	struct lastsent_arg la = { entries, n };
 	size_t i;
 
-	store_ok(st);
 	for (i = 0; i < n; i++) {
 		const struct store_lastsent_entry *e = &entries[i];
 
@@ -214,6 +213,18 @@ store_lastsent_put(struct store *st,
 			return store_fail(st, STORE_E_INVAL,
 			    "last-sent entry %zu: bad field", i + 1);
 	}
+	return 0;
+}
+
+int
+store_lastsent_put(struct store *st,
+    const struct store_lastsent_entry *entries, size_t n)
+{
+	struct lastsent_arg la = { entries, n };
+
+	store_ok(st);
+	if (lastsent_check(st, entries, n) == -1)
+		return -1;
 	if (n == 0)
 		return 0;
 	return store_write(st, lastsent_body, &la, true,
@@ -345,15 +356,13 @@ msgmap_body(struct store *st, MDB_txn *txn, void *arg)
 	return 0;
 }
 
-int
-store_msgmap_put(struct store *st, const struct store_msgmap *entries,
-    size_t n)
+/* Validate n receipt map entries. Returns 0, or -1 with the error set. */
+static int
+msgmap_check(struct store *st, const struct store_msgmap *entries, size_t n)
 {
-	struct msgmap_arg ma = { entries, n };
 	char id[STORE_MSGID_MAX];
 	size_t i;
 
-	store_ok(st);
 	for (i = 0; i < n; i++) {
 		const struct store_msgmap *m = &entries[i];
 
@@ -365,10 +374,58 @@ store_msgmap_put(struct store *st, const struct store_msgmap *entries,
 			return store_fail(st, STORE_E_INVAL,
 			    "receipt map entry %zu: bad field", i + 1);
 	}
+	return 0;
+}
+
+int
+store_msgmap_put(struct store *st, const struct store_msgmap *entries,
+    size_t n)
+{
+	struct msgmap_arg ma = { entries, n };
+
+	store_ok(st);
+	if (msgmap_check(st, entries, n) == -1)
+		return -1;
 	if (n == 0)
 		return 0;
 	return store_write(st, msgmap_body, &ma, true,
 	    "recording message ids");
+}
+
+/* ------------------------------------------------------------------ */
+/* Both, in one transaction.                                           */
+
+struct sent_arg {
+	struct msgmap_arg	 ma;
+	struct lastsent_arg	 la;
+};
+
+static int
+sent_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct sent_arg *sa = arg;
+	int rc;
+
+	if ((rc = msgmap_body(st, txn, &sa->ma)) != 0)
+		return rc;
+	return lastsent_body(st, txn, &sa->la);
+}
+
+int
+store_sent_put(struct store *st, const struct store_msgmap *msgmap,
+    size_t nmsgmap, const struct store_lastsent_entry *lastsent,
+    size_t nlastsent)
+{
+	struct sent_arg sa = { { msgmap, nmsgmap }, { lastsent, nlastsent } };
+
+	store_ok(st);
+	if (msgmap_check(st, msgmap, nmsgmap) == -1 ||
+	    lastsent_check(st, lastsent, nlastsent) == -1)
+		return -1;
+	if (nmsgmap == 0 && nlastsent == 0)
+		return 0;
+	return store_write(st, sent_body, &sa, true,
+	    "recording sent messages");
 }
 
 /* Look one normalised id up; 0 found, MDB_NOTFOUND, or an error. */

@@ -319,6 +319,17 @@ int store_msgmap_put(struct store *st, const struct store_msgmap *entries,
     size_t n);
 
 /*
+ * store_msgmap_put() and store_lastsent_put() in one transaction (one
+ * commit, one fdatasync): nmsgmap receipt map entries and nlastsent
+ * last-sent entries, either count may be 0. Same validation (nothing is
+ * written if any entry is bad) and the same MDB_NOMETASYNC durability.
+ * Arrays are borrowed. Returns 0 or -1.
+ */
+int store_sent_put(struct store *st, const struct store_msgmap *msgmap,
+    size_t nmsgmap, const struct store_lastsent_entry *lastsent,
+    size_t nlastsent);
+
+/*
  * Find the account for a receipt. message_id is normalised; if that is
  * not found and the id reads as a number in the other base (decimal vs
  * hex, both within 64 bits) that form is tried too. Returns 1 found

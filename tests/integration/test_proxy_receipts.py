@@ -93,7 +93,10 @@ class TestReceipts(ReceiptCase):
     def test_department_status_relayed_and_no_receiver(self):
         self.start("-r", "100000")
         mk = self.client("marketing", "mkpass1")
-        st, mid = mk.submit("12345", "15550003001", b"x")
+        # registered_delivery: only a message that asked for a receipt
+        # is in the receipt map (issue 6)
+        st, mid = mk.submit("12345", "15550003001", b"x",
+                            registered_delivery=1)
         self.assertEqual(st, 0)
         mk.deliver_status = 0x45
         _, ln = self.ctl.cmd("dlr %s DELIVRD 15550003001 12345" % mid)
@@ -103,7 +106,8 @@ class TestReceipts(ReceiptCase):
         # (the SMSC gets OK) and delivered when one binds
         mk.close()
         fd = self.client("frontdesk", "fdpass1", "tx")
-        st, mid = fd.submit("15550100", "15550003002", b"x")
+        st, mid = fd.submit("15550100", "15550003002", b"x",
+                            registered_delivery=1)
         self.assertEqual(st, 0)
         rx = self.client("marketing", "mkpass1", "rx")  # other account
         _, ln = self.ctl.cmd("dlr %s DELIVRD 15550003002 15550100" % mid)
