@@ -39,12 +39,15 @@ struct upstream_pool;
 #define DAEMON_FLUSH_MS		20
 /* Attribution (last message sent per number): only the last one per
  * number is kept, so a batch coalesces per number and may wait longer.
- * Written with the receipt map when that flushes first. */
-#define DAEMON_LASTSENT_MAX	4096
+ * Written with the receipt map when that flushes first. The commit runs on
+ * the event loop: 4096 scattered keys per batch gave ~15% more throughput
+ * at saturation but a p99 of 34-54 ms against 13-16 ms with 1024, so the
+ * smaller batch wins until these writes move off the loop. */
+#define DAEMON_LASTSENT_MAX	1024
 #define DAEMON_LASTSENT_FLUSH_MS 200
 /* Index of the numbers in the last-sent batch: twice its size, power of
  * two. */
-#define DAEMON_LASTSENT_SLOTS	8192
+#define DAEMON_LASTSENT_SLOTS	2048
 /* Concatenated messages refused at their first part, remembered so the
  * later parts are refused too (SPEC §3: every part gets the same
  * decision). "Allowed" is never remembered: an opt-out acknowledged
