@@ -178,6 +178,28 @@ daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 	flush_arm(d, DAEMON_LASTSENT_FLUSH_MS);
 }
 
+bool
+daemon_lastsent_pending(const struct daemon *d, const char *number,
+    struct store_lastsent *out)
+{
+	const struct lastsent_slot	*slot;
+	uint32_t			 h;
+	size_t				 probe;
+
+	h = hash_str(number);
+	for (probe = 0; probe < DAEMON_LASTSENT_SLOTS; probe++) {
+		slot = &d->lastsent_slots[(h + probe) &
+		    (DAEMON_LASTSENT_SLOTS - 1)];
+		if (slot->gen != d->lastsent_gen)
+			return false;
+		if (strcmp(d->lastsent[slot->idx].number, number) == 0) {
+			*out = d->lastsent[slot->idx].last;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* --- bind failure slow-down ---------------------------------------------- */
 
 static void

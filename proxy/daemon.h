@@ -178,9 +178,17 @@ void daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec);
 void daemon_lastsent_add(struct daemon *d,
     const struct store_lastsent_entry *rec);
 
-/* Write every pending batch now (the MO path and the admin API do, before
- * an opt-out, so that its attribution sees the last message sent). */
+/* Write every pending batch now (the admin API does, before an opt-out,
+ * so that its attribution sees the last message sent). */
 void daemon_flush(struct daemon *d);
+
+/*
+ * The last-sent record for number still waiting in the batch, if any:
+ * true with *out filled. Lets an opt-out record what was sent last
+ * without forcing the whole batch to disk first (the MO path).
+ */
+bool daemon_lastsent_pending(const struct daemon *d, const char *number,
+    struct store_lastsent *out);
 
 /*
  * The pool for upstream index i of the current config, or NULL (borrowed).

@@ -141,6 +141,13 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	mo_expire(ib->mo, wall_ms());
 }
 
+/* mo_lastsent_fn over the daemon's attribution batch. */
+static bool
+pending_last(void *arg, const char *number, struct store_lastsent *out)
+{
+	return daemon_lastsent_pending(arg, number, out);
+}
+
 struct inbound *
 inbound_new(struct daemon *d)
 {
@@ -155,6 +162,7 @@ inbound_new(struct daemon *d)
 	    (ib->buf = malloc(SMPP_MAX_PDU_LEN)) == NULL ||
 	    accts_build(ib, d->cfg) == -1)
 		goto err;
+	mo_set_lastsent_source(ib->mo, pending_last, d);
 	if ((ib->tick_ev = event_new(d->base, -1, EV_PERSIST, tick_cb,
 	    ib)) == NULL || event_add(ib->tick_ev, &tv) == -1)
 		goto err;
@@ -472,10 +480,6 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 		    "inbound=%s doing=mo", upstream, pdu->source.addr, number);
 		goto deliver;
 	}
-	/* Attribution: the last message sent to this number may still
-	 * sit in the batch. */
-	if (ib->d->nlastsent > 0)
-		daemon_flush(ib->d);
 	if (mo_handle(ib->mo, pdu, subscriber, number, in, wall_ms(),
 	    out) == -1) {
 		log_warnx("event=mo_deferred upstream=%s subscriber=%s "

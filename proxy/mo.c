@@ -28,6 +28,8 @@ struct mo {
 	struct reasm		*ra;		/* owned */
 	char			*dec;		/* owned, MO_DECODE_CAP */
 	uint8_t			 ref;		/* next confirmation UDH ref */
+	mo_lastsent_fn		*last_fn;	/* may be NULL */
+	void			*last_arg;
 };
 
 /* A set of categories: every one, or config indices. */
@@ -235,6 +237,21 @@ scope_names(const struct config *cfg, const struct mo_scope *sc, char *out,
 	}
 }
 
+void
+mo_set_lastsent_source(struct mo *m, mo_lastsent_fn *fn, void *arg)
+{
+	m->last_fn = fn;
+	m->last_arg = arg;
+}
+
+/* Put the caller's pending last-sent record, if any, on an opt-out. */
+static void
+event_last(const struct mo *m, struct store_event *ev)
+{
+	if (ev->action == STORE_OPT_OUT && m->last_fn != NULL)
+		m->last_fn(m->last_arg, ev->number, &ev->last);
+}
+
 /* Fill ev for subscriber's message text under rule, with scope sc. */
 static void
 event_fill(struct store_event *ev, const struct config *cfg,
@@ -372,6 +389,7 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 			scope_inbound(in, &sc);
 		event_fill(&evs[0], cfg, is_out ? STORE_OPT_OUT : STORE_OPT_IN,
 		    &sc, subscriber, inbound, text, len, out->rule, now_ms);
+		event_last(m, &evs[0]);
 		if (store_optout_apply(m->st, &evs[0]) == -1)
 			return fail_store(out);
 		out->event_id = evs[0].id;
@@ -401,6 +419,7 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 			    now_ms);
 		event_fill(&evs[i++], cfg, STORE_OPT_IN, &keep, subscriber,
 		    inbound, text, len, out->rule, now_ms);
+		event_last(m, &evs[0]);
 		/* One transaction: never half of "only this one". */
 		if (store_import(m->st, evs, i) == -1)
 			return fail_store(out);

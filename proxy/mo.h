@@ -49,8 +49,8 @@
  * upstream, exempt from the opt-out check, and consumes the responses.
  *
  * Attribution: store_optout_apply() fills each opt-out event's `last`
- * from the last-sent table; the caller flushes its batched last-sent
- * records before calling mo_handle() if it wants them counted.
+ * from the last-sent table, or from the caller's batch when that is newer
+ * (mo_set_lastsent_source), so no batch has to be flushed first.
  */
 #ifndef PROXY_MO_H
 #define PROXY_MO_H
@@ -109,6 +109,16 @@ void mo_free(struct mo *m);
  * in force (category indices beyond the new config are ignored).
  */
 int mo_reconfigure(struct mo *m, const struct config *cfg);
+
+/*
+ * Where to find a last-sent record newer than the store's (the caller's
+ * write batch): fn fills *out and returns true if it has one for number.
+ * mo_handle() puts it on each opt-out event; the store keeps the newer of
+ * it and its own. fn NULL (the default) uses the store's alone.
+ */
+typedef bool mo_lastsent_fn(void *arg, const char *number,
+    struct store_lastsent *out);
+void mo_set_lastsent_source(struct mo *m, mo_lastsent_fn *fn, void *arg);
 
 /*
  * Handle one MO (deliver_sm or data_sm, esm_class message type 0; any

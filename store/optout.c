@@ -424,7 +424,10 @@ store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
 		k.mv_size = strlen(ev->number);
 		k.mv_data = ev->number;
 		rc = mdb_get(txn, st->dbi[STORE_DB_LASTSENT], &k, &v);
-		if (rc == 0 && store_lastsent_decode(&v, &last) == 0)
+		/* The newer of the table's and the caller's (a caller may
+		 * know one still waiting in its batch). */
+		if (rc == 0 && store_lastsent_decode(&v, &last) == 0 &&
+		    last.time >= ev->last.time)
 			ev->last = last;
 		else if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;

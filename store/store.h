@@ -132,8 +132,9 @@ int store_optout_check(struct store *st, const char *number,
 /*
  * Record an opt-out or opt-in event and update the current state in one
  * transaction, committed with fsync before returning. Sets ev->id and, for
- * opt-outs, ev->last from the attribution table (left as the caller set
- * it when the table has nothing for the number). Idempotent in effect: an
+ * opt-outs, ev->last from the attribution table when the table's record
+ * is at least as new as what the caller set (a caller may know a more
+ * recent one that is still in its write batch). Idempotent in effect: an
  * opt-out of something already opted out still records the event but
  * changes no since-time. ev->all with action opt-out sets the global flag;
  * an opt-in of some categories while it is set records exceptions (see

@@ -135,6 +135,28 @@ test_lastsent_full_batch(void **state)
 	    &out), 0);
 }
 
+/* A record still in the batch is found by number until it is written. */
+static void
+test_lastsent_pending(void **state)
+{
+	struct dfx			*x = *state;
+	struct store_lastsent_entry	 e;
+	struct store_lastsent		 out;
+
+	assert_false(daemon_lastsent_pending(x->d, "15550100001", &out));
+	mk_last(&e, "15550100001", 42);
+	daemon_lastsent_add(x->d, &e);
+	mk_last(&e, "15550100002", 43);
+	daemon_lastsent_add(x->d, &e);
+	assert_true(daemon_lastsent_pending(x->d, "15550100001", &out));
+	assert_int_equal(out.time, 42);
+	assert_true(daemon_lastsent_pending(x->d, "15550100002", &out));
+	assert_int_equal(out.time, 43);
+	assert_false(daemon_lastsent_pending(x->d, "15550100003", &out));
+	daemon_flush(x->d);
+	assert_false(daemon_lastsent_pending(x->d, "15550100001", &out));
+}
+
 /* The receipt map and last-sent go out together in one flush. */
 static void
 test_flush_both(void **state)
@@ -171,6 +193,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lastsent_full_batch,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lastsent_pending, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_flush_both, setup,
 		    teardown),
 	};

@@ -901,6 +901,55 @@ test_attribution(void **state)
 	assert_string_equal(e.ev[0].last.category, "promo");
 }
 
+/* A pending (not yet written) last-sent record of the caller's. */
+static bool
+fake_pending(void *arg, const char *number, struct store_lastsent *out)
+{
+	const struct store_lastsent	*p = arg;
+
+	if (strcmp(number, SUB) != 0)
+		return false;
+	*out = *p;
+	return true;
+}
+
+/*
+ * Issue 6: the MO path used to write the daemon's whole attribution batch
+ * (up to 1024 scattered keys, one sync) before every STOP so the event
+ * could see the last message sent, which put that write on the STOP's
+ * latency. Now the batch is asked for the number instead: its record is
+ * used when it is newer than the store's, the store's when it is newer.
+ */
+static void
+test_attribution_from_pending_batch(void **state)
+{
+	struct fx			*f = *state;
+	struct store_lastsent_entry	 ls;
+	struct store_lastsent		 pending;
+	struct events			 e;
+
+	memset(&ls, 0, sizeof(ls));
+	snprintf(ls.number, sizeof(ls.number), "%s", SUB);
+	ls.last.time = NOW / 1000 - 3600;
+	snprintf(ls.last.account, sizeof(ls.last.account), "marketing");
+	snprintf(ls.last.category, sizeof(ls.last.category), "promo");
+	assert_int_equal(store_lastsent_put(f->st, &ls, 1), 0);
+	memset(&pending, 0, sizeof(pending));
+	pending.time = NOW / 1000 - 60;
+	snprintf(pending.account, sizeof(pending.account), "frontdesk");
+	snprintf(pending.category, sizeof(pending.category), "billing");
+	mo_set_lastsent_source(f->m, fake_pending, &pending);
+	assert_int_equal(say(f, "12345", "STOP"), 0);
+	assert_int_equal(history(f, SUB, &e), 1);
+	assert_string_equal(e.ev[0].last.account, "frontdesk");
+	assert_string_equal(e.ev[0].last.category, "billing");
+	/* An older pending record loses to the store's newer one. */
+	pending.time = NOW / 1000 - 7200;
+	assert_int_equal(say_at(f, "15550100", "STOP", NOW + 1000), 0);
+	assert_int_equal(history(f, SUB, &e), 2);
+	assert_string_equal(e.ev[1].last.account, "marketing");
+}
+
 static void
 test_alphanumeric_sender(void **state)
 {
@@ -985,6 +1034,7 @@ main(void)
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_stop_scope_list),
+		T(test_attribution_from_pending_batch),
 		T(test_stop_scope_all),
 		T(test_stop_unknown_inbound),
 		T(test_start),
