@@ -37,6 +37,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_CONFIRM] = "confirm",
 	[STORE_DB_NUMIDX] = "numbers",
 	[STORE_DB_FILTER] = "filter",
+	[STORE_DB_SENTLOG] = "sentlog",
 };
 
 /* ------------------------------------------------------------------ */
@@ -555,6 +556,11 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		rc = mdb_dbi_open(txn, store_db_names[i], flags |
 		    (i == STORE_DB_NUMIDX || i == STORE_DB_FILTER ?
 		    MDB_INTEGERKEY : 0), &st->dbi[i]);
+		if (rc == MDB_NOTFOUND && st->is_read_only &&
+		    i == STORE_DB_SENTLOG) {
+			st->is_missing[i] = true;
+			continue;
+		}
 		if (rc != 0)
 			return rc;
 	}
@@ -749,7 +755,7 @@ store_db_entries(struct store *st, MDB_txn *txn, enum store_db db)
 {
 	MDB_stat s;
 
-	if (mdb_stat(txn, st->dbi[db], &s) != 0)
+	if (st->is_missing[db] || mdb_stat(txn, st->dbi[db], &s) != 0)
 		return 0;
 	return s.ms_entries;
 }

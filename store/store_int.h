@@ -36,6 +36,7 @@ enum store_db {
 	STORE_DB_CONFIRM,	/* number \0 kind -> time */
 	STORE_DB_NUMIDX,	/* packed number -> "" if it has state */
 	STORE_DB_FILTER,	/* chunk -> Bloom filter bits (filter.c) */
+	STORE_DB_SENTLOG,	/* be64 seq -> number lastsent (sentlog.c) */
 	STORE_DB_COUNT,
 };
 
@@ -60,6 +61,11 @@ struct store {
 	size_t		 fc_nchunks;
 	size_t		 fc_cap;
 	bool		 is_read_only;
+	/*
+	 * A read-only handle on a store written by an older stopgate may
+	 * lack a database added since; it reads as empty.
+	 */
+	bool		 is_missing[STORE_DB_COUNT];
 	int		 walks;		/* read txns open in walks */
 	size_t		 map_max;	/* bytes */
 	enum store_error code;
