@@ -21,7 +21,7 @@ WARN	 = -Wall -Wextra -Wpedantic -Wshadow -Wpointer-arith -Wcast-qual \
 WARN_SMPP = -Wconversion -Wsign-conversion
 
 OPT	?= -O2
-CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) \
+CFLAGS_BASE = -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) \
 	   $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -I.
 ifeq ($(WERROR),1)
 CFLAGS_BASE += -Werror
@@ -38,7 +38,7 @@ LDFLAGS += --coverage
 endif
 
 ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
-LIBS	 = $(PKG_LIBS) -lunistring -lm
+LIBS	 = $(PKG_LIBS) -lunistring -lm -pthread
 
 SMPP_SRC   := $(wildcard smpp/*.c)
 CONFIG_SRC := $(wildcard config/*.c)

@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,27 +305,78 @@ store_seq_next(struct store *st, MDB_txn *txn, const char *name,
 /* ------------------------------------------------------------------ */
 /* Transactions.                                                       */
 
+/*
+ * The map lock (see struct store_shared). Reads nest: a handle takes the
+ * read side once, however many of its reads and walks are open.
+ */
+static void
+store_lock(struct store *st)
+{
+	uint64_t gen;
+
+	if (st->lockdepth++ > 0)
+		return;
+	pthread_rwlock_rdlock(&st->sh->maplock);
+	gen = atomic_load(&st->sh->map_gen);
+	if (gen != st->map_gen) {
+		/* Another thread remapped: our filter views are stale. */
+		store_filter_forget(st);
+		st->map_gen = gen;
+	}
+}
+
+static void
+store_unlock(struct store *st)
+{
+	if (--st->lockdepth == 0)
+		pthread_rwlock_unlock(&st->sh->maplock);
+}
+
+/*
+ * Remap to size bytes (0: adopt a size another process set), with no
+ * transaction of this process open. Called without the read side held.
+ */
+static int
+store_remap(struct store *st, size_t size)
+{
+	int rc;
+
+	pthread_rwlock_wrlock(&st->sh->maplock);
+	rc = mdb_env_set_mapsize(st->env, size);
+	atomic_fetch_add(&st->sh->map_gen, 1);
+	pthread_rwlock_unlock(&st->sh->maplock);
+	store_filter_forget(st);
+	return rc;
+}
+
 /* Pick up a map grown by another process. */
 static int
 store_map_adopt(struct store *st)
 {
-	store_filter_forget(st);
-	return mdb_env_set_mapsize(st->env, 0);
+	if (st->lockdepth > 0)
+		return MDB_MAP_RESIZED;	/* a walk of ours pins the map */
+	return store_remap(st, 0);
 }
 
-/* Double the map, up to map_max. Returns 0, or -1 with the error set. */
+/*
+ * Double the map (from the size seen full, so two threads that both saw
+ * it full grow it once), up to map_max. Returns 0, or -1 with the error
+ * set.
+ */
 static int
-store_map_grow(struct store *st, const char *doing)
+store_map_grow(struct store *st, size_t seen, const char *doing)
 {
 	MDB_envinfo info;
 	size_t next;
 	int rc;
 
-	if (st->walks > 0)
+	if (st->lockdepth > 0)
 		return store_fail(st, STORE_E_MAPFULL,
 		    "%s: store map full and a walk is in progress", doing);
 	if ((rc = mdb_env_info(st->env, &info)) != 0)
 		return store_fail_mdb(st, rc, doing);
+	if (info.me_mapsize > seen)
+		return 0;	/* another thread grew it meanwhile */
 	if (info.me_mapsize >= st->map_max)
 		return store_fail(st, STORE_E_MAPFULL,
 		    "%s: store map full at %zu MB (map_max_mb %zu); raise it "
@@ -333,10 +385,17 @@ store_map_grow(struct store *st, const char *doing)
 	next = info.me_mapsize * 2;
 	if (next > st->map_max || next < info.me_mapsize)
 		next = st->map_max;
-	store_filter_forget(st);
-	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
+	if ((rc = store_remap(st, next)) != 0)
 		return store_fail_mdb(st, rc, "growing the store map");
 	return 0;
+}
+
+static size_t
+store_mapsize(struct store *st)
+{
+	MDB_envinfo info;
+
+	return mdb_env_info(st->env, &info) == 0 ? info.me_mapsize : 0;
 }
 
 int
@@ -344,37 +403,40 @@ store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
     const char *doing)
 {
 	MDB_txn *txn;
+	size_t seen;
 	int rc, tries;
 
 	if (st->is_read_only)
 		return store_fail(st, STORE_E_READONLY,
 		    "%s: store opened read-only", doing);
 	for (tries = 0; tries < STORE_WRITE_TRIES; tries++) {
+		store_lock(st);
+		seen = store_mapsize(st);
 		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+		if (rc == 0) {
+			rc = body(st, txn, arg);
+			if (rc != 0)
+				mdb_txn_abort(txn);
+			else
+				rc = mdb_txn_commit(txn);
+			/*
+			 * The environment is opened MDB_NOMETASYNC: a commit
+			 * syncs its data pages but not the meta page, so an
+			 * OS crash may undo it but never corrupts the file.
+			 * A durable write syncs the meta page too before it
+			 * returns; a lazy one becomes durable with the next.
+			 */
+			if (rc == 0 && !is_lazy)
+				rc = mdb_env_sync(st->env, 1);
+		}
+		store_unlock(st);
 		if (rc == MDB_MAP_RESIZED) {
 			if ((rc = store_map_adopt(st)) != 0)
 				return store_fail_mdb(st, rc, doing);
 			continue;
 		}
-		if (rc != 0)
-			return store_fail_mdb(st, rc, doing);
-		rc = body(st, txn, arg);
-		if (rc != 0) {
-			mdb_txn_abort(txn);
-		} else {
-			/*
-			 * Lazy writes skip the metadata fsync: an OS crash
-			 * may undo this commit but never corrupts the file,
-			 * and the next fsync'd commit makes it durable.
-			 */
-			if (is_lazy)
-				mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
-			rc = mdb_txn_commit(txn);
-			if (is_lazy)
-				mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
-		}
 		if (rc == MDB_MAP_FULL) {
-			if (store_map_grow(st, doing) != 0)
+			if (store_map_grow(st, seen, doing) != 0)
 				return -1;
 			continue;
 		}
@@ -392,6 +454,7 @@ store_read_begin(struct store *st)
 	int rc, tries;
 
 	for (tries = 0; tries < 3; tries++) {
+		store_lock(st);
 		if (st->rtxn == NULL) {
 			rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY,
 			    &st->rtxn);
@@ -402,6 +465,7 @@ store_read_begin(struct store *st)
 		}
 		if (rc == 0)
 			break;
+		store_unlock(st);
 		if (rc != MDB_MAP_RESIZED) {
 			store_fail_mdb(st, rc, "starting a read");
 			return NULL;
@@ -463,6 +527,7 @@ void
 store_read_end(struct store *st)
 {
 	mdb_txn_reset(st->rtxn);
+	store_unlock(st);
 }
 
 MDB_txn *
@@ -472,13 +537,14 @@ store_walk_begin(struct store *st)
 	int rc, tries;
 
 	for (tries = 0; tries < 3; tries++) {
+		store_lock(st);
 		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
 		if (rc == 0) {
 			st->walks++;
 			return txn;
 		}
-		if (rc != MDB_MAP_RESIZED || st->walks > 0 ||
-		    (rc = store_map_adopt(st)) != 0)
+		store_unlock(st);
+		if (rc != MDB_MAP_RESIZED || (rc = store_map_adopt(st)) != 0)
 			break;
 	}
 	store_fail_mdb(st, rc, "starting a read");
@@ -490,6 +556,7 @@ store_walk_end(struct store *st, MDB_txn *txn)
 {
 	mdb_txn_abort(txn);
 	st->walks--;
+	store_unlock(st);
 }
 
 int
@@ -656,11 +723,17 @@ store_open(const char *path, const struct store_params *p, char *err,
 		return NULL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->chunk = malloc(STORE_FILTER_CHUNK)) == NULL) {
+	    (st->chunk = malloc(STORE_FILTER_CHUNK)) == NULL ||
+	    (st->sh = calloc(1, sizeof(*st->sh))) == NULL) {
 		snprintf(err, errlen, "store: %s", strerror(errno));
+		if (st != NULL)
+			free(st->chunk);
 		free(st);
 		return NULL;
 	}
+	pthread_rwlock_init(&st->sh->maplock, NULL);
+	atomic_init(&st->sh->refs, 1);
+	atomic_init(&st->sh->map_gen, 0);
 	st->is_read_only = p != NULL && p->read_only;
 	map_mb = p != NULL && p->map_mb != 0 ? p->map_mb :
 	    STORE_MAP_DEFAULT_MB;
@@ -683,10 +756,11 @@ store_open(const char *path, const struct store_params *p, char *err,
 	mdb_env_set_mapsize(st->env, map_mb * MB);
 	/*
 	 * MDB_NOTLS: the reused read txn is not tied to a thread's TLS slot,
-	 * and walks may hold their own read txn at the same time. No
+	 * and walks may hold their own read txn at the same time.
+	 * MDB_NOMETASYNC: see store_write(). No
 	 * MDB_NOSYNC: every commit of an opt-out is fsync'd.
 	 */
-	flags = MDB_NOTLS | (st->is_read_only ? MDB_RDONLY : 0);
+	flags = MDB_NOTLS | (st->is_read_only ? MDB_RDONLY : MDB_NOMETASYNC);
 	if ((rc = mdb_env_open(st->env, path, flags, 0600)) != 0) {
 		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
 		goto err_env;
@@ -727,9 +801,35 @@ store_open(const char *path, const struct store_params *p, char *err,
 err_env:
 	mdb_env_close(st->env);
 err_free:
+	pthread_rwlock_destroy(&st->sh->maplock);
+	free(st->sh);
 	free(st->chunk);
 	free(st);
 	return NULL;
+}
+
+struct store *
+store_sibling(struct store *st)
+{
+	struct store *sib;
+
+	if ((sib = calloc(1, sizeof(*sib))) == NULL ||
+	    (sib->chunk = malloc(STORE_FILTER_CHUNK)) == NULL) {
+		free(sib);
+		store_fail(st, STORE_E_IO, "store: %s", strerror(errno));
+		return NULL;
+	}
+	sib->env = st->env;
+	sib->sh = st->sh;
+	atomic_fetch_add(&sib->sh->refs, 1);
+	sib->map_gen = atomic_load(&sib->sh->map_gen);
+	memcpy(sib->dbi, st->dbi, sizeof(sib->dbi));
+	memcpy(sib->is_missing, st->is_missing, sizeof(sib->is_missing));
+	sib->is_index_ok = st->is_index_ok;
+	sib->is_read_only = st->is_read_only;
+	sib->map_max = st->map_max;
+	store_ok(sib);
+	return sib;
 }
 
 void
@@ -741,7 +841,11 @@ store_free(struct store *st)
 		mdb_cursor_close(st->rcur);
 	if (st->rtxn != NULL)
 		mdb_txn_abort(st->rtxn);
-	mdb_env_close(st->env);
+	if (atomic_fetch_sub(&st->sh->refs, 1) == 1) {
+		mdb_env_close(st->env);
+		pthread_rwlock_destroy(&st->sh->maplock);
+		free(st->sh);
+	}
 	free(st->fc_chunks);
 	free(st->chunk);
 	free(st);

@@ -114,6 +114,16 @@ struct store_audit {
 struct store *store_open(const char *path, const struct store_params *p,
     char *err, size_t errlen);
 
+/*
+ * A second handle on st's environment for another thread of this process:
+ * its own read transaction and error state, the same databases. Each
+ * handle is used by one thread at a time; any of them may grow the map
+ * (the others' transactions are waited for). Free it with store_free()
+ * before or after st: the environment closes with the last handle.
+ * Returns NULL with st's error set.
+ */
+struct store *store_sibling(struct store *st);
+
 /* Close; accepts NULL. */
 void store_free(struct store *st);
 

@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "store/store.h"
 
@@ -40,8 +42,25 @@ enum store_db {
 	STORE_DB_COUNT,
 };
 
+/*
+ * What the handles of one environment in one process share (store_open
+ * and its store_sibling()s). LMDB lets any thread remap the environment
+ * (mdb_env_set_mapsize) only while no other thread is inside a
+ * transaction: every transaction runs under the read side of maplock and a
+ * remap takes the write side. map_gen counts remaps, so a handle drops
+ * filter views that point into the old mapping.
+ */
+struct store_shared {
+	pthread_rwlock_t maplock;
+	_Atomic uint64_t map_gen;
+	_Atomic int	 refs;
+};
+
 struct store {
 	MDB_env		*env;
+	struct store_shared *sh;	/* refs counted */
+	unsigned	 lockdepth;	/* maplock read holds of this handle */
+	uint64_t	 map_gen;	/* sh->map_gen last seen */
 	MDB_dbi		 dbi[STORE_DB_COUNT];
 	MDB_txn		*rtxn;		/* reused read txn, reset when idle */
 	MDB_cursor	*rcur;		/* state cursor of rtxn */
