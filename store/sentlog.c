@@ -1,0 +1,395 @@
+/*
+ * store/sentlog: the append-only sent log (STORE_DB_SENTLOG) and its
+ * merge into the last-sent table.
+ *
+ * Key: the seq, 8 bytes big-endian, so byte order is numeric order and a
+ * growing seq appends at the right edge of the tree (MDB_APPEND). Value:
+ * a version byte, the number (codec string) and then the
+ * store_lastsent_encode() bytes, which carry their own version.
+ */
+#include "store/sentlog.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define SENTLOG_V1		1
+/* Version, number and a last-sent record at their longest fit easily. */
+#define SENTLOG_VALUE_MAX	256
+
+/* ------------------------------------------------------------------ */
+/* Records.                                                            */
+
+/* Encode e into buf. Returns the length, or 0 if it does not fit. */
+static size_t
+sentlog_encode(const struct store_lastsent_entry *e, uint8_t *buf,
+    size_t cap)
+{
+	struct store_wbuf w = { buf, cap, 0, false };
+	size_t n;
+
+	store_w_u8(&w, SENTLOG_V1);
+	store_w_str(&w, e->number, sizeof(e->number));
+	if (w.is_bad)
+		return 0;
+	n = store_lastsent_encode(&e->last, buf + w.len, cap - w.len);
+	return n == 0 ? 0 : w.len + n;
+}
+
+/*
+ * Decode one log record (key k, value v) into out. Anything but a
+ * well-formed record of a version we know, under an 8-byte key, is
+ * damage. Returns 0 or -1.
+ */
+static int
+sentlog_decode(const MDB_val *k, const MDB_val *v,
+    struct store_sentlog_entry *out)
+{
+	struct store_rbuf r = { v->mv_data, v->mv_size, 0, false };
+	MDB_val rest;
+
+	memset(out, 0, sizeof(*out));
+	if (k->mv_size != 8)
+		return -1;
+	out->seq = store_be64_get(k->mv_data);
+	if (store_r_u8(&r) != SENTLOG_V1)
+		return -1;
+	store_r_str(&r, out->e.number, sizeof(out->e.number));
+	if (r.is_bad || out->e.number[0] == '\0')
+		return -1;
+	rest.mv_size = r.len - r.off;
+	rest.mv_data = (void *)(uintptr_t)(r.p + r.off);
+	return store_lastsent_decode(&rest, &out->e.last);
+}
+
+/* ------------------------------------------------------------------ */
+/* Append.                                                             */
+
+int
+store_sentlog_check(struct store *st, const struct store_sentlog_entry *v,
+    size_t n)
+{
+	size_t i;
+
+	if (v == NULL && n > 0)
+		return store_fail(st, STORE_E_INVAL, "no sent log entries");
+	for (i = 0; i < n; i++) {
+		const struct store_lastsent_entry *e = &v[i].e;
+
+		if (v[i].seq == 0)
+			return store_fail(st, STORE_E_INVAL,
+			    "sent log entry %zu: seq 0", i + 1);
+		if (!store_field_ok(e->number, sizeof(e->number), false) ||
+		    !store_field_ok(e->last.account, sizeof(e->last.account),
+		    true) ||
+		    !store_field_ok(e->last.category,
+		    sizeof(e->last.category), true) ||
+		    !store_field_ok(e->last.service_type,
+		    sizeof(e->last.service_type), true))
+			return store_fail(st, STORE_E_INVAL,
+			    "sent log entry %zu: bad field", i + 1);
+	}
+	return 0;
+}
+
+int
+store_sentlog_append_txn(struct store *st, MDB_txn *txn,
+    const struct store_sentlog_entry *v, size_t n)
+{
+	uint8_t key[8], val[SENTLOG_VALUE_MAX];
+	MDB_val k, d;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		store_be64_put(key, v[i].seq);
+		k.mv_size = sizeof(key);
+		k.mv_data = key;
+		if ((d.mv_size = sentlog_encode(&v[i].e, val,
+		    sizeof(val))) == 0) {
+			store_fail(st, STORE_E_INVAL,
+			    "sent log entry %zu: too large", i + 1);
+			return STORE_RC_SET;
+		}
+		d.mv_data = val;
+		rc = mdb_put(txn, st->dbi[STORE_DB_SENTLOG], &k, &d,
+		    MDB_APPEND);
+		/*
+		 * A seq not above the last key (batches from two writers
+		 * interleaved, a replay): MDB_APPEND refuses it, an
+		 * ordinary insert puts it in place (or replaces that seq).
+		 */
+		if (rc == MDB_KEYEXIST)
+			rc = mdb_put(txn, st->dbi[STORE_DB_SENTLOG], &k, &d, 0);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct append_arg {
+	const struct store_sentlog_entry *v;
+	size_t		 n;
+};
+
+static int
+append_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct append_arg *aa = arg;
+
+	return store_sentlog_append_txn(st, txn, aa->v, aa->n);
+}
+
+int
+store_sentlog_append(struct store *st, const struct store_sentlog_entry *v,
+    size_t n)
+{
+	struct append_arg aa = { v, n };
+
+	store_ok(st);
+	if (store_sentlog_check(st, v, n) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	return store_write(st, append_body, &aa, true,
+	    "appending to the sent log");
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads.                                                              */
+
+int
+store_sentlog_get(struct store *st, uint64_t seq,
+    struct store_lastsent_entry *out)
+{
+	struct store_sentlog_entry ent;
+	uint8_t key[8];
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	store_ok(st);
+	if (st->is_missing[STORE_DB_SENTLOG])
+		return 0;
+	if ((txn = store_read_begin(st)) == NULL)
+		return -1;
+	store_be64_put(key, seq);
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	rc = mdb_get(txn, st->dbi[STORE_DB_SENTLOG], &k, &v);
+	if (rc == 0 && sentlog_decode(&k, &v, &ent) != 0)
+		rc = MDB_CORRUPTED;
+	store_read_end(st);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_fail_mdb(st, rc, "reading the sent log");
+	*out = ent.e;
+	return 1;
+}
+
+int
+store_sentlog_bounds(struct store *st, uint64_t *first, uint64_t *last)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	store_ok(st);
+	*first = 0;
+	*last = 0;
+	if (st->is_missing[STORE_DB_SENTLOG])
+		return 0;
+	if ((txn = store_read_begin(st)) == NULL)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_SENTLOG], &cur)) == 0) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		if (rc == 0 && k.mv_size != 8)
+			rc = MDB_CORRUPTED;
+		if (rc == 0) {
+			*first = store_be64_get(k.mv_data);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		}
+		if (rc == 0 && k.mv_size != 8)
+			rc = MDB_CORRUPTED;
+		if (rc == 0)
+			*last = store_be64_get(k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	store_read_end(st);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		*first = 0;
+		*last = 0;
+		return store_fail_mdb(st, rc, "reading the sent log bounds");
+	}
+	return 0;
+}
+
+int
+store_sentlog_walk(struct store *st, uint64_t from, store_sentlog_fn cb,
+    void *arg)
+{
+	struct store_sentlog_entry ent;
+	uint8_t key[8];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, cbret = 0;
+
+	store_ok(st);
+	if (st->is_missing[STORE_DB_SENTLOG])
+		return 0;
+	store_be64_put(key, from);
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	rc = store_cursor_seek(st, txn, STORE_DB_SENTLOG, key, sizeof(key),
+	    &cur, &k, &v);
+	while (rc == 0 && cbret == 0) {
+		if (sentlog_decode(&k, &v, &ent) != 0) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		cbret = cb(arg, &ent);
+		if (cbret == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	return store_walk_finish(st, txn, cur, rc, cbret,
+	    "reading the sent log");
+}
+
+/* ------------------------------------------------------------------ */
+/* Merge.                                                              */
+
+struct merge_arg {
+	struct store_sentlog_entry *ents;	/* borrowed scratch, cap */
+	size_t		 cap;
+	size_t		 n;		/* out: entries consumed */
+	uint64_t	 through;	/* out: highest seq consumed */
+};
+
+/* Number order (LMDB's key order for these keys), then seq. */
+static int
+merge_cmp(const void *a, const void *b)
+{
+	const struct store_sentlog_entry *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->e.number, y->e.number)) != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Write e to the last-sent table unless it holds a later message. */
+static int
+merge_put(struct store *st, MDB_txn *txn, const struct store_lastsent_entry *e)
+{
+	struct store_lastsent old;
+	uint8_t val[SENTLOG_VALUE_MAX];
+	MDB_val k, v;
+	int rc;
+
+	k.mv_size = strlen(e->number);
+	k.mv_data = (void *)(uintptr_t)e->number;
+	rc = mdb_get(txn, st->dbi[STORE_DB_LASTSENT], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	/*
+	 * A table record newer than the log's came from a direct
+	 * store_lastsent_put() and stays. A damaged one is replaced rather
+	 * than failing the merge: refusing would wedge the merge, and the
+	 * log, for good over one record that the entry repairs.
+	 */
+	if (rc == 0 && store_lastsent_decode(&v, &old) == 0 &&
+	    old.time > e->last.time)
+		return 0;
+	if ((v.mv_size = store_lastsent_encode(&e->last, val,
+	    sizeof(val))) == 0) {
+		store_fail(st, STORE_E_INVAL, "merging the sent log: %s: "
+		    "record too large", e->number);
+		return STORE_RC_SET;
+	}
+	v.mv_data = val;
+	return mdb_put(txn, st->dbi[STORE_DB_LASTSENT], &k, &v, 0);
+}
+
+/*
+ * Pop up to cap entries off the front of the log, then put the newest
+ * entry of each number, in number order so that consecutive puts share
+ * pages. Depends only on the database, so map growth may rerun it.
+ */
+static int
+merge_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct merge_arg *ma = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t i, j;
+	int rc;
+
+	ma->n = 0;
+	ma->through = 0;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_SENTLOG], &cur)) != 0)
+		return rc;
+	while (ma->n < ma->cap) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) != 0)
+			break;
+		if (sentlog_decode(&k, &v, &ma->ents[ma->n]) != 0) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		ma->n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (ma->n == 0)
+		return 0;
+	/* Popped in key order: the last one has the highest seq. */
+	ma->through = ma->ents[ma->n - 1].seq;
+	qsort(ma->ents, ma->n, sizeof(ma->ents[0]), merge_cmp);
+	for (i = 0; i < ma->n; i = j) {
+		j = i + 1;
+		while (j < ma->n && strcmp(ma->ents[j].e.number,
+		    ma->ents[i].e.number) == 0)
+			j++;
+		/* ents[j - 1]: the highest seq of this number. */
+		if ((rc = merge_put(st, txn, &ma->ents[j - 1].e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+store_sentlog_merge(struct store *st, size_t max, uint64_t *through)
+{
+	struct merge_arg ma;
+	int rc;
+
+	store_ok(st);
+	*through = 0;
+	if (max == 0)
+		return 0;
+	if (st->is_read_only)
+		return store_fail(st, STORE_E_READONLY,
+		    "merging the sent log: store opened read-only");
+	if (max > STORE_SENTLOG_MERGE_MAX)
+		max = STORE_SENTLOG_MERGE_MAX;
+	memset(&ma, 0, sizeof(ma));
+	if ((ma.ents = calloc(max, sizeof(ma.ents[0]))) == NULL)
+		return store_fail(st, STORE_E_IO, "merging the sent log: %s",
+		    strerror(errno));
+	ma.cap = max;
+	rc = store_write(st, merge_body, &ma, true, "merging the sent log");
+	free(ma.ents);
+	if (rc != 0)
+		return -1;
+	*through = ma.through;
+	return (int)ma.n;
+}
