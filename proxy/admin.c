@@ -895,9 +895,10 @@ admin_optout(struct areq *r, enum store_action action)
 	ev->action = action;
 	ev->source = STORE_SRC_API;
 	ev->time = (int64_t)time(NULL);
-	/* Write the pending attribution batch first, so the event names the
-	 * message sent just before it (as the proxy's own STOPs do). */
-	daemon_flush(r->d);
+	/* Name the message sent just before it, as the proxy's own STOPs
+	 * do, even if it is not merged into the last-sent table yet. */
+	if (action == STORE_OPT_OUT)
+		(void)daemon_lastsent_pending(r->d, ev->number, &ev->last);
 	if (store_optout_apply(r->d->store, ev) == -1) {
 		admin_store_fail(r, true);
 		goto out;
@@ -1162,7 +1163,8 @@ h_review_resolve(struct areq *r)
 	if (decision == STORE_REVIEW_OPTED_OUT)
 		cli_review_optout(r->d->cfg, &rv, has_scope, STORE_SRC_API,
 		    actor, note, now, ev);
-	daemon_flush(r->d);
+	if (decision == STORE_REVIEW_OPTED_OUT)
+		(void)daemon_lastsent_pending(r->d, ev->number, &ev->last);
 	if (store_review_resolve(r->d->store, id, decision, actor, note, now,
 	    decision == STORE_REVIEW_OPTED_OUT ? ev : NULL) == -1) {
 		if (store_errcode(r->d->store) == STORE_E_EXISTS)

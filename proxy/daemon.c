@@ -16,12 +16,15 @@
 #include <event2/event.h>
 
 #include "proxy/admin.h"
+#include "proxy/attrib.h"
 #include "proxy/dlr.h"
 #include "proxy/inbound.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
+#include "proxy/writer.h"
+#include "store/sentlog.h"
 
 /* Bind failures from one address before answers are slowed down. */
 #define AUTHFAIL_FREE		3
@@ -50,154 +53,71 @@ daemon_now_ms(void)
 void
 daemon_flush(struct daemon *d)
 {
-	if (d->naudit > 0) {
-		if (store_audit_add(d->store, d->audit, d->naudit) == -1)
-			log_warnx("event=audit_write_failed lost=%zu "
-			    "error=\"%s\" doing=flush", d->naudit,
-			    store_errmsg(d->store));
-		d->naudit = 0;
-	}
-	/* Receipt map and attribution: one transaction, one sync. */
-	if (d->nmsgmap > 0 || d->nlastsent > 0) {
-		if (store_sent_put(d->store, d->msgmap, d->nmsgmap,
-		    d->lastsent, d->nlastsent) == -1)
-			log_warnx("event=sent_write_failed lost_msgmap=%zu "
-			    "lost_lastsent=%zu error=\"%s\" doing=flush",
-			    d->nmsgmap, d->nlastsent, store_errmsg(d->store));
-		d->nmsgmap = 0;
-		d->nlastsent = 0;
-		/* Forget the batch's numbers: a new generation. */
-		d->lastsent_gen++;
-	}
-}
-
-static void
-flush_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon	*d = arg;
-
-	(void)fd;
-	(void)what;
-	d->is_flush_armed = false;
-	daemon_flush(d);
-}
-
-/*
- * Make sure a flush runs within ms (DAEMON_FLUSH_MS for the audit and the
- * receipt map, DAEMON_LASTSENT_FLUSH_MS for attribution alone). A timer
- * already due sooner stays as it is.
- */
-static void
-flush_arm(struct daemon *d, unsigned ms)
-{
-	struct timeval	tv;
-	uint64_t	due;
-
-	if (d->flush_ev == NULL)
-		return;
-	if (d->is_flush_armed && (d->is_flush_short ||
-	    ms == DAEMON_LASTSENT_FLUSH_MS))
-		return;
-	due = daemon_now_ms() + ms;
-	if (d->is_flush_armed && d->flush_due_ms <= due)
-		return;
-	d->is_flush_armed = true;
-	d->is_flush_short = ms == DAEMON_FLUSH_MS;
-	d->flush_due_ms = due;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	event_add(d->flush_ev, &tv);
+	if (d->writer != NULL)
+		writer_sync(d->writer);
 }
 
 void
 daemon_audit_add(struct daemon *d, const struct store_audit *rec)
 {
-	if (d->naudit == DAEMON_BATCH_MAX)
-		daemon_flush(d);
-	d->audit[d->naudit++] = *rec;
-	flush_arm(d, DAEMON_FLUSH_MS);
+	writer_audit(d->writer, rec);
 }
 
 void
 daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec)
 {
-	if (d->nmsgmap == DAEMON_BATCH_MAX)
-		daemon_flush(d);
-	d->msgmap[d->nmsgmap++] = *rec;
-	flush_arm(d, DAEMON_FLUSH_MS);
+	writer_msgmap(d->writer, rec);
 	/* A receipt that came before this response may be waiting. */
 	if (d->nheld > 0)
 		dlr_held_match(d, rec);
 }
 
-/* FNV-1a of a NUL-terminated string. */
-static uint32_t
-hash_str(const char *p)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *p != '\0'; p++) {
-		h ^= (uint8_t)*p;
-		h *= 16777619u;
-	}
-	return h;
-}
-
+/*
+ * Attribution goes to the sent log, an append (cheap whatever the number),
+ * with the number indexed here; the writer merges the log into the
+ * per-number table when it is idle. A number that is not all digits, or an
+ * index that is full even after dropping what is merged, is written
+ * straight to the table instead.
+ */
 void
 daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 {
-	struct lastsent_slot	*slot;
-	uint32_t		 h;
-	size_t			 i, probe;
+	uint64_t	key, seq;
 
-	/*
-	 * Only the last message to a number matters (the store keeps one
-	 * per number): a number already in the batch is overwritten in
-	 * place. Open addressing over DAEMON_LASTSENT_SLOTS (twice the batch,
-	 * so a probe always ends); a slot of an older generation is free.
-	 */
-	h = hash_str(rec->number);
-	for (probe = 0; probe < DAEMON_LASTSENT_SLOTS; probe++) {
-		slot = &d->lastsent_slots[(h + probe) &
-		    (DAEMON_LASTSENT_SLOTS - 1)];
-		if (slot->gen != d->lastsent_gen)
-			break;
-		i = slot->idx;
-		if (strcmp(d->lastsent[i].number, rec->number) == 0) {
-			d->lastsent[i] = *rec;
-			return;
-		}
+	if (!store_numkey(rec->number, &key)) {
+		writer_lastsent(d->writer, rec);
+		return;
 	}
-	if (d->nlastsent == DAEMON_LASTSENT_MAX) {
-		daemon_flush(d);	/* new generation: every slot free */
-		slot = &d->lastsent_slots[h & (DAEMON_LASTSENT_SLOTS - 1)];
+	if (attrib_count(d->attrib) >= DAEMON_ATTRIB_MAX &&
+	    attrib_sweep(d->attrib, writer_merged(d->writer)) == 0) {
+		writer_lastsent(d->writer, rec);
+		return;
 	}
-	slot->gen = d->lastsent_gen;
-	slot->idx = (uint32_t)d->nlastsent;
-	d->lastsent[d->nlastsent++] = *rec;
-	flush_arm(d, DAEMON_LASTSENT_FLUSH_MS);
+	seq = writer_sentlog(d->writer, rec);
+	if (attrib_put(d->attrib, key, seq) == -1) {
+		/* Logged; the table still gets it when the log is merged. */
+		d->counters.attrib_unindexed++;
+	}
+	writer_merge_hint(d->writer,
+	    attrib_count(d->attrib) >= DAEMON_ATTRIB_URGENT);
 }
 
 bool
 daemon_lastsent_pending(const struct daemon *d, const char *number,
     struct store_lastsent *out)
 {
-	const struct lastsent_slot	*slot;
-	uint32_t			 h;
-	size_t				 probe;
+	struct store_lastsent_entry	e;
+	uint64_t			key, seq;
 
-	h = hash_str(number);
-	for (probe = 0; probe < DAEMON_LASTSENT_SLOTS; probe++) {
-		slot = &d->lastsent_slots[(h + probe) &
-		    (DAEMON_LASTSENT_SLOTS - 1)];
-		if (slot->gen != d->lastsent_gen)
-			return false;
-		if (strcmp(d->lastsent[slot->idx].number, number) == 0) {
-			*out = d->lastsent[slot->idx].last;
-			return true;
-		}
-	}
-	return false;
+	if (!store_numkey(number, &key) ||
+	    !attrib_get(d->attrib, key, &seq) ||
+	    seq <= writer_merged(d->writer))
+		return false;	/* the table has it, or never had one */
+	if (!writer_sentlog_find(d->writer, seq, &e) &&
+	    store_sentlog_get(d->store, seq, &e) != 1)
+		return false;	/* merged meanwhile: the table has it */
+	*out = e.last;
+	return true;
 }
 
 /* --- bind failure slow-down ---------------------------------------------- */
@@ -685,6 +605,51 @@ expire_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- main ----------------------------------------------------------------- */
 
+static int
+attrib_load_cb(void *arg, const struct store_sentlog_entry *ent)
+{
+	struct daemon	*d = arg;
+	uint64_t	 key;
+
+	if (store_numkey(ent->e.number, &key) &&
+	    attrib_put(d->attrib, key, ent->seq) == -1)
+		return 1;	/* full: the rest is found once merged */
+	return 0;
+}
+
+/*
+ * The attribution index and the store writer. Records a previous run left
+ * in the sent log (not merged yet) are indexed again, so a STOP after a
+ * restart still finds what was sent last.
+ */
+static int
+attrib_open(struct daemon *d, char *err, size_t errlen)
+{
+	uint64_t	first, last;
+
+	if ((d->attrib = attrib_new(DAEMON_ATTRIB_MAX)) == NULL) {
+		snprintf(err, errlen, "attribution index: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (store_sentlog_bounds(d->store, &first, &last) == -1 ||
+	    (first > 0 && store_sentlog_walk(d->store, first, attrib_load_cb,
+	    d) == -1)) {
+		snprintf(err, errlen, "reading the sent log: %s",
+		    store_errmsg(d->store));
+		return -1;
+	}
+	if (attrib_count(d->attrib) > 0)
+		log_info("event=sentlog_indexed records=%zu first=%llu "
+		    "last=%llu", attrib_count(d->attrib),
+		    (unsigned long long)first, (unsigned long long)last);
+	if ((d->writer = writer_new(d->base, d->store, err, errlen)) == NULL)
+		return -1;
+	writer_merge_hint(d->writer,
+	    attrib_count(d->attrib) >= DAEMON_ATTRIB_URGENT);
+	return 0;
+}
+
 static void
 daemon_free(struct daemon *d)
 {
@@ -715,11 +680,11 @@ daemon_free(struct daemon *d)
 	inbound_free(d->inbound);
 	d->inbound = NULL;
 	dlr_held_free(d);
-	if (d->store != NULL)
-		daemon_flush(d);
+	/* Commits what is queued, then stops the thread. */
+	writer_free(d->writer);
+	d->writer = NULL;
+	attrib_free(d->attrib);
 	store_free(d->store);
-	if (d->flush_ev != NULL)
-		event_free(d->flush_ev);
 	if (d->expire_ev != NULL)
 		event_free(d->expire_ev);
 	if (d->stop_ev != NULL)
@@ -757,7 +722,6 @@ daemon_main(const char *path)
 	}
 	TAILQ_INIT(&d->sessions);
 	TAILQ_INIT(&d->closing);
-	d->lastsent_gen = 1;	/* the calloc'ed slots (gen 0) are free */
 	if ((d->config_path = strdup(path)) == NULL)
 		goto err;
 	memset(&errs, 0, sizeof(errs));
@@ -778,12 +742,16 @@ daemon_main(const char *path)
 		    "error=\"%s\"", d->cfg->store_path, err);
 		goto err;
 	}
+	if (attrib_open(d, err, sizeof(err)) == -1) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
+		goto err;
+	}
 	if ((d->inbound = inbound_new(d)) == NULL) {
 		log_warnx("event=start_failed reason=inbound");
 		goto err;
 	}
-	if ((d->flush_ev = evtimer_new(d->base, flush_cb, d)) == NULL ||
-	    (d->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
+	if ((d->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
 	    d)) == NULL)
 		goto err;
 	event_add(d->expire_ev, &tv);

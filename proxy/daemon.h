@@ -24,6 +24,7 @@
 #include "store/store.h"
 
 struct admin;
+struct attrib;
 struct dlr_held;
 struct event;
 struct event_base;
@@ -31,23 +32,17 @@ struct inbound;
 struct listener;
 struct session;
 struct upstream_pool;
+struct writer;
 
-/* Audit and receipt map records gathered before one store transaction
- * writes them. */
-#define DAEMON_BATCH_MAX	256
-/* How long those may wait for more records (receipts may come fast). */
-#define DAEMON_FLUSH_MS		20
-/* Attribution (last message sent per number): only the last one per
- * number is kept, so a batch coalesces per number and may wait longer.
- * Written with the receipt map when that flushes first. The commit runs on
- * the event loop: 4096 scattered keys per batch gave ~15% more throughput
- * at saturation but a p99 of 34-54 ms against 13-16 ms with 1024, so the
- * smaller batch wins until these writes move off the loop. */
-#define DAEMON_LASTSENT_MAX	1024
-#define DAEMON_LASTSENT_FLUSH_MS 200
-/* Index of the numbers in the last-sent batch: twice its size, power of
- * two. */
-#define DAEMON_LASTSENT_SLOTS	2048
+/*
+ * Attribution records not yet merged into the last-sent table, indexed in
+ * memory (proxy/attrib.c, 16 bytes a slot): past this many the records
+ * are written straight to the table, which is slower but loses nothing.
+ * The writer merges between batches too once the index is
+ * DAEMON_ATTRIB_URGENT full.
+ */
+#define DAEMON_ATTRIB_MAX	(4u << 20)
+#define DAEMON_ATTRIB_URGENT	(DAEMON_ATTRIB_MAX / 2)
 /* Concatenated messages refused at their first part, remembered so the
  * later parts are refused too (SPEC §3: every part gets the same
  * decision). "Allowed" is never remembered: an opt-out acknowledged
@@ -67,13 +62,6 @@ struct concat_slot {
 	uint64_t	 event_id;	/* blocking event when blocked */
 };
 
-/* Where a number sits in the last-sent batch; free unless gen is the
- * daemon's lastsent_gen. */
-struct lastsent_slot {
-	uint64_t	 gen;
-	uint32_t	 idx;		/* in daemon.lastsent */
-};
-
 /* Recent bind failures from one peer address. */
 struct authfail_slot {
 	struct sockaddr_storage addr;	/* port zeroed */
@@ -86,6 +74,7 @@ struct daemon_counters {
 	uint64_t	 submits_forwarded;	/* handed to an upstream */
 	uint64_t	 submits_rejected_optout; /* destinations refused */
 	uint64_t	 submits_store_error;	/* store unreadable: refused */
+	uint64_t	 attrib_unindexed;	/* logged, not indexed */
 };
 
 struct daemon {
@@ -122,19 +111,10 @@ struct daemon {
 	size_t			 nretired;
 	struct event		*expire_ev;	/* store housekeeping */
 
-	/* Batched store writes, flushed by flush_ev or when full. */
-	struct store_audit	 audit[DAEMON_BATCH_MAX];
-	size_t			 naudit;
-	struct store_msgmap	 msgmap[DAEMON_BATCH_MAX];
-	size_t			 nmsgmap;
-	struct store_lastsent_entry lastsent[DAEMON_LASTSENT_MAX];
-	size_t			 nlastsent;
-	struct lastsent_slot	 lastsent_slots[DAEMON_LASTSENT_SLOTS];
-	uint64_t		 lastsent_gen;	/* bumped by every flush */
-	struct event		*flush_ev;	/* owned */
-	bool			 is_flush_armed;
-	bool			 is_flush_short; /* armed for DAEMON_FLUSH_MS */
-	uint64_t		 flush_due_ms;
+	/* Per-message store records, committed by a thread. Owned. */
+	struct writer		*writer;
+	/* Attribution records in the sent log, by number. Owned. */
+	struct attrib		*attrib;
 
 	struct event		*sig_term;	/* owned */
 	struct event		*sig_int;
@@ -164,28 +144,27 @@ int daemon_main(const char *path);
 uint64_t daemon_now_ms(void);
 
 /*
- * Queue records for the next batched store write (audit: a rejected send;
- * msgmap: an SMSC message_id for receipt routing; lastsent: attribution,
- * replacing a record for the same number still in the batch). rec is
- * copied. Audit and msgmap records are flushed within DAEMON_FLUSH_MS,
- * lastsent within DAEMON_LASTSENT_FLUSH_MS; at once when a batch is full,
- * and at shutdown. The msgmap and lastsent batches go in one transaction.
- * Never fails: a full batch is written first; a store error is logged
- * (the records are then lost, which the log says).
+ * Queue records for the store writer (proxy/writer.h; audit: a rejected
+ * send; msgmap: an SMSC message_id for receipt routing; lastsent:
+ * attribution, appended to the sent log and indexed by number). rec is
+ * copied. The writer commits within WRITER_DELAY_MS when idle, else as
+ * soon as its current batch is done; a store error is logged (those
+ * records are then lost, which the log says).
  */
 void daemon_audit_add(struct daemon *d, const struct store_audit *rec);
 void daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec);
 void daemon_lastsent_add(struct daemon *d,
     const struct store_lastsent_entry *rec);
 
-/* Write every pending batch now (the admin API does, before an opt-out,
- * so that its attribution sees the last message sent). */
+/* Commit everything queued and wait for it (the admin API does, before
+ * reading the audit log or recording an opt-out). */
 void daemon_flush(struct daemon *d);
 
 /*
- * The last-sent record for number still waiting in the batch, if any:
- * true with *out filled. Lets an opt-out record what was sent last
- * without forcing the whole batch to disk first (the MO path).
+ * The newest last-sent record for number that the last-sent table may not
+ * have yet (queued, or in the sent log): true with *out filled. The
+ * store picks the newer of it and the table's when it records an opt-out
+ * (the MO path), without waiting for any batch.
  */
 bool daemon_lastsent_pending(const struct daemon *d, const char *number,
     struct store_lastsent *out);

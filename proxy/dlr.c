@@ -14,6 +14,7 @@
 #include "proxy/daemon.h"
 #include "proxy/inbound.h"
 #include "proxy/log.h"
+#include "proxy/writer.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
@@ -58,29 +59,61 @@ dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap)
 	return 0;
 }
 
+struct pending_find {
+	char	(*variants)[SMPP_RECEIPT_ID_LEN];
+	int	  n;
+	char	 *account;
+};
+
+static bool
+pending_match(void *arg, const struct store_msgmap *m)
+{
+	struct pending_find	*pf = arg;
+	char			 norm[SMPP_RECEIPT_ID_LEN];
+	int			 v;
+
+	smpp_msgid_normalize(m->message_id, norm, sizeof(norm));
+	for (v = 0; v < pf->n; v++)
+		if (strcmp(norm, pf->variants[v]) == 0) {
+			str_copy(pf->account, STORE_NAME_MAX, m->account);
+			return true;
+		}
+	return false;
+}
+
+struct pending_up {
+	const char		*upstream;
+	struct pending_find	*pf;
+};
+
+static bool
+pending_up_match(void *arg, const struct store_msgmap *m)
+{
+	struct pending_up	*pu = arg;
+
+	return strcmp(m->upstream, pu->upstream) == 0 &&
+	    pending_match(pu->pf, m);
+}
+
 int
 dlr_account_find(struct daemon *d, const char *upstream, const char *id,
     char account[STORE_NAME_MAX])
 {
-	char	variants[SMPP_MSGID_VARIANTS_MAX][SMPP_RECEIPT_ID_LEN];
-	char	norm[SMPP_RECEIPT_ID_LEN];
-	size_t	i;
-	int	n, v, r, result = 0;
+	char			variants[SMPP_MSGID_VARIANTS_MAX]
+				    [SMPP_RECEIPT_ID_LEN];
+	struct pending_find	pf;
+	struct pending_up	pu;
+	int			n, v, r, result = 0;
 
 	n = smpp_msgid_variants(id, variants, SMPP_MSGID_VARIANTS_MAX);
 	/* The receipt may beat the batch that records its message. */
-	for (i = 0; i < d->nmsgmap; i++) {
-		if (strcmp(d->msgmap[i].upstream, upstream) != 0)
-			continue;
-		smpp_msgid_normalize(d->msgmap[i].message_id, norm,
-		    sizeof(norm));
-		for (v = 0; v < n; v++)
-			if (strcmp(norm, variants[v]) == 0) {
-				str_copy(account, STORE_NAME_MAX,
-				    d->msgmap[i].account);
-				return 1;
-			}
-	}
+	pf.variants = variants;
+	pf.n = n;
+	pf.account = account;
+	pu.upstream = upstream;
+	pu.pf = &pf;
+	if (writer_msgmap_each(d->writer, pending_up_match, &pu))
+		return 1;
 	for (v = 0; v < n; v++) {
 		r = store_msgmap_get(d->store, upstream, variants[v], account);
 		if (r == 1)

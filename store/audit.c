@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/sentlog.h"
 #include "store/store_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -393,39 +394,86 @@ store_msgmap_put(struct store *st, const struct store_msgmap *entries,
 }
 
 /* ------------------------------------------------------------------ */
-/* Both, in one transaction.                                           */
+/* A proxy batch, in one transaction.                                  */
 
-struct sent_arg {
-	struct msgmap_arg	 ma;
-	struct lastsent_arg	 la;
+struct batch_arg {
+	struct store_batch	*b;
+	size_t			 nbad;
 };
 
-static int
-sent_body(struct store *st, MDB_txn *txn, void *arg)
+static bool
+audit_ok(const struct store_audit *a)
 {
-	struct sent_arg *sa = arg;
+	return store_field_ok(a->destination, sizeof(a->destination), false) &&
+	    store_field_ok(a->account, sizeof(a->account), true) &&
+	    store_field_ok(a->category, sizeof(a->category), true) &&
+	    store_field_ok(a->service_type, sizeof(a->service_type), true) &&
+	    store_field_ok(a->source, sizeof(a->source), true);
+}
+
+/*
+ * Each record is checked where it is written, so one bad record from a
+ * peer costs that record, not the batch; and the arrays are only read
+ * (the proxy's loop reads them meanwhile), audit ids aside.
+ */
+static int
+batch_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct batch_arg *ba = arg;
+	struct store_batch *b = ba->b;
+	size_t i;
 	int rc;
 
-	if ((rc = msgmap_body(st, txn, &sa->ma)) != 0)
-		return rc;
-	return lastsent_body(st, txn, &sa->la);
+	ba->nbad = 0;	/* a retry (map grown) starts over */
+	for (i = 0; i < b->naudit; i++) {
+		struct audit_arg aa = { &b->audit[i], 1 };
+
+		if (!audit_ok(&b->audit[i]))
+			ba->nbad++;
+		else if ((rc = audit_body(st, txn, &aa)) != 0)
+			return rc;
+	}
+	for (i = 0; i < b->nmsgmap; i++) {
+		struct msgmap_arg ma = { &b->msgmap[i], 1 };
+
+		if (msgmap_check(st, &b->msgmap[i], 1) != 0)
+			ba->nbad++;
+		else if ((rc = msgmap_body(st, txn, &ma)) != 0)
+			return rc;
+	}
+	for (i = 0; i < b->nsentlog; i++) {
+		if (store_sentlog_check(st, &b->sentlog[i], 1) != 0)
+			ba->nbad++;
+		else if ((rc = store_sentlog_append_txn(st, txn,
+		    &b->sentlog[i], 1)) != 0)
+			return rc;
+	}
+	for (i = 0; i < b->nlastsent; i++) {
+		struct lastsent_arg la = { &b->lastsent[i], 1 };
+
+		if (lastsent_check(st, &b->lastsent[i], 1) != 0)
+			ba->nbad++;
+		else if ((rc = lastsent_body(st, txn, &la)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 int
-store_sent_put(struct store *st, const struct store_msgmap *msgmap,
-    size_t nmsgmap, const struct store_lastsent_entry *lastsent,
-    size_t nlastsent)
+store_batch_put(struct store *st, struct store_batch *b, size_t *nbad)
 {
-	struct sent_arg sa = { { msgmap, nmsgmap }, { lastsent, nlastsent } };
+	struct batch_arg ba = { b, 0 };
+	int rc;
 
 	store_ok(st);
-	if (msgmap_check(st, msgmap, nmsgmap) == -1 ||
-	    lastsent_check(st, lastsent, nlastsent) == -1)
-		return -1;
-	if (nmsgmap == 0 && nlastsent == 0)
+	*nbad = 0;
+	if (b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent == 0)
 		return 0;
-	return store_write(st, sent_body, &sa, true,
-	    "recording sent messages");
+	rc = store_write(st, batch_body, &ba, true, "writing a batch");
+	*nbad = ba.nbad;
+	if (rc == 0)
+		store_ok(st);	/* the checks of dropped records set it */
+	return rc;
 }
 
 /* Look one normalised id up; 0 found, MDB_NOTFOUND, or an error. */

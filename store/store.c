@@ -448,6 +448,18 @@ store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
 	    doing, tries);
 }
 
+int
+store_sync(struct store *st)
+{
+	int rc;
+
+	if (st->is_read_only)
+		return 0;
+	if ((rc = mdb_env_sync(st->env, 1)) != 0)
+		return store_fail_mdb(st, rc, "syncing the store");
+	return 0;
+}
+
 MDB_txn *
 store_read_begin(struct store *st)
 {

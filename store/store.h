@@ -124,6 +124,18 @@ struct store *store_open(const char *path, const struct store_params *p,
  */
 struct store *store_sibling(struct store *st);
 
+/*
+ * Make every commit so far durable (the lazy ones included): one
+ * fdatasync. Returns 0 or -1.
+ */
+int store_sync(struct store *st);
+
+/*
+ * A number of 1..15 digits as a non-zero integer key (length << 56 |
+ * value): true, or false for one that does not pack (alphanumeric, long).
+ */
+bool store_numkey(const char *number, uint64_t *key);
+
 /* Close; accepts NULL. */
 void store_free(struct store *st);
 
@@ -330,15 +342,28 @@ int store_msgmap_put(struct store *st, const struct store_msgmap *entries,
     size_t n);
 
 /*
- * store_msgmap_put() and store_lastsent_put() in one transaction (one
- * commit, one fdatasync): nmsgmap receipt map entries and nlastsent
- * last-sent entries, either count may be 0. Same validation (nothing is
- * written if any entry is bad) and the same MDB_NOMETASYNC durability.
- * Arrays are borrowed. Returns 0 or -1.
+ * What the proxy's store writer commits at once: rejected-send audit
+ * records (ids are set), receipt map entries, sent-log records
+ * (store/sentlog.h) and last-sent entries written straight to the table.
+ * One transaction, its data pages synced at commit and its meta page with
+ * the next durable write (an OS crash may undo the last such batches, a
+ * process crash none once this returns). A record with a bad field is
+ * dropped and counted in *nbad. The arrays are only read (audit ids
+ * aside), so another thread may read them meanwhile. Returns 0 or -1
+ * (nothing written).
  */
-int store_sent_put(struct store *st, const struct store_msgmap *msgmap,
-    size_t nmsgmap, const struct store_lastsent_entry *lastsent,
-    size_t nlastsent);
+struct store_sentlog_entry;
+struct store_batch {
+	struct store_audit		*audit;
+	size_t				 naudit;
+	const struct store_msgmap	*msgmap;
+	size_t				 nmsgmap;
+	const struct store_sentlog_entry *sentlog;
+	size_t				 nsentlog;
+	const struct store_lastsent_entry *lastsent;
+	size_t				 nlastsent;
+};
+int store_batch_put(struct store *st, struct store_batch *b, size_t *nbad);
 
 /*
  * Find the account for a receipt. message_id is normalised; if that is

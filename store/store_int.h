@@ -134,7 +134,7 @@ MDB_cursor *store_read_cursor(struct store *st);
  * keys. Returns false for numbers that do not pack (alphanumeric, long);
  * those always take the state cursor.
  */
-bool store_numkey(const char *number, uint64_t *key);
+bool store_numkey(const char *number, uint64_t *key);	/* store.h */
 
 /*
  * Meta key present once the numbers index and the filter were built from

@@ -1,12 +1,12 @@
 /*
- * store/audit: store_sent_put(), the receipt map and last-sent batches of
- * one proxy flush written in one transaction.
+ * store/audit: store_batch_put(), what the proxy's writer thread commits
+ * at once (audit, receipt map, sent log, last-sent) in one transaction.
  *
- * Why (issue 6): the proxy committed its receipt map and its attribution
- * batches in two transactions, each with its own fdatasync, on the event
- * loop thread; profiling showed the loop spending most of its time there.
- * One transaction per flush halves the syncs. These tests check it writes
- * what the two old calls wrote, and nothing when any entry is bad.
+ * Why (issue 6): one transaction (one fdatasync) per batch instead of one
+ * per kind of record; and a bad record from a peer must cost that record,
+ * not the attribution and receipts of everyone else in its batch. These
+ * tests check every kind lands where its own call would put it, and that
+ * a bad record is dropped and counted alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "store/sentlog.h"
 #include "tests/unit/store/store_fixture.h"
 
 static void
@@ -40,20 +41,40 @@ mk_last(struct store_lastsent_entry *e, const char *number,
 }
 
 static void
-test_sent_put_both(void **state)
+test_batch_all_kinds(void **state)
 {
 	struct fx *f = *state;
 	struct store_msgmap m[2];
-	struct store_lastsent_entry e[3];
+	struct store_lastsent_entry e[2], got;
+	struct store_sentlog_entry sl[1];
+	struct store_audit a[1];
 	struct store_lastsent out;
+	struct store_batch b;
 	char account[STORE_NAME_MAX];
+	size_t nbad;
 
 	mk_map(&m[0], "abc1", "marketing");
 	mk_map(&m[1], "abc2", "frontdesk");
 	mk_last(&e[0], "15550100001", "marketing", 10);
-	mk_last(&e[1], "15550100002", "frontdesk", 11);
-	mk_last(&e[2], "15550100001", "frontdesk", 12);	/* later wins */
-	assert_int_equal(store_sent_put(f->st, m, 2, e, 3), 0);
+	mk_last(&e[1], "15550100001", "frontdesk", 12);	/* later wins */
+	sl[0].seq = 7;
+	mk_last(&sl[0].e, "15550100002", "billing", 11);
+	memset(a, 0, sizeof(a));
+	snprintf(a[0].destination, sizeof(a[0].destination), "15550100003");
+	snprintf(a[0].account, sizeof(a[0].account), "marketing");
+	a[0].time = 1000;
+	memset(&b, 0, sizeof(b));
+	b.audit = a;
+	b.naudit = 1;
+	b.msgmap = m;
+	b.nmsgmap = 2;
+	b.sentlog = sl;
+	b.nsentlog = 1;
+	b.lastsent = e;
+	b.nlastsent = 2;
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	assert_int_equal(nbad, 0);
+	assert_true(a[0].id > 0);
 	assert_int_equal(store_msgmap_get(f->st, "carrier", "ABC1", account),
 	    1);
 	assert_string_equal(account, "marketing");
@@ -63,49 +84,53 @@ test_sent_put_both(void **state)
 	assert_int_equal(store_lastsent_get(f->st, "15550100001", &out), 1);
 	assert_string_equal(out.account, "frontdesk");
 	assert_int_equal(out.time, 12);
-	assert_int_equal(store_lastsent_get(f->st, "15550100002", &out), 1);
-	assert_string_equal(out.account, "frontdesk");
-	/* Either side may be empty. */
-	assert_int_equal(store_sent_put(f->st, NULL, 0, NULL, 0), 0);
-	mk_map(&m[0], "abc3", "marketing");
-	assert_int_equal(store_sent_put(f->st, m, 1, NULL, 0), 0);
-	assert_int_equal(store_msgmap_get(f->st, "carrier", "abc3", account),
-	    1);
-	mk_last(&e[0], "15550100003", "marketing", 13);
-	assert_int_equal(store_sent_put(f->st, NULL, 0, e, 1), 0);
-	assert_int_equal(store_lastsent_get(f->st, "15550100003", &out), 1);
+	assert_int_equal(store_sentlog_get(f->st, 7, &got), 1);
+	assert_string_equal(got.number, "15550100002");
+	assert_string_equal(got.last.account, "billing");
+	/* An empty batch writes nothing and succeeds. */
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
 }
 
 static void
-test_sent_put_bad_writes_nothing(void **state)
+test_batch_bad_record_alone(void **state)
 {
 	struct fx *f = *state;
-	struct store_msgmap m[1];
+	struct store_msgmap m[2];
 	struct store_lastsent_entry e[2];
 	struct store_lastsent out;
+	struct store_batch b;
 	char account[STORE_NAME_MAX];
+	size_t nbad;
 
 	mk_map(&m[0], "def1", "marketing");
+	mk_map(&m[1], "", "marketing");			/* no id */
 	mk_last(&e[0], "15550100004", "marketing", 10);
 	mk_last(&e[1], "", "marketing", 10);		/* no number */
-	assert_int_equal(store_sent_put(f->st, m, 1, e, 2), -1);
-	assert_int_equal(store_errcode(f->st), STORE_E_INVAL);
+	memset(&b, 0, sizeof(b));
+	b.msgmap = m;
+	b.nmsgmap = 2;
+	b.lastsent = e;
+	b.nlastsent = 2;
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	assert_int_equal(nbad, 2);
+	assert_int_equal(store_errcode(f->st), STORE_E_OK);
 	assert_int_equal(store_msgmap_get(f->st, "carrier", "def1", account),
-	    0);
-	assert_int_equal(store_lastsent_get(f->st, "15550100004", &out), 0);
-	mk_map(&m[0], "", "marketing");			/* no id */
-	assert_int_equal(store_sent_put(f->st, m, 1, e, 1), -1);
-	assert_int_equal(store_lastsent_get(f->st, "15550100004", &out), 0);
+	    1);
+	assert_int_equal(store_lastsent_get(f->st, "15550100004", &out), 1);
+	/* The arrays were only read. */
+	assert_int_equal(b.nmsgmap, 2);
+	assert_string_equal(m[1].message_id, "");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sent_put_both, fx_setup,
-		    fx_teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_sent_put_bad_writes_nothing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_all_kinds,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_bad_record_alone,
+		    fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store/sent", tests, NULL, NULL);

@@ -1,0 +1,104 @@
+/*
+ * proxy/writer: the store writer thread.
+ *
+ * The event loop never commits the per-message records itself: rejected-
+ * send audit records, the receipt map, and attribution (sent-log records,
+ * or last-sent entries written straight through). It queues them here; a
+ * thread with its own store handle commits whatever has gathered in one
+ * transaction, so batches grow with the load (group commit) and the loop
+ * goes on forwarding meanwhile. Opt-outs are not written here: they are
+ * committed durably on the loop, before their deliver_sm_resp, and wait at
+ * most for one short batch transaction to end (LMDB has one writer).
+ *
+ * When the thread is idle it folds the oldest sent-log records into the
+ * per-number last-sent table in small transactions (store/sentlog.h) and
+ * publishes how far it got (writer_merged()).
+ *
+ * Queued records live in two batches: the one the loop fills and the one
+ * the thread commits. The loop may read both (the thread only reads the
+ * one it commits), which is how a receipt or a STOP that overtakes a batch
+ * still finds its record. A kind of record past WRITER_QUEUE_MAX waiting
+ * makes the loop wait for the thread: bounded memory, nothing dropped.
+ */
+#ifndef PROXY_WRITER_H
+#define PROXY_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/sentlog.h"
+#include "store/store.h"
+
+struct event_base;
+struct writer;
+
+/* Gather this long before a first commit from an idle writer. */
+#define WRITER_DELAY_MS		5
+/* Records of one kind waiting before the loop waits for the thread. */
+#define WRITER_QUEUE_MAX	65536
+/* Lazy commits are made durable (meta page synced) within this. */
+#define WRITER_SYNC_MS		1000
+/* Quiet this long before merging the sent log. */
+#define WRITER_IDLE_MS		20
+/* Sent-log records per merge transaction. */
+#define WRITER_MERGE_CHUNK	512
+
+struct writer_counters {
+	uint64_t	batches;	/* transactions committed */
+	uint64_t	records;	/* records in them */
+	uint64_t	failed;		/* records lost to a failed commit */
+	uint64_t	bad;		/* records dropped for a bad field */
+	uint64_t	merged;		/* sent-log records merged */
+	uint64_t	waits;		/* times the loop waited (queue full) */
+	uint64_t	max_batch;	/* largest batch, records */
+};
+
+/*
+ * Start the thread on a sibling handle of st (borrowed; must outlive the
+ * writer), its completions delivered on base. Returns NULL with a message
+ * in err.
+ */
+struct writer *writer_new(struct event_base *base, struct store *st,
+    char *err, size_t errlen);
+
+/* Commit everything queued, stop the thread and free. NULL ok. */
+void writer_free(struct writer *w);
+
+/* Queue one record (copied). Never fails; may wait (see above). */
+void writer_audit(struct writer *w, const struct store_audit *rec);
+void writer_msgmap(struct writer *w, const struct store_msgmap *rec);
+void writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec);
+
+/* Queue a sent-log record; returns its sequence number (> 0). */
+uint64_t writer_sentlog(struct writer *w,
+    const struct store_lastsent_entry *rec);
+
+/* Hand everything queued to the thread and wait until it is committed. */
+void writer_sync(struct writer *w);
+
+/*
+ * Sent-log records with a sequence number up to this are in the last-sent
+ * table (or superseded there); the log may have dropped them.
+ */
+uint64_t writer_merged(const struct writer *w);
+
+/* Ask the thread to merge between batches too, not only when idle. */
+void writer_merge_hint(struct writer *w, bool is_urgent);
+
+/* A sent-log record still queued or being committed: true and *out. */
+bool writer_sentlog_find(const struct writer *w, uint64_t seq,
+    struct store_lastsent_entry *out);
+
+/*
+ * Call fn on each queued receipt map entry, newest first, until it
+ * returns true; returns whether one did.
+ */
+bool writer_msgmap_each(const struct writer *w,
+    bool (*fn)(void *arg, const struct store_msgmap *m), void *arg);
+
+/* Records waiting (both batches), for /metrics. */
+size_t writer_pending(const struct writer *w);
+void writer_counters(const struct writer *w, struct writer_counters *out);
+
+#endif /* PROXY_WRITER_H */
