@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -46,6 +47,7 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 	struct bufferevent	*bev;
 	const int		 opts = BEV_OPT_CLOSE_ON_FREE |
 				    BEV_OPT_DEFER_CALLBACKS;
+	int			 one = 1;
 
 	(void)ev;
 	if (d->is_stopping) {
@@ -59,6 +61,11 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
+	/* Replies are small and a client waits for each (window 1): no
+	 * Nagle delay behind an unacknowledged segment. */
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
 	if (l->tls != NULL)
 		bev = tls_bev_new(d->base, fd, l->tls,
 		    BUFFEREVENT_SSL_ACCEPTING, opts);

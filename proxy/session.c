@@ -118,6 +118,8 @@ struct session {
 	struct sockaddr_storage	 peer;
 	char			 peer_str[64];
 	bool			 is_tls;
+	bool			 is_direct;	/* we write the socket */
+	bool			 is_flush_queued;
 	enum smpp_bind_state	 bind;
 	char			 system_id[SMPP_SYSTEM_ID_LEN];
 	int			 account;	/* index in d->cfg */
@@ -135,6 +137,7 @@ struct session {
 	const char		*doing;		/* for error logs */
 	struct event		*tick;		/* owned */
 	struct event		*free_ev;	/* owned */
+	struct event		*flush_ev;	/* owned; see session_flush */
 	/* Delayed bind failure answer. */
 	uint32_t		 refuse_cmd;
 	uint32_t		 refuse_seq;
@@ -160,6 +163,8 @@ static void	session_tick_cb(evutil_socket_t, short, void *);
 static void	session_free_cb(evutil_socket_t, short, void *);
 static void	session_process(struct session *);
 static void	session_update_read(struct session *);
+static void	session_queued(struct session *);
+static void	session_flush(struct session *);
 
 const char *
 session_state_name(enum session_state st)
@@ -375,6 +380,7 @@ reply_raw(struct session *s, uint32_t cmd, uint32_t status, uint32_t seq,
 	    (bodylen > 0 && evbuffer_add(out, body, bodylen) == -1))
 		log_warnx("sid=%llu event=reply_failed doing=%s",
 		    (unsigned long long)s->id, s->doing);
+	session_queued(s);
 	if (log_debug_enabled())
 		log_debug("sid=%llu event=reply cmd=%s status=0x%08x seq=%u",
 		    (unsigned long long)s->id, smpp_cmd_name(cmd), status, seq);
@@ -436,6 +442,89 @@ relay_raw(struct session *s, const uint8_t *raw, size_t len, uint32_t seq)
 	smpp_pdu_set_seq(v.iov_base, seq);
 	v.iov_len = len;
 	(void)evbuffer_commit_space(out, &v, 1);
+	session_queued(s);
+}
+
+/*
+ * Direct writes (issue 6). A plain TCP bufferevent would write on the next
+ * loop turn, after an epoll_ctl to watch for EV_WRITE and an epoll_wait to
+ * see it: one extra loop round and two or three system calls per hop, per
+ * batch. Instead, a session on plain TCP keeps EV_WRITE disabled and every
+ * reply queued to it activates flush_ev once; flush_ev runs in the same
+ * loop turn, after the callbacks already active (so one read callback's
+ * replies go out in one write), and hands the output to the socket
+ * itself. Only what the kernel does not take waits for EV_WRITE, as
+ * before. TLS sessions write through their bufferevent as always.
+ */
+static void
+session_queued(struct session *s)
+{
+	if (!s->is_direct || s->is_flush_queued || s->flush_ev == NULL)
+		return;
+	s->is_flush_queued = true;
+	event_active(s->flush_ev, EV_TIMEOUT, 0);
+}
+
+/* Write the client's queued output now; leave the rest to EV_WRITE. */
+static void
+session_flush(struct session *s)
+{
+	struct evbuffer	*out;
+	evutil_socket_t	 fd;
+	int		 n;
+
+	if (!s->is_direct || s->client == NULL)
+		return;
+	out = bufferevent_get_output(s->client);
+	if (evbuffer_get_length(out) == 0)
+		return;
+	if ((fd = bufferevent_getfd(s->client)) < 0)
+		return;
+	/* A socket bufferevent freezes the front of its output while it
+	 * is not writing; we are its writer now. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	/* Short write or error: the bufferevent finishes the job, and
+	 * reports an error through session_event_cb as it always did. */
+	if (n < 0 || evbuffer_get_length(out) > 0)
+		bufferevent_enable(s->client, EV_WRITE);
+}
+
+/* Output was written: free a closed session once it is all out, take
+ * EV_WRITE back for direct writes, resume a sender held for its output. */
+static void
+session_write_done(struct session *s)
+{
+	size_t	len;
+
+	if (s->client == NULL)
+		return;
+	len = evbuffer_get_length(bufferevent_get_output(s->client));
+	if (s->state == SESSION_CLOSED) {
+		if (len == 0)
+			event_active(s->free_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if (s->is_direct && len == 0 &&
+	    (bufferevent_get_enabled(s->client) & EV_WRITE) != 0)
+		bufferevent_disable(s->client, EV_WRITE);
+	if (s->is_output_full && len <= SESSION_OUT_LOW) {
+		s->is_output_full = false;
+		session_process(s);
+	}
+}
+
+static void
+session_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)what;
+	s->is_flush_queued = false;
+	session_flush(s);
+	session_write_done(s);
 }
 
 static void
@@ -520,6 +609,10 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	if ((s->free_ev = event_new(d->base, -1, 0, session_free_cb,
 	    s)) == NULL)
 		goto err_tick;
+	s->is_direct = !is_tls;
+	if ((s->flush_ev = event_new(d->base, -1, 0, session_flush_cb,
+	    s)) == NULL)
+		goto err_free_ev;
 	tv.tv_sec = SESSION_TICK_MS / 1000;
 	tv.tv_usec = (SESSION_TICK_MS % 1000) * 1000;
 	event_add(s->tick, &tv);
@@ -531,8 +624,11 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	bufferevent_setwatermark(bev, EV_READ, 0,
 	    SMPP_MAX_PDU_LEN_OPEN * 4);
 	bufferevent_setwatermark(bev, EV_WRITE, SESSION_OUT_LOW, 0);
-	if (bufferevent_enable(bev, EV_READ | EV_WRITE) == -1)
-		goto err_free_ev;
+	/* Direct writes enable EV_WRITE only for what the socket did not
+	 * take (session_flush). */
+	if (bufferevent_enable(bev, s->is_direct ? EV_READ :
+	    EV_READ | EV_WRITE) == -1)
+		goto err_flush_ev;
 
 	TAILQ_INSERT_TAIL(&d->sessions, s, entry);
 	d->nsessions++;
@@ -540,6 +636,8 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	    (unsigned long long)s->id, s->peer_str, is_tls ? "yes" : "no");
 	return s;
 
+err_flush_ev:
+	event_free(s->flush_ev);
 err_free_ev:
 	event_free(s->free_ev);
 err_tick:
@@ -603,6 +701,7 @@ session_close(struct session *s, const char *reason)
 	event_del(s->tick);
 
 	bufferevent_disable(s->client, EV_READ);
+	session_flush(s);
 	pending = evbuffer_get_length(bufferevent_get_output(s->client));
 	if (pending == 0) {
 		event_active(s->free_ev, EV_TIMEOUT, 0);
@@ -626,6 +725,7 @@ session_free(struct session *s)
 	TAILQ_REMOVE(&s->d->closing, s, entry);
 	event_free(s->tick);
 	event_free(s->free_ev);
+	event_free(s->flush_ev);
 	bufferevent_free(s->client);
 	s->client = NULL;
 	free(s);
@@ -1501,19 +1601,8 @@ session_read_cb(struct bufferevent *bev, void *arg)
 static void
 session_write_cb(struct bufferevent *bev, void *arg)
 {
-	struct session	*s = arg;
-
-	if (s->state == SESSION_CLOSED) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			event_active(s->free_ev, EV_TIMEOUT, 0);
-		return;
-	}
-	if (s->is_output_full &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) <=
-	    SESSION_OUT_LOW) {
-		s->is_output_full = false;
-		session_process(s);
-	}
+	(void)bev;
+	session_write_done(arg);
 }
 
 static void

@@ -80,6 +80,7 @@ struct ups_conn {
 	struct bufferevent	*bev;		/* owned while connected */
 	struct event		*tick;		/* owned; armed while bev */
 	struct event		*retry;		/* owned; armed in IDLE */
+	struct event		*flush;		/* owned; see ups_conn_queued */
 	struct backoff		 backoff;
 	uint64_t		 since_ms;	/* entered the current state */
 	uint64_t		 last_rx_ms;	/* a PDU was received */
@@ -103,6 +104,8 @@ struct ups_conn {
 	bool			 is_stale;	/* reconnect: new settings */
 	bool			 has_connected;	/* for the reconnects count */
 	bool			 is_broken;	/* close at the next tick */
+	bool			 is_direct;	/* plain TCP: we write it */
+	bool			 is_flush_queued;
 	const char		*doing;		/* for error logs */
 };
 
@@ -398,6 +401,67 @@ ups_put_u32(uint8_t *b, uint32_t v)
 }
 
 /*
+ * Direct writes (issue 6). A plain TCP bufferevent writes on the next loop
+ * turn, after an epoll_ctl for EV_WRITE and an epoll_wait that reports
+ * it: an extra loop round and two or three system calls per hop and
+ * batch. So a plain TCP connection keeps EV_WRITE disabled once connected;
+ * whatever is queued on it activates c->flush once, which runs later in
+ * the same loop turn (after the callbacks already active, so a whole read
+ * callback's submits go out in one write) and hands the output to the
+ * socket. Only what the kernel does not take waits for EV_WRITE. TLS
+ * connections write through their bufferevent as always.
+ */
+static void
+ups_conn_queued(struct ups_conn *c)
+{
+	if (!c->is_direct || c->is_flush_queued)
+		return;
+	c->is_flush_queued = true;
+	event_active(c->flush, EV_TIMEOUT, 0);
+}
+
+/* Write c's queued output now; leave the rest to EV_WRITE. */
+static void
+ups_conn_flush(struct ups_conn *c)
+{
+	struct evbuffer	*out;
+	evutil_socket_t	 fd;
+	int		 n;
+
+	if (!c->is_direct || c->bev == NULL || c->state == UPS_CONNECTING)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) == 0 ||
+	    (fd = bufferevent_getfd(c->bev)) < 0)
+		return;
+	/* A socket bufferevent freezes the front of its output while it
+	 * is not writing; we are its writer now. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	/* Short write or error: the bufferevent finishes the job, and
+	 * reports an error through ups_event_cb as it always did. */
+	if (n < 0 || evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void	ups_conn_write_done(struct ups_conn *);
+
+static void
+ups_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ups_conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	c->is_flush_queued = false;
+	if (c->bev == NULL)
+		return;
+	ups_conn_flush(c);
+	ups_conn_write_done(c);
+}
+
+/*
  * Write a PDU that is a header plus at most one C-Octet string (cstr NULL:
  * header only): enquire_link(_resp), unbind(_resp), generic_nack and
  * deliver_sm_resp / data_sm_resp without TLVs (§4.6.2, §4.7.2). Built by
@@ -425,7 +489,10 @@ ups_conn_write_simple(struct ups_conn *c, uint32_t cmd, uint32_t status,
 	ups_put_u32(hdr + 4, cmd);
 	ups_put_u32(hdr + 8, status);
 	ups_put_u32(hdr + 12, seq);
-	return bufferevent_write(c->bev, hdr, n);
+	if (bufferevent_write(c->bev, hdr, n) == -1)
+		return -1;
+	ups_conn_queued(c);
+	return 0;
 }
 
 static void
@@ -481,7 +548,8 @@ ups_conn_send_bind(struct ups_conn *c)
 		return;
 	}
 	ups_conn_set_state(c, UPS_BINDING);
-	(void)bufferevent_write(c->bev, buf, (size_t)n);
+	if (bufferevent_write(c->bev, buf, (size_t)n) == 0)
+		ups_conn_queued(c);
 	explicit_bzero(buf, sizeof(buf));
 }
 
@@ -598,10 +666,13 @@ ups_conn_close(struct ups_conn *c, const char *reason, bool flush)
 	if (c->bev != NULL)
 		bufferevent_disable(c->bev, EV_READ);
 	ups_conn_fail_all(c);
+	if (flush)
+		ups_conn_flush(c);
 	if (flush && c->bev != NULL && evbuffer_get_length(
 	    bufferevent_get_output(c->bev)) > 0) {
 		/* The write callback finishes once the output is empty. */
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}
 	ups_conn_finish(c);
@@ -896,23 +967,35 @@ ups_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* Output was written: finish a closing connection once it is all out,
+ * take EV_WRITE back for direct writes, reopen the window. */
 static void
-ups_write_cb(struct bufferevent *bev, void *arg)
+ups_conn_write_done(struct ups_conn *c)
 {
-	struct ups_conn	*c = arg;
-	size_t		 len = evbuffer_get_length(bufferevent_get_output(bev));
+	size_t	len = evbuffer_get_length(bufferevent_get_output(c->bev));
 
-	if (c->bev != bev)
-		return;
 	if (c->state == UPS_CLOSING) {
 		if (len == 0)
 			ups_conn_finish(c);
 		return;
 	}
+	if (c->is_direct && len == 0 && c->state != UPS_CONNECTING &&
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE) != 0)
+		bufferevent_disable(c->bev, EV_WRITE);
 	if (c->is_out_full && len <= UPSTREAM_OUT_LOW_BYTES) {
 		c->is_out_full = false;
 		ups_pool_maybe_window(c->pool, c);
 	}
+}
+
+static void
+ups_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ups_conn	*c = arg;
+
+	if (c->bev != bev)
+		return;
+	ups_conn_write_done(c);
 }
 
 static void
@@ -937,6 +1020,9 @@ ups_event_cb(struct bufferevent *bev, short what, void *arg)
 			(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
 			    sizeof(one));
 		}
+		if (c->is_direct)
+			/* From now on ups_conn_flush writes. */
+			bufferevent_disable(bev, EV_WRITE);
 		c->doing = "bind";
 		ups_conn_send_bind(c);
 		return;
@@ -1080,6 +1166,7 @@ ups_conn_connect(struct ups_conn *c)
 	c->is_broken = false;
 	c->is_out_full = false;
 	c->is_enq_pending = false;
+	c->is_direct = p->ssl_ctx == NULL;
 	c->doing = "connect";
 	c->next_seq = 1;
 	(void)ups_conn_slots_fit(c);
@@ -1285,11 +1372,15 @@ ups_conn_new(struct upstream_pool *p, enum ups_role role)
 	    p->cfg.reconnect_max_ms, 0);
 	c->tick = event_new(p->base, -1, EV_PERSIST, ups_tick_cb, c);
 	c->retry = evtimer_new(p->base, ups_retry_cb, c);
-	if (c->tick == NULL || c->retry == NULL || ups_conn_slots_fit(c)) {
+	c->flush = event_new(p->base, -1, 0, ups_flush_cb, c);
+	if (c->tick == NULL || c->retry == NULL || c->flush == NULL ||
+	    ups_conn_slots_fit(c)) {
 		if (c->tick != NULL)
 			event_free(c->tick);
 		if (c->retry != NULL)
 			event_free(c->retry);
+		if (c->flush != NULL)
+			event_free(c->flush);
 		free(c->slots);
 		free(c);
 		return NULL;
@@ -1307,6 +1398,7 @@ ups_conn_free(struct ups_conn *c)
 		bufferevent_free(c->bev);
 	event_free(c->tick);
 	event_free(c->retry);
+	event_free(c->flush);
 	free(c->slots);
 	free(c);
 }
@@ -1704,6 +1796,7 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 	ups_put_u32((uint8_t *)v.iov_base + 12, s->seq);
 	v.iov_len = len;
 	(void)evbuffer_commit_space(out, &v, 1);
+	ups_conn_queued(c);
 	p->st.submits_sent++;
 	ups_conn_check_out(c);
 	return 0;
