@@ -36,6 +36,7 @@ struct wbatch {
 	KIND(struct store_sentlog_entry, sentlog);
 	KIND(struct store_lastsent_entry, lastsent);
 	/* Set by the thread. */
+	uint64_t	 ms;		/* commit took */
 	int		 rc;
 	size_t		 nbad;
 	char		 err[256];
@@ -130,6 +131,7 @@ static void
 commit(struct writer *w, struct wbatch *b)
 {
 	struct store_batch	sb;
+	uint64_t		t0 = now_ms();
 
 	sb.audit = b->audit;
 	sb.naudit = b->naudit;
@@ -140,6 +142,7 @@ commit(struct writer *w, struct wbatch *b)
 	sb.lastsent = b->lastsent;
 	sb.nlastsent = b->nlastsent;
 	b->rc = store_batch_put(w->st, &sb, &b->nbad);
+	b->ms = now_ms() - t0;
 	if (b->rc != 0)
 		snprintf(b->err, sizeof(b->err), "%s", store_errmsg(w->st));
 }
@@ -196,6 +199,9 @@ writer_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			n = store_sentlog_merge(w->st, WRITER_MERGE_CHUNK,
 			    &through);
+			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+				log_info("event=sentlog_merge_slow ms=%llu "
+				    "records=%d", (unsigned long long)due, n);
 			pthread_mutex_lock(&w->mu);
 			if (n > 0) {
 				is_dirty = true;
@@ -215,6 +221,9 @@ writer_main(void *arg)
 		if (is_dirty && t - last_work >= WRITER_IDLE_MS) {
 			pthread_mutex_unlock(&w->mu);
 			(void)store_sync(w->st);
+			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+				log_info("event=store_sync_slow ms=%llu",
+				    (unsigned long long)due);
 			pthread_mutex_lock(&w->mu);
 			is_dirty = false;
 			last_sync = t;
@@ -259,6 +268,10 @@ reclaim(struct writer *w)
 		    "sentlog=%zu lastsent=%zu error=\"%s\"", b->naudit,
 		    b->nmsgmap, b->nsentlog, b->nlastsent, b->err);
 	}
+	if (b->ms >= WRITER_SLOW_MS)
+		log_info("event=store_batch_slow ms=%llu audit=%zu msgmap=%zu "
+		    "sentlog=%zu lastsent=%zu", (unsigned long long)b->ms,
+		    b->naudit, b->nmsgmap, b->nsentlog, b->nlastsent);
 	if (b->nbad > 0) {
 		w->c.bad += b->nbad;
 		log_warnx("event=store_batch_bad_records dropped=%zu", b->nbad);

@@ -41,6 +41,8 @@ struct writer;
 #define WRITER_SYNC_MS		1000
 /* Quiet this long before merging the sent log. */
 #define WRITER_IDLE_MS		20
+/* A batch commit this slow is logged. */
+#define WRITER_SLOW_MS		100
 /* Sent-log records per merge transaction. */
 #define WRITER_MERGE_CHUNK	512
 
