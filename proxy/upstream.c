@@ -912,26 +912,37 @@ ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
 
 /* --- bufferevent callbacks --------------------------------------------- */
 
+/*
+ * Every whole frame in the input. Frames that lie in one extent of the
+ * buffer are handled in place and drained together: one drain per batch
+ * instead of a copy-out, a pull-up and a drain per PDU (issue 6). Nothing
+ * run from ups_conn_on_pdu() reads into or drains this input.
+ */
 static void
 ups_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ups_conn	*c = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	uint8_t		 hdr[SMPP_HEADER_LEN];
-	uint8_t		*buf;
-	size_t		 avail, hl;
-	ssize_t		 n;
+	const uint8_t	*base = NULL, *buf;
+	size_t		 avail, hl, cont = 0, done = 0;
 	uint32_t	 max, flen;
 	uint64_t	 id = c->id;
 
 	/* Many PDUs per callback; stop as soon as the connection ends. */
 	while (c->bev == bev && c->id == id && c->state >= UPS_BINDING &&
 	    c->state <= UPS_UNBINDING) {
-		avail = evbuffer_get_length(in);
+		avail = evbuffer_get_length(in) - done;
 		if (avail < 4)
-			return;
+			break;
 		hl = avail < sizeof(hdr) ? avail : sizeof(hdr);
-		evbuffer_copyout(in, hdr, hl);
+		if (done + hl <= cont)
+			memcpy(hdr, base + done, hl);
+		else {
+			evbuffer_drain(in, done);
+			done = cont = 0;
+			evbuffer_copyout(in, hdr, hl);
+		}
 		/* Before bind the SMSC has no business sending big PDUs. */
 		max = c->state == UPS_BINDING ? SMPP_MAX_PDU_LEN_OPEN :
 		    SMPP_MAX_PDU_LEN;
@@ -946,16 +957,21 @@ ups_read_cb(struct bufferevent *bev, void *arg)
 		}
 		flen = smpp_frame_peek_len(hdr);
 		if (avail < flen)
-			return;
-		if ((buf = evbuffer_pullup(in, flen)) == NULL) {
-			c->doing = "pullup";
-			ups_conn_close(c, "out of memory", false);
-			return;
-		}
-		n = smpp_frame_check(buf, flen, max);
-		if (n != (ssize_t)flen) {
-			ups_conn_close(c, "framing lost", true);
-			return;
+			break;
+		if (done + flen <= cont)
+			buf = base + done;
+		else {
+			/* Starts a new extent: make the frame contiguous, and
+			 * take the rest of that extent in place too. */
+			evbuffer_drain(in, done);
+			done = 0;
+			if ((buf = evbuffer_pullup(in, flen)) == NULL) {
+				c->doing = "pullup";
+				ups_conn_close(c, "out of memory", false);
+				return;
+			}
+			base = buf;
+			cont = evbuffer_get_contiguous_space(in);
 		}
 		ups_conn_on_pdu(c, buf, flen);
 		/* The bufferevent outlives a close made in this callback
@@ -963,8 +979,10 @@ ups_read_cb(struct bufferevent *bev, void *arg)
 		 * ours to consume. */
 		if (c->bev != bev || c->id != id)
 			return;
-		evbuffer_drain(in, flen);
+		done += flen;
 	}
+	if (done > 0 && c->bev == bev && c->id == id)
+		evbuffer_drain(in, done);
 }
 
 /* Output was written: finish a closing connection once it is all out,
