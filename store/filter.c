@@ -36,11 +36,21 @@
 #define FILTER_MIN_CAPACITY	16384		/* numbers */
 #define FILTER_PARAMS		UINT64_MAX	/* key of the parameters */
 #define FILTER_V1		1
+#define FILTER_V2		2	/* v1 + a generation */
 
+/*
+ * The generation is bumped by every write of the filter (each added
+ * number, each rebuild), in the transaction that changes its bits: a
+ * reader whose parameters match in full knows its views of the chunks
+ * are still the pages of the current snapshot, whatever else was written
+ * since. (A v1 record, written by an older stopgate, has generation 0;
+ * its count still changes with every add.)
+ */
 struct filter_params {
 	uint64_t	 nblocks;
 	uint64_t	 capacity;
 	uint64_t	 count;
+	uint64_t	 gen;
 };
 
 /* splitmix64 finaliser: a fast, well-mixed 64-bit hash. */
@@ -81,11 +91,13 @@ filter_params_get(struct store *st, MDB_txn *txn, struct filter_params *p)
 	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v)) != 0)
 		return rc;
 	b = v.mv_data;
-	if (v.mv_size < 25 || b[0] != FILTER_V1)
+	if (!(v.mv_size == 25 && b[0] == FILTER_V1) &&
+	    !(v.mv_size == 33 && b[0] == FILTER_V2))
 		return MDB_CORRUPTED;
 	p->nblocks = store_be64_get(b + 1);
 	p->capacity = store_be64_get(b + 9);
 	p->count = store_be64_get(b + 17);
+	p->gen = b[0] == FILTER_V2 ? store_be64_get(b + 25) : 0;
 	if (p->nblocks == 0)
 		return MDB_CORRUPTED;
 	return 0;
@@ -97,12 +109,13 @@ filter_params_put(struct store *st, MDB_txn *txn,
 {
 	uint64_t key = FILTER_PARAMS;
 	MDB_val k = { sizeof(key), &key }, v;
-	uint8_t b[25];
+	uint8_t b[33];
 
-	b[0] = FILTER_V1;
+	b[0] = FILTER_V2;
 	store_be64_put(b + 1, p->nblocks);
 	store_be64_put(b + 9, p->capacity);
 	store_be64_put(b + 17, p->count);
+	store_be64_put(b + 25, p->gen);
 	v.mv_size = sizeof(b);
 	v.mv_data = b;
 	return mdb_put(txn, st->dbi[STORE_DB_FILTER], &k, &v, 0);
@@ -177,9 +190,37 @@ filter_views_load(struct store *st)
 	memset(st->fc_chunks, 0, n * sizeof(*st->fc_chunks));
 	st->fc_nchunks = n;
 	st->fc_nblocks = p.nblocks;
+	st->fc_capacity = p.capacity;
+	st->fc_count = p.count;
+	st->fc_gen = p.gen;
 	st->fc_txnid = mdb_txn_id(st->rtxn);
 	st->fc_is_valid = true;
 	return 0;
+}
+
+/*
+ * Are the views good for the shared txn's snapshot? Yes for the snapshot
+ * they were loaded in; for a later one, when the filter's parameters,
+ * generation included, are the same: then no chunk was written since, and
+ * the chunks' pages are this snapshot's too. Every batch the proxy's
+ * writer commits is a new snapshot; this keeps the views across them.
+ */
+static bool
+filter_views_current(struct store *st)
+{
+	struct filter_params p;
+	size_t id;
+
+	if (!st->fc_is_valid)
+		return false;
+	if ((id = mdb_txn_id(st->rtxn)) == st->fc_txnid)
+		return true;
+	if (filter_params_get(st, st->rtxn, &p) != 0 ||
+	    p.nblocks != st->fc_nblocks || p.capacity != st->fc_capacity ||
+	    p.count != st->fc_count || p.gen != st->fc_gen)
+		return false;
+	st->fc_txnid = id;
+	return true;
 }
 
 int
@@ -190,8 +231,7 @@ store_filter_test_shared(struct store *st, uint64_t nk)
 	size_t off;
 	MDB_val k, v;
 
-	if ((!st->fc_is_valid || st->fc_txnid != mdb_txn_id(st->rtxn)) &&
-	    filter_views_load(st) != 0)
+	if (!filter_views_current(st) && filter_views_load(st) != 0)
 		return 1;
 	block = filter_locate(nk, st->fc_nblocks, bits);
 	chunk = block / FILTER_BLOCKS_PER_CHUNK;
@@ -222,6 +262,10 @@ filter_rebuild(struct store *st, MDB_txn *txn, uint64_t min_capacity)
 	uint8_t *bitmap;
 	int rc;
 
+	/* A new generation, whatever the old parameters were. */
+	if (filter_params_get(st, txn, &p) != 0)
+		p.gen = 0;
+	p.gen++;
 	if ((rc = mdb_stat(txn, st->dbi[STORE_DB_NUMIDX], &ms)) != 0)
 		return rc;
 	p.count = ms.ms_entries;
@@ -286,6 +330,7 @@ store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
 	if (rc != 0)
 		return rc;
 	p.count++;
+	p.gen++;
 	if (p.count > p.capacity)
 		return filter_rebuild(st, txn, 0);
 	if ((rc = filter_params_put(st, txn, &p)) != 0)

@@ -76,6 +76,9 @@ struct store {
 	bool		 fc_is_valid;
 	size_t		 fc_txnid;
 	uint64_t	 fc_nblocks;
+	uint64_t	 fc_capacity;	/* the parameters they were loaded */
+	uint64_t	 fc_count;	/* with (filter.c) */
+	uint64_t	 fc_gen;
 	const uint8_t	**fc_chunks;	/* owned array of views */
 	size_t		 fc_nchunks;
 	size_t		 fc_cap;
