@@ -141,6 +141,48 @@ test_filter_empty_and_alnum(void **state)
  * fail open: a read-only open takes the exact path, a writable open
  * rebuilds the index.
  */
+/*
+ * The views of the filter's chunks are kept across snapshots that did not
+ * touch the filter (the proxy's writer thread commits a batch every few
+ * milliseconds) and dropped by any that did: an opt-out written through
+ * another handle (another thread) is seen by the very next lookup.
+ */
+static void
+test_filter_views_across_writes(void **state)
+{
+	struct fx *f = *state;
+	struct store *sib;
+	struct store_event ev;
+	struct store_lastsent_entry ls;
+	struct store_batch b;
+	size_t nbad;
+	int i;
+
+	load(f->st, 0, 2000);
+	assert_non_null(sib = store_sibling(f->st));
+	assert_int_equal(store_optout_check(f->st, "15559999991", "promo",
+	    NULL), 0);
+	memset(&ls, 0, sizeof(ls));
+	memset(&b, 0, sizeof(b));
+	b.lastsent = &ls;
+	b.nlastsent = 1;
+	for (i = 0; i < 50; i++) {
+		/* Unrelated batches from the other handle: new snapshots. */
+		snprintf(ls.number, sizeof(ls.number), "1666%07d", i);
+		assert_int_equal(store_batch_put(sib, &b, &nbad), 0);
+		assert_int_equal(store_optout_check(f->st, "15559999991",
+		    "promo", NULL), 0);
+		assert_int_equal(store_optout_check(f->st, "15550000007",
+		    "promo", NULL), 1);
+	}
+	/* The filter itself changes: seen at once. */
+	fx_event(&ev, "15559999991", STORE_OPT_OUT, 1, "promo", NULL);
+	assert_int_equal(store_optout_apply(sib, &ev), 0);
+	assert_int_equal(store_optout_check(f->st, "15559999991", "promo",
+	    NULL), 1);
+	store_free(sib);
+}
+
 static void
 test_index_missing(void **state)
 {
@@ -201,6 +243,8 @@ main(void)
 		    test_filter_stale_bits_and_reindex, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_filter_empty_and_alnum,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_filter_views_across_writes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_index_missing, fx_setup,
 		    fx_teardown),
 	};
