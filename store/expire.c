@@ -196,12 +196,26 @@ pred_audit(struct store *st, MDB_txn *txn, const MDB_val *k,
 		*verdict = SCAN_STOP;
 		return 0;
 	}
+	rc = MDB_NOTFOUND;
 	if (store_audit_decode(v, &a) == 0) {
 		len = store_key2(key, sizeof(key) - 16, a.destination, NULL);
 		memcpy(key + len, k->mv_data, 16);
 		ik.mv_size = len + 16;
 		ik.mv_data = key;
 		rc = mdb_del(txn, st->dbi[STORE_DB_AUDITNUM], &ik, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	/*
+	 * Not indexed by number (or unreadable): it may still wait in the
+	 * index backlog (store_audit_index), keyed by its id. Dropping it
+	 * with the record, in one transaction, the backlog never names a
+	 * record that is gone, and the indexer need not look.
+	 */
+	if (rc == MDB_NOTFOUND) {
+		ik.mv_size = 8;
+		ik.mv_data = (uint8_t *)k->mv_data + 8;
+		rc = mdb_del(txn, st->dbi[STORE_DB_AUDITNEW], &ik, NULL);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
 	}

@@ -39,6 +39,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_NUMIDX] = "numbers",
 	[STORE_DB_FILTER] = "filter",
 	[STORE_DB_SENTLOG] = "sentlog",
+	[STORE_DB_AUDITNEW] = "audit_new",
 };
 
 /* ------------------------------------------------------------------ */
@@ -636,7 +637,7 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		    (i == STORE_DB_NUMIDX || i == STORE_DB_FILTER ?
 		    MDB_INTEGERKEY : 0), &st->dbi[i]);
 		if (rc == MDB_NOTFOUND && st->is_read_only &&
-		    i == STORE_DB_SENTLOG) {
+		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW)) {
 			st->is_missing[i] = true;
 			continue;
 		}

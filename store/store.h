@@ -287,10 +287,23 @@ typedef int (*store_audit_fn)(const struct store_audit *a, void *arg);
 
 /*
  * Matching records in time order (ties by id). A number filter uses the
- * per-number index. Returns per the walk convention.
+ * per-number index and the records not yet in it (store_audit_index).
+ * Returns per the walk convention.
  */
 int store_audit_query(struct store *st, const struct store_audit_filter *f,
     store_audit_fn cb, void *arg);
+
+/*
+ * Records are written unindexed by number (cheap on the proxy's reject
+ * path) and queries by number read that backlog whole besides the
+ * per-number index, so the backlog must be kept short: call this when
+ * idle. It moves up to max (at most STORE_AUDIT_INDEX_MAX) of the oldest
+ * unindexed records into the index, in one transaction committed like
+ * store_batch_put's. *done = how many it took (0: none left). Query
+ * results do not depend on it. Returns 0 or -1.
+ */
+#define STORE_AUDIT_INDEX_MAX	65536
+int store_audit_index(struct store *st, size_t max, size_t *done);
 
 /* ------------------------------------------------------------------ */
 /* Attribution: the last message sent to each number.                  */

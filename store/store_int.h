@@ -27,7 +27,8 @@ enum store_db {
 	STORE_DB_EVENTS,	/* id -> event */
 	STORE_DB_EVNUM,		/* number \0 id -> "" */
 	STORE_DB_AUDIT,		/* time id -> audit record */
-	STORE_DB_AUDITNUM,	/* destination \0 time id -> "" */
+	STORE_DB_AUDITNUM,	/* destination \0 time id -> "" (indexed
+				 * from AUDITNEW by store_audit_index) */
 	STORE_DB_REVIEW,	/* id -> review item */
 	STORE_DB_REVOPEN,	/* id -> "" for open items */
 	STORE_DB_OUTBOX,	/* account \0 seq -> time pdu */
@@ -39,6 +40,8 @@ enum store_db {
 	STORE_DB_NUMIDX,	/* packed number -> "" if it has state */
 	STORE_DB_FILTER,	/* chunk -> Bloom filter bits (filter.c) */
 	STORE_DB_SENTLOG,	/* be64 seq -> number lastsent (sentlog.c) */
+	STORE_DB_AUDITNEW,	/* be64 id -> time id destination, audit
+				 * records not yet in AUDITNUM (audit.c) */
 	STORE_DB_COUNT,
 };
 
