@@ -133,6 +133,7 @@ struct session {
 	uint32_t		 max_len;
 	uint64_t		 opened_ms;
 	uint64_t		 last_rx_ms;
+	uint64_t		 batch_ms;	/* clock of the frames in hand */
 	uint64_t		 enquire_ms;	/* our last enquire_link */
 	const char		*doing;		/* for error logs */
 	struct event		*tick;		/* owned */
@@ -924,11 +925,10 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 	const struct config	*cfg = d->cfg;
 	struct concat_slot	*slot = NULL;
 	struct store_block	 why;
-	uint64_t		 key = 0, now;
+	uint64_t		 key = 0, now = s->batch_ms;
 	char			 acct_cat[SMPP_SYSTEM_ID_LEN + CONFIG_NAME_MAX];
 	int			 r;
 
-	now = daemon_now_ms();
 	if (has_ref) {
 		/* Same account, destination, category and reference: a
 		 * message refused at its first part stays refused. */
@@ -1040,7 +1040,7 @@ proceed_forward(struct session *s, const struct smpp_pdu *pdu, size_t up,
 	struct daemon		*d = s->d;
 	struct upstream_pool	*p;
 	struct ratelimit	*rl = NULL;
-	uint64_t		 now = daemon_now_ms();
+	uint64_t		 now = s->batch_ms;
 
 	s->doing = "forward";
 	p = daemon_pool(d, up);
@@ -1451,7 +1451,7 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 	uint32_t		 cmd;
 
 	s->doing = "decode";
-	s->last_rx_ms = daemon_now_ms();
+	s->last_rx_ms = s->batch_ms;
 	st = smpp_pdu_decode(pdu, buf, len);
 	cmd = pdu->command_id;
 	if (log_debug_enabled())
@@ -1552,6 +1552,7 @@ session_process(struct session *s)
 	const uint8_t		*base = NULL, *frame;
 	size_t			 avail, hl, cont = 0, done = 0;
 	uint32_t		 len;
+	bool			 has_clock = false;
 
 	in = bufferevent_get_input(s->client);
 	while (s->state != SESSION_CLOSED && s->state != SESSION_BINDING &&
@@ -1559,6 +1560,12 @@ session_process(struct session *s)
 		avail = evbuffer_get_length(in) - done;
 		if (avail < 4)
 			break;
+		/* One clock read per batch, not three per PDU: a batch is
+		 * handled in well under a millisecond. */
+		if (!has_clock) {
+			s->batch_ms = daemon_now_ms();
+			has_clock = true;
+		}
 		hl = avail < SMPP_HEADER_LEN ? avail : SMPP_HEADER_LEN;
 		if (done + hl <= cont)
 			memcpy(hdr, base + done, hl);

@@ -808,7 +808,6 @@ ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
 	struct smpp_pdu		*pdu = p->rx;
 	enum smpp_status	 st;
 
-	c->last_rx_ms = ups_now_ms();
 	st = smpp_pdu_decode(pdu, buf, len);
 	if (st != SMPP_OK) {
 		log_warnx("upstream=%s conn=%" PRIu64 " event=bad-pdu cmd=%s "
@@ -928,6 +927,7 @@ ups_read_cb(struct bufferevent *bev, void *arg)
 	size_t		 avail, hl, cont = 0, done = 0;
 	uint32_t	 max, flen;
 	uint64_t	 id = c->id;
+	bool		 has_clock = false;
 
 	/* Many PDUs per callback; stop as soon as the connection ends. */
 	while (c->bev == bev && c->id == id && c->state >= UPS_BINDING &&
@@ -972,6 +972,11 @@ ups_read_cb(struct bufferevent *bev, void *arg)
 			}
 			base = buf;
 			cont = evbuffer_get_contiguous_space(in);
+		}
+		/* One clock read per batch, not per PDU. */
+		if (!has_clock) {
+			c->last_rx_ms = ups_now_ms();
+			has_clock = true;
 		}
 		ups_conn_on_pdu(c, buf, flen);
 		/* The bufferevent outlives a close made in this callback

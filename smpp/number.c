@@ -53,17 +53,18 @@ number_strip(const char *in, char digits[NUMBER_IN_MAX + 1], bool *plus)
 
 	*plus = false;
 	for (; *in != '\0'; in++) {
-		if (number_is_format(*in))
-			continue;
-		if (*in == '+') {
-			if (*plus || n > 0)
+		/* Digits first: they are nearly every character. */
+		if (number_is_digit(*in)) {
+			if (n >= NUMBER_IN_MAX)
 				return -1;
-			*plus = true;
+			digits[n++] = *in;
 			continue;
 		}
-		if (!number_is_digit(*in) || n >= NUMBER_IN_MAX)
+		if (number_is_format(*in))
+			continue;
+		if (*in != '+' || *plus || n > 0)
 			return -1;
-		digits[n++] = *in;
+		*plus = true;
 	}
 	digits[n] = '\0';
 	return (int)n;
