@@ -160,7 +160,7 @@ store_audit_add(struct store *st, struct store_audit *recs, size_t n)
 /* --- the per-number index ----------------------------------------- */
 
 struct index_key {
-	size_t		 len;
+	uint8_t		 len;
 	uint8_t		 k[AUDITNUM_KEY_MAX];
 };
 
@@ -234,7 +234,7 @@ index_body(struct store *st, MDB_txn *txn, void *arg)
 			memcpy(ik->k, dest, dlen);
 			ik->k[dlen] = '\0';
 			memcpy(ik->k + dlen + 1, v.mv_data, 16);
-			ik->len = dlen + 1 + 16;
+			ik->len = (uint8_t)(dlen + 1 + 16);
 		}
 		/* MDB_NEXT after a delete yields the successor. */
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
