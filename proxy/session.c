@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -45,6 +46,8 @@
 #define SESSION_OUT_DELIVER_MAX	(1024u * 1024u)
 /* deliver_sm relayed to one session and not yet answered. */
 #define SESSION_DELIVERIES_MAX	64
+/* Most bytes one direct read takes (as a socket bufferevent's). */
+#define SESSION_READ_MAX	16384u
 /* Longest wait for queued replies to flush after close. */
 #define SESSION_LINGER_MS	2000
 /* Session housekeeping tick. */
@@ -139,6 +142,8 @@ struct session {
 	struct event		*tick;		/* owned */
 	struct event		*free_ev;	/* owned */
 	struct event		*flush_ev;	/* owned; see session_flush */
+	struct event		*read_ev;	/* owned; see session_sock_read_cb */
+	bool			 is_reading;	/* read_ev added */
 	/* Delayed bind failure answer. */
 	uint32_t		 refuse_cmd;
 	uint32_t		 refuse_seq;
@@ -166,6 +171,8 @@ static void	session_process(struct session *);
 static void	session_update_read(struct session *);
 static void	session_queued(struct session *);
 static void	session_flush(struct session *);
+static void	session_sock_read_cb(evutil_socket_t, short, void *);
+static void	session_read_enable(struct session *, bool);
 
 const char *
 session_state_name(enum session_state st)
@@ -610,10 +617,14 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	if ((s->free_ev = event_new(d->base, -1, 0, session_free_cb,
 	    s)) == NULL)
 		goto err_tick;
-	s->is_direct = !is_tls;
+	s->is_direct = !is_tls && bufferevent_getfd(bev) >= 0;
 	if ((s->flush_ev = event_new(d->base, -1, 0, session_flush_cb,
 	    s)) == NULL)
 		goto err_free_ev;
+	if (s->is_direct && (s->read_ev = event_new(d->base,
+	    bufferevent_getfd(bev), EV_READ | EV_PERSIST,
+	    session_sock_read_cb, s)) == NULL)
+		goto err_flush_ev;
 	tv.tv_sec = SESSION_TICK_MS / 1000;
 	tv.tv_usec = (SESSION_TICK_MS % 1000) * 1000;
 	event_add(s->tick, &tv);
@@ -622,14 +633,16 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	    session_event_cb, s);
 	/* Read no more than a few frames ahead: a sender whose frame is
 	 * waiting for window space is not read at all (back-pressure). */
-	bufferevent_setwatermark(bev, EV_READ, 0,
-	    SMPP_MAX_PDU_LEN_OPEN * 4);
+	if (!s->is_direct)
+		bufferevent_setwatermark(bev, EV_READ, 0,
+		    SMPP_MAX_PDU_LEN_OPEN * 4);
 	bufferevent_setwatermark(bev, EV_WRITE, SESSION_OUT_LOW, 0);
-	/* Direct writes enable EV_WRITE only for what the socket did not
-	 * take (session_flush). */
-	if (bufferevent_enable(bev, s->is_direct ? EV_READ :
-	    EV_READ | EV_WRITE) == -1)
-		goto err_flush_ev;
+	/* Direct I/O: we read the socket (read_ev), and EV_WRITE is enabled
+	 * only for what the socket did not take (session_flush). */
+	if (s->is_direct)
+		session_read_enable(s, true);
+	else if (bufferevent_enable(bev, EV_READ | EV_WRITE) == -1)
+		goto err_read_ev;
 
 	TAILQ_INSERT_TAIL(&d->sessions, s, entry);
 	d->nsessions++;
@@ -637,6 +650,9 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	    (unsigned long long)s->id, s->peer_str, is_tls ? "yes" : "no");
 	return s;
 
+err_read_ev:
+	if (s->read_ev != NULL)
+		event_free(s->read_ev);
 err_flush_ev:
 	event_free(s->flush_ev);
 err_free_ev:
@@ -701,7 +717,7 @@ session_close(struct session *s, const char *reason)
 	s->d->nsessions--;
 	event_del(s->tick);
 
-	bufferevent_disable(s->client, EV_READ);
+	session_read_enable(s, false);
 	session_flush(s);
 	pending = evbuffer_get_length(bufferevent_get_output(s->client));
 	if (pending == 0) {
@@ -727,6 +743,8 @@ session_free(struct session *s)
 	event_free(s->tick);
 	event_free(s->free_ev);
 	event_free(s->flush_ev);
+	if (s->read_ev != NULL)
+		event_free(s->read_ev);
 	bufferevent_free(s->client);
 	s->client = NULL;
 	free(s);
@@ -746,10 +764,85 @@ session_update_read(struct session *s)
 {
 	if (s->state == SESSION_CLOSED || s->state == SESSION_BINDING)
 		return;
-	if (s->is_waiting_window || s->is_output_full)
-		bufferevent_disable(s->client, EV_READ);
+	session_read_enable(s, !s->is_waiting_window && !s->is_output_full);
+}
+
+static void
+session_read_enable(struct session *s, bool on)
+{
+	if (!s->is_direct) {
+		if (on)
+			bufferevent_enable(s->client, EV_READ);
+		else
+			bufferevent_disable(s->client, EV_READ);
+		return;
+	}
+	if (on == s->is_reading)
+		return;
+	s->is_reading = on;
+	if (on)
+		event_add(s->read_ev, NULL);
 	else
-		bufferevent_enable(s->client, EV_READ);
+		event_del(s->read_ev);
+}
+
+/*
+ * Direct reads (issue 6): a plain TCP session reads its socket itself.
+ * A socket bufferevent asks the kernel how much is readable (FIONREAD)
+ * before every read and hands the data over through a deferred callback;
+ * here it is one read() into the input buffer, then the frame loop. The
+ * input buffer stays the bufferevent's, its EV_READ stays off. As the
+ * bufferevent's read watermark did, we read no more than two of the
+ * largest frames ahead (a few before bind): a sender whose frame waits
+ * for window space is not read at all (session_update_read).
+ */
+static void
+session_sock_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session		*s = arg;
+	struct evbuffer		*in;
+	struct evbuffer_iovec	 v;
+	size_t			 have, high;
+	ssize_t			 n;
+	int			 err;
+
+	(void)what;
+	if (s->state == SESSION_CLOSED)
+		return;
+	in = bufferevent_get_input(s->client);
+	have = evbuffer_get_length(in);
+	high = s->state == SESSION_OPEN ? SMPP_MAX_PDU_LEN_OPEN * 4 :
+	    (size_t)s->max_len * 2u;
+	if (have < high) {
+		/* A socket bufferevent freezes the end of its input while it
+		 * is not reading; we are its reader now. */
+		evbuffer_unfreeze(in, 0);
+		if (evbuffer_reserve_space(in, (ev_ssize_t)(high - have >
+		    SESSION_READ_MAX ? SESSION_READ_MAX : high - have), &v,
+		    1) != 1) {
+			evbuffer_freeze(in, 0);
+			session_close(s, "out of memory");
+			return;
+		}
+		n = read(fd, v.iov_base, v.iov_len);
+		err = errno;
+		if (n > 0) {
+			v.iov_len = (size_t)n;
+			(void)evbuffer_commit_space(in, &v, 1);
+		}
+		evbuffer_freeze(in, 0);
+		if (n == 0) {
+			session_close(s, "peer closed");
+			return;
+		}
+		if (n < 0) {
+			if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+				return;
+			session_close(s, "connection error");
+			return;
+		}
+	}
+	session_process(s);
 }
 
 /* --- account and config --------------------------------------------------- */
@@ -836,7 +929,7 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 		s->refuse_seq = pdu->sequence_number;
 		s->refuse_status = status;
 		session_set_state(s, SESSION_BINDING);
-		bufferevent_disable(s->client, EV_READ);
+		session_read_enable(s, false);
 		if (delay == 0) {
 			refuse_send_cb(-1, 0, s);
 			return HANDLE_DONE;
@@ -873,7 +966,9 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 	s->account_gen = d->cfg_gen;
 	s->max_len = d->cfg->max_pdu_len != 0 ? d->cfg->max_pdu_len :
 	    SMPP_MAX_PDU_LEN;
-	bufferevent_setwatermark(s->client, EV_READ, 0, s->max_len * 2u);
+	if (!s->is_direct)
+		bufferevent_setwatermark(s->client, EV_READ, 0,
+		    s->max_len * 2u);
 	session_set_state(s, SESSION_BOUND);
 
 	/* system_id, then sc_interface_version (§5.3.2.25) = 0x34. */
