@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -43,6 +44,7 @@
 #define UPS_CLOSE_FLUSH_MS	1000u	/* bound on flushing a last nack */
 #define UPS_TICK_MIN_MS		5u
 #define UPS_TICK_MAX_MS		1000u
+#define UPS_READ_MAX		16384	/* bytes per direct read */
 
 enum ups_state {
 	UPS_IDLE = 0,		/* no connection; retry timer may be armed */
@@ -81,6 +83,7 @@ struct ups_conn {
 	struct event		*tick;		/* owned; armed while bev */
 	struct event		*retry;		/* owned; armed in IDLE */
 	struct event		*flush;		/* owned; see ups_conn_queued */
+	struct event		*read_ev;	/* owned while bev; direct */
 	struct backoff		 backoff;
 	uint64_t		 since_ms;	/* entered the current state */
 	uint64_t		 last_rx_ms;	/* a PDU was received */
@@ -608,6 +611,10 @@ ups_conn_finish(struct ups_conn *c)
 	struct upstream_pool	*p = c->pool;
 	unsigned		 delay;
 
+	if (c->read_ev != NULL) {
+		event_free(c->read_ev);
+		c->read_ev = NULL;
+	}
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
@@ -665,6 +672,8 @@ ups_conn_close(struct ups_conn *c, const char *reason, bool flush)
 	ups_conn_set_state(c, UPS_CLOSING);
 	if (c->bev != NULL)
 		bufferevent_disable(c->bev, EV_READ);
+	if (c->read_ev != NULL)
+		event_del(c->read_ev);
 	ups_conn_fail_all(c);
 	if (flush)
 		ups_conn_flush(c);
@@ -990,6 +999,63 @@ ups_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, done);
 }
 
+/*
+ * Direct reads (issue 6): a plain TCP connection reads its socket itself.
+ * A socket bufferevent asks the kernel how much is readable (FIONREAD)
+ * before every read and hands the data over through a deferred callback;
+ * here it is one read() into the bufferevent's input buffer, then the
+ * frame loop. The bufferevent's own EV_READ stays off.
+ */
+static void
+ups_sock_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ups_conn	*c = arg;
+	struct evbuffer	*in;
+	struct evbuffer_iovec v;
+	char		 reason[160];
+	ssize_t		 n;
+	int		 err;
+
+	(void)what;
+	if (c->bev == NULL)
+		return;
+	in = bufferevent_get_input(c->bev);
+	/* A socket bufferevent freezes the end of its input while it is
+	 * not reading; we are its reader now. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, UPS_READ_MAX, &v, 1) != 1) {
+		evbuffer_freeze(in, 0);
+		c->doing = "read";
+		ups_conn_close(c, "out of memory", false);
+		return;
+	}
+	n = read(fd, v.iov_base, v.iov_len);
+	err = errno;
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		(void)evbuffer_commit_space(in, &v, 1);
+	}
+	evbuffer_freeze(in, 0);
+	if (n == 0 || (n < 0 && err != EAGAIN && err != EWOULDBLOCK &&
+	    err != EINTR)) {
+		/* As ups_event_cb does for its bufferevent. */
+		event_del(c->read_ev);
+		if (n == 0)
+			snprintf(reason, sizeof(reason),
+			    "connection closed by SMSC");
+		else
+			snprintf(reason, sizeof(reason), "%s",
+			    evutil_socket_error_to_string(err));
+		if (c->state == UPS_CLOSING)
+			ups_conn_finish(c);
+		else
+			ups_conn_close(c, reason, false);
+		return;
+	}
+	if (n > 0)
+		ups_read_cb(c->bev, c);
+}
+
 /* Output was written: finish a closing connection once it is all out,
  * take EV_WRITE back for direct writes, reopen the window. */
 static void
@@ -1043,9 +1109,19 @@ ups_event_cb(struct bufferevent *bev, short what, void *arg)
 			(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
 			    sizeof(one));
 		}
-		if (c->is_direct)
-			/* From now on ups_conn_flush writes. */
-			bufferevent_disable(bev, EV_WRITE);
+		if (c->is_direct && fd >= 0) {
+			/* From now on ups_conn_flush writes and
+			 * ups_sock_read_cb reads. */
+			bufferevent_disable(bev, EV_READ | EV_WRITE);
+			c->read_ev = event_new(p->base, fd, EV_READ | EV_PERSIST,
+			    ups_sock_read_cb, c);
+			if (c->read_ev == NULL || event_add(c->read_ev,
+			    NULL) == -1) {
+				ups_conn_close(c, "out of memory", false);
+				return;
+			}
+		} else
+			c->is_direct = false;
 		c->doing = "bind";
 		ups_conn_send_bind(c);
 		return;
@@ -1417,6 +1493,8 @@ ups_conn_free(struct ups_conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->read_ev != NULL)
+		event_free(c->read_ev);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	event_free(c->tick);
