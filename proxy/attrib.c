@@ -1,32 +1,57 @@
 /*
- * The attribution index: an open-addressing hash table, linear probing,
- * key 0 marking an empty slot.
+ * The attribution index: a FIFO of segments, each an open-addressing hash
+ * table with linear probing, key 0 marking an empty slot.
  *
- * Invariant (the one every operation keeps): an entry at slot p whose home
- * slot is h has every slot from h up to p - 1, cyclically, occupied. A
- * lookup therefore stops at the first empty slot. Deleting one entry
- * shifts later entries of its cluster back (no tombstones); the sweep
- * deletes many at once and re-places what follows a hole (see there).
+ * Nothing is ever deleted from a segment, so a probe stops at the first
+ * empty slot, and a segment never fills past seg_entries < slots, so one
+ * always exists. Segments are doubly linked: gets walk newest to oldest,
+ * sweeps free from the oldest end.
+ *
+ * A swept segment is kept as a spare, not freed, and used again: on this
+ * kind of host freeing 2 MiB costs 50-100 us (munmap), or over 1 ms when
+ * malloc trims its heap, and a fresh one costs a page fault per 4 KiB.
+ * A spare must be zeroed before use, which is 50-90 us in one go, so each
+ * put zeroes a little of one (ATTRIB_ZERO_STEP slots): spares are clean
+ * long before the newest segment fills. The memory held is thus the most
+ * segments ever live at once, at most max_entries' worth, until
+ * attrib_free().
  */
 #include "proxy/attrib.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* Small enough to cost nothing for a quiet daemon: 64 KiB. */
-#define ATTRIB_MIN_SLOTS	4096
+/*
+ * Slots of a spare zeroed per put: 256 bytes, a few ns. A default segment
+ * is clean after 8192 puts, while filling one takes at least 98304.
+ */
+#define ATTRIB_ZERO_STEP	16
 
 struct attrib_slot {
 	uint64_t	key;	/* 0: empty */
 	uint64_t	seq;
 };
 
-struct attrib {
-	struct attrib_slot	*slots;		/* owned, mask + 1 of them */
-	size_t			 mask;
+struct attrib_seg {
+	struct attrib_seg	*newer;		/* NULL: the newest */
+	struct attrib_seg	*older;		/* NULL: the oldest */
 	size_t			 count;
-	size_t			 max_entries;
-	size_t			 max_slots;	/* the size we stop doubling at */
+	uint64_t		 max_seq;	/* largest seq put here */
+	size_t			 nzeroed;	/* spare: slots below are 0 */
+	struct attrib_slot	*slots;		/* owned, mask + 1 of them */
+};
+
+struct attrib {
+	struct attrib_seg	*newest;	/* owned, with all older ones */
+	struct attrib_seg	*oldest;
+	struct attrib_seg	*dirty;		/* owned spares, via older */
+	struct attrib_seg	*clean;		/* owned spares, via older */
+	size_t			 nsegs;		/* live ones */
+	size_t			 max_segs;
+	size_t			 seg_entries;	/* keys a segment takes */
+	size_t			 mask;		/* slots a segment, less 1 */
+	size_t			 count;		/* sum of the segments' */
 };
 
 uint64_t
@@ -47,12 +72,12 @@ attrib_hash(uint64_t key)
 
 /* Index of key's slot if present, else of the empty slot ending its probe. */
 static size_t
-attrib_find(const struct attrib_slot *slots, size_t mask, uint64_t key)
+attrib_find(const struct attrib_slot *slots, size_t mask, uint64_t h,
+    uint64_t key)
 {
 	size_t	i;
 
-	for (i = attrib_hash(key) & mask; slots[i].key != 0;
-	    i = (i + 1) & mask)
+	for (i = h & mask; slots[i].key != 0; i = (i + 1) & mask)
 		if (slots[i].key == key)
 			break;
 	return i;
@@ -61,96 +86,178 @@ attrib_find(const struct attrib_slot *slots, size_t mask, uint64_t key)
 struct attrib *
 attrib_new(size_t max_entries)
 {
+	return attrib_new_seg(max_entries, ATTRIB_SEG_ENTRIES);
+}
+
+struct attrib *
+attrib_new_seg(size_t max_entries, size_t seg_entries)
+{
 	struct attrib	*a;
 	size_t		 n;
 
-	if (max_entries == 0) {
+	if (max_entries == 0 || seg_entries == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	/* 2 * max_entries, rounded up, must not overflow as a byte count. */
-	if (max_entries > SIZE_MAX / 4 / sizeof(struct attrib_slot)) {
+	if (seg_entries > max_entries)
+		seg_entries = max_entries;
+	/* Slots at load <= 3/4, rounded up, must not overflow as bytes. */
+	if (seg_entries > SIZE_MAX / 4 / sizeof(struct attrib_slot)) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
-	for (n = 2; n < 2 * max_entries; n *= 2)
+	/* n * 3 / 4 >= seg_entries, and n > seg_entries for an empty slot. */
+	for (n = 2; n / 4 * 3 + n % 4 * 3 / 4 < seg_entries ||
+	    n <= seg_entries; n *= 2)
 		;
-	a->max_entries = max_entries;
-	a->max_slots = n;
-	if (n > ATTRIB_MIN_SLOTS)
-		n = ATTRIB_MIN_SLOTS;
-	if ((a->slots = calloc(n, sizeof(*a->slots))) == NULL) {
-		free(a);
-		return NULL;
-	}
+	a->seg_entries = seg_entries;
 	a->mask = n - 1;
+	a->max_segs = max_entries / seg_entries;
 	return a;
+}
+
+static void
+attrib_seg_free(struct attrib_seg *s)
+{
+	free(s->slots);
+	free(s);
 }
 
 void
 attrib_free(struct attrib *a)
 {
+	struct attrib_seg	*s;
+
 	if (a == NULL)
 		return;
-	free(a->slots);
+	while ((s = a->oldest) != NULL) {
+		a->oldest = s->newer;
+		attrib_seg_free(s);
+	}
+	while ((s = a->dirty) != NULL) {
+		a->dirty = s->older;
+		attrib_seg_free(s);
+	}
+	while ((s = a->clean) != NULL) {
+		a->clean = s->older;
+		attrib_seg_free(s);
+	}
 	free(a);
 }
 
-/* Double the slot array. 0, or -1 with errno ENOMEM and a unchanged. */
-static int
-attrib_grow(struct attrib *a)
+/*
+ * Zero up to n more slots of the first dirty spare; once it is all zero,
+ * move it to the clean ones.
+ */
+static void
+attrib_zero(struct attrib *a, size_t n)
 {
-	struct attrib_slot	*slots;
-	size_t			 i, j, nmask;
+	struct attrib_seg	*s = a->dirty;
 
-	nmask = a->mask * 2 + 1;
-	if ((slots = calloc(nmask + 1, sizeof(*slots))) == NULL)
-		return -1;
-	for (i = 0; i <= a->mask; i++) {
-		if (a->slots[i].key == 0)
-			continue;
-		j = attrib_find(slots, nmask, a->slots[i].key);
-		slots[j] = a->slots[i];
+	if (n > a->mask + 1 - s->nzeroed)
+		n = a->mask + 1 - s->nzeroed;
+	memset(s->slots + s->nzeroed, 0, n * sizeof(*s->slots));
+	s->nzeroed += n;
+	if (s->nzeroed <= a->mask)
+		return;
+	a->dirty = s->older;
+	s->older = a->clean;
+	a->clean = s;
+}
+
+/* A zeroed segment, unlinked: a clean spare, else a new one. */
+static struct attrib_seg *
+attrib_seg_get(struct attrib *a)
+{
+	struct attrib_seg	*s;
+
+	/*
+	 * Puts outran the zeroing (a sweep freed many segments at once and
+	 * then they were needed): finish one spare now rather than hold
+	 * more memory than max_entries needs.
+	 */
+	if (a->clean == NULL && a->dirty != NULL)
+		attrib_zero(a, a->mask + 1);
+	if ((s = a->clean) != NULL) {
+		a->clean = s->older;
+		s->newer = s->older = NULL;
+		s->count = 0;
+		s->max_seq = 0;
+		return s;
 	}
-	free(a->slots);
-	a->slots = slots;
-	a->mask = nmask;
+	/*
+	 * calloc gets a segment this size straight from mmap: pages come
+	 * zeroed and are faulted in by the puts that follow, one at a time,
+	 * so starting a segment does not write 2 MiB in one go.
+	 */
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->slots = calloc(a->mask + 1, sizeof(*s->slots))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+attrib_reserve(struct attrib *a)
+{
+	struct attrib_seg	*s;
+
+	if (a->newest != NULL && a->newest->count < a->seg_entries)
+		return 0;
+	if (a->nsegs >= a->max_segs) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((s = attrib_seg_get(a)) == NULL)
+		return -1;
+	s->older = a->newest;
+	if (a->newest != NULL)
+		a->newest->newer = s;
+	else
+		a->oldest = s;
+	a->newest = s;
+	a->nsegs++;
 	return 0;
 }
 
 int
 attrib_put(struct attrib *a, uint64_t key, uint64_t seq)
 {
-	size_t	i;
+	struct attrib_seg	*s;
+	uint64_t		 h;
+	size_t			 i;
 
 	if (key == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	i = attrib_find(a->slots, a->mask, key);
-	if (a->slots[i].key == key) {
-		/* The log only grows, but a late put must not undo a newer. */
-		if (seq > a->slots[i].seq)
-			a->slots[i].seq = seq;
-		return 0;
+	if (a->dirty != NULL)
+		attrib_zero(a, ATTRIB_ZERO_STEP);
+	h = attrib_hash(key);
+	if ((s = a->newest) != NULL) {
+		i = attrib_find(s->slots, a->mask, h, key);
+		if (s->slots[i].key == key) {
+			/* A late put must not undo a newer one. */
+			if (seq > s->slots[i].seq)
+				s->slots[i].seq = seq;
+			if (seq > s->max_seq)
+				s->max_seq = seq;
+			return 0;
+		}
 	}
-	if (a->count >= a->max_entries) {
-		errno = ENOSPC;
+	if (attrib_reserve(a) == -1)
 		return -1;
-	}
-	/*
-	 * Keep the load at 1/2 or below: short probes, and always an empty
-	 * slot. At max_slots, count <= max_entries <= max_slots / 2 anyway.
-	 */
-	if ((a->count + 1) * 2 > a->mask + 1 && a->mask + 1 < a->max_slots) {
-		if (attrib_grow(a) == -1)
-			return -1;
-		i = attrib_find(a->slots, a->mask, key);
-	}
-	a->slots[i].key = key;
-	a->slots[i].seq = seq;
+	s = a->newest;
+	i = attrib_find(s->slots, a->mask, h, key);
+	s->slots[i].key = key;
+	s->slots[i].seq = seq;
+	if (seq > s->max_seq)
+		s->max_seq = seq;
+	s->count++;
 	a->count++;
 	return 0;
 }
@@ -158,62 +265,49 @@ attrib_put(struct attrib *a, uint64_t key, uint64_t seq)
 bool
 attrib_get(const struct attrib *a, uint64_t key, uint64_t *seq)
 {
-	size_t	i;
+	const struct attrib_seg	*s;
+	uint64_t		 h;
+	size_t			 i;
 
 	if (key == 0)
 		return false;
-	i = attrib_find(a->slots, a->mask, key);
-	if (a->slots[i].key == 0)
-		return false;
-	*seq = a->slots[i].seq;
-	return true;
+	h = attrib_hash(key);
+	for (s = a->newest; s != NULL; s = s->older) {
+		i = attrib_find(s->slots, a->mask, h, key);
+		if (s->slots[i].key == key) {
+			*seq = s->slots[i].seq;
+			return true;
+		}
+	}
+	return false;
 }
 
 size_t
 attrib_sweep(struct attrib *a, uint64_t through)
 {
-	struct attrib_slot	*slots = a->slots, e;
-	size_t			 mask = a->mask, start, i, j, n, dropped = 0;
-	bool			 holed = false;
+	struct attrib_seg	*s;
+	size_t			 dropped = 0;
 
 	/*
-	 * Start just after an empty slot (the load is at most 1/2, so one
-	 * exists) and walk all slots once, around the end. No cluster
-	 * crosses that slot, so every entry met has its home between it and
-	 * the entry, in walk order.
-	 *
-	 * Dropping an entry leaves a hole that may cut the probe path of
-	 * entries after it in the same cluster. So once a cluster has a
-	 * hole, every entry after it is taken out and put back from its
-	 * home: it lands at the first empty slot from there, which is its
-	 * own slot or an earlier one, never a slot the walk has not reached.
-	 * Slots ahead of the walk are thus untouched, so an empty slot met
-	 * is one that was empty before: a cluster's end, where the holes
-	 * stop mattering. Slots behind the walk keep the invariant, since
-	 * later steps only fill their holes or empty the walk's own slot.
+	 * Oldest first, and stop at the first segment that must stay: the
+	 * merger goes through the log in seq order, so a newer segment
+	 * could only go if its seqs were out of order with this one's.
 	 */
-	for (start = 0; slots[start].key != 0; start++)
-		;
-	for (n = 0, i = start; n <= mask; n++) {
-		i = (i + 1) & mask;
-		if (slots[i].key == 0) {
-			holed = false;
-			continue;
-		}
-		e = slots[i];
-		if (e.seq <= through) {
-			slots[i].key = 0;
-			dropped++;
-			holed = true;
-			continue;
-		}
-		if (!holed)
-			continue;
-		slots[i].key = 0;
-		j = attrib_find(slots, mask, e.key);
-		slots[j] = e;
+	while ((s = a->oldest) != NULL && s->count > 0 &&
+	    s->max_seq <= through) {
+		/* Kept as a spare; see the top of the file. */
+		a->oldest = s->newer;
+		if (a->oldest != NULL)
+			a->oldest->older = NULL;
+		else
+			a->newest = NULL;
+		dropped += s->count;
+		a->count -= s->count;
+		a->nsegs--;
+		s->nzeroed = 0;
+		s->older = a->dirty;
+		a->dirty = s;
 	}
-	a->count -= dropped;
 	return dropped;
 }
 
@@ -226,5 +320,5 @@ attrib_count(const struct attrib *a)
 size_t
 attrib_bytes(const struct attrib *a)
 {
-	return (a->mask + 1) * sizeof(struct attrib_slot);
+	return a->nsegs * (a->mask + 1) * sizeof(struct attrib_slot);
 }

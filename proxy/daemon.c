@@ -88,8 +88,13 @@ daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 		writer_lastsent(d->writer, rec);
 		return;
 	}
-	if (attrib_count(d->attrib) >= DAEMON_ATTRIB_MAX &&
-	    attrib_sweep(d->attrib, writer_merged(d->writer)) == 0) {
+	/*
+	 * The sweep looks at the oldest segment only unless it can free it,
+	 * so it is done every time. Room is made before the record is
+	 * logged: once logged, it must not go to the table a second way.
+	 */
+	attrib_sweep(d->attrib, writer_merged(d->writer));
+	if (attrib_reserve(d->attrib) == -1) {
 		writer_lastsent(d->writer, rec);
 		return;
 	}
