@@ -53,6 +53,7 @@ struct writer {
 	struct event		*done_ev;	/* owned */
 	struct event		*delay_ev;	/* owned */
 	bool			 is_delay_armed;
+	uint64_t		 fill_ms;	/* fill's first record came */
 
 	/* Loop side. */
 	struct wbatch		 b[2];
@@ -67,6 +68,7 @@ struct writer {
 	bool			 is_stopping;
 	uint64_t		 log_last;	/* highest seq committed */
 	uint64_t		 merged_total;
+	uint64_t		 indexed_total;	/* audit records indexed */
 
 	/* Thread side, published. */
 	_Atomic uint64_t	 merged;
@@ -156,6 +158,8 @@ writer_main(void *arg)
 	uint64_t	 t, last_work, last_sync, through, due;
 	uint64_t	 merge_after = 0;
 	bool		 is_dirty = false, is_backlog;
+	bool		 is_audit_backlog = true;	/* until told none */
+	size_t		 done;
 	uint64_t	 one = 1;
 	int		 n;
 
@@ -177,6 +181,8 @@ writer_main(void *arg)
 			if (b->rc == 0 && b->nsentlog > 0 &&
 			    b->sentlog[b->nsentlog - 1].seq > w->log_last)
 				w->log_last = b->sentlog[b->nsentlog - 1].seq;
+			if (b->rc == 0 && b->naudit > 0)
+				is_audit_backlog = true;
 			w->is_done = true;
 			pthread_cond_broadcast(&w->cv);
 			pthread_mutex_unlock(&w->mu);
@@ -218,6 +224,28 @@ writer_main(void *arg)
 			}
 			continue;
 		}
+		/* Then index rejected-send records by number, when idle. */
+		if (is_audit_backlog && t >= merge_after &&
+		    t - last_work >= WRITER_IDLE_MS) {
+			pthread_mutex_unlock(&w->mu);
+			n = store_audit_index(w->st, WRITER_AUDIT_CHUNK, &done);
+			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+				log_info("event=audit_index_slow ms=%llu "
+				    "records=%zu", (unsigned long long)due, done);
+			pthread_mutex_lock(&w->mu);
+			if (n == 0) {
+				w->indexed_total += done;
+				if (done > 0)
+					is_dirty = true;
+				if (done < WRITER_AUDIT_CHUNK)
+					is_audit_backlog = false;
+			} else {
+				log_warnx("event=audit_index_failed "
+				    "error=\"%s\"", store_errmsg(w->st));
+				merge_after = t + WRITER_SYNC_MS;
+			}
+			continue;
+		}
 		if (is_dirty && t - last_work >= WRITER_IDLE_MS) {
 			pthread_mutex_unlock(&w->mu);
 			(void)store_sync(w->st);
@@ -230,8 +258,10 @@ writer_main(void *arg)
 			continue;
 		}
 		due = t + WRITER_SYNC_MS;
-		if (is_backlog || is_dirty)
+		if (is_backlog || is_dirty || is_audit_backlog)
 			due = last_work + WRITER_IDLE_MS;
+		if (due < merge_after && (is_backlog || is_audit_backlog))
+			due = merge_after;
 		if (due <= t)
 			due = t + 1;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -322,6 +352,41 @@ wait_done(struct writer *w)
 	reclaim(w);
 }
 
+/* Arm the gathering delay to end WRITER_DELAY_MS after fill's first record. */
+static void
+arm_delay(struct writer *w)
+{
+	struct timeval	tv = { 0, 0 };
+	uint64_t	age;
+
+	if (w->is_delay_armed)
+		return;
+	age = now_ms() - w->fill_ms;
+	if (age < WRITER_DELAY_MS)
+		tv.tv_usec = (suseconds_t)(WRITER_DELAY_MS - age) * 1000;
+	w->is_delay_armed = true;
+	event_add(w->delay_ev, &tv);
+}
+
+/*
+ * Group commit: when the thread is free, the fill batch goes if it is big
+ * enough or has waited WRITER_DELAY_MS; so a busy loop's batches grow with
+ * the load, and a quiet one wakes the thread at most every few ms.
+ */
+static void
+try_hand_over(struct writer *w)
+{
+	size_t	n = batch_count(w->fill);
+
+	if (!poll_done(w) || n == 0)	/* reclaims a finished batch */
+		return;
+	if (n >= WRITER_GROUP_MIN ||
+	    now_ms() - w->fill_ms >= WRITER_DELAY_MS)
+		hand_over(w);
+	else
+		arm_delay(w);
+}
+
 static void
 done_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -332,12 +397,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
 		log_warnx("event=writer_notify_read_failed error=\"%s\"",
 		    strerror(errno));
-	/*
-	 * Group commit: whatever gathered while the thread was busy goes
-	 * now, so batches grow with the load.
-	 */
-	if (poll_done(w) && batch_count(w->fill) > 0)
-		hand_over(w);
+	try_hand_over(w);
 }
 
 static void
@@ -348,8 +408,7 @@ delay_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	w->is_delay_armed = false;
-	if (poll_done(w) && batch_count(w->fill) > 0)
-		hand_over(w);
+	try_hand_over(w);	/* if the thread is busy, done_cb hands over */
 }
 
 /*
@@ -369,11 +428,9 @@ before_add(struct writer *w, size_t n)
 		hand_over(w);
 		return;
 	}
-	if (!w->is_delay_armed && w->work == NULL) {
-		struct timeval	tv = { 0, WRITER_DELAY_MS * 1000 };
-
-		w->is_delay_armed = true;
-		event_add(w->delay_ev, &tv);
+	if (batch_count(w->fill) == 0) {
+		w->fill_ms = now_ms();
+		arm_delay(w);
 	}
 }
 
@@ -526,6 +583,7 @@ writer_counters(const struct writer *w, struct writer_counters *out)
 	*out = w->c;
 	pthread_mutex_lock(&mw->mu);
 	out->merged = mw->merged_total;
+	out->indexed = mw->indexed_total;
 	pthread_mutex_unlock(&mw->mu);
 }
 

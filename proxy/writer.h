@@ -12,7 +12,8 @@
  *
  * When the thread is idle it folds the oldest sent-log records into the
  * per-number last-sent table in small transactions (store/sentlog.h) and
- * publishes how far it got (writer_merged()).
+ * publishes how far it got (writer_merged()); then it indexes the audit
+ * records it wrote by number (store_audit_index), also in small steps.
  *
  * Queued records live in two batches: the one the loop fills and the one
  * the thread commits. The loop may read both (the thread only reads the
@@ -33,8 +34,9 @@
 struct event_base;
 struct writer;
 
-/* Gather this long before a first commit from an idle writer. */
+/* A batch smaller than WRITER_GROUP_MIN gathers this long before commit. */
 #define WRITER_DELAY_MS		5
+#define WRITER_GROUP_MIN	1024
 /* Records of one kind waiting before the loop waits for the thread. */
 #define WRITER_QUEUE_MAX	65536
 /* Lazy commits are made durable (meta page synced) within this. */
@@ -45,6 +47,11 @@ struct writer;
 #define WRITER_SLOW_MS		100
 /* Sent-log records per merge transaction. */
 #define WRITER_MERGE_CHUNK	512
+/*
+ * Rejected-send audit records indexed by number per transaction when idle
+ * (store_audit_index): small, as an opt-out waits for the write lock.
+ */
+#define WRITER_AUDIT_CHUNK	2048
 
 struct writer_counters {
 	uint64_t	batches;	/* transactions committed */
@@ -52,6 +59,7 @@ struct writer_counters {
 	uint64_t	failed;		/* records lost to a failed commit */
 	uint64_t	bad;		/* records dropped for a bad field */
 	uint64_t	merged;		/* sent-log records merged */
+	uint64_t	indexed;	/* audit records indexed by number */
 	uint64_t	waits;		/* times the loop waited (queue full) */
 	uint64_t	max_batch;	/* largest batch, records */
 };
