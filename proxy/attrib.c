@@ -312,6 +312,14 @@ attrib_sweep(struct attrib *a, uint64_t through)
 }
 
 size_t
+attrib_drop_oldest(struct attrib *a)
+{
+	if (a->oldest == NULL || a->oldest->count == 0)
+		return 0;
+	return attrib_sweep(a, a->oldest->max_seq);
+}
+
+size_t
 attrib_count(const struct attrib *a)
 {
 	return a->count;

@@ -95,6 +95,13 @@ bool attrib_get(const struct attrib *a, uint64_t key, uint64_t *seq);
 size_t attrib_sweep(struct attrib *a, uint64_t through);
 
 /*
+ * Drop the oldest live segment whatever its seqs (the index is full and
+ * newer attribution matters more). Returns how many entries went; 0 when
+ * there is no segment with entries. O(1).
+ */
+size_t attrib_drop_oldest(struct attrib *a);
+
+/*
  * Entries in live segments. A key put in several segments counts once
  * for each, so this is the load, not the number of distinct keys.
  */

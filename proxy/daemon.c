@@ -75,14 +75,21 @@ daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec)
 /*
  * Attribution goes to the sent log, an append (cheap whatever the number),
  * with the number indexed here; the writer merges the log into the
- * per-number table when it is idle. A number that is not all digits, or an
- * index that is full even after dropping what is merged, is written
- * straight to the table instead.
+ * per-number table when it is idle. A number that is not all digits is
+ * written straight to the table instead.
+ *
+ * An index still full after dropping what is merged drops its oldest
+ * segment: those records stay in the log and reach the table when it is
+ * merged, but until then a STOP from one of their numbers is attributed
+ * from the table (the message before). The alternative, writing through
+ * to the table, costs a random page write per message and would slow
+ * every sender to the disk's write rate.
  */
 void
 daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 {
 	uint64_t	key, seq;
+	size_t		dropped;
 
 	if (!store_numkey(rec->number, &key)) {
 		writer_lastsent(d->writer, rec);
@@ -94,17 +101,22 @@ daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 	 * logged: once logged, it must not go to the table a second way.
 	 */
 	attrib_sweep(d->attrib, writer_merged(d->writer));
-	if (attrib_reserve(d->attrib) == -1) {
-		writer_lastsent(d->writer, rec);
-		return;
+	if (attrib_reserve(d->attrib) == -1 && errno == ENOSPC) {
+		dropped = attrib_drop_oldest(d->attrib);
+		if (d->counters.attrib_dropped == 0)
+			log_warnx("event=attrib_index_full entries=%zu "
+			    "dropped=%zu merged=%llu (sends outrun the sent-log "
+			    "merge; attribution of the oldest unmerged sends "
+			    "waits for it)", attrib_count(d->attrib), dropped,
+			    (unsigned long long)writer_merged(d->writer));
+		d->counters.attrib_dropped += dropped;
+		(void)attrib_reserve(d->attrib);
 	}
 	seq = writer_sentlog(d->writer, rec);
 	if (attrib_put(d->attrib, key, seq) == -1) {
 		/* Logged; the table still gets it when the log is merged. */
 		d->counters.attrib_unindexed++;
 	}
-	writer_merge_hint(d->writer,
-	    attrib_count(d->attrib) >= DAEMON_ATTRIB_URGENT);
 }
 
 bool
@@ -618,9 +630,13 @@ attrib_load_cb(void *arg, const struct store_sentlog_entry *ent)
 	struct daemon	*d = arg;
 	uint64_t	 key;
 
-	if (store_numkey(ent->e.number, &key) &&
-	    attrib_put(d->attrib, key, ent->seq) == -1)
-		return 1;	/* full: the rest is found once merged */
+	if (!store_numkey(ent->e.number, &key))
+		return 0;
+	/* Full: keep the newest, as daemon_lastsent_add() does. */
+	if (attrib_reserve(d->attrib) == -1 && errno == ENOSPC)
+		d->counters.attrib_dropped += attrib_drop_oldest(d->attrib);
+	if (attrib_put(d->attrib, key, ent->seq) == -1)
+		d->counters.attrib_unindexed++;
 	return 0;
 }
 
@@ -652,8 +668,6 @@ attrib_open(struct daemon *d, char *err, size_t errlen)
 		    (unsigned long long)first, (unsigned long long)last);
 	if ((d->writer = writer_new(d->base, d->store, err, errlen)) == NULL)
 		return -1;
-	writer_merge_hint(d->writer,
-	    attrib_count(d->attrib) >= DAEMON_ATTRIB_URGENT);
 	return 0;
 }
 

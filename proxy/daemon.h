@@ -36,13 +36,11 @@ struct writer;
 
 /*
  * Attribution records not yet merged into the last-sent table, indexed in
- * memory (proxy/attrib.c, 16 bytes a slot): past this many the records
- * are written straight to the table, which is slower but loses nothing.
- * The writer merges between batches too once the index is
- * DAEMON_ATTRIB_URGENT full.
+ * memory (proxy/attrib.c: 2 MiB a segment of 98,304, so about 86 MiB when
+ * full): past this many the oldest segment is dropped (see
+ * daemon_lastsent_add()).
  */
 #define DAEMON_ATTRIB_MAX	(4u << 20)
-#define DAEMON_ATTRIB_URGENT	(DAEMON_ATTRIB_MAX / 2)
 /* Concatenated messages refused at their first part, remembered so the
  * later parts are refused too (SPEC §3: every part gets the same
  * decision). "Allowed" is never remembered: an opt-out acknowledged
@@ -75,6 +73,7 @@ struct daemon_counters {
 	uint64_t	 submits_rejected_optout; /* destinations refused */
 	uint64_t	 submits_store_error;	/* store unreadable: refused */
 	uint64_t	 attrib_unindexed;	/* logged, not indexed */
+	uint64_t	 attrib_dropped;	/* dropped from a full index */
 };
 
 struct daemon {

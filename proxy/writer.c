@@ -72,7 +72,6 @@ struct writer {
 
 	/* Thread side, published. */
 	_Atomic uint64_t	 merged;
-	atomic_bool		 is_urgent;
 };
 
 static uint64_t
@@ -157,7 +156,7 @@ writer_main(void *arg)
 	struct timespec	 ts;
 	uint64_t	 t, last_work, last_sync, through, due;
 	uint64_t	 merge_after = 0;
-	bool		 is_dirty = false, is_backlog;
+	bool		 is_dirty = false, is_backlog, is_idle;
 	bool		 is_audit_backlog = true;	/* until told none */
 	size_t		 done;
 	uint64_t	 one = 1;
@@ -197,11 +196,17 @@ writer_main(void *arg)
 		if (w->is_stopping)
 			break;
 		t = now_ms();
-		/* Merge when idle, or between batches when asked to hurry. */
+		/*
+		 * Background work (merging, indexing) writes pages all over
+		 * the store: only when no batch came for WRITER_IDLE_MS, in
+		 * small steps, and not while a durable write (an opt-out)
+		 * waits for the write lock.
+		 */
+		is_idle = t - last_work >= WRITER_IDLE_MS &&
+		    !store_durable_waiting(w->st);
 		is_backlog = w->log_last > atomic_load(&w->merged) &&
 		    t >= merge_after;
-		if (is_backlog && (atomic_load(&w->is_urgent) ||
-		    t - last_work >= WRITER_IDLE_MS)) {
+		if (is_backlog && is_idle) {
 			pthread_mutex_unlock(&w->mu);
 			n = store_sentlog_merge(w->st, WRITER_MERGE_CHUNK,
 			    &through);
@@ -225,8 +230,7 @@ writer_main(void *arg)
 			continue;
 		}
 		/* Then index rejected-send records by number, when idle. */
-		if (is_audit_backlog && t >= merge_after &&
-		    t - last_work >= WRITER_IDLE_MS) {
+		if (is_audit_backlog && t >= merge_after && is_idle) {
 			pthread_mutex_unlock(&w->mu);
 			n = store_audit_index(w->st, WRITER_AUDIT_CHUNK, &done);
 			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
@@ -508,19 +512,6 @@ writer_merged(const struct writer *w)
 	return atomic_load(&((struct writer *)(uintptr_t)w)->merged);
 }
 
-void
-writer_merge_hint(struct writer *w, bool is_urgent)
-{
-	if (atomic_load(&w->is_urgent) == is_urgent)
-		return;
-	atomic_store(&w->is_urgent, is_urgent);
-	if (is_urgent) {
-		pthread_mutex_lock(&w->mu);
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-	}
-}
-
 /* A batch's sent-log records have increasing seqs: binary search. */
 static bool
 batch_sentlog_find(const struct wbatch *b, uint64_t seq,
@@ -607,7 +598,6 @@ writer_new(struct event_base *base, struct store *st, char *err,
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	atomic_init(&w->merged, 0);
-	atomic_init(&w->is_urgent, false);
 	if (store_sentlog_bounds(st, &first, &last) != 0) {
 		snprintf(err, errlen, "writer: reading the sent log: %s",
 		    store_errmsg(st));

@@ -45,13 +45,16 @@ struct writer;
 #define WRITER_IDLE_MS		20
 /* A batch commit this slow is logged. */
 #define WRITER_SLOW_MS		100
-/* Sent-log records per merge transaction. */
-#define WRITER_MERGE_CHUNK	512
 /*
- * Rejected-send audit records indexed by number per transaction when idle
- * (store_audit_index): small, as an opt-out waits for the write lock.
+ * Sent-log records merged, and rejected-send audit records indexed by
+ * number (store_audit_index), per transaction when idle. Each record is
+ * about one page written somewhere in the store, so a step costs roughly
+ * its size in random writes (on a virtual disk of a few thousand IOPS,
+ * 256 take ~50-100 ms); an opt-out arriving meanwhile waits for the step
+ * to end.
  */
-#define WRITER_AUDIT_CHUNK	2048
+#define WRITER_MERGE_CHUNK	256
+#define WRITER_AUDIT_CHUNK	256
 
 struct writer_counters {
 	uint64_t	batches;	/* transactions committed */
@@ -92,9 +95,6 @@ void writer_sync(struct writer *w);
  * table (or superseded there); the log may have dropped them.
  */
 uint64_t writer_merged(const struct writer *w);
-
-/* Ask the thread to merge between batches too, not only when idle. */
-void writer_merge_hint(struct writer *w, bool is_urgent);
 
 /* A sent-log record still queued or being committed: true and *out. */
 bool writer_sentlog_find(const struct writer *w, uint64_t seq,

@@ -411,9 +411,13 @@ store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
 		return store_fail(st, STORE_E_READONLY,
 		    "%s: store opened read-only", doing);
 	for (tries = 0; tries < STORE_WRITE_TRIES; tries++) {
+		if (!is_lazy)
+			atomic_fetch_add(&st->sh->durable_waiting, 1);
 		store_lock(st);
 		seen = store_mapsize(st);
 		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+		if (!is_lazy)
+			atomic_fetch_sub(&st->sh->durable_waiting, 1);
 		if (rc == 0) {
 			rc = body(st, txn, arg);
 			if (rc != 0)
@@ -447,6 +451,12 @@ store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
 	}
 	return store_fail(st, STORE_E_IO, "%s: gave up after %d retries",
 	    doing, tries);
+}
+
+bool
+store_durable_waiting(const struct store *st)
+{
+	return atomic_load(&st->sh->durable_waiting) > 0;
 }
 
 int
@@ -747,6 +757,7 @@ store_open(const char *path, const struct store_params *p, char *err,
 	pthread_rwlock_init(&st->sh->maplock, NULL);
 	atomic_init(&st->sh->refs, 1);
 	atomic_init(&st->sh->map_gen, 0);
+	atomic_init(&st->sh->durable_waiting, 0);
 	st->is_read_only = p != NULL && p->read_only;
 	map_mb = p != NULL && p->map_mb != 0 ? p->map_mb :
 	    STORE_MAP_DEFAULT_MB;

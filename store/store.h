@@ -131,6 +131,12 @@ struct store *store_sibling(struct store *st);
 int store_sync(struct store *st);
 
 /*
+ * Whether a durable write of this process (st or a sibling) is waiting
+ * for the write lock or starting: background work yields to it.
+ */
+bool store_durable_waiting(const struct store *st);
+
+/*
  * A number of 1..15 digits as a non-zero integer key (length << 56 |
  * value): true, or false for one that does not pack (alphanumeric, long).
  */

@@ -57,6 +57,7 @@ struct store_shared {
 	pthread_rwlock_t maplock;
 	_Atomic uint64_t map_gen;
 	_Atomic int	 refs;
+	_Atomic int	 durable_waiting;	/* durable writes begun */
 };
 
 struct store {

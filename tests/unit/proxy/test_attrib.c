@@ -253,6 +253,40 @@ colliding_keys(uint64_t *keys, size_t n, size_t slots)
  * `through` stays while its segment holds a newer one. Keys collide in one
  * cluster that wraps around the end of each segment.
  */
+/*
+ * A full index whose oldest records are not merged yet drops its oldest
+ * segment on demand, so the newest sends stay attributed.
+ */
+static void
+test_drop_oldest(void **state)
+{
+	struct attrib	*a;
+	uint64_t	 seq;
+	size_t		 i;
+
+	(void)state;
+	assert_non_null(a = attrib_new_seg(300, 100));
+	assert_int_equal(attrib_drop_oldest(a), 0);	/* nothing yet */
+	for (i = 1; i <= 300; i++)
+		assert_int_equal(attrib_put(a, numkey(8, i), i), 0);
+	assert_int_equal(attrib_reserve(a), -1);
+	assert_int_equal(attrib_drop_oldest(a), 100);
+	assert_int_equal(attrib_count(a), 200);
+	assert_int_equal(attrib_reserve(a), 0);
+	for (i = 301; i <= 400; i++)
+		assert_int_equal(attrib_put(a, numkey(8, i), i), 0);
+	for (i = 1; i <= 400; i++)
+		assert_int_equal(attrib_get(a, numkey(8, i), &seq), i > 100);
+	/* A reserved, empty newest segment is not dropped. */
+	assert_int_equal(attrib_drop_oldest(a), 100);
+	assert_int_equal(attrib_drop_oldest(a), 100);
+	assert_int_equal(attrib_drop_oldest(a), 100);
+	assert_int_equal(attrib_count(a), 0);
+	assert_int_equal(attrib_reserve(a), 0);
+	assert_int_equal(attrib_drop_oldest(a), 0);
+	attrib_free(a);
+}
+
 static void
 test_sweep_whole_segments(void **state)
 {
@@ -623,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_put_get_replace),
 		cmocka_unit_test(test_segment_sizes),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_drop_oldest),
 		cmocka_unit_test(test_sweep_whole_segments),
 		cmocka_unit_test(test_sweep_model),
 		cmocka_unit_test(test_many_keys),

@@ -202,7 +202,6 @@ test_writer_restart(void **state)
 	uint64_t			 seq, first, last;
 	char				 err[256];
 
-	writer_merge_hint(x->d->writer, false);
 	mk_last(&e, "15550100021", 5);
 	seq = writer_sentlog(x->d->writer, &e);
 	writer_free(x->d->writer);	/* commits it */
