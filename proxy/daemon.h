@@ -46,6 +46,8 @@ struct writer;
  * decision). "Allowed" is never remembered: an opt-out acknowledged
  * between two parts blocks the rest (SPEC §7). Power of two. */
 #define DAEMON_CONCAT_SLOTS	4096
+/* Refused sends logged one line each, a second; the rest are counted. */
+#define DAEMON_REJECT_LOGS_PER_S	100
 /* Addresses whose recent bind failures slow down their next attempts. */
 #define DAEMON_AUTHFAIL_SLOTS	64
 
@@ -127,6 +129,9 @@ struct daemon {
 
 	struct admin		*admin;		/* owned; NULL = no admin API */
 	struct daemon_counters	 counters;
+	int64_t			 rejlog_sec;	/* second of rejlog_n */
+	unsigned		 rejlog_n;	/* refusals logged in it */
+	uint64_t		 rejlog_quiet;	/* and not logged */
 
 	struct concat_slot	 concat[DAEMON_CONCAT_SLOTS];
 	struct authfail_slot	 authfail[DAEMON_AUTHFAIL_SLOTS];

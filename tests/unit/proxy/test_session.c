@@ -346,6 +346,13 @@ test_session_wrong_state_and_unknown(void **state)
 	assert_int_equal(in_pdu.sequence_number, 42);
 }
 
+static const uint8_t sha_buy_now[32] = {
+	0xa7, 0x21, 0x9a, 0x05, 0xdc, 0xcd, 0xd3, 0xe8,
+	0x9b, 0x58, 0xbd, 0x0e, 0x6f, 0x88, 0x97, 0x3b,
+	0x5d, 0x34, 0x1d, 0x3c, 0xe9, 0xbd, 0x61, 0xdf,
+	0x4d, 0xc8, 0x88, 0x73, 0xfa, 0x3d, 0xed, 0x3c,
+};
+
 static void
 test_session_optout_rejected_and_audited(void **state)
 {
@@ -374,6 +381,8 @@ test_session_optout_rejected_and_audited(void **state)
 	assert_string_equal(audited.category, "promo");
 	assert_string_equal(audited.destination, "15550002222");
 	assert_int_equal(audited.body_len, 7);
+	/* SHA-256 of "buy now": the body itself is never stored */
+	assert_memory_equal(audited.body_sha256, sha_buy_now, 32);
 	assert_int_equal(audited.event_id, ev.id);
 	/* allowed, but no upstream bound: temporary error at once */
 	seq = submit_to(f, "15550003333", "hello");
