@@ -27,12 +27,14 @@
 #include <openssl/ssl.h>
 
 #include "config/config.h"
+#include "proxy/attrib.h"
 #include "proxy/cli_util.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
 #include "proxy/session.h"
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
+#include "proxy/writer.h"
 #include "smpp/number.h"
 #include "store/store.h"
 
@@ -744,6 +746,42 @@ h_metrics(struct areq *r)
 		    "MOs and receipts waiting for a receiver.", info.outbox);
 		prom_one(fp, "stopgate_receipt_map_entries", "gauge",
 		    "Receipt routing entries.", info.msgmap);
+	}
+	if (d->writer != NULL) {
+		struct writer_counters	wc;
+
+		writer_counters(d->writer, &wc);
+		prom_one(fp, "stopgate_writer_batches_total", "counter",
+		    "Store writer transactions (audit, receipt map, "
+		    "attribution).", wc.batches);
+		prom_one(fp, "stopgate_writer_records_total", "counter",
+		    "Records committed by the store writer.", wc.records);
+		prom_one(fp, "stopgate_writer_failed_total", "counter",
+		    "Records lost to a failed store writer commit.",
+		    wc.failed);
+		prom_one(fp, "stopgate_writer_bad_total", "counter",
+		    "Records the store refused as malformed.", wc.bad);
+		prom_one(fp, "stopgate_writer_waits_total", "counter",
+		    "Times the event loop waited for a full writer queue.",
+		    wc.waits);
+		prom_one(fp, "stopgate_writer_pending", "gauge",
+		    "Records queued for the store writer.",
+		    writer_pending(d->writer));
+		prom_one(fp, "stopgate_sentlog_merged_total", "counter",
+		    "Attribution records merged into the last-sent table.",
+		    wc.merged);
+		prom_one(fp, "stopgate_audit_indexed_total", "counter",
+		    "Audit records indexed by number.", wc.indexed);
+	}
+	if (d->attrib != NULL) {
+		prom_one(fp, "stopgate_attrib_entries", "gauge",
+		    "Sends not yet merged, indexed in memory.",
+		    attrib_count(d->attrib));
+		prom_one(fp, "stopgate_attrib_bytes", "gauge",
+		    "Memory held by that index.", attrib_bytes(d->attrib));
+		prom_one(fp, "stopgate_attrib_dropped_total", "counter",
+		    "Unmerged sends dropped from a full index (attributed "
+		    "once merged).", d->counters.attrib_dropped);
 	}
 	prom_one(fp, "stopgate_config_reloads_total", "counter",
 	    "Configurations swapped in by SIGHUP.", d->cfg_gen);

@@ -520,6 +520,18 @@ class TestMetrics(AdminCase):
         self.assertEqual(m['stopgate_account_sessions_bound'
                            '{account="marketing"}'], 1)
         self.assertGreaterEqual(m["stopgate_admin_requests_total"], 2)
+        # the refusal's audit record and the forwarded message's
+        # attribution reach the store within a few ms; once the writer is
+        # idle, the attribution is merged into the last-sent table
+        def written():
+            x = parse_metrics(self.get("/metrics").body)
+            return x if (x["stopgate_writer_records_total"] >= 2 and
+                         x["stopgate_sentlog_merged_total"] >= 1) else None
+        m = harness.wait_until(written, 5, what="the writer's records")
+        self.assertGreaterEqual(m["stopgate_writer_batches_total"], 1)
+        self.assertEqual(m["stopgate_writer_failed_total"], 0)
+        self.assertEqual(m["stopgate_writer_pending"], 0)
+        self.assertEqual(m["stopgate_attrib_dropped_total"], 0)
         self.err(self.req("POST", "/metrics", "{}"), 405)
 
 
