@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
@@ -1160,10 +1161,13 @@ econn_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct sim *s = arg;
 	struct econn *c;
+	int one = 1;
 
 	(void)l;
 	(void)sa;
 	(void)salen;
+	/* An SMSC answers and delivers small PDUs: no Nagle delay. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto err_close;
 	c->sim = s;
