@@ -169,6 +169,7 @@ static void	session_event_cb(struct bufferevent *, short, void *);
 static void	session_tick_cb(evutil_socket_t, short, void *);
 static void	session_free_cb(evutil_socket_t, short, void *);
 static void	session_process(struct session *);
+static void	session_process_batch(struct session *);
 static void	session_update_read(struct session *);
 static void	session_queued(struct session *);
 static void	session_flush(struct session *);
@@ -1702,6 +1703,17 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
  */
 static void
 session_process(struct session *s)
+{
+	struct store	*st = s->d->store;
+
+	/* One read snapshot for the batch's opt-out lookups. */
+	store_read_hold(st);
+	session_process_batch(s);
+	store_read_release(st);
+}
+
+static void
+session_process_batch(struct session *s)
 {
 	struct evbuffer		*in;
 	uint8_t			 hdr[SMPP_HEADER_LEN];

@@ -44,6 +44,7 @@ struct wbatch {
 
 struct writer {
 	struct event_base	*base;
+	struct store		*loop_st;	/* borrowed: the loop's */
 	struct store		*st;		/* owned sibling: the thread's */
 	pthread_t		 thread;
 	bool			 is_started;
@@ -349,6 +350,8 @@ wait_done(struct writer *w)
 {
 	if (w->work == NULL)
 		return;
+	/* The thread may need to grow the map, which a held read pins. */
+	store_read_pause(w->loop_st);
 	pthread_mutex_lock(&w->mu);
 	while (!w->is_done)
 		pthread_cond_wait(&w->cv, &w->mu);
@@ -593,6 +596,7 @@ writer_new(struct event_base *base, struct store *st, char *err,
 		return NULL;
 	}
 	w->base = base;
+	w->loop_st = st;
 	w->efd = -1;
 	w->fill = &w->b[0];
 	pthread_mutex_init(&w->mu, NULL);

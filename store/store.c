@@ -410,6 +410,8 @@ store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
 	if (st->is_read_only)
 		return store_fail(st, STORE_E_READONLY,
 		    "%s: store opened read-only", doing);
+	/* A held snapshot would pin the map; lookups after this see it. */
+	store_read_pause(st);
 	for (tries = 0; tries < STORE_WRITE_TRIES; tries++) {
 		if (!is_lazy)
 			atomic_fetch_add(&st->sh->durable_waiting, 1);
@@ -476,6 +478,8 @@ store_read_begin(struct store *st)
 {
 	int rc, tries;
 
+	if (st->is_rtxn_live)
+		return st->rtxn;	/* held (store_read_hold) */
 	for (tries = 0; tries < 3; tries++) {
 		store_lock(st);
 		if (st->rtxn == NULL) {
@@ -503,6 +507,7 @@ store_read_begin(struct store *st)
 		return NULL;
 	}
 	st->is_rcur_fresh = false;
+	st->is_rtxn_live = true;
 	return st->rtxn;
 }
 
@@ -549,8 +554,34 @@ store_numkey(const char *number, uint64_t *key)
 void
 store_read_end(struct store *st)
 {
+	if (st->read_hold > 0)
+		return;
 	mdb_txn_reset(st->rtxn);
+	st->is_rtxn_live = false;
 	store_unlock(st);
+}
+
+void
+store_read_hold(struct store *st)
+{
+	st->read_hold++;
+}
+
+void
+store_read_pause(struct store *st)
+{
+	if (!st->is_rtxn_live)
+		return;
+	mdb_txn_reset(st->rtxn);
+	st->is_rtxn_live = false;
+	store_unlock(st);
+}
+
+void
+store_read_release(struct store *st)
+{
+	if (st->read_hold > 0 && --st->read_hold == 0)
+		store_read_pause(st);
 }
 
 MDB_txn *
@@ -861,6 +892,7 @@ store_free(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_read_pause(st);
 	if (st->rcur != NULL)
 		mdb_cursor_close(st->rcur);
 	if (st->rtxn != NULL)

@@ -131,6 +131,21 @@ struct store *store_sibling(struct store *st);
 int store_sync(struct store *st);
 
 /*
+ * Hold the read snapshot of st's lookups (store_optout_check and the other
+ * point reads) open until the matching store_read_release(), so a batch of
+ * lookups starts one read transaction instead of one each; nests. The
+ * snapshot is taken at the first lookup: the batch sees what was committed
+ * by then, as if its lookups had all been made at that moment. A held
+ * snapshot pins the map, so a thread that could wait for another thread
+ * of this process (which may need to grow the map) pauses it first with
+ * store_read_pause(); store_write() on st does so itself. The next lookup
+ * takes a new snapshot.
+ */
+void store_read_hold(struct store *st);
+void store_read_release(struct store *st);
+void store_read_pause(struct store *st);
+
+/*
  * Whether a durable write of this process (st or a sibling) is waiting
  * for the write lock or starting: background work yields to it.
  */

@@ -69,6 +69,8 @@ struct store {
 	MDB_txn		*rtxn;		/* reused read txn, reset when idle */
 	MDB_cursor	*rcur;		/* state cursor of rtxn */
 	bool		 is_rcur_fresh;	/* renewed for the current rtxn */
+	bool		 is_rtxn_live;	/* rtxn renewed, maplock read held */
+	unsigned	 read_hold;	/* store_read_hold() depth */
 	uint8_t		*chunk;		/* owned; filter chunk scratch */
 	bool		 is_index_ok;	/* numbers index + filter trusted */
 	/*
@@ -125,8 +127,9 @@ int store_write(struct store *st, store_body_fn body, void *arg,
 
 /*
  * The shared read txn for point lookups: renewed on entry (so it sees the
- * latest commit of any process), reset by store_read_end(). Returns the
- * txn or NULL with the error set.
+ * latest commit of any process), reset by store_read_end(); while a
+ * store_read_hold() is on, renewed on the first entry only and kept until
+ * the release. Returns the txn or NULL with the error set.
  */
 MDB_txn *store_read_begin(struct store *st);
 void store_read_end(struct store *st);
