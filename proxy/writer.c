@@ -433,6 +433,7 @@ before_add(struct writer *w, size_t n)
 			wait_done(w);
 		}
 		hand_over(w);
+		w->fill_ms = now_ms();	/* the new fill's first record */
 		return;
 	}
 	if (batch_count(w->fill) == 0) {
