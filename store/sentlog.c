@@ -99,10 +99,16 @@ store_sentlog_append_txn(struct store *st, MDB_txn *txn,
     const struct store_sentlog_entry *v, size_t n)
 {
 	uint8_t key[8], val[SENTLOG_VALUE_MAX];
+	MDB_cursor *cur;
 	MDB_val k, d;
 	size_t i;
-	int rc;
+	int rc = 0;
 
+	if (n == 0)
+		return 0;
+	/* One cursor: after the first append it stays on the last page. */
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_SENTLOG], &cur)) != 0)
+		return rc;
 	for (i = 0; i < n; i++) {
 		store_be64_put(key, v[i].seq);
 		k.mv_size = sizeof(key);
@@ -111,22 +117,23 @@ store_sentlog_append_txn(struct store *st, MDB_txn *txn,
 		    sizeof(val))) == 0) {
 			store_fail(st, STORE_E_INVAL,
 			    "sent log entry %zu: too large", i + 1);
-			return STORE_RC_SET;
+			rc = STORE_RC_SET;
+			break;
 		}
 		d.mv_data = val;
-		rc = mdb_put(txn, st->dbi[STORE_DB_SENTLOG], &k, &d,
-		    MDB_APPEND);
+		rc = mdb_cursor_put(cur, &k, &d, MDB_APPEND);
 		/*
 		 * A seq not above the last key (batches from two writers
 		 * interleaved, a replay): MDB_APPEND refuses it, an
 		 * ordinary insert puts it in place (or replaces that seq).
 		 */
 		if (rc == MDB_KEYEXIST)
-			rc = mdb_put(txn, st->dbi[STORE_DB_SENTLOG], &k, &d, 0);
+			rc = mdb_cursor_put(cur, &k, &d, 0);
 		if (rc != 0)
-			return rc;
+			break;
 	}
-	return 0;
+	mdb_cursor_close(cur);
+	return rc;
 }
 
 struct append_arg {
