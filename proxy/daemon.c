@@ -552,6 +552,9 @@ daemon_stop(struct daemon *d, const char *why)
 		return;
 	}
 	d->is_stopping = true;
+	/* The next start indexes the log again: no merging on the way out. */
+	if (d->writer != NULL)
+		writer_quiesce(d->writer);
 	ms = d->cfg->timeouts.shutdown_ms != 0 ? d->cfg->timeouts.shutdown_ms :
 	    5000;
 	d->stop_deadline_ms = daemon_now_ms() + ms;

@@ -73,6 +73,7 @@ struct writer {
 
 	/* Thread side, published. */
 	_Atomic uint64_t	 merged;
+	atomic_bool		 is_quiet;	/* no background work */
 };
 
 static uint64_t
@@ -204,7 +205,8 @@ writer_main(void *arg)
 		 * waits for the write lock.
 		 */
 		is_idle = t - last_work >= WRITER_IDLE_MS &&
-		    !store_durable_waiting(w->st);
+		    !store_durable_waiting(w->st) &&
+		    !atomic_load(&w->is_quiet);
 		is_backlog = w->log_last > atomic_load(&w->merged) &&
 		    t >= merge_after;
 		if (is_backlog && is_idle) {
@@ -262,10 +264,13 @@ writer_main(void *arg)
 			last_sync = t;
 			continue;
 		}
+		/* Sleep until the next thing to do, or a batch. */
+		is_backlog = (is_backlog || is_audit_backlog) &&
+		    !atomic_load(&w->is_quiet);
 		due = t + WRITER_SYNC_MS;
-		if (is_backlog || is_dirty || is_audit_backlog)
+		if (is_backlog || is_dirty)
 			due = last_work + WRITER_IDLE_MS;
-		if (due < merge_after && (is_backlog || is_audit_backlog))
+		if (due < merge_after && is_backlog)
 			due = merge_after;
 		if (due <= t)
 			due = t + 1;
@@ -516,6 +521,12 @@ writer_merged(const struct writer *w)
 	return atomic_load(&((struct writer *)(uintptr_t)w)->merged);
 }
 
+void
+writer_quiesce(struct writer *w)
+{
+	atomic_store(&w->is_quiet, true);
+}
+
 /* A batch's sent-log records have increasing seqs: binary search. */
 static bool
 batch_sentlog_find(const struct wbatch *b, uint64_t seq,
@@ -603,6 +614,7 @@ writer_new(struct event_base *base, struct store *st, char *err,
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	atomic_init(&w->merged, 0);
+	atomic_init(&w->is_quiet, false);
 	if (store_sentlog_bounds(st, &first, &last) != 0) {
 		snprintf(err, errlen, "writer: reading the sent log: %s",
 		    store_errmsg(st));

@@ -96,6 +96,12 @@ void writer_sync(struct writer *w);
  */
 uint64_t writer_merged(const struct writer *w);
 
+/*
+ * No more background work (merging, indexing) from now on: the daemon is
+ * stopping. Batches are still committed.
+ */
+void writer_quiesce(struct writer *w);
+
 /* A sent-log record still queued or being committed: true and *out. */
 bool writer_sentlog_find(const struct writer *w, uint64_t seq,
     struct store_lastsent_entry *out);

@@ -748,7 +748,7 @@ batch_body(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct batch_arg *ba = arg;
 	struct store_batch *b = ba->b;
-	size_t i;
+	size_t i, j;
 	int rc;
 
 	ba->nbad = 0;	/* a retry (map grown) starts over */
@@ -763,12 +763,18 @@ batch_body(struct store *st, MDB_txn *txn, void *arg)
 		else if ((rc = msgmap_body(st, txn, &ma)) != 0)
 			return rc;
 	}
-	for (i = 0; i < b->nsentlog; i++) {
-		if (store_sentlog_check(st, &b->sentlog[i], 1) != 0)
-			ba->nbad++;
-		else if ((rc = store_sentlog_append_txn(st, txn,
-		    &b->sentlog[i], 1)) != 0)
+	/* Runs of good sent-log records are appended through one cursor. */
+	for (i = 0; i < b->nsentlog; i = j) {
+		for (j = i; j < b->nsentlog &&
+		    store_sentlog_check(st, &b->sentlog[j], 1) == 0; j++)
+			;
+		if (j > i && (rc = store_sentlog_append_txn(st, txn,
+		    &b->sentlog[i], j - i)) != 0)
 			return rc;
+		if (j < b->nsentlog) {
+			ba->nbad++;	/* b->sentlog[j] is bad */
+			j++;
+		}
 	}
 	for (i = 0; i < b->nlastsent; i++) {
 		struct lastsent_arg la = { &b->lastsent[i], 1 };

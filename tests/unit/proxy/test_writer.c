@@ -252,6 +252,31 @@ test_idle_merges_and_indexes(void **state)
 	assert_int_equal(audit_count(x, NULL), (size_t)n);
 }
 
+/* A stopping daemon's writer commits what it is given but merges nothing. */
+static void
+test_quiesce(void **state)
+{
+	struct wfx			*x = *state;
+	struct store_lastsent_entry	 e;
+	struct writer_counters		 c;
+	uint64_t			 first, last;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.number, sizeof(e.number), "16660000001");
+	e.last.time = 5;
+	writer_quiesce(x->w);
+	(void)writer_sentlog(x->w, &e);
+	writer_sync(x->w);
+	run_for(x, 5 * WRITER_IDLE_MS);
+	writer_counters(x->w, &c);
+	assert_int_equal(c.records, 1);
+	assert_int_equal(c.merged, 0);
+	assert_int_equal(writer_merged(x->w), 0);
+	assert_int_equal(store_sentlog_bounds(x->f.st, &first, &last), 0);
+	assert_int_equal(first, 1);
+	assert_int_equal(last, 1);
+}
+
 int
 main(void)
 {
@@ -264,6 +289,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_idle_merges_and_indexes,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiesce, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("proxy/writer", tests, NULL, NULL);

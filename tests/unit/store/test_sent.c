@@ -98,22 +98,39 @@ test_batch_bad_record_alone(void **state)
 	struct fx *f = *state;
 	struct store_msgmap m[2];
 	struct store_lastsent_entry e[2];
+	struct store_sentlog_entry sl[5];
 	struct store_lastsent out;
+	struct store_lastsent_entry got;
 	struct store_batch b;
 	char account[STORE_NAME_MAX];
 	size_t nbad;
+	int i;
 
 	mk_map(&m[0], "def1", "marketing");
 	mk_map(&m[1], "", "marketing");			/* no id */
 	mk_last(&e[0], "15550100004", "marketing", 10);
 	mk_last(&e[1], "", "marketing", 10);		/* no number */
+	/* Sent-log runs around bad records: good, good, bad, good, bad. */
+	for (i = 0; i < 5; i++) {
+		sl[i].seq = 20 + i;
+		mk_last(&sl[i].e, i == 2 || i == 4 ? "" : "15550100005",
+		    "billing", 20 + (int64_t)i);
+	}
 	memset(&b, 0, sizeof(b));
 	b.msgmap = m;
 	b.nmsgmap = 2;
 	b.lastsent = e;
 	b.nlastsent = 2;
+	b.sentlog = sl;
+	b.nsentlog = 5;
 	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
-	assert_int_equal(nbad, 2);
+	assert_int_equal(nbad, 4);
+	assert_int_equal(store_sentlog_get(f->st, 20, &got), 1);
+	assert_int_equal(store_sentlog_get(f->st, 21, &got), 1);
+	assert_int_equal(store_sentlog_get(f->st, 22, &got), 0);
+	assert_int_equal(store_sentlog_get(f->st, 23, &got), 1);
+	assert_int_equal(got.last.time, 23);
+	assert_int_equal(store_sentlog_get(f->st, 24, &got), 0);
 	assert_int_equal(store_errcode(f->st), STORE_E_OK);
 	assert_int_equal(store_msgmap_get(f->st, "carrier", "def1", account),
 	    1);
