@@ -291,9 +291,14 @@ merge_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Write e to the last-sent table unless it holds a later message. */
+/*
+ * Write e to the last-sent table unless it holds a later message. cur is
+ * a cursor on the table: entries come in key order, so its position
+ * usually saves the put a descent from the root.
+ */
 static int
-merge_put(struct store *st, MDB_txn *txn, const struct store_lastsent_entry *e)
+merge_put(struct store *st, MDB_cursor *cur,
+    const struct store_lastsent_entry *e)
 {
 	struct store_lastsent old;
 	uint8_t val[SENTLOG_VALUE_MAX];
@@ -302,7 +307,7 @@ merge_put(struct store *st, MDB_txn *txn, const struct store_lastsent_entry *e)
 
 	k.mv_size = strlen(e->number);
 	k.mv_data = (void *)(uintptr_t)e->number;
-	rc = mdb_get(txn, st->dbi[STORE_DB_LASTSENT], &k, &v);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	/*
@@ -321,7 +326,9 @@ merge_put(struct store *st, MDB_txn *txn, const struct store_lastsent_entry *e)
 		return STORE_RC_SET;
 	}
 	v.mv_data = val;
-	return mdb_put(txn, st->dbi[STORE_DB_LASTSENT], &k, &v, 0);
+	k.mv_size = strlen(e->number);
+	k.mv_data = (void *)(uintptr_t)e->number;
+	return mdb_cursor_put(cur, &k, &v, 0);
 }
 
 /*
@@ -361,16 +368,18 @@ merge_body(struct store *st, MDB_txn *txn, void *arg)
 	/* Popped in key order: the last one has the highest seq. */
 	ma->through = ma->ents[ma->n - 1].seq;
 	qsort(ma->ents, ma->n, sizeof(ma->ents[0]), merge_cmp);
-	for (i = 0; i < ma->n; i = j) {
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_LASTSENT], &cur)) != 0)
+		return rc;
+	for (i = 0; i < ma->n && rc == 0; i = j) {
 		j = i + 1;
 		while (j < ma->n && strcmp(ma->ents[j].e.number,
 		    ma->ents[i].e.number) == 0)
 			j++;
 		/* ents[j - 1]: the highest seq of this number. */
-		if ((rc = merge_put(st, txn, &ma->ents[j - 1].e)) != 0)
-			return rc;
+		rc = merge_put(st, cur, &ma->ents[j - 1].e);
 	}
-	return 0;
+	mdb_cursor_close(cur);
+	return rc;
 }
 
 int
