@@ -554,11 +554,8 @@ store_numkey(const char *number, uint64_t *key)
 void
 store_read_end(struct store *st)
 {
-	if (st->read_hold > 0)
-		return;
-	mdb_txn_reset(st->rtxn);
-	st->is_rtxn_live = false;
-	store_unlock(st);
+	if (st->read_hold == 0)
+		store_read_pause(st);
 }
 
 void
