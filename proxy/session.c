@@ -124,6 +124,8 @@ struct session {
 	bool			 is_tls;
 	bool			 is_direct;	/* we write the socket */
 	bool			 is_flush_queued;
+	bool			 is_in_batch;	/* in session_process_batch */
+	struct upstream_pool	*batch_pool;	/* forwarded to, this batch */
 	enum smpp_bind_state	 bind;
 	char			 system_id[SMPP_SYSTEM_ID_LEN];
 	int			 account;	/* index in d->cfg */
@@ -1218,6 +1220,10 @@ proceed_forward(struct session *s, const struct smpp_pdu *pdu, size_t up,
 	}
 	if (upstream_pool_submit(p, buf, len, inf, affinity) == -1)
 		goto err;
+	if (s->is_in_batch && s->batch_pool != p) {
+		upstream_pool_flush(s->batch_pool);
+		s->batch_pool = p;
+	}
 	d->counters.submits_forwarded++;
 	s->inflight++;
 	if (log_debug_enabled())
@@ -1723,6 +1729,8 @@ session_process_batch(struct session *s)
 	bool			 has_clock = false;
 
 	in = bufferevent_get_input(s->client);
+	s->is_in_batch = true;
+	s->batch_pool = NULL;
 	while (s->state != SESSION_CLOSED && s->state != SESSION_BINDING &&
 	    !s->is_waiting_window && !s->is_output_full) {
 		avail = evbuffer_get_length(in) - done;
@@ -1753,6 +1761,7 @@ session_process_batch(struct session *s)
 				    SMPP_ESME_RINVCMDLEN);
 			evbuffer_drain(in, evbuffer_get_length(in));
 			session_close(s, "framing lost");
+			s->is_in_batch = false;
 			return;
 		}
 		len = smpp_frame_peek_len(hdr);
@@ -1767,6 +1776,7 @@ session_process_batch(struct session *s)
 			done = 0;
 			if ((frame = evbuffer_pullup(in, len)) == NULL) {
 				session_close(s, "out of memory");
+				s->is_in_batch = false;
 				return;
 			}
 			base = frame;
@@ -1779,6 +1789,17 @@ session_process_batch(struct session *s)
 	}
 	if (done > 0 && s->client != NULL)
 		evbuffer_drain(in, done);
+	/*
+	 * This batch's own replies (rejections, enquire_link_resp...) go
+	 * out now, not after every other session's read callback of this
+	 * loop turn: the sender works on them while we read the next one.
+	 */
+	if (s->is_flush_queued)
+		session_flush(s);
+	/* And the submits it forwarded, for the same reason. */
+	upstream_pool_flush(s->batch_pool);
+	s->batch_pool = NULL;
+	s->is_in_batch = false;
 	session_update_read(s);
 }
 

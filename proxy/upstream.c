@@ -1827,6 +1827,19 @@ ups_pool_pick(struct upstream_pool *p, uint64_t affinity, int *errp)
 	return best;
 }
 
+void
+upstream_pool_flush(struct upstream_pool *p)
+{
+	unsigned	i;
+
+	if (p == NULL)
+		return;
+	/* c->flush stays active and finds the output empty. */
+	for (i = 0; i < p->nconns; i++)
+		if (p->conns[i]->is_flush_queued)
+			ups_conn_flush(p->conns[i]);
+}
+
 int
 upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
     size_t len, void *ctx, uint64_t affinity)

@@ -229,6 +229,15 @@ int upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
     size_t len, void *ctx, uint64_t affinity);
 
 /*
+ * Write now what submits queued on p's plain TCP connections, instead of
+ * later in this loop turn: a caller that has forwarded a whole read
+ * callback's worth calls it, so the SMSC starts on them while the loop
+ * goes on to other sessions. Anything the socket does not take still
+ * waits for EV_WRITE. Accepts NULL.
+ */
+void upstream_pool_flush(struct upstream_pool *p);
+
+/*
  * Forget every in-flight request submitted with ctx (the sender went
  * away): no callback will be made for them. The requests stay in flight
  * upstream and keep their window slot until the SMSC answers or times out.

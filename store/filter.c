@@ -378,6 +378,6 @@ store_reindex(struct store *st)
 	if (store_write(st, reindex_body, NULL, false,
 	    "rebuilding the lookup index") != 0)
 		return -1;
-	st->is_index_ok = true;
+	st->is_index_ok = st->is_summary_ok = true;
 	return 0;
 }

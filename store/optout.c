@@ -21,89 +21,171 @@ _Static_assert(sizeof(size_t) == sizeof(uint64_t), "64-bit size_t");
 /* ------------------------------------------------------------------ */
 /* Lookup.                                                             */
 
+/*
+ * The numbers index holds, for each number with state, a summary of its
+ * state entries, written in the same transaction as they are:
+ *   NUMIDX_V2, then per entry in key order: category length (1..255),
+ *   the category ("*" for the global entry), its STORE_STATE_LEN value.
+ * A rejected send then costs one integer-key lookup instead of a walk of
+ * the string-keyed state. An empty value (a number whose summary would
+ * not fit, or an index from before summaries) says: read the entries.
+ */
+#define NUMIDX_V2		2
+#define NUMIDX_SUMMARY_MAX	480	/* bytes: stays in the leaf page */
+
+/* What a number's entries say for one category. */
+struct verdict {
+	const char	*category;
+	size_t		 clen;
+	bool		 has_global;
+	bool		 has_cat;
+	bool		 cat_exc;
+	int64_t		 g_since;
+	int64_t		 c_since;
+	uint64_t	 g_id;
+	uint64_t	 c_id;
+};
+
+/* Take one state entry (category cat, n bytes; value v) into vd. */
+static int
+verdict_take(struct verdict *vd, const uint8_t *cat, size_t n,
+    const MDB_val *v)
+{
+	bool is_global = n == 1 && cat[0] == '*', is_cat, exc;
+	int64_t since;
+	uint64_t id;
+
+	is_cat = n == vd->clen && memcmp(cat, vd->category, n) == 0;
+	if (!is_global && !is_cat)
+		return 0;
+	if (store_state_decode(v, &exc, &since, &id) != 0)
+		return MDB_CORRUPTED;
+	if (is_global) {
+		vd->has_global = true;
+		vd->g_since = since;
+		vd->g_id = id;
+	}
+	if (is_cat) {
+		vd->has_cat = true;
+		vd->cat_exc = exc;
+		vd->c_since = since;
+		vd->c_id = id;
+	}
+	return 0;
+}
+
+/* Take every entry of a non-empty summary into vd. */
+static int
+verdict_summary(struct verdict *vd, const MDB_val *v)
+{
+	const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+	MDB_val sv;
+	size_t n;
+	int rc;
+
+	if (p[0] != NUMIDX_V2)
+		return MDB_CORRUPTED;
+	for (p++; p < end; p += n + STORE_STATE_LEN) {
+		n = *p++;
+		if (n == 0 || (size_t)(end - p) < n + STORE_STATE_LEN)
+			return MDB_CORRUPTED;
+		sv.mv_size = STORE_STATE_LEN;
+		sv.mv_data = (void *)(uintptr_t)(p + n);
+		if ((rc = verdict_take(vd, p, n, &sv)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Take the state entries of number (prefix: its key "number \0"). */
+static int
+verdict_walk(struct store *st, struct verdict *vd, const uint8_t *prefix,
+    size_t plen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((cur = store_read_cursor(st)) == NULL)
+		return STORE_RC_SET;
+	/* Position on the first key >= "number \0" and read its entries. */
+	k.mv_size = plen;
+	k.mv_data = (void *)(uintptr_t)prefix;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
+		if ((rc = verdict_take(vd, (const uint8_t *)k.mv_data + plen,
+		    k.mv_size - plen, &v)) != 0)
+			return rc;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int
 store_optout_check(struct store *st, const char *number,
     const char *category, struct store_block *why)
 {
 	uint8_t prefix[STORE_KEY_MAX];
-	MDB_cursor *cur;
+	struct verdict vd;
+	MDB_txn *txn;
 	MDB_val k, v;
 	uint64_t nk;
-	size_t plen, clen;
-	bool has_global = false, has_cat = false, cat_exc = false, exc;
-	int64_t g_since = 0, c_since = 0, since;
-	uint64_t g_id = 0, c_id = 0, id;
+	size_t plen;
+	bool is_walk;
 	int rc;
 
 	if (!store_str_ok(number, STORE_NUMBER_MAX) ||
 	    !store_str_ok(category, STORE_NAME_MAX))
 		return store_fail(st, STORE_E_INVAL, "bad number or category");
-	plen = store_key2(prefix, sizeof(prefix), number, NULL);
-	clen = strlen(category);
-	if (store_read_begin(st) == NULL)
+	memset(&vd, 0, sizeof(vd));
+	vd.category = category;
+	vd.clen = strlen(category);
+	if ((txn = store_read_begin(st)) == NULL)
 		return -1;
-	/*
-	 * Most numbers have no state: the filter says so in one cache line.
-	 * A number it lets through almost always has state (the filter's
-	 * false positives are rare), so the state itself is read next; the
-	 * numbers index would only add a second B-tree walk to every
-	 * rejected send.
-	 */
-	if (st->is_index_ok && store_numkey(number, &nk) &&
-	    store_filter_test_shared(st, nk) == 0) {
-		rc = MDB_NOTFOUND;
-		goto done;
-	}
-	if ((cur = store_read_cursor(st)) == NULL) {
-		store_read_end(st);
-		return -1;
-	}
-	/* Position on the first key >= "number \0" and read its entries. */
-	k.mv_size = plen;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
-		const uint8_t *cat = (const uint8_t *)k.mv_data + plen;
-		size_t n = k.mv_size - plen;
-		bool is_global = n == 1 && cat[0] == '*';
-
-		if (is_global || (n == clen && memcmp(cat, category, n) == 0)) {
-			if (store_state_decode(&v, &exc, &since, &id) != 0) {
-				rc = MDB_CORRUPTED;
-				break;
+	rc = 0;
+	is_walk = true;
+	if (st->is_index_ok && store_numkey(number, &nk)) {
+		/* Most numbers have no state: the filter says so in one
+		 * cache line. */
+		if (store_filter_test_shared(st, nk) == 0)
+			is_walk = false;
+		else if (st->is_summary_ok) {
+			k.mv_size = sizeof(nk);
+			k.mv_data = &nk;
+			rc = mdb_get(txn, st->dbi[STORE_DB_NUMIDX], &k, &v);
+			if (rc == MDB_NOTFOUND) {
+				rc = 0;
+				is_walk = false;
+			} else if (rc == 0 && v.mv_size > 0) {
+				rc = verdict_summary(&vd, &v);
+				is_walk = false;
 			}
-			if (is_global) {
-				has_global = true;
-				g_since = since;
-				g_id = id;
-			}
-			if (n == clen && memcmp(cat, category, n) == 0) {
-				has_cat = true;
-				cat_exc = exc;
-				c_since = since;
-				c_id = id;
-			}
+			/* An empty summary: read the entries. */
 		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-done:
+	if (rc == 0 && is_walk) {
+		plen = store_key2(prefix, sizeof(prefix), number, NULL);
+		rc = verdict_walk(st, &vd, prefix, plen);
+	}
 	store_read_end(st);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc == STORE_RC_SET)
+		return -1;
+	if (rc != 0)
 		return store_fail_mdb(st, rc, "opt-out lookup");
 	store_ok(st);
-	if (has_cat && !cat_exc) {
+	if (vd.has_cat && !vd.cat_exc) {
 		if (why != NULL) {
 			why->is_global = false;
-			why->since = c_since;
-			why->event_id = c_id;
+			why->since = vd.c_since;
+			why->event_id = vd.c_id;
 		}
 		return 1;
 	}
-	if (has_global && !(has_cat && cat_exc)) {
+	if (vd.has_global && !(vd.has_cat && vd.cat_exc)) {
 		if (why != NULL) {
 			why->is_global = true;
-			why->since = g_since;
-			why->event_id = g_id;
+			why->since = vd.g_since;
+			why->event_id = vd.g_id;
 		}
 		return 1;
 	}
@@ -247,57 +329,132 @@ state_clear(struct store *st, MDB_txn *txn, const char *number,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Make the numbers index say whether number has any state entry. */
+/* A number's summary as it is built (see "Lookup"). */
+struct summary {
+	uint8_t		 b[NUMIDX_SUMMARY_MAX];
+	size_t		 len;
+	size_t		 n;		/* entries */
+	bool		 is_over;	/* does not fit: stored empty */
+};
+
+static void
+summary_init(struct summary *sm)
+{
+	sm->b[0] = NUMIDX_V2;
+	sm->len = 1;
+	sm->n = 0;
+	sm->is_over = false;
+}
+
+/* Add the entry of state key k (prefix plen bytes long), value v. */
+static void
+summary_add(struct summary *sm, const MDB_val *k, size_t plen,
+    const MDB_val *v)
+{
+	size_t n = k->mv_size - plen;
+
+	sm->n++;
+	if (sm->is_over)
+		return;
+	/* A damaged value goes as it is to the walk, which reports it. */
+	if (n == 0 || n > UINT8_MAX || v->mv_size != STORE_STATE_LEN ||
+	    sm->len + 1 + n + STORE_STATE_LEN > sizeof(sm->b)) {
+		sm->is_over = true;
+		return;
+	}
+	sm->b[sm->len++] = (uint8_t)n;
+	memcpy(sm->b + sm->len, (const uint8_t *)k->mv_data + plen, n);
+	memcpy(sm->b + sm->len + n, v->mv_data, STORE_STATE_LEN);
+	sm->len += n + STORE_STATE_LEN;
+}
+
+static void
+summary_val(const struct summary *sm, MDB_val *v)
+{
+	v->mv_size = sm->is_over ? 0 : sm->len;
+	v->mv_data = sm->is_over ? NULL : (void *)(uintptr_t)sm->b;
+}
+
+/* Make the numbers index hold number's summary, or not hold number. */
 static int
 numidx_sync(struct store *st, MDB_txn *txn, const char *number)
 {
 	uint8_t prefix[STORE_KEY_MAX];
+	struct summary sm;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	uint64_t nk;
 	size_t plen;
-	bool has_state;
+	bool is_new;
 	int rc;
 
 	if (!store_numkey(number, &nk))
 		return 0;
 	plen = store_key2(prefix, sizeof(prefix), number, NULL);
+	summary_init(&sm);
 	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
 		return rc;
 	k.mv_size = plen;
 	k.mv_data = prefix;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
+		summary_add(&sm, &k, plen, &v);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	has_state = rc == 0 && store_key_has_prefix(&k, prefix, plen);
 	k.mv_size = sizeof(nk);
 	k.mv_data = &nk;
-	if (has_state) {
-		v.mv_size = 0;
-		v.mv_data = NULL;
-		rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v,
-		    MDB_NOOVERWRITE);
-		if (rc == MDB_KEYEXIST)
-			return 0;
-		if (rc != 0)
-			return rc;
-		return store_filter_add(st, txn, nk);
+	if (sm.n == 0) {
+		rc = mdb_del(txn, st->dbi[STORE_DB_NUMIDX], &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
-	rc = mdb_del(txn, st->dbi[STORE_DB_NUMIDX], &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	rc = mdb_get(txn, st->dbi[STORE_DB_NUMIDX], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	is_new = rc == MDB_NOTFOUND;
+	summary_val(&sm, &v);
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v, 0)) != 0)
+		return rc;
+	return is_new ? store_filter_add(st, txn, nk) : 0;
+}
+
+/* Put number's summary (if it packs) while rebuilding; *last: see below. */
+static int
+numidx_put(struct store *st, MDB_txn *txn, const char *number,
+    const struct summary *sm, uint64_t *last)
+{
+	MDB_val k, v;
+	uint64_t nk;
+	int rc;
+
+	if (sm->n == 0 || !store_numkey(number, &nk))
+		return 0;
+	k.mv_size = sizeof(nk);
+	k.mv_data = &nk;
+	summary_val(sm, &v);
+	/* Numbers of one length arrive in numeric order: append those
+	 * (fast); put the rest. */
+	rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v,
+	    nk > *last ? MDB_APPEND : 0);
+	if (rc == 0 && nk > *last)
+		*last = nk;
+	return rc;
 }
 
 int
 store_numidx_rebuild(struct store *st, MDB_txn *txn)
 {
 	static const char marker[] = STORE_NUMIDX_MARKER;
+	static const char marker_v1[] = STORE_NUMIDX_MARKER_V1;
+	struct summary sm;
 	MDB_cursor *cur;
 	MDB_val k, v, mk, mv;
 	const char *nul;
-	char number[STORE_NUMBER_MAX];
+	char number[STORE_NUMBER_MAX] = "";
 	uint8_t one = 1;
-	uint64_t nk, last = 0;
+	uint64_t last = 0;
 	size_t nlen;
 	int rc;
 
@@ -305,34 +462,35 @@ store_numidx_rebuild(struct store *st, MDB_txn *txn)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_STATE], &cur)) != 0)
 		return rc;
-	mv.mv_size = 0;
-	mv.mv_data = NULL;
+	summary_init(&sm);
+	/* A number's entries are adjacent: "n \0" sorts before "n1". */
 	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	while (rc == 0) {
 		nul = memchr(k.mv_data, '\0', k.mv_size);
 		nlen = nul != NULL ? (size_t)(nul - (const char *)k.mv_data) : 0;
 		if (nlen > 0 && nlen < sizeof(number)) {
-			memcpy(number, k.mv_data, nlen);
-			number[nlen] = '\0';
-			/*
-			 * Numbers of one length arrive in numeric order:
-			 * append those (fast); put the rest.
-			 */
-			if (store_numkey(number, &nk) && nk != last) {
-				mk.mv_size = sizeof(nk);
-				mk.mv_data = &nk;
-				rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &mk,
-				    &mv, nk > last ? MDB_APPEND : 0);
-				if (rc != 0)
+			if (strlen(number) != nlen ||
+			    memcmp(number, k.mv_data, nlen) != 0) {
+				if ((rc = numidx_put(st, txn, number, &sm,
+				    &last)) != 0)
 					break;
-				if (nk > last)
-					last = nk;
+				memcpy(number, k.mv_data, nlen);
+				number[nlen] = '\0';
+				summary_init(&sm);
 			}
+			summary_add(&sm, &k, nlen + 1, &v);
 		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = numidx_put(st, txn, number, &sm, &last)) != 0)
+		return rc;
+	mk.mv_size = sizeof(marker_v1) - 1;
+	mk.mv_data = (void *)(uintptr_t)marker_v1;
+	rc = mdb_del(txn, st->dbi[STORE_DB_META], &mk, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	mk.mv_size = sizeof(marker) - 1;
 	mk.mv_data = (void *)(uintptr_t)marker;

@@ -729,32 +729,43 @@ store_schema(struct store *st, MDB_txn *txn, bool *is_new)
 	return 0;
 }
 
+/* Is meta key name present? 0 no, 1 yes, -1 error (set). */
+static int
+store_meta_has(struct store *st, MDB_txn *txn, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, v;
+	int rc;
+
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == 0)
+		return 1;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return store_fail_mdb(st, rc, "reading the index marker");
+}
+
 /*
- * Trust the numbers index only if it was built from the state; build it
- * now if it never was (and we may write).
+ * Trust the numbers index only if it was built from the state, and its
+ * summaries only if no stopgate from before them indexed it since (it
+ * sets the v1 marker, which our rebuild deletes); rebuild it now if
+ * either is not so (and we may write).
  */
 static int
 store_index_check(struct store *st, MDB_txn *txn)
 {
-	MDB_val k = { sizeof(STORE_NUMIDX_MARKER) - 1,
-	    (void *)(uintptr_t)STORE_NUMIDX_MARKER }, v;
-	int rc;
+	int v1, v2, rc;
 
-	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
-	if (rc == 0) {
-		st->is_index_ok = true;
-		return 0;
-	}
-	if (rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading the index marker");
-	if (st->is_read_only) {
-		st->is_index_ok = false;	/* exact path only */
-		return 0;
-	}
+	if ((v2 = store_meta_has(st, txn, STORE_NUMIDX_MARKER)) < 0 ||
+	    (v1 = store_meta_has(st, txn, STORE_NUMIDX_MARKER_V1)) < 0)
+		return -1;
+	st->is_index_ok = v1 || v2;
+	st->is_summary_ok = v2 && !v1;
+	if (st->is_summary_ok || st->is_read_only)
+		return 0;	/* read-only: the state entries answer */
 	if ((rc = store_numidx_rebuild(st, txn)) != 0 ||
 	    (rc = store_filter_rebuild(st, txn)) != 0)
 		return store_fail_mdb(st, rc, "building the lookup index");
-	st->is_index_ok = true;
+	st->is_index_ok = st->is_summary_ok = true;
 	return 0;
 }
 
@@ -878,6 +889,7 @@ store_sibling(struct store *st)
 	memcpy(sib->dbi, st->dbi, sizeof(sib->dbi));
 	memcpy(sib->is_missing, st->is_missing, sizeof(sib->is_missing));
 	sib->is_index_ok = st->is_index_ok;
+	sib->is_summary_ok = st->is_summary_ok;
 	sib->is_read_only = st->is_read_only;
 	sib->map_max = st->map_max;
 	store_ok(sib);

@@ -73,6 +73,7 @@ struct store {
 	unsigned	 read_hold;	/* store_read_hold() depth */
 	uint8_t		*chunk;		/* owned; filter chunk scratch */
 	bool		 is_index_ok;	/* numbers index + filter trusted */
+	bool		 is_summary_ok;	/* and its values (state summaries) */
 	/*
 	 * Filter views into the snapshot fc_txnid of the shared read txn.
 	 * A renewed txn with the same id is the same snapshot, whose pages
@@ -147,12 +148,15 @@ MDB_cursor *store_read_cursor(struct store *st);
 bool store_numkey(const char *number, uint64_t *key);	/* store.h */
 
 /*
- * Meta key present once the numbers index and the filter were built from
- * the state (an environment from before them has none: a writable open
- * builds them, a read-only open does without).
+ * Meta key present once the numbers index (with its state summaries) and
+ * the filter were built from the state. An environment from before them
+ * has none, and one last indexed by a stopgate from before the summaries
+ * has only STORE_NUMIDX_MARKER_V1: a writable open rebuilds the index, a
+ * read-only open does without (none) or reads the state entries (v1).
  */
-#define STORE_NUMIDX_MARKER	"index.numbers"
-/* Rebuild the numbers index from the state and set the marker. */
+#define STORE_NUMIDX_MARKER	"index.numbers.2"
+#define STORE_NUMIDX_MARKER_V1	"index.numbers"
+/* Rebuild the numbers index from the state; set the marker, drop v1's. */
 int store_numidx_rebuild(struct store *st, MDB_txn *txn);
 
 /* --- filter.c: Bloom filter in front of the numbers index ----------- */
