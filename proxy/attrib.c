@@ -262,6 +262,14 @@ attrib_put(struct attrib *a, uint64_t key, uint64_t seq)
 	return 0;
 }
 
+void
+attrib_prefetch(const struct attrib *a, uint64_t key)
+{
+	if (a->newest != NULL)
+		__builtin_prefetch(&a->newest->slots[attrib_hash(key) &
+		    a->mask], 1);
+}
+
 bool
 attrib_get(const struct attrib *a, uint64_t key, uint64_t *seq)
 {

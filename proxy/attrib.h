@@ -77,6 +77,13 @@ int attrib_reserve(struct attrib *a);
 int attrib_put(struct attrib *a, uint64_t key, uint64_t seq);
 
 /*
+ * A hint: start loading the slot where a put of key will look first (in
+ * the newest segment), for a caller that knows the put is coming. Changes
+ * nothing.
+ */
+void attrib_prefetch(const struct attrib *a, uint64_t key);
+
+/*
  * Whether key is in a live segment; if so the seq of the newest segment
  * holding it goes to *seq. Walks the segments newest first: a miss probes
  * every live segment (gets are rare, STOP messages only).

@@ -119,6 +119,15 @@ daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 	}
 }
 
+void
+daemon_lastsent_prefetch(struct daemon *d, const char *number)
+{
+	uint64_t	key;
+
+	if (d->attrib != NULL && store_numkey(number, &key))
+		attrib_prefetch(d->attrib, key);
+}
+
 bool
 daemon_lastsent_pending(const struct daemon *d, const char *number,
     struct store_lastsent *out)

@@ -159,6 +159,9 @@ void daemon_audit_add(struct daemon *d, const struct store_audit *rec);
 void daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec);
 void daemon_lastsent_add(struct daemon *d,
     const struct store_lastsent_entry *rec);
+/* A hint when a send to number is forwarded: its attribution entry
+ * (daemon_lastsent_add() at the response) starts loading into cache. */
+void daemon_lastsent_prefetch(struct daemon *d, const char *number);
 
 /* Commit everything queued and wait for it (the admin API does, before
  * reading the audit log or recording an opt-out). */

@@ -1293,6 +1293,8 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 		return HANDLE_DONE;
 	}
 
+	/* Attribution takes its slot at the response: start loading it. */
+	daemon_lastsent_prefetch(s->d, number);
 	s->doing = "route";
 	if ((up = router_pick(cfg, acct, cat, number)) < 0) {
 		log_warnx("sid=%llu event=no_route system_id=%s category=%s "
@@ -1718,6 +1720,33 @@ session_process(struct session *s)
 	store_read_release(st);
 }
 
+/*
+ * Read ahead (issue 6): the opt-out lookup of a submit_sm starts with one
+ * cache miss in the filter, which would stall the loop every message. The
+ * next frame, when it is already in the buffer, has its destination read
+ * and that miss started now, so it overlaps with handling this one. Only
+ * a hint: a frame it cannot read is simply not prefetched.
+ */
+static void
+session_prefetch(struct session *s, const uint8_t *p, size_t avail)
+{
+	struct smpp_number_rules rules;
+	struct smpp_addr	 dest;
+	char			 number[SMPP_NUMBER_LEN];
+	uint32_t		 len;
+
+	if (avail < SMPP_HEADER_LEN || !smpp_cmd_esme_may_send(
+	    SMPP_CMD_SUBMIT_SM, s->bind))
+		return;
+	len = smpp_frame_peek_len(p);
+	if (len > avail || !smpp_pdu_peek_dest(p, len, &dest))
+		return;
+	number_rules(s->d->cfg, &rules);
+	if (smpp_number_normalize(dest.ton, dest.addr, &rules, number,
+	    sizeof(number)) == 0)
+		store_optout_prefetch(s->d->store, number);
+}
+
 static void
 session_process_batch(struct session *s)
 {
@@ -1782,6 +1811,7 @@ session_process_batch(struct session *s)
 			base = frame;
 			cont = evbuffer_get_contiguous_space(in);
 		}
+		session_prefetch(s, frame + len, cont - done - len);
 		if (session_handle(s, frame, len) == HANDLE_WAIT)
 			break;
 		done += len;

@@ -966,6 +966,27 @@ smpp_pdu_init_resp(struct smpp_pdu *resp, const struct smpp_pdu *req,
 	resp->command_status = command_status;
 }
 
+bool
+smpp_pdu_peek_dest(const uint8_t *buf, size_t len, struct smpp_addr *dest)
+{
+	struct rcur	c;
+	char		st[SMPP_SERVICE_TYPE_LEN];
+	struct smpp_addr src;
+
+	if (buf == NULL || len < SMPP_HEADER_LEN || get_u32(buf) != len ||
+	    get_u32(buf + 4) != SMPP_CMD_SUBMIT_SM)
+		return false;
+	c.buf = buf;
+	c.len = len;
+	c.off = SMPP_HEADER_LEN;
+	c.err = SMPP_OK;
+	/* The same reads as dec_submit_sm, stopping after the dest. */
+	rd_cstr(&c, st, SMPP_SERVICE_TYPE_LEN, SMPP_ESME_RINVSERTYP);
+	rd_addr(&c, &src, SMPP_ADDR_LEN, SMPP_ESME_RINVSRCADR);
+	rd_addr(&c, dest, SMPP_ADDR_LEN, SMPP_ESME_RINVDSTADR);
+	return c.err == SMPP_OK;
+}
+
 enum smpp_status
 smpp_pdu_decode(struct smpp_pdu *pdu, const uint8_t *buf, size_t len)
 {

@@ -306,6 +306,17 @@ enum smpp_status smpp_pdu_decode(struct smpp_pdu *pdu, const uint8_t *buf,
     size_t len);
 
 /*
+ * The destination of the submit_sm in buf (len bytes, one whole PDU)
+ * without decoding the rest: true, with *dest (SMPP_ADDR_LEN bytes) set,
+ * when buf is a submit_sm whose fields up to destination_addr are well
+ * formed. For a submit_sm that smpp_pdu_decode() accepts it always gives
+ * the decoded dest; it may accept one that the full decode then refuses.
+ * A hint for reading ahead (the proxy prefetches the next PDU's lookup).
+ */
+bool smpp_pdu_peek_dest(const uint8_t *buf, size_t len,
+    struct smpp_addr *dest);
+
+/*
  * Encode pdu into buf (cap bytes). Writes the body of command_id and then
  * patches command_length. Returns the encoded length, or -1 if buf is too
  * small or a field does not fit its spec size (nothing useful is in buf

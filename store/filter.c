@@ -249,6 +249,31 @@ store_filter_test_shared(struct store *st, uint64_t nk)
 	return filter_has(st->fc_chunks[chunk] + off, bits) ? 1 : 0;
 }
 
+void
+store_filter_prefetch(struct store *st, uint64_t nk)
+{
+	unsigned bits[FILTER_K];
+	uint64_t block, chunk;
+	MDB_val k, v;
+
+	if (!filter_views_current(st) && filter_views_load(st) != 0)
+		return;
+	block = filter_locate(nk, st->fc_nblocks, bits);
+	chunk = block / FILTER_BLOCKS_PER_CHUNK;
+	if (chunk >= st->fc_nchunks)
+		return;
+	if (st->fc_chunks[chunk] == NULL) {
+		k.mv_size = sizeof(chunk);
+		k.mv_data = &chunk;
+		if (mdb_get(st->rtxn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
+		    v.mv_size != FILTER_CHUNK)
+			return;
+		st->fc_chunks[chunk] = v.mv_data;
+	}
+	__builtin_prefetch(st->fc_chunks[chunk] +
+	    (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK);
+}
+
 /* Rebuild from the numbers index for at least min_capacity numbers. */
 static int
 filter_rebuild(struct store *st, MDB_txn *txn, uint64_t min_capacity)

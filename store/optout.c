@@ -192,6 +192,18 @@ store_optout_check(struct store *st, const char *number,
 	return 0;
 }
 
+void
+store_optout_prefetch(struct store *st, const char *number)
+{
+	uint64_t nk;
+
+	/* Under a hold the txn begun here is the one the check reads. */
+	if (st->read_hold == 0 || !st->is_index_ok ||
+	    !store_numkey(number, &nk) || store_read_begin(st) == NULL)
+		return;
+	store_filter_prefetch(st, nk);
+}
+
 /* ------------------------------------------------------------------ */
 /* Applying events.                                                    */
 

@@ -173,6 +173,14 @@ int store_optout_check(struct store *st, const char *number,
     const char *category, struct store_block *why);
 
 /*
+ * A hint, only while a store_read_hold() is on: start loading what
+ * store_optout_check() of number will read first (its filter block), so
+ * that a caller with several lookups to make overlaps their cache misses
+ * with its other work. Changes nothing; cheap when number has no key.
+ */
+void store_optout_prefetch(struct store *st, const char *number);
+
+/*
  * Record an opt-out or opt-in event and update the current state in one
  * transaction, committed with fsync before returning. Sets ev->id and, for
  * opt-outs, ev->last from the attribution table when the table's record

@@ -167,6 +167,8 @@ int store_numidx_rebuild(struct store *st, MDB_txn *txn);
 int store_filter_test(struct store *st, MDB_txn *txn, uint64_t nk);
 /* The same on the shared read txn, through the per-snapshot views. */
 int store_filter_test_shared(struct store *st, uint64_t nk);
+/* Prefetch nk's block of the shared txn's filter (a hint). */
+void store_filter_prefetch(struct store *st, uint64_t nk);
 /* Forget the views (the map moved). */
 void store_filter_forget(struct store *st);
 /* Add a number newly put in the numbers index. 0 or an LMDB code. */

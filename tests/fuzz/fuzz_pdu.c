@@ -7,6 +7,9 @@
  * header, whose body the encoder writes out; and encoding the decode of the
  * re-encoding must give the same bytes again. Any breach calls abort().
  *
+ * smpp_pdu_peek_dest() must agree with the decode of every submit_sm that
+ * decodes.
+ *
  * Mutations rarely keep command_length right, so the input is also tried
  * with command_length patched to its size, to reach the body decoders.
  */
@@ -41,6 +44,14 @@ check_one(const uint8_t *data, size_t size)
 		    a.sequence_number != be32(data + 12)))
 			abort();
 		return;
+	}
+	if (a.command_id == SMPP_CMD_SUBMIT_SM) {
+		struct smpp_addr d;
+
+		if (!smpp_pdu_peek_dest(data, size, &d) ||
+		    d.ton != a.dest.ton || d.npi != a.dest.npi ||
+		    strcmp(d.addr, a.dest.addr) != 0)
+			abort();
 	}
 	cap = size + 64;
 	if ((e1 = malloc(cap)) == NULL || (e2 = malloc(cap)) == NULL)

@@ -1116,6 +1116,42 @@ test_pdu_submit_sm_fields(void **state)
 	assert_int_equal(f->a.tlv_count, 0);
 }
 
+/* The destination read ahead agrees with the decode; only submit_sm has
+ * one; a body cut before the destination's NUL has none. */
+static void
+test_pdu_peek_dest(void **state)
+{
+	struct smpp_addr	 d;
+	uint8_t			 buf[sizeof(g_submit_sm)];
+	size_t			 i, len, dest_end;
+
+	(void)state;
+	assert_true(smpp_pdu_peek_dest(g_submit_sm, sizeof(g_submit_sm), &d));
+	assert_int_equal(d.ton, SMPP_TON_INTERNATIONAL);
+	assert_int_equal(d.npi, 1);
+	assert_string_equal(d.addr, "15551234567");
+	for (i = 0; i < NELEM(goldens); i++)
+		assert_int_equal(smpp_pdu_peek_dest(goldens[i].bytes,
+		    goldens[i].len, &d),
+		    goldens[i].command_id == SMPP_CMD_SUBMIT_SM);
+	/* command_length must be the length given. */
+	assert_false(smpp_pdu_peek_dest(g_submit_sm, sizeof(g_submit_sm) - 1,
+	    &d));
+	/* header, "", ton npi "Acme", ton npi "15551234567" */
+	dest_end = 16 + 1 + 2 + 5 + 2 + 12;
+	for (len = 0; len < sizeof(g_submit_sm); len++) {
+		memcpy(buf, g_submit_sm, len);
+		if (len >= 4) {
+			buf[0] = (uint8_t)(len >> 24);
+			buf[1] = (uint8_t)(len >> 16);
+			buf[2] = (uint8_t)(len >> 8);
+			buf[3] = (uint8_t)len;
+		}
+		assert_int_equal(smpp_pdu_peek_dest(buf, len, &d),
+		    len >= dest_end);
+	}
+}
+
 /* Known and unknown TLVs keep their wire order and bytes. */
 static void
 test_pdu_tlvs_in_order(void **state)
@@ -1790,6 +1826,7 @@ main(void)
 		cmocka_unit_test(test_pdu_golden_covers_every_command),
 		cmocka_unit_test(test_pdu_bind_fields),
 		cmocka_unit_test(test_pdu_submit_sm_fields),
+		cmocka_unit_test(test_pdu_peek_dest),
 		cmocka_unit_test(test_pdu_tlvs_in_order),
 		cmocka_unit_test(test_pdu_deliver_sm_fields),
 		cmocka_unit_test(test_pdu_data_sm_fields),
