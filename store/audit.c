@@ -43,19 +43,20 @@ audit_ok(const struct store_audit *a)
 }
 
 /*
- * Put k in db at the end when it sorts after the last key (no descent
- * to a leaf, and full pages when they split). A key that does not (a
- * record timed before the newest one; an id reused after a restore) is
- * refused by MDB_APPEND with MDB_KEYEXIST and put in place instead.
+ * Put k through cur at the end when it sorts after the last key (no
+ * descent to a leaf once the cursor is there, and full pages when they
+ * split). A key that does not (a record timed before the newest one; an
+ * id reused after a restore) is refused by MDB_APPEND with MDB_KEYEXIST
+ * and put in place instead.
  */
 static int
-audit_put_append(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+audit_put_append(MDB_cursor *cur, MDB_val *k, MDB_val *v)
 {
 	int rc;
 
-	rc = mdb_put(txn, dbi, k, v, MDB_APPEND);
+	rc = mdb_cursor_put(cur, k, v, MDB_APPEND);
 	if (rc == MDB_KEYEXIST)
-		rc = mdb_put(txn, dbi, k, v, 0);
+		rc = mdb_cursor_put(cur, k, v, 0);
 	return rc;
 }
 
@@ -73,6 +74,7 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 {
 	static const char seqname[] = "seq.audit";
 	uint8_t val[STORE_VALUE_MAX], nval[AUDITNUM_KEY_MAX], ik[8], tk[16];
+	MDB_cursor *acur = NULL, *ncur = NULL;
 	uint64_t seq, first;
 	MDB_val k, v;
 	size_t i, len;
@@ -81,6 +83,11 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 	if ((rc = store_seq_peek(st, txn, seqname, &seq)) != 0)
 		return rc;
 	first = seq;
+	/* One cursor per table: each stays on its last page. */
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_AUDIT], &acur)) != 0 ||
+	    (rc = mdb_cursor_open(txn, st->dbi[STORE_DB_AUDITNEW],
+	    &ncur)) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		struct store_audit *a = &recs[i];
 
@@ -93,15 +100,15 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 		store_be64_put(tk + 8, a->id);
 		if ((len = store_audit_encode(a, val, sizeof(val))) == 0) {
 			store_fail(st, STORE_E_INVAL, "audit record too large");
-			return STORE_RC_SET;
+			rc = STORE_RC_SET;
+			goto out;
 		}
 		k.mv_size = sizeof(tk);
 		k.mv_data = tk;
 		v.mv_size = len;
 		v.mv_data = val;
-		if ((rc = audit_put_append(txn, st->dbi[STORE_DB_AUDIT], &k,
-		    &v)) != 0)
-			return rc;
+		if ((rc = audit_put_append(acur, &k, &v)) != 0)
+			goto out;
 		/* Validated: the destination is shorter than its array. */
 		len = strlen(a->destination);
 		memcpy(nval, tk, sizeof(tk));
@@ -111,19 +118,24 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 		k.mv_data = ik;
 		v.mv_size = sizeof(tk) + len;
 		v.mv_data = nval;
-		if ((rc = audit_put_append(txn, st->dbi[STORE_DB_AUDITNEW],
-		    &k, &v)) != 0)
-			return rc;
+		if ((rc = audit_put_append(ncur, &k, &v)) != 0)
+			goto out;
 	}
 	if (seq == first)
-		return 0;
+		goto out;
 	/* What store_seq_next() writes, once for the whole run of ids. */
 	store_be64_put(ik, seq);
 	k.mv_size = sizeof(seqname) - 1;
 	k.mv_data = (void *)(uintptr_t)seqname;
 	v.mv_size = sizeof(ik);
 	v.mv_data = ik;
-	return mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0);
+	rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0);
+out:
+	if (ncur != NULL)
+		mdb_cursor_close(ncur);
+	if (acur != NULL)
+		mdb_cursor_close(acur);
+	return rc;
 }
 
 struct audit_arg {
