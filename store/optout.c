@@ -129,10 +129,11 @@ store_optout_check(struct store *st, const char *number,
 	struct verdict vd;
 	MDB_txn *txn;
 	MDB_val k, v;
+	struct store_numhash_ent he;
 	uint64_t nk;
 	size_t plen;
-	bool is_walk;
-	int rc;
+	bool is_walk, is_cat;
+	int rc, h;
 
 	if (!store_str_ok(number, STORE_NUMBER_MAX) ||
 	    !store_str_ok(category, STORE_NAME_MAX))
@@ -147,9 +148,25 @@ store_optout_check(struct store *st, const char *number,
 	if (st->is_index_ok && store_numkey(number, &nk)) {
 		/* Most numbers have no state: the filter says so in one
 		 * cache line. */
-		if (store_filter_test_shared(st, nk) == 0)
+		st->was_positive = store_filter_test_shared(st, nk) != 0;
+		if (!st->was_positive)
 			is_walk = false;
-		else if (st->is_summary_ok) {
+		else if (st->is_summary_ok &&
+		    (h = store_numhash_find(st, nk, category, vd.clen, &he,
+		    &is_cat)) >= 0 && (h == 0 ||
+		    he.kind == STORE_NUMHASH_SIMPLE)) {
+			/* The common cases, from one slot. */
+			is_walk = false;
+			if (h == 1 && he.catid == 0) {
+				vd.has_global = true;
+				vd.g_since = he.since;
+				vd.g_id = he.event_id;
+			} else if (h == 1 && is_cat) {
+				vd.has_cat = true;
+				vd.c_since = he.since;
+				vd.c_id = he.event_id;
+			}
+		} else if (st->is_summary_ok) {
 			k.mv_size = sizeof(nk);
 			k.mv_data = &nk;
 			rc = mdb_get(txn, st->dbi[STORE_DB_NUMIDX], &k, &v);
@@ -202,6 +219,10 @@ store_optout_prefetch(struct store *st, const char *number)
 	    !store_numkey(number, &nk) || store_read_begin(st) == NULL)
 		return;
 	store_filter_prefetch(st, nk);
+	/* Rejections come in runs (a list with opted-out numbers): after
+	 * one, the slot the next lookup may need too. */
+	if (st->was_positive && st->is_summary_ok)
+		store_numhash_prefetch(st, nk);
 }
 
 /* ------------------------------------------------------------------ */
@@ -387,16 +408,48 @@ summary_val(const struct summary *sm, MDB_val *v)
 	v->mv_data = sm->is_over ? NULL : (void *)(uintptr_t)sm->b;
 }
 
+int
+store_numhash_ent_of(const MDB_val *v, struct store_numhash_ent *e,
+    const char **cat, size_t *clen)
+{
+	const uint8_t *p = v->mv_data;
+	MDB_val sv;
+	bool exc;
+	size_t n;
+
+	memset(e, 0, sizeof(*e));
+	e->kind = STORE_NUMHASH_OTHER;
+	*cat = NULL;
+	*clen = 0;
+	/* One entry: version, length, name, state value. */
+	if (v->mv_size < 2 || p[0] != NUMIDX_V2 || (n = p[1]) == 0 ||
+	    v->mv_size != 2 + n + STORE_STATE_LEN)
+		return 0;
+	sv.mv_size = STORE_STATE_LEN;
+	sv.mv_data = (void *)(uintptr_t)(p + 2 + n);
+	if (store_state_decode(&sv, &exc, &e->since, &e->event_id) != 0 ||
+	    exc)
+		return 0;
+	e->kind = STORE_NUMHASH_SIMPLE;
+	if (n == 1 && p[2] == '*')
+		return 0;	/* global: catid 0 */
+	*cat = (const char *)p + 2;
+	*clen = n;
+	return 1;
+}
+
 /* Make the numbers index hold number's summary, or not hold number. */
 static int
 numidx_sync(struct store *st, MDB_txn *txn, const char *number)
 {
 	uint8_t prefix[STORE_KEY_MAX];
+	struct store_numhash_ent he;
 	struct summary sm;
 	MDB_cursor *cur;
 	MDB_val k, v;
+	const char *cat;
 	uint64_t nk;
-	size_t plen;
+	size_t plen, clen;
 	bool is_new;
 	int rc;
 
@@ -420,7 +473,9 @@ numidx_sync(struct store *st, MDB_txn *txn, const char *number)
 	k.mv_data = &nk;
 	if (sm.n == 0) {
 		rc = mdb_del(txn, st->dbi[STORE_DB_NUMIDX], &k, NULL);
-		return rc == MDB_NOTFOUND ? 0 : rc;
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		return rc != 0 ? rc : store_numhash_del(st, txn, nk);
 	}
 	rc = mdb_get(txn, st->dbi[STORE_DB_NUMIDX], &k, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -428,6 +483,16 @@ numidx_sync(struct store *st, MDB_txn *txn, const char *number)
 	is_new = rc == MDB_NOTFOUND;
 	summary_val(&sm, &v);
 	if ((rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v, 0)) != 0)
+		return rc;
+	/* After the index: a put that grows the table rebuilds from it. */
+	if (store_numhash_ent_of(&v, &he, &cat, &clen) == 1) {
+		rc = store_numhash_catid(st, txn, cat, clen, true, &he.catid);
+		if (rc == MDB_NOTFOUND)
+			he.kind = STORE_NUMHASH_OTHER;	/* no id left */
+		else if (rc != 0)
+			return rc;
+	}
+	if ((rc = store_numhash_put(st, txn, nk, &he)) != 0)
 		return rc;
 	return is_new ? store_filter_add(st, txn, nk) : 0;
 }
@@ -497,7 +562,8 @@ store_numidx_rebuild(struct store *st, MDB_txn *txn)
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
 		return rc;
-	if ((rc = numidx_put(st, txn, number, &sm, &last)) != 0)
+	if ((rc = numidx_put(st, txn, number, &sm, &last)) != 0 ||
+	    (rc = store_numhash_rebuild(st, txn)) != 0)
 		return rc;
 	mk.mv_size = sizeof(marker_v1) - 1;
 	mk.mv_data = (void *)(uintptr_t)marker_v1;

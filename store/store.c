@@ -40,6 +40,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_FILTER] = "filter",
 	[STORE_DB_SENTLOG] = "sentlog",
 	[STORE_DB_AUDITNEW] = "audit_new",
+	[STORE_DB_NUMHASH] = "numbers_hash",
 };
 
 /* ------------------------------------------------------------------ */
@@ -320,8 +321,9 @@ store_lock(struct store *st)
 	pthread_rwlock_rdlock(&st->sh->maplock);
 	gen = atomic_load(&st->sh->map_gen);
 	if (gen != st->map_gen) {
-		/* Another thread remapped: our filter views are stale. */
+		/* Another thread remapped: our views are stale. */
 		store_filter_forget(st);
+		store_numhash_forget(st);
 		st->map_gen = gen;
 	}
 }
@@ -347,6 +349,7 @@ store_remap(struct store *st, size_t size)
 	atomic_fetch_add(&st->sh->map_gen, 1);
 	pthread_rwlock_unlock(&st->sh->maplock);
 	store_filter_forget(st);
+	store_numhash_forget(st);
 	return rc;
 }
 
@@ -672,10 +675,11 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 
 	for (i = 0; i < STORE_DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, store_db_names[i], flags |
-		    (i == STORE_DB_NUMIDX || i == STORE_DB_FILTER ?
-		    MDB_INTEGERKEY : 0), &st->dbi[i]);
+		    (i == STORE_DB_NUMIDX || i == STORE_DB_FILTER ||
+		    i == STORE_DB_NUMHASH ? MDB_INTEGERKEY : 0), &st->dbi[i]);
 		if (rc == MDB_NOTFOUND && st->is_read_only &&
-		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW)) {
+		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
+		    i == STORE_DB_NUMHASH)) {
 			st->is_missing[i] = true;
 			continue;
 		}
@@ -759,7 +763,7 @@ store_index_check(struct store *st, MDB_txn *txn)
 	    (v1 = store_meta_has(st, txn, STORE_NUMIDX_MARKER_V1)) < 0)
 		return -1;
 	st->is_index_ok = v1 || v2;
-	st->is_summary_ok = v2 && !v1;
+	st->is_summary_ok = v2 && !v1 && store_numhash_present(st, txn);
 	if (st->is_summary_ok || st->is_read_only)
 		return 0;	/* read-only: the state entries answer */
 	if ((rc = store_numidx_rebuild(st, txn)) != 0 ||
@@ -912,6 +916,7 @@ store_free(struct store *st)
 		free(st->sh);
 	}
 	free(st->fc_chunks);
+	free(st->hv.chunks);
 	free(st->chunk);
 	free(st);
 }

@@ -42,6 +42,8 @@ enum store_db {
 	STORE_DB_SENTLOG,	/* be64 seq -> number lastsent (sentlog.c) */
 	STORE_DB_AUDITNEW,	/* be64 id -> time id destination, audit
 				 * records not yet in AUDITNUM (audit.c) */
+	STORE_DB_NUMHASH,	/* chunk -> hash slots of the numbers with
+				 * state (numhash.c) */
 	STORE_DB_COUNT,
 };
 
@@ -60,6 +62,23 @@ struct store_shared {
 	_Atomic int	 durable_waiting;	/* durable writes begun */
 };
 
+/* Category names a numbers hash slot may refer to (ids 1..this). */
+#define STORE_NUMHASH_CATS	255
+
+/* Views of the numbers hash in the shared read txn (numhash.c). */
+struct store_numhash_views {
+	bool		 is_valid;
+	size_t		 txnid;
+	uint64_t	 nchunks;	/* the parameters they were */
+	uint64_t	 count;		/* loaded with */
+	uint64_t	 gen;
+	const uint8_t	**chunks;	/* owned array of views */
+	size_t		 cap;
+	const char	*cats[STORE_NUMHASH_CATS];	/* views, not NUL- */
+	uint8_t		 catlens[STORE_NUMHASH_CATS];	/* terminated */
+	int		 ncats;
+};
+
 struct store {
 	MDB_env		*env;
 	struct store_shared *sh;	/* refs counted */
@@ -73,7 +92,9 @@ struct store {
 	unsigned	 read_hold;	/* store_read_hold() depth */
 	uint8_t		*chunk;		/* owned; filter chunk scratch */
 	bool		 is_index_ok;	/* numbers index + filter trusted */
-	bool		 is_summary_ok;	/* and its values (state summaries) */
+	bool		 is_summary_ok;	/* and its values (state summaries)
+					 * and the numbers hash */
+	bool		 was_positive;	/* last lookup passed the filter */
 	/*
 	 * Filter views into the snapshot fc_txnid of the shared read txn.
 	 * A renewed txn with the same id is the same snapshot, whose pages
@@ -89,6 +110,7 @@ struct store {
 	const uint8_t	**fc_chunks;	/* owned array of views */
 	size_t		 fc_nchunks;
 	size_t		 fc_cap;
+	struct store_numhash_views hv;	/* same rules as the filter's */
 	bool		 is_read_only;
 	/*
 	 * A read-only handle on a store written by an older stopgate may
@@ -158,6 +180,50 @@ bool store_numkey(const char *number, uint64_t *key);	/* store.h */
 #define STORE_NUMIDX_MARKER_V1	"index.numbers"
 /* Rebuild the numbers index from the state; set the marker, drop v1's. */
 int store_numidx_rebuild(struct store *st, MDB_txn *txn);
+
+/* --- numhash.c: exact hash of the numbers with state --------------- */
+
+/* What a slot says of its number. */
+#define STORE_NUMHASH_SIMPLE	1	/* one entry, no exception */
+#define STORE_NUMHASH_OTHER	2	/* anything else: read the summary */
+
+struct store_numhash_ent {
+	int64_t		 since;		/* SIMPLE: the entry's */
+	uint64_t	 event_id;
+	uint16_t	 catid;		/* SIMPLE: 0 global, else the id */
+	uint8_t		 kind;
+};
+
+/*
+ * On the shared read txn: 1 nk has state (*e is its slot; *is_cat: a
+ * SIMPLE category entry is for category, clen bytes), 0 it has none, -1
+ * the table cannot say (none, damaged): read the numbers index.
+ */
+int store_numhash_find(struct store *st, uint64_t nk, const char *category,
+    size_t clen, struct store_numhash_ent *e, bool *is_cat);
+void store_numhash_prefetch(struct store *st, uint64_t nk);
+void store_numhash_forget(struct store *st);
+/* In a write txn; 0 or an LMDB code. put: add or replace nk's slot. */
+int store_numhash_put(struct store *st, MDB_txn *txn, uint64_t nk,
+    const struct store_numhash_ent *e);
+int store_numhash_del(struct store *st, MDB_txn *txn, uint64_t nk);
+/* Rebuild from the numbers index (whose values it reads). */
+int store_numhash_rebuild(struct store *st, MDB_txn *txn);
+/* Whether txn has a table (its parameters read). */
+bool store_numhash_present(struct store *st, MDB_txn *txn);
+/*
+ * The id of category name (len bytes): 0 with *id set; MDB_NOTFOUND if
+ * it has none and may_add is false, or the table of names is full.
+ */
+int store_numhash_catid(struct store *st, MDB_txn *txn, const char *name,
+    size_t len, bool may_add, uint16_t *id);
+/*
+ * optout.c: the slot for the numbers index value (summary) v. Returns 1
+ * when e is a SIMPLE category entry whose id the caller must set (the
+ * category is *cat, *clen bytes, a view into v), else 0.
+ */
+int store_numhash_ent_of(const MDB_val *v, struct store_numhash_ent *e,
+    const char **cat, size_t *clen);
 
 /* --- filter.c: Bloom filter in front of the numbers index ----------- */
 

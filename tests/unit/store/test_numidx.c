@@ -1,10 +1,12 @@
 /*
- * store/optout: the numbers index holds a summary of each number's state
- * entries, and the lookup that decides from it gives exactly the answer
- * (and the reason) of the state entries themselves, through any mix of
- * opt-outs, opt-ins and exceptions; a summary too large to keep is left
- * empty and the entries answer; an index written before summaries is
- * read through the entries and rebuilt by a writable open.
+ * store/optout, store/numhash: the numbers index holds a summary of each
+ * number's state entries and the numbers hash a slot for each number,
+ * and the lookups that decide from them give exactly the answer (and the
+ * reason) of the state entries themselves, through any mix of opt-outs,
+ * opt-ins and exceptions, and through the hash's growth and deletions; a
+ * summary too large to keep is left empty and the entries answer; an
+ * index written before summaries is read through the entries and rebuilt
+ * by a writable open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +148,40 @@ raw_summary_len(const char *dir, const char *number)
 	return (int)v.mv_size;
 }
 
+/* Delete the numbers hash's parameters: a handle then has no table. */
+static void
+raw_drop_hash(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint64_t key = UINT64_MAX;
+	MDB_val k = { sizeof(key), &key };
+
+	env = raw_open(dir, &txn);
+	assert_int_equal(mdb_dbi_open(txn, "numbers_hash", MDB_INTEGERKEY,
+	    &dbi), 0);
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	raw_close(env, txn);
+}
+
+/* A read-only handle that answers from the state entries alone. */
+static struct store *
+reference_open(struct fx *f)
+{
+	struct store_params ro = { 0, 0, true };
+	char err[256];
+	struct store *st;
+
+	store_free(f->st);
+	f->st = NULL;
+	raw_drop_hash(f->dir);
+	(void)raw_blank(f->dir);
+	st = store_open(f->dir, &ro, err, sizeof(err));
+	assert_non_null(st);
+	return st;
+}
+
 static bool
 raw_has(MDB_txn *txn, MDB_dbi meta, const char *name)
 {
@@ -196,16 +232,17 @@ test_summary_matches_entries(void **state)
 	unsigned seed = 20261127;
 	int round, blocked = 0, i, c;
 
+	struct store *ref;
+
 	for (round = 0; round < 8; round++) {
 		random_events(f->st, &seed, 40);
 		answers(f->st, a);
 		/* The same store read through the state entries alone. */
-		store_free(f->st);
-		f->st = NULL;
-		if (round == 0)
-			assert_true(raw_blank(f->dir) > 0);
-		else
-			(void)raw_blank(f->dir);
+		ref = reference_open(f);
+		answers(ref, b);
+		answers_equal(a, b);
+		store_free(ref);
+		/* A writable open rebuilds the index and the hash. */
 		f->st = fx_open(f, 8, 64);
 		assert_non_null(f->st);
 		answers(f->st, b);
@@ -219,6 +256,79 @@ test_summary_matches_entries(void **state)
 	assert_true(blocked < 8 * NNUM * NCAT);
 }
 
+/*
+ * Thousands of numbers in and out: the hash grows (rebuilds) and deletes
+ * in long probe runs, and every answer stays the state entries' own.
+ */
+#define CHURN_NUM	3000
+#define CHURN_EVENTS	1500
+
+static void
+churn_number(int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "1666%07d", i * 13);
+}
+
+static void
+churn_answers(struct store *st, int *rc, struct store_block *why)
+{
+	char num[STORE_NUMBER_MAX];
+	int i, c;
+
+	for (i = 0; i < CHURN_NUM; i++) {
+		churn_number(i, num, sizeof(num));
+		for (c = 0; c < 3; c++) {
+			memset(&why[i * 3 + c], 0, sizeof(why[0]));
+			rc[i * 3 + c] = store_optout_check(st, num, cats[c],
+			    &why[i * 3 + c]);
+			assert_true(rc[i * 3 + c] >= 0);
+		}
+	}
+}
+
+static void
+test_hash_churn(void **state)
+{
+	static struct store_event evs[CHURN_EVENTS];
+	static int ra[CHURN_NUM * 3], rb[CHURN_NUM * 3];
+	static struct store_block wa[CHURN_NUM * 3], wb[CHURN_NUM * 3];
+	struct fx *f = *state;
+	struct store *ref;
+	char num[STORE_NUMBER_MAX];
+	unsigned seed = 99;
+	int round, i, r, blocked;
+
+	for (round = 0; round < 6; round++) {
+		/* Early rounds mostly opt out, later ones mostly opt in. */
+		for (i = 0; i < CHURN_EVENTS; i++) {
+			r = rand_r(&seed);
+			churn_number(r % CHURN_NUM, num, sizeof(num));
+			r /= CHURN_NUM;
+			fx_event(&evs[i], num, r % 6 < 4 - round / 2 ?
+			    STORE_OPT_OUT : STORE_OPT_IN, 5000 + round * 10000 + i,
+			    (r / 6) % 3 == 0 ? NULL : cats[(r / 18) % 2], NULL);
+		}
+		assert_int_equal(store_import(f->st, evs, CHURN_EVENTS), 0);
+		churn_answers(f->st, ra, wa);
+		ref = reference_open(f);
+		churn_answers(ref, rb, wb);
+		store_free(ref);
+		f->st = fx_open(f, 8, 64);
+		assert_non_null(f->st);
+		blocked = 0;
+		for (i = 0; i < CHURN_NUM * 3; i++) {
+			assert_int_equal(ra[i], rb[i]);
+			blocked += ra[i];
+			if (ra[i] != 1)
+				continue;
+			assert_int_equal(wa[i].is_global, wb[i].is_global);
+			assert_int_equal(wa[i].since, wb[i].since);
+			assert_int_equal(wa[i].event_id, wb[i].event_id);
+		}
+		assert_true(blocked > 0);
+	}
+}
+
 static void
 test_summary_too_large(void **state)
 {
@@ -230,8 +340,10 @@ test_summary_too_large(void **state)
 	int i;
 
 	for (i = 0; i < 12; i++) {
-		snprintf(cat[i], sizeof(cat[i]), "%02d-a-long-category-name-xxxxx",
-		    i);
+		/* 29 characters: "NN-a-long-category-name-xxxxx". */
+		snprintf(cat[i], sizeof(cat[i]), "xx-a-long-category-name-xxxxx");
+		cat[i][0] = (char)('0' + i / 10);
+		cat[i][1] = (char)('0' + i % 10);
 		fx_event(&ev, num, STORE_OPT_OUT, 100 + i, cat[i], NULL);
 		assert_int_equal(store_optout_apply(f->st, &ev), 0);
 	}
@@ -336,6 +448,8 @@ main(void)
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_summary_too_large,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hash_churn, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_index_from_before_summaries, fx_setup, fx_teardown),
 	};

@@ -1,0 +1,564 @@
+/*
+ * store/numhash: an exact hash table of the numbers with state, kept
+ * inside the environment next to the numbers index, so that a rejected
+ * send is decided with one or two cache lines instead of a B-tree walk.
+ *
+ * Why: the Bloom filter (filter.c) answers "no state" for most numbers,
+ * but a number that has state still took a walk of the numbers index:
+ * binary searches in 4 KB pages over a tree of a million keys, several
+ * dependent cache misses, about half of what rejecting a send cost. Here
+ * the number's hash picks a slot; the slot holds the number's state when
+ * it is simple (one entry, global or one category, no exception: nearly
+ * every opted-out number) and says "read the summary" otherwise.
+ *
+ * Layout (database "numbers_hash", integer keys): chunk i -> NH_CHUNK
+ * bytes of NH_SLOTS_PER_CHUNK slots (LMDB keeps a large value in
+ * contiguous overflow pages); NH_PARAMS -> version, chunks, count,
+ * generation; NH_CATS -> the category names that slots refer to by
+ * number. Linear probing over the whole table, which is rebuilt for twice
+ * the count when it is 80% full; deletion shifts the run back, so no
+ * tombstones. Every write bumps the generation, in the transaction that
+ * changes the slots: a reader whose parameters match in full knows its
+ * views of the chunks are still the pages of the current snapshot.
+ *
+ * Slot (32 bytes, native byte order like LMDB's own integer keys):
+ *   0 number key (store_numkey; 0 = empty)   8 since   16 event id
+ *   24 category id (0 = global "*")   26 kind   27..31 zero
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define NH_CHUNK		STORE_FILTER_CHUNK
+#define NH_SLOT			32
+#define NH_SLOTS_PER_CHUNK	(NH_CHUNK / NH_SLOT)
+#define NH_PARAMS		UINT64_MAX
+#define NH_CATS			(UINT64_MAX - 1)
+#define NH_V1			1
+#define NH_MIN_CHUNKS		2
+#define NH_CATS_MAX		STORE_NUMHASH_CATS
+
+struct nh_params {
+	uint64_t	 nchunks;
+	uint64_t	 count;
+	uint64_t	 gen;
+};
+
+/* --- encoding -------------------------------------------------------- */
+
+static uint64_t
+nh_mix(uint64_t x)
+{
+	/* splitmix64's finaliser on a key the filter does not use as is. */
+	x ^= UINT64_C(0x9e3779b97f4a7c15);
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+/* The first slot to probe for nk, in [0, nslots). */
+static uint64_t
+nh_home(uint64_t nk, uint64_t nslots)
+{
+	uint64_t h = nh_mix(nk);
+
+	/* Fast range over 32 bits: tables stay far below 2^32 slots. */
+	return ((h >> 32) * nslots) >> 32;
+}
+
+static uint64_t
+nh_slot_key(const uint8_t *slot)
+{
+	uint64_t k;
+
+	memcpy(&k, slot, sizeof(k));
+	return k;
+}
+
+static void
+nh_slot_put(uint8_t *slot, uint64_t nk, const struct store_numhash_ent *e)
+{
+	uint16_t cat = e->catid;
+
+	memset(slot, 0, NH_SLOT);
+	memcpy(slot, &nk, 8);
+	memcpy(slot + 8, &e->since, 8);
+	memcpy(slot + 16, &e->event_id, 8);
+	memcpy(slot + 24, &cat, 2);
+	slot[26] = (uint8_t)e->kind;
+}
+
+static void
+nh_slot_get(const uint8_t *slot, struct store_numhash_ent *e)
+{
+	uint16_t cat;
+
+	memcpy(&e->since, slot + 8, 8);
+	memcpy(&e->event_id, slot + 16, 8);
+	memcpy(&cat, slot + 24, 2);
+	e->catid = cat;
+	e->kind = slot[26];
+}
+
+static int
+nh_params_get(struct store *st, MDB_txn *txn, struct nh_params *p)
+{
+	uint64_t key = NH_PARAMS;
+	MDB_val k = { sizeof(key), &key }, v;
+	const uint8_t *b;
+	int rc;
+
+	if (st->is_missing[STORE_DB_NUMHASH])
+		return MDB_NOTFOUND;
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], &k, &v)) != 0)
+		return rc;
+	b = v.mv_data;
+	if (v.mv_size != 25 || b[0] != NH_V1)
+		return MDB_CORRUPTED;
+	p->nchunks = store_be64_get(b + 1);
+	p->count = store_be64_get(b + 9);
+	p->gen = store_be64_get(b + 17);
+	if (p->nchunks == 0 ||
+	    p->nchunks * NH_SLOTS_PER_CHUNK >= UINT64_C(1) << 32)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+static int
+nh_params_put(struct store *st, MDB_txn *txn, const struct nh_params *p)
+{
+	uint64_t key = NH_PARAMS;
+	MDB_val k = { sizeof(key), &key }, v;
+	uint8_t b[25];
+
+	b[0] = NH_V1;
+	store_be64_put(b + 1, p->nchunks);
+	store_be64_put(b + 9, p->count);
+	store_be64_put(b + 17, p->gen);
+	v.mv_size = sizeof(b);
+	v.mv_data = b;
+	return mdb_put(txn, st->dbi[STORE_DB_NUMHASH], &k, &v, 0);
+}
+
+/* --- category names -------------------------------------------------- */
+
+/*
+ * The names record: for ids 1..n in order, a length byte and the name.
+ * Parse v into names[] (NULL-free views, lens[]); returns the count or -1.
+ */
+static int
+nh_cats_parse(const MDB_val *v, const char **names, uint8_t *lens)
+{
+	const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+	int n = 0;
+
+	while (p < end) {
+		if (n == NH_CATS_MAX || *p == 0 || (size_t)(end - p) < 1u + *p)
+			return -1;
+		lens[n] = *p;
+		names[n++] = (const char *)p + 1;
+		p += 1 + *p;
+	}
+	return n;
+}
+
+int
+store_numhash_catid(struct store *st, MDB_txn *txn, const char *name,
+    size_t len, bool may_add, uint16_t *id)
+{
+	const char *names[NH_CATS_MAX];
+	uint8_t lens[NH_CATS_MAX], buf[NH_CATS_MAX * (1 + STORE_NAME_MAX)];
+	uint64_t key = NH_CATS;
+	MDB_val k = { sizeof(key), &key }, v = { 0, NULL };
+	int n = 0, i, rc;
+
+	rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && (n = nh_cats_parse(&v, names, lens)) < 0)
+		return MDB_CORRUPTED;
+	for (i = 0; i < n; i++)
+		if (lens[i] == len && memcmp(names[i], name, len) == 0) {
+			*id = (uint16_t)(i + 1);
+			return 0;
+		}
+	if (!may_add || n == NH_CATS_MAX || len == 0 || len >= STORE_NAME_MAX)
+		return MDB_NOTFOUND;
+	/* Copy out first: the put may reuse the old value's pages. */
+	if (v.mv_size > 0)
+		memcpy(buf, v.mv_data, v.mv_size);
+	buf[v.mv_size] = (uint8_t)len;
+	memcpy(buf + v.mv_size + 1, name, len);
+	v.mv_size += 1 + len;
+	v.mv_data = buf;
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_NUMHASH], &k, &v, 0)) != 0)
+		return rc;
+	*id = (uint16_t)(n + 1);
+	return 0;
+}
+
+/* --- the shared read txn's views ------------------------------------- */
+
+void
+store_numhash_forget(struct store *st)
+{
+	st->hv.is_valid = false;
+}
+
+static int
+nh_views_load(struct store *st)
+{
+	struct store_numhash_views *hv = &st->hv;
+	struct nh_params p;
+	uint64_t key = NH_CATS;
+	MDB_val k = { sizeof(key), &key }, v;
+	const uint8_t **a;
+	int rc;
+
+	hv->is_valid = false;
+	if (nh_params_get(st, st->rtxn, &p) != 0)
+		return -1;
+	if (p.nchunks > hv->cap) {
+		if ((a = realloc(hv->chunks, p.nchunks * sizeof(*a))) == NULL)
+			return -1;
+		hv->chunks = a;
+		hv->cap = p.nchunks;
+	}
+	memset(hv->chunks, 0, p.nchunks * sizeof(*hv->chunks));
+	hv->ncats = 0;
+	rc = mdb_get(st->rtxn, st->dbi[STORE_DB_NUMHASH], &k, &v);
+	if (rc == 0) {
+		if ((rc = nh_cats_parse(&v, hv->cats, hv->catlens)) < 0)
+			return -1;
+		hv->ncats = rc;
+	} else if (rc != MDB_NOTFOUND)
+		return -1;
+	hv->nchunks = p.nchunks;
+	hv->count = p.count;
+	hv->gen = p.gen;
+	hv->txnid = mdb_txn_id(st->rtxn);
+	hv->is_valid = true;
+	return 0;
+}
+
+/* As the filter's: good for a later snapshot with the same parameters. */
+static bool
+nh_views_current(struct store *st)
+{
+	struct store_numhash_views *hv = &st->hv;
+	struct nh_params p;
+	size_t id;
+
+	if (!hv->is_valid)
+		return false;
+	if ((id = mdb_txn_id(st->rtxn)) == hv->txnid)
+		return true;
+	if (nh_params_get(st, st->rtxn, &p) != 0 || p.nchunks != hv->nchunks ||
+	    p.count != hv->count || p.gen != hv->gen)
+		return false;
+	hv->txnid = id;
+	return true;
+}
+
+/* The view of slot i, or NULL. */
+static const uint8_t *
+nh_view_slot(struct store *st, uint64_t i)
+{
+	struct store_numhash_views *hv = &st->hv;
+	uint64_t chunk = i / NH_SLOTS_PER_CHUNK;
+	MDB_val k, v;
+
+	if (chunk >= hv->nchunks)
+		return NULL;
+	if (hv->chunks[chunk] == NULL) {
+		k.mv_size = sizeof(chunk);
+		k.mv_data = &chunk;
+		if (mdb_get(st->rtxn, st->dbi[STORE_DB_NUMHASH], &k, &v) != 0 ||
+		    v.mv_size != NH_CHUNK)
+			return NULL;
+		hv->chunks[chunk] = v.mv_data;
+	}
+	return hv->chunks[chunk] + (i % NH_SLOTS_PER_CHUNK) * NH_SLOT;
+}
+
+int
+store_numhash_find(struct store *st, uint64_t nk, const char *category,
+    size_t clen, struct store_numhash_ent *e, bool *is_cat)
+{
+	struct store_numhash_views *hv = &st->hv;
+	const uint8_t *slot;
+	uint64_t i, nslots, probes;
+	int c;
+
+	if (!nh_views_current(st) && nh_views_load(st) != 0)
+		return -1;
+	nslots = hv->nchunks * NH_SLOTS_PER_CHUNK;
+	i = nh_home(nk, nslots);
+	for (probes = 0; probes < nslots; probes++) {
+		if ((slot = nh_view_slot(st, i)) == NULL)
+			return -1;
+		if (nh_slot_key(slot) == nk)
+			break;
+		if (nh_slot_key(slot) == 0)
+			return 0;
+		i = i + 1 == nslots ? 0 : i + 1;
+	}
+	if (probes == nslots)
+		return -1;	/* full: cannot be, read the summary */
+	nh_slot_get(slot, e);
+	*is_cat = false;
+	if (e->kind == STORE_NUMHASH_SIMPLE && e->catid != 0) {
+		c = e->catid - 1;
+		if (c >= hv->ncats)
+			return -1;
+		*is_cat = hv->catlens[c] == clen &&
+		    memcmp(hv->cats[c], category, clen) == 0;
+	}
+	return 1;
+}
+
+void
+store_numhash_prefetch(struct store *st, uint64_t nk)
+{
+	const uint8_t *slot;
+
+	if (!nh_views_current(st) && nh_views_load(st) != 0)
+		return;
+	if ((slot = nh_view_slot(st, nh_home(nk, st->hv.nchunks *
+	    NH_SLOTS_PER_CHUNK))) != NULL)
+		__builtin_prefetch(slot);
+}
+
+/* --- writing --------------------------------------------------------- */
+
+/* Read slot i into out (a write txn sees its own changes). */
+static int
+nh_read(struct store *st, MDB_txn *txn, uint64_t i, uint8_t out[NH_SLOT])
+{
+	uint64_t chunk = i / NH_SLOTS_PER_CHUNK;
+	MDB_val k = { sizeof(chunk), &chunk }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if (v.mv_size != NH_CHUNK)
+		return MDB_CORRUPTED;
+	memcpy(out, (const uint8_t *)v.mv_data +
+	    (i % NH_SLOTS_PER_CHUNK) * NH_SLOT, NH_SLOT);
+	return 0;
+}
+
+/* Write slot i (a copy of its chunk, changed, put back). */
+static int
+nh_write(struct store *st, MDB_txn *txn, uint64_t i,
+    const uint8_t in[NH_SLOT])
+{
+	uint64_t chunk = i / NH_SLOTS_PER_CHUNK;
+	MDB_val k = { sizeof(chunk), &chunk }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if (v.mv_size != NH_CHUNK)
+		return MDB_CORRUPTED;
+	/* Copy out first: the put may reuse the old value's pages. */
+	memcpy(st->chunk, v.mv_data, NH_CHUNK);
+	memcpy(st->chunk + (i % NH_SLOTS_PER_CHUNK) * NH_SLOT, in, NH_SLOT);
+	v.mv_size = NH_CHUNK;
+	v.mv_data = st->chunk;
+	return mdb_put(txn, st->dbi[STORE_DB_NUMHASH], &k, &v, 0);
+}
+
+/*
+ * Where nk is (*found) or would go: its slot, or the empty slot that ends
+ * its probe run. 0 or an LMDB code.
+ */
+static int
+nh_probe(struct store *st, MDB_txn *txn, const struct nh_params *p,
+    uint64_t nk, uint64_t *at, bool *found)
+{
+	uint8_t slot[NH_SLOT];
+	uint64_t i, nslots = p->nchunks * NH_SLOTS_PER_CHUNK, n;
+	int rc;
+
+	i = nh_home(nk, nslots);
+	for (n = 0; n < nslots; n++) {
+		if ((rc = nh_read(st, txn, i, slot)) != 0)
+			return rc;
+		if (nh_slot_key(slot) == nk || nh_slot_key(slot) == 0) {
+			*at = i;
+			*found = nh_slot_key(slot) == nk;
+			return 0;
+		}
+		i = i + 1 == nslots ? 0 : i + 1;
+	}
+	return MDB_CORRUPTED;	/* no empty slot: never at 80% */
+}
+
+int
+store_numhash_put(struct store *st, MDB_txn *txn, uint64_t nk,
+    const struct store_numhash_ent *e)
+{
+	struct nh_params p;
+	uint8_t slot[NH_SLOT];
+	uint64_t at;
+	bool found;
+	int rc;
+
+	if ((rc = nh_params_get(st, txn, &p)) != 0)
+		return rc == MDB_NOTFOUND || rc == MDB_CORRUPTED ?
+		    store_numhash_rebuild(st, txn) : rc;
+	if ((rc = nh_probe(st, txn, &p, nk, &at, &found)) != 0)
+		return rc;
+	if (!found && (p.count + 1) * 5 > p.nchunks * NH_SLOTS_PER_CHUNK * 4)
+		return store_numhash_rebuild(st, txn);	/* includes nk */
+	nh_slot_put(slot, nk, e);
+	if ((rc = nh_write(st, txn, at, slot)) != 0)
+		return rc;
+	if (!found)
+		p.count++;
+	p.gen++;
+	return nh_params_put(st, txn, &p);
+}
+
+int
+store_numhash_del(struct store *st, MDB_txn *txn, uint64_t nk)
+{
+	struct nh_params p;
+	uint8_t slot[NH_SLOT], empty[NH_SLOT];
+	uint64_t i, j, home, nslots;
+	bool found;
+	int rc;
+
+	if ((rc = nh_params_get(st, txn, &p)) != 0)
+		return rc == MDB_NOTFOUND || rc == MDB_CORRUPTED ?
+		    store_numhash_rebuild(st, txn) : rc;
+	if ((rc = nh_probe(st, txn, &p, nk, &i, &found)) != 0 || !found)
+		return rc;
+	/*
+	 * Backward shift: move each later entry of the run whose home is
+	 * not cyclically in (i, j] into the hole, until an empty slot.
+	 */
+	nslots = p.nchunks * NH_SLOTS_PER_CHUNK;
+	for (j = i;;) {
+		j = j + 1 == nslots ? 0 : j + 1;
+		if ((rc = nh_read(st, txn, j, slot)) != 0)
+			return rc;
+		if (nh_slot_key(slot) == 0)
+			break;
+		home = nh_home(nh_slot_key(slot), nslots);
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		if ((rc = nh_write(st, txn, i, slot)) != 0)
+			return rc;
+		i = j;
+	}
+	memset(empty, 0, sizeof(empty));
+	if ((rc = nh_write(st, txn, i, empty)) != 0)
+		return rc;
+	p.count--;
+	p.gen++;
+	return nh_params_put(st, txn, &p);
+}
+
+/* Rebuild from the numbers index, for twice its count. */
+int
+store_numhash_rebuild(struct store *st, MDB_txn *txn)
+{
+	struct store_numhash_ent e;
+	struct nh_params p;
+	MDB_cursor *cur;
+	MDB_stat ms;
+	MDB_val k, v;
+	const char *cat;
+	char last[STORE_NAME_MAX];
+	size_t clen, lastlen = 0;	/* 0: no name in last */
+	uint64_t nslots, i, nk, key;
+	uint16_t lastid = 0;
+	uint8_t *table = NULL;
+	int rc;
+
+	if (nh_params_get(st, txn, &p) != 0)
+		p.gen = 0;
+	p.gen++;
+	if ((rc = mdb_stat(txn, st->dbi[STORE_DB_NUMIDX], &ms)) != 0)
+		return rc;
+	p.count = 0;
+	/* Load 5/8 now; it grows past 4/5. */
+	p.nchunks = (ms.ms_entries / 5 * 8 + NH_SLOTS_PER_CHUNK) /
+	    NH_SLOTS_PER_CHUNK;
+	if (p.nchunks < NH_MIN_CHUNKS)
+		p.nchunks = NH_MIN_CHUNKS;
+	nslots = p.nchunks * NH_SLOTS_PER_CHUNK;
+	if (nslots >= UINT64_C(1) << 32)
+		return MDB_BAD_VALSIZE;
+	/* The category names are assigned afresh, as entries need them. */
+	if ((rc = mdb_drop(txn, st->dbi[STORE_DB_NUMHASH], 0)) != 0)
+		return rc;
+	if ((table = calloc(p.nchunks, NH_CHUNK)) == NULL)
+		return ENOMEM;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_NUMIDX], &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != sizeof(nk))
+			continue;
+		memcpy(&nk, k.mv_data, sizeof(nk));
+		if (nk == 0)
+			continue;
+		if (store_numhash_ent_of(&v, &e, &cat, &clen) == 1) {
+			/* Runs of one category are the rule: ask once. */
+			if (clen != lastlen || memcmp(cat, last, clen) != 0) {
+				rc = store_numhash_catid(st, txn, cat, clen,
+				    true, &lastid);
+				if (rc == MDB_NOTFOUND)
+					lastid = 0;	/* no id left */
+				else if (rc != 0)
+					break;
+				/* A copy: v's page may move. */
+				lastlen = clen < sizeof(last) ? clen : 0;
+				memcpy(last, cat, lastlen);
+			}
+			if (lastid == 0)
+				e.kind = STORE_NUMHASH_OTHER;
+			e.catid = lastid;
+		}
+		for (i = nh_home(nk, nslots); nh_slot_key(table +
+		    i * NH_SLOT) != 0; i = i + 1 == nslots ? 0 : i + 1)
+			;
+		nh_slot_put(table + i * NH_SLOT, nk, &e);
+		p.count++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		goto out;
+	for (i = 0; i < p.nchunks; i++) {
+		key = i;
+		k.mv_size = sizeof(key);
+		k.mv_data = &key;
+		v.mv_size = NH_CHUNK;
+		v.mv_data = table + i * NH_CHUNK;
+		if ((rc = mdb_put(txn, st->dbi[STORE_DB_NUMHASH], &k, &v,
+		    0)) != 0)
+			goto out;
+	}
+	rc = nh_params_put(st, txn, &p);
+out:
+	free(table);
+	return rc;
+}
+
+bool
+store_numhash_present(struct store *st, MDB_txn *txn)
+{
+	struct nh_params p;
+
+	return nh_params_get(st, txn, &p) == 0;
+}
