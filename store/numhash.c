@@ -338,18 +338,31 @@ store_numhash_prefetch(struct store *st, uint64_t nk)
 
 /* --- writing --------------------------------------------------------- */
 
-/* Read slot i into out (a write txn sees its own changes). */
+/* The chunk of slot i in txn (a write txn sees its own changes). */
+static int
+nh_chunk_get(struct store *st, MDB_txn *txn, uint64_t *chunk, uint64_t i,
+    MDB_val *k, MDB_val *v)
+{
+	int rc;
+
+	*chunk = i / NH_SLOTS_PER_CHUNK;
+	k->mv_size = sizeof(*chunk);
+	k->mv_data = chunk;
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], k, v)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	return v->mv_size == NH_CHUNK ? 0 : MDB_CORRUPTED;
+}
+
+/* Read slot i into out. */
 static int
 nh_read(struct store *st, MDB_txn *txn, uint64_t i, uint8_t out[NH_SLOT])
 {
-	uint64_t chunk = i / NH_SLOTS_PER_CHUNK;
-	MDB_val k = { sizeof(chunk), &chunk }, v;
+	uint64_t chunk;
+	MDB_val k, v;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-	if (v.mv_size != NH_CHUNK)
-		return MDB_CORRUPTED;
+	if ((rc = nh_chunk_get(st, txn, &chunk, i, &k, &v)) != 0)
+		return rc;
 	memcpy(out, (const uint8_t *)v.mv_data +
 	    (i % NH_SLOTS_PER_CHUNK) * NH_SLOT, NH_SLOT);
 	return 0;
@@ -360,14 +373,12 @@ static int
 nh_write(struct store *st, MDB_txn *txn, uint64_t i,
     const uint8_t in[NH_SLOT])
 {
-	uint64_t chunk = i / NH_SLOTS_PER_CHUNK;
-	MDB_val k = { sizeof(chunk), &chunk }, v;
+	uint64_t chunk;
+	MDB_val k, v;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-	if (v.mv_size != NH_CHUNK)
-		return MDB_CORRUPTED;
+	if ((rc = nh_chunk_get(st, txn, &chunk, i, &k, &v)) != 0)
+		return rc;
 	/* Copy out first: the put may reuse the old value's pages. */
 	memcpy(st->chunk, v.mv_data, NH_CHUNK);
 	memcpy(st->chunk + (i % NH_SLOTS_PER_CHUNK) * NH_SLOT, in, NH_SLOT);
