@@ -782,7 +782,7 @@ store_open(const char *path, const struct store_params *p, char *err,
 	size_t map_mb, max_mb;
 	unsigned flags;
 	bool is_new = false;
-	int rc, dead;
+	int rc, dead, tries;
 
 	if (path == NULL || path[0] == '\0') {
 		snprintf(err, errlen, "store: no path");
@@ -835,8 +835,19 @@ store_open(const char *path, const struct store_params *p, char *err,
 	/* Free reader slots left by killed processes (kill -9). */
 	mdb_reader_check(st->env, &dead);
 
-	rc = mdb_txn_begin(st->env, NULL, st->is_read_only ? MDB_RDONLY : 0,
-	    &txn);
+	/*
+	 * Another process (the daemon, when this is the CLI) may commit past
+	 * the size just mapped, which covers only what was committed at
+	 * mdb_env_open(): adopt its size and try again.
+	 */
+	for (tries = 0; tries < STORE_WRITE_TRIES; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, st->is_read_only ?
+		    MDB_RDONLY : 0, &txn);
+		if (rc != MDB_MAP_RESIZED ||
+		    (rc = mdb_env_set_mapsize(st->env, 0)) != 0)
+			break;
+		rc = MDB_MAP_RESIZED;	/* if this was the last try */
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
 		goto err_env;

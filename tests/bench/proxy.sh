@@ -310,8 +310,11 @@ floor=$("$tools/loadgen" -p "$SINK_PORT" -u floor -P floor -n 1 -w 1 -R 1 \
 G8_FLOOR=$(echo "$floor" | sed -n 's/.* stop_p99_ms=\([0-9.]*\).*/\1/p')
 # Did the first STOP of round 1 become an opt-out in the store?
 G8_RECORDED=no
-"$stopgate" status -c "$tmp/sg1.yaml" 13001000000 2>/dev/null |
+"$stopgate" status -c "$tmp/sg1.yaml" 13001000000 2>"$tmp/status.err" |
     grep -q blocked && G8_RECORDED=yes
+# Say why not, when the CLI itself failed.
+[ "$G8_RECORDED" = yes ] || [ ! -s "$tmp/status.err" ] ||
+    G8_RECORDED="no ($(head -1 "$tmp/status.err"))"
 
 HWM1=$(status_kib "$SG1_PID" VmHWM)
 HWM10=$(status_kib "$SG10_PID" VmHWM)

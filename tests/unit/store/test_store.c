@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <lmdb.h>
+#include <sys/wait.h>
 
 #include "tests/unit/store/store_fixture.h"
 
@@ -210,6 +211,57 @@ test_map_grows(void **state)
 	    NULL), 1);
 }
 
+/*
+ * A read-only open (the CLI) while another process (the daemon) keeps
+ * growing the store past the size the reader maps: every open succeeds.
+ * LMDB maps what was committed when the environment opened; a commit
+ * beyond it before the first transaction used to fail the open with
+ * MDB_MAP_RESIZED.
+ */
+static void
+test_open_while_growing(void **state)
+{
+	struct fx *f = *state;
+	struct store_params ro = { 1, 64, true };
+	struct store *st;
+	char err[256];
+	pid_t pid;
+	int opens = 0, failed = 0, status, done = 0;
+
+	/* The writer is a child: no environment may cross a fork. */
+	store_free(f->st);
+	f->st = NULL;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct store *w = fx_open(f, 1, 256);
+
+		_exit(w != NULL && fill(w, 15000, &done) == 0 ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if ((st = store_open(f->dir, &ro, err, sizeof(err))) == NULL) {
+			/* Not initialised yet is fine; anything else is not. */
+			if (strstr(err, "not initialised") == NULL &&
+			    strstr(err, "No such file") == NULL) {
+				fprintf(stderr, "open %d: %s\n", opens, err);
+				failed++;
+			}
+		} else {
+			(void)store_optout_check(st, "15550000000", "promo",
+			    NULL);
+			store_free(st);
+		}
+		opens++;
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(opens > 10);
+	assert_int_equal(failed, 0);
+	f->st = fx_open(f, 1, 256);
+	assert_non_null(f->st);
+	assert_int_equal(store_optout_check(f->st, "15550014999", "promo",
+	    NULL), 1);
+}
+
 static void
 test_map_limit(void **state)
 {
@@ -259,6 +311,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_map_limit, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_open_while_growing,
+		    fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store/store", tests, NULL, NULL);
