@@ -223,55 +223,53 @@ filter_views_current(struct store *st)
 	return true;
 }
 
-int
-store_filter_test_shared(struct store *st, uint64_t nk)
+/*
+ * The view of nk's block in the shared txn's snapshot (bits[] set to its
+ * bit positions), or NULL when there is no usable filter.
+ */
+static const uint8_t *
+filter_view_block(struct store *st, uint64_t nk, unsigned bits[FILTER_K])
 {
-	unsigned bits[FILTER_K];
 	uint64_t block, chunk;
-	size_t off;
 	MDB_val k, v;
 
 	if (!filter_views_current(st) && filter_views_load(st) != 0)
-		return 1;
+		return NULL;
 	block = filter_locate(nk, st->fc_nblocks, bits);
 	chunk = block / FILTER_BLOCKS_PER_CHUNK;
-	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
 	if (chunk >= st->fc_nchunks)
-		return 1;
+		return NULL;
 	if (st->fc_chunks[chunk] == NULL) {
 		k.mv_size = sizeof(chunk);
 		k.mv_data = &chunk;
 		if (mdb_get(st->rtxn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
 		    v.mv_size != FILTER_CHUNK)
-			return 1;
+			return NULL;
 		st->fc_chunks[chunk] = v.mv_data;
 	}
-	return filter_has(st->fc_chunks[chunk] + off, bits) ? 1 : 0;
+	return st->fc_chunks[chunk] +
+	    (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
+}
+
+int
+store_filter_test_shared(struct store *st, uint64_t nk)
+{
+	unsigned bits[FILTER_K];
+	const uint8_t *b;
+
+	if ((b = filter_view_block(st, nk, bits)) == NULL)
+		return 1;	/* no usable filter: take the exact path */
+	return filter_has(b, bits) ? 1 : 0;
 }
 
 void
 store_filter_prefetch(struct store *st, uint64_t nk)
 {
 	unsigned bits[FILTER_K];
-	uint64_t block, chunk;
-	MDB_val k, v;
+	const uint8_t *b;
 
-	if (!filter_views_current(st) && filter_views_load(st) != 0)
-		return;
-	block = filter_locate(nk, st->fc_nblocks, bits);
-	chunk = block / FILTER_BLOCKS_PER_CHUNK;
-	if (chunk >= st->fc_nchunks)
-		return;
-	if (st->fc_chunks[chunk] == NULL) {
-		k.mv_size = sizeof(chunk);
-		k.mv_data = &chunk;
-		if (mdb_get(st->rtxn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
-		    v.mv_size != FILTER_CHUNK)
-			return;
-		st->fc_chunks[chunk] = v.mv_data;
-	}
-	__builtin_prefetch(st->fc_chunks[chunk] +
-	    (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK);
+	if ((b = filter_view_block(st, nk, bits)) != NULL)
+		__builtin_prefetch(b);
 }
 
 /* Rebuild from the numbers index for at least min_capacity numbers. */

@@ -340,8 +340,8 @@ test_summary_too_large(void **state)
 	int i;
 
 	for (i = 0; i < 12; i++) {
-		/* 29 characters: "NN-a-long-category-name-xxxxx". */
-		snprintf(cat[i], sizeof(cat[i]), "xx-a-long-category-name-xxxxx");
+		/* 29 characters, the first two i's digits. */
+		snprintf(cat[i], sizeof(cat[i]), "00-a-long-category-name-abcde");
 		cat[i][0] = (char)('0' + i / 10);
 		cat[i][1] = (char)('0' + i % 10);
 		fx_event(&ev, num, STORE_OPT_OUT, 100 + i, "x", NULL);
