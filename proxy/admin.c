@@ -30,6 +30,7 @@
 #include "proxy/attrib.h"
 #include "proxy/cli_util.h"
 #include "proxy/daemon.h"
+#include "proxy/evmem.h"
 #include "proxy/log.h"
 #include "proxy/session.h"
 #include "proxy/tls.h"
@@ -1448,7 +1449,7 @@ send:
 		    "status=%d", host != NULL ? host : "?", method_name(m),
 		    path, r.code);
 	for (i = 0; i < r.nseg; i++)
-		free(r.seg[i]);
+		evmem_free_libevent(r.seg[i]);	/* evhttp_uridecode's */
 	free(r.buf);
 }
 

@@ -18,6 +18,7 @@
 #include "proxy/admin.h"
 #include "proxy/attrib.h"
 #include "proxy/dlr.h"
+#include "proxy/evmem.h"
 #include "proxy/inbound.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
@@ -749,6 +750,9 @@ daemon_main(const char *path)
 
 	/* A peer that goes away mid-write is an EPIPE, not a crash. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any other libevent call: its buffers recycled, not
+	 * allocated per PDU. */
+	(void)evmem_install();
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		log_warn("event=start_failed");
 		return 1;

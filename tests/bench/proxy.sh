@@ -49,6 +49,8 @@ BASE=12000000000
 # Reference targets (2 cores shared by generator, relay and sink).
 T_G1=0.25 T_G2=5 T_G3=0.9 T_G4=1.3 T_G5=0.9 T_G6=1.0 T_G8_MS=5
 T_RSS_MIB=64
+# Allocations per forwarded message: per batch at most, never per PDU.
+T_ALLOC=0.1
 
 for b in "$stopgate" "$tools/loadgen" "$tools/smsc_sim" "$tools/store_fill"
 do
@@ -390,41 +392,85 @@ while time.monotonic() < deadline:
 sys.exit(1)
 PY
 }
+# cg_allocs FILE: calls to malloc, calloc and realloc (the C allocator
+# behind libevent, LMDB and ours) in a callgrind output file.
+cg_allocs() {
+	awk '/^c?fn=\(/ {
+		id = $0; sub(/^c?fn=\(/, "", id); name = id
+		sub(/\).*/, "", id); sub(/^[0-9]+\) ?/, "", name)
+		if (name != "") names[id] = name
+		if ($0 ~ /^cfn=/) cur = names[id]
+		next }
+	/^calls=/ && (cur == "malloc" || cur == "calloc" || cur == "realloc") {
+		split($0, a, /[= ]/); n += a[2] }
+	END { print n + 0 }' "$1"
+}
+# cg_run WINDOW N: stopgate under callgrind forwards N messages at 4 x
+# WINDOW; its output is one file per thread, $tmp/cg.WINDOW.N.out-TT:
+# thread 01 is the event loop, 02 the store writer. Returns non-zero on
+# failure.
+cg_run() {
+	port=$(free_port)
+	SG_ADMIN_PORT=$(free_port)
+	start_stopgate "cg$1x$2" "$port" "$tmp/store-fresh" valgrind \
+	    --tool=callgrind --separate-threads=yes \
+	    --callgrind-out-file="$tmp/cg.$1.$2.out" ||
+	    { SG_ADMIN_PORT=""; return 1; }
+	cgpid=$SG_PID
+	cg_rc=0
+	"$tools/loadgen" -p "$port" -u bench -P benchpw -n 4 -w "$1" \
+	    -N "$2" -b "$BASE" -r $((N1 * ONE_IN)) -m "$ONE_IN" \
+	    -l "cg$1x$2" >"$tmp/cg.$1.$2.lg" 2>&1 || cg_rc=1
+	cg_wait_merged "$SG_ADMIN_PORT" "$2" || cg_rc=1
+	SG_ADMIN_PORT=""
+	stop_pid "$cgpid"
+	return $cg_rc
+}
+# cg_sum_ir FILE: instructions of every thread of one run.
+cg_sum_ir() {
+	cat "$1"-[0-9]* 2>/dev/null | awk '/^summary:/ { n += $2; k++ }
+	    END { if (k > 0) printf "%.0f\n", n }'
+}
+# per_msg A B: (B - A) / (n2 - n1), the per-message difference.
+per_msg() {
+	awk -v a="$1" -v b="$2" -v n1="$cg_n1" -v n2="$cg_n2" \
+	    -v f="${3:-%.0f}" 'BEGIN { printf f, (b - a) / (n2 - n1) }'
+}
+CG_ALLOC64="" CG_ALLOC1="" CG_WALLOC64="" CG_WALLOC1=""
 if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null 2>&1; then
 	cg_ok=1
 	set -- $CG_MSGS
 	cg_n1=$1 cg_n2=$2
-	for n in $cg_n1 $cg_n2; do
-		port=$(free_port)
-		SG_ADMIN_PORT=$(free_port)
-		start_stopgate "cg$n" "$port" "$tmp/store-fresh" valgrind \
-		    --tool=callgrind --callgrind-out-file="$tmp/cg.$n.out" \
-		    || { cg_ok=0; break; }
-		cgpid=$SG_PID
-		"$tools/loadgen" -p "$port" -u bench -P benchpw -n 4 -w 64 \
-		    -N "$n" -b "$BASE" -r $((N1 * ONE_IN)) -m "$ONE_IN" \
-		    -l "cg$n" >"$tmp/cg.$n.lg" 2>&1 || cg_ok=0
-		cg_wait_merged "$SG_ADMIN_PORT" "$n" || cg_ok=0
-		SG_ADMIN_PORT=""
-		stop_pid "$cgpid"
-		eval "cg_ir_$n=\$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' \
-		    \"$tmp/cg.$n.out\")"
-		eval "cg_mg_$n=\$(cg_merge_ir \"$tmp/cg.$n.out\")"
+	# Window 64 for the instruction count; window 1 too for allocations,
+	# where every PDU finds its buffers empty.
+	for w in 64 1; do
+		for n in $cg_n1 $cg_n2; do
+			cg_run "$w" "$n" || { cg_ok=0; break 2; }
+		done
 	done
-	eval "i1=\${cg_ir_$cg_n1:-}; i2=\${cg_ir_$cg_n2:-}"
+	f1=$tmp/cg.64.$cg_n1.out f2=$tmp/cg.64.$cg_n2.out
+	i1=$(cg_sum_ir "$f1") i2=$(cg_sum_ir "$f2")
 	if [ "$cg_ok" = 1 ] && [ -n "$i1" ] && [ -n "$i2" ]; then
-		CG_IPM=$(awk -v a="$i1" -v b="$i2" -v n1="$cg_n1" \
-		    -v n2="$cg_n2" 'BEGIN { printf "%.0f", (b - a) / (n2 - n1) }')
+		CG_IPM=$(per_msg "$i1" "$i2")
 		CG_LINE="callgrind: $CG_IPM instructions per forwarded submit_sm"
-		eval "m1=\${cg_mg_$cg_n1:-}; m2=\${cg_mg_$cg_n2:-}"
+		m1=$(cg_merge_ir "$f1-02") m2=$(cg_merge_ir "$f2-02")
 		if [ -n "$m1" ] && [ -n "$m2" ]; then
-			CG_MERGE=$(awk -v a="$m1" -v b="$m2" -v n1="$cg_n1" \
-			    -v n2="$cg_n2" \
-			    'BEGIN { printf "%.0f", (b - a) / (n2 - n1) }')
+			CG_MERGE=$(per_msg "$m1" "$m2")
 			CG_LINE="$CG_LINE, of which $CG_MERGE merge its sent-log"
 			CG_LINE="$CG_LINE record into the last-sent table later"
 		fi
 		CG_LINE="$CG_LINE ($i1 Ir for $cg_n1 msgs, $i2 Ir for $cg_n2)"
+		# The event loop's allocations: the submit path. The writer
+		# thread's are per transaction (LMDB allocates each cursor).
+		g1=$tmp/cg.1.$cg_n1.out g2=$tmp/cg.1.$cg_n2.out
+		CG_ALLOC64=$(per_msg "$(cg_allocs "$f1-01")" \
+		    "$(cg_allocs "$f2-01")" %.3f)
+		CG_ALLOC1=$(per_msg "$(cg_allocs "$g1-01")" \
+		    "$(cg_allocs "$g2-01")" %.3f)
+		CG_WALLOC64=$(per_msg "$(cg_allocs "$f1-02")" \
+		    "$(cg_allocs "$f2-02")" %.3f)
+		CG_WALLOC1=$(per_msg "$(cg_allocs "$g1-02")" \
+		    "$(cg_allocs "$g2-02")" %.3f)
 	else
 		CG_LINE="callgrind: failed (see $tmp/cg*.log)"
 		failures=$((failures + 1))
@@ -441,6 +487,9 @@ awk -v rounds="$ROUNDS" -v tg1="$T_G1" -v tg2="$T_G2" -v tg3="$T_G3" \
     -v idle_anon="${IDLE_ANON:-0}" -v idle_file="${IDLE_FILE:-0}" \
     -v idle_hwm="${IDLE_HWM:-0}" -v idle_base="${IDLE_BASE_RSS:-0}" \
     -v cg_ipm="$CG_IPM" -v cg_merge="$CG_MERGE" -v cg_line="$CG_LINE" \
+    -v cg_alloc64="$CG_ALLOC64" -v cg_alloc1="$CG_ALLOC1" \
+    -v cg_walloc64="$CG_WALLOC64" -v cg_walloc1="$CG_WALLOC1" \
+    -v talloc="$T_ALLOC" \
     -v mode="$TARGETS" \
     -v g8_floor="${G8_FLOOR:-n/a}" -v g8_rec="$G8_RECORDED" '
 function median(arr, n,    i, j, t, a) {
@@ -554,6 +603,15 @@ END {
 	    idle_base / 1024, idle_hwm / 1024
 	check("RSS", idle_anon / 1024, trss, 1)
 	print cg_line
+	if (cg_alloc64 != "") {
+		printf "ALLOC allocations per forwarded submit_sm on the " \
+		    "event loop (callgrind: malloc, calloc, realloc): %.3f " \
+		    "at window 64, %.3f at window 1; store writer thread, " \
+		    "per transaction: %.3f and %.3f\n", cg_alloc64,
+		    cg_alloc1, cg_walloc64, cg_walloc1
+		check("ALLOC", cg_alloc64 > cg_alloc1 ? cg_alloc64 : cg_alloc1,
+		    talloc, 1)
+	}
 	printf "generator errors %d (expected rejections in the reject " \
 	    "run: %d)\n", errors, rejected
 	printf "proxy.summary%s errors=%d rejected=%d hwm_kib=%d " \
@@ -577,15 +635,21 @@ rc=$?
 
 if [ -n "$CG_IPM" ] && command -v callgrind_annotate >/dev/null 2>&1; then
 	set -- $CG_MSGS
-	echo "== callgrind, $2 msgs (startup included): top self cost"
-	callgrind_annotate "$tmp/cg.$2.out" 2>/dev/null |
+	echo "== callgrind, $2 msgs (startup included): top self cost," \
+	    "event loop thread"
+	callgrind_annotate "$tmp/cg.64.$2.out-01" 2>/dev/null |
 	    awk '/^-+$/ { d++; next } d >= 3 && /[0-9] \(/' | sed -n 2,11p
-	echo "== callgrind: top inclusive cost in our sources"
-	callgrind_annotate --inclusive=yes "$tmp/cg.$2.out" 2>/dev/null |
-	    awk -v top="$top/" '/^-+$/ { d++; next }
-	    d >= 3 && index($0, top) && !/below main|main\.c:main|daemon_main/ {
-		sub(/ \[.*/, ""); gsub(top, "")
-		if (!seen[$3]++) print }' | head -14
+	for th in "01 event loop:10" "02 store writer:6"; do
+		echo "== callgrind: top inclusive cost in our sources," \
+		    "${th#* }" | sed 's/:[0-9]*$//'
+		callgrind_annotate --inclusive=yes \
+		    "$tmp/cg.64.$2.out-${th%% *}" 2>/dev/null |
+		    awk -v top="$top/" '/^-+$/ { d++; next }
+		    d >= 3 && index($0, top) &&
+		    !/below main|main\.c:main|daemon_main|start_thread/ {
+			sub(/ \[.*/, ""); gsub(top, "")
+			if (!seen[$3]++) print }' | head -"${th##*:}"
+	done
 fi
 
 [ $rc -eq 0 ] && [ $failures -eq 0 ] && [ "$ROUNDS" -ge 5 ] && exit 0
