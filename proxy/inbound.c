@@ -460,6 +460,8 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 	const char			*upstream = upstream_pool_name(p);
 	char				 number[SMPP_NUMBER_LEN];
 	char				 subscriber[SMPP_NUMBER_LEN];
+	uint64_t			 t0, took;
+	int				 rc;
 	bool				 is_forward = true;
 
 	memset(&rules, 0, sizeof(rules));
@@ -480,8 +482,12 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 		    "inbound=%s doing=mo", upstream, pdu->source.addr, number);
 		goto deliver;
 	}
-	if (mo_handle(ib->mo, pdu, subscriber, number, in, wall_ms(),
-	    out) == -1) {
+	/* The opt-out is durable when mo_handle returns: that wait (the
+	 * write lock, then a synced commit) is logged with it. */
+	t0 = daemon_now_ms();
+	rc = mo_handle(ib->mo, pdu, subscriber, number, in, wall_ms(), out);
+	took = daemon_now_ms() - t0;
+	if (rc == -1) {
 		log_warnx("event=mo_deferred upstream=%s subscriber=%s "
 		    "inbound=%s reason=store error=\"%s\" doing=mo", upstream,
 		    subscriber, number, store_errmsg(ib->d->store));
@@ -493,12 +499,12 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 		log_info("event=mo_keyword upstream=%s subscriber=%s "
 		    "inbound=%s action=%s rule=%s events=%zu event_id=%llu "
 		    "review_id=%llu confirm_parts=%zu suppressed=%d "
-		    "confirm_error=%d partial=%d", upstream, subscriber,
-		    number, keyword_action_name(out->action), out->rule,
-		    out->nevents, (unsigned long long)out->event_id,
+		    "confirm_error=%d partial=%d store_ms=%llu", upstream,
+		    subscriber, number, keyword_action_name(out->action),
+		    out->rule, out->nevents, (unsigned long long)out->event_id,
 		    (unsigned long long)out->review_id, out->nconfirm,
 		    out->is_confirm_suppressed, out->has_confirm_error,
-		    out->is_partial);
+		    out->is_partial, (unsigned long long)took);
 	if (out->status != SMPP_OK) {
 		answer(reply, out->status);
 		return;
