@@ -29,6 +29,10 @@
 #                            always runs last; a subset is for development)
 #   BENCH_TARGETS [warn]     fail: a missed target fails the section too
 #   BENCH_KEEP               set: keep the temporary directory
+#   BENCH_PIN                RELAY:GEN:SINK cpu lists, e.g. 0:0:1: every
+#                            test runs pinned there (taskset), to see what
+#                            placement does; figures so made are not the
+#                            bench's (the bench README, "Noise")
 set -u
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -230,6 +234,13 @@ focus() {
 	done
 }
 
+# pin_pid PID CPUS: every thread of PID onto CPUS (BENCH_PIN).
+pin_pid() {
+	for task in /proc/"$1"/task/*; do
+		taskset -pc "$2" "${task##*/}" >/dev/null 2>&1
+	done
+}
+
 # run_test ROUND NAME: one loadgen run, its line appended to results.
 run_test() {
 	r=$1 t=$2
@@ -262,8 +273,22 @@ run_test() {
 		args="$args -s $STOPS_PER_S -f $((13000000000 + r * 1000000))"
 		args="$args -C $SG1_PID -C $SINK_PID" ;;
 	esac
+	lgwrap=""
+	if [ -n "${BENCH_PIN:-}" ]; then
+		case $t in
+		h*) relay=$HA_PID ;;
+		s* | rej | g8) relay=$SG1_PID ;;
+		t*) relay=$SG10_PID ;;
+		*) relay="" ;;
+		esac
+		pin_pid "$SINK_PID" "$(echo "$BENCH_PIN" | cut -d: -f3)"
+		[ -z "$relay" ] ||
+		    pin_pid "$relay" "$(echo "$BENCH_PIN" | cut -d: -f1)"
+		lgwrap="taskset -c $(echo "$BENCH_PIN" | cut -d: -f2)"
+	fi
 	# shellcheck disable=SC2086
-	line=$("$tools/loadgen" $common $rng $args -l "$t" 2>"$tmp/lg.err")
+	line=$($lgwrap "$tools/loadgen" $common $rng $args -l "$t" \
+	    2>"$tmp/lg.err")
 	rc=$?
 	if [ $rc -ne 0 ] || [ -z "$line" ]; then
 		failures=$((failures + 1))
