@@ -460,6 +460,7 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 	const char			*upstream = upstream_pool_name(p);
 	char				 number[SMPP_NUMBER_LEN];
 	char				 subscriber[SMPP_NUMBER_LEN];
+	struct store_write_stats	 ws0, ws;
 	uint64_t			 t0, took;
 	int				 rc;
 	bool				 is_forward = true;
@@ -484,9 +485,11 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 	}
 	/* The opt-out is durable when mo_handle returns: that wait (the
 	 * write lock, then a synced commit) is logged with it. */
+	store_write_stats(ib->d->store, &ws0);
 	t0 = daemon_now_ms();
 	rc = mo_handle(ib->mo, pdu, subscriber, number, in, wall_ms(), out);
 	took = daemon_now_ms() - t0;
+	store_write_stats(ib->d->store, &ws);
 	if (rc == -1) {
 		log_warnx("event=mo_deferred upstream=%s subscriber=%s "
 		    "inbound=%s reason=store error=\"%s\" doing=mo", upstream,
@@ -499,12 +502,17 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 		log_info("event=mo_keyword upstream=%s subscriber=%s "
 		    "inbound=%s action=%s rule=%s events=%zu event_id=%llu "
 		    "review_id=%llu confirm_parts=%zu suppressed=%d "
-		    "confirm_error=%d partial=%d store_ms=%llu", upstream,
-		    subscriber, number, keyword_action_name(out->action),
-		    out->rule, out->nevents, (unsigned long long)out->event_id,
+		    "confirm_error=%d partial=%d store_ms=%llu "
+		    "store_lock_us=%llu store_commit_us=%llu "
+		    "store_sync_us=%llu", upstream, subscriber, number,
+		    keyword_action_name(out->action), out->rule, out->nevents,
+		    (unsigned long long)out->event_id,
 		    (unsigned long long)out->review_id, out->nconfirm,
 		    out->is_confirm_suppressed, out->has_confirm_error,
-		    out->is_partial, (unsigned long long)took);
+		    out->is_partial, (unsigned long long)took,
+		    (unsigned long long)(ws.wait_us - ws0.wait_us),
+		    (unsigned long long)(ws.commit_us - ws0.commit_us),
+		    (unsigned long long)(ws.sync_us - ws0.sync_us));
 	if (out->status != SMPP_OK) {
 		answer(reply, out->status);
 		return;

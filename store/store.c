@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "store/store_int.h"
 
@@ -402,12 +403,28 @@ store_mapsize(struct store *st)
 	return mdb_env_info(st->env, &info) == 0 ? info.me_mapsize : 0;
 }
 
+static uint64_t
+store_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void
+store_write_stats(const struct store *st, struct store_write_stats *out)
+{
+	*out = st->ws;
+}
+
 int
 store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
     const char *doing)
 {
 	MDB_txn *txn;
 	size_t seen;
+	uint64_t t0, t1;
 	int rc, tries;
 
 	if (st->is_read_only)
@@ -420,15 +437,23 @@ store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
 			atomic_fetch_add(&st->sh->durable_waiting, 1);
 		store_lock(st);
 		seen = store_mapsize(st);
+		t0 = store_now_us();
 		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+		t1 = store_now_us();
+		st->ws.writes++;
+		st->ws.wait_us += t1 - t0;
 		if (!is_lazy)
 			atomic_fetch_sub(&st->sh->durable_waiting, 1);
 		if (rc == 0) {
 			rc = body(st, txn, arg);
+			t0 = store_now_us();
+			st->ws.body_us += t0 - t1;
 			if (rc != 0)
 				mdb_txn_abort(txn);
 			else
 				rc = mdb_txn_commit(txn);
+			t1 = store_now_us();
+			st->ws.commit_us += t1 - t0;
 			/*
 			 * The environment is opened MDB_NOMETASYNC: a commit
 			 * syncs its data pages but not the meta page, so an
@@ -436,8 +461,10 @@ store_write(struct store *st, store_body_fn body, void *arg, bool is_lazy,
 			 * A durable write syncs the meta page too before it
 			 * returns; a lazy one becomes durable with the next.
 			 */
-			if (rc == 0 && !is_lazy)
+			if (rc == 0 && !is_lazy) {
 				rc = mdb_env_sync(st->env, 1);
+				st->ws.sync_us += store_now_us() - t1;
+			}
 		}
 		store_unlock(st);
 		if (rc == MDB_MAP_RESIZED) {

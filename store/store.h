@@ -165,6 +165,22 @@ void store_free(struct store *st);
 const char *store_errmsg(const struct store *st);
 
 /*
+ * Where the writes of one handle spent their time, summed since it was
+ * opened (monotonic clock, µs): waiting for LMDB's write lock (another
+ * process's or thread's transaction), building the transaction, the
+ * commit (data pages written and synced), and the meta page sync of a
+ * durable write. A caller takes the difference around a call.
+ */
+struct store_write_stats {
+	uint64_t	writes;		/* transactions begun */
+	uint64_t	wait_us;
+	uint64_t	body_us;
+	uint64_t	commit_us;
+	uint64_t	sync_us;
+};
+void store_write_stats(const struct store *st, struct store_write_stats *out);
+
+/*
  * Hot path: is number blocked for category? Reuses one read transaction
  * (reset/renew), allocates nothing. Returns 1 blocked (with *why filled if
  * non-NULL), 0 allowed, -1 the store could not be read (fail closed).

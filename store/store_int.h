@@ -121,6 +121,7 @@ struct store {
 	size_t		 map_max;	/* bytes */
 	enum store_error code;
 	char		 errmsg[256];
+	struct store_write_stats ws;	/* store_write's timings */
 };
 
 /* Key buffer large enough for every key we build (LMDB max is 511). */
