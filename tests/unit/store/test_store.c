@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "tests/unit/store/store_fixture.h"
 
@@ -292,6 +293,48 @@ test_map_limit(void **state)
 	assert_int_equal(store_optout_check(f->st, num, "promo", NULL), 1);
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Write timings: counted per transaction, within the wall time, and a
+ * lazy write syncs no meta page. */
+static void
+test_write_stats(void **state)
+{
+	struct fx *f = *state;
+	struct store_write_stats a, b;
+	struct store_lastsent_entry ls;
+	struct store_event ev;
+	uint64_t t0, wall;
+
+	store_write_stats(f->st, &a);
+	fx_event(&ev, "15550100009", STORE_OPT_OUT, 5, NULL, NULL);
+	t0 = now_us();
+	assert_int_equal(store_optout_apply(f->st, &ev), 0);
+	wall = now_us() - t0;
+	store_write_stats(f->st, &b);
+	assert_int_equal(b.writes, a.writes + 1);
+	assert_true(b.body_us + b.commit_us > a.body_us + a.commit_us);
+	assert_true((b.wait_us - a.wait_us) + (b.body_us - a.body_us) +
+	    (b.commit_us - a.commit_us) + (b.sync_us - a.sync_us) <= wall);
+
+	memset(&ls, 0, sizeof(ls));
+	snprintf(ls.number, sizeof(ls.number), "15550100010");
+	ls.last.time = 5;
+	snprintf(ls.last.account, sizeof(ls.last.account), "acct");
+	a = b;
+	assert_int_equal(store_lastsent_put(f->st, &ls, 1), 0);
+	store_write_stats(f->st, &b);
+	assert_int_equal(b.writes, a.writes + 1);
+	assert_int_equal(b.sync_us, a.sync_us);
+}
+
 int
 main(void)
 {
@@ -313,6 +356,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_open_while_growing,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_write_stats, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store/store", tests, NULL, NULL);
