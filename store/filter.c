@@ -53,23 +53,11 @@ struct filter_params {
 	uint64_t	 gen;
 };
 
-/* splitmix64 finaliser: a fast, well-mixed 64-bit hash. */
-static uint64_t
-filter_mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
 /* Block number and the FILTER_K bit positions (0..511) inside it. */
 static uint64_t
 filter_locate(uint64_t nk, uint64_t nblocks, unsigned bits[FILTER_K])
 {
-	uint64_t h = filter_mix(nk), g = filter_mix(h ^ 0x5bd1e995u);
+	uint64_t h = store_mix64(nk), g = store_mix64(h ^ 0x5bd1e995u);
 	int i;
 
 	for (i = 0; i < FILTER_K; i++) {
@@ -166,7 +154,7 @@ store_filter_test(struct store *st, MDB_txn *txn, uint64_t nk)
 void
 store_filter_forget(struct store *st)
 {
-	st->fc_is_valid = false;
+	st->fv.is_valid = false;
 }
 
 /* Load the parameters of the shared txn's snapshot; 0 or -1 (no filter). */
@@ -174,27 +162,16 @@ static int
 filter_views_load(struct store *st)
 {
 	struct filter_params p;
-	const uint8_t **a;
-	size_t n;
 
-	st->fc_is_valid = false;
-	if (filter_params_get(st, st->rtxn, &p) != 0)
+	st->fv.is_valid = false;
+	if (filter_params_get(st, st->rtxn, &p) != 0 ||
+	    store_chunk_views_reset(&st->fv, p.nblocks /
+	    FILTER_BLOCKS_PER_CHUNK, mdb_txn_id(st->rtxn)) != 0)
 		return -1;
-	n = (size_t)(p.nblocks / FILTER_BLOCKS_PER_CHUNK);
-	if (n > st->fc_cap) {
-		if ((a = realloc(st->fc_chunks, n * sizeof(*a))) == NULL)
-			return -1;
-		st->fc_chunks = a;
-		st->fc_cap = n;
-	}
-	memset(st->fc_chunks, 0, n * sizeof(*st->fc_chunks));
-	st->fc_nchunks = n;
 	st->fc_nblocks = p.nblocks;
 	st->fc_capacity = p.capacity;
 	st->fc_count = p.count;
 	st->fc_gen = p.gen;
-	st->fc_txnid = mdb_txn_id(st->rtxn);
-	st->fc_is_valid = true;
 	return 0;
 }
 
@@ -211,15 +188,15 @@ filter_views_current(struct store *st)
 	struct filter_params p;
 	size_t id;
 
-	if (!st->fc_is_valid)
+	if (!st->fv.is_valid)
 		return false;
-	if ((id = mdb_txn_id(st->rtxn)) == st->fc_txnid)
+	if ((id = mdb_txn_id(st->rtxn)) == st->fv.txnid)
 		return true;
 	if (filter_params_get(st, st->rtxn, &p) != 0 ||
 	    p.nblocks != st->fc_nblocks || p.capacity != st->fc_capacity ||
 	    p.count != st->fc_count || p.gen != st->fc_gen)
 		return false;
-	st->fc_txnid = id;
+	st->fv.txnid = id;
 	return true;
 }
 
@@ -230,25 +207,17 @@ filter_views_current(struct store *st)
 static const uint8_t *
 filter_view_block(struct store *st, uint64_t nk, unsigned bits[FILTER_K])
 {
-	uint64_t block, chunk;
-	MDB_val k, v;
+	const uint8_t *chunk;
+	uint64_t block;
 
 	if (!filter_views_current(st) && filter_views_load(st) != 0)
 		return NULL;
 	block = filter_locate(nk, st->fc_nblocks, bits);
-	chunk = block / FILTER_BLOCKS_PER_CHUNK;
-	if (chunk >= st->fc_nchunks)
+	if ((chunk = store_chunk_view(&st->fv, st->rtxn,
+	    st->dbi[STORE_DB_FILTER], block / FILTER_BLOCKS_PER_CHUNK,
+	    FILTER_CHUNK)) == NULL)
 		return NULL;
-	if (st->fc_chunks[chunk] == NULL) {
-		k.mv_size = sizeof(chunk);
-		k.mv_data = &chunk;
-		if (mdb_get(st->rtxn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
-		    v.mv_size != FILTER_CHUNK)
-			return NULL;
-		st->fc_chunks[chunk] = v.mv_data;
-	}
-	return st->fc_chunks[chunk] +
-	    (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
+	return chunk + (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
 }
 
 int

@@ -53,14 +53,8 @@ struct nh_params {
 static uint64_t
 nh_mix(uint64_t x)
 {
-	/* splitmix64's finaliser on a key the filter does not use as is. */
-	x ^= UINT64_C(0x9e3779b97f4a7c15);
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
+	/* Offset, so the hash does not place numbers as the filter does. */
+	return store_mix64(x ^ UINT64_C(0x9e3779b97f4a7c15));
 }
 
 /* The first slot to probe for nk, in [0, nslots). */
@@ -209,7 +203,7 @@ store_numhash_catid(struct store *st, MDB_txn *txn, const char *name,
 void
 store_numhash_forget(struct store *st)
 {
-	st->hv.is_valid = false;
+	st->hv.cv.is_valid = false;
 }
 
 static int
@@ -219,19 +213,11 @@ nh_views_load(struct store *st)
 	struct nh_params p;
 	uint64_t key = NH_CATS;
 	MDB_val k = { sizeof(key), &key }, v;
-	const uint8_t **a;
 	int rc;
 
-	hv->is_valid = false;
+	hv->cv.is_valid = false;
 	if (nh_params_get(st, st->rtxn, &p) != 0)
 		return -1;
-	if (p.nchunks > hv->cap) {
-		if ((a = realloc(hv->chunks, p.nchunks * sizeof(*a))) == NULL)
-			return -1;
-		hv->chunks = a;
-		hv->cap = p.nchunks;
-	}
-	memset(hv->chunks, 0, p.nchunks * sizeof(*hv->chunks));
 	hv->ncats = 0;
 	rc = mdb_get(st->rtxn, st->dbi[STORE_DB_NUMHASH], &k, &v);
 	if (rc == 0) {
@@ -240,12 +226,10 @@ nh_views_load(struct store *st)
 		hv->ncats = rc;
 	} else if (rc != MDB_NOTFOUND)
 		return -1;
-	hv->nchunks = p.nchunks;
 	hv->count = p.count;
 	hv->gen = p.gen;
-	hv->txnid = mdb_txn_id(st->rtxn);
-	hv->is_valid = true;
-	return 0;
+	return store_chunk_views_reset(&hv->cv, p.nchunks,
+	    mdb_txn_id(st->rtxn));
 }
 
 /* As the filter's: good for a later snapshot with the same parameters. */
@@ -256,14 +240,14 @@ nh_views_current(struct store *st)
 	struct nh_params p;
 	size_t id;
 
-	if (!hv->is_valid)
+	if (!hv->cv.is_valid)
 		return false;
-	if ((id = mdb_txn_id(st->rtxn)) == hv->txnid)
+	if ((id = mdb_txn_id(st->rtxn)) == hv->cv.txnid)
 		return true;
-	if (nh_params_get(st, st->rtxn, &p) != 0 || p.nchunks != hv->nchunks ||
+	if (nh_params_get(st, st->rtxn, &p) != 0 || p.nchunks != hv->cv.n ||
 	    p.count != hv->count || p.gen != hv->gen)
 		return false;
-	hv->txnid = id;
+	hv->cv.txnid = id;
 	return true;
 }
 
@@ -271,21 +255,13 @@ nh_views_current(struct store *st)
 static const uint8_t *
 nh_view_slot(struct store *st, uint64_t i)
 {
-	struct store_numhash_views *hv = &st->hv;
-	uint64_t chunk = i / NH_SLOTS_PER_CHUNK;
-	MDB_val k, v;
+	const uint8_t *chunk;
 
-	if (chunk >= hv->nchunks)
+	if ((chunk = store_chunk_view(&st->hv.cv, st->rtxn,
+	    st->dbi[STORE_DB_NUMHASH], i / NH_SLOTS_PER_CHUNK,
+	    NH_CHUNK)) == NULL)
 		return NULL;
-	if (hv->chunks[chunk] == NULL) {
-		k.mv_size = sizeof(chunk);
-		k.mv_data = &chunk;
-		if (mdb_get(st->rtxn, st->dbi[STORE_DB_NUMHASH], &k, &v) != 0 ||
-		    v.mv_size != NH_CHUNK)
-			return NULL;
-		hv->chunks[chunk] = v.mv_data;
-	}
-	return hv->chunks[chunk] + (i % NH_SLOTS_PER_CHUNK) * NH_SLOT;
+	return chunk + (i % NH_SLOTS_PER_CHUNK) * NH_SLOT;
 }
 
 int
@@ -299,7 +275,7 @@ store_numhash_find(struct store *st, uint64_t nk, const char *category,
 
 	if (!nh_views_current(st) && nh_views_load(st) != 0)
 		return -1;
-	nslots = hv->nchunks * NH_SLOTS_PER_CHUNK;
+	nslots = hv->cv.n * NH_SLOTS_PER_CHUNK;
 	i = nh_home(nk, nslots);
 	for (probes = 0; probes < nslots; probes++) {
 		if ((slot = nh_view_slot(st, i)) == NULL)
@@ -331,7 +307,7 @@ store_numhash_prefetch(struct store *st, uint64_t nk)
 
 	if (!nh_views_current(st) && nh_views_load(st) != 0)
 		return;
-	if ((slot = nh_view_slot(st, nh_home(nk, st->hv.nchunks *
+	if ((slot = nh_view_slot(st, nh_home(nk, st->hv.cv.n *
 	    NH_SLOTS_PER_CHUNK))) != NULL)
 		__builtin_prefetch(slot);
 }

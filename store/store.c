@@ -953,8 +953,8 @@ store_free(struct store *st)
 		pthread_rwlock_destroy(&st->sh->maplock);
 		free(st->sh);
 	}
-	free(st->fc_chunks);
-	free(st->hv.chunks);
+	free(st->fv.chunks);
+	free(st->hv.cv.chunks);
 	free(st->chunk);
 	free(st);
 }

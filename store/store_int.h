@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <lmdb.h>
 #include <pthread.h>
@@ -62,18 +64,85 @@ struct store_shared {
 	_Atomic int	 durable_waiting;	/* durable writes begun */
 };
 
+/*
+ * Views into the shared read txn's snapshot of a table stored as chunks
+ * of one size under integer keys 0..n-1: the filter's and the numbers
+ * hash's. A view is fetched on first use. A renewed txn with the same id
+ * (txnid) is the same snapshot, whose pages no writer may reuse, so the
+ * views stay valid; so does a later snapshot in which the owner finds the
+ * table's parameters, generation included, unchanged (no chunk was
+ * written since). Any other snapshot, or a remap, drops them all.
+ */
+struct store_chunk_views {
+	bool		 is_valid;
+	size_t		 txnid;
+	const uint8_t	**chunks;	/* owned; NULL: not fetched yet */
+	uint64_t	 n;
+	size_t		 cap;
+};
+
+/* Forget every view and make room for n chunks of the snapshot txnid:
+ * 0, or -1 when out of memory (the views stay invalid). */
+static inline int
+store_chunk_views_reset(struct store_chunk_views *cv, uint64_t n,
+    size_t txnid)
+{
+	const uint8_t **a;
+
+	cv->is_valid = false;
+	if (n > cv->cap) {
+		if ((a = realloc(cv->chunks, n * sizeof(*a))) == NULL)
+			return -1;
+		cv->chunks = a;
+		cv->cap = n;
+	}
+	memset(cv->chunks, 0, n * sizeof(*cv->chunks));
+	cv->n = n;
+	cv->txnid = txnid;
+	cv->is_valid = true;
+	return 0;
+}
+
+/* The view of chunk i (size bytes) of dbi in txn, fetched if need be;
+ * NULL when it is out of range, missing or of another size. */
+static inline const uint8_t *
+store_chunk_view(struct store_chunk_views *cv, MDB_txn *txn, MDB_dbi dbi,
+    uint64_t i, size_t size)
+{
+	MDB_val k, v;
+
+	if (i >= cv->n)
+		return NULL;
+	if (cv->chunks[i] == NULL) {
+		k.mv_size = sizeof(i);
+		k.mv_data = &i;
+		if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != size)
+			return NULL;
+		cv->chunks[i] = v.mv_data;
+	}
+	return cv->chunks[i];
+}
+
+/* splitmix64's finaliser: the filter's and the numbers hash's mixing. */
+static inline uint64_t
+store_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
 /* Category names a numbers hash slot may refer to (ids 1..this). */
 #define STORE_NUMHASH_CATS	255
 
 /* Views of the numbers hash in the shared read txn (numhash.c). */
 struct store_numhash_views {
-	bool		 is_valid;
-	size_t		 txnid;
-	uint64_t	 nchunks;	/* the parameters they were */
-	uint64_t	 count;		/* loaded with */
-	uint64_t	 gen;
-	const uint8_t	**chunks;	/* owned array of views */
-	size_t		 cap;
+	struct store_chunk_views cv;
+	uint64_t	 count;		/* the parameters they were loaded */
+	uint64_t	 gen;		/* with (nchunks is cv.n) */
 	const char	*cats[STORE_NUMHASH_CATS];	/* views, not NUL- */
 	uint8_t		 catlens[STORE_NUMHASH_CATS];	/* terminated */
 	int		 ncats;
@@ -96,20 +165,15 @@ struct store {
 					 * and the numbers hash */
 	bool		 was_positive;	/* last lookup passed the filter */
 	/*
-	 * Filter views into the snapshot fc_txnid of the shared read txn.
-	 * A renewed txn with the same id is the same snapshot, whose pages
-	 * no writer may reuse, so the views stay valid; any other id, or a
-	 * remap of the environment, drops them.
+	 * Filter views into the shared read txn (the rules are
+	 * store_chunk_views'), and the parameters they were loaded with
+	 * (filter.c).
 	 */
-	bool		 fc_is_valid;
-	size_t		 fc_txnid;
+	struct store_chunk_views fv;
 	uint64_t	 fc_nblocks;
-	uint64_t	 fc_capacity;	/* the parameters they were loaded */
-	uint64_t	 fc_count;	/* with (filter.c) */
+	uint64_t	 fc_capacity;
+	uint64_t	 fc_count;
 	uint64_t	 fc_gen;
-	const uint8_t	**fc_chunks;	/* owned array of views */
-	size_t		 fc_nchunks;
-	size_t		 fc_cap;
 	struct store_numhash_views hv;	/* same rules as the filter's */
 	bool		 is_read_only;
 	/*
