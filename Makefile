@@ -1,8 +1,19 @@
 # stopgate — plain Makefile, pkg-config, -MMD -MP dependencies.
 #
-# Libraries (smpp/, config/, store/) build into static archives that the
-# daemon, the unit tests, the tools and the fuzzers link. proxy/ is the only
-# directory that includes libevent or OpenSSL.
+# Every source folder builds into one static archive that the daemon, the
+# unit tests, the tools and the fuzzers link. The libraries (smpp/, config/,
+# store/) know nothing of the event loop. proxy/ is layered, each folder an
+# archive that may include only the folders listed below it:
+#
+#   proxy/admin/       admin HTTP API (front end)      -> daemon, compliance, io
+#   proxy/cli/         command line (front end)        -> compliance
+#   proxy/daemon/      the SMPP runtime                -> io, policy, store..
+#   proxy/compliance/  staff operations, no libevent   -> policy, store..
+#   proxy/policy/      decisions, no libevent          -> smpp, config, store
+#   proxy/io/          event-loop plumbing             -> smpp, config
+#
+# tests/check-layout.sh enforces it. Only proxy/daemon, proxy/admin and
+# proxy/io include libevent or OpenSSL.
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
@@ -43,14 +54,14 @@ LIBS	 = $(PKG_LIBS) -lunistring -lm -pthread
 SMPP_SRC   := $(wildcard smpp/*.c)
 CONFIG_SRC := $(wildcard config/*.c)
 STORE_SRC  := $(wildcard store/*.c)
-PROXY_SRC  := $(filter-out proxy/main.c,$(wildcard proxy/*.c))
+PROXY_DIRS := admin cli daemon compliance policy io
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_SMPP   = $(BUILD)/libsmpp.a
 LIB_CONFIG = $(BUILD)/libconfig.a
 LIB_STORE  = $(BUILD)/libstore.a
-LIB_PROXY  = $(BUILD)/libproxy.a
+LIB_PROXY  = $(foreach d,$(PROXY_DIRS),$(BUILD)/libproxy_$(d).a)
 # Link order: dependants first.
 LIBS_ALL   = $(LIB_PROXY) $(LIB_STORE) $(LIB_CONFIG) $(LIB_SMPP)
 
@@ -78,7 +89,8 @@ $(BUILD)/obj/%.o: %.c
 $(LIB_SMPP): $(call obj,$(SMPP_SRC))
 $(LIB_CONFIG): $(call obj,$(CONFIG_SRC))
 $(LIB_STORE): $(call obj,$(STORE_SRC))
-$(LIB_PROXY): $(call obj,$(PROXY_SRC))
+$(foreach d,$(PROXY_DIRS),$(eval \
+  $(BUILD)/libproxy_$(d).a: $(call obj,$(wildcard proxy/$(d)/*.c))))
 $(BUILD)/lib%.a:
 	@mkdir -p $(@D)
 	rm -f $@
@@ -120,14 +132,27 @@ FUZZ_CC	 ?= clang
 FUZZ_FLAGS = -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
 	     $(shell $(PKG_CONFIG) --cflags yaml-0.1 lmdb) \
 	     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-# The parsers the daemon and CLI feed untrusted bytes to (no libevent here).
-FUZZ_LIBSRC = $(SMPP_SRC) $(CONFIG_SRC) proxy/keywords.c proxy/cli_util.c
+# The parsers the daemon and CLI feed untrusted bytes to live in libraries
+# with no libevent: the fuzzers link those libraries, built with the fuzz
+# flags into an archive of their own (only the objects a target uses are
+# pulled in).
+FUZZ_LIBSRC = $(SMPP_SRC) $(CONFIG_SRC) $(STORE_SRC) \
+	      $(wildcard proxy/policy/*.c proxy/compliance/*.c)
+FUZZ_LIB := $(BUILD)/fuzz/libfuzzed.a
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)
+$(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) \
-		$(shell $(PKG_CONFIG) --libs yaml-0.1) -lunistring -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_LIBSRC))
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) \
+		$(shell $(PKG_CONFIG) --libs yaml-0.1 lmdb) -lunistring -lm
 
 fuzz: $(FUZZ_BIN)
 
@@ -146,7 +171,8 @@ bench: deps
 	@sh tests/bench/run.sh
 
 # --- tooling ----------------------------------------------------------
-FORMAT_SRC = $(wildcard smpp/*.[ch] config/*.[ch] store/*.[ch] proxy/*.[ch])
+FORMAT_SRC = $(wildcard smpp/*.[ch] config/*.[ch] store/*.[ch] proxy/*.[ch] \
+	     proxy/*/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:

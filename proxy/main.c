@@ -13,9 +13,10 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "proxy/cli.h"
-#include "proxy/daemon.h"
-#include "proxy/log.h"
+#include "proxy/cli/cli.h"
+#include "proxy/admin/admin.h"
+#include "proxy/daemon/daemon.h"
+#include "proxy/io/log.h"
 
 #define EXIT_USAGE	2
 
@@ -104,7 +105,7 @@ main(int argc, char *argv[])
 			return cmd_check(path);
 		if (verbose > 0)
 			log_set_level(LOG_LEVEL_DEBUG);
-		return daemon_main(path);
+		return daemon_main(path, &admin_frontend);
 	}
 	if (cli_is_command(argv[1]))
 		return cli_main(argc - 1, argv + 1);

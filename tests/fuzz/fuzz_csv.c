@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/cli_util.h"
+#include "proxy/compliance/cli_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "proxy/keywords.h"
+#include "proxy/policy/keywords.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

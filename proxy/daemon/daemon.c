@@ -1,0 +1,842 @@
+/*
+ * The daemon: startup, the event loop, signals, reload, batched writes,
+ * graceful stop.
+ */
+#include "proxy/daemon/daemon.h"
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "proxy/daemon/attrib.h"
+#include "proxy/daemon/dlr.h"
+#include "proxy/io/evmem.h"
+#include "proxy/daemon/inbound.h"
+#include "proxy/daemon/listener.h"
+#include "proxy/io/log.h"
+#include "proxy/daemon/session.h"
+#include "proxy/daemon/upstream.h"
+#include "proxy/daemon/writer.h"
+#include "store/sentlog.h"
+
+/* Bind failures from one address before answers are slowed down. */
+#define AUTHFAIL_FREE		3
+/* Delay added per failure beyond those, and its cap. */
+#define AUTHFAIL_STEP_MS	500
+#define AUTHFAIL_MAX_MS		5000
+/* A quiet address is forgiven after this long. */
+#define AUTHFAIL_FORGET_MS	60000
+/* Stop progress check period, and the extra time given to the pools. */
+#define STOP_TICK_MS		50
+#define STOP_POOLS_MS		2000
+/* Store housekeeping period. */
+#define EXPIRE_PERIOD_S		3600
+
+uint64_t
+daemon_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* --- batched store writes ------------------------------------------------ */
+
+void
+daemon_flush(struct daemon *d)
+{
+	if (d->writer != NULL)
+		writer_sync(d->writer);
+}
+
+void
+daemon_audit_add(struct daemon *d, const struct store_audit *rec)
+{
+	writer_audit(d->writer, rec);
+}
+
+void
+daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec)
+{
+	writer_msgmap(d->writer, rec);
+	/* A receipt that came before this response may be waiting. */
+	if (d->nheld > 0)
+		dlr_held_match(d, rec);
+}
+
+/*
+ * Attribution goes to the sent log, an append (cheap whatever the number),
+ * with the number indexed here; the writer merges the log into the
+ * per-number table when it is idle. A number that is not all digits is
+ * written straight to the table instead.
+ *
+ * An index still full after dropping what is merged drops its oldest
+ * segment: those records stay in the log and reach the table when it is
+ * merged, but until then a STOP from one of their numbers is attributed
+ * from the table (the message before). The alternative, writing through
+ * to the table, costs a random page write per message and would slow
+ * every sender to the disk's write rate.
+ */
+void
+daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
+{
+	uint64_t	key, seq;
+	size_t		dropped;
+
+	if (!store_numkey(rec->number, &key)) {
+		writer_lastsent(d->writer, rec);
+		return;
+	}
+	/*
+	 * The sweep looks at the oldest segment only unless it can free it,
+	 * so it is done every time. Room is made before the record is
+	 * logged: once logged, it must not go to the table a second way.
+	 */
+	attrib_sweep(d->attrib, writer_merged(d->writer));
+	if (attrib_reserve(d->attrib) == -1 && errno == ENOSPC) {
+		dropped = attrib_drop_oldest(d->attrib);
+		if (d->counters.attrib_dropped == 0)
+			log_warnx("event=attrib_index_full entries=%zu "
+			    "dropped=%zu merged=%llu (sends outrun the sent-log "
+			    "merge; attribution of the oldest unmerged sends "
+			    "waits for it)", attrib_count(d->attrib), dropped,
+			    (unsigned long long)writer_merged(d->writer));
+		d->counters.attrib_dropped += dropped;
+		(void)attrib_reserve(d->attrib);
+	}
+	seq = writer_sentlog(d->writer, rec);
+	if (attrib_put(d->attrib, key, seq) == -1) {
+		/* Logged; the table still gets it when the log is merged. */
+		d->counters.attrib_unindexed++;
+	}
+}
+
+void
+daemon_lastsent_prefetch(struct daemon *d, const char *number)
+{
+	uint64_t	key;
+
+	if (d->attrib != NULL && store_numkey(number, &key))
+		attrib_prefetch(d->attrib, key);
+}
+
+bool
+daemon_lastsent_pending(const struct daemon *d, const char *number,
+    struct store_lastsent *out)
+{
+	struct store_lastsent_entry	e;
+	uint64_t			key, seq;
+
+	if (d->attrib == NULL || d->writer == NULL)
+		return false;	/* no writer: every send is in the table */
+	if (!store_numkey(number, &key) ||
+	    !attrib_get(d->attrib, key, &seq) ||
+	    seq <= writer_merged(d->writer))
+		return false;	/* the table has it, or never had one */
+	if (!writer_sentlog_find(d->writer, seq, &e) &&
+	    store_sentlog_get(d->store, seq, &e) != 1)
+		return false;	/* merged meanwhile: the table has it */
+	*out = e.last;
+	return true;
+}
+
+/* --- bind failure slow-down ---------------------------------------------- */
+
+static void
+addr_key(const struct sockaddr *sa, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)out;
+
+		memcpy(in, sa, sizeof(*in));
+		in->sin_port = 0;
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+
+		memcpy(in6, sa, sizeof(*in6));
+		in6->sin6_port = 0;
+		in6->sin6_flowinfo = 0;
+	}
+}
+
+unsigned
+daemon_authfail_note(struct daemon *d, const struct sockaddr *addr)
+{
+	struct sockaddr_storage	 key;
+	struct authfail_slot	*slot = NULL, *oldest = NULL;
+	uint64_t		 now = daemon_now_ms();
+	unsigned		 over, delay;
+	size_t			 i;
+
+	addr_key(addr, &key);
+	for (i = 0; i < DAEMON_AUTHFAIL_SLOTS; i++) {
+		struct authfail_slot *a = &d->authfail[i];
+
+		if (a->count > 0 && memcmp(&a->addr, &key, sizeof(key)) == 0) {
+			slot = a;
+			break;
+		}
+		if (oldest == NULL || a->last_ms < oldest->last_ms)
+			oldest = a;
+	}
+	if (slot == NULL) {
+		slot = oldest;
+		memset(slot, 0, sizeof(*slot));
+		slot->addr = key;
+	} else if (now - slot->last_ms > AUTHFAIL_FORGET_MS)
+		slot->count = 0;
+	slot->count++;
+	slot->last_ms = now;
+	if (slot->count <= AUTHFAIL_FREE)
+		return 0;
+	over = slot->count - AUTHFAIL_FREE;
+	delay = over > AUTHFAIL_MAX_MS / AUTHFAIL_STEP_MS ? AUTHFAIL_MAX_MS :
+	    over * AUTHFAIL_STEP_MS;
+	return delay;
+}
+
+void
+daemon_authfail_clear(struct daemon *d, const struct sockaddr *addr)
+{
+	struct sockaddr_storage	key;
+	size_t			i;
+
+	addr_key(addr, &key);
+	for (i = 0; i < DAEMON_AUTHFAIL_SLOTS; i++)
+		if (d->authfail[i].count > 0 &&
+		    memcmp(&d->authfail[i].addr, &key, sizeof(key)) == 0)
+			d->authfail[i].count = 0;
+}
+
+/* --- pools ---------------------------------------------------------------- */
+
+static void
+pool_state_cb(void *arg, bool any_bound)
+{
+	(void)arg;
+	log_info("event=upstream_state bound=%s", any_bound ? "yes" : "no");
+}
+
+static const struct upstream_cbs pool_cbs = {
+	.on_resp = session_upstream_resp,
+	.on_fail = session_upstream_fail,
+	.on_window = session_upstream_window,
+	.on_state = pool_state_cb,
+	.on_deliver = dlr_on_deliver,
+};
+
+struct upstream_pool *
+daemon_pool(struct daemon *d, size_t i)
+{
+	if (i >= d->npools)
+		return NULL;
+	return d->pools[i];
+}
+
+struct upstream_pool *
+daemon_pool_by_name(struct daemon *d, const char *name, size_t *idx)
+{
+	size_t	i;
+
+	for (i = 0; i < d->npools; i++)
+		if (d->pools[i] != NULL &&
+		    strcmp(upstream_pool_name(d->pools[i]), name) == 0) {
+			if (idx != NULL)
+				*idx = i;
+			return d->pools[i];
+		}
+	return NULL;
+}
+
+struct pool_free_arg {
+	struct daemon		*d;
+	struct upstream_pool	*p;
+};
+
+static void
+retired_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool_free_arg	*a = arg;
+	struct daemon		*d = a->d;
+	size_t			 i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < d->nretired; i++)
+		if (d->retired[i] == a->p) {
+			d->retired[i] = d->retired[--d->nretired];
+			upstream_pool_free(a->p);
+			break;
+		}
+	free(a);
+}
+
+/* A removed upstream finished its graceful shutdown: free it on a later
+ * turn (not from inside the pool's own call chain). */
+static void
+retired_done_cb(struct upstream_pool *p, void *arg)
+{
+	struct daemon		*d = arg;
+	struct pool_free_arg	*a;
+	struct timeval		 tv = { 0, 0 };
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return;		/* freed at teardown instead */
+	a->d = d;
+	a->p = p;
+	if (event_base_once(d->base, -1, EV_TIMEOUT, retired_free_cb, a,
+	    &tv) == -1)
+		free(a);
+}
+
+static void
+pool_retire(struct daemon *d, struct upstream_pool *p)
+{
+	struct upstream_pool	**r;
+
+	r = realloc(d->retired, (d->nretired + 1) * sizeof(*r));
+	if (r == NULL) {
+		upstream_pool_free(p);
+		return;
+	}
+	d->retired = r;
+	d->retired[d->nretired++] = p;
+	log_info("event=upstream_retired upstream=%s", upstream_pool_name(p));
+	if (upstream_pool_shutdown(p, d->cfg->timeouts.shutdown_ms != 0 ?
+	    d->cfg->timeouts.shutdown_ms : 5000, retired_done_cb, d) == -1)
+		log_warn("event=upstream_retire_failed upstream=%s",
+		    upstream_pool_name(p));
+}
+
+/*
+ * Pools for every upstream of cfg: the existing one of the same name
+ * reconfigured, or a new one. Old pools not carried over are retired.
+ * Returns 0, or -1 if a new pool could not be made (nothing changed).
+ */
+static int
+pools_apply(struct daemon *d, const struct config *cfg)
+{
+	struct upstream_pool	**np;
+	bool			*is_kept;
+	size_t			 i, j;
+
+	np = calloc(cfg->nupstreams + 1, sizeof(*np));
+	is_kept = calloc(d->npools + 1, sizeof(*is_kept));
+	if (np == NULL || is_kept == NULL)
+		goto err;
+	for (i = 0; i < cfg->nupstreams; i++) {
+		const struct config_upstream *u = &cfg->upstreams[i];
+
+		for (j = 0; j < d->npools; j++)
+			if (!is_kept[j] && d->pools[j] != NULL &&
+			    strcmp(upstream_pool_name(d->pools[j]),
+			    u->name) == 0)
+				break;
+		if (j < d->npools) {
+			is_kept[j] = true;
+			np[i] = d->pools[j];
+			continue;
+		}
+		if ((np[i] = upstream_pool_new(d->base, u, &pool_cbs,
+		    d)) == NULL) {
+			log_warn("event=upstream_failed upstream=%s "
+			    "doing=pool_new", u->name);
+			goto err_new;
+		}
+	}
+	/* Past the point of failure: apply. */
+	for (i = 0; i < cfg->nupstreams; i++) {
+		for (j = 0; j < d->npools; j++)
+			if (np[i] == d->pools[j])
+				break;
+		if (j < d->npools && upstream_pool_reconfigure(np[i],
+		    &cfg->upstreams[i]) == -1)
+			log_warn("event=upstream_reconfigure_failed "
+			    "upstream=%s (old settings stay)",
+			    cfg->upstreams[i].name);
+	}
+	for (j = 0; j < d->npools; j++)
+		if (!is_kept[j] && d->pools[j] != NULL)
+			pool_retire(d, d->pools[j]);
+	free(d->pools);
+	free(is_kept);
+	d->pools = np;
+	d->npools = cfg->nupstreams;
+	return 0;
+
+err_new:
+	for (i = 0; i < cfg->nupstreams; i++) {
+		for (j = 0; j < d->npools; j++)
+			if (np[i] == d->pools[j])
+				break;
+		if (j == d->npools)
+			upstream_pool_free(np[i]);
+	}
+err:
+	free(np);
+	free(is_kept);
+	return -1;
+}
+
+/* Buckets for every account of cfg, keeping the tokens of accounts that
+ * stay. Returns 0 or -1. */
+static int
+rates_apply(struct daemon *d, const struct config *cfg)
+{
+	struct ratelimit	*nr;
+	uint64_t		 now = daemon_now_ms();
+	size_t			 i;
+	int			 old;
+
+	if ((nr = calloc(cfg->naccounts + 1, sizeof(*nr))) == NULL)
+		return -1;
+	for (i = 0; i < cfg->naccounts; i++) {
+		const struct config_account *a = &cfg->accounts[i];
+
+		old = d->cfg != NULL && d->rates != NULL ?
+		    config_account_find(d->cfg, a->system_id) : -1;
+		if (old >= 0) {
+			nr[i] = d->rates[old];
+			ratelimit_update(&nr[i], a->max_rate, a->max_burst,
+			    now);
+		} else
+			ratelimit_init(&nr[i], a->max_rate, a->max_burst, now);
+	}
+	free(d->rates);
+	d->rates = nr;
+	return 0;
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+static void
+log_config_errors(const struct config_errors *errs)
+{
+	char	buf[1024];
+	size_t	i, n = errs->count < CONFIG_ERRORS_MAX ? errs->count :
+		    CONFIG_ERRORS_MAX;
+
+	for (i = 0; i < n; i++)
+		log_warnx("event=config_error error=\"%s\"",
+		    config_error_format(errs, i, buf, sizeof(buf)));
+	if (errs->count > n)
+		log_warnx("event=config_error more=%zu", errs->count - n);
+}
+
+static bool
+listeners_same(const struct config *a, const struct config *b)
+{
+	size_t	i;
+
+	if (a->nlisteners != b->nlisteners)
+		return false;
+	for (i = 0; i < a->nlisteners; i++)
+		if (strcmp(a->listeners[i].host, b->listeners[i].host) != 0 ||
+		    a->listeners[i].port != b->listeners[i].port ||
+		    a->listeners[i].tls.enabled != b->listeners[i].tls.enabled)
+			return false;
+	return true;
+}
+
+static void
+daemon_reload(struct daemon *d)
+{
+	struct config_errors	 errs;
+	struct config		*ncfg, *old;
+	struct session		*s, *next;
+	size_t			 i;
+
+	log_info("event=reload path=%s", d->config_path);
+	memset(&errs, 0, sizeof(errs));
+	if ((ncfg = config_load(d->config_path, &errs)) == NULL) {
+		log_config_errors(&errs);
+		log_warnx("event=reload_refused errors=%zu (old config stays)",
+		    errs.count);
+		return;
+	}
+	if (strcmp(ncfg->store_path, d->cfg->store_path) != 0)
+		log_warnx("event=reload_note store.path changed: takes effect "
+		    "at restart");
+	if (!listeners_same(ncfg, d->cfg))
+		log_warnx("event=reload_note listeners changed: take effect "
+		    "at restart");
+	if (rates_apply(d, ncfg) == -1 || pools_apply(d, ncfg) == -1) {
+		log_warnx("event=reload_refused reason=resources (old config "
+		    "stays)");
+		config_free(ncfg);
+		return;
+	}
+	if (listeners_same(ncfg, d->cfg))
+		for (i = 0; i < d->nlisteners; i++)
+			listener_reconfigure(d->listeners[i],
+			    &ncfg->listeners[i]);
+	old = d->cfg;
+	d->cfg = ncfg;
+	d->cfg_gen++;
+	/* Keywords, replies, accounts; before the old config goes. */
+	(void)inbound_reconfigure(d->inbound, ncfg);
+	config_free(old);
+	if (d->fe != NULL)
+		d->fe->reload(d, &d->fe_state);
+	/* Sessions of accounts that are gone end now; the rest stay bound
+	 * and pick up their account's new settings on their next PDU. */
+	for (s = TAILQ_FIRST(&d->sessions); s != NULL; s = next) {
+		next = session_next(s);
+		if (session_state(s) == SESSION_BOUND &&
+		    config_account_find(d->cfg, session_system_id(s)) < 0)
+			session_close(s, "account removed");
+	}
+	log_info("event=reloaded accounts=%zu upstreams=%zu routes=%zu",
+	    d->cfg->naccounts, d->cfg->nupstreams, d->cfg->nroutes);
+}
+
+/* --- stop ----------------------------------------------------------------- */
+
+static void
+pool_done_cb(struct upstream_pool *p, void *arg)
+{
+	struct daemon	*d = arg;
+
+	log_info("event=upstream_stopped upstream=%s", upstream_pool_name(p));
+	d->pools_down++;
+}
+
+static void
+stop_pools(struct daemon *d)
+{
+	size_t	i;
+
+	d->is_pools_stopping = true;
+	d->pools_down = 0;
+	for (i = 0; i < d->npools; i++)
+		if (d->pools[i] == NULL ||
+		    upstream_pool_shutdown(d->pools[i], STOP_POOLS_MS / 2,
+		    pool_done_cb, d) == -1)
+			d->pools_down++;
+}
+
+static void
+stop_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	struct session	*s;
+	uint64_t	 now = daemon_now_ms();
+
+	(void)fd;
+	(void)what;
+	if (!d->is_pools_stopping) {
+		if (!TAILQ_EMPTY(&d->sessions) && now < d->stop_deadline_ms)
+			return;
+		while ((s = TAILQ_FIRST(&d->sessions)) != NULL)
+			session_close(s, "shutdown timeout");
+		stop_pools(d);
+	}
+	if (d->pools_down >= d->npools ||
+	    now >= d->stop_deadline_ms + STOP_POOLS_MS) {
+		daemon_flush(d);
+		event_base_loopexit(d->base, NULL);
+	}
+}
+
+static void
+daemon_stop(struct daemon *d, const char *why)
+{
+	struct session	*s, *next;
+	struct timeval	 tv = { 0, STOP_TICK_MS * 1000 };
+	unsigned	 ms;
+	size_t		 i;
+
+	if (d->is_stopping) {
+		log_info("event=stop_now signal=%s", why);
+		daemon_flush(d);
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->is_stopping = true;
+	/* The next start indexes the log again: no merging on the way out. */
+	if (d->writer != NULL)
+		writer_quiesce(d->writer);
+	ms = d->cfg->timeouts.shutdown_ms != 0 ? d->cfg->timeouts.shutdown_ms :
+	    5000;
+	d->stop_deadline_ms = daemon_now_ms() + ms;
+	log_info("event=stopping signal=%s sessions=%zu wait_ms=%u", why,
+	    d->nsessions, ms);
+	for (i = 0; i < d->nlisteners; i++)
+		listener_disable(d->listeners[i]);
+	for (s = TAILQ_FIRST(&d->sessions); s != NULL; s = next) {
+		next = session_next(s);
+		session_unbind(s);
+	}
+	if ((d->stop_ev = event_new(d->base, -1, EV_PERSIST, stop_tick_cb,
+	    d)) == NULL || event_add(d->stop_ev, &tv) == -1) {
+		daemon_flush(d);
+		event_base_loopexit(d->base, NULL);
+	}
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		if (!d->is_stopping)
+			daemon_reload(d);
+		break;
+	case SIGTERM:
+		daemon_stop(d, "TERM");
+		break;
+	default:
+		daemon_stop(d, "INT");
+		break;
+	}
+}
+
+void
+daemon_session_gone(struct daemon *d)
+{
+	/* Let the stop tick see an empty list without waiting a period. */
+	if (d->is_stopping && TAILQ_EMPTY(&d->sessions) && d->stop_ev != NULL &&
+	    !d->is_pools_stopping)
+		event_active(d->stop_ev, EV_TIMEOUT, 0);
+}
+
+static void
+expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon		*d = arg;
+	struct store_retention	 r;
+	struct store_expired	 n;
+
+	(void)fd;
+	(void)what;
+	memset(&r, 0, sizeof(r));
+	r.events_days = d->cfg->retention.events_days;
+	r.audit_days = d->cfg->retention.audit_days;
+	r.msgmap_hours = d->cfg->retention.receipt_map_hours;
+	r.outbox_hours = d->cfg->retention.outbox_hours;
+	memset(&n, 0, sizeof(n));
+	if (store_expire(d->store, (int64_t)time(NULL), &r, &n) == -1)
+		log_warnx("event=expire_failed error=\"%s\" doing=expire",
+		    store_errmsg(d->store));
+	else
+		log_info("event=expired msgmap=%zu audit=%zu events=%zu",
+		    n.msgmap, n.audit, n.events);
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static int
+attrib_load_cb(void *arg, const struct store_sentlog_entry *ent)
+{
+	struct daemon	*d = arg;
+	uint64_t	 key;
+
+	if (!store_numkey(ent->e.number, &key))
+		return 0;
+	/* Full: keep the newest, as daemon_lastsent_add() does. */
+	if (attrib_reserve(d->attrib) == -1 && errno == ENOSPC)
+		d->counters.attrib_dropped += attrib_drop_oldest(d->attrib);
+	if (attrib_put(d->attrib, key, ent->seq) == -1)
+		d->counters.attrib_unindexed++;
+	return 0;
+}
+
+/*
+ * The attribution index and the store writer. Records a previous run left
+ * in the sent log (not merged yet) are indexed again, so a STOP after a
+ * restart still finds what was sent last.
+ */
+static int
+attrib_open(struct daemon *d, char *err, size_t errlen)
+{
+	uint64_t	first, last;
+
+	if ((d->attrib = attrib_new(DAEMON_ATTRIB_MAX)) == NULL) {
+		snprintf(err, errlen, "attribution index: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (store_sentlog_bounds(d->store, &first, &last) == -1 ||
+	    (first > 0 && store_sentlog_walk(d->store, first, attrib_load_cb,
+	    d) == -1)) {
+		snprintf(err, errlen, "reading the sent log: %s",
+		    store_errmsg(d->store));
+		return -1;
+	}
+	if (attrib_count(d->attrib) > 0)
+		log_info("event=sentlog_indexed records=%zu first=%llu "
+		    "last=%llu", attrib_count(d->attrib),
+		    (unsigned long long)first, (unsigned long long)last);
+	if ((d->writer = writer_new(d->base, d->store, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+daemon_free(struct daemon *d)
+{
+	struct session	*s;
+	size_t		 i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->nlisteners; i++)
+		listener_free(d->listeners[i]);
+	free(d->listeners);
+	if (d->fe != NULL)
+		d->fe->free(d->fe_state);
+	d->fe_state = NULL;
+	while ((s = TAILQ_FIRST(&d->sessions)) != NULL)
+		session_close(s, "teardown");
+	/* Pools first: their in-flight contexts are failed back through
+	 * on_fail while the sessions' handles are still allocated. */
+	for (i = 0; i < d->npools; i++)
+		upstream_pool_free(d->pools[i]);
+	free(d->pools);
+	for (i = 0; i < d->nretired; i++)
+		upstream_pool_free(d->retired[i]);
+	free(d->retired);
+	while ((s = TAILQ_FIRST(&d->closing)) != NULL)
+		session_free(s);
+	/* After the pools: confirmations in flight come back through
+	 * on_fail into it. */
+	inbound_free(d->inbound);
+	d->inbound = NULL;
+	dlr_held_free(d);
+	/* Commits what is queued, then stops the thread. */
+	writer_free(d->writer);
+	d->writer = NULL;
+	attrib_free(d->attrib);
+	store_free(d->store);
+	if (d->expire_ev != NULL)
+		event_free(d->expire_ev);
+	if (d->stop_ev != NULL)
+		event_free(d->stop_ev);
+	if (d->sig_term != NULL)
+		event_free(d->sig_term);
+	if (d->sig_int != NULL)
+		event_free(d->sig_int);
+	if (d->sig_hup != NULL)
+		event_free(d->sig_hup);
+	free(d->rates);
+	config_free(d->cfg);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	free(d->config_path);
+	free(d);
+}
+
+int
+daemon_main(const char *path, const struct daemon_frontend *fe)
+{
+	struct daemon		*d;
+	struct config_errors	 errs;
+	struct store_params	 sp;
+	struct timeval		 tv = { EXPIRE_PERIOD_S, 0 };
+	char			 err[512];
+	size_t			 i;
+	int			 status;
+
+	/* A peer that goes away mid-write is an EPIPE, not a crash. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Before any other libevent call: its buffers recycled, not
+	 * allocated per PDU. */
+	(void)evmem_install();
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		log_warn("event=start_failed");
+		return 1;
+	}
+	d->fe = fe;
+	TAILQ_INIT(&d->sessions);
+	TAILQ_INIT(&d->closing);
+	if ((d->config_path = strdup(path)) == NULL)
+		goto err;
+	memset(&errs, 0, sizeof(errs));
+	if ((d->cfg = config_load(path, &errs)) == NULL) {
+		log_config_errors(&errs);
+		log_warnx("event=start_failed reason=config path=%s", path);
+		goto err;
+	}
+	if ((d->base = event_base_new()) == NULL) {
+		log_warnx("event=start_failed reason=event_base");
+		goto err;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.map_mb = d->cfg->store_map_mb;
+	if ((d->store = store_open(d->cfg->store_path, &sp, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
+		goto err;
+	}
+	if (attrib_open(d, err, sizeof(err)) == -1) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
+		goto err;
+	}
+	if ((d->inbound = inbound_new(d)) == NULL) {
+		log_warnx("event=start_failed reason=inbound");
+		goto err;
+	}
+	if ((d->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
+	    d)) == NULL)
+		goto err;
+	event_add(d->expire_ev, &tv);
+	if (rates_apply(d, d->cfg) == -1 || pools_apply(d, d->cfg) == -1) {
+		log_warnx("event=start_failed reason=upstreams");
+		goto err;
+	}
+	if ((d->listeners = calloc(d->cfg->nlisteners + 1,
+	    sizeof(*d->listeners))) == NULL)
+		goto err;
+	for (i = 0; i < d->cfg->nlisteners; i++) {
+		if ((d->listeners[i] = listener_new(d,
+		    &d->cfg->listeners[i])) == NULL) {
+			log_warnx("event=start_failed reason=listener");
+			goto err;
+		}
+		d->nlisteners++;
+	}
+	if (d->fe != NULL && d->fe->start(d, &d->fe_state) == -1) {
+		log_warnx("event=start_failed reason=admin");
+		goto err;
+	}
+	d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL ||
+	    event_add(d->sig_term, NULL) == -1 ||
+	    event_add(d->sig_int, NULL) == -1 ||
+	    event_add(d->sig_hup, NULL) == -1) {
+		log_warnx("event=start_failed reason=signals");
+		goto err;
+	}
+	log_info("event=started config=%s listeners=%zu upstreams=%zu "
+	    "accounts=%zu", d->cfg->path != NULL ? d->cfg->path : path,
+	    d->nlisteners, d->npools, d->cfg->naccounts);
+
+	if (event_base_dispatch(d->base) == -1) {
+		log_warnx("event=loop_failed");
+		d->exit_status = 1;
+	}
+	status = d->exit_status;
+	log_info("event=stopped status=%d", status);
+	daemon_free(d);
+	return status;
+
+err:
+	daemon_free(d);
+	return 1;
+}

@@ -1,0 +1,678 @@
+/*
+ * proxy/writer: the store writer thread (see writer.h).
+ *
+ * Synchronisation: mu guards todo, is_done, is_stopping and the thread's
+ * view of the sent log. The loop hands a batch over by setting todo and
+ * signalling cv; the thread commits it, sets is_done and writes to the
+ * eventfd (and signals cv for a loop that waits). Only the loop changes a
+ * batch's arrays, and only while the thread does not hold it.
+ */
+#include "proxy/daemon/writer.h"
+
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "proxy/io/log.h"
+
+/* A growable array of records of one kind. */
+#define KIND(type, name)						\
+	type	*name;							\
+	size_t	 n##name;						\
+	size_t	 cap_##name
+
+struct wbatch {
+	KIND(struct store_audit, audit);
+	KIND(struct store_msgmap, msgmap);
+	KIND(struct store_sentlog_entry, sentlog);
+	KIND(struct store_lastsent_entry, lastsent);
+	/* Set by the thread. */
+	uint64_t	 ms;		/* commit took */
+	int		 rc;
+	size_t		 nbad;
+	char		 err[256];
+};
+
+struct writer {
+	struct event_base	*base;
+	struct store		*loop_st;	/* borrowed: the loop's */
+	struct store		*st;		/* owned sibling: the thread's */
+	pthread_t		 thread;
+	bool			 is_started;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 efd;		/* thread -> loop: done */
+	struct event		*done_ev;	/* owned */
+	struct event		*delay_ev;	/* owned */
+	bool			 is_delay_armed;
+	uint64_t		 fill_ms;	/* fill's first record came */
+
+	/* Loop side. */
+	struct wbatch		 b[2];
+	struct wbatch		*fill;		/* being filled */
+	struct wbatch		*work;		/* handed over; NULL: idle */
+	uint64_t		 next_seq;	/* next sent-log seq */
+	struct writer_counters	 c;		/* loop's copy of the counts */
+
+	/* Under mu. */
+	struct wbatch		*todo;		/* for the thread */
+	bool			 is_done;	/* work committed */
+	bool			 is_stopping;
+	uint64_t		 log_last;	/* highest seq committed */
+	uint64_t		 merged_total;
+	uint64_t		 indexed_total;	/* audit records indexed */
+
+	/* Thread side, published. */
+	_Atomic uint64_t	 merged;
+	atomic_bool		 is_quiet;	/* no background work */
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* --- batches ------------------------------------------------------------- */
+
+/* Room for one more element in a growable array; false when out of memory. */
+static bool
+grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	void	*np;
+	size_t	 ncap;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap == 0 ? 256 : *cap * 2;
+	if ((np = realloc(*p, ncap * size)) == NULL)
+		return false;
+	*p = np;
+	*cap = ncap;
+	return true;
+}
+
+static size_t
+batch_count(const struct wbatch *b)
+{
+	return b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent;
+}
+
+static void
+batch_clear(struct wbatch *b)
+{
+	b->naudit = b->nmsgmap = b->nsentlog = b->nlastsent = 0;
+	b->rc = 0;
+	b->nbad = 0;
+	b->err[0] = '\0';
+}
+
+static void
+batch_free(struct wbatch *b)
+{
+	free(b->audit);
+	free(b->msgmap);
+	free(b->sentlog);
+	free(b->lastsent);
+}
+
+/* --- the thread ---------------------------------------------------------- */
+
+static void
+commit(struct writer *w, struct wbatch *b)
+{
+	struct store_batch	sb;
+	uint64_t		t0 = now_ms();
+
+	sb.audit = b->audit;
+	sb.naudit = b->naudit;
+	sb.msgmap = b->msgmap;
+	sb.nmsgmap = b->nmsgmap;
+	sb.sentlog = b->sentlog;
+	sb.nsentlog = b->nsentlog;
+	sb.lastsent = b->lastsent;
+	sb.nlastsent = b->nlastsent;
+	b->rc = store_batch_put(w->st, &sb, &b->nbad);
+	b->ms = now_ms() - t0;
+	if (b->rc != 0)
+		snprintf(b->err, sizeof(b->err), "%s", store_errmsg(w->st));
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer	*w = arg;
+	struct wbatch	*b;
+	struct timespec	 ts;
+	uint64_t	 t, last_work, last_sync, through, due;
+	uint64_t	 merge_after = 0;
+	bool		 is_dirty = false, is_backlog, is_idle;
+	bool		 is_audit_backlog = true;	/* until told none */
+	size_t		 done;
+	uint64_t	 one = 1;
+	int		 n;
+
+	last_work = last_sync = now_ms();
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		if ((b = w->todo) != NULL) {
+			w->todo = NULL;
+			pthread_mutex_unlock(&w->mu);
+			commit(w, b);
+			is_dirty = true;
+			t = now_ms();
+			if (t - last_sync >= WRITER_SYNC_MS) {
+				(void)store_sync(w->st);
+				is_dirty = false;
+				last_sync = t;
+			}
+			pthread_mutex_lock(&w->mu);
+			if (b->rc == 0 && b->nsentlog > 0 &&
+			    b->sentlog[b->nsentlog - 1].seq > w->log_last)
+				w->log_last = b->sentlog[b->nsentlog - 1].seq;
+			if (b->rc == 0 && b->naudit > 0)
+				is_audit_backlog = true;
+			w->is_done = true;
+			pthread_cond_broadcast(&w->cv);
+			pthread_mutex_unlock(&w->mu);
+			if (write(w->efd, &one, sizeof(one)) == -1 &&
+			    errno != EAGAIN)
+				log_warnx("event=writer_notify_failed "
+				    "error=\"%s\"", strerror(errno));
+			last_work = now_ms();
+			pthread_mutex_lock(&w->mu);
+			continue;
+		}
+		if (w->is_stopping)
+			break;
+		t = now_ms();
+		/*
+		 * Background work (merging, indexing) writes pages all over
+		 * the store: only when no batch came for WRITER_IDLE_MS, in
+		 * small steps, and not while a durable write (an opt-out)
+		 * waits for the write lock.
+		 */
+		is_idle = t - last_work >= WRITER_IDLE_MS &&
+		    !store_durable_waiting(w->st) &&
+		    !atomic_load(&w->is_quiet);
+		is_backlog = w->log_last > atomic_load(&w->merged) &&
+		    t >= merge_after;
+		if (is_backlog && is_idle) {
+			pthread_mutex_unlock(&w->mu);
+			n = store_sentlog_merge(w->st, WRITER_MERGE_CHUNK,
+			    &through);
+			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+				log_info("event=sentlog_merge_slow ms=%llu "
+				    "records=%d", (unsigned long long)due, n);
+			pthread_mutex_lock(&w->mu);
+			if (n > 0) {
+				is_dirty = true;
+				w->merged_total += (uint64_t)n;
+				if (through > atomic_load(&w->merged))
+					atomic_store(&w->merged, through);
+			} else if (n == 0) {
+				/* The log is empty: all of it is merged. */
+				atomic_store(&w->merged, w->log_last);
+			} else {
+				log_warnx("event=sentlog_merge_failed "
+				    "error=\"%s\"", store_errmsg(w->st));
+				merge_after = t + WRITER_SYNC_MS;
+			}
+			continue;
+		}
+		/* Then index rejected-send records by number, when idle. */
+		if (is_audit_backlog && t >= merge_after && is_idle) {
+			pthread_mutex_unlock(&w->mu);
+			n = store_audit_index(w->st, WRITER_AUDIT_CHUNK, &done);
+			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+				log_info("event=audit_index_slow ms=%llu "
+				    "records=%zu", (unsigned long long)due, done);
+			pthread_mutex_lock(&w->mu);
+			if (n == 0) {
+				w->indexed_total += done;
+				if (done > 0)
+					is_dirty = true;
+				if (done < WRITER_AUDIT_CHUNK)
+					is_audit_backlog = false;
+			} else {
+				log_warnx("event=audit_index_failed "
+				    "error=\"%s\"", store_errmsg(w->st));
+				merge_after = t + WRITER_SYNC_MS;
+			}
+			continue;
+		}
+		if (is_dirty && t - last_work >= WRITER_IDLE_MS) {
+			pthread_mutex_unlock(&w->mu);
+			(void)store_sync(w->st);
+			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+				log_info("event=store_sync_slow ms=%llu",
+				    (unsigned long long)due);
+			pthread_mutex_lock(&w->mu);
+			is_dirty = false;
+			last_sync = t;
+			continue;
+		}
+		/* Sleep until the next thing to do, or a batch. */
+		is_backlog = (is_backlog || is_audit_backlog) &&
+		    !atomic_load(&w->is_quiet);
+		due = t + WRITER_SYNC_MS;
+		if (is_backlog || is_dirty)
+			due = last_work + WRITER_IDLE_MS;
+		if (due < merge_after && is_backlog)
+			due = merge_after;
+		if (due <= t)
+			due = t + 1;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)((due - t) / 1000);
+		ts.tv_nsec += (long)((due - t) % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (is_dirty)
+		(void)store_sync(w->st);
+	return NULL;
+}
+
+/* --- the loop side ------------------------------------------------------- */
+
+/* The handed-over batch is committed: take it back, log what went wrong. */
+static void
+reclaim(struct writer *w)
+{
+	struct wbatch	*b = w->work;
+	size_t		 n = batch_count(b);
+
+	w->c.batches++;
+	w->c.records += n;
+	if (n > w->c.max_batch)
+		w->c.max_batch = n;
+	if (b->rc != 0) {
+		w->c.failed += n;
+		log_warnx("event=store_batch_failed audit=%zu msgmap=%zu "
+		    "sentlog=%zu lastsent=%zu error=\"%s\"", b->naudit,
+		    b->nmsgmap, b->nsentlog, b->nlastsent, b->err);
+	}
+	if (b->ms >= WRITER_SLOW_MS)
+		log_info("event=store_batch_slow ms=%llu audit=%zu msgmap=%zu "
+		    "sentlog=%zu lastsent=%zu", (unsigned long long)b->ms,
+		    b->naudit, b->nmsgmap, b->nsentlog, b->nlastsent);
+	if (b->nbad > 0) {
+		w->c.bad += b->nbad;
+		log_warnx("event=store_batch_bad_records dropped=%zu", b->nbad);
+	}
+	batch_clear(b);
+	w->work = NULL;
+}
+
+/* Hand the fill batch over; the thread must be idle (work == NULL). */
+static void
+hand_over(struct writer *w)
+{
+	w->work = w->fill;
+	w->fill = w->fill == &w->b[0] ? &w->b[1] : &w->b[0];
+	pthread_mutex_lock(&w->mu);
+	w->todo = w->work;
+	w->is_done = false;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Reclaim the work batch if the thread has finished it. */
+static bool
+poll_done(struct writer *w)
+{
+	bool	is_done;
+
+	if (w->work == NULL)
+		return true;
+	pthread_mutex_lock(&w->mu);
+	is_done = w->is_done;
+	pthread_mutex_unlock(&w->mu);
+	if (is_done)
+		reclaim(w);
+	return is_done;
+}
+
+/* Wait for the thread to finish the work batch, then reclaim it. */
+static void
+wait_done(struct writer *w)
+{
+	if (w->work == NULL)
+		return;
+	/* The thread may need to grow the map, which a held read pins. */
+	store_read_pause(w->loop_st);
+	pthread_mutex_lock(&w->mu);
+	while (!w->is_done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	reclaim(w);
+}
+
+/* Arm the gathering delay to end WRITER_DELAY_MS after fill's first record. */
+static void
+arm_delay(struct writer *w)
+{
+	struct timeval	tv = { 0, 0 };
+	uint64_t	age;
+
+	if (w->is_delay_armed)
+		return;
+	age = now_ms() - w->fill_ms;
+	if (age < WRITER_DELAY_MS)
+		tv.tv_usec = (suseconds_t)(WRITER_DELAY_MS - age) * 1000;
+	w->is_delay_armed = true;
+	event_add(w->delay_ev, &tv);
+}
+
+/*
+ * Group commit: when the thread is free, the fill batch goes if it is big
+ * enough or has waited WRITER_DELAY_MS; so a busy loop's batches grow with
+ * the load, and a quiet one wakes the thread at most every few ms.
+ */
+static void
+try_hand_over(struct writer *w)
+{
+	size_t	n = batch_count(w->fill);
+
+	if (!poll_done(w) || n == 0)	/* reclaims a finished batch */
+		return;
+	if (n >= WRITER_GROUP_MIN ||
+	    now_ms() - w->fill_ms >= WRITER_DELAY_MS)
+		hand_over(w);
+	else
+		arm_delay(w);
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer	*w = arg;
+	uint64_t	 v;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
+		log_warnx("event=writer_notify_read_failed error=\"%s\"",
+		    strerror(errno));
+	try_hand_over(w);
+}
+
+static void
+delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer	*w = arg;
+
+	(void)fd;
+	(void)what;
+	w->is_delay_armed = false;
+	try_hand_over(w);	/* if the thread is busy, done_cb hands over */
+}
+
+/*
+ * Before adding a record of a kind holding n: make room. A first record
+ * arms the gathering delay; a kind at WRITER_QUEUE_MAX waits for the
+ * thread (back-pressure on the whole loop, which is what a store that
+ * cannot keep up must cause).
+ */
+static void
+before_add(struct writer *w, size_t n)
+{
+	if (n >= WRITER_QUEUE_MAX) {
+		if (!poll_done(w)) {
+			w->c.waits++;
+			wait_done(w);
+		}
+		hand_over(w);
+		w->fill_ms = now_ms();	/* the new fill's first record */
+		return;
+	}
+	if (batch_count(w->fill) == 0) {
+		w->fill_ms = now_ms();
+		arm_delay(w);
+	}
+}
+
+/* Out of memory for a queue: commit synchronously to make room. */
+static void
+out_of_memory(struct writer *w, const char *kind)
+{
+	log_warnx("event=writer_queue_alloc_failed kind=%s", kind);
+	if (!poll_done(w))
+		wait_done(w);
+	if (batch_count(w->fill) > 0)
+		hand_over(w);
+	wait_done(w);
+}
+
+#define ADD(w, kind, rec) do {						\
+	struct wbatch *f_;						\
+	before_add((w), (w)->fill->n##kind);				\
+	f_ = (w)->fill;							\
+	if (!grow((void **)&f_->kind, &f_->cap_##kind, f_->n##kind,	\
+	    sizeof(*f_->kind))) {					\
+		out_of_memory((w), #kind);				\
+		f_ = (w)->fill;						\
+		if (!grow((void **)&f_->kind, &f_->cap_##kind,		\
+		    f_->n##kind, sizeof(*f_->kind))) {			\
+			(w)->c.failed++;				\
+			break;						\
+		}							\
+	}								\
+	f_->kind[f_->n##kind++] = *(rec);				\
+} while (0)
+
+void
+writer_audit(struct writer *w, const struct store_audit *rec)
+{
+	ADD(w, audit, rec);
+}
+
+void
+writer_msgmap(struct writer *w, const struct store_msgmap *rec)
+{
+	ADD(w, msgmap, rec);
+}
+
+void
+writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec)
+{
+	ADD(w, lastsent, rec);
+}
+
+uint64_t
+writer_sentlog(struct writer *w, const struct store_lastsent_entry *rec)
+{
+	struct store_sentlog_entry	e;
+
+	e.seq = w->next_seq++;
+	e.e = *rec;
+	ADD(w, sentlog, &e);
+	return e.seq;
+}
+
+void
+writer_sync(struct writer *w)
+{
+	wait_done(w);
+	if (batch_count(w->fill) > 0) {
+		hand_over(w);
+		wait_done(w);
+	}
+}
+
+uint64_t
+writer_merged(const struct writer *w)
+{
+	return atomic_load(&((struct writer *)(uintptr_t)w)->merged);
+}
+
+void
+writer_quiesce(struct writer *w)
+{
+	atomic_store(&w->is_quiet, true);
+}
+
+/* A batch's sent-log records have increasing seqs: binary search. */
+static bool
+batch_sentlog_find(const struct wbatch *b, uint64_t seq,
+    struct store_lastsent_entry *out)
+{
+	size_t	lo = 0, hi = b->nsentlog, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (b->sentlog[mid].seq == seq) {
+			*out = b->sentlog[mid].e;
+			return true;
+		}
+		if (b->sentlog[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+bool
+writer_sentlog_find(const struct writer *w, uint64_t seq,
+    struct store_lastsent_entry *out)
+{
+	if (batch_sentlog_find(w->fill, seq, out))
+		return true;
+	return w->work != NULL && batch_sentlog_find(w->work, seq, out);
+}
+
+bool
+writer_msgmap_each(const struct writer *w,
+    bool (*fn)(void *arg, const struct store_msgmap *m), void *arg)
+{
+	const struct wbatch	*bs[2] = { w->fill, w->work };
+	size_t			 i, k;
+
+	for (k = 0; k < 2; k++) {
+		if (bs[k] == NULL)
+			continue;
+		for (i = bs[k]->nmsgmap; i > 0; i--)
+			if (fn(arg, &bs[k]->msgmap[i - 1]))
+				return true;
+	}
+	return false;
+}
+
+size_t
+writer_pending(const struct writer *w)
+{
+	return batch_count(w->fill) + (w->work != NULL ?
+	    batch_count(w->work) : 0);
+}
+
+void
+writer_counters(const struct writer *w, struct writer_counters *out)
+{
+	struct writer	*mw = (struct writer *)(uintptr_t)w;
+
+	*out = w->c;
+	pthread_mutex_lock(&mw->mu);
+	out->merged = mw->merged_total;
+	out->indexed = mw->indexed_total;
+	pthread_mutex_unlock(&mw->mu);
+}
+
+/* --- life ---------------------------------------------------------------- */
+
+struct writer *
+writer_new(struct event_base *base, struct store *st, char *err,
+    size_t errlen)
+{
+	struct writer	*w;
+	uint64_t	 first, last;
+	int		 rc;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "writer: %s", strerror(errno));
+		return NULL;
+	}
+	w->base = base;
+	w->loop_st = st;
+	w->efd = -1;
+	w->fill = &w->b[0];
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	atomic_init(&w->merged, 0);
+	atomic_init(&w->is_quiet, false);
+	if (store_sentlog_bounds(st, &first, &last) != 0) {
+		snprintf(err, errlen, "writer: reading the sent log: %s",
+		    store_errmsg(st));
+		goto fail;
+	}
+	/* Everything below the oldest record still logged is merged. */
+	w->next_seq = last + 1;
+	w->log_last = last;
+	atomic_store(&w->merged, first > 0 ? first - 1 : last);
+	if ((w->st = store_sibling(st)) == NULL) {
+		snprintf(err, errlen, "writer: %s", store_errmsg(st));
+		goto fail;
+	}
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "writer: eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if ((w->done_ev = event_new(base, w->efd, EV_READ | EV_PERSIST,
+	    done_cb, w)) == NULL ||
+	    (w->delay_ev = evtimer_new(base, delay_cb, w)) == NULL ||
+	    event_add(w->done_ev, NULL) != 0) {
+		snprintf(err, errlen, "writer: cannot create events");
+		goto fail;
+	}
+	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		snprintf(err, errlen, "writer: thread: %s", strerror(rc));
+		goto fail;
+	}
+	w->is_started = true;
+	return w;
+fail:
+	writer_free(w);
+	return NULL;
+}
+
+void
+writer_free(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->is_started) {
+		writer_sync(w);
+		pthread_mutex_lock(&w->mu);
+		w->is_stopping = true;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+	}
+	if (w->done_ev != NULL)
+		event_free(w->done_ev);
+	if (w->delay_ev != NULL)
+		event_free(w->delay_ev);
+	if (w->efd != -1)
+		close(w->efd);
+	store_free(w->st);
+	batch_free(&w->b[0]);
+	batch_free(&w->b[1]);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}

@@ -1,0 +1,548 @@
+/*
+ * The keyword step for subscriber replies. See mo.h for what each action
+ * does; this file decodes, joins, matches, commits and builds the reply.
+ */
+#include "proxy/policy/mo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "smpp/text.h"
+
+/* Decoded text of the largest PDU we accept (message_payload up to the
+ * PDU cap). */
+#define MO_DECODE_CAP	SMPP_TEXT_DECODE_CAP(SMPP_MAX_PDU_LEN)
+/* Every category of a stop_scope fits in one event. */
+_Static_assert(CONFIG_SCOPE_MAX <= STORE_SCOPE_MAX,
+    "a stop_scope must fit in one store event");
+
+/* Category names joined with ", " for a reply. */
+#define MO_NAMES_MAX	(STORE_SCOPE_MAX * (STORE_NAME_MAX + 2))
+
+struct mo {
+	const struct config	*cfg;		/* borrowed */
+	struct store		*st;		/* borrowed */
+	struct keywords		*kw;		/* owned */
+	struct reasm		*ra;		/* owned */
+	char			*dec;		/* owned, MO_DECODE_CAP */
+	uint8_t			 ref;		/* next confirmation UDH ref */
+	mo_lastsent_fn		*last_fn;	/* may be NULL */
+	void			*last_arg;
+};
+
+/* A set of categories: every one, or config indices. */
+struct mo_scope {
+	bool		 all;
+	size_t		 n;
+	size_t		 idx[STORE_SCOPE_MAX];
+};
+
+struct mo *
+mo_new(const struct config *cfg, struct store *st)
+{
+	struct mo	*m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->cfg = cfg;
+	m->st = st;
+	if ((m->kw = keywords_new(cfg)) == NULL)
+		goto err_free;
+	if ((m->ra = reasm_new(REASM_SLOTS_DEFAULT,
+	    cfg->timeouts.reassembly_ms)) == NULL)
+		goto err_free;
+	if ((m->dec = malloc(MO_DECODE_CAP)) == NULL)
+		goto err_free;
+	return m;
+
+err_free:
+	mo_free(m);
+	return NULL;
+}
+
+void
+mo_free(struct mo *m)
+{
+	if (m == NULL)
+		return;
+	keywords_free(m->kw);
+	reasm_free(m->ra);
+	free(m->dec);
+	free(m);
+}
+
+int
+mo_reconfigure(struct mo *m, const struct config *cfg)
+{
+	struct keywords	*kw;
+
+	/* The new config is taken in any case: the caller frees the old
+	 * one next. */
+	m->cfg = cfg;
+	reasm_set_timeout(m->ra, cfg->timeouts.reassembly_ms);
+	if ((kw = keywords_new(cfg)) == NULL)
+		return -1;
+	keywords_free(m->kw);
+	m->kw = kw;
+	return 0;
+}
+
+size_t
+mo_expire(struct mo *m, int64_t now_ms)
+{
+	return reasm_expire(m->ra, now_ms);
+}
+
+void
+mo_reasm_stats(const struct mo *m, struct reasm_stats *st)
+{
+	reasm_stats_get(m->ra, st);
+}
+
+/* Copy the UTF-8 string src (len bytes) into dst (cap bytes), cut at a
+ * character boundary, NUL-terminated. */
+static void
+utf8_copy(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (cap == 0)
+		return;
+	if (len > cap - 1) {
+		len = cap - 1;
+		while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* The concatenation info of pdu: the UDH if it has one, else the SAR
+ * TLVs (SMPP v3.4 §5.3.2.22-24). Returns true for a part of a message of
+ * two or more parts. */
+static bool
+concat_info(const struct smpp_pdu *pdu, const struct smpp_udh *udh,
+    uint16_t *ref, uint8_t *total, uint8_t *seq)
+{
+	const struct smpp_tlv	*tref, *ttot, *tseq;
+
+	if (udh->is_concat && udh->total >= 2) {
+		*ref = udh->ref;
+		*total = udh->total;
+		*seq = udh->seq;
+		return true;
+	}
+	tref = smpp_pdu_tlv_find(pdu, SMPP_TLV_SAR_MSG_REF_NUM);
+	ttot = smpp_pdu_tlv_find(pdu, SMPP_TLV_SAR_TOTAL_SEGMENTS);
+	tseq = smpp_pdu_tlv_find(pdu, SMPP_TLV_SAR_SEGMENT_SEQNUM);
+	if (tref == NULL || ttot == NULL || tseq == NULL ||
+	    tref->len != 2 || ttot->len != 1 || tseq->len != 1)
+		return false;
+	*ref = (uint16_t)(tref->value[0] << 8 | tref->value[1]);
+	*total = ttot->value[0];
+	*seq = tseq->value[0];
+	/* As for a bad UDH IE (TS 23.040 §9.2.3.24.1): not a part then. */
+	return *total >= 2 && *seq >= 1 && *seq <= *total;
+}
+
+/*
+ * Decode the text of pdu into m->dec: short_message, else the
+ * message_payload TLV (SMPP v3.4 §5.3.2.32), as data_coding says, UDH
+ * stripped. GSM is taken unpacked: SMPP carries one septet per octet
+ * unless the SMSC is configured otherwise (§5.2.19). Returns the length,
+ * or -1 if the text cannot be decoded.
+ */
+static ssize_t
+mo_decode(struct mo *m, const struct smpp_pdu *pdu, struct smpp_udh *udh)
+{
+	const struct smpp_tlv	*t;
+	const uint8_t		*body = NULL;
+	size_t			 len = 0;
+
+	memset(udh, 0, sizeof(*udh));
+	if (pdu->sm_length > 0) {
+		body = pdu->short_message;
+		len = pdu->sm_length;
+	} else if ((t = smpp_pdu_tlv_find(pdu, SMPP_TLV_MESSAGE_PAYLOAD)) !=
+	    NULL && t->len > 0) {
+		body = t->value;
+		len = t->len;
+	}
+	if (body == NULL) {
+		m->dec[0] = '\0';
+		return 0;
+	}
+	return smpp_text_decode_sm(pdu->data_coding, pdu->esm_class, body,
+	    len, false, m->dec, MO_DECODE_CAP, udh);
+}
+
+static void
+scope_inbound(const struct config_inbound *in, struct mo_scope *sc)
+{
+	size_t	 i;
+
+	memset(sc, 0, sizeof(*sc));
+	if (in == NULL || in->scope_all) {
+		sc->all = true;
+		return;
+	}
+	for (i = 0; i < in->nscope && sc->n < STORE_SCOPE_MAX; i++)
+		sc->idx[sc->n++] = in->scope[i];
+	if (sc->n == 0)
+		sc->all = true;	/* an empty scope would opt out of nothing */
+}
+
+static void
+scope_named(const struct keyword_match *km, struct mo_scope *sc)
+{
+	size_t	 i;
+
+	memset(sc, 0, sizeof(*sc));
+	for (i = 0; i < km->ncategories && sc->n < STORE_SCOPE_MAX; i++)
+		sc->idx[sc->n++] = km->categories[i];
+}
+
+static bool
+scope_has(const struct mo_scope *sc, size_t idx)
+{
+	size_t	 i;
+
+	for (i = 0; i < sc->n; i++)
+		if (sc->idx[i] == idx)
+			return true;
+	return false;
+}
+
+/* "promo, billing", or "all". */
+static void
+scope_names(const struct config *cfg, const struct mo_scope *sc, char *out,
+    size_t cap)
+{
+	size_t	 i, off = 0;
+	int	 n;
+
+	out[0] = '\0';
+	if (sc->all) {
+		snprintf(out, cap, "all");
+		return;
+	}
+	for (i = 0; i < sc->n; i++) {
+		if (sc->idx[i] >= cfg->ncategories)
+			continue;
+		n = snprintf(out + off, cap - off, "%s%s", off > 0 ? ", " : "",
+		    cfg->categories[sc->idx[i]].name);
+		if (n < 0 || (size_t)n >= cap - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void
+mo_set_lastsent_source(struct mo *m, mo_lastsent_fn *fn, void *arg)
+{
+	m->last_fn = fn;
+	m->last_arg = arg;
+}
+
+/* Put the caller's pending last-sent record, if any, on an opt-out. */
+static void
+event_last(const struct mo *m, struct store_event *ev)
+{
+	if (ev->action == STORE_OPT_OUT && m->last_fn != NULL)
+		m->last_fn(m->last_arg, ev->number, &ev->last);
+}
+
+/* Fill ev for subscriber's message text under rule, with scope sc. */
+static void
+event_fill(struct store_event *ev, const struct config *cfg,
+    enum store_action action, const struct mo_scope *sc,
+    const char *subscriber, const char *inbound, const char *text,
+    size_t len, const char *rule, int64_t now_ms)
+{
+	size_t	 i;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->time = now_ms / 1000;
+	utf8_copy(ev->number, sizeof(ev->number), subscriber,
+	    strlen(subscriber));
+	ev->action = action;
+	ev->all = sc->all;
+	if (!sc->all)
+		for (i = 0; i < sc->n; i++) {
+			if (sc->idx[i] >= cfg->ncategories)
+				continue;
+			utf8_copy(ev->categories[ev->ncategories],
+			    sizeof(ev->categories[0]),
+			    cfg->categories[sc->idx[i]].name,
+			    strlen(cfg->categories[sc->idx[i]].name));
+			ev->ncategories++;
+		}
+	ev->source = STORE_SRC_SMS_KEYWORD;
+	utf8_copy(ev->inbound, sizeof(ev->inbound), inbound, strlen(inbound));
+	utf8_copy(ev->text, sizeof(ev->text), text, len);
+	utf8_copy(ev->rule, sizeof(ev->rule), rule, strlen(rule));
+	if (action == STORE_OPT_IN) {
+		static const char	 pfx[] = "sms keyword: ";
+
+		/* The subscriber texting the keyword from their own phone
+		 * is the consent evidence for the opt-in. */
+		memcpy(ev->consent, pfx, sizeof(pfx));
+		utf8_copy(ev->consent + sizeof(pfx) - 1,
+		    sizeof(ev->consent) - (sizeof(pfx) - 1), text, len);
+	}
+}
+
+/*
+ * Build the confirmation of kind for the scope named names into out,
+ * unless the loop guard says one was sent in the last 24 h. Encoded first
+ * and marked second, so a confirmation that cannot be built does not use
+ * up the day's mark.
+ */
+static void
+confirm_make(struct mo *m, const struct smpp_pdu *pdu,
+    const char *subscriber, enum store_confirm kind, const char *names,
+    int64_t now_ms, struct mo_outcome *out)
+{
+	const struct config	*cfg = m->cfg;
+	const char		*tmpl;
+	char			 text[CONFIRM_TEXT_MAX];
+	size_t			 n = 0;
+	int			 r;
+
+	switch (kind) {
+	case STORE_CONFIRM_OPT_OUT:
+		tmpl = cfg->replies.opt_out;
+		break;
+	case STORE_CONFIRM_OPT_IN:
+		tmpl = cfg->replies.opt_in;
+		break;
+	case STORE_CONFIRM_HELP:
+	default:
+		tmpl = cfg->replies.help;
+		break;
+	}
+	/* A sender name cannot be replied to (SMPP v3.4 §5.2.5 TON 5). */
+	if (pdu->source.ton == SMPP_TON_ALPHANUMERIC || tmpl == NULL ||
+	    *tmpl == '\0')
+		return;
+	confirm_expand(tmpl, cfg->business_name != NULL ?
+	    cfg->business_name : "", names, text, sizeof(text));
+	if (confirm_encode(&pdu->dest, &pdu->source, text, m->ref,
+	    out->confirm, CONFIRM_PARTS_MAX, &n) == -1) {
+		out->has_confirm_error = true;
+		return;
+	}
+	r = store_confirm_mark(m->st, subscriber, kind, now_ms / 1000,
+	    MO_CONFIRM_WINDOW_S);
+	if (r == -1) {
+		/* Not sending is the side to err on: a loop of
+		 * confirmations is worse than a missing one. */
+		out->has_confirm_error = true;
+		return;
+	}
+	if (r == 0) {
+		out->is_confirm_suppressed = true;
+		return;
+	}
+	if (n > 1)
+		m->ref++;
+	out->confirm_kind = kind;
+	out->nconfirm = n;
+}
+
+static int
+fail_store(struct mo_outcome *out)
+{
+	out->status = SMPP_ESME_RX_T_APPN;
+	out->forward = false;
+	out->nconfirm = 0;
+	return -1;
+}
+
+/* Act on a match for the whole text. */
+static int
+mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
+    const char *inbound, const struct config_inbound *in,
+    const struct keyword_match *km, const char *text, size_t len,
+    int64_t now_ms, struct mo_outcome *out)
+{
+	const struct config	*cfg = m->cfg;
+	struct store_event	 evs[2];
+	struct store_review	 rv;
+	struct mo_scope		 sc, keep, rest;
+	char			 names[MO_NAMES_MAX];
+	size_t			 i;
+	bool			 is_out;
+
+	out->action = km->action;
+	out->rule = km->rule != NULL ? km->rule : "";
+	switch (km->action) {
+	case KEYWORD_OPT_OUT:
+	case KEYWORD_OPT_IN:
+		is_out = km->action == KEYWORD_OPT_OUT;
+		if (km->all) {
+			memset(&sc, 0, sizeof(sc));
+			sc.all = true;
+		} else if (km->has_categories)
+			scope_named(km, &sc);
+		else
+			scope_inbound(in, &sc);
+		event_fill(&evs[0], cfg, is_out ? STORE_OPT_OUT : STORE_OPT_IN,
+		    &sc, subscriber, inbound, text, len, out->rule, now_ms);
+		event_last(m, &evs[0]);
+		if (store_optout_apply(m->st, &evs[0]) == -1)
+			return fail_store(out);
+		out->event_id = evs[0].id;
+		out->nevents = 1;
+		scope_names(cfg, &sc, names, sizeof(names));
+		confirm_make(m, pdu, subscriber, is_out ?
+		    STORE_CONFIRM_OPT_OUT : STORE_CONFIRM_OPT_IN, names, now_ms,
+		    out);
+		break;
+	case KEYWORD_ONLY:
+		scope_named(km, &keep);
+		scope_inbound(in, &sc);
+		memset(&rest, 0, sizeof(rest));
+		if (sc.all)
+			rest.all = true;	/* the global flag; keep is
+						 * then an exception to it */
+		else
+			for (i = 0; i < sc.n; i++)
+				if (!scope_has(&keep, sc.idx[i]))
+					rest.idx[rest.n++] = sc.idx[i];
+		i = 0;
+		/* Opt-out first: an opt-out of everything clears the
+		 * exceptions that the opt-in then sets. */
+		if (rest.all || rest.n > 0)
+			event_fill(&evs[i++], cfg, STORE_OPT_OUT, &rest,
+			    subscriber, inbound, text, len, out->rule,
+			    now_ms);
+		event_fill(&evs[i++], cfg, STORE_OPT_IN, &keep, subscriber,
+		    inbound, text, len, out->rule, now_ms);
+		event_last(m, &evs[0]);
+		/* One transaction: never half of "only this one". */
+		if (store_import(m->st, evs, i) == -1)
+			return fail_store(out);
+		out->event_id = evs[i - 1].id;
+		out->nevents = i;
+		scope_names(cfg, &keep, names, sizeof(names));
+		confirm_make(m, pdu, subscriber, STORE_CONFIRM_OPT_IN, names,
+		    now_ms, out);
+		break;
+	case KEYWORD_HELP:
+		scope_inbound(in, &sc);
+		scope_names(cfg, &sc, names, sizeof(names));
+		confirm_make(m, pdu, subscriber, STORE_CONFIRM_HELP, names,
+		    now_ms, out);
+		break;
+	case KEYWORD_REVIEW:
+		memset(&rv, 0, sizeof(rv));
+		rv.time = now_ms / 1000;
+		utf8_copy(rv.number, sizeof(rv.number), subscriber,
+		    strlen(subscriber));
+		utf8_copy(rv.inbound, sizeof(rv.inbound), inbound,
+		    strlen(inbound));
+		if (in != NULL && in->account < cfg->naccounts)
+			utf8_copy(rv.account, sizeof(rv.account),
+			    cfg->accounts[in->account].system_id,
+			    strlen(cfg->accounts[in->account].system_id));
+		utf8_copy(rv.text, sizeof(rv.text), text, len);
+		if (store_review_add(m->st, &rv) == -1)
+			return fail_store(out);
+		out->review_id = rv.id;
+		break;
+	case KEYWORD_NONE:
+		break;
+	}
+	return 0;
+}
+
+int
+mo_handle(struct mo *m, const struct smpp_pdu *pdu,
+    const char *subscriber, const char *inbound,
+    const struct config_inbound *in, int64_t now_ms,
+    struct mo_outcome *out)
+{
+	struct keyword_match	 km;
+	struct reasm_key	 key;
+	struct smpp_udh		 udh;
+	const char		*text;
+	size_t			 len;
+	ssize_t			 n;
+	uint16_t		 ref;
+	uint8_t			 total, seq;
+
+	memset(out, 0, sizeof(*out));
+	out->status = SMPP_OK;
+	out->rule = "";
+	/* No account to pass it to when the number is not ours. */
+	out->forward = in != NULL;
+	if ((pdu->esm_class & SMPP_ESM_MSG_TYPE_MASK) != SMPP_ESM_MSG_TYPE_MO) {
+		/* Receipts echo "Reply STOP": never matched (SPEC §4). */
+		out->rule = "not_mo";
+		return 0;
+	}
+
+	n = mo_decode(m, pdu, &udh);
+	if (n < 0) {
+		/* Unreadable (a national character set, a broken UDH):
+		 * a person decides whether it was an opt-out. */
+		const struct smpp_tlv *t = smpp_pdu_tlv_find(pdu,
+		    SMPP_TLV_MESSAGE_PAYLOAD);
+
+		snprintf(m->dec, MO_DECODE_CAP,
+		    "[undecodable: data_coding 0x%02x, %u octets]",
+		    (unsigned)pdu->data_coding, pdu->sm_length > 0 ||
+		    t == NULL ? (unsigned)pdu->sm_length : (unsigned)t->len);
+		km = (struct keyword_match){ .action = KEYWORD_REVIEW,
+		    .rule = "undecodable" };
+		text = m->dec;
+		len = strlen(text);
+		utf8_copy(out->text, sizeof(out->text), text, len);
+		return mo_decide(m, pdu, subscriber, inbound, in, &km, text,
+		    len, now_ms, out);
+	}
+	text = m->dec;
+	len = (size_t)n;
+
+	if (concat_info(pdu, &udh, &ref, &total, &seq)) {
+		memset(&key, 0, sizeof(key));
+		utf8_copy(key.subscriber, sizeof(key.subscriber), subscriber,
+		    strlen(subscriber));
+		utf8_copy(key.inbound, sizeof(key.inbound), inbound,
+		    strlen(inbound));
+		key.ref = ref;
+		key.total = total;
+		out->reasm = reasm_add(m->ra, &key, seq, m->dec, len, now_ms,
+		    &text, &len);
+		switch (out->reasm) {
+		case REASM_COMPLETE:
+			break;
+		case REASM_NOMEM:
+			/* Losing a part could lose a STOP: have it again. */
+			out->status = SMPP_ESME_RX_T_APPN;
+			out->forward = false;
+			return 0;
+		case REASM_PENDING:
+		case REASM_DUPLICATE:
+		case REASM_INVALID:
+		case REASM_TOO_MANY:
+		default:
+			/* Forwarded as it is; the decision waits for the
+			 * last part (or never comes for a message longer
+			 * than REASM_PARTS_MAX parts: no keyword reply is
+			 * that long). */
+			out->is_partial = out->reasm == REASM_PENDING ||
+			    out->reasm == REASM_DUPLICATE;
+			out->rule = reasm_result_name(out->reasm);
+			utf8_copy(out->text, sizeof(out->text), m->dec,
+			    (size_t)n);
+			return 0;
+		}
+	}
+	utf8_copy(out->text, sizeof(out->text), text, len);
+	/* keywords_match() marks an unreadable text REVIEW itself. */
+	(void)keywords_match(m->kw, text, len, &km);
+	return mo_decide(m, pdu, subscriber, inbound, in, &km, text, len,
+	    now_ms, out);
+}

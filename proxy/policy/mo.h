@@ -1,0 +1,148 @@
+/*
+ * Subscriber replies (SPEC §4, §5): the keyword step for an MO.
+ *
+ * mo_handle() takes one deliver_sm / data_sm of message type 0 from an
+ * SMSC, decodes its text (short_message or message_payload, every
+ * data_coding, UDH stripped), joins concatenated parts (UDH 8/16-bit
+ * references or SAR TLVs; proxy/reassembly.h) and matches the whole text
+ * against the keywords (proxy/keywords.h). Then:
+ *
+ *   OPT_OUT  an event for the scope (the categories named, or every one
+ *            for STOPALL, or the inbound number's stop_scope; an MO to a
+ *            number not in `inbound` opts out of everything, the safe
+ *            default) is committed with fsync before mo_handle returns,
+ *            so the caller answers the SMSC only once it is durable.
+ *   OPT_IN   START / START <category>: an opt-in event for that scope.
+ *            The consent evidence is "sms keyword: <text>": the
+ *            subscriber texting START from their own phone is the
+ *            consent. START to a number not in `inbound` opts in to
+ *            everything, mirroring STOP there.
+ *   ONLY     a category keyword alone ("APPT"): two events committed in
+ *            one transaction, an opt-out of the rest of the scope (every
+ *            category for stop_scope all, kept as the global flag so new
+ *            categories stay blocked too) followed by an opt-in of the
+ *            categories named. The confirmation is the opt-in text
+ *            naming the categories kept.
+ *   HELP     no event; the help text is sent, even to an opted-out
+ *            number.
+ *   REVIEW   an ambiguous reply ("please cancel my appointment") or an
+ *            unreadable one: queued for staff (store_review_add) with its
+ *            text, and forwarded.
+ *   NONE     forwarded.
+ *
+ * Every MO is then passed to the inbound number's account (out->forward),
+ * the keyword ones included, so the department sees what its customers
+ * wrote. Each part of a concatenated message is forwarded as it comes;
+ * the decision is taken when the last missing part arrives.
+ *
+ * A store failure on anything that must be durable (an event, a review
+ * item) gives out->status ESME_RX_T_APPN (0x64), no confirmation and no
+ * forwarding: the SMSC redelivers and the whole step runs again. A
+ * redelivered STOP is idempotent in effect: the state does not change,
+ * the event is recorded again (history shows the retry), and the loop
+ * guard (store_confirm_mark: one confirmation per number and action per
+ * 24 h) keeps the subscriber from getting a second confirmation.
+ *
+ * Confirmations are ready-to-send submit_sm PDUs (proxy/confirm.h) from
+ * the number the subscriber wrote to, as it appeared in the deliver_sm
+ * (TON/NPI kept), to the subscriber. The caller sends them straight to an
+ * upstream, exempt from the opt-out check, and consumes the responses.
+ *
+ * Attribution: store_optout_apply() fills each opt-out event's `last`
+ * from the last-sent table, or from the caller's batch when that is newer
+ * (mo_set_lastsent_source), so no batch has to be flushed first.
+ */
+#ifndef PROXY_MO_H
+#define PROXY_MO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/policy/confirm.h"
+#include "proxy/policy/keywords.h"
+#include "proxy/policy/reassembly.h"
+#include "smpp/pdu.h"
+#include "store/store.h"
+
+struct config;
+struct config_inbound;
+struct mo;
+
+/* Seconds between two confirmations of one kind to one number. */
+#define MO_CONFIRM_WINDOW_S	(24 * 60 * 60)
+
+/* What the keyword step decided for one MO. */
+struct mo_outcome {
+	uint32_t	 status;	/* answer the SMSC with this */
+	bool		 forward;	/* pass the MO to the account */
+	bool		 is_partial;	/* a part; the rest not yet seen */
+	enum reasm_result reasm;	/* for parts: what reassembly said */
+	enum keyword_action action;	/* KEYWORD_NONE for a waiting part */
+	const char	*rule;		/* keyword rule (static), or "" */
+	uint64_t	 event_id;	/* last event committed, 0 if none */
+	size_t		 nevents;	/* events committed */
+	uint64_t	 review_id;	/* review item queued, 0 if none */
+	bool		 is_confirm_suppressed; /* the loop guard said no */
+	bool		 has_confirm_error; /* could not build / guard failed */
+	enum store_confirm confirm_kind;	/* when nconfirm > 0 */
+	size_t		 nconfirm;	/* parts to send, in order */
+	struct confirm_pdu confirm[CONFIRM_PARTS_MAX];
+	char		 text[512];	/* decoded text (cut), for logs */
+};
+
+/*
+ * A keyword step for cfg (borrowed: must outlive mo or be replaced by
+ * mo_reconfigure()) writing to st (borrowed). Returns a new mo (free with
+ * mo_free()) or NULL on allocation failure.
+ */
+struct mo *mo_new(const struct config *cfg, struct store *st);
+
+/* Free; accepts NULL. */
+void mo_free(struct mo *m);
+
+/*
+ * Switch to a new config (SIGHUP): from now on mo reads cfg (borrowed, as
+ * for mo_new(); the old one may be freed after the call), and the keyword
+ * lists are rebuilt from it; parts waiting for reassembly are kept.
+ * Returns 0, or -1 on allocation failure: the old keyword lists then stay
+ * in force (category indices beyond the new config are ignored).
+ */
+int mo_reconfigure(struct mo *m, const struct config *cfg);
+
+/*
+ * Where to find a last-sent record newer than the store's (the caller's
+ * write batch): fn fills *out and returns true if it has one for number.
+ * mo_handle() puts it on each opt-out event; the store keeps the newer of
+ * it and its own. fn NULL (the default) uses the store's alone.
+ */
+typedef bool mo_lastsent_fn(void *arg, const char *number,
+    struct store_lastsent *out);
+void mo_set_lastsent_source(struct mo *m, mo_lastsent_fn *fn, void *arg);
+
+/*
+ * Handle one MO (deliver_sm or data_sm, esm_class message type 0; any
+ * other type is only forwarded, never matched). subscriber is the
+ * normalised source_addr, inbound the normalised destination; in is the
+ * inbound entry for it, or NULL if the number is not configured. now_ms
+ * is wall-clock Unix time in milliseconds (event times, loop guard,
+ * reassembly timeout). pdu is borrowed for the call only. Fills *out
+ * completely (the caller answers the SMSC with out->status, forwards if
+ * out->forward, then sends out->confirm[0..nconfirm-1]). Returns 0, or -1
+ * if the store failed (out->status is then ESME_RX_T_APPN).
+ */
+int mo_handle(struct mo *m, const struct smpp_pdu *pdu,
+    const char *subscriber, const char *inbound,
+    const struct config_inbound *in, int64_t now_ms,
+    struct mo_outcome *out);
+
+/*
+ * Drop reassembly slots past their timeout (for a periodic timer).
+ * Returns the number dropped.
+ */
+size_t mo_expire(struct mo *m, int64_t now_ms);
+
+/* The reassembly counters of m. */
+void mo_reasm_stats(const struct mo *m, struct reasm_stats *st);
+
+#endif /* PROXY_MO_H */
