@@ -66,7 +66,6 @@ struct loader {
 	struct config		*cfg;		/* being built; owned */
 	struct config_errors	*errs;		/* borrowed */
 	char			*base_dir;	/* owned */
-	struct smpp_number_rules rules;
 	const struct config_node *root;		/* borrowed */
 	const struct config_node *sec[SEC_MAX];	/* borrowed */
 	unsigned		 flags;		/* CONFIG_LOAD_* */
@@ -1997,7 +1996,7 @@ inbound_number(struct loader *L, const struct config_node *v, void *obj)
 		return;
 	/* With a bad default_country_code (already reported) a national
 	 * number cannot be normalised: do not report it twice. */
-	if (smpp_number_parse_text(s, &L->rules, in->number,
+	if (smpp_number_parse_text(s, &L->cfg->number_rules, in->number,
 	    sizeof(in->number)) == -1 && L->cfg->default_country_code[0] !=
 	    '\0')
 		cfg_err(L, v, "'number' '%.40s' is not a phone number or "
@@ -2264,9 +2263,10 @@ load_root(struct loader *L, const struct config_node *root)
 
 	if (walk_map(L, root, top_keys, cfg, "the top level") == 0)
 		return;
-	memcpy(L->rules.country_code, cfg->default_country_code,
-	    sizeof(L->rules.country_code));
-	L->rules.national_number_length = cfg->national_number_length;
+	memcpy(cfg->number_rules.country_code, cfg->default_country_code,
+	    sizeof(cfg->number_rules.country_code));
+	cfg->number_rules.national_number_length =
+	    cfg->national_number_length;
 
 	load_keywords(L, L->sec[SEC_KEYWORDS]);
 	if (L->sec[SEC_CATEGORIES] != NULL)

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smpp/number.h"
+
 #define CONFIG_NAME_MAX		32	/* category, account, upstream names */
 /* Categories a stop_scope may list: one opt-out event holds this many
  * (STORE_SCOPE_MAX; proxy/mo.c checks the two agree). */
@@ -155,6 +157,9 @@ struct config {
 	char		*business_name;
 	char		 default_country_code[8];
 	unsigned	 national_number_length;	/* default 10 */
+	/* The two above as the codec takes them: every number a person,
+	 * a file or a PDU gives is normalised with these (SPEC §3). */
+	struct smpp_number_rules number_rules;
 
 	char		*store_path;		/* owned; absolute */
 	size_t		 store_map_mb;		/* default 1024 */

@@ -155,25 +155,14 @@ admin_token_ok(const char *token, const char *authorization)
 	return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
 }
 
-static void
-admin_rules(const struct config *cfg, struct smpp_number_rules *rules)
-{
-	memset(rules, 0, sizeof(*rules));
-	snprintf(rules->country_code, sizeof(rules->country_code), "%s",
-	    cfg->default_country_code);
-	rules->national_number_length = cfg->national_number_length;
-}
-
 /* Normalise a number given by a client. Returns 0 or -1 (answered 422,
  * or 400 for a path / query parameter when code says so). */
 static int
 admin_number(struct areq *r, const char *in, char *out, size_t cap,
     int code)
 {
-	struct smpp_number_rules rules;
-
-	admin_rules(r->d->cfg, &rules);
-	if (smpp_number_parse_text(in, &rules, out, cap) == -1) {
+	if (smpp_number_parse_text(in, &r->d->cfg->number_rules, out,
+	    cap) == -1) {
 		admin_fail(r, code, "not a phone number: \"%.64s\"", in);
 		return -1;
 	}

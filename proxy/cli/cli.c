@@ -87,23 +87,11 @@ cli_usage(const char *word1)
 			fprintf(stderr, "  stopgate %s\n", cli_commands[i].usage);
 }
 
-/* The number rules of the config. */
-static void
-cli_rules(const struct cli_ctx *c, struct smpp_number_rules *rules)
-{
-	memset(rules, 0, sizeof(*rules));
-	snprintf(rules->country_code, sizeof(rules->country_code), "%s",
-	    c->cfg->default_country_code);
-	rules->national_number_length = c->cfg->national_number_length;
-}
-
 int
 cli_number(const struct cli_ctx *c, const char *in, char *out, size_t cap)
 {
-	struct smpp_number_rules	 rules;
-
-	cli_rules(c, &rules);
-	if (smpp_number_parse_text(in, &rules, out, cap) == -1) {
+	if (smpp_number_parse_text(in, &c->cfg->number_rules, out,
+	    cap) == -1) {
 		fprintf(stderr, "stopgate: not a phone number: \"%s\"\n", in);
 		return -1;
 	}
@@ -472,7 +460,6 @@ cli_import_row(struct cli_ctx *c, const char *path, unsigned line,
     char **f, size_t n, size_t ncols, const int map[NCOLS], int64_t now,
     struct store_event *ev)
 {
-	struct smpp_number_rules rules;
 	const char	*num, *cat, *note, *ts;
 	int64_t		 t = now;
 
@@ -486,8 +473,7 @@ cli_import_row(struct cli_ctx *c, const char *path, unsigned line,
 	note = map[COL_NOTE] >= 0 ? f[map[COL_NOTE]] : "";
 	ts = map[COL_TIME] >= 0 ? f[map[COL_TIME]] : "";
 	memset(ev, 0, sizeof(*ev));
-	cli_rules(c, &rules);
-	if (smpp_number_parse_text(num, &rules, ev->number,
+	if (smpp_number_parse_text(num, &c->cfg->number_rules, ev->number,
 	    sizeof(ev->number)) == -1) {
 		fprintf(stderr, "%s:%u: not a phone number: \"%s\"\n", path,
 		    line, num);

@@ -456,7 +456,6 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 	const struct config		*cfg = ib->d->cfg;
 	const struct config_inbound	*in = NULL;
 	struct mo_outcome		*out = &ib->out;
-	struct smpp_number_rules	 rules;
 	const char			*upstream = upstream_pool_name(p);
 	char				 number[SMPP_NUMBER_LEN];
 	char				 subscriber[SMPP_NUMBER_LEN];
@@ -465,17 +464,13 @@ inbound_on_mo(struct inbound *ib, struct upstream_pool *p,
 	int				 rc;
 	bool				 is_forward = true;
 
-	memset(&rules, 0, sizeof(rules));
-	str_copy(rules.country_code, sizeof(rules.country_code),
-	    cfg->default_country_code);
-	rules.national_number_length = cfg->national_number_length;
-	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &rules,
+	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &cfg->number_rules,
 	    number, sizeof(number)) == 0)
 		in = config_inbound_find(cfg, number);
 	else
 		str_copy(number, sizeof(number), pdu->dest.addr);
 
-	if (smpp_number_normalize(pdu->source.ton, pdu->source.addr, &rules,
+	if (smpp_number_normalize(pdu->source.ton, pdu->source.addr, &cfg->number_rules,
 	    subscriber, sizeof(subscriber)) == -1) {
 		/* No number to record an opt-out under: a person sees it
 		 * at the department. */

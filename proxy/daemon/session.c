@@ -871,15 +871,6 @@ rejection_status(const struct config *cfg, size_t cat)
 	return st != 0 ? st : cfg->rejection_status;
 }
 
-static void
-number_rules(const struct config *cfg, struct smpp_number_rules *r)
-{
-	memset(r, 0, sizeof(*r));
-	str_copy(r->country_code, sizeof(r->country_code),
-	    cfg->default_country_code);
-	r->national_number_length = cfg->national_number_length;
-}
-
 /* --- bind ----------------------------------------------------------------- */
 
 static void
@@ -1260,7 +1251,6 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
     const uint8_t *buf, size_t len, size_t acct, size_t cat)
 {
 	const struct config	*cfg = s->d->cfg;
-	struct smpp_number_rules rules;
 	struct decision		 dec;
 	struct inflight		*inf;
 	char			 number[SMPP_NUMBER_LEN];
@@ -1269,8 +1259,7 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 	int			 up;
 
 	s->doing = "optout_check";
-	number_rules(cfg, &rules);
-	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &rules,
+	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &cfg->number_rules,
 	    number, sizeof(number)) == -1) {
 		log_info("sid=%llu event=reject_destination system_id=%s "
 		    "ton=%u", (unsigned long long)s->id, s->system_id,
@@ -1321,7 +1310,6 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
     const uint8_t *buf, size_t len, size_t acct, size_t cat)
 {
 	const struct config	*cfg = s->d->cfg;
-	struct smpp_number_rules rules;
 	struct smpp_unsuccess	*blocked;
 	struct decision		 dec;
 	/* The opted-out destinations, audited once the PDU has been
@@ -1342,7 +1330,6 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 	int			 up;
 
 	s->doing = "optout_check";
-	number_rules(cfg, &rules);
 	if ((blocked = calloc(SMPP_MAX_DESTS, sizeof(*blocked))) == NULL) {
 		reply_status(s, pdu->command_id, pdu->sequence_number,
 		    SMPP_ESME_RSYSERR);
@@ -1362,7 +1349,7 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 			return HANDLE_DONE;
 		}
 		if (smpp_number_normalize(dst->addr.ton, dst->addr.addr,
-		    &rules, number, sizeof(number)) == -1) {
+		    &cfg->number_rules, number, sizeof(number)) == -1) {
 			blocked[nblocked].addr = dst->addr;
 			blocked[nblocked++].error_status =
 			    SMPP_ESME_RINVDSTADR;
@@ -1730,7 +1717,6 @@ session_process(struct session *s)
 static void
 session_prefetch(struct session *s, const uint8_t *p, size_t avail)
 {
-	struct smpp_number_rules rules;
 	struct smpp_addr	 dest;
 	char			 number[SMPP_NUMBER_LEN];
 	uint32_t		 len;
@@ -1741,8 +1727,7 @@ session_prefetch(struct session *s, const uint8_t *p, size_t avail)
 	len = smpp_frame_peek_len(p);
 	if (len > avail || !smpp_pdu_peek_dest(p, len, &dest))
 		return;
-	number_rules(s->d->cfg, &rules);
-	if (smpp_number_normalize(dest.ton, dest.addr, &rules, number,
+	if (smpp_number_normalize(dest.ton, dest.addr, &s->d->cfg->number_rules, number,
 	    sizeof(number)) == 0)
 		store_optout_prefetch(s->d->store, number);
 }
