@@ -447,10 +447,12 @@ class Harness:
         return p
 
     def start_stopgate(self, cfg, ports=None, args=(), name="stopgate",
-                       wait=True):
+                       wait=True, wrap=()):
         """Start `stopgate run -c CONFIG`. cfg is a path, YAML text or a
         dict; ports to wait for default to the dict's listeners (and admin).
-        The Proc gets .config (path) and .port (first listener)."""
+        The Proc gets .config (path) and .port (first listener). wrap is
+        a command that execs the rest (e.g. prlimit), so the pid stays
+        stopgate's."""
         if isinstance(cfg, str) and os.path.exists(cfg):
             path = cfg
         else:
@@ -463,7 +465,7 @@ class Harness:
                 if "admin" in cfg:
                     ports.append(int(str(cfg["admin"]["bind"])
                                      .rsplit(":", 1)[1]))
-        argv = [STOPGATE, "run", "-c", path] + list(args)
+        argv = list(wrap) + [STOPGATE, "run", "-c", path] + list(args)
         p = Proc(name, argv, self.path("%s-%d.log" % (name, len(self.procs))),
                  cwd=self.dir)
         p.config = path
