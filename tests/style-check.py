@@ -15,8 +15,8 @@ Rules (the name printed in each finding):
                 tab, is a finding.
   columns       at most 80 columns, a tab counting to the next multiple of 8.
   trailing      no trailing blanks.
-  return-type   a function definition (its "{" at column 0, as KNF puts it)
-                has its return type on the line above its name.
+  return-type   a function definition has its return type on the line above
+                its name, and its "{" alone at column 0 (KNF).
   guard         a header's guard is its path in capitals, "/" and "." as
                 "_": smpp/pdu.h is SMPP_PDU_H.
   own-header    x.c's first #include is its own "dir/x.h" when that exists.
@@ -45,6 +45,10 @@ ISSUE_RE = re.compile(r"\bissues?\s*#?\s*\d+\b(?!\.\d)", re.I)
 INDENT_RE = re.compile(r"^(\t*)( *)(\t?)")
 # A declarator at column 0: "name(" alone, or "type ... name(" (a finding).
 DECL_RE = re.compile(r"^((?:[A-Za-z_][\w \t\*]*?)?)\b([A-Za-z_]\w*)\s*\(")
+# "int f(void) {" at column 0: a definition not laid out as KNF.
+OPEN_BRACE_RE = re.compile(
+    r"^(?!(?:struct|enum|union|typedef|static\s+const|const)\b)"
+    r"[A-Za-z_][\w \t\*]*\([^;=]*\)\s*\{\s*$")
 ARRAY_RE = re.compile(
     r"^\s*(?:(?:const|static|volatile|unsigned|signed|struct|enum|union)\s+)*"
     r"[A-Za-z_]\w*[\s\*]+\**\s*([A-Za-z_]\w*)\s*\[([^\]]+)\]\s*[;=,]")
@@ -137,6 +141,9 @@ def check_functions(code, want_length, report):
     """KNF function definitions: "{" and "}" at column 0."""
     i, n = 0, len(code)
     while i < n:
+        if OPEN_BRACE_RE.match(code[i]):
+            report(i, "return-type", "a function's { goes on a line of "
+                "its own, after the return type's line and the name's")
         if not code[i].startswith("{"):
             i += 1
             continue
