@@ -24,12 +24,13 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 /* Inputs above this are not fuzzer inputs (run.sh caps them at 70000). */
 #define STANDALONE_MAX_INPUT	(4 * 1024 * 1024)
 
-/* Read path whole; *buf is owned by the caller (NULL for an empty file). */
+/* Read path whole into an allocation of exactly its size, so ASan sees a
+ * read past the input; *buf is owned by the caller (NULL when empty). */
 static int
 standalone_read(const char *path, uint8_t **buf, size_t *len)
 {
 	FILE	*f;
-	uint8_t	*p;
+	uint8_t	*p = NULL;
 	long	 n;
 
 	*buf = NULL;
@@ -39,26 +40,16 @@ standalone_read(const char *path, uint8_t **buf, size_t *len)
 	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
 	    n > STANDALONE_MAX_INPUT || fseek(f, 0, SEEK_SET) != 0)
 		goto err_close;
-	/* One spare byte: malloc(0) may return NULL. */
-	if ((p = malloc((size_t)n + 1)) == NULL)
-		goto err_close;
-	if (fread(p, 1, (size_t)n, f) != (size_t)n) {
-		free(p);
-		goto err_close;
-	}
+	if (n > 0 && ((p = malloc((size_t)n)) == NULL ||
+	    fread(p, 1, (size_t)n, f) != (size_t)n))
+		goto err_free;
 	fclose(f);
-	/* An exact-size copy, so ASan sees a read past the input. */
-	if (n > 0) {
-		if ((*buf = malloc((size_t)n)) == NULL) {
-			free(p);
-			return -1;
-		}
-		memcpy(*buf, p, (size_t)n);
-	}
-	free(p);
+	*buf = p;
 	*len = (size_t)n;
 	return 0;
 
+err_free:
+	free(p);
 err_close:
 	fclose(f);
 	return -1;
@@ -70,6 +61,7 @@ standalone_run(const char *path)
 	uint8_t	*buf;
 	size_t	 len;
 
+	errno = 0;
 	if (standalone_read(path, &buf, &len) == -1) {
 		fprintf(stderr, "standalone: %s: cannot read: %s\n", path,
 		    errno != 0 ? strerror(errno) : "too large");
