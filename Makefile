@@ -205,7 +205,8 @@ TEST_CSRC   = $(shell find tests -name '*.[ch]' 2>/dev/null | sort)
 # product code, no "issue N" in comments). clang-format 14 cannot express
 # our aligned KNF declarations, so it is not the gate.
 format-check:
-	@rc=0; python3 tests/style-check.py $(PRODUCT_SRC) || rc=1; \
+	@rc=0; python3 tests/style-check.py --self-test || rc=1; \
+	python3 tests/style-check.py $(PRODUCT_SRC) || rc=1; \
 	python3 tests/style-check.py --no-length $(TEST_CSRC) || rc=1; \
 	exit $$rc
 

@@ -5,6 +5,7 @@ declarations, tab-then-4-spaces continuations), so this is what
 `make format-check` runs; `make format` (clang-format) is an editor aid only.
 
 Usage: style-check.py [--no-length] FILE...
+       style-check.py --self-test   (each rule against a bad and a good sample)
 Prints "file:line: rule: detail" for each finding and, last, a count.
 Exit 0 when nothing is found, 1 otherwise, 2 on a usage error.
 
@@ -229,9 +230,56 @@ def check_file(path, want_length):
     return sorted(found)
 
 
+# --self-test: each rule must fire on its bad sample and stay quiet on the
+# good one. (path, text, rules expected, in order of line)
+SELF_TEST = [
+    ("smpp/good.h", "#ifndef SMPP_GOOD_H\n#define SMPP_GOOD_H\n"
+        "/* SMPP v3.4 Issue 1.2, section 5. */\n#endif\n", []),
+    ("smpp/good.c", "#include \"smpp/good.h\"\n\nstatic int\n"
+        "good(const char *s,\n    int n)\n{\n\tchar\tb[SIZE * 2 + "
+        "sizeof(int)];\n\n\tsnprintf(b, sizeof(b), \"%s strcpy(\", s);"
+        "\n\treturn n; /* why, not a ticket */\n}\n", []),
+    ("smpp/bad.h", "#ifndef BAD_H\n#define BAD_H\n#endif\n", ["guard"]),
+    ("smpp/bad.c", "#include <stdio.h>\n#include \"smpp/bad.h\"\n"
+        "static int bad(int n)\n{\n        int x;\n\tchar b[n]; \n"
+        "\tstrcpy(b, \"x\");\n\treturn x; /* see issue 12 */\n}\n"
+        "int\nworse(void) {\n\treturn 0;\n}\n/* " + "x" * 80 + " */\n",
+        ["own-header", "return-type", "indent", "trailing", "vla",
+        "banned", "issue-ref", "return-type", "columns"]),
+    ("smpp/long.c", "static int\nlong_one(void)\n{\n" + "\t;\n" * 101 +
+        "}\n", ["length"]),
+]
+
+
+def self_test():
+    import tempfile
+    failed = 0
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            os.mkdir("smpp")
+            for path, text, _ in SELF_TEST:
+                with open(path, "w") as fh:
+                    fh.write(text)
+            for path, _, want in SELF_TEST:
+                got = [rule for _, rule, _ in check_file(path, True)]
+                if got != want:
+                    print("self-test: %s: got %s, want %s" % (path, got,
+                        want), file=sys.stderr)
+                    failed += 1
+        finally:
+            os.chdir(here)
+    print("style-check: self-test %s" % ("failed" if failed else "passed"),
+        file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv):
     want_length = True
     args = argv[1:]
+    if args and args[0] == "--self-test":
+        return self_test()
     if args and args[0] == "--no-length":
         want_length = False
         args = args[1:]
