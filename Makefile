@@ -11,8 +11,8 @@
 #   proxy/cli/         command line (front end)    -> compliance, policy, libs
 #   proxy/daemon/      the SMPP runtime            -> io, policy, compliance,
 #                                                     libs
-#   proxy/compliance/  staff operations, no libevent -> policy, libs
-#   proxy/policy/      decisions, no libevent      -> libs
+#   proxy/compliance/  staff operations            -> policy, libs
+#   proxy/policy/      decisions                   -> libs
 #   proxy/io/          event-loop plumbing         -> smpp, config
 #   store/             the opt-out store (LMDB)    -> smpp
 #   config/            YAML to struct config       -> smpp
@@ -20,8 +20,9 @@
 #
 # proxy/main.c wires them together. There is no include cycle between
 # modules (x.c, x.h and x_int.h are one). Only proxy/daemon, proxy/admin and
-# proxy/io include libevent or OpenSSL; only store/ includes LMDB, only
-# config/ libyaml. tests/check-layout.py (make layout-check) enforces it.
+# proxy/io include libevent or OpenSSL (compliance and policy run without an
+# event loop); only store/ includes LMDB, only config/ libyaml.
+# tests/check-layout.py (make layout-check) enforces it.
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
