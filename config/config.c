@@ -70,7 +70,8 @@ struct loader {
 	const struct config_node *sec[SEC_MAX];	/* borrowed */
 	unsigned		 flags;		/* CONFIG_LOAD_* */
 	unsigned		 nsecrets;	/* password* keys in a map */
-	bool			 is_keywords_ok; /* keyword lists loaded clean */
+	bool			 is_keywords_ok; /* keyword lists loaded
+						 * clean */
 };
 
 enum key_type {
@@ -110,7 +111,7 @@ struct key {
 
 #define FIELD(type, member)	offsetof(type, member)
 
-/* --- errors ----------------------------------------------------------- */
+/* --- errors --------------------------------------------------------------- */
 
 static void cfg_err_vat(struct loader *, unsigned, unsigned, const char *,
     va_list) __attribute__((format(printf, 4, 0)));
@@ -170,6 +171,9 @@ errors_sort(struct config_errors *errs)
 	size_t i, j, n;
 
 	n = errs->count < CONFIG_ERRORS_MAX ? errs->count : CONFIG_ERRORS_MAX;
+	/* cppcheck follows a caller's path with no error recorded and calls
+	 * the loop dead; every caller reaches here with errors to sort. */
+	/* cppcheck-suppress knownConditionTrueFalse */
 	for (i = 1; i < n; i++) {
 		tmp = errs->err[i];
 		for (j = i; j > 0 && (errs->err[j - 1].line > tmp.line ||
@@ -865,21 +869,25 @@ name_is_valid(const char *s)
 	return true;
 }
 
+/* Replace the owned string at base + off with dup (owned by the caller
+ * until then). */
 static void
-key_set(struct loader *L, const struct key *k, const struct config_node *v,
-    void *obj)
+key_put_owned(char *base, size_t off, char *dup)
 {
-	char *base = obj, *dup;
-	unsigned long long n;
-	const char *s;
-	unsigned u;
-	size_t z;
-	uint16_t p;
-	uint32_t st;
-	double d;
-	char *end;
-	bool b;
-	int fd;
+	char	*old;
+
+	memcpy(&old, base + off, sizeof(old));
+	free(old);
+	memcpy(base + off, &dup, sizeof(dup));
+}
+
+/* KEY_STRING, KEY_STRDUP and KEY_NAME: a string into the field. */
+static void
+key_set_text(struct loader *L, const struct key *k,
+    const struct config_node *v, char *base)
+{
+	const char	*s;
+	char		*dup;
 
 	switch (k->type) {
 	case KEY_STRING:
@@ -894,11 +902,9 @@ key_set(struct loader *L, const struct key *k, const struct config_node *v,
 			cfg_nomem(L, v);
 			break;
 		}
-		memcpy(&end, base + k->off, sizeof(end));
-		free(end);
-		memcpy(base + k->off, &dup, sizeof(dup));
+		key_put_owned(base, k->off, dup);
 		break;
-	case KEY_NAME:
+	default:	/* KEY_NAME */
 		if ((s = scalar_string(L, v, k->name, 1, CONFIG_NAME_MAX - 1))
 		    == NULL)
 			break;
@@ -909,28 +915,50 @@ key_set(struct loader *L, const struct key *k, const struct config_node *v,
 		}
 		memcpy(base + k->off, s, strlen(s) + 1);
 		break;
-	case KEY_PATH:
-	case KEY_FILE:
-		if ((s = scalar_string(L, v, k->name, 1, PATH_MAX)) == NULL)
-			break;
-		if ((dup = path_resolve(L->base_dir, s)) == NULL) {
-			cfg_nomem(L, v);
-			break;
+	}
+}
+
+/* KEY_PATH and KEY_FILE: a path resolved against the config's folder; a
+ * KEY_FILE must name a readable regular file unless secrets are skipped. */
+static void
+key_set_path(struct loader *L, const struct key *k,
+    const struct config_node *v, char *base)
+{
+	const char	*s;
+	char		*dup;
+	int		 fd;
+
+	if ((s = scalar_string(L, v, k->name, 1, PATH_MAX)) == NULL)
+		return;
+	if ((dup = path_resolve(L->base_dir, s)) == NULL) {
+		cfg_nomem(L, v);
+		return;
+	}
+	if (k->type == KEY_FILE && !(L->flags & CONFIG_LOAD_NO_SECRETS)) {
+		if ((fd = file_open_regular(dup)) == -1) {
+			cfg_err(L, v, "cannot read %s file '%.100s': %s",
+			    k->name, dup, strerror(errno));
+			free(dup);
+			return;
 		}
-		if (k->type == KEY_FILE &&
-		    !(L->flags & CONFIG_LOAD_NO_SECRETS)) {
-			if ((fd = file_open_regular(dup)) == -1) {
-				cfg_err(L, v, "cannot read %s file '%.100s': "
-				    "%s", k->name, dup, strerror(errno));
-				free(dup);
-				break;
-			}
-			close(fd);
-		}
-		memcpy(&end, base + k->off, sizeof(end));
-		free(end);
-		memcpy(base + k->off, &dup, sizeof(dup));
-		break;
+		close(fd);
+	}
+	key_put_owned(base, k->off, dup);
+}
+
+/* KEY_UINT, KEY_SIZE, KEY_PORT and KEY_STATUS: an integer of the field's
+ * width, within the key's range. */
+static void
+key_set_integer(struct loader *L, const struct key *k,
+    const struct config_node *v, char *base)
+{
+	unsigned long long	 n;
+	unsigned		 u;
+	size_t			 z;
+	uint16_t		 p;
+	uint32_t		 st;
+
+	switch (k->type) {
 	case KEY_UINT:
 		if (scalar_uint(L, v, k->name, k->min, k->max, false, &n) ==
 		    0) {
@@ -951,7 +979,7 @@ key_set(struct loader *L, const struct key *k, const struct config_node *v,
 			memcpy(base + k->off, &p, sizeof(p));
 		}
 		break;
-	case KEY_STATUS:
+	default:	/* KEY_STATUS */
 		if (scalar_uint(L, v, k->name, 0, UINT32_MAX, true, &n) != 0)
 			break;
 		st = (uint32_t)n;
@@ -964,25 +992,61 @@ key_set(struct loader *L, const struct key *k, const struct config_node *v,
 		}
 		memcpy(base + k->off, &st, sizeof(st));
 		break;
+	}
+}
+
+/* KEY_DOUBLE: a plain, finite number within the key's range. */
+static void
+key_set_double(struct loader *L, const struct key *k,
+    const struct config_node *v, char *base)
+{
+	double	 d;
+	char	*end;
+
+	if (v->type != CONFIG_NODE_SCALAR || !v->is_plain ||
+	    scalar_is_null(v)) {
+		cfg_err(L, v, "'%s' must be a number", k->name);
+		return;
+	}
+	errno = 0;
+	d = strtod(v->str, &end);
+	if (end == v->str || *end != '\0' || errno != 0 || !isfinite(d)) {
+		cfg_err(L, v, "'%s' must be a number", k->name);
+		return;
+	}
+	if (d < (double)k->min || d > (double)k->max) {
+		cfg_err(L, v, "'%s' must be between %llu and %llu",
+		    k->name, k->min, k->max);
+		return;
+	}
+	memcpy(base + k->off, &d, sizeof(d));
+}
+
+static void
+key_set(struct loader *L, const struct key *k, const struct config_node *v,
+    void *obj)
+{
+	char	*base = obj;
+	bool	 b;
+
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_STRDUP:
+	case KEY_NAME:
+		key_set_text(L, k, v, base);
+		break;
+	case KEY_PATH:
+	case KEY_FILE:
+		key_set_path(L, k, v, base);
+		break;
+	case KEY_UINT:
+	case KEY_SIZE:
+	case KEY_PORT:
+	case KEY_STATUS:
+		key_set_integer(L, k, v, base);
+		break;
 	case KEY_DOUBLE:
-		if (v->type != CONFIG_NODE_SCALAR || !v->is_plain ||
-		    scalar_is_null(v)) {
-			cfg_err(L, v, "'%s' must be a number", k->name);
-			break;
-		}
-		errno = 0;
-		d = strtod(v->str, &end);
-		if (end == v->str || *end != '\0' || errno != 0 ||
-		    !isfinite(d)) {
-			cfg_err(L, v, "'%s' must be a number", k->name);
-			break;
-		}
-		if (d < (double)k->min || d > (double)k->max) {
-			cfg_err(L, v, "'%s' must be between %llu and %llu",
-			    k->name, k->min, k->max);
-			break;
-		}
-		memcpy(base + k->off, &d, sizeof(d));
+		key_set_double(L, k, v, base);
 		break;
 	case KEY_BOOL:
 		if (scalar_bool(L, v, k->name, &b) == 0)
@@ -1519,7 +1583,7 @@ ref_category_list(struct loader *L, const struct config_node *v,
 	return 0;
 }
 
-/* --- accounts ------------------------------------------------------------ */
+/* --- accounts ------------------------------------------------------------- */
 
 static void
 account_default_category(struct loader *L, const struct config_node *v,
@@ -1659,8 +1723,8 @@ load_accounts(struct loader *L, const struct config_node *sec)
 			continue;
 		if (map_get(it, "categories") == NULL) {
 			/* Not given: the account sends its default only. */
-			if ((a->categories = config_calloc(1, sizeof(size_t))) ==
-			    NULL) {
+			a->categories = config_calloc(1, sizeof(size_t));
+			if (a->categories == NULL) {
 				cfg_nomem(L, it);
 				continue;
 			}
@@ -1884,7 +1948,7 @@ load_upstreams(struct loader *L, const struct config_node *sec)
 	}
 }
 
-/* --- routes ---------------------------------------------------------------- */
+/* --- routes --------------------------------------------------------------- */
 
 static void
 match_category(struct loader *L, const struct config_node *v, void *obj)
@@ -1963,7 +2027,8 @@ load_routes(struct loader *L, const struct config_node *sec)
 		}
 		if (cfg->nupstreams == 0)
 			return;
-		if ((cfg->routes = config_calloc(1, sizeof(*cfg->routes))) == NULL) {
+		cfg->routes = config_calloc(1, sizeof(*cfg->routes));
+		if (cfg->routes == NULL) {
 			cfg_nomem(L, L->root);
 			return;
 		}
@@ -1972,7 +2037,8 @@ load_routes(struct loader *L, const struct config_node *sec)
 	}
 	if (!list_check(L, sec, "routes"))
 		return;
-	if ((cfg->routes = config_calloc(sec->n, sizeof(*cfg->routes))) == NULL) {
+	cfg->routes = config_calloc(sec->n, sizeof(*cfg->routes));
+	if (cfg->routes == NULL) {
 		cfg_nomem(L, sec);
 		return;
 	}
@@ -1984,7 +2050,7 @@ load_routes(struct loader *L, const struct config_node *sec)
 	}
 }
 
-/* --- inbound ----------------------------------------------------------------- */
+/* --- inbound -------------------------------------------------------------- */
 
 static void
 inbound_number(struct loader *L, const struct config_node *v, void *obj)
@@ -2243,7 +2309,8 @@ replies_defaults(struct config_replies *r)
 	if (r->opt_in == NULL &&
 	    (r->opt_in = config_strdup(default_reply_opt_in)) == NULL)
 		return -1;
-	if (r->help == NULL && (r->help = config_strdup(default_reply_help)) == NULL)
+	if (r->help == NULL &&
+	    (r->help = config_strdup(default_reply_help)) == NULL)
 		return -1;
 	return 0;
 }
@@ -2291,7 +2358,7 @@ load_root(struct loader *L, const struct config_node *root)
 			    cfg->rejection_status;
 }
 
-/* --- public ------------------------------------------------------------- */
+/* --- public --------------------------------------------------------------- */
 
 static struct config *
 config_load_buf(const char *buf, size_t len, const char *path,

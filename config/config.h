@@ -34,7 +34,8 @@ struct config_words {
 struct config_category {
 	char		 name[CONFIG_NAME_MAX];
 	struct config_words keywords;	/* default: the name in capitals */
-	uint32_t	 rejection_status; /* default: rejection.command_status */
+	uint32_t	 rejection_status; /* default:
+					    * rejection.command_status */
 };
 
 /* A service_type -> category mapping of an account. */
@@ -46,14 +47,16 @@ struct config_service_type {
 struct config_account {
 	char		 system_id[16];
 	char		*password;		/* owned; from password,
-						 * password_file or password_env */
+						 * password_file or
+						 * password_env */
 	size_t		 default_category;	/* index into categories */
 	size_t		*categories;		/* owned; indices; default:
 						 * default_category only */
 	size_t		 ncategories;
 	struct config_service_type *service_types; /* owned */
 	size_t		 nservice_types;
-	unsigned	 max_window;		/* default 100 in-flight submits */
+	unsigned	 max_window;		/* in-flight submits;
+						 * default 100 */
 	double		 max_rate;		/* msg/s; 0 = unlimited */
 	unsigned	 max_burst;		/* token bucket depth; default
 						 * max(1, max_rate) */
@@ -139,9 +142,12 @@ struct config_timeouts {
 	unsigned	 bind_ms;		/* unbound client closed after;
 						 * default 30000 */
 	unsigned	 idle_ms;		/* default 300000 */
-	unsigned	 response_ms;		/* sender-side wait; default 30000 */
-	unsigned	 shutdown_ms;		/* drain on SIGTERM; default 5000 */
-	unsigned	 reassembly_ms;		/* multipart MO; default 60000 */
+	unsigned	 response_ms;		/* sender-side wait;
+						 * default 30000 */
+	unsigned	 shutdown_ms;		/* drain on SIGTERM;
+						 * default 5000 */
+	unsigned	 reassembly_ms;		/* multipart MO;
+						 * default 60000 */
 };
 
 struct config_retention {

@@ -122,7 +122,8 @@ tree_attach(struct tree_builder *b, struct config_node *child)
 	parent = b->stack[b->depth - 1];
 	if (parent->n == parent->cap) {
 		ncap = parent->cap == 0 ? 4 : parent->cap * 2;
-		items = config_reallocarray(parent->items, ncap, sizeof(*items));
+		items = config_reallocarray(parent->items, ncap,
+		    sizeof(*items));
 		if (items == NULL) {
 			config_tree_free(child);
 			return -1;

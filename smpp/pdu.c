@@ -161,7 +161,7 @@ rd_u32(struct rcur *c)
  * return its length. No NUL within size bytes, or the body ending first,
  * fails with st (dst is then ""). Copied byte by byte as it is scanned:
  * these strings are short, and a memchr() and a memcpy() call per string
- * cost more than the loop (issue 6).
+ * cost more than the loop on the submit_sm hot path.
  */
 static size_t
 rd_cstr(struct rcur *c, char *dst, size_t size, enum smpp_status st)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Smoke-run every libFuzzer target for N seconds on a scratch copy of its
-# seed corpus (tests/fuzz/corpus/<target>/). Usage: run.sh BUILD/fuzz SECONDS
+# seed corpus (tests/fuzz/corpus/<target>/) and its regressions
+# (tests/regress/<target>/). Usage: run.sh BUILD/fuzz SECONDS
 # Exit non-zero if a target fails to run or finds anything.
 set -eu
 dir=$(cd "$1" && pwd)
@@ -14,6 +15,9 @@ for f in "$dir"/fuzz_*; do
 	mkdir "$work/corpus"
 	[ -d "$top/tests/fuzz/corpus/$name" ] &&
 		cp -r "$top/tests/fuzz/corpus/$name/." "$work/corpus/"
+	# The regressions seed the run too: mutations near a past crash.
+	[ -d "$top/tests/regress/$name" ] &&
+		cp -r "$top/tests/regress/$name/." "$work/corpus/"
 	echo "== $name ($secs s)"
 	rc=0
 	(cd "$work" && "$f" -max_total_time="$secs" -print_final_stats=1 \

@@ -1069,7 +1069,8 @@ report(struct lg *g)
 	    " status_other=%" PRIu64 " last_bad_status=0x%08" PRIx32
 	    " seq_errors=%" PRIu64 " proto_errors=%" PRIu64 " lost=%" PRIu64
 	    " dead_sessions=%" PRIu64 " ring_stalls=%" PRIu64
-	    " errors=%" PRIu64 " self_cpu_s=%.2f", g->o.label, g->o.nsessions, g->o.window,
+	    " errors=%" PRIu64 " self_cpu_s=%.2f", g->o.label,
+	    g->o.nsessions, g->o.window,
 	    g->nbound, secs, g->resp_measured,
 	    (double)g->resp_measured / secs, hist_quantile(&g->lat, 0.5),
 	    hist_quantile(&g->lat, 0.99), hist_quantile(&g->lat, 0.999),

@@ -7,10 +7,11 @@
  *	note so the map grows) one commit each, printing each number on
  *	stdout only after store_optout_apply returned.
  *   store_tool watch DIR [MAP_MB]
- *	open read-only and read numbers from stdin; each must already be blocked on the very
- *	next lookup in this process. Between them, look up numbers that
- *	were never written (must be allowed). Prints "watched N missed M
- *	map_mb S" (S: this process's map size at the end).
+ *	open read-only and read numbers from stdin; each must already be
+ *	blocked on the very next lookup in this process. Between them, look
+ *	up numbers that were never written (must be allowed). Prints
+ *	"watched N missed M map_mb S" (S: this process's map size at the
+ *	end).
  *   store_tool verify DIR FILE
  *	open, check every complete line of FILE is blocked, do one more
  *	write, and print "verified N missing M".

@@ -4,8 +4,8 @@
  * prove a failed TLS bufferevent frees its SSL exactly once. Include once,
  * from a test file; call setup() as the group setup.
  */
-#ifndef TESTS_UNIT_PROXY_TLS_FAIL_H
-#define TESTS_UNIT_PROXY_TLS_FAIL_H
+#ifndef TESTS_UNIT_TLS_FAIL_H
+#define TESTS_UNIT_TLS_FAIL_H
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -54,4 +54,4 @@ setup(void **state)
 }
 
 
-#endif /* TESTS_UNIT_PROXY_TLS_FAIL_H */
+#endif /* TESTS_UNIT_TLS_FAIL_H */

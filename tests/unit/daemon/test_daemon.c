@@ -2,7 +2,7 @@
  * proxy/daemon: attribution (last-sent) and receipt-map records, queued to
  * the store writer thread.
  *
- * Why (issue 6): committing these on the event loop, one scattered B-tree
+ * Why: committing these on the event loop, one scattered B-tree
  * write per forwarded message, was what limited throughput and made a
  * STOP wait behind a long batch. Now attribution is appended to the sent
  * log and indexed by number in memory; the writer merges the log into the

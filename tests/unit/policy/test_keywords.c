@@ -16,12 +16,13 @@
 #include "config/config.h"
 #include "proxy/policy/keywords.h"
 
-static const char *const w_opt_out[] = { "STOP", "END", "CANCEL", "UNSUBSCRIBE", "UNSUB",
-	"QUIT", "REVOKE", "OPTOUT", "OPT OUT", "OPT-OUT", "REMOVE", "ARRET",
+static const char *const w_opt_out[] = { "STOP", "END", "CANCEL",
+	"UNSUBSCRIBE", "UNSUB", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
+	"OPT-OUT", "REMOVE", "ARRET",
 	"ARRÊT", "BAJA", "ALTO", "🛑" };
 static const char *const w_all[] = { "STOPALL", "STOP ALL" };
-static const char *const w_in_text[] = { "STOP", "UNSUBSCRIBE", "REVOKE", "OPT OUT",
-	"OPTOUT", "ARRET", "ALTO" };
+static const char *const w_in_text[] = { "STOP", "UNSUBSCRIBE", "REVOKE",
+	"OPT OUT", "OPTOUT", "ARRET", "ALTO" };
 static const char *const w_opt_in[] = { "START", "UNSTOP", "SUBSCRIBE" };
 static const char *const w_help[] = { "HELP", "INFO", "AIDE", "AYUDA" };
 static const char *const w_promo[] = { "PROMO" };

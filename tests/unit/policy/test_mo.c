@@ -914,7 +914,7 @@ fake_pending(void *arg, const char *number, struct store_lastsent *out)
 }
 
 /*
- * Issue 6: the MO path used to write the daemon's whole attribution batch
+ * Why: the MO path used to write the daemon's whole attribution batch
  * (up to 1024 scattered keys, one sync) before every STOP so the event
  * could see the last message sent, which put that write on the STOP's
  * latency. Now the batch is asked for the number instead: its record is

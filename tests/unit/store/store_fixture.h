@@ -2,8 +2,8 @@
  * Shared fixture for the store unit tests: a fresh environment in a
  * mkdtemp directory under /tmp, removed in teardown.
  */
-#ifndef TESTS_UNIT_STORE_FIXTURE_H
-#define TESTS_UNIT_STORE_FIXTURE_H
+#ifndef TESTS_UNIT_STORE_STORE_FIXTURE_H
+#define TESTS_UNIT_STORE_STORE_FIXTURE_H
 
 #include <dirent.h>
 #include <stdio.h>
@@ -100,4 +100,4 @@ fx_event(struct store_event *ev, const char *number, enum store_action a,
 		    "%s", cat2);
 }
 
-#endif /* TESTS_UNIT_STORE_FIXTURE_H */
+#endif /* TESTS_UNIT_STORE_STORE_FIXTURE_H */

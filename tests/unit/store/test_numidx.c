@@ -305,7 +305,8 @@ test_hash_churn(void **state)
 			churn_number(r % CHURN_NUM, num, sizeof(num));
 			r /= CHURN_NUM;
 			fx_event(&evs[i], num, r % 6 < 4 - round / 2 ?
-			    STORE_OPT_OUT : STORE_OPT_IN, 5000 + round * 10000 + i,
+			    STORE_OPT_OUT : STORE_OPT_IN,
+			    5000 + round * 10000 + i,
 			    (r / 6) % 3 == 0 ? NULL : cats[(r / 18) % 2], NULL);
 		}
 		assert_int_equal(store_import(f->st, evs, CHURN_EVENTS), 0);
@@ -341,7 +342,8 @@ test_summary_too_large(void **state)
 
 	for (i = 0; i < 12; i++) {
 		/* 29 characters, the first two i's digits. */
-		snprintf(cat[i], sizeof(cat[i]), "00-a-long-category-name-abcde");
+		snprintf(cat[i], sizeof(cat[i]),
+		    "00-a-long-category-name-abcde");
 		cat[i][0] = (char)('0' + i / 10);
 		cat[i][1] = (char)('0' + i % 10);
 		fx_event(&ev, num, STORE_OPT_OUT, 100 + i, "x", NULL);
