@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sentlog.h"
-#include "store/store_int.h"
+#include "store/audit_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/sentlog_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Audit log.                                                          */

@@ -12,7 +12,9 @@
 
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/lookup_int.h"
 
 #define STORE_EXPIRE_BATCH	5000
 #define DAY			INT64_C(86400)
@@ -115,38 +117,6 @@ scan_run(struct store *st, enum store_db db, scan_pred_fn pred,
 	return 0;
 }
 
-/* Is event id (of number) referenced by a state entry? */
-static int
-event_is_referenced(struct store *st, MDB_txn *txn, const char *number,
-    uint64_t id, bool *is_ref)
-{
-	uint8_t prefix[STORE_KEY_MAX];
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t plen;
-	bool exc;
-	int64_t since;
-	uint64_t eid;
-	int rc;
-
-	*is_ref = false;
-	plen = store_key2(prefix, sizeof(prefix), number, NULL);
-	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, plen, &cur, &k,
-	    &v);
-	if (cur == NULL)
-		return rc;
-	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
-		if (store_state_decode(&v, &exc, &since, &eid) == 0 &&
-		    eid == id) {
-			*is_ref = true;
-			break;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 static int
 pred_event(struct store *st, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, int64_t cutoff, enum scan_verdict *verdict)
@@ -164,7 +134,7 @@ pred_event(struct store *st, MDB_txn *txn, const MDB_val *k,
 		return 0;	/* keep what we cannot read */
 	if (ev.time >= cutoff)
 		return 0;
-	if ((rc = event_is_referenced(st, txn, ev.number, ev.id, &is_ref)))
+	if ((rc = store_lookup_refers(st, txn, ev.number, ev.id, &is_ref)))
 		return rc;
 	if (is_ref)
 		return 0;

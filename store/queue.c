@@ -6,7 +6,10 @@
 
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/optout_int.h"
+#include "store/queue_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Review queue.                                                       */

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/sentlog_int.h"
 
 #define SENTLOG_V1		1
 /* Version, number and a last-sent record at their longest fit easily. */

@@ -30,7 +30,8 @@
 #include <lmdb.h>
 
 #include "store/store.h"
-#include "store/store_int.h"
+#include "store/codec_int.h"
+#include "store/lookup_int.h"
 
 #define NUM_FMT		"1%010" PRIu64
 #define LOAD_TXN	1000000

@@ -31,7 +31,8 @@
 #include <lmdb.h>
 
 #include "store/store.h"
-#include "store/store_int.h"
+#include "store/codec_int.h"
+#include "store/lookup_int.h"
 
 #define FILL_TXN	1000000		/* keys per transaction */
 
