@@ -15,6 +15,7 @@
 #include "store/bytes.h"
 #include "store/codec_int.h"
 #include "store/lookup_int.h"
+#include "store/queue_int.h"
 
 #define STORE_EXPIRE_BATCH	5000
 #define DAY			INT64_C(86400)
@@ -117,14 +118,30 @@ scan_run(struct store *st, enum store_db db, scan_pred_fn pred,
 	return 0;
 }
 
+/*
+ * Delete the index entry "name \0 suffix" (slen bytes of suffix) of db:
+ * 0, MDB_NOTFOUND or an LMDB code.
+ */
+static int
+index_del(struct store *st, MDB_txn *txn, enum store_db db, const char *name,
+    const void *suffix, size_t slen)
+{
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val ik;
+	size_t len;
+
+	len = store_key2(key, sizeof(key) - slen, name, NULL);
+	memcpy(key + len, suffix, slen);
+	ik.mv_size = len + slen;
+	ik.mv_data = key;
+	return mdb_del(txn, st->dbi[db], &ik, NULL);
+}
+
 static int
 pred_event(struct store *st, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, int64_t cutoff, enum scan_verdict *verdict)
 {
 	struct store_event ev;
-	uint8_t key[STORE_KEY_MAX];
-	MDB_val ik;
-	size_t len;
 	bool is_ref;
 	int rc;
 
@@ -138,11 +155,7 @@ pred_event(struct store *st, MDB_txn *txn, const MDB_val *k,
 		return rc;
 	if (is_ref)
 		return 0;
-	len = store_key2(key, sizeof(key) - 8, ev.number, NULL);
-	memcpy(key + len, k->mv_data, 8);
-	ik.mv_size = len + 8;
-	ik.mv_data = key;
-	rc = mdb_del(txn, st->dbi[STORE_DB_EVNUM], &ik, NULL);
+	rc = index_del(st, txn, STORE_DB_EVNUM, ev.number, k->mv_data, 8);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	*verdict = SCAN_DELETE;
@@ -154,9 +167,7 @@ pred_audit(struct store *st, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, int64_t cutoff, enum scan_verdict *verdict)
 {
 	struct store_audit a;
-	uint8_t key[STORE_KEY_MAX];
 	MDB_val ik;
-	size_t len;
 	int rc;
 
 	*verdict = SCAN_KEEP;
@@ -168,11 +179,8 @@ pred_audit(struct store *st, MDB_txn *txn, const MDB_val *k,
 	}
 	rc = MDB_NOTFOUND;
 	if (store_audit_decode(v, &a) == 0) {
-		len = store_key2(key, sizeof(key) - 16, a.destination, NULL);
-		memcpy(key + len, k->mv_data, 16);
-		ik.mv_size = len + 16;
-		ik.mv_data = key;
-		rc = mdb_del(txn, st->dbi[STORE_DB_AUDITNUM], &ik, NULL);
+		rc = index_del(st, txn, STORE_DB_AUDITNUM, a.destination,
+		    k->mv_data, 16);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
 	}
@@ -249,9 +257,6 @@ pred_outbox(struct store *st, MDB_txn *txn, const MDB_val *k,
 {
 	const char *key = k->mv_data, *nul;
 	char account[STORE_NAME_MAX];
-	MDB_val mk, mv;
-	uint8_t buf[16];
-	uint64_t count;
 	size_t alen;
 	int rc;
 
@@ -263,20 +268,8 @@ pred_outbox(struct store *st, MDB_txn *txn, const MDB_val *k,
 		return 0;
 	memcpy(account, key, alen);
 	account[alen] = '\0';
-	mk.mv_size = alen;
-	mk.mv_data = account;
-	rc = mdb_get(txn, st->dbi[STORE_DB_OBMETA], &mk, &mv);
-	if (rc == 0 && mv.mv_size == 16) {
-		memcpy(buf, mv.mv_data, 16);
-		count = store_be64_get(buf + 8);
-		store_be64_put(buf + 8, count > 0 ? count - 1 : 0);
-		mv.mv_size = 16;
-		mv.mv_data = buf;
-		if ((rc = mdb_put(txn, st->dbi[STORE_DB_OBMETA], &mk, &mv, 0)))
-			return rc;
-	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+	if ((rc = store_outbox_uncount(st, txn, account)) != 0)
 		return rc;
-	}
 	*verdict = SCAN_DELETE;
 	return 0;
 }

@@ -119,24 +119,42 @@ filter_has(const uint8_t *block, const unsigned bits[FILTER_K])
 	return true;
 }
 
+/*
+ * nk's chunk of the filter p in txn: *k its key (held in *chunk), *v the
+ * chunk, *off the offset of nk's block in it, bits[] its bit positions.
+ * 0, or an LMDB code (MDB_CORRUPTED: a chunk of another size).
+ */
+static int
+filter_chunk_get(struct store *st, MDB_txn *txn, const struct filter_params *p,
+    uint64_t nk, unsigned bits[FILTER_K], uint64_t *chunk, MDB_val *k,
+    MDB_val *v, size_t *off)
+{
+	uint64_t block;
+	int rc;
+
+	block = filter_locate(nk, p->nblocks, bits);
+	*chunk = block / FILTER_BLOCKS_PER_CHUNK;
+	*off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
+	k->mv_size = sizeof(*chunk);
+	k->mv_data = chunk;
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], k, v)) != 0)
+		return rc;
+	return v->mv_size == FILTER_CHUNK ? 0 : MDB_CORRUPTED;
+}
+
 int
 store_filter_test(struct store *st, MDB_txn *txn, uint64_t nk)
 {
 	struct filter_params p;
 	unsigned bits[FILTER_K];
-	uint64_t block, chunk;
+	uint64_t chunk;
 	size_t off;
 	MDB_val k, v;
 
-	if (filter_params_get(st, txn, &p) != 0)
-		return 1;	/* no usable filter: take the exact path */
-	block = filter_locate(nk, p.nblocks, bits);
-	chunk = block / FILTER_BLOCKS_PER_CHUNK;
-	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
-	k.mv_size = sizeof(chunk);
-	k.mv_data = &chunk;
-	if (mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
-	    v.mv_size < off + FILTER_BLOCK)
+	/* No usable filter: take the exact path. */
+	if (filter_params_get(st, txn, &p) != 0 ||
+	    filter_chunk_get(st, txn, &p, nk, bits, &chunk, &k, &v,
+	    &off) != 0)
 		return 1;
 	return filter_has((const uint8_t *)v.mv_data + off, bits) ? 1 : 0;
 }
@@ -298,7 +316,7 @@ store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
 {
 	struct filter_params p;
 	unsigned bits[FILTER_K];
-	uint64_t block, chunk;
+	uint64_t chunk;
 	size_t off;
 	MDB_val k, v;
 	int rc;
@@ -314,15 +332,11 @@ store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
 		return filter_rebuild(st, txn, 0);
 	if ((rc = filter_params_put(st, txn, &p)) != 0)
 		return rc;
-	block = filter_locate(nk, p.nblocks, bits);
-	chunk = block / FILTER_BLOCKS_PER_CHUNK;
-	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
-	k.mv_size = sizeof(chunk);
-	k.mv_data = &chunk;
-	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? filter_rebuild(st, txn, 0) : rc;
-	if (v.mv_size != FILTER_CHUNK)
+	rc = filter_chunk_get(st, txn, &p, nk, bits, &chunk, &k, &v, &off);
+	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
 		return filter_rebuild(st, txn, 0);
+	if (rc != 0)
+		return rc;
 	if (filter_has((const uint8_t *)v.mv_data + off, bits))
 		return 0;
 	/* Copy out first: the put may reuse the old value's pages. */

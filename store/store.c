@@ -204,6 +204,57 @@ store_key_has_prefix(const MDB_val *key, const uint8_t *prefix, size_t plen)
 }
 
 /* ------------------------------------------------------------------ */
+/* Background drains.                                                  */
+
+int
+store_drain(struct store *st, struct store_drain *d, size_t max,
+    size_t limit, size_t size, store_body_fn body, void *arg,
+    const char *doing)
+{
+	int rc;
+
+	d->n = 0;
+	if (max == 0)
+		return 0;
+	if (st->is_read_only)
+		return store_fail(st, STORE_E_READONLY,
+		    "%s: store opened read-only", doing);
+	d->cap = max < limit ? max : limit;
+	if ((d->ents = calloc(d->cap, size)) == NULL)
+		return store_fail(st, STORE_E_IO, "%s: %s", doing,
+		    strerror(errno));
+	rc = store_write(st, body, arg, true, doing);
+	free(d->ents);
+	d->ents = NULL;
+	return rc;
+}
+
+int
+store_drain_pop(struct store *st, MDB_txn *txn, enum store_db db,
+    struct store_drain *d, store_take_fn take)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, op = MDB_FIRST;
+
+	d->n = 0;
+	if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0)
+		return rc;
+	while (d->n < d->cap) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0 ||
+		    (rc = take(d, d->n, &k, &v)) != 0)
+			break;
+		/* MDB_NEXT after a delete yields the successor. */
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		op = MDB_NEXT;
+		d->n++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Sequences.                                                          */
 
 int

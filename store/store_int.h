@@ -156,6 +156,35 @@ int store_cursor_seek(struct store *st, MDB_txn *txn, enum store_db db,
 int store_walk_finish(struct store *st, MDB_txn *txn, MDB_cursor *cur,
     int rc, int cbret, const char *doing);
 
+/*
+ * Background drains (the audit index backlog, the sent log): they move
+ * entries off the front of a log table in bounded lazy transactions.
+ *
+ * store_drain() runs body in one lazy write transaction with d->ents
+ * scratch room for d->cap = min(max, limit) entries of size bytes
+ * (allocated here and freed before returning); arg (passed to body)
+ * holds d. Nothing is done when max is 0. Returns 0, or -1 with the
+ * error set for doing.
+ */
+struct store_drain {
+	void		*ents;		/* scratch, d->cap entries */
+	size_t		 cap;
+	size_t		 n;		/* entries popped (by the body) */
+};
+int store_drain(struct store *st, struct store_drain *d, size_t max,
+    size_t limit, size_t size, store_body_fn body, void *arg,
+    const char *doing);
+/*
+ * In a drain's body: pop up to d->cap entries off the front of db. take
+ * gets each entry (key, value) with its index in d->ents before the entry
+ * is deleted, and returns 0 or an LMDB code. Sets d->n. Returns 0 or an
+ * LMDB code.
+ */
+typedef int (*store_take_fn)(struct store_drain *d, size_t i,
+    const MDB_val *k, const MDB_val *v);
+int store_drain_pop(struct store *st, MDB_txn *txn, enum store_db db,
+    struct store_drain *d, store_take_fn take);
+
 /* Next value of a sequence in meta, starting at 1. 0 or an LMDB code. */
 int store_seq_next(struct store *st, MDB_txn *txn, const char *name,
     uint64_t *out);
