@@ -546,15 +546,7 @@ lastsent_check(struct store *st, const struct store_lastsent_entry *entries,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct store_lastsent_entry *e = &entries[i];
-
-		if (!store_field_ok(e->number, sizeof(e->number), false) ||
-		    !store_field_ok(e->last.account, sizeof(e->last.account),
-		    true) ||
-		    !store_field_ok(e->last.category,
-		    sizeof(e->last.category), true) ||
-		    !store_field_ok(e->last.service_type,
-		    sizeof(e->last.service_type), true))
+		if (!store_lastsent_entry_ok(&entries[i]))
 			return store_fail(st, STORE_E_INVAL,
 			    "last-sent entry %zu: bad field", i + 1);
 	}

@@ -223,32 +223,47 @@ store_optout_prefetch(struct store *st, const char *number)
 /* ------------------------------------------------------------------ */
 /* Changing the state.                                                 */
 
+/* One state entry as state_each() hands it over. */
+struct state_ent {
+	const MDB_val	*k;		/* key: the number prefix is plen */
+	size_t		 plen;		/* bytes, the category the rest */
+	const MDB_val	*v;
+	bool		 is_ok;		/* v decoded (else damaged): */
+	bool		 is_exception;
+	uint64_t	 event_id;
+};
+
 /*
  * Visit the state entries of number in txn, in key order: fn gets the
- * cursor (on the entry; fn may delete it), its key (the number prefix
- * plen bytes) and value, and returns 0 to go on, STATE_STOP to stop, or
- * an LMDB code. Returns 0 or an LMDB code.
+ * cursor (on the entry; fn may delete it) and the entry, and returns 0
+ * to go on, STATE_STOP to stop, or an LMDB code. Returns 0 or an LMDB
+ * code.
  */
-typedef int (*state_fn)(MDB_cursor *cur, const MDB_val *k, size_t plen,
-    const MDB_val *v, void *arg);
+typedef int (*state_fn)(MDB_cursor *cur, const struct state_ent *e,
+    void *arg);
 
 static int
 state_each(struct store *st, MDB_txn *txn, const char *number, state_fn fn,
     void *arg)
 {
 	uint8_t prefix[STORE_KEY_MAX];
+	struct state_ent e;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	size_t plen;
+	int64_t since;
 	int rc;
 
-	plen = store_key2(prefix, sizeof(prefix), number, NULL);
-	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, plen, &cur, &k,
-	    &v);
+	e.plen = store_key2(prefix, sizeof(prefix), number, NULL);
+	e.k = &k;
+	e.v = &v;
+	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, e.plen, &cur,
+	    &k, &v);
 	if (cur == NULL)
 		return rc;
-	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
-		if ((rc = fn(cur, &k, plen, &v, arg)) != 0)
+	while (rc == 0 && store_key_has_prefix(&k, prefix, e.plen)) {
+		e.is_ok = store_state_decode(&v, &e.is_exception, &since,
+		    &e.event_id) == 0;
+		if ((rc = fn(cur, &e, arg)) != 0)
 			break;
 		/* MDB_NEXT after a delete yields the successor. */
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
@@ -259,19 +274,13 @@ state_each(struct store *st, MDB_txn *txn, const char *number, state_fn fn,
 
 /* state_each: delete the entry if it is an exception (or *arg). */
 static int
-clear_entry(MDB_cursor *cur, const MDB_val *k, size_t plen,
-    const MDB_val *v, void *arg)
+clear_entry(MDB_cursor *cur, const struct state_ent *e, void *arg)
 {
 	const bool *all_entries = arg;
-	bool exc;
-	int64_t since;
-	uint64_t id;
 
-	(void)k;
-	(void)plen;
-	if (store_state_decode(v, &exc, &since, &id) != 0)
+	if (!e->is_ok)
 		return MDB_CORRUPTED;
-	return *all_entries || exc ? mdb_cursor_del(cur, 0) : 0;
+	return *all_entries || e->is_exception ? mdb_cursor_del(cur, 0) : 0;
 }
 
 /*
@@ -287,11 +296,10 @@ state_clear(struct store *st, MDB_txn *txn, const char *number,
 
 /* state_each: add the entry to the summary *arg. */
 static int
-summary_entry(MDB_cursor *cur, const MDB_val *k, size_t plen,
-    const MDB_val *v, void *arg)
+summary_entry(MDB_cursor *cur, const struct state_ent *e, void *arg)
 {
 	(void)cur;
-	store_summary_add(arg, k, plen, v);
+	store_summary_add(arg, e->k, e->plen, e->v);
 	return 0;
 }
 
@@ -543,18 +551,12 @@ struct refers_arg {
 
 /* state_each: stop at the entry set by event ra->id (damage skipped). */
 static int
-refers_entry(MDB_cursor *cur, const MDB_val *k, size_t plen,
-    const MDB_val *v, void *arg)
+refers_entry(MDB_cursor *cur, const struct state_ent *e, void *arg)
 {
 	struct refers_arg *ra = arg;
-	bool exc;
-	int64_t since;
-	uint64_t eid;
 
 	(void)cur;
-	(void)k;
-	(void)plen;
-	if (store_state_decode(v, &exc, &since, &eid) == 0 && eid == ra->id) {
+	if (e->is_ok && e->event_id == ra->id) {
 		ra->is_ref = true;
 		return STATE_STOP;
 	}

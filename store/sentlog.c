@@ -69,6 +69,17 @@ sentlog_decode(const MDB_val *k, const MDB_val *v,
 /* ------------------------------------------------------------------ */
 /* Append.                                                             */
 
+bool
+store_lastsent_entry_ok(const struct store_lastsent_entry *e)
+{
+	return store_field_ok(e->number, sizeof(e->number), false) &&
+	    store_field_ok(e->last.account, sizeof(e->last.account), true) &&
+	    store_field_ok(e->last.category, sizeof(e->last.category),
+	    true) &&
+	    store_field_ok(e->last.service_type,
+	    sizeof(e->last.service_type), true);
+}
+
 int
 store_sentlog_check(struct store *st, const struct store_sentlog_entry *v,
     size_t n)
@@ -83,13 +94,7 @@ store_sentlog_check(struct store *st, const struct store_sentlog_entry *v,
 		if (v[i].seq == 0)
 			return store_fail(st, STORE_E_INVAL,
 			    "sent log entry %zu: seq 0", i + 1);
-		if (!store_field_ok(e->number, sizeof(e->number), false) ||
-		    !store_field_ok(e->last.account, sizeof(e->last.account),
-		    true) ||
-		    !store_field_ok(e->last.category,
-		    sizeof(e->last.category), true) ||
-		    !store_field_ok(e->last.service_type,
-		    sizeof(e->last.service_type), true))
+		if (!store_lastsent_entry_ok(e))
 			return store_fail(st, STORE_E_INVAL,
 			    "sent log entry %zu: bad field", i + 1);
 	}

@@ -5,10 +5,17 @@
 #ifndef STORE_SENTLOG_INT_H
 #define STORE_SENTLOG_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/sentlog.h"
 #include "store/store_int.h"
+
+/*
+ * Is e well-formed: number non-empty, every string field NUL-terminated
+ * within its array?
+ */
+bool store_lastsent_entry_ok(const struct store_lastsent_entry *e);
 
 /*
  * Validate n entries (v borrowed): seq > 0, number non-empty, every
