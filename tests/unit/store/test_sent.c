@@ -2,7 +2,7 @@
  * store/audit: store_batch_put(), what the proxy's writer thread commits
  * at once (audit, receipt map, sent log, last-sent) in one transaction.
  *
- * Why (issue 6): one transaction (one fdatasync) per batch instead of one
+ * Why: one transaction (one fdatasync) per batch instead of one
  * per kind of record; and a bad record from a peer must cost that record,
  * not the attribution and receipts of everyone else in its batch. These
  * tests check every kind lands where its own call would put it, and that
