@@ -103,8 +103,9 @@ verdict_walk(struct store *st, struct store_verdict *vd, const uint8_t *prefix,
 	k.mv_data = (void *)(uintptr_t)prefix;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
-		if ((rc = store_verdict_take(vd, (const uint8_t *)k.mv_data + plen,
-		    k.mv_size - plen, &v)) != 0)
+		if ((rc = store_verdict_take(vd,
+		    (const uint8_t *)k.mv_data + plen, k.mv_size - plen,
+		    &v)) != 0)
 			return rc;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}

@@ -26,7 +26,8 @@
 
 enum store_db {
 	STORE_DB_META = 0,	/* "schema", "seq.*" -> u32 / u64 */
-	STORE_DB_STATE,		/* number \0 category -> state value */
+	STORE_DB_STATE,		/* number \0 category -> state value
+				 * (lookup.c) */
 	STORE_DB_EVENTS,	/* id -> event */
 	STORE_DB_EVNUM,		/* number \0 id -> "" */
 	STORE_DB_AUDIT,		/* time id -> audit record */
@@ -40,7 +41,8 @@ enum store_db {
 	STORE_DB_MSGTIME,	/* time upstream \0 message_id -> "" */
 	STORE_DB_LASTSENT,	/* number -> lastsent */
 	STORE_DB_CONFIRM,	/* number \0 kind -> time */
-	STORE_DB_NUMIDX,	/* packed number -> "" if it has state */
+	STORE_DB_NUMIDX,	/* packed number -> summary of its state
+				 * (summary.c), for numbers with state */
 	STORE_DB_FILTER,	/* chunk -> Bloom filter bits (filter.c) */
 	STORE_DB_SENTLOG,	/* be64 seq -> number lastsent (sentlog.c) */
 	STORE_DB_AUDITNEW,	/* be64 id -> time id destination, audit
