@@ -33,6 +33,7 @@ struct store_summary {
 	bool		 is_over;	/* does not fit: stored empty */
 };
 
+/* Start sm empty. */
 void store_summary_init(struct store_summary *sm);
 /* Add the entry of state key k (its number prefix plen bytes), value v. */
 void store_summary_add(struct store_summary *sm, const MDB_val *k,
