@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sentlog.h"
-#include "store/store_int.h"
+#include "store/audit_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/sentlog_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Audit log.                                                          */
@@ -177,9 +179,7 @@ struct index_key {
 };
 
 struct index_arg {
-	struct index_key *keys;		/* owned by the caller */
-	size_t		 cap;
-	size_t		 n;		/* AUDITNEW entries consumed */
+	struct store_drain d;		/* ents: struct index_key */
 	size_t		 nkeys;
 };
 
@@ -218,51 +218,58 @@ index_key_cmp(const void *a, const void *b)
  * leaf is copied once per transaction. Depends only on the database, so
  * map growth may rerun it.
  */
+/*
+ * A drain's take: the AUDITNUM key of one AUDITNEW entry. A damaged
+ * entry cannot be indexed, and queries skip it too; it is dropped rather
+ * than wedging the index (and growing the backlog every query reads) for
+ * good.
+ */
+static int
+index_take(struct store_drain *d, size_t i, const MDB_val *k,
+    const MDB_val *v)
+{
+	struct index_arg *ia = (struct index_arg *)d;
+	struct index_key *ik;
+	const char *dest;
+	size_t dlen;
+
+	(void)i;
+	(void)k;
+	if ((dest = auditnew_dest(v, &dlen)) != NULL) {
+		ik = (struct index_key *)d->ents + ia->nkeys++;
+		memcpy(ik->k, dest, dlen);
+		ik->k[dlen] = '\0';
+		memcpy(ik->k + dlen + 1, v->mv_data, 16);
+		ik->len = (uint8_t)(dlen + 1 + 16);
+	}
+	return 0;
+}
+
+/*
+ * Pop up to cap entries off the front of AUDITNEW, then put their
+ * AUDITNUM keys in key order, so that runs of puts share leaves and each
+ * leaf is copied once per transaction. Depends only on the database, so
+ * map growth may rerun it.
+ */
 static int
 index_body(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct index_arg *ia = arg;
-	struct index_key *ik;
-	MDB_cursor *cur;
+	struct index_key *keys = ia->d.ents;
 	MDB_val k, v;
-	const char *dest;
-	size_t dlen, i;
-	int rc, op = MDB_FIRST;
+	size_t i;
+	int rc;
 
-	ia->n = 0;
 	ia->nkeys = 0;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_AUDITNEW], &cur)))
+	if ((rc = store_drain_pop(st, txn, STORE_DB_AUDITNEW, &ia->d,
+	    index_take)) != 0)
 		return rc;
-	while (ia->n < ia->cap) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0)
-			break;
-		/*
-		 * A damaged entry cannot be indexed, and queries skip it
-		 * too; it is dropped rather than wedging the index (and
-		 * growing the backlog every query reads) for good.
-		 */
-		if ((dest = auditnew_dest(&v, &dlen)) != NULL) {
-			ik = &ia->keys[ia->nkeys++];
-			memcpy(ik->k, dest, dlen);
-			ik->k[dlen] = '\0';
-			memcpy(ik->k + dlen + 1, v.mv_data, 16);
-			ik->len = (uint8_t)(dlen + 1 + 16);
-		}
-		/* MDB_NEXT after a delete yields the successor. */
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		op = MDB_NEXT;
-		ia->n++;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	qsort(ia->keys, ia->nkeys, sizeof(ia->keys[0]), index_key_cmp);
+	qsort(keys, ia->nkeys, sizeof(keys[0]), index_key_cmp);
 	v.mv_size = 0;
 	v.mv_data = NULL;
 	for (i = 0; i < ia->nkeys; i++) {
-		k.mv_size = ia->keys[i].len;
-		k.mv_data = ia->keys[i].k;
+		k.mv_size = keys[i].len;
+		k.mv_data = keys[i].k;
 		if ((rc = mdb_put(txn, st->dbi[STORE_DB_AUDITNUM], &k, &v, 0)))
 			return rc;
 	}
@@ -273,27 +280,15 @@ int
 store_audit_index(struct store *st, size_t max, size_t *done)
 {
 	struct index_arg ia;
-	int rc;
 
 	store_ok(st);
 	*done = 0;
-	if (max == 0)
-		return 0;
-	if (st->is_read_only)
-		return store_fail(st, STORE_E_READONLY,
-		    "indexing the audit log: store opened read-only");
-	if (max > STORE_AUDIT_INDEX_MAX)
-		max = STORE_AUDIT_INDEX_MAX;
 	memset(&ia, 0, sizeof(ia));
-	if ((ia.keys = calloc(max, sizeof(ia.keys[0]))) == NULL)
-		return store_fail(st, STORE_E_IO, "indexing the audit log: %s",
-		    strerror(errno));
-	ia.cap = max;
-	rc = store_write(st, index_body, &ia, true, "indexing the audit log");
-	free(ia.keys);
-	if (rc != 0)
+	if (store_drain(st, &ia.d, max, STORE_AUDIT_INDEX_MAX,
+	    sizeof(struct index_key), index_body, &ia,
+	    "indexing the audit log") != 0)
 		return -1;
-	*done = ia.n;
+	*done = ia.d.n;
 	return 0;
 }
 
@@ -551,15 +546,7 @@ lastsent_check(struct store *st, const struct store_lastsent_entry *entries,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct store_lastsent_entry *e = &entries[i];
-
-		if (!store_field_ok(e->number, sizeof(e->number), false) ||
-		    !store_field_ok(e->last.account, sizeof(e->last.account),
-		    true) ||
-		    !store_field_ok(e->last.category,
-		    sizeof(e->last.category), true) ||
-		    !store_field_ok(e->last.service_type,
-		    sizeof(e->last.service_type), true))
+		if (!store_lastsent_entry_ok(&entries[i]))
 			return store_fail(st, STORE_E_INVAL,
 			    "last-sent entry %zu: bad field", i + 1);
 	}

@@ -5,7 +5,7 @@
  * overflow) and accept trailing fields they do not know, so a later
  * version can append fields without breaking an older reader.
  */
-#include "store/store_int.h"
+#include "store/codec_int.h"
 
 #include <string.h>
 

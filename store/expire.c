@@ -12,7 +12,10 @@
 
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/lookup_int.h"
+#include "store/queue_int.h"
 
 #define STORE_EXPIRE_BATCH	5000
 #define DAY			INT64_C(86400)
@@ -115,36 +118,23 @@ scan_run(struct store *st, enum store_db db, scan_pred_fn pred,
 	return 0;
 }
 
-/* Is event id (of number) referenced by a state entry? */
+/*
+ * Delete the index entry "name \0 suffix" (slen bytes of suffix) of db:
+ * 0, MDB_NOTFOUND or an LMDB code.
+ */
 static int
-event_is_referenced(struct store *st, MDB_txn *txn, const char *number,
-    uint64_t id, bool *is_ref)
+index_del(struct store *st, MDB_txn *txn, enum store_db db, const char *name,
+    const void *suffix, size_t slen)
 {
-	uint8_t prefix[STORE_KEY_MAX];
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t plen;
-	bool exc;
-	int64_t since;
-	uint64_t eid;
-	int rc;
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val ik;
+	size_t len;
 
-	*is_ref = false;
-	plen = store_key2(prefix, sizeof(prefix), number, NULL);
-	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, plen, &cur, &k,
-	    &v);
-	if (cur == NULL)
-		return rc;
-	while (rc == 0 && store_key_has_prefix(&k, prefix, plen)) {
-		if (store_state_decode(&v, &exc, &since, &eid) == 0 &&
-		    eid == id) {
-			*is_ref = true;
-			break;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	len = store_key2(key, sizeof(key) - slen, name, NULL);
+	memcpy(key + len, suffix, slen);
+	ik.mv_size = len + slen;
+	ik.mv_data = key;
+	return mdb_del(txn, st->dbi[db], &ik, NULL);
 }
 
 static int
@@ -152,9 +142,6 @@ pred_event(struct store *st, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, int64_t cutoff, enum scan_verdict *verdict)
 {
 	struct store_event ev;
-	uint8_t key[STORE_KEY_MAX];
-	MDB_val ik;
-	size_t len;
 	bool is_ref;
 	int rc;
 
@@ -164,15 +151,11 @@ pred_event(struct store *st, MDB_txn *txn, const MDB_val *k,
 		return 0;	/* keep what we cannot read */
 	if (ev.time >= cutoff)
 		return 0;
-	if ((rc = event_is_referenced(st, txn, ev.number, ev.id, &is_ref)))
+	if ((rc = store_lookup_refers(st, txn, ev.number, ev.id, &is_ref)))
 		return rc;
 	if (is_ref)
 		return 0;
-	len = store_key2(key, sizeof(key) - 8, ev.number, NULL);
-	memcpy(key + len, k->mv_data, 8);
-	ik.mv_size = len + 8;
-	ik.mv_data = key;
-	rc = mdb_del(txn, st->dbi[STORE_DB_EVNUM], &ik, NULL);
+	rc = index_del(st, txn, STORE_DB_EVNUM, ev.number, k->mv_data, 8);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	*verdict = SCAN_DELETE;
@@ -184,9 +167,7 @@ pred_audit(struct store *st, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, int64_t cutoff, enum scan_verdict *verdict)
 {
 	struct store_audit a;
-	uint8_t key[STORE_KEY_MAX];
 	MDB_val ik;
-	size_t len;
 	int rc;
 
 	*verdict = SCAN_KEEP;
@@ -198,11 +179,8 @@ pred_audit(struct store *st, MDB_txn *txn, const MDB_val *k,
 	}
 	rc = MDB_NOTFOUND;
 	if (store_audit_decode(v, &a) == 0) {
-		len = store_key2(key, sizeof(key) - 16, a.destination, NULL);
-		memcpy(key + len, k->mv_data, 16);
-		ik.mv_size = len + 16;
-		ik.mv_data = key;
-		rc = mdb_del(txn, st->dbi[STORE_DB_AUDITNUM], &ik, NULL);
+		rc = index_del(st, txn, STORE_DB_AUDITNUM, a.destination,
+		    k->mv_data, 16);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
 	}
@@ -279,9 +257,6 @@ pred_outbox(struct store *st, MDB_txn *txn, const MDB_val *k,
 {
 	const char *key = k->mv_data, *nul;
 	char account[STORE_NAME_MAX];
-	MDB_val mk, mv;
-	uint8_t buf[16];
-	uint64_t count;
 	size_t alen;
 	int rc;
 
@@ -293,20 +268,8 @@ pred_outbox(struct store *st, MDB_txn *txn, const MDB_val *k,
 		return 0;
 	memcpy(account, key, alen);
 	account[alen] = '\0';
-	mk.mv_size = alen;
-	mk.mv_data = account;
-	rc = mdb_get(txn, st->dbi[STORE_DB_OBMETA], &mk, &mv);
-	if (rc == 0 && mv.mv_size == 16) {
-		memcpy(buf, mv.mv_data, 16);
-		count = store_be64_get(buf + 8);
-		store_be64_put(buf + 8, count > 0 ? count - 1 : 0);
-		mv.mv_size = 16;
-		mv.mv_data = buf;
-		if ((rc = mdb_put(txn, st->dbi[STORE_DB_OBMETA], &mk, &mv, 0)))
-			return rc;
-	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+	if ((rc = store_outbox_uncount(st, txn, account)) != 0)
 		return rc;
-	}
 	*verdict = SCAN_DELETE;
 	return 0;
 }

@@ -20,16 +20,14 @@
  * twice the count (rare: the sizes double), so it keeps 16 to 32 bits per
  * number. A chunk is small (16 KB) because adding a number copies one.
  */
-#include "store/store.h"
+#include "store/filter_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
-
 #define FILTER_BLOCK		64		/* bytes: one cache line */
-#define FILTER_CHUNK		STORE_FILTER_CHUNK
+#define FILTER_CHUNK		STORE_CHUNK
 #define FILTER_BLOCKS_PER_CHUNK	(FILTER_CHUNK / FILTER_BLOCK)
 #define FILTER_K		6		/* bits per number */
 #define FILTER_BITS_PER_NUMBER	16
@@ -71,21 +69,21 @@ filter_locate(uint64_t nk, uint64_t nblocks, unsigned bits[FILTER_K])
 static int
 filter_params_get(struct store *st, MDB_txn *txn, struct filter_params *p)
 {
-	uint64_t key = FILTER_PARAMS;
-	MDB_val k = { sizeof(key), &key }, v;
-	const uint8_t *b;
+	uint64_t f[STORE_CHUNK_PARAMS_MAX];
+	uint8_t version;
+	size_t nf;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v)) != 0)
+	if ((rc = store_chunk_params_get(txn, st->dbi[STORE_DB_FILTER],
+	    FILTER_PARAMS, &version, f, &nf)) != 0)
 		return rc;
-	b = v.mv_data;
-	if (!(v.mv_size == 25 && b[0] == FILTER_V1) &&
-	    !(v.mv_size == 33 && b[0] == FILTER_V2))
+	if (!(version == FILTER_V1 && nf == 3) &&
+	    !(version == FILTER_V2 && nf == 4))
 		return MDB_CORRUPTED;
-	p->nblocks = store_be64_get(b + 1);
-	p->capacity = store_be64_get(b + 9);
-	p->count = store_be64_get(b + 17);
-	p->gen = b[0] == FILTER_V2 ? store_be64_get(b + 25) : 0;
+	p->nblocks = f[0];
+	p->capacity = f[1];
+	p->count = f[2];
+	p->gen = version == FILTER_V2 ? f[3] : 0;
 	if (p->nblocks == 0)
 		return MDB_CORRUPTED;
 	return 0;
@@ -95,18 +93,10 @@ static int
 filter_params_put(struct store *st, MDB_txn *txn,
     const struct filter_params *p)
 {
-	uint64_t key = FILTER_PARAMS;
-	MDB_val k = { sizeof(key), &key }, v;
-	uint8_t b[33];
+	const uint64_t f[] = { p->nblocks, p->capacity, p->count, p->gen };
 
-	b[0] = FILTER_V2;
-	store_be64_put(b + 1, p->nblocks);
-	store_be64_put(b + 9, p->capacity);
-	store_be64_put(b + 17, p->count);
-	store_be64_put(b + 25, p->gen);
-	v.mv_size = sizeof(b);
-	v.mv_data = b;
-	return mdb_put(txn, st->dbi[STORE_DB_FILTER], &k, &v, 0);
+	return store_chunk_params_put(txn, st->dbi[STORE_DB_FILTER],
+	    FILTER_PARAMS, FILTER_V2, f, 4);
 }
 
 static void
@@ -129,49 +119,61 @@ filter_has(const uint8_t *block, const unsigned bits[FILTER_K])
 	return true;
 }
 
+/*
+ * nk's chunk of the filter p in txn: *k its key (held in *chunk), *v the
+ * chunk, *off the offset of nk's block in it, bits[] its bit positions.
+ * 0, or an LMDB code (MDB_CORRUPTED: a chunk of another size).
+ */
+static int
+filter_chunk_get(struct store *st, MDB_txn *txn, const struct filter_params *p,
+    uint64_t nk, unsigned bits[FILTER_K], uint64_t *chunk, MDB_val *k,
+    MDB_val *v, size_t *off)
+{
+	uint64_t block;
+	int rc;
+
+	block = filter_locate(nk, p->nblocks, bits);
+	*chunk = block / FILTER_BLOCKS_PER_CHUNK;
+	*off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
+	k->mv_size = sizeof(*chunk);
+	k->mv_data = chunk;
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], k, v)) != 0)
+		return rc;
+	return v->mv_size == FILTER_CHUNK ? 0 : MDB_CORRUPTED;
+}
+
 int
 store_filter_test(struct store *st, MDB_txn *txn, uint64_t nk)
 {
 	struct filter_params p;
 	unsigned bits[FILTER_K];
-	uint64_t block, chunk;
+	uint64_t chunk;
 	size_t off;
 	MDB_val k, v;
 
-	if (filter_params_get(st, txn, &p) != 0)
-		return 1;	/* no usable filter: take the exact path */
-	block = filter_locate(nk, p.nblocks, bits);
-	chunk = block / FILTER_BLOCKS_PER_CHUNK;
-	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
-	k.mv_size = sizeof(chunk);
-	k.mv_data = &chunk;
-	if (mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v) != 0 ||
-	    v.mv_size < off + FILTER_BLOCK)
+	/* No usable filter: take the exact path. */
+	if (filter_params_get(st, txn, &p) != 0 ||
+	    filter_chunk_get(st, txn, &p, nk, bits, &chunk, &k, &v,
+	    &off) != 0)
 		return 1;
 	return filter_has((const uint8_t *)v.mv_data + off, bits) ? 1 : 0;
 }
 
-void
-store_filter_forget(struct store *st)
-{
-	st->fv.is_valid = false;
-}
-
 /* Load the parameters of the shared txn's snapshot; 0 or -1 (no filter). */
 static int
-filter_views_load(struct store *st)
+filter_views_load(struct store *st, struct store_filter_views *fv)
 {
 	struct filter_params p;
 
-	st->fv.is_valid = false;
+	fv->cv.is_valid = false;
 	if (filter_params_get(st, st->rtxn, &p) != 0 ||
-	    store_chunk_views_reset(&st->fv, p.nblocks /
+	    store_chunk_views_reset(&fv->cv, p.nblocks /
 	    FILTER_BLOCKS_PER_CHUNK, mdb_txn_id(st->rtxn)) != 0)
 		return -1;
-	st->fc_nblocks = p.nblocks;
-	st->fc_capacity = p.capacity;
-	st->fc_count = p.count;
-	st->fc_gen = p.gen;
+	fv->nblocks = p.nblocks;
+	fv->capacity = p.capacity;
+	fv->count = p.count;
+	fv->gen = p.gen;
 	return 0;
 }
 
@@ -183,20 +185,20 @@ filter_views_load(struct store *st)
  * writer commits is a new snapshot; this keeps the views across them.
  */
 static bool
-filter_views_current(struct store *st)
+filter_views_current(struct store *st, struct store_filter_views *fv)
 {
 	struct filter_params p;
 	size_t id;
 
-	if (!st->fv.is_valid)
+	if (!fv->cv.is_valid)
 		return false;
-	if ((id = mdb_txn_id(st->rtxn)) == st->fv.txnid)
+	if ((id = mdb_txn_id(st->rtxn)) == fv->cv.txnid)
 		return true;
 	if (filter_params_get(st, st->rtxn, &p) != 0 ||
-	    p.nblocks != st->fc_nblocks || p.capacity != st->fc_capacity ||
-	    p.count != st->fc_count || p.gen != st->fc_gen)
+	    p.nblocks != fv->nblocks || p.capacity != fv->capacity ||
+	    p.count != fv->count || p.gen != fv->gen)
 		return false;
-	st->fv.txnid = id;
+	fv->cv.txnid = id;
 	return true;
 }
 
@@ -205,15 +207,16 @@ filter_views_current(struct store *st)
  * bit positions), or NULL when there is no usable filter.
  */
 static const uint8_t *
-filter_view_block(struct store *st, uint64_t nk, unsigned bits[FILTER_K])
+filter_view_block(struct store *st, struct store_filter_views *fv,
+    uint64_t nk, unsigned bits[FILTER_K])
 {
 	const uint8_t *chunk;
 	uint64_t block;
 
-	if (!filter_views_current(st) && filter_views_load(st) != 0)
+	if (!filter_views_current(st, fv) && filter_views_load(st, fv) != 0)
 		return NULL;
-	block = filter_locate(nk, st->fc_nblocks, bits);
-	if ((chunk = store_chunk_view(&st->fv, st->rtxn,
+	block = filter_locate(nk, fv->nblocks, bits);
+	if ((chunk = store_chunk_view(&fv->cv, st->rtxn,
 	    st->dbi[STORE_DB_FILTER], block / FILTER_BLOCKS_PER_CHUNK,
 	    FILTER_CHUNK)) == NULL)
 		return NULL;
@@ -221,23 +224,25 @@ filter_view_block(struct store *st, uint64_t nk, unsigned bits[FILTER_K])
 }
 
 int
-store_filter_test_shared(struct store *st, uint64_t nk)
+store_filter_test_shared(struct store *st, struct store_filter_views *fv,
+    uint64_t nk)
 {
 	unsigned bits[FILTER_K];
 	const uint8_t *b;
 
-	if ((b = filter_view_block(st, nk, bits)) == NULL)
+	if ((b = filter_view_block(st, fv, nk, bits)) == NULL)
 		return 1;	/* no usable filter: take the exact path */
 	return filter_has(b, bits) ? 1 : 0;
 }
 
 void
-store_filter_prefetch(struct store *st, uint64_t nk)
+store_filter_prefetch(struct store *st, struct store_filter_views *fv,
+    uint64_t nk)
 {
 	unsigned bits[FILTER_K];
 	const uint8_t *b;
 
-	if ((b = filter_view_block(st, nk, bits)) != NULL)
+	if ((b = filter_view_block(st, fv, nk, bits)) != NULL)
 		__builtin_prefetch(b);
 }
 
@@ -311,7 +316,7 @@ store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
 {
 	struct filter_params p;
 	unsigned bits[FILTER_K];
-	uint64_t block, chunk;
+	uint64_t chunk;
 	size_t off;
 	MDB_val k, v;
 	int rc;
@@ -327,15 +332,11 @@ store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk)
 		return filter_rebuild(st, txn, 0);
 	if ((rc = filter_params_put(st, txn, &p)) != 0)
 		return rc;
-	block = filter_locate(nk, p.nblocks, bits);
-	chunk = block / FILTER_BLOCKS_PER_CHUNK;
-	off = (size_t)(block % FILTER_BLOCKS_PER_CHUNK) * FILTER_BLOCK;
-	k.mv_size = sizeof(chunk);
-	k.mv_data = &chunk;
-	if ((rc = mdb_get(txn, st->dbi[STORE_DB_FILTER], &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? filter_rebuild(st, txn, 0) : rc;
-	if (v.mv_size != FILTER_CHUNK)
+	rc = filter_chunk_get(st, txn, &p, nk, bits, &chunk, &k, &v, &off);
+	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
 		return filter_rebuild(st, txn, 0);
+	if (rc != 0)
+		return rc;
 	if (filter_has((const uint8_t *)v.mv_data + off, bits))
 		return 0;
 	/* Copy out first: the put may reuse the old value's pages. */
@@ -350,26 +351,4 @@ int
 store_filter_rebuild(struct store *st, MDB_txn *txn)
 {
 	return filter_rebuild(st, txn, 0);
-}
-
-static int
-reindex_body(struct store *st, MDB_txn *txn, void *arg)
-{
-	int rc;
-
-	(void)arg;
-	if ((rc = store_numidx_rebuild(st, txn)) != 0)
-		return rc;
-	return filter_rebuild(st, txn, 0);
-}
-
-int
-store_reindex(struct store *st)
-{
-	store_ok(st);
-	if (store_write(st, reindex_body, NULL, false,
-	    "rebuilding the lookup index") != 0)
-		return -1;
-	st->is_index_ok = st->is_summary_ok = true;
-	return 0;
 }

@@ -25,15 +25,13 @@
  *   0 number key (store_numkey; 0 = empty)   8 since   16 event id
  *   24 category id (0 = global "*")   26 kind   27..31 zero
  */
-#include "store/store.h"
+#include "store/numhash_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
-
-#define NH_CHUNK		STORE_FILTER_CHUNK
+#define NH_CHUNK		STORE_CHUNK
 #define NH_SLOT			32
 #define NH_SLOTS_PER_CHUNK	(NH_CHUNK / NH_SLOT)
 #define NH_PARAMS		UINT64_MAX
@@ -77,7 +75,7 @@ nh_slot_key(const uint8_t *slot)
 }
 
 static void
-nh_slot_put(uint8_t *slot, uint64_t nk, const struct store_numhash_ent *e)
+nh_slot_put(uint8_t *slot, uint64_t nk, const struct store_summary_ent *e)
 {
 	uint16_t cat = e->catid;
 
@@ -90,7 +88,7 @@ nh_slot_put(uint8_t *slot, uint64_t nk, const struct store_numhash_ent *e)
 }
 
 static void
-nh_slot_get(const uint8_t *slot, struct store_numhash_ent *e)
+nh_slot_get(const uint8_t *slot, struct store_summary_ent *e)
 {
 	uint16_t cat;
 
@@ -104,21 +102,21 @@ nh_slot_get(const uint8_t *slot, struct store_numhash_ent *e)
 static int
 nh_params_get(struct store *st, MDB_txn *txn, struct nh_params *p)
 {
-	uint64_t key = NH_PARAMS;
-	MDB_val k = { sizeof(key), &key }, v;
-	const uint8_t *b;
+	uint64_t f[STORE_CHUNK_PARAMS_MAX];
+	uint8_t version;
+	size_t nf;
 	int rc;
 
 	if (st->is_missing[STORE_DB_NUMHASH])
 		return MDB_NOTFOUND;
-	if ((rc = mdb_get(txn, st->dbi[STORE_DB_NUMHASH], &k, &v)) != 0)
+	if ((rc = store_chunk_params_get(txn, st->dbi[STORE_DB_NUMHASH],
+	    NH_PARAMS, &version, f, &nf)) != 0)
 		return rc;
-	b = v.mv_data;
-	if (v.mv_size != 25 || b[0] != NH_V1)
+	if (version != NH_V1 || nf != 3)
 		return MDB_CORRUPTED;
-	p->nchunks = store_be64_get(b + 1);
-	p->count = store_be64_get(b + 9);
-	p->gen = store_be64_get(b + 17);
+	p->nchunks = f[0];
+	p->count = f[1];
+	p->gen = f[2];
 	if (p->nchunks == 0 ||
 	    p->nchunks * NH_SLOTS_PER_CHUNK >= UINT64_C(1) << 32)
 		return MDB_CORRUPTED;
@@ -128,17 +126,10 @@ nh_params_get(struct store *st, MDB_txn *txn, struct nh_params *p)
 static int
 nh_params_put(struct store *st, MDB_txn *txn, const struct nh_params *p)
 {
-	uint64_t key = NH_PARAMS;
-	MDB_val k = { sizeof(key), &key }, v;
-	uint8_t b[25];
+	const uint64_t f[] = { p->nchunks, p->count, p->gen };
 
-	b[0] = NH_V1;
-	store_be64_put(b + 1, p->nchunks);
-	store_be64_put(b + 9, p->count);
-	store_be64_put(b + 17, p->gen);
-	v.mv_size = sizeof(b);
-	v.mv_data = b;
-	return mdb_put(txn, st->dbi[STORE_DB_NUMHASH], &k, &v, 0);
+	return store_chunk_params_put(txn, st->dbi[STORE_DB_NUMHASH],
+	    NH_PARAMS, NH_V1, f, 3);
 }
 
 /* --- category names -------------------------------------------------- */
@@ -200,16 +191,9 @@ store_numhash_catid(struct store *st, MDB_txn *txn, const char *name,
 
 /* --- the shared read txn's views ------------------------------------- */
 
-void
-store_numhash_forget(struct store *st)
-{
-	st->hv.cv.is_valid = false;
-}
-
 static int
-nh_views_load(struct store *st)
+nh_views_load(struct store *st, struct store_numhash_views *hv)
 {
-	struct store_numhash_views *hv = &st->hv;
 	struct nh_params p;
 	uint64_t key = NH_CATS;
 	MDB_val k = { sizeof(key), &key }, v;
@@ -234,9 +218,8 @@ nh_views_load(struct store *st)
 
 /* As the filter's: good for a later snapshot with the same parameters. */
 static bool
-nh_views_current(struct store *st)
+nh_views_current(struct store *st, struct store_numhash_views *hv)
 {
-	struct store_numhash_views *hv = &st->hv;
 	struct nh_params p;
 	size_t id;
 
@@ -253,11 +236,11 @@ nh_views_current(struct store *st)
 
 /* The view of slot i, or NULL. */
 static const uint8_t *
-nh_view_slot(struct store *st, uint64_t i)
+nh_view_slot(struct store *st, struct store_numhash_views *hv, uint64_t i)
 {
 	const uint8_t *chunk;
 
-	if ((chunk = store_chunk_view(&st->hv.cv, st->rtxn,
+	if ((chunk = store_chunk_view(&hv->cv, st->rtxn,
 	    st->dbi[STORE_DB_NUMHASH], i / NH_SLOTS_PER_CHUNK,
 	    NH_CHUNK)) == NULL)
 		return NULL;
@@ -265,20 +248,20 @@ nh_view_slot(struct store *st, uint64_t i)
 }
 
 int
-store_numhash_find(struct store *st, uint64_t nk, const char *category,
-    size_t clen, struct store_numhash_ent *e, bool *is_cat)
+store_numhash_find(struct store *st, struct store_numhash_views *hv,
+    uint64_t nk, const char *category, size_t clen,
+    struct store_summary_ent *e, bool *is_cat)
 {
-	struct store_numhash_views *hv = &st->hv;
 	const uint8_t *slot;
 	uint64_t i, nslots, probes;
 	int c;
 
-	if (!nh_views_current(st) && nh_views_load(st) != 0)
+	if (!nh_views_current(st, hv) && nh_views_load(st, hv) != 0)
 		return -1;
 	nslots = hv->cv.n * NH_SLOTS_PER_CHUNK;
 	i = nh_home(nk, nslots);
 	for (probes = 0; probes < nslots; probes++) {
-		if ((slot = nh_view_slot(st, i)) == NULL)
+		if ((slot = nh_view_slot(st, hv, i)) == NULL)
 			return -1;
 		if (nh_slot_key(slot) == nk)
 			break;
@@ -290,7 +273,7 @@ store_numhash_find(struct store *st, uint64_t nk, const char *category,
 		return -1;	/* full: cannot be, read the summary */
 	nh_slot_get(slot, e);
 	*is_cat = false;
-	if (e->kind == STORE_NUMHASH_SIMPLE && e->catid != 0) {
+	if (e->kind == STORE_SUMMARY_SIMPLE && e->catid != 0) {
 		c = e->catid - 1;
 		if (c >= hv->ncats)
 			return -1;
@@ -301,13 +284,14 @@ store_numhash_find(struct store *st, uint64_t nk, const char *category,
 }
 
 void
-store_numhash_prefetch(struct store *st, uint64_t nk)
+store_numhash_prefetch(struct store *st, struct store_numhash_views *hv,
+    uint64_t nk)
 {
 	const uint8_t *slot;
 
-	if (!nh_views_current(st) && nh_views_load(st) != 0)
+	if (!nh_views_current(st, hv) && nh_views_load(st, hv) != 0)
 		return;
-	if ((slot = nh_view_slot(st, nh_home(nk, st->hv.cv.n *
+	if ((slot = nh_view_slot(st, hv, nh_home(nk, hv->cv.n *
 	    NH_SLOTS_PER_CHUNK))) != NULL)
 		__builtin_prefetch(slot);
 }
@@ -391,7 +375,7 @@ nh_probe(struct store *st, MDB_txn *txn, const struct nh_params *p,
 
 int
 store_numhash_put(struct store *st, MDB_txn *txn, uint64_t nk,
-    const struct store_numhash_ent *e)
+    const struct store_summary_ent *e)
 {
 	struct nh_params p;
 	uint8_t slot[NH_SLOT];
@@ -459,7 +443,7 @@ store_numhash_del(struct store *st, MDB_txn *txn, uint64_t nk)
 int
 store_numhash_rebuild(struct store *st, MDB_txn *txn)
 {
-	struct store_numhash_ent e;
+	struct store_summary_ent e;
 	struct nh_params p;
 	MDB_cursor *cur;
 	MDB_stat ms;
@@ -500,7 +484,7 @@ store_numhash_rebuild(struct store *st, MDB_txn *txn)
 		memcpy(&nk, k.mv_data, sizeof(nk));
 		if (nk == 0)
 			continue;
-		if (store_numhash_ent_of(&v, &e, &cat, &clen) == 1) {
+		if (store_summary_ent_of(&v, &e, &cat, &clen) == 1) {
 			/* Runs of one category are the rule: ask once. */
 			if (clen != lastlen || memcmp(cat, last, clen) != 0) {
 				rc = store_numhash_catid(st, txn, cat, clen,
@@ -514,7 +498,7 @@ store_numhash_rebuild(struct store *st, MDB_txn *txn)
 				memcpy(last, cat, lastlen);
 			}
 			if (lastid == 0)
-				e.kind = STORE_NUMHASH_OTHER;
+				e.kind = STORE_SUMMARY_OTHER;
 			e.catid = lastid;
 		}
 		for (i = nh_home(nk, nslots); nh_slot_key(table +

@@ -6,7 +6,10 @@
 
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/optout_int.h"
+#include "store/queue_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Review queue.                                                       */
@@ -234,6 +237,25 @@ obmeta_put(struct store *st, MDB_txn *txn, const char *account,
 	return mdb_put(txn, st->dbi[STORE_DB_OBMETA], &k, &v, 0);
 }
 
+int
+store_outbox_uncount(struct store *st, MDB_txn *txn, const char *account)
+{
+	MDB_val k = { strlen(account), (void *)(uintptr_t)account }, v;
+	struct obmeta m;
+	int rc;
+
+	rc = mdb_get(txn, st->dbi[STORE_DB_OBMETA], &k, &v);
+	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != 16))
+		return 0;	/* no counter, or a damaged one: leave it */
+	if (rc != 0)
+		return rc;
+	m.next = store_be64_get(v.mv_data);
+	m.count = store_be64_get((const uint8_t *)v.mv_data + 8);
+	if (m.count > 0)
+		m.count--;
+	return obmeta_put(st, txn, account, &m);
+}
+
 /* Outbox key: account \0 seq. Returns the length. */
 static size_t
 outbox_key(uint8_t *key, size_t cap, const char *account, uint64_t id)
@@ -397,7 +419,6 @@ outbox_del_body(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct obdel_arg *oa = arg;
 	uint8_t key[STORE_KEY_MAX];
-	struct obmeta m;
 	MDB_val k;
 	int rc;
 
@@ -411,11 +432,7 @@ outbox_del_body(struct store *st, MDB_txn *txn, void *arg)
 	}
 	if (rc != 0)
 		return rc;
-	if ((rc = obmeta_get(st, txn, oa->account, &m)) != 0)
-		return rc;
-	if (m.count > 0)
-		m.count--;
-	return obmeta_put(st, txn, oa->account, &m);
+	return store_outbox_uncount(st, txn, oa->account);
 }
 
 int

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/sentlog_int.h"
 
 #define SENTLOG_V1		1
 /* Version, number and a last-sent record at their longest fit easily. */
@@ -67,6 +69,17 @@ sentlog_decode(const MDB_val *k, const MDB_val *v,
 /* ------------------------------------------------------------------ */
 /* Append.                                                             */
 
+bool
+store_lastsent_entry_ok(const struct store_lastsent_entry *e)
+{
+	return store_field_ok(e->number, sizeof(e->number), false) &&
+	    store_field_ok(e->last.account, sizeof(e->last.account), true) &&
+	    store_field_ok(e->last.category, sizeof(e->last.category),
+	    true) &&
+	    store_field_ok(e->last.service_type,
+	    sizeof(e->last.service_type), true);
+}
+
 int
 store_sentlog_check(struct store *st, const struct store_sentlog_entry *v,
     size_t n)
@@ -81,13 +94,7 @@ store_sentlog_check(struct store *st, const struct store_sentlog_entry *v,
 		if (v[i].seq == 0)
 			return store_fail(st, STORE_E_INVAL,
 			    "sent log entry %zu: seq 0", i + 1);
-		if (!store_field_ok(e->number, sizeof(e->number), false) ||
-		    !store_field_ok(e->last.account, sizeof(e->last.account),
-		    true) ||
-		    !store_field_ok(e->last.category,
-		    sizeof(e->last.category), true) ||
-		    !store_field_ok(e->last.service_type,
-		    sizeof(e->last.service_type), true))
+		if (!store_lastsent_entry_ok(e))
 			return store_fail(st, STORE_E_INVAL,
 			    "sent log entry %zu: bad field", i + 1);
 	}
@@ -273,9 +280,7 @@ store_sentlog_walk(struct store *st, uint64_t from, store_sentlog_fn cb,
 /* Merge.                                                              */
 
 struct merge_arg {
-	struct store_sentlog_entry *ents;	/* borrowed scratch, cap */
-	size_t		 cap;
-	size_t		 n;		/* out: entries consumed */
+	struct store_drain d;	/* ents: struct store_sentlog_entry */
 	uint64_t	 through;	/* out: highest seq consumed */
 };
 
@@ -331,6 +336,16 @@ merge_put(struct store *st, MDB_cursor *cur,
 	return mdb_cursor_put(cur, &k, &v, 0);
 }
 
+/* A drain's take: decode one log record (damage stops the merge). */
+static int
+merge_take(struct store_drain *d, size_t i, const MDB_val *k,
+    const MDB_val *v)
+{
+	struct store_sentlog_entry *ents = d->ents;
+
+	return sentlog_decode(k, v, &ents[i]) != 0 ? MDB_CORRUPTED : 0;
+}
+
 /*
  * Pop up to cap entries off the front of the log, then put the newest
  * entry of each number, in number order so that consecutive puts share
@@ -340,43 +355,28 @@ static int
 merge_body(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct merge_arg *ma = arg;
+	struct store_sentlog_entry *ents = ma->d.ents;
 	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t i, j;
+	size_t i, j, n;
 	int rc;
 
-	ma->n = 0;
 	ma->through = 0;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_SENTLOG], &cur)) != 0)
+	if ((rc = store_drain_pop(st, txn, STORE_DB_SENTLOG, &ma->d,
+	    merge_take)) != 0)
 		return rc;
-	while (ma->n < ma->cap) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) != 0)
-			break;
-		if (sentlog_decode(&k, &v, &ma->ents[ma->n]) != 0) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		ma->n++;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	if (ma->n == 0)
+	if ((n = ma->d.n) == 0)
 		return 0;
 	/* Popped in key order: the last one has the highest seq. */
-	ma->through = ma->ents[ma->n - 1].seq;
-	qsort(ma->ents, ma->n, sizeof(ma->ents[0]), merge_cmp);
+	ma->through = ents[n - 1].seq;
+	qsort(ents, n, sizeof(ents[0]), merge_cmp);
 	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_LASTSENT], &cur)) != 0)
 		return rc;
-	for (i = 0; i < ma->n && rc == 0; i = j) {
+	for (i = 0; i < n && rc == 0; i = j) {
 		j = i + 1;
-		while (j < ma->n && strcmp(ma->ents[j].e.number,
-		    ma->ents[i].e.number) == 0)
+		while (j < n && strcmp(ents[j].e.number, ents[i].e.number) == 0)
 			j++;
 		/* ents[j - 1]: the highest seq of this number. */
-		rc = merge_put(st, cur, &ma->ents[j - 1].e);
+		rc = merge_put(st, cur, &ents[j - 1].e);
 	}
 	mdb_cursor_close(cur);
 	return rc;
@@ -386,26 +386,14 @@ int
 store_sentlog_merge(struct store *st, size_t max, uint64_t *through)
 {
 	struct merge_arg ma;
-	int rc;
 
 	store_ok(st);
 	*through = 0;
-	if (max == 0)
-		return 0;
-	if (st->is_read_only)
-		return store_fail(st, STORE_E_READONLY,
-		    "merging the sent log: store opened read-only");
-	if (max > STORE_SENTLOG_MERGE_MAX)
-		max = STORE_SENTLOG_MERGE_MAX;
 	memset(&ma, 0, sizeof(ma));
-	if ((ma.ents = calloc(max, sizeof(ma.ents[0]))) == NULL)
-		return store_fail(st, STORE_E_IO, "merging the sent log: %s",
-		    strerror(errno));
-	ma.cap = max;
-	rc = store_write(st, merge_body, &ma, true, "merging the sent log");
-	free(ma.ents);
-	if (rc != 0)
+	if (store_drain(st, &ma.d, max, STORE_SENTLOG_MERGE_MAX,
+	    sizeof(struct store_sentlog_entry), merge_body, &ma,
+	    "merging the sent log") != 0)
 		return -1;
 	*through = ma.through;
-	return (int)ma.n;
+	return (int)ma.d.n;
 }

@@ -10,6 +10,8 @@
  * small sorted transactions (store_sentlog_merge) and deletes them.
  *
  * Durability as store_lastsent_put(): lazy commits (MDB_NOMETASYNC).
+ * The proxy appends through store_batch_put(); the appends of their own
+ * are in store/sentlog_int.h.
  * A read-only handle on a store from before the sent log reads it as
  * empty. Conventions as in store/store.h.
  */
@@ -20,12 +22,6 @@
 #include <stdint.h>
 
 #include "store/store.h"
-
-/*
- * Only store/ calls store_sentlog_append_txn(); a forward declaration
- * keeps lmdb.h (MDB_txn is this struct) out of the proxy's includes.
- */
-struct MDB_txn;
 
 struct store_sentlog_entry {
 	uint64_t		 seq;	/* > 0; the log's key */
@@ -38,32 +34,6 @@ struct store_sentlog_entry {
  */
 typedef int (*store_sentlog_fn)(void *arg,
     const struct store_sentlog_entry *ent);
-
-/*
- * Validate n entries (v borrowed): seq > 0, number non-empty, every
- * string field NUL-terminated within its array. Returns 0, or -1 with
- * STORE_E_INVAL set.
- */
-int store_sentlog_check(struct store *st, const struct store_sentlog_entry *v,
-    size_t n);
-
-/*
- * Append n entries (v borrowed) in one lazy write transaction. Nothing is
- * written if any entry fails store_sentlog_check(). Seqs normally
- * increase (a cheap append); one not above the last key is still stored,
- * and an entry with a seq already in the log replaces it. Returns 0 or -1.
- */
-int store_sentlog_append(struct store *st, const struct store_sentlog_entry *v,
-    size_t n);
-
-/*
- * The same inside the caller's write transaction txn (for a combined
- * batch write). The caller validates with store_sentlog_check() first;
- * this only refuses what it cannot encode. Returns 0, an LMDB code, or
- * STORE_RC_SET (error set), like the other body helpers of store/.
- */
-int store_sentlog_append_txn(struct store *st, struct MDB_txn *txn,
-    const struct store_sentlog_entry *v, size_t n);
 
 /*
  * The entry with key seq, from the shared read txn: 1 found (out filled),

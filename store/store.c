@@ -1,6 +1,8 @@
 /*
- * store: environment lifecycle, errors, the write-transaction runner with
- * map growth, the reused read transaction, sequences and small helpers.
+ * store: the core every other part of store/ builds on: errors, the
+ * write-transaction runner with map growth, the reused read transaction,
+ * walks, sequences and small helpers (see store/store_int.h). Opening and
+ * closing is store/open.c.
  */
 #include "store/store.h"
 
@@ -10,39 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <time.h>
 
+#include "store/bytes.h"
 #include "store/store_int.h"
 
 #define MB			((size_t)1024 * 1024)
-#define STORE_MAP_DEFAULT_MB	1024
-#define STORE_MAP_MAX_DEFAULT_MB 65536
-/* A write retried this often without fitting is a bug, not a full map. */
-#define STORE_WRITE_TRIES	40
-
-static const char *const store_db_names[STORE_DB_COUNT] = {
-	[STORE_DB_META] = "meta",
-	[STORE_DB_STATE] = "state",
-	[STORE_DB_EVENTS] = "events",
-	[STORE_DB_EVNUM] = "events_by_number",
-	[STORE_DB_AUDIT] = "audit",
-	[STORE_DB_AUDITNUM] = "audit_by_number",
-	[STORE_DB_REVIEW] = "review",
-	[STORE_DB_REVOPEN] = "review_open",
-	[STORE_DB_OUTBOX] = "outbox",
-	[STORE_DB_OBMETA] = "outbox_meta",
-	[STORE_DB_MSGMAP] = "msgmap",
-	[STORE_DB_MSGTIME] = "msgmap_by_time",
-	[STORE_DB_LASTSENT] = "lastsent",
-	[STORE_DB_CONFIRM] = "confirm",
-	[STORE_DB_NUMIDX] = "numbers",
-	[STORE_DB_FILTER] = "filter",
-	[STORE_DB_SENTLOG] = "sentlog",
-	[STORE_DB_AUDITNEW] = "audit_new",
-	[STORE_DB_NUMHASH] = "numbers_hash",
-};
 
 /* ------------------------------------------------------------------ */
 /* Errors and names.                                                   */
@@ -208,40 +183,6 @@ store_walk_result(struct store *st, int cbret)
 	return 0;
 }
 
-void
-store_be64_put(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-uint64_t
-store_be64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-void
-store_time_put(uint8_t *p, int64_t t)
-{
-	store_be64_put(p, (uint64_t)t ^ (UINT64_C(1) << 63));
-}
-
-int64_t
-store_time_get(const uint8_t *p)
-{
-	return (int64_t)(store_be64_get(p) ^ (UINT64_C(1) << 63));
-}
-
 size_t
 store_key2(uint8_t *buf, size_t cap, const char *a, const char *b)
 {
@@ -260,6 +201,57 @@ bool
 store_key_has_prefix(const MDB_val *key, const uint8_t *prefix, size_t plen)
 {
 	return key->mv_size >= plen && memcmp(key->mv_data, prefix, plen) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Background drains.                                                  */
+
+int
+store_drain(struct store *st, struct store_drain *d, size_t max,
+    size_t limit, size_t size, store_body_fn body, void *arg,
+    const char *doing)
+{
+	int rc;
+
+	d->n = 0;
+	if (max == 0)
+		return 0;
+	if (st->is_read_only)
+		return store_fail(st, STORE_E_READONLY,
+		    "%s: store opened read-only", doing);
+	d->cap = max < limit ? max : limit;
+	if ((d->ents = calloc(d->cap, size)) == NULL)
+		return store_fail(st, STORE_E_IO, "%s: %s", doing,
+		    strerror(errno));
+	rc = store_write(st, body, arg, true, doing);
+	free(d->ents);
+	d->ents = NULL;
+	return rc;
+}
+
+int
+store_drain_pop(struct store *st, MDB_txn *txn, enum store_db db,
+    struct store_drain *d, store_take_fn take)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, op = MDB_FIRST;
+
+	d->n = 0;
+	if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0)
+		return rc;
+	while (d->n < d->cap) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0 ||
+		    (rc = take(d, d->n, &k, &v)) != 0)
+			break;
+		/* MDB_NEXT after a delete yields the successor. */
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		op = MDB_NEXT;
+		d->n++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -320,13 +312,10 @@ store_lock(struct store *st)
 	if (st->lockdepth++ > 0)
 		return;
 	pthread_rwlock_rdlock(&st->sh->maplock);
+	/* A remap since: lookup.c drops its views into the old map. */
 	gen = atomic_load(&st->sh->map_gen);
-	if (gen != st->map_gen) {
-		/* Another thread remapped: our views are stale. */
-		store_filter_forget(st);
-		store_numhash_forget(st);
+	if (gen != st->map_gen)
 		st->map_gen = gen;
-	}
 }
 
 static void
@@ -349,8 +338,6 @@ store_remap(struct store *st, size_t size)
 	rc = mdb_env_set_mapsize(st->env, size);
 	atomic_fetch_add(&st->sh->map_gen, 1);
 	pthread_rwlock_unlock(&st->sh->maplock);
-	store_filter_forget(st);
-	store_numhash_forget(st);
 	return rc;
 }
 
@@ -564,23 +551,6 @@ store_read_cursor(struct store *st)
 	return st->rcur;
 }
 
-bool
-store_numkey(const char *number, uint64_t *key)
-{
-	uint64_t v = 0;
-	size_t n;
-
-	for (n = 0; number[n] != '\0'; n++) {
-		if (number[n] < '0' || number[n] > '9' || n == 15)
-			return false;
-		v = v * 10 + (uint64_t)(number[n] - '0');
-	}
-	if (n == 0)
-		return false;
-	*key = (uint64_t)n << 56 | v;
-	return true;
-}
-
 void
 store_read_end(struct store *st)
 {
@@ -666,297 +636,6 @@ store_walk_finish(struct store *st, MDB_txn *txn, MDB_cursor *cur, int rc,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_fail_mdb(st, rc, doing);
 	return store_walk_result(st, cbret);
-}
-
-/* ------------------------------------------------------------------ */
-/* Open and close.                                                     */
-
-/* mkdir -p path (mode 0700 for what we create). */
-static int
-store_mkdirs(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path), i;
-
-	if (n == 0 || n >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		buf[i] = path[i];
-	}
-	return 0;
-}
-
-static int
-store_open_dbs(struct store *st, MDB_txn *txn)
-{
-	unsigned flags = st->is_read_only ? 0 : MDB_CREATE;
-	int i, rc;
-
-	for (i = 0; i < STORE_DB_COUNT; i++) {
-		rc = mdb_dbi_open(txn, store_db_names[i], flags |
-		    (i == STORE_DB_NUMIDX || i == STORE_DB_FILTER ||
-		    i == STORE_DB_NUMHASH ? MDB_INTEGERKEY : 0), &st->dbi[i]);
-		if (rc == MDB_NOTFOUND && st->is_read_only &&
-		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
-		    i == STORE_DB_NUMHASH)) {
-			st->is_missing[i] = true;
-			continue;
-		}
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* Check (and on a new environment, write) the schema version. */
-static int
-store_schema(struct store *st, MDB_txn *txn, bool *is_new)
-{
-	MDB_val k = { 6, (void *)(uintptr_t)"schema" }, v;
-	uint8_t buf[4];
-	uint32_t version;
-	int rc;
-
-	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		if (st->is_read_only)
-			return store_fail(st, STORE_E_SCHEMA,
-			    "store is not initialised");
-		buf[0] = (STORE_SCHEMA_VERSION >> 24) & 0xff;
-		buf[1] = (STORE_SCHEMA_VERSION >> 16) & 0xff;
-		buf[2] = (STORE_SCHEMA_VERSION >> 8) & 0xff;
-		buf[3] = STORE_SCHEMA_VERSION & 0xff;
-		v.mv_size = 4;
-		v.mv_data = buf;
-		*is_new = true;
-		if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0)))
-			return store_fail_mdb(st, rc, "writing the schema");
-		return 0;
-	}
-	if (rc != 0)
-		return store_fail_mdb(st, rc, "reading the schema");
-	if (v.mv_size != 4)
-		return store_fail(st, STORE_E_SCHEMA,
-		    "store schema record is damaged (%zu bytes)", v.mv_size);
-	memcpy(buf, v.mv_data, 4);
-	version = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
-	    (uint32_t)buf[2] << 8 | buf[3];
-	if (version > STORE_SCHEMA_VERSION)
-		return store_fail(st, STORE_E_SCHEMA,
-		    "store has schema version %u, newer than this build "
-		    "(%d); use a newer stopgate", version,
-		    STORE_SCHEMA_VERSION);
-	if (version == 0)
-		return store_fail(st, STORE_E_SCHEMA,
-		    "store has invalid schema version 0");
-	return 0;
-}
-
-/* Is meta key name present? 0 no, 1 yes, -1 error (set). */
-static int
-store_meta_has(struct store *st, MDB_txn *txn, const char *name)
-{
-	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, v;
-	int rc;
-
-	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
-	if (rc == 0)
-		return 1;
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	return store_fail_mdb(st, rc, "reading the index marker");
-}
-
-/*
- * Trust the numbers index only if it was built from the state, and its
- * summaries only if no stopgate from before them indexed it since (it
- * sets the v1 marker, which our rebuild deletes); rebuild it now if
- * either is not so (and we may write).
- */
-static int
-store_index_check(struct store *st, MDB_txn *txn)
-{
-	int v1, v2, rc;
-
-	if ((v2 = store_meta_has(st, txn, STORE_NUMIDX_MARKER)) < 0 ||
-	    (v1 = store_meta_has(st, txn, STORE_NUMIDX_MARKER_V1)) < 0)
-		return -1;
-	st->is_index_ok = v1 || v2;
-	st->is_summary_ok = v2 && !v1 && store_numhash_present(st, txn);
-	if (st->is_summary_ok || st->is_read_only)
-		return 0;	/* read-only: the state entries answer */
-	if ((rc = store_numidx_rebuild(st, txn)) != 0 ||
-	    (rc = store_filter_rebuild(st, txn)) != 0)
-		return store_fail_mdb(st, rc, "building the lookup index");
-	st->is_index_ok = st->is_summary_ok = true;
-	return 0;
-}
-
-struct store *
-store_open(const char *path, const struct store_params *p, char *err,
-    size_t errlen)
-{
-	struct store *st;
-	MDB_txn *txn;
-	size_t map_mb, max_mb;
-	unsigned flags;
-	bool is_new = false;
-	int rc, dead, tries;
-
-	if (path == NULL || path[0] == '\0') {
-		snprintf(err, errlen, "store: no path");
-		return NULL;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->chunk = malloc(STORE_FILTER_CHUNK)) == NULL ||
-	    (st->sh = calloc(1, sizeof(*st->sh))) == NULL) {
-		snprintf(err, errlen, "store: %s", strerror(errno));
-		if (st != NULL)
-			free(st->chunk);
-		free(st);
-		return NULL;
-	}
-	pthread_rwlock_init(&st->sh->maplock, NULL);
-	atomic_init(&st->sh->refs, 1);
-	atomic_init(&st->sh->map_gen, 0);
-	atomic_init(&st->sh->durable_waiting, 0);
-	st->is_read_only = p != NULL && p->read_only;
-	map_mb = p != NULL && p->map_mb != 0 ? p->map_mb :
-	    STORE_MAP_DEFAULT_MB;
-	max_mb = p != NULL && p->map_max_mb != 0 ? p->map_max_mb :
-	    STORE_MAP_MAX_DEFAULT_MB;
-	if (max_mb < map_mb)
-		max_mb = map_mb;
-	st->map_max = max_mb * MB;
-
-	if (!st->is_read_only && store_mkdirs(path) != 0) {
-		snprintf(err, errlen, "store %s: cannot create: %s", path,
-		    strerror(errno));
-		goto err_free;
-	}
-	if ((rc = mdb_env_create(&st->env)) != 0) {
-		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
-		goto err_free;
-	}
-	mdb_env_set_maxdbs(st->env, STORE_DB_COUNT + 2);
-	mdb_env_set_mapsize(st->env, map_mb * MB);
-	/*
-	 * MDB_NOTLS: the reused read txn is not tied to a thread's TLS slot,
-	 * and walks may hold their own read txn at the same time.
-	 * MDB_NOMETASYNC: see store_write(). No
-	 * MDB_NOSYNC: every commit of an opt-out is fsync'd.
-	 */
-	flags = MDB_NOTLS | (st->is_read_only ? MDB_RDONLY : MDB_NOMETASYNC);
-	if ((rc = mdb_env_open(st->env, path, flags, 0600)) != 0) {
-		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
-		goto err_env;
-	}
-	/* Free reader slots left by killed processes (kill -9). */
-	mdb_reader_check(st->env, &dead);
-
-	/*
-	 * Another process (the daemon, when this is the CLI) may commit past
-	 * the size just mapped, which covers only what was committed at
-	 * mdb_env_open(): adopt its size and try again.
-	 */
-	for (tries = 0; tries < STORE_WRITE_TRIES; tries++) {
-		rc = mdb_txn_begin(st->env, NULL, st->is_read_only ?
-		    MDB_RDONLY : 0, &txn);
-		if (rc != MDB_MAP_RESIZED ||
-		    (rc = mdb_env_set_mapsize(st->env, 0)) != 0)
-			break;
-		rc = MDB_MAP_RESIZED;	/* if this was the last try */
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
-		goto err_env;
-	}
-	if ((rc = store_open_dbs(st, txn)) != 0) {
-		mdb_txn_abort(txn);
-		snprintf(err, errlen, "store %s: %s%s", path, mdb_strerror(rc),
-		    rc == MDB_NOTFOUND ? " (not initialised)" : "");
-		goto err_env;
-	}
-	if (store_schema(st, txn, &is_new) != 0) {
-		mdb_txn_abort(txn);
-		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
-		goto err_env;
-	}
-	if (store_index_check(st, txn) != 0) {
-		mdb_txn_abort(txn);
-		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
-		goto err_env;
-	}
-	/* Commit even a read-only txn: aborting it would close the DBIs. */
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
-		goto err_env;
-	}
-	store_ok(st);
-	return st;
-
-err_env:
-	mdb_env_close(st->env);
-err_free:
-	pthread_rwlock_destroy(&st->sh->maplock);
-	free(st->sh);
-	free(st->chunk);
-	free(st);
-	return NULL;
-}
-
-struct store *
-store_sibling(struct store *st)
-{
-	struct store *sib;
-
-	if ((sib = calloc(1, sizeof(*sib))) == NULL ||
-	    (sib->chunk = malloc(STORE_FILTER_CHUNK)) == NULL) {
-		free(sib);
-		store_fail(st, STORE_E_IO, "store: %s", strerror(errno));
-		return NULL;
-	}
-	sib->env = st->env;
-	sib->sh = st->sh;
-	atomic_fetch_add(&sib->sh->refs, 1);
-	sib->map_gen = atomic_load(&sib->sh->map_gen);
-	memcpy(sib->dbi, st->dbi, sizeof(sib->dbi));
-	memcpy(sib->is_missing, st->is_missing, sizeof(sib->is_missing));
-	sib->is_index_ok = st->is_index_ok;
-	sib->is_summary_ok = st->is_summary_ok;
-	sib->is_read_only = st->is_read_only;
-	sib->map_max = st->map_max;
-	store_ok(sib);
-	return sib;
-}
-
-void
-store_free(struct store *st)
-{
-	if (st == NULL)
-		return;
-	store_read_pause(st);
-	if (st->rcur != NULL)
-		mdb_cursor_close(st->rcur);
-	if (st->rtxn != NULL)
-		mdb_txn_abort(st->rtxn);
-	if (atomic_fetch_sub(&st->sh->refs, 1) == 1) {
-		mdb_env_close(st->env);
-		pthread_rwlock_destroy(&st->sh->maplock);
-		free(st->sh);
-	}
-	free(st->fv.chunks);
-	free(st->hv.cv.chunks);
-	free(st->chunk);
-	free(st);
 }
 
 /* ------------------------------------------------------------------ */

@@ -237,8 +237,7 @@ enum store_error store_errcode(const struct store *st);
 const char *store_action_name(enum store_action a);	/* opt_out, opt_in */
 const char *store_source_name(enum store_source s);	/* sms_keyword, ... */
 
-/* Parse the names above. Returns 0 or -1. */
-int store_action_parse(const char *name, enum store_action *out);
+/* Parse a source name. Returns 0 or -1. */
 int store_source_parse(const char *name, enum store_source *out);
 
 /*
@@ -292,14 +291,10 @@ struct store_state_entry {
 typedef int (*store_state_fn)(const struct store_state_entry *e, void *arg);
 
 /*
- * The current state entries of number (the global flag first, then
- * categories by name). No entries = opted out of nothing. Returns per the
- * walk convention.
+ * Every state entry of every number, ordered by number, a number's global
+ * flag first, then its categories by name (export). No entries = opted
+ * out of nothing. Returns per the walk convention.
  */
-int store_state(struct store *st, const char *number, store_state_fn cb,
-    void *arg);
-
-/* Every state entry of every number, ordered by number (export). */
 int store_state_all(struct store *st, store_state_fn cb, void *arg);
 
 /*
@@ -311,12 +306,6 @@ int store_import(struct store *st, struct store_event *evs, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Rejected-send audit log.                                            */
-
-/*
- * Append n records in one fsync'd transaction (the proxy batches); sets
- * each recs[i].id. Returns 0 or -1 (nothing written).
- */
-int store_audit_add(struct store *st, struct store_audit *recs, size_t n);
 
 /* Query filter; zero / NULL fields do not filter. Strings borrowed. */
 struct store_audit_filter {
@@ -388,21 +377,6 @@ struct store_msgmap {
 	char		 account[STORE_NAME_MAX];
 	int64_t		 time;		/* when submitted (unix seconds) */
 };
-
-/*
- * Normalise a message_id for matching: surrounding spaces dropped, lower
- * case, leading zeros dropped ("0" stays). Writes at most cap bytes with
- * NUL. Returns 0 or -1 (empty or too long).
- */
-int store_msgid_normalize(const char *in, char *out, size_t cap);
-
-/*
- * Record n entries in one transaction (message_id normalised by the
- * store; same MDB_NOMETASYNC durability as store_lastsent_put). Returns
- * 0 or -1.
- */
-int store_msgmap_put(struct store *st, const struct store_msgmap *entries,
-    size_t n);
 
 /*
  * What the proxy's store writer commits at once: rejected-send audit
@@ -508,13 +482,6 @@ int store_outbox_peek(struct store *st, const char *account, uint64_t *id,
 typedef int (*store_outbox_fn)(uint64_t id, int64_t time,
     const uint8_t *pdu, size_t len, void *arg);
 
-/*
- * Entries of account with id > after_id, in order, at most max (0 = all);
- * pdu is a view valid during the call. Returns per the walk convention.
- */
-int store_outbox_walk(struct store *st, const char *account,
-    uint64_t after_id, size_t max, store_outbox_fn cb, void *arg);
-
 /* Delete an entry once delivered. Returns 0, or -1 (STORE_E_NOTFOUND). */
 int store_outbox_del(struct store *st, const char *account, uint64_t id);
 
@@ -566,14 +533,6 @@ struct store_expired {
  */
 int store_expire(struct store *st, int64_t now, const struct store_retention *r,
     struct store_expired *counts);
-
-/*
- * Rebuild the lookup filter (a Bloom filter in front of the numbers with
- * opt-out state) from scratch, sized for the current count. The store
- * keeps it up to date by itself; this is for after a bulk load or to shed
- * the bits of numbers that have since opted back in. Returns 0 or -1.
- */
-int store_reindex(struct store *st);
 
 /* Sizes and counts for `stopgate stats` and /metrics. */
 struct store_info {

@@ -6,9 +6,9 @@
  * For each size N: a fresh store holding N opted-out numbers (category
  * "promo"), loaded straight into the state database and the numbers index
  * as sorted keys with MDB_APPEND in large transactions (this bench knows
- * the internal formats from store/store_int.h; nothing else outside
- * store/ may), then store_reindex() builds the lookup filter. Then,
- * on one core:
+ * the internal formats from store/codec_int.h and lookup_int.h; nothing
+ * else outside store/ may), then store_reindex() builds the lookup
+ * filter. Then, on one core:
  *  - store_optout_check() on LOOKUPS random numbers drawn from 100 * N, so
  *    about 1% are opted out and the rest are the common "not opted out";
  *  - raw LMDB baselines in one long read txn (no renew per lookup, no
@@ -30,7 +30,8 @@
 #include <lmdb.h>
 
 #include "store/store.h"
-#include "store/store_int.h"
+#include "store/codec_int.h"
+#include "store/lookup_int.h"
 
 #define NUM_FMT		"1%010" PRIu64
 #define LOAD_TXN	1000000

@@ -11,10 +11,10 @@
  * databases), then loaded straight into the state database and the numbers
  * index as sorted keys with MDB_APPEND in large transactions, and
  * store_reindex() builds the lookup filter, as store_bench does: this tool
- * knows the internal formats from store/store_int.h, which nothing else
- * outside store/ may. No history events are written: the numbers are
- * opted out as far as every lookup is concerned, which is what the proxy
- * benchmark exercises. Because the internal formats may move, the tool
+ * knows the internal formats from store/codec_int.h and lookup_int.h,
+ * which nothing else outside store/ may. No history events are written:
+ * the numbers are opted out as far as every lookup is concerned, which is
+ * what the proxy benchmark exercises. Because the internal formats may move, the tool
  * then checks through the public API that the first and last numbers are
  * blocked and their neighbours are not, and fails otherwise. Prints one
  * "key=value" line.
@@ -31,7 +31,8 @@
 #include <lmdb.h>
 
 #include "store/store.h"
-#include "store/store_int.h"
+#include "store/codec_int.h"
+#include "store/lookup_int.h"
 
 #define FILL_TXN	1000000		/* keys per transaction */
 

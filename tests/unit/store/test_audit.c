@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "store/audit_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 static void

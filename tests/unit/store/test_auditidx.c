@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "store/audit_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 #define NREC	300

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "store/codec_int.h"
 #include "store/store_int.h"
 
 static void

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "store/audit_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 #define DAY	86400

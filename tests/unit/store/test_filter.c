@@ -12,7 +12,8 @@
 
 #include <cmocka.h>
 
-#include "store/store_int.h"
+#include "store/filter_int.h"
+#include "store/lookup_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 #define BATCH	10000

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "store/store_int.h"
+#include "store/lookup_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 #define NNUM	12

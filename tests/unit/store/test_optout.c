@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "store/lookup_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 #define N1	"15550100001"

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "store/queue_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 static void

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "store/sentlog.h"
+#include "store/sentlog_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 static void

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "store/store_int.h"
 #include "tests/unit/store/store_fixture.h"
 
 static void
