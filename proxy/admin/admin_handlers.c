@@ -21,72 +21,6 @@
 #include "proxy/io/log.h"
 #include "store/store.h"
 
-/* Collects walk items into a JSON array, at most max. */
-struct page {
-	FILE		*fp;
-	size_t		 n, max;
-	bool		 is_more;
-	uint64_t	 last_id;	/* events: the cursor for "next" */
-	int64_t		 now;		/* review: for ages */
-};
-
-static void
-page_init(struct page *pg, struct areq *r, size_t max)
-{
-	memset(pg, 0, sizeof(*pg));
-	pg->fp = r->fp;
-	pg->max = max;
-	pg->now = (int64_t)time(NULL);
-}
-
-/* Room for one more item? Writes its separator; false (is_more set) when
- * the page is full and the walk should stop. */
-static bool
-page_item(struct page *pg)
-{
-	if (pg->n == pg->max) {
-		pg->is_more = true;
-		return false;
-	}
-	if (pg->n++ > 0)
-		fputc(',', pg->fp);
-	return true;
-}
-
-static int
-page_event(const struct store_event *ev, void *arg)
-{
-	struct page	*pg = arg;
-
-	if (!page_item(pg))
-		return 1;
-	encode_event_json(pg->fp, ev);
-	pg->last_id = ev->id;
-	return 0;
-}
-
-static int
-page_audit(const struct store_audit *au, void *arg)
-{
-	struct page	*pg = arg;
-
-	if (!page_item(pg))
-		return 1;
-	encode_audit_json(pg->fp, au);
-	return 0;
-}
-
-static int
-page_review(const struct store_review *rv, void *arg)
-{
-	struct page	*pg = arg;
-
-	if (!page_item(pg))
-		return 1;
-	encode_review_json(pg->fp, rv, pg->now);
-	return 0;
-}
-
 /* The store failed a read: 503. */
 static void
 admin_fail_store(struct areq *r)
@@ -95,6 +29,32 @@ admin_fail_store(struct areq *r)
 
 	compliance_fail_store(&err, r->d->store, false);
 	admin_fail_with(r, &err, 503);
+}
+
+/* Start a page of JSON array items on r's body, at most max, after
+ * {"member":[ unless member is NULL. */
+static struct encode_list *
+admin_page(struct areq *r, struct encode_list *l, size_t max,
+    const char *member)
+{
+	if (member != NULL)
+		fprintf(r->fp, "{\"%s\":[", member);
+	encode_list_init(l, r->fp, ENCODE_JSON_ARRAY, max, (int64_t)time(NULL),
+	    NULL);
+	return l;
+}
+
+/* End a page after its walk returned rc: close it and say whether more
+ * follow, or answer 503. */
+static void
+admin_page_close(struct areq *r, const struct encode_list *l, int rc)
+{
+	if (rc == -1) {
+		admin_fail_store(r);
+		return;
+	}
+	fprintf(r->fp, "],\"more\":%s}", l->is_more ? "true" : "false");
+	r->code = 200;
 }
 
 /* The daemon's attribution not yet in the store, for an opt-out. */
@@ -135,9 +95,13 @@ admin_h_healthz(struct areq *r)
 
 /* --- numbers ------------------------------------------------------------- */
 
-/* The number in the path, normalised into num. Returns 0 or -1 (400). */
+/*
+ * The number in the path, normalised into num (STORE_NUMBER_MAX bytes),
+ * and the start of the answer about it: {"number":NUM,"member":open.
+ * Returns 0 or -1 (answered 400).
+ */
 static int
-admin_path_number(struct areq *r, char *num)
+admin_number_open(struct areq *r, char *num, const char *member, char open)
 {
 	struct compliance_err	 err;
 
@@ -146,6 +110,9 @@ admin_path_number(struct areq *r, char *num)
 		admin_fail_with(r, &err, 400);
 		return -1;
 	}
+	fputc('{', r->fp);
+	jsonout_kv_str(r->fp, "number", num, false);
+	fprintf(r->fp, ",\"%s\":%c", member, open);
 	return 0;
 }
 
@@ -176,11 +143,8 @@ admin_h_number(struct areq *r)
 	struct admin_status	 s = { r->fp, 0 };
 	char			 num[STORE_NUMBER_MAX];
 
-	if (admin_path_number(r, num) == -1)
+	if (admin_number_open(r, num, "categories", '{') == -1)
 		return;
-	fputc('{', r->fp);
-	jsonout_kv_str(r->fp, "number", num, false);
-	fprintf(r->fp, ",\"categories\":{");
 	if (optout_status(r->d->store, r->d->cfg, num, admin_status_member,
 	    &s, &err) != 0) {
 		admin_fail_with(r, &err, 400);
@@ -193,21 +157,45 @@ admin_h_number(struct areq *r)
 void
 admin_h_history(struct areq *r)
 {
-	struct page	 pg;
-	char		 num[STORE_NUMBER_MAX];
+	struct encode_list	 pg;
+	char			 num[STORE_NUMBER_MAX];
 
-	if (admin_path_number(r, num) == -1)
+	if (admin_number_open(r, num, "events", '[') == -1)
 		return;
-	page_init(&pg, r, ADMIN_PAGE_MAX);
-	fputc('{', r->fp);
-	jsonout_kv_str(r->fp, "number", num, false);
-	fprintf(r->fp, ",\"events\":[");
-	if (store_history(r->d->store, num, page_event, &pg) == -1) {
+	if (store_history(r->d->store, num, encode_list_event, admin_page(r,
+	    &pg, ADMIN_PAGE_MAX, NULL)) == -1) {
 		admin_fail_store(r);
 		return;
 	}
 	fprintf(r->fp, "],\"truncated\":%s}", pg.is_more ? "true" : "false");
 	r->code = 200;
+}
+
+/*
+ * What every change through the API carries, from the body o: "note",
+ * "actor" (default "api"), "categories" / "all" (views into o; sc holds
+ * the array), source api, time now, the daemon's attribution. Returns 0
+ * or -1 (answered).
+ */
+static int
+admin_act(struct areq *r, json_t *o, struct optout_act *act,
+    struct admin_scope *sc)
+{
+	memset(act, 0, sizeof(*act));
+	if (admin_body_str(r, o, "note", false, &act->note) == -1 ||
+	    admin_body_str(r, o, "actor", false, &act->actor) == -1 ||
+	    admin_body_scope(r, o, sc) == -1)
+		return -1;
+	if (act->actor == NULL || act->actor[0] == '\0')
+		act->actor = ADMIN_ACTOR_DEFAULT;
+	act->source = STORE_SRC_API;
+	act->now = (int64_t)time(NULL);
+	act->all = sc->all;
+	act->categories = sc->names;
+	act->ncategories = sc->n;
+	act->lastsent = admin_lastsent;
+	act->lastsent_arg = r->d;
+	return 0;
 }
 
 /* The body of POST /v1/optouts or /v1/optins into rq (views into o). */
@@ -216,10 +204,7 @@ admin_optout_body(struct areq *r, json_t *o, struct optout_request *rq,
     struct admin_scope *sc)
 {
 	if (admin_body_str(r, o, "number", true, &rq->number) == -1 ||
-	    admin_body_scope(r, o, sc) == -1)
-		return -1;
-	if (admin_body_str(r, o, "note", false, &rq->note) == -1 ||
-	    admin_body_str(r, o, "actor", false, &rq->actor) == -1 ||
+	    admin_act(r, o, &rq->act, sc) == -1 ||
 	    admin_body_str(r, o, "consent", false, &rq->consent) == -1)
 		return -1;
 	if (rq->action == STORE_OPT_OUT && rq->consent != NULL &&
@@ -227,11 +212,6 @@ admin_optout_body(struct areq *r, json_t *o, struct optout_request *rq,
 		admin_fail(r, 400, "\"consent\" belongs to an opt-in");
 		return -1;
 	}
-	if (rq->actor == NULL || rq->actor[0] == '\0')
-		rq->actor = ADMIN_ACTOR_DEFAULT;
-	rq->all = sc->all;
-	rq->categories = sc->names;
-	rq->ncategories = sc->n;
 	return 0;
 }
 
@@ -250,10 +230,6 @@ admin_optout(struct areq *r, enum store_action action)
 		return;
 	memset(&rq, 0, sizeof(rq));
 	rq.action = action;
-	rq.source = STORE_SRC_API;
-	rq.now = (int64_t)time(NULL);
-	rq.lastsent = admin_lastsent;
-	rq.lastsent_arg = r->d;
 	if (admin_optout_body(r, o, &rq, &sc) == -1)
 		goto out;
 	if ((ev = malloc(sizeof(*ev))) == NULL) {
@@ -293,7 +269,7 @@ admin_h_events(struct areq *r)
 {
 	static const char *const params[] = { "after", "limit", NULL };
 	struct evkeyvalq	 q;
-	struct page		 pg;
+	struct encode_list	 pg;
 	const char		*s;
 	uint64_t		 after = 0;
 	size_t			 limit;
@@ -307,12 +283,10 @@ admin_h_events(struct areq *r)
 		    "of the previous page)");
 		goto out;
 	}
-	page_init(&pg, r, limit);
-	pg.last_id = after;
-	fprintf(r->fp, "{\"events\":[");
+	admin_page(r, &pg, limit, "events")->last_id = after;
 	/* One more than the page, to tell whether more follow. */
-	if (store_events_since(r->d->store, after, limit + 1, page_event,
-	    &pg) == -1) {
+	if (store_events_since(r->d->store, after, limit + 1,
+	    encode_list_event, &pg) == -1) {
 		admin_fail_store(r);
 		goto out;
 	}
@@ -331,7 +305,7 @@ admin_h_audit(struct areq *r)
 	struct compliance_audit_query aq;
 	struct store_audit_filter f;
 	struct compliance_err	 err;
-	struct page		 pg;
+	struct encode_list	 pg;
 	struct evkeyvalq	 q;
 	char			 num[STORE_NUMBER_MAX];
 	size_t			 limit;
@@ -349,14 +323,8 @@ admin_h_audit(struct areq *r)
 		goto out;
 	}
 	f.max = limit + 1;
-	page_init(&pg, r, limit);
-	fprintf(r->fp, "{\"records\":[");
-	if (store_audit_query(r->d->store, &f, page_audit, &pg) == -1) {
-		admin_fail_store(r);
-		goto out;
-	}
-	fprintf(r->fp, "],\"more\":%s}", pg.is_more ? "true" : "false");
-	r->code = 200;
+	admin_page_close(r, &pg, store_audit_query(r->d->store, &f,
+	    encode_list_audit, admin_page(r, &pg, limit, "records")));
 out:
 	evhttp_clear_headers(&q);
 }
@@ -367,21 +335,15 @@ void
 admin_h_review_list(struct areq *r)
 {
 	static const char *const params[] = { "limit", NULL };
-	struct page		 pg;
+	struct encode_list	 pg;
 	struct evkeyvalq	 q;
 	size_t			 limit;
 
 	if (admin_query(r, &q, params) == -1 ||
 	    admin_limit(r, &q, &limit) == -1)
 		goto out;
-	page_init(&pg, r, limit);
-	fprintf(r->fp, "{\"items\":[");
-	if (store_review_list(r->d->store, page_review, &pg) == -1) {
-		admin_fail_store(r);
-		goto out;
-	}
-	fprintf(r->fp, "],\"more\":%s}", pg.is_more ? "true" : "false");
-	r->code = 200;
+	admin_page_close(r, &pg, store_review_list(r->d->store,
+	    encode_list_review, admin_page(r, &pg, limit, "items")));
 out:
 	evhttp_clear_headers(&q);
 }
@@ -428,9 +390,7 @@ admin_resolution_body(struct areq *r, json_t *o,
 	const char	*dec;
 
 	if (admin_body_str(r, o, "decision", true, &dec) == -1 ||
-	    admin_body_str(r, o, "note", false, &rs->note) == -1 ||
-	    admin_body_str(r, o, "actor", false, &rs->actor) == -1 ||
-	    admin_body_scope(r, o, sc) == -1)
+	    admin_act(r, o, &rs->act, sc) == -1)
 		return -1;
 	if (strcmp(dec, "optout") == 0)
 		rs->decision = STORE_REVIEW_OPTED_OUT;
@@ -441,11 +401,6 @@ admin_resolution_body(struct areq *r, json_t *o,
 		    "\"dismiss\"");
 		return -1;
 	}
-	if (rs->actor == NULL || rs->actor[0] == '\0')
-		rs->actor = ADMIN_ACTOR_DEFAULT;
-	rs->all = sc->all;
-	rs->categories = sc->names;
-	rs->ncategories = sc->n;
 	return 0;
 }
 
@@ -462,10 +417,6 @@ admin_h_review_resolve(struct areq *r)
 	json_t			*o = NULL;
 
 	memset(&rs, 0, sizeof(rs));
-	rs.source = STORE_SRC_API;
-	rs.now = (int64_t)time(NULL);
-	rs.lastsent = admin_lastsent;
-	rs.lastsent_arg = r->d;
 	if (admin_review_id(r, &rs.id) == -1 ||
 	    (o = admin_body(r, fields)) == NULL ||
 	    admin_resolution_body(r, o, &rs, &sc) == -1)
@@ -483,7 +434,7 @@ admin_h_review_resolve(struct areq *r)
 	    "actor=\"%s\"", rs.id, encode_review_status_name(rs.decision),
 	    ev->actor);
 	fprintf(r->fp, "{\"item\":");
-	encode_review_json(r->fp, &rv, rs.now);
+	encode_review_json(r->fp, &rv, rs.act.now);
 	if (rs.decision == STORE_REVIEW_OPTED_OUT) {
 		fprintf(r->fp, ",\"event\":");
 		encode_event_json(r->fp, ev);

@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "proxy/cli/cli_int.h"
 #include "proxy/compliance/compliance.h"
+#include "proxy/compliance/optout.h"
 #include "store/store.h"
 
 typedef int (*cli_cmd_fn)(struct cli_ctx *);
@@ -80,6 +82,49 @@ cli_fail(const struct cli_ctx *c, const struct compliance_err *err)
 {
 	fprintf(c->err, "stopgate: %s\n", err->msg);
 	return 1;
+}
+
+void
+cli_act(const struct cli_ctx *c, struct optout_act *act)
+{
+	memset(act, 0, sizeof(*act));
+	act->source = STORE_SRC_STAFF;
+	act->actor = cli_actor(c);
+	act->note = c->args.note;
+	act->now = (int64_t)time(NULL);
+	act->all = c->args.all;
+	act->categories = c->args.categories;
+	act->ncategories = c->args.ncategories;
+}
+
+int
+cli_number_arg(const struct cli_ctx *c, const char *word, char *num)
+{
+	struct compliance_err	 err;
+
+	if (c->args.npos != 1)
+		return cli_usage(c->err, word);
+	if (compliance_number(c->cfg, c->args.pos[0], num, STORE_NUMBER_MAX,
+	    &err) == -1)
+		return cli_fail(c, &err);
+	return 0;
+}
+
+int
+cli_fail_store(const struct cli_ctx *c)
+{
+	struct compliance_err	 err;
+
+	compliance_fail_store(&err, c->st, false);
+	return cli_fail(c, &err);
+}
+
+struct encode_list *
+cli_list(struct cli_ctx *c, const char *header)
+{
+	encode_list_init(&c->list, c->out, c->format == CLI_FORMAT_CSV ?
+	    ENCODE_CSV : ENCODE_JSONL, 0, (int64_t)time(NULL), header);
+	return &c->list;
 }
 
 /* The command argv names, and in *first the index of its first argument;

@@ -9,8 +9,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "proxy/compliance/encode.h"
+
 struct compliance_err;
 struct config;
+struct optout_act;
 struct store;
 
 #define CLI_MAX_ARGS	64
@@ -43,6 +46,7 @@ struct cli_ctx {
 	enum cli_format	 format;
 	FILE		*out;		/* borrowed: results */
 	FILE		*err;		/* borrowed: messages */
+	struct encode_list list;	/* jsonl and csv output */
 };
 
 /*
@@ -64,9 +68,27 @@ const char *cli_default_actor(void);
 /* --actor, else the OS user. */
 const char *cli_actor(const struct cli_ctx *c);
 
+/* Start c->list in c's machine format (jsonl or csv, with header).
+ * Returns c->list, for the encode_list_* walk callbacks. */
+struct encode_list *cli_list(struct cli_ctx *c, const char *header);
+
+/* Who acts, why and on which categories, from the flags (source staff,
+ * time now). */
+void cli_act(const struct cli_ctx *c, struct optout_act *act);
+
+/*
+ * The one NUMBER argument of command word, normalised into num
+ * (STORE_NUMBER_MAX bytes). Returns 0, or the exit status to end with
+ * (usage 2, not a number 1; printed).
+ */
+int cli_number_arg(const struct cli_ctx *c, const char *word, char *num);
+
 /* Print err's message on c->err. Returns 1, the exit status of a refused
  * request. */
 int cli_fail(const struct cli_ctx *c, const struct compliance_err *err);
+
+/* Print the store's last error on c->err. Returns 1. */
+int cli_fail_store(const struct cli_ctx *c);
 
 /* Print "usage:" and the usage lines of word1's commands (all when NULL)
  * on c->err. Returns 2. */

@@ -18,29 +18,17 @@
 /* --- audit -------------------------------------------------------- */
 
 static int
-cli_audit_row(const struct store_audit *a, void *arg)
+cli_audit_text(const struct store_audit *a, void *arg)
 {
 	const struct cli_ctx	*c = arg;
 	char			 ts[RFC3339_MAX], reason[64];
 
-	switch (c->format) {
-	case CLI_FORMAT_TEXT:
-		fprintf(c->out, "%s  account=%s category=%s service_type=%s "
-		    "source=%s destination=%s status=0x%08x reason=\"%s\" "
-		    "body_len=%u\n", rfc3339_format(a->time, ts, sizeof(ts)),
-		    a->account, a->category, a->service_type, a->source,
-		    a->destination, a->status, encode_audit_reason(a->event_id,
-		    reason, sizeof(reason)), a->body_len);
-		break;
-	case CLI_FORMAT_JSONL:
-		encode_audit_json(c->out, a);
-		fputc('\n', c->out);
-		break;
-	case CLI_FORMAT_CSV:
-		encode_audit_csv(c->out, a);
-		fputc('\n', c->out);
-		break;
-	}
+	fprintf(c->out, "%s  account=%s category=%s service_type=%s "
+	    "source=%s destination=%s status=0x%08x reason=\"%s\" "
+	    "body_len=%u\n", rfc3339_format(a->time, ts, sizeof(ts)),
+	    a->account, a->category, a->service_type, a->source,
+	    a->destination, a->status, encode_audit_reason(a->event_id,
+	    reason, sizeof(reason)), a->body_len);
 	return 0;
 }
 
@@ -51,6 +39,7 @@ cli_cmd_audit(struct cli_ctx *c)
 	struct store_audit_filter	 f;
 	struct compliance_err		 err;
 	char				 num[STORE_NUMBER_MAX];
+	int				 r;
 
 	if (c->args.npos != 0) {
 		fprintf(c->err, "stopgate: audit takes no arguments "
@@ -65,13 +54,12 @@ cli_cmd_audit(struct cli_ctx *c)
 	q.category = c->args.category;
 	if (compliance_audit_filter(c->cfg, &q, &f, num, &err) == -1)
 		return cli_fail(c, &err);
-	if (c->format == CLI_FORMAT_CSV)
-		fprintf(c->out, "%s\n", ENCODE_AUDIT_CSV_HEADER);
-	if (store_audit_query(c->st, &f, cli_audit_row, c) == -1) {
-		compliance_fail_store(&err, c->st, false);
-		return cli_fail(c, &err);
-	}
-	return 0;
+	if (c->format == CLI_FORMAT_TEXT)
+		r = store_audit_query(c->st, &f, cli_audit_text, c);
+	else
+		r = store_audit_query(c->st, &f, encode_list_audit, cli_list(c,
+		    ENCODE_AUDIT_CSV_HEADER));
+	return r == -1 ? cli_fail_store(c) : 0;
 }
 
 /* --- stats -------------------------------------------------------- */
@@ -141,43 +129,29 @@ cli_age(int64_t secs, char *buf, size_t cap)
 }
 
 static int
-cli_review_row(const struct store_review *r, void *arg)
+cli_review_text(const struct store_review *r, void *arg)
 {
 	const struct cli_ctx	*c = arg;
 	char			 ts[RFC3339_MAX], age[32];
-	int64_t			 now = (int64_t)time(NULL);
 
-	switch (c->format) {
-	case CLI_FORMAT_TEXT:
-		fprintf(c->out, "%-6" PRIu64 " %s  age %-7s from %s to %s (%s): "
-		    "\"%s\"\n", r->id, rfc3339_format(r->time, ts, sizeof(ts)),
-		    cli_age(encode_age(r->time, now), age, sizeof(age)),
-		    r->number, r->inbound, r->account, r->text);
-		break;
-	case CLI_FORMAT_JSONL:
-		encode_review_json(c->out, r, now);
-		fputc('\n', c->out);
-		break;
-	case CLI_FORMAT_CSV:
-		encode_review_csv(c->out, r, now);
-		fputc('\n', c->out);
-		break;
-	}
+	fprintf(c->out, "%-6" PRIu64 " %s  age %-7s from %s to %s (%s): "
+	    "\"%s\"\n", r->id, rfc3339_format(r->time, ts, sizeof(ts)),
+	    cli_age(encode_age(r->time, (int64_t)time(NULL)), age,
+	    sizeof(age)), r->number, r->inbound, r->account, r->text);
 	return 0;
 }
 
 int
 cli_cmd_review_list(struct cli_ctx *c)
 {
-	struct compliance_err	 err;
+	int	 r;
 
-	if (c->format == CLI_FORMAT_CSV)
-		fprintf(c->out, "%s\n", ENCODE_REVIEW_CSV_HEADER);
-	if (store_review_list(c->st, cli_review_row, c) == -1) {
-		compliance_fail_store(&err, c->st, false);
-		return cli_fail(c, &err);
-	}
-	return 0;
+	if (c->format == CLI_FORMAT_TEXT)
+		r = store_review_list(c->st, cli_review_text, c);
+	else
+		r = store_review_list(c->st, encode_list_review, cli_list(c,
+		    ENCODE_REVIEW_CSV_HEADER));
+	return r == -1 ? cli_fail_store(c) : 0;
 }
 
 int
@@ -202,13 +176,7 @@ cli_cmd_review_resolve(struct cli_ctx *c)
 		return 1;
 	rs.decision = c->args.optout ? STORE_REVIEW_OPTED_OUT :
 	    STORE_REVIEW_DISMISSED;
-	rs.all = c->args.all;
-	rs.categories = c->args.categories;
-	rs.ncategories = c->args.ncategories;
-	rs.note = c->args.note;
-	rs.actor = cli_actor(c);
-	rs.source = STORE_SRC_STAFF;
-	rs.now = (int64_t)time(NULL);
+	cli_act(c, &rs.act);
 	if ((rc = optout_review_resolve(c->st, c->cfg, &rs, &rv, ev,
 	    &err)) == -1)
 		rc = cli_fail(c, &err);

@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config/config.h"
 #include "proxy/cli/cli_int.h"
@@ -66,12 +65,10 @@ cli_cmd_status(struct cli_ctx *c)
 	struct compliance_err	 err;
 	struct cli_status	 s;
 	char			 num[STORE_NUMBER_MAX];
+	int			 rc;
 
-	if (c->args.npos != 1)
-		return cli_usage(c->err, "status");
-	if (compliance_number(c->cfg, c->args.pos[0], num, sizeof(num),
-	    &err) == -1)
-		return cli_fail(c, &err);
+	if ((rc = cli_number_arg(c, "status", num)) != 0)
+		return rc;
 	if (c->format == CLI_FORMAT_TEXT)
 		fprintf(c->out, "%s\n", num);
 	else if (c->format == CLI_FORMAT_CSV)
@@ -97,10 +94,10 @@ cli_optout(struct cli_ctx *c, enum store_action action)
 	if (c->args.npos != 1)
 		return cli_usage(c->err, "optout");
 	memset(&rq, 0, sizeof(rq));
-	rq.source = STORE_SRC_STAFF;
+	cli_act(c, &rq.act);
 	if (c->args.source != NULL &&
-	    (store_source_parse(c->args.source, &rq.source) == -1 ||
-	    rq.source == STORE_SRC_SMS_KEYWORD)) {
+	    (store_source_parse(c->args.source, &rq.act.source) == -1 ||
+	    rq.act.source == STORE_SRC_SMS_KEYWORD)) {
 		fprintf(c->err, "stopgate: --source must be staff, api or "
 		    "import\n");
 		return 1;
@@ -109,13 +106,7 @@ cli_optout(struct cli_ctx *c, enum store_action action)
 		return 1;
 	rq.action = action;
 	rq.number = c->args.pos[0];
-	rq.all = c->args.all;
-	rq.categories = c->args.categories;
-	rq.ncategories = c->args.ncategories;
-	rq.note = c->args.note;
 	rq.consent = c->args.consent;
-	rq.actor = cli_actor(c);
-	rq.now = (int64_t)time(NULL);
 	if (optout_record(c->st, c->cfg, &rq, ev, &err) == -1) {
 		rc = cli_fail(c, &err);
 		goto out;
@@ -145,10 +136,12 @@ cli_cmd_optout_remove(struct cli_ctx *c)
 /* --- history ------------------------------------------------------ */
 
 /* One event for people. */
-static void
-cli_event_text(FILE *out, const struct store_event *ev)
+static int
+cli_history_text(const struct store_event *ev, void *arg)
 {
-	char	 ts[RFC3339_MAX], scope[ENCODE_SCOPE_MAX];
+	const struct cli_ctx	*c = arg;
+	FILE			*out = c->out;
+	char			 ts[RFC3339_MAX], scope[ENCODE_SCOPE_MAX];
 
 	fprintf(out, "%s  event %" PRIu64 "  %-7s %-20s source=%s",
 	    rfc3339_format(ev->time, ts, sizeof(ts)), ev->id,
@@ -168,78 +161,36 @@ cli_event_text(FILE *out, const struct store_event *ev)
 		    ev->last.category, rfc3339_format(ev->last.time, ts,
 		    sizeof(ts)));
 	fputc('\n', out);
-}
-
-static int
-cli_history_row(const struct store_event *ev, void *arg)
-{
-	const struct cli_ctx	*c = arg;
-
-	switch (c->format) {
-	case CLI_FORMAT_TEXT:
-		cli_event_text(c->out, ev);
-		break;
-	case CLI_FORMAT_JSONL:
-		encode_event_json(c->out, ev);
-		fputc('\n', c->out);
-		break;
-	case CLI_FORMAT_CSV:
-		encode_event_csv(c->out, ev);
-		fputc('\n', c->out);
-		break;
-	}
 	return 0;
 }
 
 int
 cli_cmd_history(struct cli_ctx *c)
 {
-	struct compliance_err	 err;
-	char			 num[STORE_NUMBER_MAX];
+	char	 num[STORE_NUMBER_MAX];
+	int	 r;
 
-	if (c->args.npos != 1)
-		return cli_usage(c->err, "history");
-	if (compliance_number(c->cfg, c->args.pos[0], num, sizeof(num),
-	    &err) == -1)
-		return cli_fail(c, &err);
-	if (c->format == CLI_FORMAT_CSV)
-		fprintf(c->out, "%s\n", ENCODE_EVENT_CSV_HEADER);
-	if (store_history(c->st, num, cli_history_row, c) == -1) {
-		compliance_fail_store(&err, c->st, false);
-		return cli_fail(c, &err);
-	}
-	return 0;
+	if ((r = cli_number_arg(c, "history", num)) != 0)
+		return r;
+	if (c->format == CLI_FORMAT_TEXT)
+		r = store_history(c->st, num, cli_history_text, c);
+	else
+		r = store_history(c->st, num, encode_list_event, cli_list(c,
+		    ENCODE_EVENT_CSV_HEADER));
+	return r == -1 ? cli_fail_store(c) : 0;
 }
 
 /* --- export ------------------------------------------------------- */
 
-static int
-cli_export_row(const struct store_state_entry *e, void *arg)
-{
-	const struct cli_ctx	*c = arg;
-
-	if (c->format == CLI_FORMAT_JSONL)
-		encode_state_json(c->out, e);
-	else
-		encode_state_csv(c->out, e);
-	fputc('\n', c->out);
-	return 0;
-}
-
 int
 cli_cmd_export(struct cli_ctx *c)
 {
-	struct compliance_err	 err;
-
 	if (c->args.npos != 0)
 		return cli_usage(c->err, "export");
 	if (c->format == CLI_FORMAT_TEXT)
 		c->format = CLI_FORMAT_CSV;	/* export is for machines */
-	if (c->format == CLI_FORMAT_CSV)
-		fprintf(c->out, "%s\n", ENCODE_STATE_CSV_HEADER);
-	if (store_state_all(c->st, cli_export_row, c) == -1) {
-		compliance_fail_store(&err, c->st, false);
-		return cli_fail(c, &err);
-	}
+	if (store_state_all(c->st, encode_list_state, cli_list(c,
+	    ENCODE_STATE_CSV_HEADER)) == -1)
+		return cli_fail_store(c);
 	return 0;
 }

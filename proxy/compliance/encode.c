@@ -308,3 +308,100 @@ encode_state_csv(FILE *fp, const struct store_state_entry *e)
 	    "opted_out", rfc3339_format(e->since, ts, sizeof(ts)),
 	    e->event_id);
 }
+
+void
+encode_list_init(struct encode_list *l, FILE *fp, enum encode_format format,
+    size_t max, int64_t now, const char *header)
+{
+	memset(l, 0, sizeof(*l));
+	l->fp = fp;
+	l->format = format;
+	l->max = max;
+	l->now = now;
+	if (format == ENCODE_CSV && header != NULL)
+		fprintf(fp, "%s\n", header);
+}
+
+/* Room for one more record? Writes an array's separator; false (is_more
+ * set) when the list is full. */
+static bool
+encode_list_next(struct encode_list *l)
+{
+	if (l->max != 0 && l->n == l->max) {
+		l->is_more = true;
+		return false;
+	}
+	if (l->format == ENCODE_JSON_ARRAY && l->n > 0)
+		fputc(',', l->fp);
+	l->n++;
+	return true;
+}
+
+/* After a record: the line end of JSON lines and CSV rows. */
+static int
+encode_list_end(struct encode_list *l)
+{
+	if (l->format != ENCODE_JSON_ARRAY)
+		fputc('\n', l->fp);
+	return 0;
+}
+
+/* What an encode_list_put() record is. */
+enum encode_kind {
+	ENCODE_EVENT = 0,
+	ENCODE_AUDIT,
+	ENCODE_REVIEW,
+	ENCODE_STATE,
+};
+
+/* Append rec, a record of kind, to l. Returns 0, or 1 (l is full). */
+static int
+encode_list_put(struct encode_list *l, enum encode_kind kind,
+    const void *rec)
+{
+	bool	 is_csv = l->format == ENCODE_CSV;
+
+	if (!encode_list_next(l))
+		return 1;
+	switch (kind) {
+	case ENCODE_EVENT:
+		(is_csv ? encode_event_csv : encode_event_json)(l->fp, rec);
+		l->last_id = ((const struct store_event *)rec)->id;
+		break;
+	case ENCODE_AUDIT:
+		(is_csv ? encode_audit_csv : encode_audit_json)(l->fp, rec);
+		break;
+	case ENCODE_REVIEW:
+		(is_csv ? encode_review_csv : encode_review_json)(l->fp, rec,
+		    l->now);
+		break;
+	case ENCODE_STATE:
+		(is_csv ? encode_state_csv : encode_state_json)(l->fp, rec);
+		break;
+	}
+	return encode_list_end(l);
+}
+
+int
+encode_list_event(const struct store_event *ev, void *arg)
+{
+	return encode_list_put(arg, ENCODE_EVENT, ev);
+}
+
+int
+encode_list_audit(const struct store_audit *a, void *arg)
+{
+	return encode_list_put(arg, ENCODE_AUDIT, a);
+}
+
+int
+encode_list_review(const struct store_review *rv, void *arg)
+{
+	return encode_list_put(arg, ENCODE_REVIEW, rv);
+}
+
+int
+encode_list_state(const struct store_state_entry *e, void *arg)
+{
+	return encode_list_put(arg, ENCODE_STATE, e);
+}

@@ -87,4 +87,37 @@ void encode_state_json(FILE *fp, const struct store_state_entry *e);
 #define ENCODE_STATE_CSV_HEADER "number,category,state,since,event_id"
 void encode_state_csv(FILE *fp, const struct store_state_entry *e);
 
+/* How a list of records is written. */
+enum encode_format {
+	ENCODE_JSONL = 0,	/* a JSON object a line */
+	ENCODE_JSON_ARRAY,	/* objects separated by commas, no brackets */
+	ENCODE_CSV,		/* a row a line, after a header row */
+};
+
+/*
+ * A list being written: the encode_list_* walk callbacks below append
+ * each record the store hands them, in format, up to max records (0: no
+ * limit); one more sets is_more and stops the walk (the callback returns
+ * 1, as the store's walks ask).
+ */
+struct encode_list {
+	FILE			*fp;		/* borrowed */
+	enum encode_format	 format;
+	size_t			 n, max;
+	bool			 is_more;
+	uint64_t		 last_id;	/* events: the last one's id */
+	int64_t			 now;		/* review: for ages */
+};
+
+/* Start a list on fp; with ENCODE_CSV, header is its first row. */
+void encode_list_init(struct encode_list *l, FILE *fp,
+    enum encode_format format, size_t max, int64_t now, const char *header);
+
+/* Walk callbacks (store_event_fn, store_audit_fn, store_review_fn,
+ * store_state_fn); arg is the struct encode_list. */
+int encode_list_event(const struct store_event *ev, void *arg);
+int encode_list_audit(const struct store_audit *a, void *arg);
+int encode_list_review(const struct store_review *rv, void *arg);
+int encode_list_state(const struct store_state_entry *e, void *arg);
+
 #endif /* PROXY_COMPLIANCE_ENCODE_H */

@@ -4,38 +4,26 @@
 #include "proxy/compliance/jsonout.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "proxy/compliance/rfc3339.h"
 
 void
 jsonout_str(FILE *fp, const char *s)
 {
+	static const char	 from[] = "\"\\\n\r\t", to[] = "\"\\nrt";
 	const unsigned char	*p;
+	const char		*q;
 
 	fputc('"', fp);
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", fp);
-			break;
-		case '\\':
-			fputs("\\\\", fp);
-			break;
-		case '\n':
-			fputs("\\n", fp);
-			break;
-		case '\r':
-			fputs("\\r", fp);
-			break;
-		case '\t':
-			fputs("\\t", fp);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(fp, "\\u%04x", *p);
-			else
-				fputc(*p, fp);
-		}
+		if ((q = strchr(from, *p)) != NULL) {
+			fputc('\\', fp);
+			fputc(to[q - from], fp);
+		} else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
 	}
 	fputc('"', fp);
 }

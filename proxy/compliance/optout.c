@@ -45,6 +45,36 @@ optout_copy(char *dst, size_t cap, const char *s, const char *what,
 	return 0;
 }
 
+/*
+ * act's scope (required or not: *given says), note, actor, source and time
+ * into ev. Returns 0 or -1 (COMPLIANCE_E_INPUT).
+ */
+static int
+optout_act_fill(const struct config *cfg, const struct optout_act *act,
+    bool required, struct store_event *ev, bool *given,
+    struct compliance_err *err)
+{
+	if (compliance_scope(cfg, act->all, act->categories,
+	    act->ncategories, required, ev, given, err) == -1 ||
+	    optout_copy(ev->note, sizeof(ev->note), act->note, "note",
+	    err) == -1 ||
+	    optout_copy(ev->actor, sizeof(ev->actor), act->actor, "actor",
+	    err) == -1)
+		return -1;
+	ev->source = act->source;
+	ev->time = act->now;
+	return 0;
+}
+
+/* Name in ev the message sent just before the opt-out, as the proxy's
+ * own STOPs do, even if it is not merged into the last-sent table yet. */
+static void
+optout_last_sent(const struct optout_act *act, struct store_event *ev)
+{
+	if (act->lastsent != NULL)
+		(void)act->lastsent(act->lastsent_arg, ev->number, &ev->last);
+}
+
 int
 optout_record(struct store *st, const struct config *cfg,
     const struct optout_request *rq, struct store_event *ev,
@@ -60,22 +90,13 @@ optout_record(struct store *st, const struct config *cfg,
 		    "subscriber's consent (how and when they agreed)");
 	if (compliance_number(cfg, rq->number, ev->number,
 	    sizeof(ev->number), err) == -1 ||
-	    compliance_scope(cfg, rq->all, rq->categories, rq->ncategories,
-	    true, ev, &given, err) == -1 ||
-	    optout_copy(ev->note, sizeof(ev->note), rq->note, "note",
-	    err) == -1 ||
+	    optout_act_fill(cfg, &rq->act, true, ev, &given, err) == -1 ||
 	    optout_copy(ev->consent, sizeof(ev->consent), rq->consent,
-	    "consent", err) == -1 ||
-	    optout_copy(ev->actor, sizeof(ev->actor), rq->actor, "actor",
-	    err) == -1)
+	    "consent", err) == -1)
 		return -1;
 	ev->action = rq->action;
-	ev->source = rq->source;
-	ev->time = rq->now;
-	/* Name the message sent just before it, as the proxy's own STOPs
-	 * do, even if it is not merged into the last-sent table yet. */
-	if (rq->action == STORE_OPT_OUT && rq->lastsent != NULL)
-		(void)rq->lastsent(rq->lastsent_arg, ev->number, &ev->last);
+	if (rq->action == STORE_OPT_OUT)
+		optout_last_sent(&rq->act, ev);
 	if (store_optout_apply(st, ev) == -1)
 		return compliance_fail_store(err, st, true);
 	return 0;
@@ -117,23 +138,14 @@ optout_resolution_check(const struct config *cfg,
     const struct optout_resolution *rs, struct store_event *ev,
     bool *has_scope, struct compliance_err *err)
 {
-	if (rs->note == NULL || rs->note[0] == '\0')
+	if (rs->act.note == NULL || rs->act.note[0] == '\0')
 		return compliance_fail(err, COMPLIANCE_E_INPUT,
 		    "a note is required: say why");
-	if (rs->decision == STORE_REVIEW_DISMISSED && (rs->all ||
-	    rs->ncategories > 0))
+	if (rs->decision == STORE_REVIEW_DISMISSED && (rs->act.all ||
+	    rs->act.ncategories > 0))
 		return compliance_fail(err, COMPLIANCE_E_INPUT,
 		    "categories or all go with an opt-out decision only");
-	if (compliance_scope(cfg, rs->all, rs->categories, rs->ncategories,
-	    false, ev, has_scope, err) == -1 ||
-	    optout_copy(ev->note, sizeof(ev->note), rs->note, "note",
-	    err) == -1 ||
-	    optout_copy(ev->actor, sizeof(ev->actor), rs->actor, "actor",
-	    err) == -1)
-		return -1;
-	ev->source = rs->source;
-	ev->time = rs->now;
-	return 0;
+	return optout_act_fill(cfg, &rs->act, false, ev, has_scope, err);
 }
 
 /* The item, open. Returns 0, or -1 (not found, resolved, store). */
@@ -169,12 +181,10 @@ optout_review_resolve(struct store *st, const struct config *cfg,
 		return -1;
 	if (is_optout) {
 		optout_from_review(cfg, rv, has_scope, ev);
-		if (rs->lastsent != NULL)
-			(void)rs->lastsent(rs->lastsent_arg, ev->number,
-			    &ev->last);
+		optout_last_sent(&rs->act, ev);
 	}
 	if (store_review_resolve(st, rs->id, rs->decision, ev->actor,
-	    ev->note, rs->now, is_optout ? ev : NULL) == -1) {
+	    ev->note, rs->act.now, is_optout ? ev : NULL) == -1) {
 		/* Another staff member got there between our read and the
 		 * write. */
 		if (store_errcode(st) == STORE_E_EXISTS)

@@ -39,20 +39,28 @@ int optout_status(struct store *st, const struct config *cfg,
     const char *number, optout_status_fn fn, void *arg,
     struct compliance_err *err);
 
-/* An opt-out or opt-in a person asks for. Strings are borrowed. */
-struct optout_request {
-	enum store_action	 action;
+/*
+ * Who acts, when, why and on which categories: what every staff change
+ * carries. Strings are borrowed.
+ */
+struct optout_act {
 	enum store_source	 source;
-	const char		*number;	/* as typed */
+	const char		*actor;		/* who acts */
+	const char		*note;		/* NULL: none */
+	int64_t			 now;		/* unix seconds */
 	bool			 all;		/* scope: every category */
 	const char *const	*categories;	/* or these names */
 	size_t			 ncategories;
-	const char		*note;		/* NULL: none */
-	const char		*consent;	/* required for an opt-in */
-	const char		*actor;		/* who acts */
-	int64_t			 now;		/* unix seconds */
 	optout_lastsent_fn	 lastsent;	/* NULL: the store's only */
 	void			*lastsent_arg;
+};
+
+/* An opt-out or opt-in a person asks for. Strings are borrowed. */
+struct optout_request {
+	enum store_action	 action;
+	const char		*number;	/* as typed */
+	const char		*consent;	/* required for an opt-in */
+	struct optout_act	 act;		/* a scope is required */
 };
 
 /*
@@ -65,21 +73,14 @@ int optout_record(struct store *st, const struct config *cfg,
     const struct optout_request *rq, struct store_event *ev,
     struct compliance_err *err);
 
-/* A decision on a review item. Strings are borrowed. */
+/* A decision on a review item. */
 struct optout_resolution {
 	uint64_t		 id;
 	enum store_review_status decision;	/* OPTED_OUT or DISMISSED */
-	/* Scope of an opt-out; neither given: the stop_scope of the number
-	 * written to, else every category. */
-	bool			 all;
-	const char *const	*categories;
-	size_t			 ncategories;
-	const char		*note;		/* required: why */
-	const char		*actor;
-	enum store_source	 source;
-	int64_t			 now;
-	optout_lastsent_fn	 lastsent;
-	void			*lastsent_arg;
+	/* The note is required. The scope goes with an opt-out only; none
+	 * given: the stop_scope of the number written to, else every
+	 * category. */
+	struct optout_act	 act;
 };
 
 /*
