@@ -29,7 +29,8 @@ enum cli_format {
 struct cli_args {
 	const char	*config;		/* -c FILE */
 	const char	*format;		/* --format */
-	const char	*categories[CLI_MAX_ARGS];	/* --category, repeated */
+	/* --category, repeated */
+	const char	*categories[CLI_MAX_ARGS];
 	size_t		 ncategories;
 	bool		 all;			/* --all */
 	const char	*source, *note, *consent, *actor;

@@ -8,10 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "proxy/cli/cli_int.h"
 #include "proxy/compliance/compliance.h"
-#include "proxy/compliance/csv.h"
 #include "proxy/compliance/encode.h"
 #include "proxy/compliance/jsonout.h"
 #include "proxy/compliance/optout.h"
