@@ -71,7 +71,7 @@ admin_h_healthz(struct areq *r)
 {
 	struct daemon		*d = r->d;
 	struct store_info	 info;
-	size_t			 i;
+	size_t			 i, n = 0;
 	bool			 is_ok;
 
 	is_ok = store_info(d->store, &info) == 0;
@@ -82,7 +82,8 @@ admin_h_healthz(struct areq *r)
 	for (i = 0; i < d->npools; i++) {
 		if (d->pools[i] == NULL)
 			continue;
-		if (i > 0)
+		/* Counted apart from i: a pool may be missing. */
+		if (n++ > 0)
 			fputc(',', r->fp);
 		jsonout_str(r->fp, upstream_pool_name(d->pools[i]));
 		fprintf(r->fp, ":%s", upstream_pool_is_bound(d->pools[i]) ?
