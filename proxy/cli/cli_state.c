@@ -11,7 +11,6 @@
 #include "proxy/cli/cli_int.h"
 #include "proxy/compliance/compliance.h"
 #include "proxy/compliance/encode.h"
-#include "proxy/compliance/jsonout.h"
 #include "proxy/compliance/optout.h"
 #include "proxy/compliance/rfc3339.h"
 #include "store/store.h"
@@ -42,12 +41,8 @@ cli_status_row(const char *category, bool is_blocked,
 			fprintf(out, "  %-16s allowed\n", category);
 		break;
 	case CLI_FORMAT_JSONL:
-		fputc('{', out);
-		jsonout_kv_str(out, "number", s->number, false);
-		jsonout_kv_str(out, "category", category, true);
-		fputc(',', out);
-		encode_status_members(out, is_blocked, why);
-		fputs("}\n", out);
+		encode_status_json(out, s->number, category, is_blocked, why);
+		fputc('\n', out);
 		break;
 	case CLI_FORMAT_CSV:
 		encode_status_csv(out, s->number, category, is_blocked, why);

@@ -120,6 +120,18 @@ encode_status_members(FILE *fp, bool is_blocked,
 }
 
 void
+encode_status_json(FILE *fp, const char *number, const char *category,
+    bool is_blocked, const struct store_block *why)
+{
+	fputc('{', fp);
+	jsonout_kv_str(fp, "number", number, false);
+	jsonout_kv_str(fp, "category", category, true);
+	fputc(',', fp);
+	encode_status_members(fp, is_blocked, why);
+	fputc('}', fp);
+}
+
+void
 encode_status_csv(FILE *fp, const char *number, const char *category,
     bool is_blocked, const struct store_block *why)
 {

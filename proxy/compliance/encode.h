@@ -41,6 +41,10 @@ int64_t encode_age(int64_t t, int64_t now);
 void encode_status_members(FILE *fp, bool is_blocked,
     const struct store_block *why);
 
+/* The same as a JSON object of its own, after "number" and "category". */
+void encode_status_json(FILE *fp, const char *number, const char *category,
+    bool is_blocked, const struct store_block *why);
+
 #define ENCODE_STATUS_CSV_HEADER \
 	"number,category,status,since,event_id,scope"
 /* The same as one CSV row, after the number and category. */

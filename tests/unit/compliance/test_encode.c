@@ -107,6 +107,11 @@ test_status(void **state)
 	CFX_CAPTURE(buf, fp, encode_status_members(fp, false, &why));
 	assert_string_equal(buf, "\"status\":\"allowed\"");
 	free(buf);
+	CFX_CAPTURE(buf, fp, encode_status_json(fp, "1555", "promo", false,
+	    &why));
+	assert_string_equal(buf, "{\"number\":\"1555\",\"category\":"
+	    "\"promo\",\"status\":\"allowed\"}");
+	free(buf);
 	why.is_global = false;
 	CFX_CAPTURE(buf, fp, encode_status_csv(fp, "1555", "promo", true,
 	    &why));
