@@ -146,10 +146,38 @@ metrics_pools(FILE *fp, struct daemon *d)
 	}
 }
 
-/* Department sessions, and the bound ones per account. */
+/* One metric without labels and its value now. */
+struct prom_metric {
+	const char	*name, *type, *help;
+	uint64_t	 v;
+};
+
+#define NMETRICS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static void
+prom_list(FILE *fp, const struct prom_metric *m, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		prom_one(fp, m[i].name, m[i].type, m[i].help, m[i].v);
+}
+
+/* Department sessions, the bound ones per account, and the submits. */
 static void
 metrics_sessions(FILE *fp, struct daemon *d)
 {
+	const struct prom_metric m[] = {
+		{ "stopgate_submits_forwarded_total", "counter",
+		    "Department requests forwarded to an upstream.",
+		    d->counters.submits_forwarded },
+		{ "stopgate_submits_rejected_optout_total", "counter",
+		    "Destinations refused because the number opted out.",
+		    d->counters.submits_rejected_optout },
+		{ "stopgate_submits_store_error_total", "counter",
+		    "Destinations refused because the store could not be "
+		    "read.", d->counters.submits_store_error },
+	};
 	struct session	*s;
 	size_t		 i, n;
 
@@ -169,18 +197,39 @@ metrics_sessions(FILE *fp, struct daemon *d)
 		prom_label(fp, d->cfg->accounts[i].system_id);
 		fprintf(fp, "} %zu\n", n);
 	}
-	prom_one(fp, "stopgate_submits_forwarded_total", "counter",
-	    "Department requests forwarded to an upstream.",
-	    d->counters.submits_forwarded);
-	prom_one(fp, "stopgate_submits_rejected_optout_total", "counter",
-	    "Destinations refused because the number opted out.",
-	    d->counters.submits_rejected_optout);
-	prom_one(fp, "stopgate_submits_store_error_total", "counter",
-	    "Destinations refused because the store could not be read.",
-	    d->counters.submits_store_error);
+	prom_list(fp, m, NMETRICS(m));
 }
 
-/* The store's sizes, when it could be read. */
+/* The sizes of a store that could be read. */
+static void
+metrics_store_info(FILE *fp, const struct store_info *info)
+{
+	const struct prom_metric m[] = {
+		{ "stopgate_store_map_size_bytes", "gauge",
+		    "LMDB map size.", info->map_size },
+		{ "stopgate_store_map_used_bytes", "gauge",
+		    "LMDB map bytes in use.", info->map_used },
+		{ "stopgate_optout_events_total", "counter",
+		    "Opt-out and opt-in events recorded (last event id).",
+		    info->last_event_id },
+		{ "stopgate_store_state_entries", "gauge",
+		    "Current opt-out state entries.", info->state },
+		{ "stopgate_store_events", "gauge",
+		    "Events kept in the history.", info->events },
+		{ "stopgate_store_audit_records", "gauge",
+		    "Rejected-send audit records kept.", info->audit },
+		{ "stopgate_review_open", "gauge",
+		    "Review items waiting for a person.", info->review_open },
+		{ "stopgate_outbox_entries", "gauge",
+		    "MOs and receipts waiting for a receiver.", info->outbox },
+		{ "stopgate_receipt_map_entries", "gauge",
+		    "Receipt routing entries.", info->msgmap },
+	};
+
+	prom_list(fp, m, NMETRICS(m));
+}
+
+/* Whether the store could be read, and its sizes when it could. */
 static void
 metrics_store(FILE *fp, struct daemon *d)
 {
@@ -190,94 +239,92 @@ metrics_store(FILE *fp, struct daemon *d)
 	is_ok = store_info(d->store, &info) == 0;
 	prom_one(fp, "stopgate_store_up", "gauge",
 	    "1 if the opt-out store could be read.", is_ok ? 1 : 0);
-	if (!is_ok)
-		return;
-	prom_one(fp, "stopgate_store_map_size_bytes", "gauge",
-	    "LMDB map size.", info.map_size);
-	prom_one(fp, "stopgate_store_map_used_bytes", "gauge",
-	    "LMDB map bytes in use.", info.map_used);
-	prom_one(fp, "stopgate_optout_events_total", "counter",
-	    "Opt-out and opt-in events recorded (last event id).",
-	    info.last_event_id);
-	prom_one(fp, "stopgate_store_state_entries", "gauge",
-	    "Current opt-out state entries.", info.state);
-	prom_one(fp, "stopgate_store_events", "gauge",
-	    "Events kept in the history.", info.events);
-	prom_one(fp, "stopgate_store_audit_records", "gauge",
-	    "Rejected-send audit records kept.", info.audit);
-	prom_one(fp, "stopgate_review_open", "gauge",
-	    "Review items waiting for a person.", info.review_open);
-	prom_one(fp, "stopgate_outbox_entries", "gauge",
-	    "MOs and receipts waiting for a receiver.", info.outbox);
-	prom_one(fp, "stopgate_receipt_map_entries", "gauge",
-	    "Receipt routing entries.", info.msgmap);
+	if (is_ok)
+		metrics_store_info(fp, &info);
+}
+
+/* The counters of a store writer that runs, with pending records queued. */
+static void
+metrics_writer_counters(FILE *fp, const struct writer_counters *wc,
+    uint64_t pending)
+{
+	const struct prom_metric m[] = {
+		{ "stopgate_writer_batches_total", "counter",
+		    "Store writer transactions (audit, receipt map, "
+		    "attribution).", wc->batches },
+		{ "stopgate_writer_records_total", "counter",
+		    "Records committed by the store writer.", wc->records },
+		{ "stopgate_writer_failed_total", "counter",
+		    "Records lost to a failed store writer commit.",
+		    wc->failed },
+		{ "stopgate_writer_bad_total", "counter",
+		    "Records the store refused as malformed.", wc->bad },
+		{ "stopgate_writer_waits_total", "counter",
+		    "Times the event loop waited for a full writer queue.",
+		    wc->waits },
+		{ "stopgate_writer_pending", "gauge",
+		    "Records queued for the store writer.", pending },
+		{ "stopgate_sentlog_merged_total", "counter",
+		    "Attribution records merged into the last-sent table.",
+		    wc->merged },
+		{ "stopgate_audit_indexed_total", "counter",
+		    "Audit records indexed by number.", wc->indexed },
+	};
+
+	prom_list(fp, m, NMETRICS(m));
 }
 
 /* The store writer's counters, when it runs. */
 static void
 metrics_writer(FILE *fp, struct daemon *d)
 {
-	struct writer_counters	wc;
+	struct writer_counters	 wc;
 
 	if (d->writer == NULL)
 		return;
 	writer_counters(d->writer, &wc);
-	prom_one(fp, "stopgate_writer_batches_total", "counter",
-	    "Store writer transactions (audit, receipt map, attribution).",
-	    wc.batches);
-	prom_one(fp, "stopgate_writer_records_total", "counter",
-	    "Records committed by the store writer.", wc.records);
-	prom_one(fp, "stopgate_writer_failed_total", "counter",
-	    "Records lost to a failed store writer commit.", wc.failed);
-	prom_one(fp, "stopgate_writer_bad_total", "counter",
-	    "Records the store refused as malformed.", wc.bad);
-	prom_one(fp, "stopgate_writer_waits_total", "counter",
-	    "Times the event loop waited for a full writer queue.",
-	    wc.waits);
-	prom_one(fp, "stopgate_writer_pending", "gauge",
-	    "Records queued for the store writer.",
-	    writer_pending(d->writer));
-	prom_one(fp, "stopgate_sentlog_merged_total", "counter",
-	    "Attribution records merged into the last-sent table.",
-	    wc.merged);
-	prom_one(fp, "stopgate_audit_indexed_total", "counter",
-	    "Audit records indexed by number.", wc.indexed);
+	metrics_writer_counters(fp, &wc, writer_pending(d->writer));
 }
 
-/* The in-memory attribution index, when there is one. */
+/* The in-memory attribution index (one that exists). */
 static void
 metrics_attrib(FILE *fp, struct daemon *d)
 {
-	if (d->attrib == NULL)
-		return;
-	prom_one(fp, "stopgate_attrib_entries", "gauge",
-	    "Sends not yet merged, indexed in memory.",
-	    attrib_count(d->attrib));
-	prom_one(fp, "stopgate_attrib_bytes", "gauge",
-	    "Memory held by that index.", attrib_bytes(d->attrib));
-	prom_one(fp, "stopgate_attrib_dropped_total", "counter",
-	    "Unmerged sends dropped from a full index (attributed once "
-	    "merged).", d->counters.attrib_dropped);
+	const struct prom_metric m[] = {
+		{ "stopgate_attrib_entries", "gauge",
+		    "Sends not yet merged, indexed in memory.",
+		    attrib_count(d->attrib) },
+		{ "stopgate_attrib_bytes", "gauge",
+		    "Memory held by that index.", attrib_bytes(d->attrib) },
+		{ "stopgate_attrib_dropped_total", "counter",
+		    "Unmerged sends dropped from a full index (attributed "
+		    "once merged).", d->counters.attrib_dropped },
+	};
+
+	prom_list(fp, m, NMETRICS(m));
 }
 
 void
 admin_h_metrics(struct areq *r)
 {
-	struct daemon	*d = r->d;
-	FILE		*fp = r->fp;
+	struct daemon		*d = r->d;
+	const struct prom_metric m[] = {
+		{ "stopgate_config_reloads_total", "counter",
+		    "Configurations swapped in by SIGHUP.", d->cfg_gen },
+		{ "stopgate_admin_requests_total", "counter",
+		    "Admin API requests answered.", r->a->requests },
+		{ "stopgate_admin_unauthorized_total", "counter",
+		    "Admin API requests refused for a missing or wrong token.",
+		    r->a->unauthorized },
+	};
 
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
-	metrics_sessions(fp, d);
-	metrics_pools(fp, d);
-	metrics_store(fp, d);
-	metrics_writer(fp, d);
-	metrics_attrib(fp, d);
-	prom_one(fp, "stopgate_config_reloads_total", "counter",
-	    "Configurations swapped in by SIGHUP.", d->cfg_gen);
-	prom_one(fp, "stopgate_admin_requests_total", "counter",
-	    "Admin API requests answered.", r->a->requests);
-	prom_one(fp, "stopgate_admin_unauthorized_total", "counter",
-	    "Admin API requests refused for a missing or wrong token.",
-	    r->a->unauthorized);
+	metrics_sessions(r->fp, d);
+	metrics_pools(r->fp, d);
+	metrics_store(r->fp, d);
+	metrics_writer(r->fp, d);
+	if (d->attrib != NULL)
+		metrics_attrib(r->fp, d);
+	prom_list(r->fp, m, NMETRICS(m));
 	r->code = 200;
 }
