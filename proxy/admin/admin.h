@@ -32,7 +32,9 @@ struct daemon_frontend;
 #define ADMIN_HEADERS_MAX	(16u * 1024u)	/* request headers, bytes */
 #define ADMIN_PAGE_MAX		1000u		/* items in one response */
 #define ADMIN_PAGE_DEFAULT	100u
-#define ADMIN_TIMEOUT_S		30		/*
+#define ADMIN_TIMEOUT_S		30		/* per request, seconds */
+
+/*
  * The daemon front end hooks (proxy/daemon/daemon.h, struct
  * daemon_frontend), which main passes to daemon_main() as admin_frontend.
  *

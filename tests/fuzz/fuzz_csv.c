@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the RFC 4180 reader behind `stopgate import`
- * (proxy/cli_util.c): any bytes, read record by record to the end or the
- * first error. Must never crash, read out of bounds or loop forever, and
+ * (proxy/compliance/csv.c): any bytes, read record by record to the end or
+ * the first error. Must never crash, read out of bounds or loop forever, and
  * every field it yields must be a NUL-terminated string inside the input's
  * size.
  */
@@ -10,23 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/compliance/cli_util.h"
+#include "proxy/compliance/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cli_csv	*c;
-	char		 err[256], **f;
-	size_t		 n, i, total = 0;
-	unsigned	 line, last = 0;
-	int		 r;
+	struct csv_reader	*c;
+	char			 err[256], **f;
+	size_t			 n, i, total = 0;
+	unsigned		 line, last = 0;
+	int			 r;
 
-	if ((c = cli_csv_open_mem((const char *)data, size, err,
+	if ((c = csv_reader_open_mem((const char *)data, size, err,
 	    sizeof(err))) == NULL)
 		return 0;
-	while ((r = cli_csv_next(c, &f, &n, &line, err, sizeof(err))) == 1) {
+	while ((r = csv_reader_next(c, &f, &n, &line, err,
+	    sizeof(err))) == 1) {
 		if (n == 0 || line < last)
 			abort();	/* a record has a field; lines grow */
 		last = line;
@@ -35,6 +36,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (total > size)
 			abort();	/* fields come from the input */
 	}
-	cli_csv_free(c);
+	csv_reader_free(c);
 	return 0;
 }

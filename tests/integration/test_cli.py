@@ -2,6 +2,7 @@
 its formats, its exit codes, and bad input that must change nothing."""
 
 import csv
+import http.client
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import smpp  # noqa: E402
 
 NUM = "15550001111"
 
@@ -198,6 +200,52 @@ class CliTest(harness.TestCase):
         self.assertEqual(srcs, {"staff": 2})
         self.assertIn("opt-outs by category", self.cli(
             "stats", "-c", self.cfg).stdout)
+
+
+class SameShapeTest(harness.TestCase):
+    """SPEC section 6: the CLI and the admin API are the same operations.
+    `stopgate history --format jsonl` and GET /v1/numbers/{n}/history
+    print each event with the same fields (the API's shape: "all" and
+    "categories" as JSON types, "last_sent" when known) and values."""
+
+    def api_history(self, port, number):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            c.request("GET", "/v1/numbers/%s/history" % number,
+                      headers={"Authorization": "Bearer test-token"})
+            r = c.getresponse()
+            body = r.read().decode("utf-8")
+            self.assertEqual(r.status, 200, body)
+            return json.loads(body)["events"]
+        finally:
+            c.close()
+
+    def test_history_same_fields_as_api(self):
+        smsc, gw, cfg = self.h.start_stack(admin=True)
+        port = int(cfg["admin"]["bind"].rsplit(":", 1)[1])
+        c = smpp.Client.connect(gw.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.bind("trx", "marketing", "mkpass1"), 0)
+        self.assertEqual(c.submit("12345", NUM, b"sale")[0], 0)
+        # An opt-out naming the message sent before it, then an opt-in.
+        r = self.h.stopgate_cli("optout", "add", "-c", gw.config, NUM,
+                                "--category", "promo", "--note", "phone")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.h.stopgate_cli("optout", "remove", "-c", gw.config, NUM,
+                                "--all", "--consent", "signed form")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.h.stopgate_cli("history", "-c", gw.config, NUM,
+                                "--format", "jsonl")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cli = [json.loads(line) for line in r.stdout.splitlines()]
+        api = self.api_history(port, NUM)
+        self.assertEqual(len(cli), 2)
+        self.assertEqual([set(e) for e in cli], [set(e) for e in api])
+        self.assertEqual(cli, api)
+        self.assertIn("all", cli[0])
+        self.assertEqual(cli[0]["categories"], ["promo"])
+        self.assertTrue(cli[1]["all"])
+        self.assertEqual(cli[1]["categories"], [])
 
 
 if __name__ == "__main__":

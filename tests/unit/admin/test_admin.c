@@ -302,6 +302,81 @@ test_optout_and_status(void **state)
 }
 
 static void
+test_history_and_audit(void **state)
+{
+	struct fx	*f = *state;
+
+	assert_int_equal(call(f, EVHTTP_REQ_POST, "/v1/optouts", "s3cret",
+	    "{\"number\":\"5550100000\",\"all\":true,\"note\":\"n\"}"),
+	    201);
+	assert_int_equal(call(f, EVHTTP_REQ_GET,
+	    "/v1/numbers/15550100000/history", "s3cret", NULL), 200);
+	assert_non_null(strstr(f->body, "{\"number\":\"15550100000\","
+	    "\"events\":[{\"event_id\":1,"));
+	assert_non_null(strstr(f->body, "\"scope\":\"all\",\"all\":true,"
+	    "\"categories\":[],\"source\":\"api\""));
+	assert_non_null(strstr(f->body, "\"actor\":\"api\",\"note\":\"n\""));
+	assert_non_null(strstr(f->body, "],\"truncated\":false}"));
+	assert_int_equal(call(f, EVHTTP_REQ_GET, "/v1/audit?limit=5",
+	    "s3cret", NULL), 200);
+	assert_string_equal(f->body, "{\"records\":[],\"more\":false}\n");
+	assert_int_equal(call(f, EVHTTP_REQ_GET, "/v1/audit?until=x",
+	    "s3cret", NULL), 400);
+	assert_non_null(strstr(f->body, "until \\\"x\\\" is not RFC 3339"));
+	/* Two pages of one. */
+	assert_int_equal(call(f, EVHTTP_REQ_POST, "/v1/optins", "s3cret",
+	    "{\"number\":\"5550100000\",\"all\":true,\"consent\":\"c\"}"),
+	    201);
+	assert_int_equal(call(f, EVHTTP_REQ_GET, "/v1/events?limit=1",
+	    "s3cret", NULL), 200);
+	assert_non_null(strstr(f->body, "],\"next\":1,\"more\":true}"));
+	assert_int_equal(call(f, EVHTTP_REQ_GET, "/v1/events?after=1",
+	    "s3cret", NULL), 200);
+	assert_non_null(strstr(f->body, "\"consent\":\"c\""));
+	assert_non_null(strstr(f->body, "],\"next\":2,\"more\":false}"));
+}
+
+static void
+test_review_resolve(void **state)
+{
+	struct fx		*f = *state;
+	struct store_review	 rv;
+	char			 path[64];
+
+	memset(&rv, 0, sizeof(rv));
+	rv.time = 1000;
+	snprintf(rv.number, sizeof(rv.number), "15557770001");
+	snprintf(rv.inbound, sizeof(rv.inbound), "12345");
+	snprintf(rv.account, sizeof(rv.account), "marketing");
+	snprintf(rv.text, sizeof(rv.text), "maybe stop");
+	assert_int_equal(store_review_add(f->d->store, &rv), 0);
+	snprintf(path, sizeof(path), "/v1/review/%llu/resolve",
+	    (unsigned long long)rv.id);
+	assert_int_equal(call(f, EVHTTP_REQ_POST, path, "s3cret",
+	    "{\"decision\":\"optout\"}"), 422);
+	assert_non_null(strstr(f->body, "note"));
+	assert_int_equal(call(f, EVHTTP_REQ_POST, path, "s3cret",
+	    "{\"decision\":\"dismiss\",\"note\":\"x\",\"all\":true}"),
+	    422);
+	assert_int_equal(call(f, EVHTTP_REQ_POST, "/v1/review/99/resolve",
+	    "s3cret", "{\"decision\":\"dismiss\",\"note\":\"x\"}"), 404);
+	assert_int_equal(call(f, EVHTTP_REQ_POST, "/v1/review/x/resolve",
+	    "s3cret", "{\"decision\":\"dismiss\",\"note\":\"x\"}"), 400);
+	assert_int_equal(call(f, EVHTTP_REQ_POST, path, "s3cret",
+	    "{\"decision\":\"optout\",\"note\":\"wants out\","
+	    "\"categories\":[\"billing\",\"billing\"],\"actor\":\"carol\"}"),
+	    200);
+	assert_non_null(strstr(f->body, "{\"item\":{\"id\":"));
+	assert_non_null(strstr(f->body, "\"status\":\"opted_out\""));
+	assert_non_null(strstr(f->body, ",\"event\":{\"event_id\":"));
+	assert_non_null(strstr(f->body, "\"categories\":[\"billing\"],"));
+	assert_non_null(strstr(f->body, "\"rule\":\"review\""));
+	assert_int_equal(call(f, EVHTTP_REQ_POST, path, "s3cret",
+	    "{\"decision\":\"dismiss\",\"note\":\"x\"}"), 409);
+	assert_non_null(strstr(f->body, "already resolved by carol"));
+}
+
+static void
 test_reload_token(void **state)
 {
 	struct fx	*f = *state;
@@ -326,6 +401,8 @@ main(void)
 		cmocka_unit_test(test_token_ok),
 		T(test_health_and_auth),
 		T(test_optout_and_status),
+		T(test_history_and_audit),
+		T(test_review_resolve),
 		T(test_reload_token),
 	};
 #undef T

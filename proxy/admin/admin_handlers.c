@@ -1,0 +1,449 @@
+/*
+ * The admin API's handlers for /healthz and /v1 (SPEC §6): each reads the
+ * request, calls the compliance layer (the same operations and JSON
+ * shapes as the CLI) and writes its body to r->fp.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+
+#include "proxy/admin/admin.h"
+#include "proxy/admin/admin_int.h"
+#include "proxy/compliance/compliance.h"
+#include "proxy/compliance/encode.h"
+#include "proxy/compliance/jsonout.h"
+#include "proxy/compliance/optout.h"
+#include "proxy/daemon/daemon.h"
+#include "proxy/daemon/upstream.h"
+#include "proxy/io/log.h"
+#include "store/store.h"
+
+/* The store failed a read: 503. */
+static void
+admin_fail_store(struct areq *r)
+{
+	struct compliance_err	 err;
+
+	compliance_fail_store(&err, r->d->store, false);
+	admin_fail_with(r, &err, 503);
+}
+
+/* Start a page of JSON array items on r's body, at most max, after
+ * {"member":[ unless member is NULL. */
+static struct encode_list *
+admin_page(struct areq *r, struct encode_list *l, size_t max,
+    const char *member)
+{
+	if (member != NULL)
+		fprintf(r->fp, "{\"%s\":[", member);
+	encode_list_init(l, r->fp, ENCODE_JSON_ARRAY, max, (int64_t)time(NULL),
+	    NULL);
+	return l;
+}
+
+/* End a page after its walk returned rc: close it and say whether more
+ * follow, or answer 503. */
+static void
+admin_page_close(struct areq *r, const struct encode_list *l, int rc)
+{
+	if (rc == -1) {
+		admin_fail_store(r);
+		return;
+	}
+	fprintf(r->fp, "],\"more\":%s}", l->is_more ? "true" : "false");
+	r->code = 200;
+}
+
+/* The daemon's attribution not yet in the store, for an opt-out. */
+static bool
+admin_lastsent(void *arg, const char *number, struct store_lastsent *out)
+{
+	return daemon_lastsent_pending(arg, number, out);
+}
+
+/* --- /healthz ------------------------------------------------------------ */
+
+void
+admin_h_healthz(struct areq *r)
+{
+	struct daemon		*d = r->d;
+	struct store_info	 info;
+	size_t			 i, n = 0;
+	bool			 is_ok;
+
+	is_ok = store_info(d->store, &info) == 0;
+	fprintf(r->fp, "{\"status\":\"%s\"", is_ok ? "ok" : "store_error");
+	if (!is_ok)
+		jsonout_kv_str(r->fp, "error", store_errmsg(d->store), true);
+	fprintf(r->fp, ",\"upstreams\":{");
+	for (i = 0; i < d->npools; i++) {
+		if (d->pools[i] == NULL)
+			continue;
+		/* Counted apart from i: a pool may be missing. */
+		if (n++ > 0)
+			fputc(',', r->fp);
+		jsonout_str(r->fp, upstream_pool_name(d->pools[i]));
+		fprintf(r->fp, ":%s", upstream_pool_is_bound(d->pools[i]) ?
+		    "true" : "false");
+	}
+	/* No token here: say no more than the status of each upstream. */
+	fprintf(r->fp, "}}");
+	r->code = is_ok ? 200 : 503;
+}
+
+/* --- numbers ------------------------------------------------------------- */
+
+/*
+ * The number in the path, normalised into num (STORE_NUMBER_MAX bytes),
+ * and the start of the answer about it: {"number":NUM,"member":open.
+ * Returns 0 or -1 (answered 400).
+ */
+static int
+admin_number_open(struct areq *r, char *num, const char *member, char open)
+{
+	struct compliance_err	 err;
+
+	if (compliance_number(r->d->cfg, r->seg[2], num, STORE_NUMBER_MAX,
+	    &err) == -1) {
+		admin_fail_with(r, &err, 400);
+		return -1;
+	}
+	fputc('{', r->fp);
+	jsonout_kv_str(r->fp, "number", num, false);
+	fprintf(r->fp, ",\"%s\":%c", member, open);
+	return 0;
+}
+
+struct admin_status {
+	FILE	*fp;
+	size_t	 n;
+};
+
+static int
+admin_status_member(const char *category, bool is_blocked,
+    const struct store_block *why, void *arg)
+{
+	struct admin_status	*s = arg;
+
+	if (s->n++ > 0)
+		fputc(',', s->fp);
+	jsonout_str(s->fp, category);
+	fputs(":{", s->fp);
+	encode_status_members(s->fp, is_blocked, why);
+	fputc('}', s->fp);
+	return 0;
+}
+
+void
+admin_h_number(struct areq *r)
+{
+	struct compliance_err	 err;
+	struct admin_status	 s = { r->fp, 0 };
+	char			 num[STORE_NUMBER_MAX];
+
+	if (admin_number_open(r, num, "categories", '{') == -1)
+		return;
+	if (optout_status(r->d->store, r->d->cfg, num, admin_status_member,
+	    &s, &err) != 0) {
+		admin_fail_with(r, &err, 400);
+		return;
+	}
+	fputs("}}", r->fp);
+	r->code = 200;
+}
+
+void
+admin_h_history(struct areq *r)
+{
+	struct encode_list	 pg;
+	char			 num[STORE_NUMBER_MAX];
+
+	if (admin_number_open(r, num, "events", '[') == -1)
+		return;
+	if (store_history(r->d->store, num, encode_list_event, admin_page(r,
+	    &pg, ADMIN_PAGE_MAX, NULL)) == -1) {
+		admin_fail_store(r);
+		return;
+	}
+	fprintf(r->fp, "],\"truncated\":%s}", pg.is_more ? "true" : "false");
+	r->code = 200;
+}
+
+/*
+ * What every change through the API carries, from the body o: "note",
+ * "actor" (default "api"), "categories" / "all" (views into o; sc holds
+ * the array), source api, time now, the daemon's attribution. Returns 0
+ * or -1 (answered).
+ */
+static int
+admin_act(struct areq *r, json_t *o, struct optout_act *act,
+    struct admin_scope *sc)
+{
+	memset(act, 0, sizeof(*act));
+	if (admin_body_str(r, o, "note", false, &act->note) == -1 ||
+	    admin_body_str(r, o, "actor", false, &act->actor) == -1 ||
+	    admin_body_scope(r, o, sc) == -1)
+		return -1;
+	if (act->actor == NULL || act->actor[0] == '\0')
+		act->actor = ADMIN_ACTOR_DEFAULT;
+	act->source = STORE_SRC_API;
+	act->now = (int64_t)time(NULL);
+	act->all = sc->all;
+	act->categories = sc->names;
+	act->ncategories = sc->n;
+	act->lastsent = admin_lastsent;
+	act->lastsent_arg = r->d;
+	return 0;
+}
+
+/* The body of POST /v1/optouts or /v1/optins into rq (views into o). */
+static int
+admin_optout_body(struct areq *r, json_t *o, struct optout_request *rq,
+    struct admin_scope *sc)
+{
+	if (admin_body_str(r, o, "number", true, &rq->number) == -1 ||
+	    admin_act(r, o, &rq->act, sc) == -1 ||
+	    admin_body_str(r, o, "consent", false, &rq->consent) == -1)
+		return -1;
+	if (rq->action == STORE_OPT_OUT && rq->consent != NULL &&
+	    rq->consent[0] != '\0') {
+		admin_fail(r, 400, "\"consent\" belongs to an opt-in");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+admin_optout(struct areq *r, enum store_action action)
+{
+	static const char *const fields[] = { "number", "categories", "all",
+		"note", "actor", "consent", NULL };
+	struct optout_request	 rq;
+	struct admin_scope	 sc = { false, NULL, 0 };
+	struct compliance_err	 err;
+	struct store_event	*ev = NULL;
+	json_t			*o;
+
+	if ((o = admin_body(r, fields)) == NULL)
+		return;
+	memset(&rq, 0, sizeof(rq));
+	rq.action = action;
+	if (admin_optout_body(r, o, &rq, &sc) == -1)
+		goto out;
+	if ((ev = malloc(sizeof(*ev))) == NULL) {
+		admin_fail(r, 500, "out of memory");
+		goto out;
+	}
+	if (optout_record(r->d->store, r->d->cfg, &rq, ev, &err) == -1) {
+		admin_fail_with(r, &err, 422);
+		goto out;
+	}
+	log_info("event=admin_%s number=%s event_id=%" PRIu64 " actor=\"%s\"",
+	    store_action_name(action), ev->number, ev->id, ev->actor);
+	encode_event_json(r->fp, ev);
+	r->code = 201;
+out:
+	free(ev);
+	admin_scope_free(&sc);
+	json_decref(o);
+}
+
+void
+admin_h_optouts(struct areq *r)
+{
+	admin_optout(r, STORE_OPT_OUT);
+}
+
+void
+admin_h_optins(struct areq *r)
+{
+	admin_optout(r, STORE_OPT_IN);
+}
+
+/* --- feed and audit ------------------------------------------------------ */
+
+void
+admin_h_events(struct areq *r)
+{
+	static const char *const params[] = { "after", "limit", NULL };
+	struct evkeyvalq	 q;
+	struct encode_list	 pg;
+	const char		*s;
+	uint64_t		 after = 0;
+	size_t			 limit;
+
+	if (admin_query(r, &q, params) == -1 ||
+	    admin_limit(r, &q, &limit) == -1)
+		goto out;
+	if ((s = evhttp_find_header(&q, "after")) != NULL &&
+	    compliance_u64(s, &after) == -1) {
+		admin_fail(r, 400, "after must be an event id (the \"next\" "
+		    "of the previous page)");
+		goto out;
+	}
+	admin_page(r, &pg, limit, "events")->last_id = after;
+	/* One more than the page, to tell whether more follow. */
+	if (store_events_since(r->d->store, after, limit + 1,
+	    encode_list_event, &pg) == -1) {
+		admin_fail_store(r);
+		goto out;
+	}
+	fprintf(r->fp, "],\"next\":%" PRIu64 ",\"more\":%s}", pg.last_id,
+	    pg.is_more ? "true" : "false");
+	r->code = 200;
+out:
+	evhttp_clear_headers(&q);
+}
+
+void
+admin_h_audit(struct areq *r)
+{
+	static const char *const params[] = { "since", "until", "number",
+		"account", "category", "limit", NULL };
+	struct compliance_audit_query aq;
+	struct store_audit_filter f;
+	struct compliance_err	 err;
+	struct encode_list	 pg;
+	struct evkeyvalq	 q;
+	char			 num[STORE_NUMBER_MAX];
+	size_t			 limit;
+
+	if (admin_query(r, &q, params) == -1 ||
+	    admin_limit(r, &q, &limit) == -1)
+		goto out;
+	aq.since = evhttp_find_header(&q, "since");
+	aq.until = evhttp_find_header(&q, "until");
+	aq.number = evhttp_find_header(&q, "number");
+	aq.account = evhttp_find_header(&q, "account");
+	aq.category = evhttp_find_header(&q, "category");
+	if (compliance_audit_filter(r->d->cfg, &aq, &f, num, &err) == -1) {
+		admin_fail_with(r, &err, 400);
+		goto out;
+	}
+	f.max = limit + 1;
+	admin_page_close(r, &pg, store_audit_query(r->d->store, &f,
+	    encode_list_audit, admin_page(r, &pg, limit, "records")));
+out:
+	evhttp_clear_headers(&q);
+}
+
+/* --- review -------------------------------------------------------------- */
+
+void
+admin_h_review_list(struct areq *r)
+{
+	static const char *const params[] = { "limit", NULL };
+	struct encode_list	 pg;
+	struct evkeyvalq	 q;
+	size_t			 limit;
+
+	if (admin_query(r, &q, params) == -1 ||
+	    admin_limit(r, &q, &limit) == -1)
+		goto out;
+	admin_page_close(r, &pg, store_review_list(r->d->store,
+	    encode_list_review, admin_page(r, &pg, limit, "items")));
+out:
+	evhttp_clear_headers(&q);
+}
+
+/* The review id in the path. Returns 0 or -1 (answered 400). */
+static int
+admin_review_id(struct areq *r, uint64_t *id)
+{
+	struct compliance_err	 err;
+
+	if (compliance_review_id(r->seg[2], id, &err) == -1) {
+		admin_fail_with(r, &err, 400);
+		return -1;
+	}
+	return 0;
+}
+
+void
+admin_h_review_get(struct areq *r)
+{
+	struct store_review	 rv;
+	uint64_t		 id;
+	int			 found;
+
+	if (admin_review_id(r, &id) == -1)
+		return;
+	if ((found = store_review_get(r->d->store, id, &rv)) == -1) {
+		admin_fail_store(r);
+		return;
+	}
+	if (found == 0) {
+		admin_fail(r, 404, "no review item %" PRIu64, id);
+		return;
+	}
+	encode_review_json(r->fp, &rv, (int64_t)time(NULL));
+	r->code = 200;
+}
+
+/* The body of POST /v1/review/{id}/resolve into rs (views into o). */
+static int
+admin_resolution_body(struct areq *r, json_t *o,
+    struct optout_resolution *rs, struct admin_scope *sc)
+{
+	const char	*dec;
+
+	if (admin_body_str(r, o, "decision", true, &dec) == -1 ||
+	    admin_act(r, o, &rs->act, sc) == -1)
+		return -1;
+	if (strcmp(dec, "optout") == 0)
+		rs->decision = STORE_REVIEW_OPTED_OUT;
+	else if (strcmp(dec, "dismiss") == 0)
+		rs->decision = STORE_REVIEW_DISMISSED;
+	else {
+		admin_fail(r, 422, "decision must be \"optout\" or "
+		    "\"dismiss\"");
+		return -1;
+	}
+	return 0;
+}
+
+void
+admin_h_review_resolve(struct areq *r)
+{
+	static const char *const fields[] = { "decision", "note", "actor",
+		"categories", "all", NULL };
+	struct optout_resolution rs;
+	struct admin_scope	 sc = { false, NULL, 0 };
+	struct compliance_err	 err;
+	struct store_review	 rv;
+	struct store_event	*ev = NULL;
+	json_t			*o = NULL;
+
+	memset(&rs, 0, sizeof(rs));
+	if (admin_review_id(r, &rs.id) == -1 ||
+	    (o = admin_body(r, fields)) == NULL ||
+	    admin_resolution_body(r, o, &rs, &sc) == -1)
+		goto out;
+	if ((ev = malloc(sizeof(*ev))) == NULL) {
+		admin_fail(r, 500, "out of memory");
+		goto out;
+	}
+	if (optout_review_resolve(r->d->store, r->d->cfg, &rs, &rv, ev,
+	    &err) == -1) {
+		admin_fail_with(r, &err, 422);
+		goto out;
+	}
+	log_info("event=admin_review_resolved id=%" PRIu64 " decision=%s "
+	    "actor=\"%s\"", rs.id, encode_review_status_name(rs.decision),
+	    ev->actor);
+	fprintf(r->fp, "{\"item\":");
+	encode_review_json(r->fp, &rv, rs.act.now);
+	if (rs.decision == STORE_REVIEW_OPTED_OUT) {
+		fprintf(r->fp, ",\"event\":");
+		encode_event_json(r->fp, ev);
+	}
+	fputc('}', r->fp);
+	r->code = 200;
+out:
+	free(ev);
+	admin_scope_free(&sc);
+	json_decref(o);
+}
