@@ -63,6 +63,14 @@ int cli_args_parse(struct cli_args *a, int argc, char *argv[], int first,
 int cli_format_parse(const char *s, bool csv_ok, enum cli_format *out,
     char *errbuf, size_t errlen);
 
+/*
+ * Write s (NUL-terminated, borrowed) for people: control characters,
+ * invalid UTF-8, backslash and '"' escaped (\n, \x1b, \u{202e}, \"), so
+ * text from a subscriber, a department or an API client can neither
+ * forge a line nor drive the terminal (proxy/cli/cli_escape.c).
+ */
+void cli_put_text(FILE *out, const char *s);
+
 /* The OS user running the command (for "who acted"); never NULL. */
 const char *cli_default_actor(void);
 

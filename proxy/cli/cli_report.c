@@ -23,12 +23,20 @@ cli_audit_text(const struct store_audit *a, void *arg)
 	const struct cli_ctx	*c = arg;
 	char			 ts[RFC3339_MAX], reason[64];
 
-	fprintf(c->out, "%s  account=%s category=%s service_type=%s "
-	    "source=%s destination=%s status=0x%08x reason=\"%s\" "
-	    "body_len=%u\n", rfc3339_format(a->time, ts, sizeof(ts)),
-	    a->account, a->category, a->service_type, a->source,
-	    a->destination, a->status, encode_audit_reason(a->event_id,
-	    reason, sizeof(reason)), a->body_len);
+	fprintf(c->out, "%s  account=", rfc3339_format(a->time, ts,
+	    sizeof(ts)));
+	cli_put_text(c->out, a->account);
+	fputs(" category=", c->out);
+	cli_put_text(c->out, a->category);
+	fputs(" service_type=", c->out);
+	cli_put_text(c->out, a->service_type);
+	fputs(" source=", c->out);
+	cli_put_text(c->out, a->source);
+	fputs(" destination=", c->out);
+	cli_put_text(c->out, a->destination);
+	fprintf(c->out, " status=0x%08x reason=\"%s\" body_len=%u\n",
+	    a->status, encode_audit_reason(a->event_id, reason,
+	    sizeof(reason)), a->body_len);
 	return 0;
 }
 
@@ -64,6 +72,22 @@ cli_cmd_audit(struct cli_ctx *c)
 
 /* --- stats -------------------------------------------------------- */
 
+/* One "key  count" line of the stats table; the key escaped (it may hold
+ * an account or category name from an old config). */
+static void
+cli_stats_row(FILE *out, const char *key, size_t n)
+{
+	char	 buf[256];
+	FILE	*fp;
+
+	memset(buf, 0, sizeof(buf));
+	if ((fp = fmemopen(buf, sizeof(buf) - 1, "w")) != NULL) {
+		cli_put_text(fp, key);
+		fclose(fp);
+	}
+	fprintf(out, "  %-40s %8zu\n", buf, n);
+}
+
 int
 cli_cmd_stats(struct cli_ctx *c)
 {
@@ -98,8 +122,8 @@ cli_cmd_stats(struct cli_ctx *c)
 			fprintf(c->out, "\n%s\n", titles[d]);
 		for (i = 0; i < s.by[d].n; i++) {
 			if (c->format == CLI_FORMAT_TEXT)
-				fprintf(c->out, "  %-40s %8zu\n",
-				    s.by[d].t[i].key, s.by[d].t[i].n);
+				cli_stats_row(c->out, s.by[d].t[i].key,
+				    s.by[d].t[i].n);
 			else {
 				stats_tally_json(c->out, (enum stats_dim)d,
 				    &s.by[d].t[i]);
@@ -135,9 +159,11 @@ cli_review_text(const struct store_review *r, void *arg)
 	char			 ts[RFC3339_MAX], age[32];
 
 	fprintf(c->out, "%-6" PRIu64 " %s  age %-7s from %s to %s (%s): "
-	    "\"%s\"\n", r->id, rfc3339_format(r->time, ts, sizeof(ts)),
+	    "\"", r->id, rfc3339_format(r->time, ts, sizeof(ts)),
 	    cli_age(encode_age(r->time, (int64_t)time(NULL)), age,
-	    sizeof(age)), r->number, r->inbound, r->account, r->text);
+	    sizeof(age)), r->number, r->inbound, r->account);
+	cli_put_text(c->out, r->text);
+	fputs("\"\n", c->out);
 	return 0;
 }
 

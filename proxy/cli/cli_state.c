@@ -140,19 +140,33 @@ cli_history_text(const struct store_event *ev, void *arg)
 	    rfc3339_format(ev->time, ts, sizeof(ts)), ev->id,
 	    store_action_name(ev->action), encode_scope_text(ev, scope,
 	    sizeof(scope)), store_source_name(ev->source));
-	if (ev->source == STORE_SRC_SMS_KEYWORD)
-		fprintf(out, " inbound=%s rule=%s text=\"%s\"", ev->inbound,
-		    ev->rule, ev->text);
-	else
-		fprintf(out, " actor=%s", ev->actor);
-	if (ev->note[0] != '\0')
-		fprintf(out, " note=\"%s\"", ev->note);
-	if (ev->consent[0] != '\0')
-		fprintf(out, " consent=\"%s\"", ev->consent);
-	if (ev->action == STORE_OPT_OUT && ev->last.time != 0)
-		fprintf(out, " last_sent=%s/%s@%s", ev->last.account,
-		    ev->last.category, rfc3339_format(ev->last.time, ts,
+	if (ev->source == STORE_SRC_SMS_KEYWORD) {
+		fprintf(out, " inbound=%s rule=%s text=\"", ev->inbound,
+		    ev->rule);
+		cli_put_text(out, ev->text);
+		fputc('"', out);
+	} else {
+		fputs(" actor=", out);
+		cli_put_text(out, ev->actor);
+	}
+	if (ev->note[0] != '\0') {
+		fputs(" note=\"", out);
+		cli_put_text(out, ev->note);
+		fputc('"', out);
+	}
+	if (ev->consent[0] != '\0') {
+		fputs(" consent=\"", out);
+		cli_put_text(out, ev->consent);
+		fputc('"', out);
+	}
+	if (ev->action == STORE_OPT_OUT && ev->last.time != 0) {
+		fputs(" last_sent=", out);
+		cli_put_text(out, ev->last.account);
+		fputc('/', out);
+		cli_put_text(out, ev->last.category);
+		fprintf(out, "@%s", rfc3339_format(ev->last.time, ts,
 		    sizeof(ts)));
+	}
 	fputc('\n', out);
 	return 0;
 }

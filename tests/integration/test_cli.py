@@ -88,6 +88,24 @@ class CliTest(harness.TestCase):
         self.assertEqual(ev[0]["actor"], "jane@front")
         self.assertEqual(ev[0]["source"], "api")
 
+    def test_control_characters_cannot_forge_a_line(self):
+        """An actor or note from an API client (or a subscriber's text)
+        holding a newline, a terminal escape or a bidirectional override
+        is printed escaped by the human-readable history: one event, one
+        line; jsonl keeps the exact value."""
+        forged = "x\n2026-01-01T00:00:00Z  event 99  opt_in  all"
+        self.cli("optout", "add", "-c", self.cfg, NUM, "--category",
+                 "billing", "--actor", forged, "--note",
+                 "a\x1b[2Jb\u202ec\\d\"e")
+        r = self.cli("history", NUM, "-c", self.cfg)
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), 1, r.stdout)
+        self.assertIn("actor=x\\n2026-01-01", lines[0])
+        self.assertIn('note="a\\x1b[2Jb\\u{202e}c\\\\d\\"e"', lines[0])
+        self.assertNotIn("\x1b", r.stdout)
+        self.assertNotIn("\u202e", r.stdout)
+        self.assertEqual(self.history()[0]["actor"], forged)
+
     def test_bad_input_changes_nothing(self):
         r = self.cli("optout", "add", "-c", self.cfg, NUM, "--category",
                      "nosuch", rc=1)
