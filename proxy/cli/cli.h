@@ -2,8 +2,8 @@
  * The compliance CLI: status, optout, history, audit, import, export,
  * stats, review (SPEC §6). Each opens the store named by the config.
  */
-#ifndef PROXY_CLI_H
-#define PROXY_CLI_H
+#ifndef PROXY_CLI_CLI_H
+#define PROXY_CLI_CLI_H
 
 #include <stdio.h>
 
@@ -21,4 +21,4 @@ int cli_run(int argc, char *argv[], FILE *out, FILE *errf);
 /* cli_run() on stdout and stderr. */
 int cli_main(int argc, char *argv[]);
 
-#endif /* PROXY_CLI_H */
+#endif /* PROXY_CLI_CLI_H */

@@ -2,8 +2,8 @@
  * Internal to the compliance CLI (proxy/cli/): the parsed command line
  * and the context every subcommand gets.
  */
-#ifndef PROXY_CLI_INT_H
-#define PROXY_CLI_INT_H
+#ifndef PROXY_CLI_CLI_INT_H
+#define PROXY_CLI_CLI_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,4 +115,4 @@ int cli_cmd_stats(struct cli_ctx *c);
 int cli_cmd_review_list(struct cli_ctx *c);
 int cli_cmd_review_resolve(struct cli_ctx *c);
 
-#endif /* PROXY_CLI_INT_H */
+#endif /* PROXY_CLI_CLI_INT_H */
