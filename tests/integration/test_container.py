@@ -59,7 +59,11 @@ def container_tool():
             continue
         r = subprocess.run([tool, "info"], capture_output=True, timeout=60)
         if r.returncode == 0:
-            return tool, [tool, "build"], tool
+            # chroot isolation also works where the OCI runtime cannot
+            # set up a build container (as container-base.sh does).
+            extra = ["--isolation", "chroot", "--network", "host"] \
+                if tool == "podman" else []
+            return tool, [tool, "build"] + extra, tool
     return None, ("no container tool: podman or docker (with an engine) "
                   "is not installed, and ../shared/tools/container-base.sh "
                   "(which installs podman, as root) is not beside the "
