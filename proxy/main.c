@@ -1,7 +1,9 @@
 /*
  * stopgate: entry point.
  *
- *   stopgate run -c FILE [-v]     the proxy, in the foreground
+ *   stopgate run -c FILE [-v]     the proxy, in the foreground; refuses
+ *                                 secrets other users can read
+ *                                 (config/perm.h), warns as root
  *   stopgate check -c FILE        validate a config: every error as
  *                                 FILE:LINE:COL: message, exit 1; or exit 0
  *   stopgate <cli command> ...    the compliance CLI (proxy/cli.c)
