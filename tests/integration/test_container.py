@@ -34,7 +34,8 @@ TOP = harness.TOP
 IMAGE = "localhost/stopgate:test"
 BUILD_BOUND = 540       # seconds: tests/run-all.sh gives a suite 600
 SOURCES = ["Makefile", "smpp", "config", "store", "proxy", "docker",
-           "tests/tools", "tests/unit", "tests/run-unit.sh"]
+           "tests/tools", "tests/unit", "tests/regress",
+           "tests/run-unit.sh"]
 T0 = time.monotonic()
 
 
