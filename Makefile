@@ -246,3 +246,75 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# --- install ------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=/tmp/root]: the binary, the
+# man pages stopgate(8) and stopgate.yaml(5), the systemd unit, the
+# sysusers.d file that creates the stopgate user, and an example config.
+# config/REFERENCE.md is the one source of stopgate.yaml(5), rendered by
+# config/md2man.py; stopgate(8) and the unit are config/*.in with the
+# install paths filled in. Nothing here touches the running system
+# (users, systemctl): the README's "Install" section lists those steps.
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/stopgate
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+PYTHON3	?= python3
+INSTALL	?= install
+
+GEN	 = $(BUILD)/gen
+GEN_FILES = $(GEN)/stopgate.8 $(GEN)/stopgate.yaml.5 \
+	    $(GEN)/stopgate.service $(GEN)/stopgate.yaml.example
+SUBST	 = sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	       -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	       -e 's|@UNITDIR@|$(UNITDIR)|g' \
+	       -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|g' \
+	       -e 's|@DOCDIR@|$(DOCDIR)|g'
+
+.PHONY: man install uninstall
+man: $(GEN)/stopgate.8 $(GEN)/stopgate.yaml.5
+
+# The paths are part of the generated text: regenerate on every install.
+$(GEN)/stopgate.8: config/stopgate.8.in FORCE
+	@mkdir -p $(@D)
+	$(SUBST) config/stopgate.8.in >$@
+$(GEN)/stopgate.yaml.5: config/REFERENCE.md config/md2man.py FORCE
+	@mkdir -p $(@D)
+	$(PYTHON3) config/md2man.py config/REFERENCE.md | $(SUBST) >$@.tmp
+	mv $@.tmp $@
+$(GEN)/stopgate.service: config/stopgate.service.in FORCE
+	@mkdir -p $(@D)
+	$(SUBST) config/stopgate.service.in >$@
+# The example with its store where the unit's StateDirectory is.
+$(GEN)/stopgate.yaml.example: config/example.yaml
+	@mkdir -p $(@D)
+	sed -e 's|^\(  path:\).*|\1 /var/lib/stopgate/store  # the unit'"'"'s StateDirectory|' \
+		config/example.yaml >$@
+FORCE:
+
+install: $(BUILD)/stopgate $(GEN_FILES)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 755 $(BUILD)/stopgate $(DESTDIR)$(SBINDIR)/stopgate
+	$(INSTALL) -m 644 $(GEN)/stopgate.8 $(DESTDIR)$(MANDIR)/man8/stopgate.8
+	$(INSTALL) -m 644 $(GEN)/stopgate.yaml.5 \
+		$(DESTDIR)$(MANDIR)/man5/stopgate.yaml.5
+	$(INSTALL) -m 644 $(GEN)/stopgate.service \
+		$(DESTDIR)$(UNITDIR)/stopgate.service
+	$(INSTALL) -m 644 config/stopgate.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/stopgate.conf
+	$(INSTALL) -m 644 $(GEN)/stopgate.yaml.example \
+		$(DESTDIR)$(DOCDIR)/stopgate.yaml.example
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/stopgate \
+		$(DESTDIR)$(MANDIR)/man8/stopgate.8 \
+		$(DESTDIR)$(MANDIR)/man5/stopgate.yaml.5 \
+		$(DESTDIR)$(UNITDIR)/stopgate.service \
+		$(DESTDIR)$(SYSUSERSDIR)/stopgate.conf \
+		$(DESTDIR)$(DOCDIR)/stopgate.yaml.example
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null

@@ -1,18 +1,23 @@
 /*
  * stopgate: entry point.
  *
- *   stopgate run -c FILE [-v]     the proxy, in the foreground
+ *   stopgate run -c FILE [-v]     the proxy, in the foreground; refuses
+ *                                 secrets other users can read
+ *                                 (config/perm.h), warns as root
  *   stopgate check -c FILE        validate a config: every error as
  *                                 FILE:LINE:COL: message, exit 1; or exit 0
  *   stopgate <cli command> ...    the compliance CLI (proxy/cli.c)
  *
  * -c and -v may come anywhere after the subcommand.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
+#include "config/perm.h"
 #include "proxy/cli/cli.h"
 #include "proxy/admin/admin.h"
 #include "proxy/daemon/daemon.h"
@@ -56,6 +61,53 @@ parse_opts(int argc, char *argv[], const char **path, int *verbose)
 	return *path != NULL && **path != '\0' ? 0 : -1;
 }
 
+/*
+ * Secrets in or named by the loaded cfg that other users can read: each
+ * as a warning on stderr (check) or a refusal (run). Returns the number
+ * of problems.
+ */
+static size_t
+perm_report(const struct config *cfg, bool is_refusal)
+{
+	struct config_perm	perm;
+	size_t			i;
+
+	if (config_perm_check(cfg, &perm) == 0)
+		return 0;
+	for (i = 0; i < perm.count && i < CONFIG_PERM_MAX; i++) {
+		if (is_refusal)
+			log_warnx("event=start_failed reason=permissions "
+			    "error=\"%s\"", perm.msg[i]);
+		else
+			fprintf(stderr, "warning: %s (stopgate run refuses "
+			    "this)\n", perm.msg[i]);
+	}
+	return perm.count;
+}
+
+/*
+ * Before the daemon starts: a warning when run as root, and a refusal
+ * (1) when a secret it would read is readable by other users. A config
+ * that does not load is left to the daemon, which reports every error.
+ */
+static int
+run_preflight(const char *path)
+{
+	struct config	*cfg;
+	size_t		 n;
+
+	if (geteuid() == 0)
+		log_warnx("event=running_as_root (run stopgate as its own "
+		    "user: User=stopgate in the systemd unit, USER in a "
+		    "container)");
+	if ((cfg = config_load_flags(path, CONFIG_LOAD_NO_SECRETS,
+	    NULL)) == NULL)
+		return 0;
+	n = perm_report(cfg, true);
+	config_free(cfg);
+	return n > 0 ? 1 : 0;
+}
+
 static int
 cmd_check(const char *path)
 {
@@ -66,6 +118,7 @@ cmd_check(const char *path)
 
 	memset(&errs, 0, sizeof(errs));
 	if ((cfg = config_load(path, &errs)) != NULL) {
+		(void)perm_report(cfg, false);
 		config_free(cfg);
 		printf("%s: ok\n", path);
 		return 0;
@@ -105,6 +158,8 @@ main(int argc, char *argv[])
 			return cmd_check(path);
 		if (verbose > 0)
 			log_set_level(LOG_LEVEL_DEBUG);
+		if (run_preflight(path) != 0)
+			return 1;
 		return daemon_main(path, &admin_frontend);
 	}
 	if (cli_is_command(argv[1]))

@@ -21,6 +21,7 @@
 #include "proxy/daemon/inbound.h"
 #include "proxy/daemon/listener.h"
 #include "proxy/io/log.h"
+#include "proxy/io/notify.h"
 #include "proxy/daemon/session.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/daemon/writer.h"
@@ -562,6 +563,7 @@ daemon_stop(struct daemon *d, const char *why)
 		return;
 	}
 	d->is_stopping = true;
+	(void)notify_stopping();	/* systemd: stopping */
 	/* The next start indexes the log again: no merging on the way out. */
 	if (d->writer != NULL)
 		writer_quiesce(d->writer);
@@ -591,8 +593,11 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		if (!d->is_stopping)
+		if (!d->is_stopping) {
+			(void)notify_reloading();	/* systemd: reload */
 			daemon_reload(d);
+			(void)notify_ready();
+		}
 		break;
 	case SIGTERM:
 		daemon_stop(d, "TERM");
@@ -826,6 +831,9 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 	log_info("event=started config=%s listeners=%zu upstreams=%zu "
 	    "accounts=%zu", d->cfg->path != NULL ? d->cfg->path : path,
 	    d->nlisteners, d->npools, d->cfg->naccounts);
+	/* systemd Type=notify: listeners and store are up. */
+	if (notify_ready() == -1)
+		log_warn("event=notify_failed state=ready");
 
 	if (event_base_dispatch(d->base) == -1) {
 		log_warnx("event=loop_failed");

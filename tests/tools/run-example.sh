@@ -4,9 +4,10 @@
 # foreground. Ctrl-C or SIGTERM stops stopgate (gracefully, bounded) and
 # then the simulator this script started, by pid.
 #
-# Environment: BUILD (build tree, default build), CONFIG (default
-# config/example.yaml), SIM_PORT / CTL_PORT (must match the config's
-# upstream port; defaults 2776 / 2777), SIM_LOG (var/smsc_sim.log).
+# Environment: BUILD (build tree, default build), CONFIG (default: a
+# private copy of config/example.yaml, see below), SIM_PORT / CTL_PORT
+# (must match the config's upstream port; defaults 2776 / 2777), SIM_LOG
+# (var/smsc_sim.log).
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,7 +16,7 @@ case $BUILD in
 /*) build=$BUILD ;;
 *) build=$top/$BUILD ;;
 esac
-config=${CONFIG:-$top/config/example.yaml}
+config=${CONFIG:-}
 SIM_PORT=${SIM_PORT:-2776}
 CTL_PORT=${CTL_PORT:-2777}
 STOP_SECONDS=20
@@ -27,6 +28,16 @@ for b in "$build/stopgate" "$build/tools/smsc_sim" "$build/tools/esme"; do
 	fi
 done
 mkdir -p "$top/var"
+# stopgate run refuses a config with secrets that other users can read,
+# and the repo's example (passwords, admin token) is 0644 in a checkout:
+# run a private copy in var/. Its relative store path, ../var/stopgate,
+# names the same store from var/ as from config/, so the CLI commands on
+# config/example.yaml see what this daemon writes. The copy is made at
+# each start (edit config/example.yaml), or pass CONFIG=FILE.
+if [ -z "$config" ]; then
+	config=$top/var/example.yaml
+	install -m 600 "$top/config/example.yaml" "$config" || exit 1
+fi
 simlog=${SIM_LOG:-$top/var/smsc_sim.log}
 sim_pid=
 gw_pid=
