@@ -227,8 +227,6 @@ pool_state_cb(void *arg, bool any_bound)
 }
 
 static const struct upstream_cbs pool_cbs = {
-	.on_resp = session_upstream_resp,
-	.on_fail = session_upstream_fail,
 	.on_window = session_upstream_window,
 	.on_state = pool_state_cb,
 	.on_deliver = dlr_on_deliver,

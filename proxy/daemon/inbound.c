@@ -206,6 +206,16 @@ inbound_reconfigure(struct inbound *ib, const struct config *cfg)
 
 /* --- confirmations --------------------------------------------------- */
 
+static void	confirm_resp(void *, const struct smpp_pdu *, const uint8_t *,
+		    size_t);
+static void	confirm_fail(void *, uint32_t);
+
+/* A confirmation's answer is only logged: it is never relayed. */
+static const struct upstream_req_cbs confirm_cbs = {
+	.on_resp = confirm_resp,
+	.on_fail = confirm_fail,
+};
+
 /*
  * The upstream for a confirmation: the route of the inbound account's
  * default category, else the SMSC the reply came from, else any bound
@@ -287,7 +297,7 @@ confirm_send(struct inbound *ib, const struct config_inbound *in,
 		c->part = (unsigned)i + 1;
 		c->parts = (unsigned)out->nconfirm;
 		if (upstream_pool_submit(p, out->confirm[i].bytes,
-		    out->confirm[i].len, c, aff) == -1) {
+		    out->confirm[i].len, &confirm_cbs, c, aff) == -1) {
 			log_warn("event=confirm_dropped number=%s kind=%s "
 			    "upstream=%s part=%u doing=confirm", subscriber,
 			    confirm_kind_name(c->kind), c->upstream, c->part);
@@ -297,22 +307,15 @@ confirm_send(struct inbound *ib, const struct config_inbound *in,
 	}
 }
 
-bool
-inbound_owns_ctx(const struct inbound *ib, const void *ctx)
-{
-	uintptr_t	p = (uintptr_t)ctx;
-
-	return ib != NULL && p >= (uintptr_t)&ib->confirms[0] &&
-	    p < (uintptr_t)&ib->confirms[INBOUND_CONFIRMS_MAX];
-}
-
-void
-inbound_confirm_resp(struct inbound *ib, void *ctx,
-    const struct smpp_pdu *resp)
+/* The SMSC answered a confirmation: log, forget. */
+static void
+confirm_resp(void *ctx, const struct smpp_pdu *resp, const uint8_t *raw,
+    size_t rawlen)
 {
 	struct ib_confirm	*c = ctx;
 
-	(void)ib;
+	(void)raw;
+	(void)rawlen;
 	if (resp->command_status == SMPP_OK)
 		log_info("event=confirm_sent number=%s kind=%s upstream=%s "
 		    "part=%u/%u message_id=%s", c->number,
@@ -326,12 +329,12 @@ inbound_confirm_resp(struct inbound *ib, void *ctx,
 	c->is_used = false;
 }
 
-void
-inbound_confirm_fail(struct inbound *ib, void *ctx, uint32_t status)
+/* A confirmation got no answer (timeout, connection lost). */
+static void
+confirm_fail(void *ctx, uint32_t status)
 {
 	struct ib_confirm	*c = ctx;
 
-	(void)ib;
 	log_warnx("event=confirm_failed number=%s kind=%s upstream=%s "
 	    "part=%u/%u status=0x%08x doing=confirm", c->number,
 	    confirm_kind_name(c->kind), c->upstream, c->part, c->parts,

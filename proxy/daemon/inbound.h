@@ -83,14 +83,4 @@ void inbound_account_bound(struct inbound *ib, const char *account);
 void inbound_outbox_done(struct inbound *ib, const char *account,
     uint64_t id, uint32_t status);
 
-/* True if ctx (from an upstream pool callback) is one of ours. */
-bool inbound_owns_ctx(const struct inbound *ib, const void *ctx);
-
-/* The SMSC answered a confirmation (ctx owned by ib): log, forget. */
-void inbound_confirm_resp(struct inbound *ib, void *ctx,
-    const struct smpp_pdu *resp);
-
-/* A confirmation got no answer (timeout, connection lost). */
-void inbound_confirm_fail(struct inbound *ib, void *ctx, uint32_t status);
-
 #endif /* PROXY_INBOUND_H */

@@ -78,6 +78,7 @@ struct session_ref {
 /* ctx of one request forwarded upstream; owned by the pool until
  * on_resp / on_fail hands it back. */
 struct inflight {
+	struct daemon	*d;		/* borrowed: outlives the session */
 	struct session_ref *ref;	/* counted */
 	uint64_t	 sid;		/* for logs */
 	uint32_t	 client_seq;
@@ -177,6 +178,15 @@ static void	session_queued(struct session *);
 static void	session_flush(struct session *);
 static void	session_sock_read_cb(evutil_socket_t, short, void *);
 static void	session_read_enable(struct session *, bool);
+static void	inflight_resp(void *, const struct smpp_pdu *, const uint8_t *,
+		    size_t);
+static void	inflight_fail(void *, uint32_t);
+
+/* Where the SMSC's answer to a forwarded request goes. */
+static const struct upstream_req_cbs inflight_cbs = {
+	.on_resp = inflight_resp,
+	.on_fail = inflight_fail,
+};
 
 const char *
 session_state_name(enum session_state st)
@@ -1159,6 +1169,7 @@ inflight_new(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 		memset(inf, 0, sizeof(*inf));
 	} else if ((inf = calloc(1, sizeof(*inf))) == NULL)
 		return NULL;
+	inf->d = s->d;
 	inf->ref = s->ref;
 	s->ref->refs++;
 	inf->sid = s->id;
@@ -1209,7 +1220,8 @@ proceed_forward(struct session *s, const struct smpp_pdu *pdu, size_t up,
 		errno = ENOTCONN;
 		goto err;
 	}
-	if (upstream_pool_submit(p, buf, len, inf, affinity) == -1)
+	if (upstream_pool_submit(p, buf, len, &inflight_cbs, inf,
+	    affinity) == -1)
 		goto err;
 	if (s->is_in_batch && s->batch_pool != p) {
 		upstream_pool_flush(s->batch_pool);
@@ -1949,22 +1961,16 @@ relay_multi_resp(struct session *s, const struct inflight *inf,
 	    inf->client_seq, body, off);
 }
 
-void
-session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
-    const uint8_t *raw, size_t rawlen)
+/* The SMSC answered a request this session forwarded. */
+static void
+inflight_resp(void *ctx, const struct smpp_pdu *resp, const uint8_t *raw,
+    size_t rawlen)
 {
-	struct daemon		*d = arg;
 	struct inflight		*inf = ctx;
-	struct session		*s;
+	struct daemon		*d = inf->d;
+	struct session		*s = inf->ref->s;
 	struct store_msgmap	 mm;
 	struct store_lastsent_entry ls;
-
-	/* Our own confirmations to subscribers: consumed, not relayed. */
-	if (inbound_owns_ctx(d->inbound, ctx)) {
-		inbound_confirm_resp(d->inbound, ctx, resp);
-		return;
-	}
-	s = inf->ref->s;
 
 	if (resp->command_status == SMPP_OK &&
 	    (resp->command_id == SMPP_CMD_SUBMIT_SM_RESP ||
@@ -2019,18 +2025,12 @@ session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
 	session_maybe_done(s);
 }
 
-void
-session_upstream_fail(void *arg, void *ctx, uint32_t status)
+/* A request this session forwarded will get no answer. */
+static void
+inflight_fail(void *ctx, uint32_t status)
 {
-	struct daemon	*d = arg;
 	struct inflight	*inf = ctx;
-	struct session	*s;
-
-	if (inbound_owns_ctx(d->inbound, ctx)) {
-		inbound_confirm_fail(d->inbound, ctx, status);
-		return;
-	}
-	s = inf->ref->s;
+	struct session	*s = inf->ref->s;
 	if (s != NULL) {
 		s->inflight--;
 		log_info("sid=%llu event=upstream_fail cmd=%s seq=%u "

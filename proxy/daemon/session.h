@@ -111,12 +111,9 @@ int session_deliver_outbox_to_account(struct daemon *d,
     const char *system_id, const uint8_t *raw, size_t len, uint64_t id);
 
 /*
- * Upstream pool callbacks (arg is the daemon); see proxy/upstream.h.
- * ctx is the in-flight context a session submitted with.
+ * The pools' on_window callback (arg is the daemon); see
+ * proxy/daemon/upstream.h: sessions waiting for window space read again.
  */
-void session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
-    const uint8_t *raw, size_t rawlen);
-void session_upstream_fail(void *arg, void *ctx, uint32_t status);
 void session_upstream_window(void *arg);
 
 /*

@@ -65,6 +65,7 @@ enum ups_role {
 
 struct ups_slot {
 	void		*ctx;		/* borrowed from the submitter */
+	const struct upstream_req_cbs *rcb;	/* borrowed; its callbacks */
 	uint64_t	 deadline_ms;
 	uint32_t	 seq;
 	uint32_t	 command_id;	/* the request's */
@@ -350,12 +351,15 @@ ups_conn_slot_find(struct ups_conn *c, uint32_t seq)
 }
 
 /* Unlink a used slot and put it on the free list; returns its ctx (NULL
- * if cancelled). */
+ * if cancelled) and sets *rcb to its callbacks. */
 static void *
-ups_conn_slot_release(struct ups_conn *c, struct ups_slot *s)
+ups_conn_slot_release(struct ups_conn *c, struct ups_slot *s,
+    const struct upstream_req_cbs **rcb)
 {
 	int32_t	 i = (int32_t)(s - c->slots);
 	void	*ctx = s->is_cancelled ? NULL : s->ctx;
+
+	*rcb = s->rcb;
 
 	if (s->prev != -1)
 		c->slots[s->prev].next = s->next;
@@ -375,21 +379,25 @@ ups_conn_slot_release(struct ups_conn *c, struct ups_slot *s)
 	return ctx;
 }
 
+/* Release slot s and fail its request (unless cancelled). */
+static void
+ups_conn_slot_fail(struct ups_conn *c, struct ups_slot *s)
+{
+	const struct upstream_req_cbs	*rcb;
+	void				*ctx;
+
+	if ((ctx = ups_conn_slot_release(c, s, &rcb)) == NULL)
+		return;
+	c->pool->st.fails++;
+	rcb->on_fail(ctx, UPSTREAM_FAIL_STATUS);
+}
+
 /* Fail everything in flight on c; callbacks may submit elsewhere. */
 static void
 ups_conn_fail_all(struct ups_conn *c)
 {
-	struct upstream_pool	*p = c->pool;
-	void			*ctx;
-
-	while (c->head != -1) {
-		ctx = ups_conn_slot_release(c, &c->slots[c->head]);
-		if (ctx == NULL)
-			continue;
-		p->st.fails++;
-		if (p->cbs.on_fail != NULL)
-			p->cbs.on_fail(p->arg, ctx, UPSTREAM_FAIL_STATUS);
-	}
+	while (c->head != -1)
+		ups_conn_slot_fail(c, &c->slots[c->head]);
 }
 
 /* --- writing ----------------------------------------------------------- */
@@ -747,6 +755,7 @@ ups_conn_on_resp(struct ups_conn *c, const struct smpp_pdu *pdu,
 {
 	struct upstream_pool	*p = c->pool;
 	struct ups_slot		*s;
+	const struct upstream_req_cbs *rcb;
 	void			*ctx;
 	uint32_t		 want;
 
@@ -757,7 +766,7 @@ ups_conn_on_resp(struct ups_conn *c, const struct smpp_pdu *pdu,
 		return;
 	}
 	want = smpp_cmd_resp_id(s->command_id);
-	ctx = ups_conn_slot_release(c, s);
+	ctx = ups_conn_slot_release(c, s, &rcb);
 	if (pdu->command_status == SMPP_OK)
 		p->st.resps_ok++;
 	else
@@ -771,11 +780,9 @@ ups_conn_on_resp(struct ups_conn *c, const struct smpp_pdu *pdu,
 			    p->cfg.name, c->id, smpp_cmd_name(pdu->command_id),
 			    smpp_cmd_name(want), pdu->sequence_number);
 			p->st.fails++;
-			if (p->cbs.on_fail != NULL)
-				p->cbs.on_fail(p->arg, ctx,
-				    UPSTREAM_FAIL_STATUS);
-		} else if (p->cbs.on_resp != NULL)
-			p->cbs.on_resp(p->arg, ctx, pdu, raw, len);
+			rcb->on_fail(ctx, UPSTREAM_FAIL_STATUS);
+		} else
+			rcb->on_resp(ctx, pdu, raw, len);
 	}
 	if (c->state == UPS_DRAINING)
 		ups_conn_maybe_unbind(c);
@@ -829,15 +836,9 @@ ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
 			 * that request. */
 			struct ups_slot *s = ups_conn_slot_find(c,
 			    pdu->sequence_number);
-			void *ctx;
 
-			if (s != NULL && (ctx = ups_conn_slot_release(c, s)) !=
-			    NULL) {
-				p->st.fails++;
-				if (p->cbs.on_fail != NULL)
-					p->cbs.on_fail(p->arg, ctx,
-					    UPSTREAM_FAIL_STATUS);
-			}
+			if (s != NULL)
+				ups_conn_slot_fail(c, s);
 			return;
 		}
 		ups_conn_nack(c, st, pdu->sequence_number);
@@ -1842,8 +1843,10 @@ upstream_pool_flush(struct upstream_pool *p)
 
 int
 upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
-    size_t len, void *ctx, uint64_t affinity)
+    size_t len, const struct upstream_req_cbs *rcb, void *ctx,
+    uint64_t affinity)
 {
+	const struct upstream_req_cbs *old;
 	struct ups_conn	*c;
 	struct ups_slot	*s;
 	struct evbuffer	*out;
@@ -1877,6 +1880,7 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 	s->is_used = true;
 	s->is_cancelled = false;
 	s->ctx = ctx;
+	s->rcb = rcb;
 	s->command_id = cmd;
 	s->deadline_ms = ups_now_ms() + p->cfg.response_timeout_ms;
 	s->seq = ups_conn_seq_for(c, (unsigned)i);
@@ -1900,7 +1904,7 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 		/* Memory is gone: this connection cannot be trusted with
 		 * more. The tick closes it, so no callback runs inside this
 		 * call. */
-		(void)ups_conn_slot_release(c, s);
+		(void)ups_conn_slot_release(c, s, &old);
 		c->is_broken = true;
 		c->is_out_full = true;
 		errno = ENOMEM;
