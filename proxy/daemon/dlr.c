@@ -11,7 +11,7 @@
 #include <event2/event.h>
 
 #include "config/config.h"
-#include "proxy/daemon/daemon.h"
+#include "proxy/daemon/context.h"
 #include "proxy/daemon/inbound.h"
 #include "proxy/io/log.h"
 #include "proxy/daemon/writer.h"

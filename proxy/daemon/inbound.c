@@ -12,7 +12,7 @@
 #include <event2/event.h>
 
 #include "config/config.h"
-#include "proxy/daemon/daemon.h"
+#include "proxy/daemon/context.h"
 #include "proxy/io/log.h"
 #include "proxy/policy/mo.h"
 #include "proxy/policy/router.h"

@@ -28,8 +28,7 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
-#include "proxy/daemon/daemon.h"
-#include "proxy/daemon/inbound.h"
+#include "proxy/daemon/context.h"
 #include "proxy/io/log.h"
 #include "proxy/policy/ratelimit.h"
 #include "proxy/policy/router.h"
@@ -694,7 +693,7 @@ deliveries_fail(struct session *s)
 		s->deliveries[i].is_used = false;
 		if (s->deliveries[i].is_outbox) {
 			/* Still in the outbox: delivered again later. */
-			inbound_outbox_done(s->d->inbound, s->system_id,
+			daemon_outbox_done(s->d, s->system_id,
 			    s->deliveries[i].outbox_id, SMPP_ESME_RX_T_APPN);
 			continue;
 		}
@@ -993,7 +992,7 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 	    s->peer_str);
 	/* A receiver is here: what waited in the outbox goes first. */
 	if (s->bind != SMPP_STATE_BOUND_TX)
-		inbound_account_bound(d->inbound, s->system_id);
+		daemon_receiver_bound(d, s->system_id);
 	return HANDLE_DONE;
 }
 
@@ -1577,7 +1576,7 @@ proceed_deliver_resp(struct session *s, const struct smpp_pdu *pdu)
 	dl->is_used = false;
 	s->ndeliveries--;
 	if (dl->is_outbox) {
-		inbound_outbox_done(s->d->inbound, s->system_id, dl->outbox_id,
+		daemon_outbox_done(s->d, s->system_id, dl->outbox_id,
 		    status);
 		return;
 	}
@@ -1918,7 +1917,7 @@ session_tick_cb(evutil_socket_t fd, short what, void *arg)
 		dl->is_used = false;
 		s->ndeliveries--;
 		if (dl->is_outbox)
-			inbound_outbox_done(s->d->inbound, s->system_id,
+			daemon_outbox_done(s->d, s->system_id,
 			    dl->outbox_id, SMPP_ESME_RX_T_APPN);
 		else
 			upstream_reply_send(&dl->reply, SMPP_ESME_RX_T_APPN,

@@ -25,7 +25,7 @@
 #include <event2/event.h>
 
 #include "config/config.h"
-#include "proxy/daemon/daemon.h"
+#include "proxy/daemon/context.h"
 #include "proxy/daemon/session.h"
 #include "proxy/daemon/writer.h"
 #include "smpp/pdu.h"
