@@ -34,6 +34,7 @@ struct event_base;
 struct inbound;
 struct listener;
 struct session;
+struct submit_memory;
 struct upstream_pool;
 struct writer;
 
@@ -44,13 +45,6 @@ struct writer;
  * daemon_lastsent_add()).
  */
 #define DAEMON_ATTRIB_MAX	(4u << 20)
-/* Concatenated messages refused at their first part, remembered so the
- * later parts are refused too (SPEC §3: every part gets the same
- * decision). "Allowed" is never remembered: an opt-out acknowledged
- * between two parts blocks the rest (SPEC §7). Power of two. */
-#define DAEMON_CONCAT_SLOTS	4096
-/* Refused sends logged one line each, a second; the rest are counted. */
-#define DAEMON_REJECT_LOGS_PER_S	100
 /* Addresses whose recent bind failures slow down their next attempts. */
 #define DAEMON_AUTHFAIL_SLOTS	64
 
@@ -70,15 +64,6 @@ struct daemon_hooks {
 	/* A message id was recorded for receipts (rec borrowed). */
 	void	(*msgmap_added)(struct daemon *d,
 		    const struct store_msgmap *rec);
-};
-
-/* One remembered concatenated-message refusal. */
-struct concat_slot {
-	uint64_t	 key;		/* hash(account, destination, ref) */
-	uint64_t	 time_ms;	/* when decided */
-	bool		 is_blocked;
-	uint32_t	 status;	/* rejection status when blocked */
-	uint64_t	 event_id;	/* blocking event when blocked */
 };
 
 /* Recent bind failures from one peer address. */
@@ -152,11 +137,9 @@ struct daemon {
 	const struct daemon_frontend *fe;	/* borrowed; may be NULL */
 	void			*fe_state;
 	struct daemon_counters	 counters;
-	int64_t			 rejlog_sec;	/* second of rejlog_n */
-	unsigned		 rejlog_n;	/* refusals logged in it */
-	uint64_t		 rejlog_quiet;	/* and not logged */
+	/* What every session's sends share (proxy/daemon/submit.h). */
+	struct submit_memory	*submits;	/* owned */
 
-	struct concat_slot	 concat[DAEMON_CONCAT_SLOTS];
 	struct authfail_slot	 authfail[DAEMON_AUTHFAIL_SLOTS];
 };
 

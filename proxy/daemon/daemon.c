@@ -22,6 +22,7 @@
 #include "proxy/daemon/inbound.h"
 #include "proxy/io/log.h"
 #include "proxy/daemon/session.h"
+#include "proxy/daemon/submit.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/daemon/writer.h"
 #include "store/sentlog.h"
@@ -549,6 +550,7 @@ daemon_free(struct daemon *d)
 	writer_free(d->writer);
 	d->writer = NULL;
 	attrib_free(d->attrib);
+	submit_memory_free(d->submits);
 	store_free(d->store);
 	if (d->expire_ev != NULL)
 		event_free(d->expire_ev);
@@ -615,6 +617,10 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 	if (attrib_open(d, err, sizeof(err)) == -1) {
 		log_warnx("event=start_failed reason=store path=%s "
 		    "error=\"%s\"", d->cfg->store_path, err);
+		goto err;
+	}
+	if ((d->submits = submit_memory_new()) == NULL) {
+		log_warnx("event=start_failed reason=nomem");
 		goto err;
 	}
 	if ((d->inbound = inbound_new(d)) == NULL) {

@@ -42,14 +42,7 @@ dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap)
 			return 0;
 		}
 	}
-	if (pdu->sm_length > 0) {
-		text = pdu->short_message;
-		textlen = pdu->sm_length;
-	} else if ((t = smpp_pdu_tlv_find(pdu, SMPP_TLV_MESSAGE_PAYLOAD)) !=
-	    NULL) {
-		text = t->value;
-		textlen = t->len;
-	}
+	text = smpp_pdu_text(pdu, &textlen);
 	if (text == NULL ||
 	    smpp_receipt_parse((const char *)text, textlen, &r) == -1)
 		return -1;

@@ -16,7 +16,7 @@
 #include "proxy/io/log.h"
 #include "proxy/policy/mo.h"
 #include "proxy/policy/router.h"
-#include "proxy/daemon/session.h"
+#include "proxy/daemon/delivery.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/io/util.h"
 #include "smpp/number.h"
@@ -367,7 +367,7 @@ outbox_next(struct inbound *ib, struct ib_account *a)
 		a->retry_ms = daemon_now_ms() + INBOUND_RETRY_MS;
 		return;
 	}
-	if (session_deliver_outbox_to_account(ib->d, a->system_id, ib->buf,
+	if (delivery_outbox_to_account(ib->d, a->system_id, ib->buf,
 	    len, id) == -1)
 		return;		/* no receiver now: on bind or next tick */
 	a->is_busy = true;
@@ -429,7 +429,7 @@ inbound_deliver(struct inbound *ib, const char *account, const uint8_t *raw,
 
 	/* Older messages of the account still queued go first. */
 	if ((a == NULL || !a->has_outbox) &&
-	    session_deliver_to_account(ib->d, account, raw, len, reply) == 0)
+	    delivery_to_account(ib->d, account, raw, len, reply) == 0)
 		return;
 	if (store_outbox_put(st, account, raw, len, (int64_t)time(NULL),
 	    cfg->retention.outbox_max, &id) == -1) {

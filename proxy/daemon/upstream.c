@@ -412,7 +412,7 @@ ups_put_u32(uint8_t *b, uint32_t v)
 }
 
 /*
- * Direct writes (issue 6). A plain TCP bufferevent writes on the next loop
+ * Direct writes. A plain TCP bufferevent writes on the next loop
  * turn, after an epoll_ctl for EV_WRITE and an epoll_wait that reports
  * it: an extra loop round and two or three system calls per hop and
  * batch. So a plain TCP connection keeps EV_WRITE disabled once connected;
@@ -924,7 +924,7 @@ ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
 /*
  * Every whole frame in the input. Frames that lie in one extent of the
  * buffer are handled in place and drained together: one drain per batch
- * instead of a copy-out, a pull-up and a drain per PDU (issue 6). Nothing
+ * instead of a copy-out, a pull-up and a drain per PDU. Nothing
  * run from ups_conn_on_pdu() reads into or drains this input.
  */
 static void
@@ -1001,7 +1001,7 @@ ups_read_cb(struct bufferevent *bev, void *arg)
 }
 
 /*
- * Direct reads (issue 6): a plain TCP connection reads its socket itself.
+ * Direct reads: a plain TCP connection reads its socket itself.
  * A socket bufferevent asks the kernel how much is readable (FIONREAD)
  * before every read and hands the data over through a deferred callback;
  * here it is one read() into the bufferevent's input buffer, then the
@@ -1896,7 +1896,7 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 	/*
 	 * The caller's bytes with our sequence_number, copied once into one
 	 * contiguous extent of the output buffer: one buffer operation per
-	 * PDU instead of three (issue 6), and never half a frame queued.
+	 * PDU instead of three, and never half a frame queued.
 	 */
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1 ||
