@@ -28,10 +28,11 @@
 struct attrib;
 struct daemon;
 struct daemon_frontend;
-struct dlr_held;
 struct event;
 struct event_base;
-struct inbound;
+struct outbox;
+struct receipt_held;
+struct replies;
 struct listener;
 struct session;
 struct submit_memory;
@@ -89,7 +90,8 @@ struct daemon {
 	struct config		*cfg;		/* owned; swapped on SIGHUP */
 	uint64_t		 cfg_gen;	/* bumped on every swap */
 	struct store		*store;		/* owned */
-	struct inbound		*inbound;	/* owned: MOs, outbox */
+	struct outbox		*outbox;	/* owned: delivery, kept */
+	struct replies		*replies;	/* owned: MOs, confirmations */
 
 	/* One pool per cfg->upstreams[i], same index. Owned. */
 	struct upstream_pool	**pools;
@@ -127,8 +129,8 @@ struct daemon {
 	struct event		*sig_hup;
 	struct event		*stop_ev;	/* shutdown progress timer */
 
-	/* Receipts that overtook their submit_sm_resp (proxy/daemon/dlr.c). */
-	struct dlr_held		*held;		/* owned; DLR_HOLD_MAX slots */
+	/* Receipts that overtook their submit_sm_resp (proxy/daemon/receipts.c). */
+	struct receipt_held	*held;		/* owned; RECEIPTS_HOLD_MAX */
 	size_t			 nheld;
 	struct event		*held_ev;	/* owned */
 

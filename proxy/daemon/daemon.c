@@ -16,10 +16,11 @@
 #include <event2/event.h>
 
 #include "proxy/daemon/attrib.h"
-#include "proxy/daemon/dlr.h"
 #include "proxy/io/evmem.h"
 #include "proxy/io/listener.h"
-#include "proxy/daemon/inbound.h"
+#include "proxy/daemon/outbox.h"
+#include "proxy/daemon/receipts.h"
+#include "proxy/daemon/replies.h"
 #include "proxy/io/log.h"
 #include "proxy/daemon/session.h"
 #include "proxy/daemon/submit.h"
@@ -47,20 +48,20 @@ pool_state_cb(void *arg, bool any_bound)
 static void
 hook_receiver_bound(struct daemon *d, const char *account)
 {
-	inbound_account_bound(d->inbound, account);
+	outbox_account_bound(d->outbox, account);
 }
 
 static void
 hook_outbox_done(struct daemon *d, const char *account, uint64_t id,
     uint32_t status)
 {
-	inbound_outbox_done(d->inbound, account, id, status);
+	outbox_done(d->outbox, account, id, status);
 }
 
 static const struct daemon_hooks daemon_hooks = {
 	.receiver_bound = hook_receiver_bound,
 	.outbox_done = hook_outbox_done,
-	.msgmap_added = dlr_held_match,
+	.msgmap_added = receipts_held_match,
 };
 
 /* Take a new department connection unless stopping or full. */
@@ -91,10 +92,29 @@ static const struct listener_cbs listener_cbs = {
 	.on_accept = accept_session,
 };
 
+/*
+ * What an SMSC sends us: a receipt (or other notification) goes to the
+ * account that sent its message; a subscriber reply (MO) through the
+ * keyword step (an opt-out is committed before the SMSC is answered),
+ * then to the account of the number written to.
+ */
+static void
+pool_deliver_cb(void *arg, struct upstream_pool *p,
+    const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply)
+{
+	struct daemon	*d = arg;
+
+	if ((pdu->esm_class & SMPP_ESM_MSG_TYPE_MASK) != SMPP_ESM_MSG_TYPE_MO)
+		receipts_route(d, p, pdu, raw, len, reply);
+	else
+		replies_on_mo(d->replies, p, pdu, raw, len, reply);
+}
+
 static const struct upstream_cbs pool_cbs = {
 	.on_window = session_upstream_window,
 	.on_state = pool_state_cb,
-	.on_deliver = dlr_on_deliver,
+	.on_deliver = pool_deliver_cb,
 };
 
 struct pool_free_arg {
@@ -323,7 +343,8 @@ daemon_reload(struct daemon *d)
 	d->cfg = ncfg;
 	d->cfg_gen++;
 	/* Keywords, replies, accounts; before the old config goes. */
-	(void)inbound_reconfigure(d->inbound, ncfg);
+	(void)replies_reconfigure(d->replies, ncfg);
+	(void)outbox_reconfigure(d->outbox, ncfg);
 	config_free(old);
 	if (d->fe != NULL)
 		d->fe->reload(d, &d->fe_state);
@@ -543,9 +564,11 @@ daemon_free(struct daemon *d)
 		session_free(s);
 	/* After the pools: confirmations in flight come back through
 	 * on_fail into it. */
-	inbound_free(d->inbound);
-	d->inbound = NULL;
-	dlr_held_free(d);
+	replies_free(d->replies);
+	d->replies = NULL;
+	outbox_free(d->outbox);
+	d->outbox = NULL;
+	receipts_held_free(d);
 	/* Commits what is queued, then stops the thread. */
 	writer_free(d->writer);
 	d->writer = NULL;
@@ -570,14 +593,53 @@ daemon_free(struct daemon *d)
 	free(d);
 }
 
+/*
+ * The parts of d below the pools and the listeners: the store and its
+ * attribution index, the sends' memory, the outbox and the reply side,
+ * and the store housekeeping timer. Returns 0, or -1 (the reason logged;
+ * daemon_free() undoes what was done).
+ */
+static int
+daemon_open_parts(struct daemon *d)
+{
+	struct store_params	 sp;
+	struct timeval		 tv = { EXPIRE_PERIOD_S, 0 };
+	char			 err[512];
+
+	memset(&sp, 0, sizeof(sp));
+	sp.map_mb = d->cfg->store_map_mb;
+	if ((d->store = store_open(d->cfg->store_path, &sp, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
+		return -1;
+	}
+	if (attrib_open(d, err, sizeof(err)) == -1) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
+		return -1;
+	}
+	if ((d->submits = submit_memory_new()) == NULL) {
+		log_warnx("event=start_failed reason=nomem");
+		return -1;
+	}
+	if ((d->outbox = outbox_new(d)) == NULL ||
+	    (d->replies = replies_new(d)) == NULL) {
+		log_warnx("event=start_failed reason=inbound");
+		return -1;
+	}
+	if ((d->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
+	    d)) == NULL)
+		return -1;
+	event_add(d->expire_ev, &tv);
+	return 0;
+}
+
 int
 daemon_main(const char *path, const struct daemon_frontend *fe)
 {
 	struct daemon		*d;
 	struct config_errors	 errs;
-	struct store_params	 sp;
-	struct timeval		 tv = { EXPIRE_PERIOD_S, 0 };
-	char			 err[512];
 	size_t			 i;
 	int			 status;
 
@@ -606,31 +668,8 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 		log_warnx("event=start_failed reason=event_base");
 		goto err;
 	}
-	memset(&sp, 0, sizeof(sp));
-	sp.map_mb = d->cfg->store_map_mb;
-	if ((d->store = store_open(d->cfg->store_path, &sp, err,
-	    sizeof(err))) == NULL) {
-		log_warnx("event=start_failed reason=store path=%s "
-		    "error=\"%s\"", d->cfg->store_path, err);
+	if (daemon_open_parts(d) == -1)
 		goto err;
-	}
-	if (attrib_open(d, err, sizeof(err)) == -1) {
-		log_warnx("event=start_failed reason=store path=%s "
-		    "error=\"%s\"", d->cfg->store_path, err);
-		goto err;
-	}
-	if ((d->submits = submit_memory_new()) == NULL) {
-		log_warnx("event=start_failed reason=nomem");
-		goto err;
-	}
-	if ((d->inbound = inbound_new(d)) == NULL) {
-		log_warnx("event=start_failed reason=inbound");
-		goto err;
-	}
-	if ((d->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
-	    d)) == NULL)
-		goto err;
-	event_add(d->expire_ev, &tv);
 	if (rates_apply(d, d->cfg) == -1 || pools_apply(d, d->cfg) == -1) {
 		log_warnx("event=start_failed reason=upstreams");
 		goto err;

@@ -630,6 +630,46 @@ refuse_send_cb(evutil_socket_t fd, short what, void *arg)
 	session_close(s, "bind refused");
 }
 
+/*
+ * Refuse a bind with status: answered now, or later when this address
+ * failed often (the answer and the close are delayed; nothing is read
+ * meanwhile).
+ */
+static void
+bind_refuse(struct session *s, const struct smpp_pdu *pdu, uint32_t status)
+{
+	struct timeval	 tv;
+	unsigned	 delay;
+
+	/* Never log the password. */
+	delay = daemon_authfail_note(s->d, (const struct sockaddr *)&s->peer);
+	log_warnx("sid=%llu event=bind_refused system_id=%s "
+	    "status=0x%08x peer=%s delay_ms=%u doing=%s",
+	    (unsigned long long)s->id, pdu->system_id, status,
+	    s->peer_str, delay, s->doing);
+	s->refuse_cmd = smpp_cmd_resp_id(pdu->command_id);
+	s->refuse_seq = pdu->sequence_number;
+	s->refuse_status = status;
+	session_set_state(s, SESSION_BIND_REFUSED);
+	session_read_enable(s, false);
+	if (delay == 0) {
+		refuse_send_cb(-1, 0, s);
+		return;
+	}
+	/* Repeated failures from one address are slowed down: the answer
+	 * (and the close) come later. */
+	event_del(s->tick);
+	event_free(s->tick);
+	s->tick = event_new(s->d->base, -1, 0, refuse_send_cb, s);
+	if (s->tick == NULL) {
+		refuse_send_cb(-1, 0, s);
+		return;
+	}
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	event_add(s->tick, &tv);
+}
+
 static enum session_handled
 proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 {
@@ -637,9 +677,7 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 	uint8_t		 body[SMPP_SYSTEM_ID_LEN + 5];
 	size_t		 n;
 	uint32_t	 status = SMPP_OK, rcmd;
-	unsigned	 delay;
 	int		 acct;
-	struct timeval	 tv;
 
 	s->doing = "bind";
 	rcmd = smpp_cmd_resp_id(pdu->command_id);
@@ -656,34 +694,7 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 	    pdu->password))
 		status = SMPP_ESME_RINVPASWD;
 	if (status != SMPP_OK) {
-		/* Never log the password. */
-		delay = daemon_authfail_note(d,
-		    (const struct sockaddr *)&s->peer);
-		log_warnx("sid=%llu event=bind_refused system_id=%s "
-		    "status=0x%08x peer=%s delay_ms=%u doing=%s",
-		    (unsigned long long)s->id, pdu->system_id, status,
-		    s->peer_str, delay, s->doing);
-		s->refuse_cmd = rcmd;
-		s->refuse_seq = pdu->sequence_number;
-		s->refuse_status = status;
-		session_set_state(s, SESSION_BIND_REFUSED);
-		session_read_enable(s, false);
-		if (delay == 0) {
-			refuse_send_cb(-1, 0, s);
-			return SESSION_DONE;
-		}
-		/* Repeated failures from one address are slowed down: the
-		 * answer (and the close) come later. */
-		event_del(s->tick);
-		event_free(s->tick);
-		s->tick = event_new(d->base, -1, 0, refuse_send_cb, s);
-		if (s->tick == NULL) {
-			refuse_send_cb(-1, 0, s);
-			return SESSION_DONE;
-		}
-		tv.tv_sec = delay / 1000;
-		tv.tv_usec = (delay % 1000) * 1000;
-		event_add(s->tick, &tv);
+		bind_refuse(s, pdu, status);
 		return SESSION_DONE;
 	}
 

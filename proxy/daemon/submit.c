@@ -11,6 +11,7 @@
 #include "proxy/daemon/submit.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +529,81 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 	    has_ref ? submit_affinity(s->system_id, number, ref) : 0, true);
 }
 
+/* The destinations of one submit_multi, sorted by multi_sort(). */
+struct multi_sort {
+	struct smpp_unsuccess	*blocked;	/* owned; SMPP_MAX_DESTS */
+	size_t			 nblocked;
+	size_t			 nkept;		/* left in pdu->dests */
+	char			 first[SMPP_NUMBER_LEN];	/* first kept */
+	uint32_t		 ref;
+	bool			 has_ref;
+	size_t			 naudit;
+	/* The opted-out destinations, audited once the PDU has been
+	 * answered or forwarded: a PDU that must wait for window space is
+	 * decided again when it is retried. Not cleared: naudit says how
+	 * many are set. */
+	struct decision		 bdec[SMPP_MAX_DESTS];
+	char			 bnum[SMPP_MAX_DESTS][SMPP_NUMBER_LEN];
+};
+
+/*
+ * Decide every destination of pdu: the refused and the unusable ones go
+ * to ms->blocked (with their status), the rest stay in pdu->dests.
+ * Returns SMPP_OK, or the status to answer the whole PDU with.
+ */
+static uint32_t
+multi_sort(struct session *s, struct smpp_pdu *pdu, size_t cat,
+    struct multi_sort *ms)
+{
+	const struct config	*cfg = s->d->cfg;
+	struct decision		 dec;
+	char			 number[SMPP_NUMBER_LEN];
+	size_t			 i;
+
+	ms->has_ref = submit_concat_ref(pdu, &ms->ref);
+	ms->first[0] = '\0';
+	for (i = 0; i < pdu->number_of_dests; i++) {
+		struct smpp_dest *dst = &pdu->dests[i];
+
+		/* A distribution list is expanded by the SMSC: its members
+		 * cannot be checked, so fail closed. */
+		if (dst->dest_flag != SMPP_DEST_SME_ADDRESS)
+			return SMPP_ESME_RINVDESTFLAG;
+		if (smpp_number_normalize(dst->addr.ton, dst->addr.addr,
+		    &cfg->number_rules, number, sizeof(number)) == -1) {
+			ms->blocked[ms->nblocked].addr = dst->addr;
+			ms->blocked[ms->nblocked++].error_status =
+			    SMPP_ESME_RINVDSTADR;
+			continue;
+		}
+		decide(s, cat, number, ms->has_ref, ms->ref, &dec);
+		if (dec.result == -1)
+			return SUBMIT_STATUS_STORE;
+		if (dec.result == 1) {
+			ms->bdec[ms->naudit] = dec;
+			memcpy(ms->bnum[ms->naudit++], number, sizeof(number));
+			ms->blocked[ms->nblocked].addr = dst->addr;
+			ms->blocked[ms->nblocked++].error_status = dec.status;
+			continue;
+		}
+		if (ms->first[0] == '\0')
+			memcpy(ms->first, number, sizeof(ms->first));
+		pdu->dests[ms->nkept++] = *dst;
+	}
+	return SMPP_OK;
+}
+
+/* Audit the refused destinations of ms. */
+static void
+multi_audit(struct session *s, const struct smpp_pdu *pdu, size_t cat,
+    const struct multi_sort *ms)
+{
+	size_t	i;
+
+	for (i = 0; i < ms->naudit; i++)
+		audit_blocked(s, pdu, cat, ms->bnum[i], &ms->bdec[i]);
+}
+
 /* submit_multi: the opted-out destinations go to unsuccess_sme, the rest
  * on as one submit_multi re-encoded without them. */
 static enum session_handled
@@ -535,122 +611,68 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
     const uint8_t *buf, size_t len, size_t acct, size_t cat)
 {
 	const struct config	*cfg = s->d->cfg;
-	struct smpp_unsuccess	*blocked;
-	struct decision		 dec;
-	/* The opted-out destinations, audited once the PDU has been
-	 * answered or forwarded: a PDU that must wait for window space is
-	 * decided again when it is retried. */
-	struct decision		 bdec[SMPP_MAX_DESTS];
-	char			 bnum[SMPP_MAX_DESTS][SMPP_NUMBER_LEN];
-	size_t			 naudit = 0;
+	struct multi_sort	 ms;
 	struct inflight		*inf;
-	char			 number[SMPP_NUMBER_LEN];
-	char			 first[SMPP_NUMBER_LEN];
 	uint8_t			*nbuf = NULL, body[2 + SMPP_MAX_DESTS * 72];
-	size_t			 nblocked = 0, nkept = 0, i;
-	uint32_t		 ref = 0;
+	uint32_t		 st;
 	ssize_t			 nlen;
-	bool			 has_ref;
 	enum session_handled	 res;
 	int			 up;
 
 	s->doing = "optout_check";
-	if ((blocked = calloc(SMPP_MAX_DESTS, sizeof(*blocked))) == NULL) {
-		session_reply_status(s, pdu->command_id, pdu->sequence_number,
-		    SMPP_ESME_RSYSERR);
-		return SESSION_DONE;
+	memset(&ms, 0, offsetof(struct multi_sort, bdec));
+	if ((ms.blocked = calloc(SMPP_MAX_DESTS, sizeof(*ms.blocked))) ==
+	    NULL) {
+		st = SMPP_ESME_RSYSERR;
+		goto fail;
 	}
-	has_ref = submit_concat_ref(pdu, &ref);
-	first[0] = '\0';
-	for (i = 0; i < pdu->number_of_dests; i++) {
-		struct smpp_dest *dst = &pdu->dests[i];
-
-		if (dst->dest_flag != SMPP_DEST_SME_ADDRESS) {
-			/* A distribution list is expanded by the SMSC: its
-			 * members cannot be checked, so fail closed. */
-			free(blocked);
-			session_reply_status(s, pdu->command_id,
-			    pdu->sequence_number, SMPP_ESME_RINVDESTFLAG);
-			return SESSION_DONE;
-		}
-		if (smpp_number_normalize(dst->addr.ton, dst->addr.addr,
-		    &cfg->number_rules, number, sizeof(number)) == -1) {
-			blocked[nblocked].addr = dst->addr;
-			blocked[nblocked++].error_status =
-			    SMPP_ESME_RINVDSTADR;
-			continue;
-		}
-		decide(s, cat, number, has_ref, ref, &dec);
-		if (dec.result == -1) {
-			free(blocked);
-			session_reply_status(s, pdu->command_id,
-			    pdu->sequence_number, SUBMIT_STATUS_STORE);
-			return SESSION_DONE;
-		}
-		if (dec.result == 1) {
-			bdec[naudit] = dec;
-			memcpy(bnum[naudit++], number, sizeof(number));
-			blocked[nblocked].addr = dst->addr;
-			blocked[nblocked++].error_status = dec.status;
-			continue;
-		}
-		if (first[0] == '\0')
-			memcpy(first, number, sizeof(first));
-		pdu->dests[nkept++] = *dst;
-	}
-
-	if (nkept == 0) {
+	if ((st = multi_sort(s, pdu, cat, &ms)) != SMPP_OK)
+		goto fail;
+	if (ms.nkept == 0) {
 		/* Nothing to send: answer ourselves, message_id "". */
 		nlen = smpp_multi_resp_body(body, sizeof(body), NULL,
-		    blocked, nblocked, NULL, 0);
-		free(blocked);
-		for (i = 0; i < naudit; i++)
-			audit_blocked(s, pdu, cat, bnum[i], &bdec[i]);
+		    ms.blocked, ms.nblocked, NULL, 0);
+		free(ms.blocked);
+		multi_audit(s, pdu, cat, &ms);
 		session_reply_raw(s, SMPP_CMD_SUBMIT_MULTI_RESP, SMPP_OK,
 		    pdu->sequence_number, body, nlen > 0 ? (size_t)nlen : 0);
 		return SESSION_DONE;
 	}
-
 	s->doing = "route";
-	if ((up = router_pick(cfg, acct, cat, first)) < 0) {
-		free(blocked);
-		session_reply_status(s, pdu->command_id, pdu->sequence_number,
-		    SMPP_ESME_RSUBMITFAIL);
-		return SESSION_DONE;
+	if ((up = router_pick(cfg, acct, cat, ms.first)) < 0) {
+		st = SMPP_ESME_RSUBMITFAIL;
+		goto fail;
 	}
-	if (nblocked > 0) {
-		pdu->number_of_dests = (uint8_t)nkept;
+	st = SMPP_ESME_RSYSERR;
+	if (ms.nblocked > 0) {
+		pdu->number_of_dests = (uint8_t)ms.nkept;
 		if ((nbuf = malloc(len)) == NULL ||
-		    (nlen = smpp_pdu_encode(pdu, nbuf, len)) < 0) {
-			free(nbuf);
-			free(blocked);
-			session_reply_status(s, pdu->command_id,
-			    pdu->sequence_number, SMPP_ESME_RSYSERR);
-			return SESSION_DONE;
-		}
+		    (nlen = smpp_pdu_encode(pdu, nbuf, len)) < 0)
+			goto fail;
 		buf = nbuf;
 		len = (size_t)nlen;
 	}
 	if ((inf = inflight_new(s, pdu, cat, cfg->upstreams[up].name,
-	    first)) == NULL) {
-		free(nbuf);
-		free(blocked);
-		session_reply_status(s, pdu->command_id, pdu->sequence_number,
-		    SMPP_ESME_RSYSERR);
-		return SESSION_DONE;
-	}
-	if (nblocked > 0) {
-		inf->blocked = blocked;
-		inf->nblocked = (uint8_t)nblocked;
+	    ms.first)) == NULL)
+		goto fail;
+	if (ms.nblocked > 0) {
+		inf->blocked = ms.blocked;
+		inf->nblocked = (uint8_t)ms.nblocked;
 	} else
-		free(blocked);
+		free(ms.blocked);
 	res = proceed_forward(s, pdu, (size_t)up, buf, len, inf,
-	    has_ref ? submit_affinity(s->system_id, first, ref) : 0, true);
+	    ms.has_ref ? submit_affinity(s->system_id, ms.first, ms.ref) : 0,
+	    true);
 	free(nbuf);
 	if (res != SESSION_WAIT)
-		for (i = 0; i < naudit; i++)
-			audit_blocked(s, pdu, cat, bnum[i], &bdec[i]);
+		multi_audit(s, pdu, cat, &ms);
 	return res;
+
+fail:
+	free(nbuf);
+	free(ms.blocked);
+	session_reply_status(s, pdu->command_id, pdu->sequence_number, st);
+	return SESSION_DONE;
 }
 
 /* query_sm, cancel_sm, replace_sm: to the upstream that carried the

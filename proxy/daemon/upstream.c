@@ -816,6 +816,51 @@ ups_conn_on_deliver(struct ups_conn *c, const struct smpp_pdu *pdu,
 	p->cbs.on_deliver(p->arg, p, pdu, raw, len, &r);
 }
 
+/* A frame that does not decode (pdu has its header when len >= 16). */
+static void
+ups_conn_on_bad_pdu(struct ups_conn *c, const struct smpp_pdu *pdu,
+    enum smpp_status st)
+{
+	struct ups_slot	*s;
+
+	log_warnx("upstream=%s conn=%" PRIu64 " event=bad-pdu cmd=%s "
+	    "seq=%" PRIu32 " status=0x%08x", c->pool->cfg.name, c->id,
+	    smpp_cmd_name(pdu->command_id), pdu->sequence_number,
+	    (unsigned)st);
+	if (smpp_cmd_is_resp(pdu->command_id)) {
+		/* Never nack a response (§3.3.2: generic_nack is for
+		 * requests). A mangled answer to one of ours fails that
+		 * request. */
+		if ((s = ups_conn_slot_find(c, pdu->sequence_number)) != NULL)
+			ups_conn_slot_fail(c, s);
+		return;
+	}
+	ups_conn_nack(c, st, pdu->sequence_number);
+}
+
+/* A generic_nack: of our bind, of our enquire_link, or of a request. */
+static void
+ups_conn_on_nack(struct ups_conn *c, const struct smpp_pdu *pdu,
+    const uint8_t *raw, size_t len)
+{
+	struct upstream_pool	*p = c->pool;
+
+	if (c->state == UPS_BINDING && pdu->sequence_number == c->bind_seq) {
+		p->st.bind_failures++;
+		log_warnx("upstream=%s conn=%" PRIu64 " event=bind-"
+		    "refused status=0x%08" PRIx32 " (generic_nack)",
+		    p->cfg.name, c->id, pdu->command_status);
+		ups_conn_close(c, "bind nacked", false);
+		return;
+	}
+	if (c->is_enq_pending && pdu->sequence_number == c->enq_seq) {
+		/* Some SMSCs nack enquire_link: still alive. */
+		c->is_enq_pending = false;
+		return;
+	}
+	ups_conn_on_resp(c, pdu, raw, len);
+}
+
 /* One whole frame from the SMSC. */
 static void
 ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
@@ -826,22 +871,7 @@ ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
 
 	st = smpp_pdu_decode(pdu, buf, len);
 	if (st != SMPP_OK) {
-		log_warnx("upstream=%s conn=%" PRIu64 " event=bad-pdu cmd=%s "
-		    "seq=%" PRIu32 " status=0x%08x", p->cfg.name, c->id,
-		    smpp_cmd_name(pdu->command_id), pdu->sequence_number,
-		    (unsigned)st);
-		if (smpp_cmd_is_resp(pdu->command_id)) {
-			/* Never nack a response (§3.3.2: generic_nack is for
-			 * requests). A mangled answer to one of ours fails
-			 * that request. */
-			struct ups_slot *s = ups_conn_slot_find(c,
-			    pdu->sequence_number);
-
-			if (s != NULL)
-				ups_conn_slot_fail(c, s);
-			return;
-		}
-		ups_conn_nack(c, st, pdu->sequence_number);
+		ups_conn_on_bad_pdu(c, pdu, st);
 		return;
 	}
 	switch (pdu->command_id) {
@@ -851,21 +881,7 @@ ups_conn_on_pdu(struct ups_conn *c, const uint8_t *buf, size_t len)
 		ups_conn_on_bind_resp(c, pdu);
 		return;
 	case SMPP_CMD_GENERIC_NACK:
-		if (c->state == UPS_BINDING &&
-		    pdu->sequence_number == c->bind_seq) {
-			p->st.bind_failures++;
-			log_warnx("upstream=%s conn=%" PRIu64 " event=bind-"
-			    "refused status=0x%08" PRIx32 " (generic_nack)",
-			    p->cfg.name, c->id, pdu->command_status);
-			ups_conn_close(c, "bind nacked", false);
-			return;
-		}
-		if (c->is_enq_pending && pdu->sequence_number == c->enq_seq) {
-			/* Some SMSCs nack enquire_link: still alive. */
-			c->is_enq_pending = false;
-			return;
-		}
-		ups_conn_on_resp(c, pdu, buf, len);
+		ups_conn_on_nack(c, pdu, buf, len);
 		return;
 	case SMPP_CMD_ENQUIRE_LINK:
 		/* Answered locally, echoing the sequence number (§4.11). */
