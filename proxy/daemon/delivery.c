@@ -12,9 +12,6 @@
 
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-
 #include "config/config.h"
 #include "proxy/daemon/context.h"
 #include "proxy/daemon/session_int.h"
@@ -37,8 +34,7 @@ delivery_can_take(const struct session *s, const char *system_id)
 	/* Not read from now (back-pressure): its answer would wait. */
 	if (s->is_waiting_window || s->is_output_full)
 		return false;
-	return evbuffer_get_length(bufferevent_get_output(s->client)) <
-	    SESSION_OUT_DELIVER_MAX;
+	return pduconn_out_len(&s->conn) < SESSION_OUT_DELIVER_MAX;
 }
 
 /* Relay raw to s: live with reply, or outbox entry outbox_id when reply

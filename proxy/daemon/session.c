@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "proxy/daemon/context.h"
 #include "proxy/io/log.h"
+#include "proxy/io/pduconn.h"
 #include "proxy/policy/ratelimit.h"
 #include "proxy/policy/router.h"
 #include "proxy/daemon/upstream.h"
@@ -60,7 +61,6 @@ static void	session_free_cb(evutil_socket_t, short, void *);
 static void	session_process(struct session *);
 static void	session_process_batch(struct session *);
 static void	session_update_read(struct session *);
-static void	session_queued(struct session *);
 static void	session_flush(struct session *);
 static void	session_sock_read_cb(evutil_socket_t, short, void *);
 static void	session_read_enable(struct session *, bool);
@@ -123,34 +123,15 @@ session_ref_release(struct session_ref *r)
 
 /* --- writing to the client ------------------------------------------------ */
 
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 void
-session_reply_raw(struct session *s, uint32_t cmd, uint32_t status, uint32_t seq,
-    const void *body, size_t bodylen)
+session_reply_raw(struct session *s, uint32_t cmd, uint32_t status,
+    uint32_t seq, const void *body, size_t bodylen)
 {
-	uint8_t		hdr[SMPP_HEADER_LEN];
-	struct evbuffer	*out;
-
-	if (s->client == NULL)
+	if (s->conn.bev == NULL)
 		return;
-	out = bufferevent_get_output(s->client);
-	put_u32(hdr, (uint32_t)(SMPP_HEADER_LEN + bodylen));
-	put_u32(hdr + 4, cmd);
-	put_u32(hdr + 8, status);
-	put_u32(hdr + 12, seq);
-	if (evbuffer_add(out, hdr, sizeof(hdr)) == -1 ||
-	    (bodylen > 0 && evbuffer_add(out, body, bodylen) == -1))
+	if (pduconn_write(&s->conn, cmd, status, seq, body, bodylen) == -1)
 		log_warnx("sid=%llu event=reply_failed doing=%s",
 		    (unsigned long long)s->id, s->doing);
-	session_queued(s);
 	if (log_debug_enabled())
 		log_debug("sid=%llu event=reply cmd=%s status=0x%08x seq=%u",
 		    (unsigned long long)s->id, smpp_cmd_name(cmd), status, seq);
@@ -188,73 +169,23 @@ reply_nack(struct session *s, uint32_t seq, uint32_t status)
 }
 
 void
-session_relay_raw(struct session *s, const uint8_t *raw, size_t len, uint32_t seq)
+session_relay_raw(struct session *s, const uint8_t *raw, size_t len,
+    uint32_t seq)
 {
-	struct evbuffer	*out;
-	struct evbuffer_iovec v;
-
-	if (s->client == NULL || len < SMPP_HEADER_LEN)
+	if (s->conn.bev == NULL || len < SMPP_HEADER_LEN)
 		return;
-	out = bufferevent_get_output(s->client);
-	/* One contiguous extent, one copy, one buffer operation per PDU;
-	 * never half a frame queued. */
-	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1 ||
-	    v.iov_len < len) {
+	if (pduconn_relay(&s->conn, raw, len, seq) == -1)
 		log_warnx("sid=%llu event=relay_failed doing=%s",
 		    (unsigned long long)s->id, s->doing);
-		return;
-	}
-	memcpy(v.iov_base, raw, len);
-	smpp_pdu_set_seq(v.iov_base, seq);
-	v.iov_len = len;
-	(void)evbuffer_commit_space(out, &v, 1);
-	session_queued(s);
 }
 
-/*
- * Direct writes. A plain TCP bufferevent would write on the next
- * loop turn, after an epoll_ctl to watch for EV_WRITE and an epoll_wait to
- * see it: one extra loop round and two or three system calls per hop, per
- * batch. Instead, a session on plain TCP keeps EV_WRITE disabled and every
- * reply queued to it activates flush_ev once; flush_ev runs in the same
- * loop turn, after the callbacks already active (so one read callback's
- * replies go out in one write), and hands the output to the socket
- * itself. Only what the kernel does not take waits for EV_WRITE, as
- * before. TLS sessions write through their bufferevent as always.
- */
-static void
-session_queued(struct session *s)
-{
-	if (!s->is_direct || s->is_flush_queued || s->flush_ev == NULL)
-		return;
-	s->is_flush_queued = true;
-	event_active(s->flush_ev, EV_TIMEOUT, 0);
-}
-
-/* Write the client's queued output now; leave the rest to EV_WRITE. */
+/* Write the client's queued output now (direct writes, see
+ * proxy/io/pduconn.h); leave the rest to EV_WRITE. */
 static void
 session_flush(struct session *s)
 {
-	struct evbuffer	*out;
-	evutil_socket_t	 fd;
-	int		 n;
-
-	if (!s->is_direct || s->client == NULL)
-		return;
-	out = bufferevent_get_output(s->client);
-	if (evbuffer_get_length(out) == 0)
-		return;
-	if ((fd = bufferevent_getfd(s->client)) < 0)
-		return;
-	/* A socket bufferevent freezes the front of its output while it
-	 * is not writing; we are its writer now. */
-	evbuffer_unfreeze(out, 1);
-	n = evbuffer_write(out, fd);
-	evbuffer_freeze(out, 1);
-	/* Short write or error: the bufferevent finishes the job, and
-	 * reports an error through session_event_cb as it always did. */
-	if (n < 0 || evbuffer_get_length(out) > 0)
-		bufferevent_enable(s->client, EV_WRITE);
+	if (s->conn.bev != NULL)
+		pduconn_flush(&s->conn);
 }
 
 /* Output was written: free a closed session once it is all out, take
@@ -264,17 +195,15 @@ session_write_done(struct session *s)
 {
 	size_t	len;
 
-	if (s->client == NULL)
+	if (s->conn.bev == NULL)
 		return;
-	len = evbuffer_get_length(bufferevent_get_output(s->client));
+	len = pduconn_out_len(&s->conn);
 	if (s->state == SESSION_CLOSED) {
 		if (len == 0)
 			event_active(s->free_ev, EV_TIMEOUT, 0);
 		return;
 	}
-	if (s->is_direct && len == 0 &&
-	    (bufferevent_get_enabled(s->client) & EV_WRITE) != 0)
-		bufferevent_disable(s->client, EV_WRITE);
+	pduconn_write_idle(&s->conn);
 	if (s->is_output_full && len <= SESSION_OUT_LOW) {
 		s->is_output_full = false;
 		session_process(s);
@@ -288,7 +217,7 @@ session_flush_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	s->is_flush_queued = false;
+	s->conn.is_flush_queued = false;
 	session_flush(s);
 	session_write_done(s);
 }
@@ -296,10 +225,10 @@ session_flush_cb(evutil_socket_t fd, short what, void *arg)
 void
 session_check_output(struct session *s)
 {
-	if (s->client == NULL || s->state == SESSION_CLOSED)
+	if (s->conn.bev == NULL || s->state == SESSION_CLOSED)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(s->client)) >
-	    SESSION_OUT_HIGH && !s->is_output_full) {
+	if (pduconn_out_len(&s->conn) > SESSION_OUT_HIGH &&
+	    !s->is_output_full) {
 		s->is_output_full = true;
 		log_debug("sid=%llu event=output_full",
 		    (unsigned long long)s->id);
@@ -354,7 +283,6 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	s->ref->s = s;
 	s->ref->refs = 1;
 	s->d = d;
-	s->client = bev;
 	s->id = ++d->next_sid;
 	s->state = SESSION_OPEN;
 	s->bind = SMPP_STATE_OPEN;
@@ -375,14 +303,10 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	if ((s->free_ev = event_new(d->base, -1, 0, session_free_cb,
 	    s)) == NULL)
 		goto err_tick;
-	s->is_direct = !is_tls && bufferevent_getfd(bev) >= 0;
-	if ((s->flush_ev = event_new(d->base, -1, 0, session_flush_cb,
-	    s)) == NULL)
+	if (pduconn_init(&s->conn, d->base, bev, !is_tls &&
+	    bufferevent_getfd(bev) >= 0, bufferevent_getfd(bev),
+	    session_flush_cb, session_sock_read_cb, s) == -1)
 		goto err_free_ev;
-	if (s->is_direct && (s->read_ev = event_new(d->base,
-	    bufferevent_getfd(bev), EV_READ | EV_PERSIST,
-	    session_sock_read_cb, s)) == NULL)
-		goto err_flush_ev;
 	tv.tv_sec = SESSION_TICK_MS / 1000;
 	tv.tv_usec = (SESSION_TICK_MS % 1000) * 1000;
 	event_add(s->tick, &tv);
@@ -391,16 +315,16 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	    session_event_cb, s);
 	/* Read no more than a few frames ahead: a sender whose frame is
 	 * waiting for window space is not read at all (back-pressure). */
-	if (!s->is_direct)
+	if (!s->conn.is_direct)
 		bufferevent_setwatermark(bev, EV_READ, 0,
 		    SMPP_MAX_PDU_LEN_OPEN * 4);
 	bufferevent_setwatermark(bev, EV_WRITE, SESSION_OUT_LOW, 0);
 	/* Direct I/O: we read the socket (read_ev), and EV_WRITE is enabled
 	 * only for what the socket did not take (session_flush). */
-	if (s->is_direct)
+	if (s->conn.is_direct)
 		session_read_enable(s, true);
 	else if (bufferevent_enable(bev, EV_READ | EV_WRITE) == -1)
-		goto err_read_ev;
+		goto err_conn;
 
 	TAILQ_INSERT_TAIL(&d->sessions, s, entry);
 	d->nsessions++;
@@ -408,11 +332,8 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	    (unsigned long long)s->id, s->peer_str, is_tls ? "yes" : "no");
 	return s;
 
-err_read_ev:
-	if (s->read_ev != NULL)
-		event_free(s->read_ev);
-err_flush_ev:
-	event_free(s->flush_ev);
+err_conn:
+	pduconn_clear(&s->conn);
 err_free_ev:
 	event_free(s->free_ev);
 err_tick:
@@ -454,12 +375,12 @@ session_close(struct session *s, const char *reason)
 
 	session_read_enable(s, false);
 	session_flush(s);
-	pending = evbuffer_get_length(bufferevent_get_output(s->client));
+	pending = pduconn_out_len(&s->conn);
 	if (pending == 0) {
 		event_active(s->free_ev, EV_TIMEOUT, 0);
 	} else {
 		/* Flush replies (a bind refusal, an unbind_resp), bounded. */
-		bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
+		bufferevent_setwatermark(s->conn.bev, EV_WRITE, 0, 0);
 		tv.tv_sec = SESSION_LINGER_MS / 1000;
 		tv.tv_usec = (SESSION_LINGER_MS % 1000) * 1000;
 		event_add(s->free_ev, &tv);
@@ -477,11 +398,9 @@ session_free(struct session *s)
 	TAILQ_REMOVE(&s->d->closing, s, entry);
 	event_free(s->tick);
 	event_free(s->free_ev);
-	event_free(s->flush_ev);
-	if (s->read_ev != NULL)
-		event_free(s->read_ev);
-	bufferevent_free(s->client);
-	s->client = NULL;
+	pduconn_clear(&s->conn);
+	bufferevent_free(s->conn.bev);
+	s->conn.bev = NULL;
 	free(s);
 }
 
@@ -505,20 +424,7 @@ session_update_read(struct session *s)
 static void
 session_read_enable(struct session *s, bool on)
 {
-	if (!s->is_direct) {
-		if (on)
-			bufferevent_enable(s->client, EV_READ);
-		else
-			bufferevent_disable(s->client, EV_READ);
-		return;
-	}
-	if (on == s->is_reading)
-		return;
-	s->is_reading = on;
-	if (on)
-		event_add(s->read_ev, NULL);
-	else
-		event_del(s->read_ev);
+	pduconn_read_enable(&s->conn, on);
 }
 
 /*
@@ -535,8 +441,6 @@ static void
 session_sock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session		*s = arg;
-	struct evbuffer		*in;
-	struct evbuffer_iovec	 v;
 	size_t			 have, high;
 	ssize_t			 n;
 	int			 err;
@@ -544,28 +448,16 @@ session_sock_read_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->state == SESSION_CLOSED)
 		return;
-	in = bufferevent_get_input(s->client);
-	have = evbuffer_get_length(in);
+	have = evbuffer_get_length(bufferevent_get_input(s->conn.bev));
 	high = s->state == SESSION_OPEN ? SMPP_MAX_PDU_LEN_OPEN * 4 :
 	    (size_t)s->max_len * 2u;
 	if (have < high) {
-		/* A socket bufferevent freezes the end of its input while it
-		 * is not reading; we are its reader now. */
-		evbuffer_unfreeze(in, 0);
-		if (evbuffer_reserve_space(in, (ev_ssize_t)(high - have >
-		    SESSION_READ_MAX ? SESSION_READ_MAX : high - have), &v,
-		    1) != 1) {
-			evbuffer_freeze(in, 0);
+		n = pduconn_read(&s->conn, fd, high - have > SESSION_READ_MAX ?
+		    SESSION_READ_MAX : high - have, &err);
+		if (n == -2) {
 			session_close(s, "out of memory");
 			return;
 		}
-		n = read(fd, v.iov_base, v.iov_len);
-		err = errno;
-		if (n > 0) {
-			v.iov_len = (size_t)n;
-			(void)evbuffer_commit_space(in, &v, 1);
-		}
-		evbuffer_freeze(in, 0);
 		if (n == 0) {
 			session_close(s, "peer closed");
 			return;
@@ -715,8 +607,8 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 	s->account_gen = d->cfg_gen;
 	s->max_len = d->cfg->max_pdu_len != 0 ? d->cfg->max_pdu_len :
 	    SMPP_MAX_PDU_LEN;
-	if (!s->is_direct)
-		bufferevent_setwatermark(s->client, EV_READ, 0,
+	if (!s->conn.is_direct)
+		bufferevent_setwatermark(s->conn.bev, EV_READ, 0,
 		    s->max_len * 2u);
 	session_set_state(s, SESSION_BOUND);
 
@@ -903,81 +795,58 @@ session_prefetch(struct session *s, const uint8_t *p, size_t avail)
 static void
 session_process_batch(struct session *s)
 {
-	struct evbuffer		*in;
-	uint8_t			 hdr[SMPP_HEADER_LEN];
-	const uint8_t		*base = NULL, *frame;
-	size_t			 avail, hl, cont = 0, done = 0;
+	struct pduconn_frames	 f;
+	const uint8_t		*frame;
 	uint32_t		 len;
 	bool			 has_clock = false;
 
-	in = bufferevent_get_input(s->client);
+	pduconn_frames_begin(&f, bufferevent_get_input(s->conn.bev));
 	s->is_in_batch = true;
 	s->batch_pool = NULL;
 	while (s->state != SESSION_CLOSED && s->state != SESSION_BIND_REFUSED &&
 	    !s->is_waiting_window && !s->is_output_full) {
-		avail = evbuffer_get_length(in) - done;
-		if (avail < 4)
+		switch (pduconn_frames_next(&f, s->max_len, &frame, &len)) {
+		case PDUCONN_FRAME:
 			break;
+		case PDUCONN_BAD_LENGTH:
+			/* §3.2 framing is lost: nack what we can, close. */
+			log_info("sid=%llu event=bad_length length=%u max=%u "
+			    "doing=framing", (unsigned long long)s->id,
+			    smpp_frame_peek_len(f.hdr), s->max_len);
+			if (f.hl >= SMPP_HEADER_LEN)
+				reply_nack(s, pduconn_frames_seq(&f),
+				    SMPP_ESME_RINVCMDLEN);
+			evbuffer_drain(f.in, evbuffer_get_length(f.in));
+			session_close(s, "framing lost");
+			s->is_in_batch = false;
+			return;
+		case PDUCONN_NOMEM:
+			session_close(s, "out of memory");
+			s->is_in_batch = false;
+			return;
+		default:
+			goto out;
+		}
 		/* One clock read per batch, not three per PDU: a batch is
 		 * handled in well under a millisecond. */
 		if (!has_clock) {
 			s->batch_ms = daemon_now_ms();
 			has_clock = true;
 		}
-		hl = avail < SMPP_HEADER_LEN ? avail : SMPP_HEADER_LEN;
-		if (done + hl <= cont)
-			memcpy(hdr, base + done, hl);
-		else {
-			evbuffer_drain(in, done);
-			done = cont = 0;
-			evbuffer_copyout(in, hdr, hl);
-		}
-		if (smpp_frame_check(hdr, hl, s->max_len) == -1) {
-			/* §3.2 framing is lost: nack what we can, close. */
-			len = smpp_frame_peek_len(hdr);
-			log_info("sid=%llu event=bad_length length=%u max=%u "
-			    "doing=framing", (unsigned long long)s->id, len,
-			    s->max_len);
-			if (hl >= SMPP_HEADER_LEN)
-				reply_nack(s, smpp_frame_peek_len(hdr + 12),
-				    SMPP_ESME_RINVCMDLEN);
-			evbuffer_drain(in, evbuffer_get_length(in));
-			session_close(s, "framing lost");
-			s->is_in_batch = false;
-			return;
-		}
-		len = smpp_frame_peek_len(hdr);
-		if (avail < len)
-			break;
-		if (done + len <= cont)
-			frame = base + done;
-		else {
-			/* Starts a new extent: make the frame contiguous, and
-			 * take the rest of that extent in place too. */
-			evbuffer_drain(in, done);
-			done = 0;
-			if ((frame = evbuffer_pullup(in, len)) == NULL) {
-				session_close(s, "out of memory");
-				s->is_in_batch = false;
-				return;
-			}
-			base = frame;
-			cont = evbuffer_get_contiguous_space(in);
-		}
-		session_prefetch(s, frame + len, cont - done - len);
+		session_prefetch(s, frame + len, pduconn_frames_ahead(&f, len));
 		if (session_handle(s, frame, len) == SESSION_WAIT)
 			break;
-		done += len;
+		pduconn_frames_take(&f, len);
 		session_check_output(s);
 	}
-	if (done > 0 && s->client != NULL)
-		evbuffer_drain(in, done);
+out:
+	pduconn_frames_end(&f);
 	/*
 	 * This batch's own replies (rejections, enquire_link_resp...) go
 	 * out now, not after every other session's read callback of this
 	 * loop turn: the sender works on them while we read the next one.
 	 */
-	if (s->is_flush_queued)
+	if (s->conn.is_flush_queued)
 		session_flush(s);
 	/* And the submits it forwarded, for the same reason. */
 	upstream_pool_flush(s->batch_pool);

@@ -21,6 +21,7 @@
 
 #include "proxy/daemon/session.h"
 #include "proxy/daemon/upstream.h"
+#include "proxy/io/pduconn.h"
 #include "smpp/pdu.h"
 
 struct bufferevent;
@@ -56,14 +57,12 @@ struct session {
 	uint64_t		 id;
 	enum session_state	 state;
 	struct daemon		*d;		/* borrowed */
-	struct bufferevent	*client;	/* owned */
+	struct pduconn		 conn;		/* conn.bev owned */
 	struct session_ref	*ref;		/* owned share */
 	TAILQ_ENTRY(session)	 entry;
 	struct sockaddr_storage	 peer;
 	char			 peer_str[64];
 	bool			 is_tls;
-	bool			 is_direct;	/* we write the socket */
-	bool			 is_flush_queued;
 	bool			 is_in_batch;	/* in session_process_batch */
 	struct upstream_pool	*batch_pool;	/* forwarded to, this batch */
 	enum smpp_bind_state	 bind;
@@ -84,9 +83,6 @@ struct session {
 	const char		*doing;		/* for error logs */
 	struct event		*tick;		/* owned */
 	struct event		*free_ev;	/* owned */
-	struct event		*flush_ev;	/* owned; see session_flush */
-	struct event		*read_ev;	/* owned; see session_sock_read_cb */
-	bool			 is_reading;	/* read_ev added */
 	/* Delayed bind failure answer. */
 	uint32_t		 refuse_cmd;
 	uint32_t		 refuse_seq;
