@@ -93,9 +93,10 @@ daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
 		dropped = attrib_drop_oldest(d->attrib);
 		if (d->counters.attrib_dropped == 0)
 			log_warnx("event=attrib_index_full entries=%zu "
-			    "dropped=%zu merged=%llu (sends outrun the sent-log "
-			    "merge; attribution of the oldest unmerged sends "
-			    "waits for it)", attrib_count(d->attrib), dropped,
+			    "dropped=%zu merged=%llu (sends outrun the "
+			    "sent-log merge; attribution of the oldest "
+			    "unmerged sends waits for it)",
+			    attrib_count(d->attrib), dropped,
 			    (unsigned long long)writer_merged(d->writer));
 		d->counters.attrib_dropped += dropped;
 		(void)attrib_reserve(d->attrib);

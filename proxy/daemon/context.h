@@ -41,8 +41,8 @@ struct writer;
 
 /*
  * Attribution records not yet merged into the last-sent table, indexed in
- * memory (proxy/daemon/attrib.c: 2 MiB a segment of 98,304, so about 86 MiB when
- * full): past this many the oldest segment is dropped (see
+ * memory (proxy/daemon/attrib.c: 2 MiB a segment of 98,304, so about
+ * 86 MiB when full): past this many the oldest segment is dropped (see
  * daemon_lastsent_add()).
  */
 #define DAEMON_ATTRIB_MAX	(4u << 20)
@@ -129,7 +129,7 @@ struct daemon {
 	struct event		*sig_hup;
 	struct event		*stop_ev;	/* shutdown progress timer */
 
-	/* Receipts that overtook their submit_sm_resp (proxy/daemon/receipts.c). */
+	/* Receipts that overtook their submit_sm_resp (receipts.c). */
 	struct receipt_held	*held;		/* owned; RECEIPTS_HOLD_MAX */
 	size_t			 nheld;
 	struct event		*held_ev;	/* owned */

@@ -1,6 +1,7 @@
 /*
- * The daemon: startup, the event loop, signals, reload, batched writes,
- * graceful stop.
+ * The daemon, the runtime's lifecycle owner: startup (the shared context,
+ * then the parts on it, the pools and the listeners), the wiring of the
+ * parts' hooks and callbacks, signals, reload, graceful stop, teardown.
  */
 #include "proxy/daemon/daemon.h"
 

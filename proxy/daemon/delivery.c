@@ -122,7 +122,7 @@ delivery_to_account(struct daemon *d, const char *system_id,
 	return deliver_one(s, raw, len, reply, 0);
 }
 
-/* --- the department's answers ----------------------------------------------- */
+/* --- the department's answers --------------------------------------- */
 
 static struct delivery *
 delivery_find(struct session *s, uint32_t seq)

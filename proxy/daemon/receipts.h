@@ -48,8 +48,8 @@ int receipts_message_id(const struct smpp_pdu *pdu, char *out, size_t cap);
  * batch of d first, then the store, for each variant of id. Returns 1
  * (account filled), 0 not found, -1 store error.
  */
-int receipts_account_find(struct daemon *d, const char *upstream, const char *id,
-    char account[STORE_NAME_MAX]);
+int receipts_account_find(struct daemon *d, const char *upstream,
+    const char *id, char account[STORE_NAME_MAX]);
 
 /*
  * A receipt from upstream p (pdu decoded, raw/len its bytes; views valid

@@ -298,14 +298,14 @@ replies_on_mo(struct replies *r, struct upstream_pool *p,
 	int				 rc;
 	bool				 is_forward = true;
 
-	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &cfg->number_rules,
-	    number, sizeof(number)) == 0)
+	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr,
+	    &cfg->number_rules, number, sizeof(number)) == 0)
 		in = config_inbound_find(cfg, number);
 	else
 		str_copy(number, sizeof(number), pdu->dest.addr);
 
-	if (smpp_number_normalize(pdu->source.ton, pdu->source.addr, &cfg->number_rules,
-	    subscriber, sizeof(subscriber)) == -1) {
+	if (smpp_number_normalize(pdu->source.ton, pdu->source.addr,
+	    &cfg->number_rules, subscriber, sizeof(subscriber)) == -1) {
 		/* No number to record an opt-out under: a person sees it
 		 * at the department. */
 		log_warnx("event=mo_bad_sender upstream=%s source=%s "

@@ -150,7 +150,8 @@ session_reply_status(struct session *s, uint32_t req_cmd, uint32_t seq,
 	switch (cmd) {
 	case SMPP_CMD_SUBMIT_SM_RESP:
 	case SMPP_CMD_DATA_SM_RESP:
-		session_reply_raw(s, cmd, status, seq, empty_id, sizeof(empty_id));
+		session_reply_raw(s, cmd, status, seq, empty_id,
+		    sizeof(empty_id));
 		break;
 	case SMPP_CMD_SUBMIT_MULTI_RESP:
 		session_reply_raw(s, cmd, status, seq, empty_multi,
@@ -303,10 +304,12 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	if ((s->free_ev = event_new(d->base, -1, 0, session_free_cb,
 	    s)) == NULL)
 		goto err_tick;
-	if (pduconn_init(&s->conn, d->base, bev, !is_tls &&
-	    bufferevent_getfd(bev) >= 0, bufferevent_getfd(bev),
-	    session_flush_cb, session_sock_read_cb, s) == -1)
+	if (pduconn_init(&s->conn, d->base, session_flush_cb, s) == -1)
 		goto err_free_ev;
+	pduconn_start(&s->conn, bev, !is_tls && bufferevent_getfd(bev) >= 0);
+	if (s->conn.is_direct && pduconn_direct_read(&s->conn,
+	    bufferevent_getfd(bev), session_sock_read_cb, s) == -1)
+		goto err_conn;
 	tv.tv_sec = SESSION_TICK_MS / 1000;
 	tv.tv_usec = (SESSION_TICK_MS % 1000) * 1000;
 	event_add(s->tick, &tv);
@@ -391,6 +394,8 @@ session_close(struct session *s, const char *reason)
 void
 session_free(struct session *s)
 {
+	struct bufferevent	*bev;
+
 	if (s == NULL)
 		return;
 	if (s->state != SESSION_CLOSED)
@@ -398,9 +403,9 @@ session_free(struct session *s)
 	TAILQ_REMOVE(&s->d->closing, s, entry);
 	event_free(s->tick);
 	event_free(s->free_ev);
+	bev = s->conn.bev;
 	pduconn_clear(&s->conn);
-	bufferevent_free(s->conn.bev);
-	s->conn.bev = NULL;
+	bufferevent_free(bev);
 	free(s);
 }
 
@@ -645,8 +650,8 @@ session_maybe_done(struct session *s)
 		return;
 	if (!s->is_unbind_sent) {
 		s->is_unbind_sent = true;
-		session_reply_raw(s, SMPP_CMD_UNBIND, SMPP_OK, session_next_seq(s),
-		    NULL, 0);
+		session_reply_raw(s, SMPP_CMD_UNBIND, SMPP_OK,
+		    session_next_seq(s), NULL, 0);
 		return;
 	}
 	if (s->is_unbind_acked)
@@ -787,8 +792,8 @@ session_prefetch(struct session *s, const uint8_t *p, size_t avail)
 	len = smpp_frame_peek_len(p);
 	if (len > avail || !smpp_pdu_peek_dest(p, len, &dest))
 		return;
-	if (smpp_number_normalize(dest.ton, dest.addr, &s->d->cfg->number_rules, number,
-	    sizeof(number)) == 0)
+	if (smpp_number_normalize(dest.ton, dest.addr, &s->d->cfg->number_rules,
+	    number, sizeof(number)) == 0)
 		store_optout_prefetch(s->d->store, number);
 }
 

@@ -78,7 +78,7 @@ struct session {
 	uint32_t		 max_len;
 	uint64_t		 opened_ms;
 	uint64_t		 last_rx_ms;
-	uint64_t		 batch_ms;	/* clock of the frames in hand */
+	uint64_t		 batch_ms;	/* clock of this batch */
 	uint64_t		 enquire_ms;	/* our last enquire_link */
 	const char		*doing;		/* for error logs */
 	struct event		*tick;		/* owned */

@@ -423,8 +423,8 @@ proceed_forward(struct session *s, const struct smpp_pdu *pdu, size_t up,
 		rl = &d->rates[s->account];
 		if (!ratelimit_take(rl, now)) {
 			inflight_free(inf);
-			session_reply_status(s, pdu->command_id, pdu->sequence_number,
-			    SMPP_ESME_RTHROTTLED);
+			session_reply_status(s, pdu->command_id,
+			    pdu->sequence_number, SMPP_ESME_RTHROTTLED);
 			log_debug("sid=%llu event=throttled system_id=%s",
 			    (unsigned long long)s->id, s->system_id);
 			return SESSION_DONE;
@@ -485,8 +485,8 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 	int			 up;
 
 	s->doing = "optout_check";
-	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr, &cfg->number_rules,
-	    number, sizeof(number)) == -1) {
+	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr,
+	    &cfg->number_rules, number, sizeof(number)) == -1) {
 		log_info("sid=%llu event=reject_destination system_id=%s "
 		    "ton=%u", (unsigned long long)s->id, s->system_id,
 		    pdu->dest.ton);
@@ -867,7 +867,8 @@ inflight_fail(void *ctx, uint32_t status)
 		    "status=0x%08x upstream=%s", (unsigned long long)s->id,
 		    smpp_cmd_name(inf->command_id), inf->client_seq, status,
 		    inf->upstream);
-		session_reply_status(s, inf->command_id, inf->client_seq, status);
+		session_reply_status(s, inf->command_id, inf->client_seq,
+		    status);
 		session_maybe_done(s);
 	}
 	inflight_free(inf);

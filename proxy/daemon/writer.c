@@ -1,5 +1,5 @@
 /*
- * proxy/writer: the store writer thread (see writer.h).
+ * proxy/daemon/writer: the store writer thread (see writer.h).
  *
  * Synchronisation: mu guards todo, is_done, is_stopping and the thread's
  * view of the sent log. The loop hands a batch over by setting todo and

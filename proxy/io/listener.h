@@ -33,7 +33,8 @@ struct listener_cbs {
 	 * client's address. Must not be NULL.
 	 */
 	void	(*on_accept)(void *arg, struct bufferevent *bev,
-		    const struct sockaddr *peer, socklen_t peerlen, bool is_tls);
+		    const struct sockaddr *peer, socklen_t peerlen,
+		    bool is_tls);
 };
 
 /*

@@ -16,31 +16,51 @@
 
 int
 pduconn_init(struct pduconn *pc, struct event_base *base,
-    struct bufferevent *bev, bool is_direct, evutil_socket_t fd,
-    pduconn_event_fn *flush_cb, pduconn_event_fn *read_cb, void *arg)
+    pduconn_event_fn *flush_cb, void *arg)
 {
 	memset(pc, 0, sizeof(*pc));
-	pc->bev = bev;
-	pc->is_direct = is_direct;
+	pc->base = base;
 	if ((pc->flush_ev = event_new(base, -1, 0, flush_cb, arg)) == NULL)
 		return -1;
-	if (is_direct && (pc->read_ev = event_new(base, fd,
-	    EV_READ | EV_PERSIST, read_cb, arg)) == NULL) {
-		pduconn_clear(pc);
-		return -1;
-	}
 	return 0;
+}
+
+void
+pduconn_start(struct pduconn *pc, struct bufferevent *bev, bool is_direct)
+{
+	pc->bev = bev;
+	pc->is_direct = is_direct;
+}
+
+int
+pduconn_direct_read(struct pduconn *pc, evutil_socket_t fd,
+    pduconn_event_fn *read_cb, void *arg)
+{
+	if (pc->read_ev != NULL)
+		event_free(pc->read_ev);
+	pc->is_reading = false;
+	pc->read_ev = event_new(pc->base, fd, EV_READ | EV_PERSIST, read_cb,
+	    arg);
+	return pc->read_ev != NULL ? 0 : -1;
+}
+
+void
+pduconn_stop(struct pduconn *pc)
+{
+	if (pc->read_ev != NULL)
+		event_free(pc->read_ev);
+	pc->read_ev = NULL;
+	pc->is_reading = false;
+	pc->bev = NULL;
 }
 
 void
 pduconn_clear(struct pduconn *pc)
 {
-	if (pc->read_ev != NULL)
-		event_free(pc->read_ev);
+	pduconn_stop(pc);
 	if (pc->flush_ev != NULL)
 		event_free(pc->flush_ev);
-	pc->read_ev = pc->flush_ev = NULL;
-	pc->is_reading = false;
+	pc->flush_ev = NULL;
 	pc->is_flush_queued = false;
 }
 

@@ -50,10 +50,11 @@ struct evbuffer;
 
 /* The I/O state of one connection, embedded in its owner. */
 struct pduconn {
-	struct bufferevent	*bev;		/* borrowed from the owner */
+	struct event_base	*base;		/* borrowed */
+	struct bufferevent	*bev;		/* borrowed; NULL between */
 	struct event		*flush_ev;	/* owned */
 	struct event		*read_ev;	/* owned; direct reads only */
-	bool			 is_direct;	/* we read and write fd */
+	bool			 is_direct;	/* we write (and read) fd */
 	bool			 is_flush_queued;
 	bool			 is_reading;	/* read_ev added */
 };
@@ -62,16 +63,29 @@ struct pduconn {
 typedef void pduconn_event_fn(evutil_socket_t, short, void *);
 
 /*
- * Set up pc on bev (borrowed; the owner frees it after pduconn_clear()).
- * flush_cb (arg) runs for a queued flush; when is_direct, read_cb (arg)
- * runs when fd is readable, with reading off until
- * pduconn_read_enable(). Returns 0, or -1 out of memory (pc cleared).
+ * Set up pc on base, with no connection yet: flush_cb (arg) runs for a
+ * queued flush and calls pduconn_flush(). Returns 0, or -1 out of memory.
  */
 int	pduconn_init(struct pduconn *pc, struct event_base *base,
-	    struct bufferevent *bev, bool is_direct, evutil_socket_t fd,
-	    pduconn_event_fn *flush_cb, pduconn_event_fn *read_cb, void *arg);
+	    pduconn_event_fn *flush_cb, void *arg);
 
-/* Free pc's events (not the bufferevent). Accepts a zeroed pc. */
+/* Take connection bev (borrowed: the owner frees it after
+ * pduconn_stop()); is_direct for a plain TCP socket we write. */
+void	pduconn_start(struct pduconn *pc, struct bufferevent *bev,
+	    bool is_direct);
+
+/*
+ * Direct reads of socket fd: read_cb (arg) runs when it is readable,
+ * once pduconn_read_enable() turned reading on. Returns 0, or -1 out of
+ * memory.
+ */
+int	pduconn_direct_read(struct pduconn *pc, evutil_socket_t fd,
+	    pduconn_event_fn *read_cb, void *arg);
+
+/* The connection is gone: stop reading, forget bev (not freed). */
+void	pduconn_stop(struct pduconn *pc);
+
+/* pduconn_stop() and free pc's events. Accepts a zeroed pc. */
 void	pduconn_clear(struct pduconn *pc);
 
 /* Bytes waiting in the output. */
