@@ -17,16 +17,16 @@
 #include <event2/event.h>
 
 #include "proxy/daemon/attrib.h"
-#include "proxy/io/evmem.h"
-#include "proxy/io/listener.h"
 #include "proxy/daemon/outbox.h"
 #include "proxy/daemon/receipts.h"
 #include "proxy/daemon/replies.h"
-#include "proxy/io/log.h"
 #include "proxy/daemon/session.h"
 #include "proxy/daemon/submit.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/daemon/writer.h"
+#include "proxy/io/evmem.h"
+#include "proxy/io/listener.h"
+#include "proxy/io/log.h"
 #include "store/sentlog.h"
 
 /* Stop progress check period, and the extra time given to the pools. */

@@ -19,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -29,11 +27,9 @@
 
 #include "config/config.h"
 #include "proxy/daemon/context.h"
+#include "proxy/daemon/upstream.h"
 #include "proxy/io/log.h"
 #include "proxy/io/pduconn.h"
-#include "proxy/policy/ratelimit.h"
-#include "proxy/policy/router.h"
-#include "proxy/daemon/upstream.h"
 #include "proxy/io/util.h"
 #include "smpp/frame.h"
 #include "smpp/number.h"
@@ -64,6 +60,7 @@ static void	session_update_read(struct session *);
 static void	session_flush(struct session *);
 static void	session_sock_read_cb(evutil_socket_t, short, void *);
 static void	session_read_enable(struct session *, bool);
+
 const char *
 session_state_name(enum session_state st)
 {

@@ -515,8 +515,8 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 		errno = EINVAL;
 		return -1;
 	}
-	cmd = (uint32_t)pdu[4] << 24 | (uint32_t)pdu[5] << 16 |
-	    (uint32_t)pdu[6] << 8 | pdu[7];
+	/* command_id, read as the codec reads command_length. */
+	cmd = smpp_frame_peek_len(pdu + 4);
 	if (!ups_cmd_is_forwardable(cmd)) {
 		errno = EINVAL;
 		return -1;
