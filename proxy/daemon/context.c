@@ -234,10 +234,8 @@ daemon_pool_by_name(struct daemon *d, const char *name, size_t *idx)
 void
 daemon_session_gone(struct daemon *d)
 {
-	/* Let the stop tick see an empty list without waiting a period. */
-	if (d->is_stopping && TAILQ_EMPTY(&d->sessions) && d->stop_ev != NULL &&
-	    !d->is_pools_stopping)
-		event_active(d->stop_ev, EV_TIMEOUT, 0);
+	if (d->hooks.session_gone != NULL)
+		d->hooks.session_gone(d);
 }
 
 void

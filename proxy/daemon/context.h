@@ -28,12 +28,12 @@
 struct attrib;
 struct daemon;
 struct daemon_frontend;
+struct daemon_run;
 struct event;
 struct event_base;
 struct outbox;
 struct receipt_held;
 struct replies;
-struct listener;
 struct session;
 struct submit_memory;
 struct upstream_pool;
@@ -65,6 +65,8 @@ struct daemon_hooks {
 	/* A message id was recorded for receipts (rec borrowed). */
 	void	(*msgmap_added)(struct daemon *d,
 		    const struct store_msgmap *rec);
+	/* A session ended (a stop may be done). */
+	void	(*session_gone)(struct daemon *d);
 };
 
 /* Recent bind failures from one peer address. */
@@ -86,7 +88,9 @@ struct daemon_counters {
 struct daemon {
 	struct event_base	*base;		/* owned */
 	struct daemon_hooks	 hooks;		/* wired by daemon.c */
-	char			*config_path;	/* owned */
+	/* The lifecycle's own state (listeners, signals, stop, retired
+	 * pools): daemon.c's alone. Owned; NULL in a hand-built daemon. */
+	struct daemon_run	*run;
 	struct config		*cfg;		/* owned; swapped on SIGHUP */
 	uint64_t		 cfg_gen;	/* bumped on every swap */
 	struct store		*store;		/* owned */
@@ -100,9 +104,6 @@ struct daemon {
 	/* One bucket per cfg->accounts[i], same index. Owned. */
 	struct ratelimit	*rates;
 
-	struct listener		**listeners;	/* owned (daemon.c) */
-	size_t			 nlisteners;
-
 	struct session_list	 sessions;	/* every live session */
 	struct session_list	 closing;	/* closed, free pending */
 	size_t			 nsessions;
@@ -110,24 +111,11 @@ struct daemon {
 	size_t			 rr;		/* round robin for receivers */
 
 	bool			 is_stopping;	/* SIGTERM seen */
-	int			 exit_status;
-	uint64_t		 stop_deadline_ms;
-	size_t			 pools_down;	/* shutdown done callbacks */
-	bool			 is_pools_stopping;
-	/* Pools of upstreams a reload removed, shutting down. Owned. */
-	struct upstream_pool	**retired;
-	size_t			 nretired;
-	struct event		*expire_ev;	/* store housekeeping */
 
 	/* Per-message store records, committed by a thread. Owned. */
 	struct writer		*writer;
 	/* Attribution records in the sent log, by number. Owned. */
 	struct attrib		*attrib;
-
-	struct event		*sig_term;	/* owned */
-	struct event		*sig_int;
-	struct event		*sig_hup;
-	struct event		*stop_ev;	/* shutdown progress timer */
 
 	/* Receipts that overtook their submit_sm_resp (receipts.c). */
 	struct receipt_held	*held;		/* owned; RECEIPTS_HOLD_MAX */
@@ -149,8 +137,8 @@ struct daemon {
 uint64_t daemon_now_ms(void);
 
 /*
- * Queue records for the store writer (proxy/daemon/writer.h; audit: a rejected
- * send; msgmap: an SMSC message_id for receipt routing; lastsent:
+ * Queue records for the store writer (proxy/daemon/writer.h; audit: a
+ * rejected send; msgmap: an SMSC message_id for receipt routing; lastsent:
  * attribution, appended to the sent log and indexed by number). rec is
  * copied. The writer commits within WRITER_DELAY_MS when idle, else as
  * soon as its current batch is done; a store error is logged (those

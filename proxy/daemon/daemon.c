@@ -35,6 +35,25 @@
 /* Store housekeeping period. */
 #define EXPIRE_PERIOD_S		3600
 
+/* The lifecycle's own state: nothing below the daemon sees it. */
+struct daemon_run {
+	char			*config_path;	/* owned */
+	struct listener		**listeners;	/* owned */
+	size_t			 nlisteners;
+	int			 exit_status;
+	uint64_t		 stop_deadline_ms;
+	size_t			 pools_down;	/* shutdown done callbacks */
+	bool			 is_pools_stopping;
+	/* Pools of upstreams a reload removed, shutting down. Owned. */
+	struct upstream_pool	**retired;
+	size_t			 nretired;
+	struct event		*expire_ev;	/* store housekeeping */
+	struct event		*sig_term;	/* owned */
+	struct event		*sig_int;
+	struct event		*sig_hup;
+	struct event		*stop_ev;	/* shutdown progress timer */
+};
+
 /* --- pools ---------------------------------------------------------------- */
 
 static void
@@ -59,10 +78,20 @@ hook_outbox_done(struct daemon *d, const char *account, uint64_t id,
 	outbox_done(d->outbox, account, id, status);
 }
 
+static void
+hook_session_gone(struct daemon *d)
+{
+	/* Let the stop tick see an empty list without waiting a period. */
+	if (d->is_stopping && TAILQ_EMPTY(&d->sessions) &&
+	    d->run->stop_ev != NULL && !d->run->is_pools_stopping)
+		event_active(d->run->stop_ev, EV_TIMEOUT, 0);
+}
+
 static const struct daemon_hooks daemon_hooks = {
 	.receiver_bound = hook_receiver_bound,
 	.outbox_done = hook_outbox_done,
 	.msgmap_added = receipts_held_match,
+	.session_gone = hook_session_gone,
 };
 
 /* Take a new department connection unless stopping or full. */
@@ -132,9 +161,10 @@ retired_free_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (i = 0; i < d->nretired; i++)
-		if (d->retired[i] == a->p) {
-			d->retired[i] = d->retired[--d->nretired];
+	for (i = 0; i < d->run->nretired; i++)
+		if (d->run->retired[i] == a->p) {
+			d->run->nretired--;
+			d->run->retired[i] = d->run->retired[d->run->nretired];
 			upstream_pool_free(a->p);
 			break;
 		}
@@ -164,13 +194,13 @@ pool_retire(struct daemon *d, struct upstream_pool *p)
 {
 	struct upstream_pool	**r;
 
-	r = realloc(d->retired, (d->nretired + 1) * sizeof(*r));
+	r = realloc(d->run->retired, (d->run->nretired + 1) * sizeof(*r));
 	if (r == NULL) {
 		upstream_pool_free(p);
 		return;
 	}
-	d->retired = r;
-	d->retired[d->nretired++] = p;
+	d->run->retired = r;
+	d->run->retired[d->run->nretired++] = p;
 	log_info("event=upstream_retired upstream=%s", upstream_pool_name(p));
 	if (upstream_pool_shutdown(p, d->cfg->timeouts.shutdown_ms != 0 ?
 	    d->cfg->timeouts.shutdown_ms : 5000, retired_done_cb, d) == -1)
@@ -316,9 +346,9 @@ daemon_reload(struct daemon *d)
 	struct session		*s, *next;
 	size_t			 i;
 
-	log_info("event=reload path=%s", d->config_path);
+	log_info("event=reload path=%s", d->run->config_path);
 	memset(&errs, 0, sizeof(errs));
-	if ((ncfg = config_load(d->config_path, &errs)) == NULL) {
+	if ((ncfg = config_load(d->run->config_path, &errs)) == NULL) {
 		log_config_errors(&errs);
 		log_warnx("event=reload_refused errors=%zu (old config stays)",
 		    errs.count);
@@ -337,8 +367,8 @@ daemon_reload(struct daemon *d)
 		return;
 	}
 	if (listeners_same(ncfg, d->cfg))
-		for (i = 0; i < d->nlisteners; i++)
-			listener_reconfigure(d->listeners[i],
+		for (i = 0; i < d->run->nlisteners; i++)
+			listener_reconfigure(d->run->listeners[i],
 			    &ncfg->listeners[i]);
 	old = d->cfg;
 	d->cfg = ncfg;
@@ -369,7 +399,7 @@ pool_done_cb(struct upstream_pool *p, void *arg)
 	struct daemon	*d = arg;
 
 	log_info("event=upstream_stopped upstream=%s", upstream_pool_name(p));
-	d->pools_down++;
+	d->run->pools_down++;
 }
 
 static void
@@ -377,13 +407,13 @@ stop_pools(struct daemon *d)
 {
 	size_t	i;
 
-	d->is_pools_stopping = true;
-	d->pools_down = 0;
+	d->run->is_pools_stopping = true;
+	d->run->pools_down = 0;
 	for (i = 0; i < d->npools; i++)
 		if (d->pools[i] == NULL ||
 		    upstream_pool_shutdown(d->pools[i], STOP_POOLS_MS / 2,
 		    pool_done_cb, d) == -1)
-			d->pools_down++;
+			d->run->pools_down++;
 }
 
 static void
@@ -395,15 +425,16 @@ stop_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!d->is_pools_stopping) {
-		if (!TAILQ_EMPTY(&d->sessions) && now < d->stop_deadline_ms)
+	if (!d->run->is_pools_stopping) {
+		if (!TAILQ_EMPTY(&d->sessions) &&
+		    now < d->run->stop_deadline_ms)
 			return;
 		while ((s = TAILQ_FIRST(&d->sessions)) != NULL)
 			session_close(s, "shutdown timeout");
 		stop_pools(d);
 	}
-	if (d->pools_down >= d->npools ||
-	    now >= d->stop_deadline_ms + STOP_POOLS_MS) {
+	if (d->run->pools_down >= d->npools ||
+	    now >= d->run->stop_deadline_ms + STOP_POOLS_MS) {
 		daemon_flush(d);
 		event_base_loopexit(d->base, NULL);
 	}
@@ -429,17 +460,17 @@ daemon_stop(struct daemon *d, const char *why)
 		writer_quiesce(d->writer);
 	ms = d->cfg->timeouts.shutdown_ms != 0 ? d->cfg->timeouts.shutdown_ms :
 	    5000;
-	d->stop_deadline_ms = daemon_now_ms() + ms;
+	d->run->stop_deadline_ms = daemon_now_ms() + ms;
 	log_info("event=stopping signal=%s sessions=%zu wait_ms=%u", why,
 	    d->nsessions, ms);
-	for (i = 0; i < d->nlisteners; i++)
-		listener_disable(d->listeners[i]);
+	for (i = 0; i < d->run->nlisteners; i++)
+		listener_disable(d->run->listeners[i]);
 	for (s = TAILQ_FIRST(&d->sessions); s != NULL; s = next) {
 		next = session_next(s);
 		session_unbind(s);
 	}
-	if ((d->stop_ev = event_new(d->base, -1, EV_PERSIST, stop_tick_cb,
-	    d)) == NULL || event_add(d->stop_ev, &tv) == -1) {
+	if ((d->run->stop_ev = event_new(d->base, -1, EV_PERSIST, stop_tick_cb,
+	    d)) == NULL || event_add(d->run->stop_ev, &tv) == -1) {
 		daemon_flush(d);
 		event_base_loopexit(d->base, NULL);
 	}
@@ -545,9 +576,9 @@ daemon_free(struct daemon *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nlisteners; i++)
-		listener_free(d->listeners[i]);
-	free(d->listeners);
+	for (i = 0; i < d->run->nlisteners; i++)
+		listener_free(d->run->listeners[i]);
+	free(d->run->listeners);
 	if (d->fe != NULL)
 		d->fe->free(d->fe_state);
 	d->fe_state = NULL;
@@ -558,9 +589,9 @@ daemon_free(struct daemon *d)
 	for (i = 0; i < d->npools; i++)
 		upstream_pool_free(d->pools[i]);
 	free(d->pools);
-	for (i = 0; i < d->nretired; i++)
-		upstream_pool_free(d->retired[i]);
-	free(d->retired);
+	for (i = 0; i < d->run->nretired; i++)
+		upstream_pool_free(d->run->retired[i]);
+	free(d->run->retired);
 	while ((s = TAILQ_FIRST(&d->closing)) != NULL)
 		session_free(s);
 	/* After the pools: confirmations in flight come back through
@@ -576,21 +607,22 @@ daemon_free(struct daemon *d)
 	attrib_free(d->attrib);
 	submit_memory_free(d->submits);
 	store_free(d->store);
-	if (d->expire_ev != NULL)
-		event_free(d->expire_ev);
-	if (d->stop_ev != NULL)
-		event_free(d->stop_ev);
-	if (d->sig_term != NULL)
-		event_free(d->sig_term);
-	if (d->sig_int != NULL)
-		event_free(d->sig_int);
-	if (d->sig_hup != NULL)
-		event_free(d->sig_hup);
+	if (d->run->expire_ev != NULL)
+		event_free(d->run->expire_ev);
+	if (d->run->stop_ev != NULL)
+		event_free(d->run->stop_ev);
+	if (d->run->sig_term != NULL)
+		event_free(d->run->sig_term);
+	if (d->run->sig_int != NULL)
+		event_free(d->run->sig_int);
+	if (d->run->sig_hup != NULL)
+		event_free(d->run->sig_hup);
 	free(d->rates);
 	config_free(d->cfg);
 	if (d->base != NULL)
 		event_base_free(d->base);
-	free(d->config_path);
+	free(d->run->config_path);
+	free(d->run);
 	free(d);
 }
 
@@ -629,10 +661,10 @@ daemon_open_parts(struct daemon *d)
 		log_warnx("event=start_failed reason=inbound");
 		return -1;
 	}
-	if ((d->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
+	if ((d->run->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
 	    d)) == NULL)
 		return -1;
-	event_add(d->expire_ev, &tv);
+	event_add(d->run->expire_ev, &tv);
 	return 0;
 }
 
@@ -649,15 +681,17 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 	/* Before any other libevent call: its buffers recycled, not
 	 * allocated per PDU. */
 	(void)evmem_install();
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->run = calloc(1, sizeof(*d->run))) == NULL) {
 		log_warn("event=start_failed");
+		free(d);
 		return 1;
 	}
 	d->fe = fe;
 	d->hooks = daemon_hooks;
 	TAILQ_INIT(&d->sessions);
 	TAILQ_INIT(&d->closing);
-	if ((d->config_path = strdup(path)) == NULL)
+	if ((d->run->config_path = strdup(path)) == NULL)
 		goto err;
 	memset(&errs, 0, sizeof(errs));
 	if ((d->cfg = config_load(path, &errs)) == NULL) {
@@ -675,40 +709,41 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 		log_warnx("event=start_failed reason=upstreams");
 		goto err;
 	}
-	if ((d->listeners = calloc(d->cfg->nlisteners + 1,
-	    sizeof(*d->listeners))) == NULL)
+	if ((d->run->listeners = calloc(d->cfg->nlisteners + 1,
+	    sizeof(*d->run->listeners))) == NULL)
 		goto err;
 	for (i = 0; i < d->cfg->nlisteners; i++) {
-		if ((d->listeners[i] = listener_new(d->base,
+		if ((d->run->listeners[i] = listener_new(d->base,
 		    &d->cfg->listeners[i], &listener_cbs, d)) == NULL) {
 			log_warnx("event=start_failed reason=listener");
 			goto err;
 		}
-		d->nlisteners++;
+		d->run->nlisteners++;
 	}
 	if (d->fe != NULL && d->fe->start(d, &d->fe_state) == -1) {
 		log_warnx("event=start_failed reason=admin");
 		goto err;
 	}
-	d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
-	d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
-	d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
-	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL ||
-	    event_add(d->sig_term, NULL) == -1 ||
-	    event_add(d->sig_int, NULL) == -1 ||
-	    event_add(d->sig_hup, NULL) == -1) {
+	d->run->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->run->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->run->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	if (d->run->sig_term == NULL || d->run->sig_int == NULL ||
+	    d->run->sig_hup == NULL ||
+	    event_add(d->run->sig_term, NULL) == -1 ||
+	    event_add(d->run->sig_int, NULL) == -1 ||
+	    event_add(d->run->sig_hup, NULL) == -1) {
 		log_warnx("event=start_failed reason=signals");
 		goto err;
 	}
 	log_info("event=started config=%s listeners=%zu upstreams=%zu "
 	    "accounts=%zu", d->cfg->path != NULL ? d->cfg->path : path,
-	    d->nlisteners, d->npools, d->cfg->naccounts);
+	    d->run->nlisteners, d->npools, d->cfg->naccounts);
 
 	if (event_base_dispatch(d->base) == -1) {
 		log_warnx("event=loop_failed");
-		d->exit_status = 1;
+		d->run->exit_status = 1;
 	}
-	status = d->exit_status;
+	status = d->run->exit_status;
 	log_info("event=stopped status=%d", status);
 	daemon_free(d);
 	return status;
