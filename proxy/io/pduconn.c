@@ -252,18 +252,6 @@ pduconn_frames_next(struct pduconn_frames *f, uint32_t max_len,
 	return PDUCONN_FRAME;
 }
 
-void
-pduconn_frames_take(struct pduconn_frames *f, uint32_t len)
-{
-	f->done += len;
-}
-
-size_t
-pduconn_frames_ahead(const struct pduconn_frames *f, uint32_t len)
-{
-	return f->cont - f->done - len;
-}
-
 uint32_t
 pduconn_frames_seq(const struct pduconn_frames *f)
 {

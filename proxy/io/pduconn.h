@@ -160,12 +160,21 @@ void	pduconn_frames_begin(struct pduconn_frames *f, struct evbuffer *in);
 enum pduconn_next pduconn_frames_next(struct pduconn_frames *f,
 	    uint32_t max_len, const uint8_t **frame, uint32_t *len);
 
-/* The frame of len bytes just returned was handled. */
-void	pduconn_frames_take(struct pduconn_frames *f, uint32_t len);
+/* The frame of len bytes just returned was handled. Inline: once per
+ * PDU on the forward path. */
+static inline void
+pduconn_frames_take(struct pduconn_frames *f, uint32_t len)
+{
+	f->done += len;
+}
 
 /* Bytes of input in hand after the frame of len bytes just returned, in
  * the same extent (to read ahead). */
-size_t	pduconn_frames_ahead(const struct pduconn_frames *f, uint32_t len);
+static inline size_t
+pduconn_frames_ahead(const struct pduconn_frames *f, uint32_t len)
+{
+	return f->cont - f->done - len;
+}
 
 /* The sequence_number of the last header read (0 if shorter than a
  * header): what a generic_nack for a bad frame answers. */
