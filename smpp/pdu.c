@@ -1207,3 +1207,56 @@ smpp_status_name(uint32_t command_status)
 			return status_names[i].name;
 	return NULL;
 }
+
+const uint8_t *
+smpp_pdu_text(const struct smpp_pdu *pdu, size_t *len)
+{
+	const struct smpp_tlv	*t;
+
+	if (pdu->sm_length > 0) {
+		*len = pdu->sm_length;
+		return pdu->short_message;
+	}
+	if ((t = smpp_pdu_tlv_find(pdu, SMPP_TLV_MESSAGE_PAYLOAD)) != NULL) {
+		*len = t->len;
+		return t->value;
+	}
+	*len = 0;
+	return NULL;
+}
+
+ssize_t
+smpp_multi_resp_body(uint8_t *buf, size_t cap, const char *message_id,
+    const struct smpp_unsuccess *a, size_t na,
+    const struct smpp_unsuccess *b, size_t nb)
+{
+	const struct smpp_unsuccess	*u;
+	size_t				 off, n, i, total, al;
+
+	n = message_id != NULL ? strnlen(message_id, SMPP_MESSAGE_ID_LEN - 1) :
+	    0;
+	if (cap < n + 2)
+		return -1;
+	if (n > 0)
+		memcpy(buf, message_id, n);
+	off = n;
+	buf[off++] = 0;
+	total = na + nb;
+	if (total > SMPP_MAX_DESTS)
+		total = SMPP_MAX_DESTS;
+	buf[off++] = (uint8_t)total;
+	for (i = 0; i < total; i++) {
+		u = i < na ? &a[i] : &b[i - na];
+		al = strnlen(u->addr.addr, SMPP_ADDR_LEN - 1);
+		if (cap - off < al + 7)
+			return -1;
+		buf[off++] = u->addr.ton;
+		buf[off++] = u->addr.npi;
+		memcpy(buf + off, u->addr.addr, al);
+		off += al;
+		buf[off++] = 0;
+		put_u32(buf + off, u->error_status);
+		off += 4;
+	}
+	return (ssize_t)off;
+}

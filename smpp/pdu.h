@@ -370,4 +370,22 @@ void smpp_pdu_init_resp(struct smpp_pdu *resp, const struct smpp_pdu *req,
  */
 void smpp_pdu_set_seq(uint8_t *buf, uint32_t sequence_number);
 
+/*
+ * The message text of pdu: short_message when sm_length > 0, else the
+ * message_payload TLV's value (which may be empty), else NULL. *len gets
+ * its length (0 for NULL). A view into pdu's buffer.
+ */
+const uint8_t *smpp_pdu_text(const struct smpp_pdu *pdu, size_t *len);
+
+/*
+ * Encode a submit_multi_resp body (everything after the header) into buf
+ * (cap bytes): message_id (may be NULL = "") and the unsuccess_sme list,
+ * the na entries of a followed by the nb of b (either may be NULL when
+ * its count is 0), at most SMPP_MAX_DESTS entries in all (the rest are
+ * left out). Returns the body length, or -1 if buf is too small.
+ */
+ssize_t smpp_multi_resp_body(uint8_t *buf, size_t cap, const char *message_id,
+    const struct smpp_unsuccess *a, size_t na,
+    const struct smpp_unsuccess *b, size_t nb);
+
 #endif /* SMPP_PDU_H */

@@ -1,6 +1,7 @@
 /*
- * The daemon: startup, the event loop, signals, reload, batched writes,
- * graceful stop.
+ * The daemon, the runtime's lifecycle owner: startup (the shared context,
+ * then the parts on it, the pools and the listeners), the wiring of the
+ * parts' hooks and callbacks, signals, reload, graceful stop, teardown.
  */
 #include "proxy/daemon/daemon.h"
 
@@ -16,207 +17,43 @@
 #include <event2/event.h>
 
 #include "proxy/daemon/attrib.h"
-#include "proxy/daemon/dlr.h"
-#include "proxy/io/evmem.h"
-#include "proxy/daemon/inbound.h"
-#include "proxy/daemon/listener.h"
-#include "proxy/io/log.h"
-#include "proxy/io/notify.h"
+#include "proxy/daemon/outbox.h"
+#include "proxy/daemon/receipts.h"
+#include "proxy/daemon/replies.h"
 #include "proxy/daemon/session.h"
+#include "proxy/daemon/submit.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/daemon/writer.h"
+#include "proxy/io/evmem.h"
+#include "proxy/io/listener.h"
+#include "proxy/io/log.h"
+#include "proxy/io/notify.h"
 #include "store/sentlog.h"
 
-/* Bind failures from one address before answers are slowed down. */
-#define AUTHFAIL_FREE		3
-/* Delay added per failure beyond those, and its cap. */
-#define AUTHFAIL_STEP_MS	500
-#define AUTHFAIL_MAX_MS		5000
-/* A quiet address is forgiven after this long. */
-#define AUTHFAIL_FORGET_MS	60000
 /* Stop progress check period, and the extra time given to the pools. */
 #define STOP_TICK_MS		50
 #define STOP_POOLS_MS		2000
 /* Store housekeeping period. */
 #define EXPIRE_PERIOD_S		3600
 
-uint64_t
-daemon_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* --- batched store writes ------------------------------------------------ */
-
-void
-daemon_flush(struct daemon *d)
-{
-	if (d->writer != NULL)
-		writer_sync(d->writer);
-}
-
-void
-daemon_audit_add(struct daemon *d, const struct store_audit *rec)
-{
-	writer_audit(d->writer, rec);
-}
-
-void
-daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec)
-{
-	writer_msgmap(d->writer, rec);
-	/* A receipt that came before this response may be waiting. */
-	if (d->nheld > 0)
-		dlr_held_match(d, rec);
-}
-
-/*
- * Attribution goes to the sent log, an append (cheap whatever the number),
- * with the number indexed here; the writer merges the log into the
- * per-number table when it is idle. A number that is not all digits is
- * written straight to the table instead.
- *
- * An index still full after dropping what is merged drops its oldest
- * segment: those records stay in the log and reach the table when it is
- * merged, but until then a STOP from one of their numbers is attributed
- * from the table (the message before). The alternative, writing through
- * to the table, costs a random page write per message and would slow
- * every sender to the disk's write rate.
- */
-void
-daemon_lastsent_add(struct daemon *d, const struct store_lastsent_entry *rec)
-{
-	uint64_t	key, seq;
-	size_t		dropped;
-
-	if (!store_numkey(rec->number, &key)) {
-		writer_lastsent(d->writer, rec);
-		return;
-	}
-	/*
-	 * The sweep looks at the oldest segment only unless it can free it,
-	 * so it is done every time. Room is made before the record is
-	 * logged: once logged, it must not go to the table a second way.
-	 */
-	attrib_sweep(d->attrib, writer_merged(d->writer));
-	if (attrib_reserve(d->attrib) == -1 && errno == ENOSPC) {
-		dropped = attrib_drop_oldest(d->attrib);
-		if (d->counters.attrib_dropped == 0)
-			log_warnx("event=attrib_index_full entries=%zu "
-			    "dropped=%zu merged=%llu (sends outrun the sent-log "
-			    "merge; attribution of the oldest unmerged sends "
-			    "waits for it)", attrib_count(d->attrib), dropped,
-			    (unsigned long long)writer_merged(d->writer));
-		d->counters.attrib_dropped += dropped;
-		(void)attrib_reserve(d->attrib);
-	}
-	seq = writer_sentlog(d->writer, rec);
-	if (attrib_put(d->attrib, key, seq) == -1) {
-		/* Logged; the table still gets it when the log is merged. */
-		d->counters.attrib_unindexed++;
-	}
-}
-
-void
-daemon_lastsent_prefetch(struct daemon *d, const char *number)
-{
-	uint64_t	key;
-
-	if (d->attrib != NULL && store_numkey(number, &key))
-		attrib_prefetch(d->attrib, key);
-}
-
-bool
-daemon_lastsent_pending(const struct daemon *d, const char *number,
-    struct store_lastsent *out)
-{
-	struct store_lastsent_entry	e;
-	uint64_t			key, seq;
-
-	if (d->attrib == NULL || d->writer == NULL)
-		return false;	/* no writer: every send is in the table */
-	if (!store_numkey(number, &key) ||
-	    !attrib_get(d->attrib, key, &seq) ||
-	    seq <= writer_merged(d->writer))
-		return false;	/* the table has it, or never had one */
-	if (!writer_sentlog_find(d->writer, seq, &e) &&
-	    store_sentlog_get(d->store, seq, &e) != 1)
-		return false;	/* merged meanwhile: the table has it */
-	*out = e.last;
-	return true;
-}
-
-/* --- bind failure slow-down ---------------------------------------------- */
-
-static void
-addr_key(const struct sockaddr *sa, struct sockaddr_storage *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)out;
-
-		memcpy(in, sa, sizeof(*in));
-		in->sin_port = 0;
-	} else if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-
-		memcpy(in6, sa, sizeof(*in6));
-		in6->sin6_port = 0;
-		in6->sin6_flowinfo = 0;
-	}
-}
-
-unsigned
-daemon_authfail_note(struct daemon *d, const struct sockaddr *addr)
-{
-	struct sockaddr_storage	 key;
-	struct authfail_slot	*slot = NULL, *oldest = NULL;
-	uint64_t		 now = daemon_now_ms();
-	unsigned		 over, delay;
-	size_t			 i;
-
-	addr_key(addr, &key);
-	for (i = 0; i < DAEMON_AUTHFAIL_SLOTS; i++) {
-		struct authfail_slot *a = &d->authfail[i];
-
-		if (a->count > 0 && memcmp(&a->addr, &key, sizeof(key)) == 0) {
-			slot = a;
-			break;
-		}
-		if (oldest == NULL || a->last_ms < oldest->last_ms)
-			oldest = a;
-	}
-	if (slot == NULL) {
-		slot = oldest;
-		memset(slot, 0, sizeof(*slot));
-		slot->addr = key;
-	} else if (now - slot->last_ms > AUTHFAIL_FORGET_MS)
-		slot->count = 0;
-	slot->count++;
-	slot->last_ms = now;
-	if (slot->count <= AUTHFAIL_FREE)
-		return 0;
-	over = slot->count - AUTHFAIL_FREE;
-	delay = over > AUTHFAIL_MAX_MS / AUTHFAIL_STEP_MS ? AUTHFAIL_MAX_MS :
-	    over * AUTHFAIL_STEP_MS;
-	return delay;
-}
-
-void
-daemon_authfail_clear(struct daemon *d, const struct sockaddr *addr)
-{
-	struct sockaddr_storage	key;
-	size_t			i;
-
-	addr_key(addr, &key);
-	for (i = 0; i < DAEMON_AUTHFAIL_SLOTS; i++)
-		if (d->authfail[i].count > 0 &&
-		    memcmp(&d->authfail[i].addr, &key, sizeof(key)) == 0)
-			d->authfail[i].count = 0;
-}
+/* The lifecycle's own state: nothing below the daemon sees it. */
+struct daemon_run {
+	char			*config_path;	/* owned */
+	struct listener		**listeners;	/* owned */
+	size_t			 nlisteners;
+	int			 exit_status;
+	uint64_t		 stop_deadline_ms;
+	size_t			 pools_down;	/* shutdown done callbacks */
+	bool			 is_pools_stopping;
+	/* Pools of upstreams a reload removed, shutting down. Owned. */
+	struct upstream_pool	**retired;
+	size_t			 nretired;
+	struct event		*expire_ev;	/* store housekeeping */
+	struct event		*sig_term;	/* owned */
+	struct event		*sig_int;
+	struct event		*sig_hup;
+	struct event		*stop_ev;	/* shutdown progress timer */
+};
 
 /* --- pools ---------------------------------------------------------------- */
 
@@ -227,36 +64,89 @@ pool_state_cb(void *arg, bool any_bound)
 	log_info("event=upstream_state bound=%s", any_bound ? "yes" : "no");
 }
 
-static const struct upstream_cbs pool_cbs = {
-	.on_resp = session_upstream_resp,
-	.on_fail = session_upstream_fail,
-	.on_window = session_upstream_window,
-	.on_state = pool_state_cb,
-	.on_deliver = dlr_on_deliver,
+/* --- wiring: the parts below tell the parts above ----------------------- */
+
+static void
+hook_receiver_bound(struct daemon *d, const char *account)
+{
+	outbox_account_bound(d->outbox, account);
+}
+
+static void
+hook_outbox_done(struct daemon *d, const char *account, uint64_t id,
+    uint32_t status)
+{
+	outbox_done(d->outbox, account, id, status);
+}
+
+static void
+hook_session_gone(struct daemon *d)
+{
+	/* Let the stop tick see an empty list without waiting a period. */
+	if (d->is_stopping && TAILQ_EMPTY(&d->sessions) &&
+	    d->run->stop_ev != NULL && !d->run->is_pools_stopping)
+		event_active(d->run->stop_ev, EV_TIMEOUT, 0);
+}
+
+static const struct daemon_hooks daemon_hooks = {
+	.receiver_bound = hook_receiver_bound,
+	.outbox_done = hook_outbox_done,
+	.msgmap_added = receipts_held_match,
+	.session_gone = hook_session_gone,
 };
 
-struct upstream_pool *
-daemon_pool(struct daemon *d, size_t i)
+/* Take a new department connection unless stopping or full. */
+static bool
+accept_admit(void *arg, const char *name)
 {
-	if (i >= d->npools)
-		return NULL;
-	return d->pools[i];
+	struct daemon	*d = arg;
+
+	if (d->is_stopping)
+		return false;
+	if (d->cfg->max_sessions != 0 && d->nsessions >= d->cfg->max_sessions) {
+		log_warnx("event=accept_refused listener=%s "
+		    "reason=max_sessions sessions=%zu", name, d->nsessions);
+		return false;
+	}
+	return true;
 }
 
-struct upstream_pool *
-daemon_pool_by_name(struct daemon *d, const char *name, size_t *idx)
+static void
+accept_session(void *arg, struct bufferevent *bev,
+    const struct sockaddr *peer, socklen_t peerlen, bool is_tls)
 {
-	size_t	i;
-
-	for (i = 0; i < d->npools; i++)
-		if (d->pools[i] != NULL &&
-		    strcmp(upstream_pool_name(d->pools[i]), name) == 0) {
-			if (idx != NULL)
-				*idx = i;
-			return d->pools[i];
-		}
-	return NULL;
+	(void)session_new(arg, bev, peer, peerlen, is_tls);
 }
+
+static const struct listener_cbs listener_cbs = {
+	.admit = accept_admit,
+	.on_accept = accept_session,
+};
+
+/*
+ * What an SMSC sends us: a receipt (or other notification) goes to the
+ * account that sent its message; a subscriber reply (MO) through the
+ * keyword step (an opt-out is committed before the SMSC is answered),
+ * then to the account of the number written to.
+ */
+static void
+pool_deliver_cb(void *arg, struct upstream_pool *p,
+    const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply)
+{
+	struct daemon	*d = arg;
+
+	if ((pdu->esm_class & SMPP_ESM_MSG_TYPE_MASK) != SMPP_ESM_MSG_TYPE_MO)
+		receipts_route(d, p, pdu, raw, len, reply);
+	else
+		replies_on_mo(d->replies, p, pdu, raw, len, reply);
+}
+
+static const struct upstream_cbs pool_cbs = {
+	.on_window = session_upstream_window,
+	.on_state = pool_state_cb,
+	.on_deliver = pool_deliver_cb,
+};
 
 struct pool_free_arg {
 	struct daemon		*d;
@@ -272,9 +162,10 @@ retired_free_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (i = 0; i < d->nretired; i++)
-		if (d->retired[i] == a->p) {
-			d->retired[i] = d->retired[--d->nretired];
+	for (i = 0; i < d->run->nretired; i++)
+		if (d->run->retired[i] == a->p) {
+			d->run->nretired--;
+			d->run->retired[i] = d->run->retired[d->run->nretired];
 			upstream_pool_free(a->p);
 			break;
 		}
@@ -304,13 +195,13 @@ pool_retire(struct daemon *d, struct upstream_pool *p)
 {
 	struct upstream_pool	**r;
 
-	r = realloc(d->retired, (d->nretired + 1) * sizeof(*r));
+	r = realloc(d->run->retired, (d->run->nretired + 1) * sizeof(*r));
 	if (r == NULL) {
 		upstream_pool_free(p);
 		return;
 	}
-	d->retired = r;
-	d->retired[d->nretired++] = p;
+	d->run->retired = r;
+	d->run->retired[d->run->nretired++] = p;
 	log_info("event=upstream_retired upstream=%s", upstream_pool_name(p));
 	if (upstream_pool_shutdown(p, d->cfg->timeouts.shutdown_ms != 0 ?
 	    d->cfg->timeouts.shutdown_ms : 5000, retired_done_cb, d) == -1)
@@ -456,9 +347,9 @@ daemon_reload(struct daemon *d)
 	struct session		*s, *next;
 	size_t			 i;
 
-	log_info("event=reload path=%s", d->config_path);
+	log_info("event=reload path=%s", d->run->config_path);
 	memset(&errs, 0, sizeof(errs));
-	if ((ncfg = config_load(d->config_path, &errs)) == NULL) {
+	if ((ncfg = config_load(d->run->config_path, &errs)) == NULL) {
 		log_config_errors(&errs);
 		log_warnx("event=reload_refused errors=%zu (old config stays)",
 		    errs.count);
@@ -477,14 +368,15 @@ daemon_reload(struct daemon *d)
 		return;
 	}
 	if (listeners_same(ncfg, d->cfg))
-		for (i = 0; i < d->nlisteners; i++)
-			listener_reconfigure(d->listeners[i],
+		for (i = 0; i < d->run->nlisteners; i++)
+			listener_reconfigure(d->run->listeners[i],
 			    &ncfg->listeners[i]);
 	old = d->cfg;
 	d->cfg = ncfg;
 	d->cfg_gen++;
 	/* Keywords, replies, accounts; before the old config goes. */
-	(void)inbound_reconfigure(d->inbound, ncfg);
+	(void)replies_reconfigure(d->replies, ncfg);
+	(void)outbox_reconfigure(d->outbox, ncfg);
 	config_free(old);
 	if (d->fe != NULL)
 		d->fe->reload(d, &d->fe_state);
@@ -508,7 +400,7 @@ pool_done_cb(struct upstream_pool *p, void *arg)
 	struct daemon	*d = arg;
 
 	log_info("event=upstream_stopped upstream=%s", upstream_pool_name(p));
-	d->pools_down++;
+	d->run->pools_down++;
 }
 
 static void
@@ -516,13 +408,13 @@ stop_pools(struct daemon *d)
 {
 	size_t	i;
 
-	d->is_pools_stopping = true;
-	d->pools_down = 0;
+	d->run->is_pools_stopping = true;
+	d->run->pools_down = 0;
 	for (i = 0; i < d->npools; i++)
 		if (d->pools[i] == NULL ||
 		    upstream_pool_shutdown(d->pools[i], STOP_POOLS_MS / 2,
 		    pool_done_cb, d) == -1)
-			d->pools_down++;
+			d->run->pools_down++;
 }
 
 static void
@@ -534,15 +426,16 @@ stop_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!d->is_pools_stopping) {
-		if (!TAILQ_EMPTY(&d->sessions) && now < d->stop_deadline_ms)
+	if (!d->run->is_pools_stopping) {
+		if (!TAILQ_EMPTY(&d->sessions) &&
+		    now < d->run->stop_deadline_ms)
 			return;
 		while ((s = TAILQ_FIRST(&d->sessions)) != NULL)
 			session_close(s, "shutdown timeout");
 		stop_pools(d);
 	}
-	if (d->pools_down >= d->npools ||
-	    now >= d->stop_deadline_ms + STOP_POOLS_MS) {
+	if (d->run->pools_down >= d->npools ||
+	    now >= d->run->stop_deadline_ms + STOP_POOLS_MS) {
 		daemon_flush(d);
 		event_base_loopexit(d->base, NULL);
 	}
@@ -569,17 +462,17 @@ daemon_stop(struct daemon *d, const char *why)
 		writer_quiesce(d->writer);
 	ms = d->cfg->timeouts.shutdown_ms != 0 ? d->cfg->timeouts.shutdown_ms :
 	    5000;
-	d->stop_deadline_ms = daemon_now_ms() + ms;
+	d->run->stop_deadline_ms = daemon_now_ms() + ms;
 	log_info("event=stopping signal=%s sessions=%zu wait_ms=%u", why,
 	    d->nsessions, ms);
-	for (i = 0; i < d->nlisteners; i++)
-		listener_disable(d->listeners[i]);
+	for (i = 0; i < d->run->nlisteners; i++)
+		listener_disable(d->run->listeners[i]);
 	for (s = TAILQ_FIRST(&d->sessions); s != NULL; s = next) {
 		next = session_next(s);
 		session_unbind(s);
 	}
-	if ((d->stop_ev = event_new(d->base, -1, EV_PERSIST, stop_tick_cb,
-	    d)) == NULL || event_add(d->stop_ev, &tv) == -1) {
+	if ((d->run->stop_ev = event_new(d->base, -1, EV_PERSIST, stop_tick_cb,
+	    d)) == NULL || event_add(d->run->stop_ev, &tv) == -1) {
 		daemon_flush(d);
 		event_base_loopexit(d->base, NULL);
 	}
@@ -606,15 +499,6 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		daemon_stop(d, "INT");
 		break;
 	}
-}
-
-void
-daemon_session_gone(struct daemon *d)
-{
-	/* Let the stop tick see an empty list without waiting a period. */
-	if (d->is_stopping && TAILQ_EMPTY(&d->sessions) && d->stop_ev != NULL &&
-	    !d->is_pools_stopping)
-		event_active(d->stop_ev, EV_TIMEOUT, 0);
 }
 
 static void
@@ -697,9 +581,9 @@ daemon_free(struct daemon *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nlisteners; i++)
-		listener_free(d->listeners[i]);
-	free(d->listeners);
+	for (i = 0; i < d->run->nlisteners; i++)
+		listener_free(d->run->listeners[i]);
+	free(d->run->listeners);
 	if (d->fe != NULL)
 		d->fe->free(d->fe_state);
 	d->fe_state = NULL;
@@ -710,37 +594,83 @@ daemon_free(struct daemon *d)
 	for (i = 0; i < d->npools; i++)
 		upstream_pool_free(d->pools[i]);
 	free(d->pools);
-	for (i = 0; i < d->nretired; i++)
-		upstream_pool_free(d->retired[i]);
-	free(d->retired);
+	for (i = 0; i < d->run->nretired; i++)
+		upstream_pool_free(d->run->retired[i]);
+	free(d->run->retired);
 	while ((s = TAILQ_FIRST(&d->closing)) != NULL)
 		session_free(s);
 	/* After the pools: confirmations in flight come back through
 	 * on_fail into it. */
-	inbound_free(d->inbound);
-	d->inbound = NULL;
-	dlr_held_free(d);
+	replies_free(d->replies);
+	d->replies = NULL;
+	outbox_free(d->outbox);
+	d->outbox = NULL;
+	receipts_held_free(d);
 	/* Commits what is queued, then stops the thread. */
 	writer_free(d->writer);
 	d->writer = NULL;
 	attrib_free(d->attrib);
+	submit_memory_free(d->submits);
 	store_free(d->store);
-	if (d->expire_ev != NULL)
-		event_free(d->expire_ev);
-	if (d->stop_ev != NULL)
-		event_free(d->stop_ev);
-	if (d->sig_term != NULL)
-		event_free(d->sig_term);
-	if (d->sig_int != NULL)
-		event_free(d->sig_int);
-	if (d->sig_hup != NULL)
-		event_free(d->sig_hup);
+	if (d->run->expire_ev != NULL)
+		event_free(d->run->expire_ev);
+	if (d->run->stop_ev != NULL)
+		event_free(d->run->stop_ev);
+	if (d->run->sig_term != NULL)
+		event_free(d->run->sig_term);
+	if (d->run->sig_int != NULL)
+		event_free(d->run->sig_int);
+	if (d->run->sig_hup != NULL)
+		event_free(d->run->sig_hup);
 	free(d->rates);
 	config_free(d->cfg);
 	if (d->base != NULL)
 		event_base_free(d->base);
-	free(d->config_path);
+	free(d->run->config_path);
+	free(d->run);
 	free(d);
+}
+
+/*
+ * The parts of d below the pools and the listeners: the store and its
+ * attribution index, the sends' memory, the outbox and the reply side,
+ * and the store housekeeping timer. Returns 0, or -1 (the reason logged;
+ * daemon_free() undoes what was done).
+ */
+static int
+daemon_open_parts(struct daemon *d)
+{
+	struct store_params	 sp;
+	struct timeval		 tv = { EXPIRE_PERIOD_S, 0 };
+	char			 err[512];
+
+	memset(&sp, 0, sizeof(sp));
+	sp.map_mb = d->cfg->store_map_mb;
+	if ((d->store = store_open(d->cfg->store_path, &sp, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
+		return -1;
+	}
+	if (attrib_open(d, err, sizeof(err)) == -1) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
+		return -1;
+	}
+	if ((d->submits = submit_memory_new()) == NULL) {
+		log_warnx("event=start_failed reason=nomem");
+		return -1;
+	}
+	if ((d->outbox = outbox_new(d)) == NULL ||
+	    (d->replies = replies_new(d)) == NULL) {
+		log_warnx("event=start_failed reason=inbound");
+		return -1;
+	}
+	if ((d->run->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
+	    d)) == NULL)
+		return -1;
+	event_add(d->run->expire_ev, &tv);
+	return 0;
 }
 
 int
@@ -748,9 +678,6 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 {
 	struct daemon		*d;
 	struct config_errors	 errs;
-	struct store_params	 sp;
-	struct timeval		 tv = { EXPIRE_PERIOD_S, 0 };
-	char			 err[512];
 	size_t			 i;
 	int			 status;
 
@@ -759,14 +686,17 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 	/* Before any other libevent call: its buffers recycled, not
 	 * allocated per PDU. */
 	(void)evmem_install();
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->run = calloc(1, sizeof(*d->run))) == NULL) {
 		log_warn("event=start_failed");
+		free(d);
 		return 1;
 	}
 	d->fe = fe;
+	d->hooks = daemon_hooks;
 	TAILQ_INIT(&d->sessions);
 	TAILQ_INIT(&d->closing);
-	if ((d->config_path = strdup(path)) == NULL)
+	if ((d->run->config_path = strdup(path)) == NULL)
 		goto err;
 	memset(&errs, 0, sizeof(errs));
 	if ((d->cfg = config_load(path, &errs)) == NULL) {
@@ -778,68 +708,50 @@ daemon_main(const char *path, const struct daemon_frontend *fe)
 		log_warnx("event=start_failed reason=event_base");
 		goto err;
 	}
-	memset(&sp, 0, sizeof(sp));
-	sp.map_mb = d->cfg->store_map_mb;
-	if ((d->store = store_open(d->cfg->store_path, &sp, err,
-	    sizeof(err))) == NULL) {
-		log_warnx("event=start_failed reason=store path=%s "
-		    "error=\"%s\"", d->cfg->store_path, err);
+	if (daemon_open_parts(d) == -1)
 		goto err;
-	}
-	if (attrib_open(d, err, sizeof(err)) == -1) {
-		log_warnx("event=start_failed reason=store path=%s "
-		    "error=\"%s\"", d->cfg->store_path, err);
-		goto err;
-	}
-	if ((d->inbound = inbound_new(d)) == NULL) {
-		log_warnx("event=start_failed reason=inbound");
-		goto err;
-	}
-	if ((d->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
-	    d)) == NULL)
-		goto err;
-	event_add(d->expire_ev, &tv);
 	if (rates_apply(d, d->cfg) == -1 || pools_apply(d, d->cfg) == -1) {
 		log_warnx("event=start_failed reason=upstreams");
 		goto err;
 	}
-	if ((d->listeners = calloc(d->cfg->nlisteners + 1,
-	    sizeof(*d->listeners))) == NULL)
+	if ((d->run->listeners = calloc(d->cfg->nlisteners + 1,
+	    sizeof(*d->run->listeners))) == NULL)
 		goto err;
 	for (i = 0; i < d->cfg->nlisteners; i++) {
-		if ((d->listeners[i] = listener_new(d,
-		    &d->cfg->listeners[i])) == NULL) {
+		if ((d->run->listeners[i] = listener_new(d->base,
+		    &d->cfg->listeners[i], &listener_cbs, d)) == NULL) {
 			log_warnx("event=start_failed reason=listener");
 			goto err;
 		}
-		d->nlisteners++;
+		d->run->nlisteners++;
 	}
 	if (d->fe != NULL && d->fe->start(d, &d->fe_state) == -1) {
 		log_warnx("event=start_failed reason=admin");
 		goto err;
 	}
-	d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
-	d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
-	d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
-	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL ||
-	    event_add(d->sig_term, NULL) == -1 ||
-	    event_add(d->sig_int, NULL) == -1 ||
-	    event_add(d->sig_hup, NULL) == -1) {
+	d->run->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->run->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->run->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	if (d->run->sig_term == NULL || d->run->sig_int == NULL ||
+	    d->run->sig_hup == NULL ||
+	    event_add(d->run->sig_term, NULL) == -1 ||
+	    event_add(d->run->sig_int, NULL) == -1 ||
+	    event_add(d->run->sig_hup, NULL) == -1) {
 		log_warnx("event=start_failed reason=signals");
 		goto err;
 	}
 	log_info("event=started config=%s listeners=%zu upstreams=%zu "
 	    "accounts=%zu", d->cfg->path != NULL ? d->cfg->path : path,
-	    d->nlisteners, d->npools, d->cfg->naccounts);
+	    d->run->nlisteners, d->npools, d->cfg->naccounts);
 	/* systemd Type=notify: listeners and store are up. */
 	if (notify_ready() == -1)
 		log_warn("event=notify_failed state=ready");
 
 	if (event_base_dispatch(d->base) == -1) {
 		log_warnx("event=loop_failed");
-		d->exit_status = 1;
+		d->run->exit_status = 1;
 	}
-	status = d->exit_status;
+	status = d->run->exit_status;
 	log_info("event=stopped status=%d", status);
 	daemon_free(d);
 	return status;

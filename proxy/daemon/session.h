@@ -1,7 +1,10 @@
 /*
  * A downstream session: one department's SMPP client connected to us
  * (SPEC §3). An explicit state machine; every state change goes through
- * session_set_state() and every end through session_close().
+ * session_set_state() and every end through session_close(). Its parts:
+ * session.c (state machine, I/O, bind), submit.c (the department's
+ * sends, proxy/daemon/submit.h), delivery.c (deliveries to it,
+ * proxy/daemon/delivery.h).
  *
  * Requests a session forwards upstream carry a heap "in-flight" context
  * that holds a counted reference to the session, not the session itself:
@@ -23,11 +26,10 @@
 struct bufferevent;
 struct daemon;
 struct session;
-struct upstream_reply;
 
 enum session_state {
 	SESSION_OPEN = 0,	/* accepted, no bind yet */
-	SESSION_BINDING,	/* bind refused; answer delayed, then close */
+	SESSION_BIND_REFUSED,	/* the refusal is answered late, then close */
 	SESSION_BOUND,
 	SESSION_UNBINDING,	/* stopping: draining in-flight, then unbind */
 	SESSION_CLOSED,		/* free queued; ignore events */
@@ -77,65 +79,12 @@ const char *session_system_id(const struct session *s);
 unsigned session_inflight(const struct session *s);
 
 /*
- * True if s is bound as receiver or transceiver for system_id and can
- * take another deliver_sm now (free delivery slot, output not backed up).
+ * The pools' on_window callback (arg is the daemon); see
+ * proxy/daemon/upstream.h: sessions waiting for window space read again.
  */
-bool session_can_deliver(const struct session *s, const char *system_id);
-
-/*
- * Relay a deliver_sm / data_sm (raw, len bytes, the SMSC's encoding) to
- * the department with our own sequence number; the department's response
- * status is sent to the SMSC through *reply (copied) when it arrives, or
- * ESME_RX_T_APPN if it does not in time or the session ends first.
- * Returns 0, or -1 if s cannot take it now (the caller answers the SMSC).
- */
-int session_deliver(struct session *s, const uint8_t *raw, size_t len,
-    const struct upstream_reply *reply);
-
-/*
- * session_deliver() to one of the sessions of system_id that can take it,
- * round robin. Returns 0, or -1 if none could (the caller answers the
- * SMSC).
- */
-int session_deliver_to_account(struct daemon *d, const char *system_id,
-    const uint8_t *raw, size_t len, const struct upstream_reply *reply);
-
-/*
- * Relay outbox entry id of system_id (raw, len bytes as the SMSC sent
- * it) to one of its sessions that can take it, round robin. The
- * department's answer goes to inbound_outbox_done() (ESME_RX_T_APPN if it
- * does not come in time or the session ends first). Returns 0, or -1 if
- * no session can take it now.
- */
-int session_deliver_outbox_to_account(struct daemon *d,
-    const char *system_id, const uint8_t *raw, size_t len, uint64_t id);
-
-/*
- * Upstream pool callbacks (arg is the daemon); see proxy/upstream.h.
- * ctx is the in-flight context a session submitted with.
- */
-void session_upstream_resp(void *arg, void *ctx, const struct smpp_pdu *resp,
-    const uint8_t *raw, size_t rawlen);
-void session_upstream_fail(void *arg, void *ctx, uint32_t status);
 void session_upstream_window(void *arg);
 
-/*
- * Pure helpers, exported for tests.
- *
- * The concatenation reference of a message: from the UDH (IEI 0x00 8-bit
- * or 0x08 16-bit reference, when esm_class has UDHI) of short_message or
- * message_payload, else the sar_msg_ref_num TLV. Returns true with *ref
- * set (the reference plus 1 << 16 for a 16-bit or SAR one, so 8-bit and
- * 16-bit references do not collide), false for a single-part message.
- */
-bool session_concat_ref(const struct smpp_pdu *pdu, uint32_t *ref);
-
-/*
- * The upstream affinity for one part of a concatenated message:
- * hash(account, destination, ref), never 0.
- */
-uint64_t session_affinity(const char *account, const char *destination,
-    uint32_t ref);
+/* Exported for tests. */
 
 /* True if the configured password equals the bind's, in constant time
  * over the full field length. */

@@ -18,12 +18,13 @@
  *
  * Outbound: upstream_pool_submit() forwards an already encoded request.
  * The pool assigns its own sequence_number and remembers (seq -> ctx,
- * deadline) in a per-connection table preallocated to the window, so no
- * allocation happens per PDU. The SMSC's response comes back through
- * cbs->on_resp with the SMSC's own command_status and message_id: the
- * pool never answers for the SMSC. A response timeout or the loss of the
- * connection fails every in-flight ctx of that connection through
- * cbs->on_fail with UPSTREAM_FAIL_STATUS, and a timed-out connection is
+ * callbacks, deadline) in a per-connection table preallocated to the
+ * window, so no allocation happens per PDU. The SMSC's response comes
+ * back through the request's own on_resp (struct upstream_req_cbs) with
+ * the SMSC's own command_status and message_id: the pool never answers
+ * for the SMSC. A response timeout or the loss of the
+ * connection fails every in-flight ctx of that connection through its
+ * on_fail with UPSTREAM_FAIL_STATUS, and a timed-out connection is
  * closed and reconnected (SPEC §3).
  *
  * Inbound: deliver_sm and data_sm from the SMSC go to cbs->on_deliver with
@@ -59,7 +60,7 @@ struct event_base;
 struct upstream_pool;
 
 /*
- * The command_status given to cbs->on_fail for a request whose outcome is
+ * The command_status given to on_fail for a request whose outcome is
  * unknown (response timeout, connection lost, pool freed): ESME_RSYSERR
  * (0x08), a temporary error that clients retry. It is not
  * ESME_RTHROTTLED because the SMSC may in fact have taken the message;
@@ -88,11 +89,38 @@ struct upstream_reply {
 };
 
 /*
- * Callbacks out of the pool. arg is the pointer given to
- * upstream_pool_new(). All are called from the event loop, never from
+ * The callbacks of one request, given to upstream_pool_submit() with its
+ * ctx: the answer goes straight to whoever submitted it (a session's
+ * forwarded send, the inbound side's confirmation). Usually a static
+ * const table; borrowed until the request is answered, failed or
+ * cancelled. Called from the event loop like struct upstream_cbs, and
+ * from upstream_pool_free() (on_fail only).
+ */
+struct upstream_req_cbs {
+	/*
+	 * The SMSC answered the request. resp is the decoded *_resp or
+	 * generic_nack (its command_status and message_id are the SMSC's);
+	 * raw/rawlen are its bytes as received, with the pool's
+	 * sequence_number. Both are views valid only during the call. After
+	 * on_resp the pool has forgotten ctx.
+	 */
+	void	(*on_resp)(void *ctx, const struct smpp_pdu *resp,
+		    const uint8_t *raw, size_t rawlen);
+	/*
+	 * The request will get no response: the response timed out, the
+	 * connection was lost or the pool is being freed. status is
+	 * UPSTREAM_FAIL_STATUS. After on_fail the pool has forgotten ctx.
+	 */
+	void	(*on_fail)(void *ctx, uint32_t status);
+};
+
+/*
+ * Callbacks out of the pool about the pool itself (a request's own
+ * outcome goes to its struct upstream_req_cbs). arg is the pointer given
+ * to upstream_pool_new(). All are called from the event loop, never from
  * inside upstream_pool_new() or upstream_pool_submit(); on_state and
  * on_window may also be called from inside upstream_pool_shutdown() and
- * upstream_pool_reconfigure(), on_fail from upstream_pool_free(). A
+ * upstream_pool_reconfigure(). A
  * callback may call upstream_pool_submit(), upstream_pool_cancel(),
  * upstream_reply_send(), upstream_pool_stats() and
  * upstream_pool_shutdown(), but must not call upstream_pool_free() or
@@ -102,22 +130,6 @@ struct upstream_reply {
  * the SMSC redelivers later.
  */
 struct upstream_cbs {
-	/*
-	 * The SMSC answered a request submitted with ctx. resp is the decoded
-	 * *_resp or generic_nack (its command_status and message_id are the
-	 * SMSC's); raw/rawlen are its bytes as received, with the pool's
-	 * sequence_number. Both are views valid only during the call. After
-	 * on_resp the pool has forgotten ctx.
-	 */
-	void	(*on_resp)(void *arg, void *ctx, const struct smpp_pdu *resp,
-		    const uint8_t *raw, size_t rawlen);
-	/*
-	 * A request submitted with ctx will get no response: the response
-	 * timed out, the connection was lost or the pool is being freed.
-	 * status is UPSTREAM_FAIL_STATUS. After on_fail the pool has forgotten
-	 * ctx.
-	 */
-	void	(*on_fail)(void *arg, void *ctx, uint32_t status);
 	/*
 	 * Window space opened after upstream_pool_submit() failed with EAGAIN
 	 * or ENOTCONN (called once per such episode): resume reading senders.
@@ -177,7 +189,7 @@ struct upstream_pool *upstream_pool_new(struct event_base *base,
 /*
  * Close every connection at once (no unbind; use upstream_pool_shutdown()
  * first for a graceful stop) and free the pool. Every request still in
- * flight is failed through cbs->on_fail before this returns, so the
+ * flight is failed through its on_fail before this returns, so the
  * caller can release its ctxs; no other callback is called. Outstanding
  * struct upstream_reply handles become no-ops. Accepts NULL. Must not be
  * called from inside one of this pool's callbacks.
@@ -210,8 +222,9 @@ bool upstream_pool_is_bound(const struct upstream_pool *p);
  * 16 <= len <= SMPP_MAX_PDU_LEN, command_length == len). pdu is borrowed
  * for the call: its bytes are written with the pool's own sequence_number
  * in place of bytes 12..15; the caller's buffer is not modified. ctx is
- * opaque and comes back exactly once, through on_resp or on_fail (or never,
- * after upstream_pool_cancel()).
+ * opaque and comes back exactly once, through rcb->on_resp or rcb->on_fail
+ * (or never, after upstream_pool_cancel()); rcb (borrowed until then) and
+ * its members must not be NULL.
  *
  * affinity 0: the bound transmit-capable connection with the most window
  * space takes it. Non-zero: every request with the same affinity goes to
@@ -226,7 +239,8 @@ bool upstream_pool_is_bound(const struct upstream_pool *p);
  * shutting down, EINVAL a bad PDU (length, command_id not a request above).
  */
 int upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
-    size_t len, void *ctx, uint64_t affinity);
+    size_t len, const struct upstream_req_cbs *rcb, void *ctx,
+    uint64_t affinity);
 
 /*
  * Write now what submits queued on p's plain TCP connections, instead of

@@ -1,5 +1,5 @@
 /*
- * proxy/writer: the store writer thread (see writer.h).
+ * proxy/daemon/writer: the store writer thread (see writer.h).
  *
  * Synchronisation: mu guards todo, is_done, is_stopping and the thread's
  * view of the sent log. The loop hands a batch over by setting todo and
@@ -150,49 +150,148 @@ commit(struct writer *w, struct wbatch *b)
 		snprintf(b->err, sizeof(b->err), "%s", store_errmsg(w->st));
 }
 
+/* The writer thread's own state between loop turns. */
+struct wloop {
+	uint64_t	 last_work;	/* a batch was committed */
+	uint64_t	 last_sync;
+	uint64_t	 merge_after;	/* background work not before */
+	bool		 is_dirty;	/* committed since the last sync */
+	bool		 is_audit_backlog;	/* until told none */
+};
+
+/* Commit batch b (taken from w->todo) and tell the loop. Called and
+ * returns with w->mu held; runs the commit without it. */
+static void
+writer_run_batch(struct writer *w, struct wloop *lp, struct wbatch *b)
+{
+	uint64_t	 t, one = 1;
+
+	pthread_mutex_unlock(&w->mu);
+	commit(w, b);
+	lp->is_dirty = true;
+	t = now_ms();
+	if (t - lp->last_sync >= WRITER_SYNC_MS) {
+		(void)store_sync(w->st);
+		lp->is_dirty = false;
+		lp->last_sync = t;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (b->rc == 0 && b->nsentlog > 0 &&
+	    b->sentlog[b->nsentlog - 1].seq > w->log_last)
+		w->log_last = b->sentlog[b->nsentlog - 1].seq;
+	if (b->rc == 0 && b->naudit > 0)
+		lp->is_audit_backlog = true;
+	w->is_done = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (write(w->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warnx("event=writer_notify_failed error=\"%s\"",
+		    strerror(errno));
+	lp->last_work = now_ms();
+	pthread_mutex_lock(&w->mu);
+}
+
+/* Merge one chunk of the sent log into the last-sent table (started at
+ * t). Called and returns with w->mu held; merges without it. */
+static void
+writer_merge_step(struct writer *w, struct wloop *lp, uint64_t t)
+{
+	uint64_t	 through, due;
+	int		 n;
+
+	pthread_mutex_unlock(&w->mu);
+	n = store_sentlog_merge(w->st, WRITER_MERGE_CHUNK, &through);
+	if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+		log_info("event=sentlog_merge_slow ms=%llu records=%d",
+		    (unsigned long long)due, n);
+	pthread_mutex_lock(&w->mu);
+	if (n > 0) {
+		lp->is_dirty = true;
+		w->merged_total += (uint64_t)n;
+		if (through > atomic_load(&w->merged))
+			atomic_store(&w->merged, through);
+	} else if (n == 0) {
+		/* The log is empty: all of it is merged. */
+		atomic_store(&w->merged, w->log_last);
+	} else {
+		log_warnx("event=sentlog_merge_failed error=\"%s\"",
+		    store_errmsg(w->st));
+		lp->merge_after = t + WRITER_SYNC_MS;
+	}
+}
+
+/* Index one chunk of rejected-send records by number (started at t).
+ * Called and returns with w->mu held; indexes without it. */
+static void
+writer_index_step(struct writer *w, struct wloop *lp, uint64_t t)
+{
+	uint64_t	 due;
+	size_t		 done;
+	int		 n;
+
+	pthread_mutex_unlock(&w->mu);
+	n = store_audit_index(w->st, WRITER_AUDIT_CHUNK, &done);
+	if ((due = now_ms() - t) >= WRITER_SLOW_MS)
+		log_info("event=audit_index_slow ms=%llu records=%zu",
+		    (unsigned long long)due, done);
+	pthread_mutex_lock(&w->mu);
+	if (n == 0) {
+		w->indexed_total += done;
+		if (done > 0)
+			lp->is_dirty = true;
+		if (done < WRITER_AUDIT_CHUNK)
+			lp->is_audit_backlog = false;
+	} else {
+		log_warnx("event=audit_index_failed error=\"%s\"",
+		    store_errmsg(w->st));
+		lp->merge_after = t + WRITER_SYNC_MS;
+	}
+}
+
+/* Sleep (w->mu held) until the next thing to do at t, or a batch. */
+static void
+writer_sleep(struct writer *w, const struct wloop *lp, uint64_t t,
+    bool is_backlog)
+{
+	struct timespec	 ts;
+	uint64_t	 due;
+
+	is_backlog = (is_backlog || lp->is_audit_backlog) &&
+	    !atomic_load(&w->is_quiet);
+	due = t + WRITER_SYNC_MS;
+	if (is_backlog || lp->is_dirty)
+		due = lp->last_work + WRITER_IDLE_MS;
+	if (due < lp->merge_after && is_backlog)
+		due = lp->merge_after;
+	if (due <= t)
+		due = t + 1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)((due - t) / 1000);
+	ts.tv_nsec += (long)((due - t) % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct writer	*w = arg;
 	struct wbatch	*b;
-	struct timespec	 ts;
-	uint64_t	 t, last_work, last_sync, through, due;
-	uint64_t	 merge_after = 0;
-	bool		 is_dirty = false, is_backlog, is_idle;
-	bool		 is_audit_backlog = true;	/* until told none */
-	size_t		 done;
-	uint64_t	 one = 1;
-	int		 n;
+	struct wloop	 lp;
+	uint64_t	 t, due;
+	bool		 is_backlog, is_idle;
 
-	last_work = last_sync = now_ms();
+	memset(&lp, 0, sizeof(lp));
+	lp.is_audit_backlog = true;
+	lp.last_work = lp.last_sync = now_ms();
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		if ((b = w->todo) != NULL) {
 			w->todo = NULL;
-			pthread_mutex_unlock(&w->mu);
-			commit(w, b);
-			is_dirty = true;
-			t = now_ms();
-			if (t - last_sync >= WRITER_SYNC_MS) {
-				(void)store_sync(w->st);
-				is_dirty = false;
-				last_sync = t;
-			}
-			pthread_mutex_lock(&w->mu);
-			if (b->rc == 0 && b->nsentlog > 0 &&
-			    b->sentlog[b->nsentlog - 1].seq > w->log_last)
-				w->log_last = b->sentlog[b->nsentlog - 1].seq;
-			if (b->rc == 0 && b->naudit > 0)
-				is_audit_backlog = true;
-			w->is_done = true;
-			pthread_cond_broadcast(&w->cv);
-			pthread_mutex_unlock(&w->mu);
-			if (write(w->efd, &one, sizeof(one)) == -1 &&
-			    errno != EAGAIN)
-				log_warnx("event=writer_notify_failed "
-				    "error=\"%s\"", strerror(errno));
-			last_work = now_ms();
-			pthread_mutex_lock(&w->mu);
+			writer_run_batch(w, &lp, b);
 			continue;
 		}
 		if (w->is_stopping)
@@ -204,87 +303,36 @@ writer_main(void *arg)
 		 * small steps, and not while a durable write (an opt-out)
 		 * waits for the write lock.
 		 */
-		is_idle = t - last_work >= WRITER_IDLE_MS &&
+		is_idle = t - lp.last_work >= WRITER_IDLE_MS &&
 		    !store_durable_waiting(w->st) &&
 		    !atomic_load(&w->is_quiet);
 		is_backlog = w->log_last > atomic_load(&w->merged) &&
-		    t >= merge_after;
+		    t >= lp.merge_after;
 		if (is_backlog && is_idle) {
-			pthread_mutex_unlock(&w->mu);
-			n = store_sentlog_merge(w->st, WRITER_MERGE_CHUNK,
-			    &through);
-			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
-				log_info("event=sentlog_merge_slow ms=%llu "
-				    "records=%d", (unsigned long long)due, n);
-			pthread_mutex_lock(&w->mu);
-			if (n > 0) {
-				is_dirty = true;
-				w->merged_total += (uint64_t)n;
-				if (through > atomic_load(&w->merged))
-					atomic_store(&w->merged, through);
-			} else if (n == 0) {
-				/* The log is empty: all of it is merged. */
-				atomic_store(&w->merged, w->log_last);
-			} else {
-				log_warnx("event=sentlog_merge_failed "
-				    "error=\"%s\"", store_errmsg(w->st));
-				merge_after = t + WRITER_SYNC_MS;
-			}
+			writer_merge_step(w, &lp, t);
 			continue;
 		}
 		/* Then index rejected-send records by number, when idle. */
-		if (is_audit_backlog && t >= merge_after && is_idle) {
-			pthread_mutex_unlock(&w->mu);
-			n = store_audit_index(w->st, WRITER_AUDIT_CHUNK, &done);
-			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
-				log_info("event=audit_index_slow ms=%llu "
-				    "records=%zu", (unsigned long long)due, done);
-			pthread_mutex_lock(&w->mu);
-			if (n == 0) {
-				w->indexed_total += done;
-				if (done > 0)
-					is_dirty = true;
-				if (done < WRITER_AUDIT_CHUNK)
-					is_audit_backlog = false;
-			} else {
-				log_warnx("event=audit_index_failed "
-				    "error=\"%s\"", store_errmsg(w->st));
-				merge_after = t + WRITER_SYNC_MS;
-			}
+		if (lp.is_audit_backlog && t >= lp.merge_after && is_idle) {
+			writer_index_step(w, &lp, t);
 			continue;
 		}
-		if (is_dirty && t - last_work >= WRITER_IDLE_MS) {
+		if (lp.is_dirty && t - lp.last_work >= WRITER_IDLE_MS) {
 			pthread_mutex_unlock(&w->mu);
 			(void)store_sync(w->st);
 			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
 				log_info("event=store_sync_slow ms=%llu",
 				    (unsigned long long)due);
 			pthread_mutex_lock(&w->mu);
-			is_dirty = false;
-			last_sync = t;
+			lp.is_dirty = false;
+			lp.last_sync = t;
 			continue;
 		}
 		/* Sleep until the next thing to do, or a batch. */
-		is_backlog = (is_backlog || is_audit_backlog) &&
-		    !atomic_load(&w->is_quiet);
-		due = t + WRITER_SYNC_MS;
-		if (is_backlog || is_dirty)
-			due = last_work + WRITER_IDLE_MS;
-		if (due < merge_after && is_backlog)
-			due = merge_after;
-		if (due <= t)
-			due = t + 1;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)((due - t) / 1000);
-		ts.tv_nsec += (long)((due - t) % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		writer_sleep(w, &lp, t, is_backlog);
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (is_dirty)
+	if (lp.is_dirty)
 		(void)store_sync(w->st);
 	return NULL;
 }

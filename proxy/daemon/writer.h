@@ -1,5 +1,5 @@
 /*
- * proxy/writer: the store writer thread.
+ * proxy/daemon/writer: the store writer thread.
  *
  * The event loop never commits the per-message records itself: rejected-
  * send audit records, the receipt map, and attribution (sent-log records,

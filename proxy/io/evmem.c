@@ -1,5 +1,5 @@
 /*
- * proxy/evmem: libevent's memory, recycled (see evmem.h).
+ * proxy/io/evmem: libevent's memory, recycled (see evmem.h).
  *
  * Every block carries a 16-byte header (so the payload keeps malloc's
  * alignment) with its capacity and size class. A block of a pooled class

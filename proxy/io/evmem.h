@@ -1,5 +1,5 @@
 /*
- * libevent's memory, recycled (issue 6: no allocation per PDU).
+ * libevent's memory, recycled (no allocation per PDU).
  *
  * An evbuffer frees a chain once it is drained and allocates a new one
  * for the next bytes. A sender with one message in flight empties its

@@ -1,6 +1,6 @@
 /*
- * Small helpers shared by the proxy's own files (session.c, dlr.c,
- * inbound.c). Static inline: no object file, nothing exported.
+ * Small helpers shared by the runtime's files (sessions, receipts,
+ * replies, outbox). Static inline: no object file, nothing exported.
  */
 #ifndef PROXY_UTIL_H
 #define PROXY_UTIL_H

@@ -155,20 +155,12 @@ concat_info(const struct smpp_pdu *pdu, const struct smpp_udh *udh,
 static ssize_t
 mo_decode(struct mo *m, const struct smpp_pdu *pdu, struct smpp_udh *udh)
 {
-	const struct smpp_tlv	*t;
-	const uint8_t		*body = NULL;
-	size_t			 len = 0;
+	const uint8_t		*body;
+	size_t			 len;
 
 	memset(udh, 0, sizeof(*udh));
-	if (pdu->sm_length > 0) {
-		body = pdu->short_message;
-		len = pdu->sm_length;
-	} else if ((t = smpp_pdu_tlv_find(pdu, SMPP_TLV_MESSAGE_PAYLOAD)) !=
-	    NULL && t->len > 0) {
-		body = t->value;
-		len = t->len;
-	}
-	if (body == NULL) {
+	body = smpp_pdu_text(pdu, &len);
+	if (body == NULL || len == 0) {
 		m->dec[0] = '\0';
 		return 0;
 	}

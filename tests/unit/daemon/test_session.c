@@ -25,8 +25,9 @@
 #include <event2/event.h>
 
 #include "config/config.h"
-#include "proxy/daemon/daemon.h"
+#include "proxy/daemon/context.h"
 #include "proxy/daemon/session.h"
+#include "proxy/daemon/submit.h"
 #include "proxy/daemon/writer.h"
 #include "smpp/pdu.h"
 #include "store/store.h"
@@ -102,6 +103,8 @@ setup(void **state)
 	assert_non_null(f->d);
 	TAILQ_INIT(&f->d->sessions);
 	TAILQ_INIT(&f->d->closing);
+	f->d->submits = submit_memory_new();
+	assert_non_null(f->d->submits);
 	f->d->base = event_base_new();
 	assert_non_null(f->d->base);
 	memset(&errs, 0, sizeof(errs));
@@ -145,6 +148,7 @@ teardown(void **state)
 	store_free(f->d->store);
 	config_free(f->d->cfg);
 	free(f->d->rates);
+	submit_memory_free(f->d->submits);
 	event_base_free(f->d->base);
 	free(f->d);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
@@ -514,7 +518,7 @@ test_session_password_equal(void **state)
 }
 
 static void
-test_session_concat_ref(void **state)
+test_submit_concat_ref(void **state)
 {
 	static const uint8_t	udh8[] = { 5, 0x00, 3, 0x42, 2, 1, 'h' };
 	static const uint8_t	udh16[] = { 6, 0x08, 4, 0x12, 0x34, 2, 1,
@@ -530,44 +534,44 @@ test_session_concat_ref(void **state)
 	in_pdu.esm_class = SMPP_ESM_UDHI;
 	in_pdu.short_message = udh8;
 	in_pdu.sm_length = sizeof(udh8);
-	assert_true(session_concat_ref(&in_pdu, &ref));
+	assert_true(submit_concat_ref(&in_pdu, &ref));
 	assert_int_equal(ref, 0x42);
 	in_pdu.short_message = udh16;
 	in_pdu.sm_length = sizeof(udh16);
-	assert_true(session_concat_ref(&in_pdu, &ref));
+	assert_true(submit_concat_ref(&in_pdu, &ref));
 	assert_int_equal(ref, 0x11234);
 	in_pdu.short_message = other_ie;
 	in_pdu.sm_length = sizeof(other_ie);
-	assert_true(session_concat_ref(&in_pdu, &ref));
+	assert_true(submit_concat_ref(&in_pdu, &ref));
 	assert_int_equal(ref, 0x07);
 	/* UDHL past the body: no reference, no overread */
 	in_pdu.short_message = bad;
 	in_pdu.sm_length = sizeof(bad);
-	assert_false(session_concat_ref(&in_pdu, &ref));
+	assert_false(submit_concat_ref(&in_pdu, &ref));
 	/* without UDHI the bytes are text */
 	in_pdu.esm_class = 0;
 	in_pdu.short_message = udh8;
 	in_pdu.sm_length = sizeof(udh8);
-	assert_false(session_concat_ref(&in_pdu, &ref));
+	assert_false(submit_concat_ref(&in_pdu, &ref));
 	/* SAR TLV */
 	assert_int_equal(smpp_pdu_tlv_add(&in_pdu, SMPP_TLV_SAR_MSG_REF_NUM,
 	    sar, 2), 0);
-	assert_true(session_concat_ref(&in_pdu, &ref));
+	assert_true(submit_concat_ref(&in_pdu, &ref));
 	assert_int_equal(ref, 0x1ABCD);
 }
 
 static void
-test_session_affinity(void **state)
+test_submit_affinity(void **state)
 {
 	uint64_t	a;
 
 	(void)state;
-	a = session_affinity("marketing", "15550001111", 7);
+	a = submit_affinity("marketing", "15550001111", 7);
 	assert_true(a != 0);
-	assert_true(a == session_affinity("marketing", "15550001111", 7));
-	assert_true(a != session_affinity("marketing", "15550001111", 8));
-	assert_true(a != session_affinity("frontdesk", "15550001111", 7));
-	assert_true(a != session_affinity("marketing", "15550001112", 7));
+	assert_true(a == submit_affinity("marketing", "15550001111", 7));
+	assert_true(a != submit_affinity("marketing", "15550001111", 8));
+	assert_true(a != submit_affinity("frontdesk", "15550001111", 7));
+	assert_true(a != submit_affinity("marketing", "15550001112", 7));
 }
 
 int
@@ -589,8 +593,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_session_output_backpressure, setup, teardown),
 		cmocka_unit_test(test_session_password_equal),
-		cmocka_unit_test(test_session_concat_ref),
-		cmocka_unit_test(test_session_affinity),
+		cmocka_unit_test(test_submit_concat_ref),
+		cmocka_unit_test(test_submit_affinity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

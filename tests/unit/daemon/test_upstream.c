@@ -427,11 +427,15 @@ run_for(struct fx *fx, unsigned ms)
 		event_base_loop(fx->base, EVLOOP_ONCE);
 }
 
+/* The fixture of the running test: the per-request callbacks get only
+ * their ctx. */
+static struct fx	*cur_fx;
+
 static void
-cb_resp(void *arg, void *ctx, const struct smpp_pdu *resp, const uint8_t *raw,
+cb_resp(void *ctx, const struct smpp_pdu *resp, const uint8_t *raw,
     size_t rawlen)
 {
-	struct fx	*fx = arg;
+	struct fx	*fx = cur_fx;
 
 	fx->nresp++;
 	fx->resp_ctx = ctx;
@@ -444,9 +448,9 @@ cb_resp(void *arg, void *ctx, const struct smpp_pdu *resp, const uint8_t *raw,
 }
 
 static void
-cb_fail(void *arg, void *ctx, uint32_t status)
+cb_fail(void *ctx, uint32_t status)
 {
-	struct fx	*fx = arg;
+	struct fx	*fx = cur_fx;
 
 	fx->nfail++;
 	fx->fail_ctx = ctx;
@@ -499,9 +503,21 @@ cb_done(struct upstream_pool *p, void *arg)
 	fx->ndone++;
 }
 
-static const struct upstream_cbs test_cbs = {
+static const struct upstream_req_cbs test_req_cbs = {
 	.on_resp = cb_resp,
 	.on_fail = cb_fail,
+};
+
+/* upstream_pool_submit() with the test's request callbacks. */
+static int
+submit(struct fx *fx, const uint8_t *buf, size_t n, void *ctx,
+    uint64_t affinity)
+{
+	return upstream_pool_submit(fx->pool, buf, n, &test_req_cbs, ctx,
+	    affinity);
+}
+
+static const struct upstream_cbs test_cbs = {
 	.on_window = cb_window,
 	.on_state = cb_state,
 	.on_deliver = cb_deliver,
@@ -544,6 +560,7 @@ setup(void **state)
 	fx->cfg.reconnect_min_ms = 20;
 	fx->cfg.reconnect_max_ms = 200;
 	fx->is_reply_now = true;
+	cur_fx = fx;
 	*state = fx;
 	return 0;
 }
@@ -657,7 +674,7 @@ test_submit_resp_relayed(void **state)
 	start_bound(fx);
 	n = make_submit(buf, sizeof(buf), 777, "15550001111");
 	memcpy(copy, buf, n);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	/* The caller's bytes are untouched. */
 	assert_memory_equal(buf, copy, n);
 	RUN_UNTIL(fx, fx->nresp == 1, 2000);
@@ -690,7 +707,7 @@ test_submit_error_status_relayed(void **state)
 	start_bound(fx);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	RUN_UNTIL(fx, fx->fake.nheld == 1, 2000);
 	fake_release(&fx->fake, 0, SMPP_ESME_RINVDSTADR);
 	RUN_UNTIL(fx, fx->nresp == 1, 2000);
@@ -710,14 +727,14 @@ test_submit_rejects_bad_pdu(void **state)
 	start_bound(fx);
 	n = make_submit(buf, sizeof(buf), 1, "1555");
 	/* Length field disagrees. */
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n - 1, &ctx, 0),
+	assert_int_equal(submit(fx, buf, n - 1, &ctx, 0),
 	    -1);
 	assert_int_equal(errno, EINVAL);
 	/* Not a forwardable request. */
 	buf[7] = 0x15;
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), -1);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, 8, &ctx, 0), -1);
+	assert_int_equal(submit(fx, buf, 8, &ctx, 0), -1);
 	assert_int_equal(errno, EINVAL);
 }
 
@@ -734,11 +751,11 @@ test_window_full_then_on_window(void **state)
 	start_bound(fx);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx[0], 0),
+	assert_int_equal(submit(fx, buf, n, &ctx[0], 0),
 	    0);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx[1], 0),
+	assert_int_equal(submit(fx, buf, n, &ctx[1], 0),
 	    0);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx[2], 0),
+	assert_int_equal(submit(fx, buf, n, &ctx[2], 0),
 	    -1);
 	assert_int_equal(errno, EAGAIN);
 	upstream_pool_stats(fx->pool, &st);
@@ -749,7 +766,7 @@ test_window_full_then_on_window(void **state)
 	RUN_UNTIL(fx, fx->nwindow == 1, 2000);
 	assert_int_equal(fx->nwindow, 1);
 	assert_int_equal(fx->nresp, 1);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx[2], 0),
+	assert_int_equal(submit(fx, buf, n, &ctx[2], 0),
 	    0);
 	fake_release(&fx->fake, 0, 0);
 	RUN_UNTIL(fx, fx->nresp == 2, 2000);
@@ -772,7 +789,7 @@ test_response_timeout(void **state)
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
 	t0 = now_ms();
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	RUN_UNTIL(fx, fx->nfail == 1, 2000);
 	assert_int_equal(fx->nfail, 1);
 	assert_true(now_ms() - t0 >= 150);
@@ -807,9 +824,9 @@ test_smsc_close_fails_in_flight(void **state)
 	start_bound(fx);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx[0], 0),
+	assert_int_equal(submit(fx, buf, n, &ctx[0], 0),
 	    0);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx[1], 0),
+	assert_int_equal(submit(fx, buf, n, &ctx[1], 0),
 	    0);
 	RUN_UNTIL(fx, fx->fake.nheld == 2, 2000);
 	fake_close(fake_cur(&fx->fake));
@@ -820,7 +837,7 @@ test_smsc_close_fails_in_flight(void **state)
 	assert_false(fx->is_bound);
 	assert_int_equal(fx->nstate_down, 1);
 	/* Nothing is bound: a sender is told at once. */
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx[0], 0),
+	assert_int_equal(submit(fx, buf, n, &ctx[0], 0),
 	    -1);
 	assert_int_equal(errno, ENOTCONN);
 	RUN_UNTIL(fx, fx->is_bound, 2000);
@@ -1127,7 +1144,7 @@ test_affinity_same_session(void **state)
 	run_for(fx, 30);
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx,
+		assert_int_equal(submit(fx, buf, n, &ctx,
 		    0xABCDEF), 0);
 	RUN_UNTIL(fx, fx->nresp == 8, 2000);
 	first = fx->fake.submit_conn[0];
@@ -1136,7 +1153,7 @@ test_affinity_same_session(void **state)
 	/* Without affinity the load spreads over the sessions. */
 	fx->fake.is_holding = true;
 	for (int i = 0; i < 6; i++)
-		assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx,
+		assert_int_equal(submit(fx, buf, n, &ctx,
 		    0), 0);
 	RUN_UNTIL(fx, fx->fake.nheld == 6, 2000);
 	for (int i = 9; i < 14; i++)
@@ -1160,12 +1177,12 @@ test_affinity_full_is_eagain(void **state)
 	run_for(fx, 30);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 7), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 7), 0);
 	/* Its session is full; it must not spill to the other one. */
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 7), -1);
+	assert_int_equal(submit(fx, buf, n, &ctx, 7), -1);
 	assert_int_equal(errno, EAGAIN);
 	/* Without affinity the other session takes it. */
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 }
 
 static void
@@ -1203,7 +1220,7 @@ test_no_smsc_enotconn(void **state)
 	fx->fake.lis = NULL;
 	start_pool(fx);
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), -1);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), -1);
 	assert_int_equal(errno, ENOTCONN);
 	run_for(fx, 300);
 	upstream_pool_stats(fx->pool, &st);
@@ -1224,14 +1241,14 @@ test_graceful_shutdown(void **state)
 	start_bound(fx);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	RUN_UNTIL(fx, fx->fake.nheld == 1, 2000);
 	assert_int_equal(upstream_pool_shutdown(fx->pool, 2000, cb_done, fx),
 	    0);
 	assert_int_equal(upstream_pool_shutdown(fx->pool, 2000, cb_done, fx),
 	    -1);
 	assert_int_equal(errno, EALREADY);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), -1);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), -1);
 	assert_int_equal(errno, ESHUTDOWN);
 	run_for(fx, 30);
 	/* Waits for the answer before it unbinds. */
@@ -1261,7 +1278,7 @@ test_shutdown_bounded(void **state)
 	fx->fake.is_holding = true;
 	fx->fake.is_unbind_mute = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	t0 = now_ms();
 	assert_int_equal(upstream_pool_shutdown(fx->pool, 150, cb_done, fx),
 	    0);
@@ -1282,8 +1299,8 @@ test_cancel_forgets_ctx(void **state)
 	start_bound(fx);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	assert_int_equal(upstream_pool_cancel(fx->pool, &ctx), 2);
 	RUN_UNTIL(fx, fx->fake.nheld == 2, 2000);
 	fake_release(&fx->fake, 0, 0);
@@ -1304,7 +1321,7 @@ test_free_fails_in_flight(void **state)
 	start_bound(fx);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	upstream_pool_free(fx->pool);
 	fx->pool = NULL;
 	assert_int_equal(fx->nfail, 1);
@@ -1324,8 +1341,8 @@ test_reconfigure_window_and_reconnect(void **state)
 	start_bound(fx);
 	fx->fake.is_holding = true;
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), -1);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), -1);
 	/* A bigger window: applies once the table can be resized. */
 	ncfg = fx->cfg;
 	ncfg.window = 4;
@@ -1334,9 +1351,9 @@ test_reconfigure_window_and_reconnect(void **state)
 	fake_release(&fx->fake, 0, 0);
 	RUN_UNTIL(fx, fx->nresp == 1, 2000);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx,
+		assert_int_equal(submit(fx, buf, n, &ctx,
 		    0), 0);
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), -1);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), -1);
 	assert_int_equal(errno, EAGAIN);
 	RUN_UNTIL(fx, fx->fake.nheld == 4, 2000);
 	while (fx->fake.nheld > 0)
@@ -1424,7 +1441,7 @@ test_many_pdus_one_read(void **state)
 	start_bound(fx);
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
 	for (int i = 0; i < 200; i++)
-		assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx,
+		assert_int_equal(submit(fx, buf, n, &ctx,
 		    0), 0);
 	RUN_UNTIL(fx, fx->nresp == 200, 3000);
 	assert_int_equal(fx->nresp, 200);
@@ -1448,7 +1465,7 @@ test_throughput(void **state)
 	t0 = now_ms();
 	while (fx->nresp < total && now_ms() - t0 < 10000) {
 		while (sent < total &&
-		    upstream_pool_submit(fx->pool, buf, n, &ctx, 0) == 0)
+		    submit(fx, buf, n, &ctx, 0) == 0)
 			sent++;
 		event_base_loop(fx->base, EVLOOP_ONCE);
 	}
@@ -1617,7 +1634,7 @@ test_tls_upstream(void **state)
 	fx->cfg.tls.key = tls_key;
 	start_bound(fx);
 	n = make_submit(buf, sizeof(buf), 1, "15550001111");
-	assert_int_equal(upstream_pool_submit(fx->pool, buf, n, &ctx, 0), 0);
+	assert_int_equal(submit(fx, buf, n, &ctx, 0), 0);
 	RUN_UNTIL(fx, fx->nresp == 1, 2000);
 	assert_int_equal(fx->nresp, 1);
 	assert_int_equal(fx->resp_status, 0);

@@ -1818,6 +1818,94 @@ test_pdu_set_seq(void **state)
 	    sizeof(g_submit_sm) - 16);
 }
 
+/* smpp_pdu_text(): short_message, else message_payload, else nothing. */
+static void
+test_pdu_text(void **state)
+{
+	static struct smpp_pdu	p;
+	static const uint8_t	sm[] = "hello", pl[] = "payload";
+	const uint8_t		*t;
+	size_t			 len;
+
+	(void)state;
+	smpp_pdu_init(&p, SMPP_CMD_DELIVER_SM, 1);
+	len = 99;
+	assert_null(smpp_pdu_text(&p, &len));
+	assert_int_equal(len, 0);
+	assert_int_equal(smpp_pdu_tlv_add(&p, SMPP_TLV_MESSAGE_PAYLOAD, pl,
+	    7), 0);
+	t = smpp_pdu_text(&p, &len);
+	assert_ptr_equal(t, pl);
+	assert_int_equal(len, 7);
+	p.short_message = sm;
+	p.sm_length = 5;
+	t = smpp_pdu_text(&p, &len);
+	assert_ptr_equal(t, sm);
+	assert_int_equal(len, 5);
+}
+
+/* smpp_multi_resp_body(): what it writes decodes as a submit_multi_resp
+ * with both lists in order, and a short buffer is refused. */
+static void
+test_pdu_multi_resp_body(void **state)
+{
+	static struct smpp_pdu		p;
+	static struct smpp_unsuccess	a[2], b[1];
+	uint8_t				buf[512];
+	ssize_t				n;
+
+	(void)state;
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	a[0].addr.ton = 1;
+	a[0].addr.npi = 1;
+	snprintf(a[0].addr.addr, sizeof(a[0].addr.addr), "15550001111");
+	a[0].error_status = 0x0b;
+	snprintf(a[1].addr.addr, sizeof(a[1].addr.addr), "15550002222");
+	a[1].error_status = 0x45;
+	snprintf(b[0].addr.addr, sizeof(b[0].addr.addr), "15550003333");
+	b[0].error_status = 0x400;
+	n = smpp_multi_resp_body(buf + 16, sizeof(buf) - 16, "msg-9", a, 2,
+	    b, 1);
+	assert_true(n > 0);
+	/* The header around it. */
+	buf[0] = 0;
+	buf[1] = 0;
+	buf[2] = (uint8_t)((16 + n) >> 8);
+	buf[3] = (uint8_t)(16 + n);
+	buf[4] = 0x80;
+	buf[5] = 0;
+	buf[6] = 0;
+	buf[7] = 0x21;
+	memset(buf + 8, 0, 4);
+	buf[12] = 0;
+	buf[13] = 0;
+	buf[14] = 0;
+	buf[15] = 3;
+	assert_int_equal(smpp_pdu_decode(&p, buf, (size_t)(16 + n)), SMPP_OK);
+	assert_int_equal(p.command_id, SMPP_CMD_SUBMIT_MULTI_RESP);
+	assert_string_equal(p.message_id, "msg-9");
+	assert_int_equal(p.no_unsuccess, 3);
+	assert_int_equal(p.unsuccess[0].addr.ton, 1);
+	assert_string_equal(p.unsuccess[0].addr.addr, "15550001111");
+	assert_int_equal(p.unsuccess[0].error_status, 0x0b);
+	assert_string_equal(p.unsuccess[1].addr.addr, "15550002222");
+	assert_int_equal(p.unsuccess[1].error_status, 0x45);
+	assert_string_equal(p.unsuccess[2].addr.addr, "15550003333");
+	assert_int_equal(p.unsuccess[2].error_status, 0x400);
+
+	/* No message_id, no entries: two zero octets. */
+	assert_int_equal(smpp_multi_resp_body(buf, sizeof(buf), NULL, NULL, 0,
+	    NULL, 0), 2);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(buf[1], 0);
+	/* Too small for the message_id, or for an entry. */
+	assert_int_equal(smpp_multi_resp_body(buf, 3, "msg-9", NULL, 0, NULL,
+	    0), -1);
+	assert_int_equal(smpp_multi_resp_body(buf, 10, NULL, a, 1, NULL, 0),
+	    -1);
+}
+
 int
 main(void)
 {
@@ -1846,6 +1934,8 @@ main(void)
 		cmocka_unit_test(test_pdu_bind_states),
 		cmocka_unit_test(test_pdu_status_names),
 		cmocka_unit_test(test_pdu_set_seq),
+		cmocka_unit_test(test_pdu_text),
+		cmocka_unit_test(test_pdu_multi_resp_body),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,5 +1,5 @@
 /*
- * proxy/dlr: which message id a receipt reports on.
+ * proxy/daemon/receipts: which message id a receipt reports on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "proxy/daemon/dlr.h"
+#include "proxy/daemon/receipts.h"
 #include "smpp/pdu.h"
 
 static struct smpp_pdu	pdu;
@@ -33,12 +33,12 @@ test_dlr_id_from_tlv(void **state)
 	/* the TLV wins over the text, NUL included or not */
 	assert_int_equal(smpp_pdu_tlv_add(&pdu,
 	    SMPP_TLV_RECEIPTED_MESSAGE_ID, "ABC123", 7), 0);
-	assert_int_equal(dlr_receipt_id(&pdu, id, sizeof(id)), 0);
+	assert_int_equal(receipts_message_id(&pdu, id, sizeof(id)), 0);
 	assert_string_equal(id, "ABC123");
 	receipt("");
 	assert_int_equal(smpp_pdu_tlv_add(&pdu,
 	    SMPP_TLV_RECEIPTED_MESSAGE_ID, "0000ff", 6), 0);
-	assert_int_equal(dlr_receipt_id(&pdu, id, sizeof(id)), 0);
+	assert_int_equal(receipts_message_id(&pdu, id, sizeof(id)), 0);
 	assert_string_equal(id, "0000ff");
 }
 
@@ -52,13 +52,13 @@ test_dlr_id_from_text(void **state)
 
 	(void)state;
 	receipt(text);
-	assert_int_equal(dlr_receipt_id(&pdu, id, sizeof(id)), 0);
+	assert_int_equal(receipts_message_id(&pdu, id, sizeof(id)), 0);
 	assert_string_equal(id, "4096");
 	/* in message_payload when short_message is empty */
 	receipt("");
 	assert_int_equal(smpp_pdu_tlv_add(&pdu, SMPP_TLV_MESSAGE_PAYLOAD,
 	    text, (uint16_t)strlen(text)), 0);
-	assert_int_equal(dlr_receipt_id(&pdu, id, sizeof(id)), 0);
+	assert_int_equal(receipts_message_id(&pdu, id, sizeof(id)), 0);
 	assert_string_equal(id, "4096");
 }
 
@@ -70,12 +70,12 @@ test_dlr_no_id(void **state)
 
 	(void)state;
 	receipt("stat:DELIVRD err:000");
-	assert_int_equal(dlr_receipt_id(&pdu, id, sizeof(id)), -1);
+	assert_int_equal(receipts_message_id(&pdu, id, sizeof(id)), -1);
 	receipt("");
-	assert_int_equal(dlr_receipt_id(&pdu, id, sizeof(id)), -1);
+	assert_int_equal(receipts_message_id(&pdu, id, sizeof(id)), -1);
 	/* an id that does not fit is refused, not cut */
 	receipt("id:12345");
-	assert_int_equal(dlr_receipt_id(&pdu, small, sizeof(small)), -1);
+	assert_int_equal(receipts_message_id(&pdu, small, sizeof(small)), -1);
 }
 
 int

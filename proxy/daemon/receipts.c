@@ -1,7 +1,10 @@
 /*
- * Receipts and MOs from the SMSC to the departments.
+ * Receipt routing: a delivery receipt (or other notification) from an
+ * SMSC goes to the account that sent its message, and a receipt that
+ * overtook its submit_sm_resp is held until the response names it. See
+ * receipts.h.
  */
-#include "proxy/daemon/dlr.h"
+#include "proxy/daemon/receipts.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,18 +14,17 @@
 #include <event2/event.h>
 
 #include "config/config.h"
-#include "proxy/daemon/daemon.h"
-#include "proxy/daemon/inbound.h"
-#include "proxy/io/log.h"
-#include "proxy/daemon/writer.h"
-#include "proxy/daemon/session.h"
+#include "proxy/daemon/context.h"
+#include "proxy/daemon/outbox.h"
 #include "proxy/daemon/upstream.h"
+#include "proxy/daemon/writer.h"
+#include "proxy/io/log.h"
 #include "proxy/io/util.h"
 #include "smpp/number.h"
 #include "smpp/receipt.h"
 
 int
-dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap)
+receipts_message_id(const struct smpp_pdu *pdu, char *out, size_t cap)
 {
 	const struct smpp_tlv	*t;
 	const uint8_t		*text = NULL;
@@ -42,14 +44,7 @@ dlr_receipt_id(const struct smpp_pdu *pdu, char *out, size_t cap)
 			return 0;
 		}
 	}
-	if (pdu->sm_length > 0) {
-		text = pdu->short_message;
-		textlen = pdu->sm_length;
-	} else if ((t = smpp_pdu_tlv_find(pdu, SMPP_TLV_MESSAGE_PAYLOAD)) !=
-	    NULL) {
-		text = t->value;
-		textlen = t->len;
-	}
+	text = smpp_pdu_text(pdu, &textlen);
 	if (text == NULL ||
 	    smpp_receipt_parse((const char *)text, textlen, &r) == -1)
 		return -1;
@@ -96,7 +91,7 @@ pending_up_match(void *arg, const struct store_msgmap *m)
 }
 
 int
-dlr_account_find(struct daemon *d, const char *upstream, const char *id,
+receipts_account_find(struct daemon *d, const char *upstream, const char *id,
     char account[STORE_NAME_MAX])
 {
 	char			variants[SMPP_MSGID_VARIANTS_MAX]
@@ -133,10 +128,10 @@ answer(const struct upstream_reply *reply, uint32_t status)
 /* --- receipts that overtook their submit_sm_resp ------------------------- */
 
 /* Response timeout assumed when an upstream has none configured. */
-#define DLR_HOLD_DEFAULT_MS	10000
+#define RECEIPTS_HOLD_DEFAULT_MS	10000
 
 /* One held receipt, not yet answered to the SMSC. */
-struct dlr_held {
+struct receipt_held {
 	char		 upstream[CONFIG_NAME_MAX];
 	char		 id[SMPP_RECEIPT_ID_LEN];	/* as received */
 	char		 variants[SMPP_MSGID_VARIANTS_MAX][SMPP_RECEIPT_ID_LEN];
@@ -155,7 +150,7 @@ static void
 held_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	struct dlr_held	*h;
+	struct receipt_held	*h;
 	struct timeval	 tv;
 	uint64_t	 now = daemon_now_ms(), next = 0;
 	size_t		 i, kept = 0;
@@ -168,7 +163,7 @@ held_cb(evutil_socket_t fd, short what, void *arg)
 			log_debug("event=receipt upstream=%s message_id=%s "
 			    "account=%s held=yes", h->upstream, h->id,
 			    h->account);
-			inbound_deliver(d->inbound, h->account, h->raw, h->len,
+			outbox_deliver(d->outbox, h->account, h->raw, h->len,
 			    &h->reply, "receipt");
 		} else if (now >= h->deadline_ms) {
 			log_warnx("event=receipt_unroutable upstream=%s "
@@ -204,16 +199,16 @@ held_add(struct daemon *d, struct upstream_pool *p, const char *id,
     const uint8_t *raw, size_t len, const struct upstream_reply *reply)
 {
 	struct upstream_stats	 st;
-	struct dlr_held		*h;
+	struct receipt_held		*h;
 	struct timeval		 tv;
 	size_t			 idx;
-	unsigned		 ms = DLR_HOLD_DEFAULT_MS;
+	unsigned		 ms = RECEIPTS_HOLD_DEFAULT_MS;
 
 	upstream_pool_stats(p, &st);
-	if (st.in_flight == 0 || d->nheld >= DLR_HOLD_MAX)
+	if (st.in_flight == 0 || d->nheld >= RECEIPTS_HOLD_MAX)
 		return -1;
 	if (d->held == NULL &&
-	    (d->held = calloc(DLR_HOLD_MAX, sizeof(*d->held))) == NULL)
+	    (d->held = calloc(RECEIPTS_HOLD_MAX, sizeof(*d->held))) == NULL)
 		return -1;
 	if (d->held_ev == NULL &&
 	    (d->held_ev = evtimer_new(d->base, held_cb, d)) == NULL)
@@ -245,7 +240,7 @@ held_add(struct daemon *d, struct upstream_pool *p, const char *id,
 }
 
 void
-dlr_held_match(struct daemon *d, const struct store_msgmap *rec)
+receipts_held_match(struct daemon *d, const struct store_msgmap *rec)
 {
 	char	norm[SMPP_RECEIPT_ID_LEN];
 	size_t	i;
@@ -254,7 +249,7 @@ dlr_held_match(struct daemon *d, const struct store_msgmap *rec)
 
 	smpp_msgid_normalize(rec->message_id, norm, sizeof(norm));
 	for (i = 0; i < d->nheld; i++) {
-		struct dlr_held *h = &d->held[i];
+		struct receipt_held *h = &d->held[i];
 
 		if (h->is_matched || strcmp(h->upstream, rec->upstream) != 0)
 			continue;
@@ -272,7 +267,7 @@ dlr_held_match(struct daemon *d, const struct store_msgmap *rec)
 }
 
 void
-dlr_held_free(struct daemon *d)
+receipts_held_free(struct daemon *d)
 {
 	size_t	i;
 
@@ -287,57 +282,46 @@ dlr_held_free(struct daemon *d)
 }
 
 void
-dlr_on_deliver(void *arg, struct upstream_pool *p,
+receipts_route(struct daemon *d, struct upstream_pool *p,
     const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
     const struct upstream_reply *reply)
 {
-	struct daemon			*d = arg;
 	const char			*upstream = upstream_pool_name(p);
 	char				 id[SMPP_RECEIPT_ID_LEN];
 	char				 account[STORE_NAME_MAX];
-	unsigned			 type;
 	int				 r;
 
-	type = pdu->esm_class & SMPP_ESM_MSG_TYPE_MASK;
-	if (type != SMPP_ESM_MSG_TYPE_MO) {
-		/* A receipt or notification: never keyword-matched. */
-		if (dlr_receipt_id(pdu, id, sizeof(id)) == -1) {
-			log_warnx("event=receipt_unroutable upstream=%s "
-			    "reason=no_id doing=receipt", upstream);
-			answer(reply, SMPP_OK);
-			return;
-		}
-		r = dlr_account_find(d, upstream, id, account);
-		if (r == -1) {
-			log_warnx("event=receipt_deferred upstream=%s "
-			    "message_id=%s reason=store doing=receipt",
-			    upstream, id);
-			answer(reply, SMPP_ESME_RX_T_APPN);
-			return;
-		}
-		/* Unknown yet, while responses are still due from this
-		 * upstream: it may have overtaken its submit_sm_resp. */
-		if (r == 0 && held_add(d, p, id, raw, len, reply) == 0)
-			return;
-		if (r == 0) {
-			/* Unknown or expired: nobody to give it to, and a
-			 * temporary error would make the SMSC retry it
-			 * forever. Logged, acknowledged. */
-			log_warnx("event=receipt_unroutable upstream=%s "
-			    "message_id=%s reason=unknown doing=receipt",
-			    upstream, id);
-			answer(reply, SMPP_OK);
-			return;
-		}
-		log_debug("event=receipt upstream=%s message_id=%s account=%s",
-		    upstream, id, account);
-		/* To a receiver of the account, else the outbox. */
-		inbound_deliver(d->inbound, account, raw, len, reply,
-		    "receipt");
+	/* A receipt or notification: never keyword-matched. */
+	if (receipts_message_id(pdu, id, sizeof(id)) == -1) {
+		log_warnx("event=receipt_unroutable upstream=%s "
+		    "reason=no_id doing=receipt", upstream);
+		answer(reply, SMPP_OK);
 		return;
 	}
-
-	/* MO: the keyword step (an opt-out is committed before the SMSC
-	 * is answered), then the account of the number written to. */
-	inbound_on_mo(d->inbound, p, pdu, raw, len, reply);
+	r = receipts_account_find(d, upstream, id, account);
+	if (r == -1) {
+		log_warnx("event=receipt_deferred upstream=%s "
+		    "message_id=%s reason=store doing=receipt",
+		    upstream, id);
+		answer(reply, SMPP_ESME_RX_T_APPN);
+		return;
+	}
+	/* Unknown yet, while responses are still due from this
+	 * upstream: it may have overtaken its submit_sm_resp. */
+	if (r == 0 && held_add(d, p, id, raw, len, reply) == 0)
+		return;
+	if (r == 0) {
+		/* Unknown or expired: nobody to give it to, and a
+		 * temporary error would make the SMSC retry it
+		 * forever. Logged, acknowledged. */
+		log_warnx("event=receipt_unroutable upstream=%s "
+		    "message_id=%s reason=unknown doing=receipt",
+		    upstream, id);
+		answer(reply, SMPP_OK);
+		return;
+	}
+	log_debug("event=receipt upstream=%s message_id=%s account=%s",
+	    upstream, id, account);
+	/* To a receiver of the account, else the outbox. */
+	outbox_deliver(d->outbox, account, raw, len, reply, "receipt");
 }

@@ -1,7 +1,8 @@
 /*
- * Accepting department connections.
+ * Accepting connections: one evconnlistener per configured address, each
+ * accepted socket made a (TLS) bufferevent for the owner's callback.
  */
-#include "proxy/daemon/listener.h"
+#include "proxy/io/listener.h"
 
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -21,9 +22,7 @@
 #include <event2/util.h>
 #include <openssl/ssl.h>
 
-#include "proxy/daemon/daemon.h"
 #include "proxy/io/log.h"
-#include "proxy/daemon/session.h"
 #include "proxy/io/tls.h"
 
 /* Pause after running out of descriptors, so a full table does not turn
@@ -31,7 +30,10 @@
 #define LISTENER_PAUSE_MS	200
 
 struct listener {
-	struct daemon		*d;		/* borrowed */
+	struct event_base	*base;		/* borrowed */
+	struct listener_cbs	 cbs;
+	void			*arg;		/* borrowed */
+	bool			 is_disabled;	/* listener_disable() */
 	struct evconnlistener	*ev;		/* owned */
 	struct event		*resume_ev;	/* owned */
 	SSL_CTX			*tls;		/* owned; NULL = plain */
@@ -43,20 +45,14 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct listener		*l = arg;
-	struct daemon		*d = l->d;
 	struct bufferevent	*bev;
 	const int		 opts = BEV_OPT_CLOSE_ON_FREE |
 				    BEV_OPT_DEFER_CALLBACKS;
 	int			 one = 1;
 
 	(void)ev;
-	if (d->is_stopping) {
-		close(fd);
-		return;
-	}
-	if (d->cfg->max_sessions != 0 && d->nsessions >= d->cfg->max_sessions) {
-		log_warnx("event=accept_refused listener=%s "
-		    "reason=max_sessions sessions=%zu", l->name, d->nsessions);
+	if (l->is_disabled ||
+	    (l->cbs.admit != NULL && !l->cbs.admit(l->arg, l->name))) {
 		close(fd);
 		return;
 	}
@@ -67,17 +63,17 @@ listener_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	if (l->tls != NULL)
-		bev = tls_bev_new(d->base, fd, l->tls,
+		bev = tls_bev_new(l->base, fd, l->tls,
 		    BUFFEREVENT_SSL_ACCEPTING, opts);
 	else
-		bev = bufferevent_socket_new(d->base, fd, opts);
+		bev = bufferevent_socket_new(l->base, fd, opts);
 	if (bev == NULL) {
 		log_warnx("event=accept_failed listener=%s reason=bufferevent",
 		    l->name);
 		close(fd);
 		return;
 	}
-	session_new(d, bev, sa, (socklen_t)salen, l->tls != NULL);
+	l->cbs.on_accept(l->arg, bev, sa, (socklen_t)salen, l->tls != NULL);
 }
 
 static void
@@ -87,7 +83,7 @@ listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!l->d->is_stopping)
+	if (!l->is_disabled)
 		evconnlistener_enable(l->ev);
 }
 
@@ -109,7 +105,8 @@ listener_error_cb(struct evconnlistener *ev, void *arg)
 }
 
 struct listener *
-listener_new(struct daemon *d, const struct config_listener *lc)
+listener_new(struct event_base *base, const struct config_listener *lc,
+    const struct listener_cbs *cbs, void *arg)
 {
 	struct listener		*l;
 	struct sockaddr_storage	 ss;
@@ -122,7 +119,9 @@ listener_new(struct daemon *d, const struct config_listener *lc)
 		log_warn("event=listen_failed");
 		return NULL;
 	}
-	l->d = d;
+	l->base = base;
+	l->cbs = *cbs;
+	l->arg = arg;
 	snprintf(l->name, sizeof(l->name), "%s:%u", lc->host, lc->port);
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, lc->host, &in->sin_addr) == 1) {
@@ -146,7 +145,7 @@ listener_new(struct daemon *d, const struct config_listener *lc)
 			goto err_free;
 		}
 	}
-	l->ev = evconnlistener_new_bind(d->base, listener_accept_cb, l,
+	l->ev = evconnlistener_new_bind(base, listener_accept_cb, l,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    128, (struct sockaddr *)&ss, (int)sslen);
 	if (l->ev == NULL) {
@@ -154,7 +153,7 @@ listener_new(struct daemon *d, const struct config_listener *lc)
 		goto err_tls;
 	}
 	evconnlistener_set_error_cb(l->ev, listener_error_cb);
-	if ((l->resume_ev = evtimer_new(d->base, listener_resume_cb,
+	if ((l->resume_ev = evtimer_new(base, listener_resume_cb,
 	    l)) == NULL) {
 		log_warnx("event=listen_failed listener=%s reason=nomem",
 		    l->name);
@@ -192,11 +191,18 @@ listener_reconfigure(struct listener *l, const struct config_listener *lc)
 	return 0;
 }
 
+const char *
+listener_name(const struct listener *l)
+{
+	return l->name;
+}
+
 void
 listener_disable(struct listener *l)
 {
 	if (l == NULL)
 		return;
+	l->is_disabled = true;
 	if (l->resume_ev != NULL)
 		event_del(l->resume_ev);
 	if (l->ev != NULL)

@@ -1,0 +1,199 @@
+/*
+ * The runtime's shared context: struct daemon, what every part of the
+ * SMPP runtime reads and writes on the one event loop thread (the store,
+ * the config, the pools, the sessions, the store writer, the counters),
+ * and the few services on it they share (batched store writes, the
+ * attribution index, the bind failure slow-down, the pools by index).
+ *
+ * It sits below the parts (session, submit, deliveries, receipts, MOs,
+ * outbox) and above the pools and the writer; the lifecycle owner,
+ * proxy/daemon/daemon.c (startup, signals, reload, stop), builds it and
+ * wires the hooks through which a lower part tells a higher one
+ * something. Nothing here includes a part above it.
+ */
+#ifndef PROXY_DAEMON_CONTEXT_H
+#define PROXY_DAEMON_CONTEXT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "proxy/policy/ratelimit.h"
+#include "store/store.h"
+
+struct attrib;
+struct daemon;
+struct daemon_frontend;
+struct daemon_run;
+struct event;
+struct event_base;
+struct outbox;
+struct receipt_held;
+struct replies;
+struct session;
+struct submit_memory;
+struct upstream_pool;
+struct writer;
+
+/*
+ * Attribution records not yet merged into the last-sent table, indexed in
+ * memory (proxy/daemon/attrib.c: 2 MiB a segment of 98,304, so about
+ * 86 MiB when full): past this many the oldest segment is dropped (see
+ * daemon_lastsent_add()).
+ */
+#define DAEMON_ATTRIB_MAX	(4u << 20)
+/* Addresses whose recent bind failures slow down their next attempts. */
+#define DAEMON_AUTHFAIL_SLOTS	64
+
+TAILQ_HEAD(session_list, session);
+
+/*
+ * What a part below tells a part above it, wired by daemon.c; a NULL
+ * member means nobody listens (a test's hand-built daemon).
+ */
+struct daemon_hooks {
+	/* A receiver or transceiver of account bound (its outbox may go). */
+	void	(*receiver_bound)(struct daemon *d, const char *account);
+	/* The department answered outbox entry id of account with status
+	 * (ESME_RX_T_APPN when it did not in time). */
+	void	(*outbox_done)(struct daemon *d, const char *account,
+		    uint64_t id, uint32_t status);
+	/* A message id was recorded for receipts (rec borrowed). */
+	void	(*msgmap_added)(struct daemon *d,
+		    const struct store_msgmap *rec);
+	/* A session ended (a stop may be done). */
+	void	(*session_gone)(struct daemon *d);
+};
+
+/* Recent bind failures from one peer address. */
+struct authfail_slot {
+	struct sockaddr_storage addr;	/* port zeroed */
+	unsigned	 count;
+	uint64_t	 last_ms;
+};
+
+/* Counters for /metrics (proxy/admin/admin.c), bumped by the sessions. */
+struct daemon_counters {
+	uint64_t	 submits_forwarded;	/* handed to an upstream */
+	uint64_t	 submits_rejected_optout; /* destinations refused */
+	uint64_t	 submits_store_error;	/* store unreadable: refused */
+	uint64_t	 attrib_unindexed;	/* logged, not indexed */
+	uint64_t	 attrib_dropped;	/* dropped from a full index */
+};
+
+struct daemon {
+	struct event_base	*base;		/* owned */
+	struct daemon_hooks	 hooks;		/* wired by daemon.c */
+	/* The lifecycle's own state (listeners, signals, stop, retired
+	 * pools): daemon.c's alone. Owned; NULL in a hand-built daemon. */
+	struct daemon_run	*run;
+	struct config		*cfg;		/* owned; swapped on SIGHUP */
+	uint64_t		 cfg_gen;	/* bumped on every swap */
+	struct store		*store;		/* owned */
+	struct outbox		*outbox;	/* owned: delivery, kept */
+	struct replies		*replies;	/* owned: MOs, confirmations */
+
+	/* One pool per cfg->upstreams[i], same index. Owned. */
+	struct upstream_pool	**pools;
+	size_t			 npools;
+
+	/* One bucket per cfg->accounts[i], same index. Owned. */
+	struct ratelimit	*rates;
+
+	struct session_list	 sessions;	/* every live session */
+	struct session_list	 closing;	/* closed, free pending */
+	size_t			 nsessions;
+	uint64_t		 next_sid;
+	size_t			 rr;		/* round robin for receivers */
+
+	bool			 is_stopping;	/* SIGTERM seen */
+
+	/* Per-message store records, committed by a thread. Owned. */
+	struct writer		*writer;
+	/* Attribution records in the sent log, by number. Owned. */
+	struct attrib		*attrib;
+
+	/* Receipts that overtook their submit_sm_resp (receipts.c). */
+	struct receipt_held	*held;		/* owned; RECEIPTS_HOLD_MAX */
+	size_t			 nheld;
+	struct event		*held_ev;	/* owned */
+
+	/* The front end run on this loop (the admin API), known only
+	 * through its hooks; its state is owned through them. */
+	const struct daemon_frontend *fe;	/* borrowed; may be NULL */
+	void			*fe_state;
+	struct daemon_counters	 counters;
+	/* What every session's sends share (proxy/daemon/submit.h). */
+	struct submit_memory	*submits;	/* owned */
+
+	struct authfail_slot	 authfail[DAEMON_AUTHFAIL_SLOTS];
+};
+
+/* Milliseconds of a monotonic clock. */
+uint64_t daemon_now_ms(void);
+
+/*
+ * Queue records for the store writer (proxy/daemon/writer.h; audit: a
+ * rejected send; msgmap: an SMSC message_id for receipt routing; lastsent:
+ * attribution, appended to the sent log and indexed by number). rec is
+ * copied. The writer commits within WRITER_DELAY_MS when idle, else as
+ * soon as its current batch is done; a store error is logged (those
+ * records are then lost, which the log says).
+ */
+void daemon_audit_add(struct daemon *d, const struct store_audit *rec);
+void daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec);
+void daemon_lastsent_add(struct daemon *d,
+    const struct store_lastsent_entry *rec);
+/* A hint when a send to number is forwarded: its attribution entry
+ * (daemon_lastsent_add() at the response) starts loading into cache. */
+void daemon_lastsent_prefetch(struct daemon *d, const char *number);
+
+/* Commit everything queued and wait for it (the admin API does, before
+ * reading the audit log or recording an opt-out). */
+void daemon_flush(struct daemon *d);
+
+/*
+ * The newest last-sent record for number that the last-sent table may not
+ * have yet (queued, or in the sent log): true with *out filled. The
+ * store picks the newer of it and the table's when it records an opt-out
+ * (the MO path), without waiting for any batch.
+ */
+bool daemon_lastsent_pending(const struct daemon *d, const char *number,
+    struct store_lastsent *out);
+
+/*
+ * The pool for upstream index i of the current config, or NULL (borrowed).
+ */
+struct upstream_pool *daemon_pool(struct daemon *d, size_t i);
+
+/*
+ * The pool whose upstream is called name, or NULL (borrowed), and its
+ * index in *idx when idx is non-NULL.
+ */
+struct upstream_pool *daemon_pool_by_name(struct daemon *d,
+    const char *name, size_t *idx);
+
+/*
+ * Note a bind failure from addr (port ignored), and the delay in ms to
+ * apply before answering the next one from it (0 for the first few; then
+ * growing, capped at a few seconds). Returns that delay.
+ */
+unsigned daemon_authfail_note(struct daemon *d,
+    const struct sockaddr *addr);
+
+/* Forget the bind failures of addr (after a successful bind from it). */
+void daemon_authfail_clear(struct daemon *d, const struct sockaddr *addr);
+
+/* Called by session.c when a session ends, so a stop can finish. */
+void daemon_session_gone(struct daemon *d);
+
+/* The hooks, each a no-op when not wired. */
+void daemon_receiver_bound(struct daemon *d, const char *account);
+void daemon_outbox_done(struct daemon *d, const char *account, uint64_t id,
+    uint32_t status);
+
+#endif /* PROXY_DAEMON_CONTEXT_H */

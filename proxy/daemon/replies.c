@@ -1,0 +1,363 @@
+/*
+ * Subscriber replies (SPEC §4): an MO from an SMSC goes through the
+ * keyword step (proxy/policy/mo.h), which commits any opt-out before the
+ * SMSC is answered (a store failure answers ESME_RX_T_APPN so the SMSC
+ * redelivers); the confirmation it asks for is sent upstream at once
+ * (the route of the inbound account's default category, else the SMSC
+ * the reply came from, else any bound one), exempt from the opt-out
+ * check, and its answer only logged; then the MO goes to the account of
+ * the number it was sent to, through the outbox (proxy/daemon/outbox.h).
+ */
+#include "proxy/daemon/replies.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "proxy/daemon/context.h"
+#include "proxy/daemon/outbox.h"
+#include "proxy/daemon/upstream.h"
+#include "proxy/io/log.h"
+#include "proxy/io/util.h"
+#include "proxy/policy/mo.h"
+#include "proxy/policy/router.h"
+#include "smpp/number.h"
+#include "store/store.h"
+
+/* Confirmation parts awaiting the SMSC's response. */
+#define REPLIES_CONFIRMS_MAX	256
+/* Reassembly expiry. */
+#define REPLIES_TICK_MS		1000
+
+/* One confirmation part in flight upstream. */
+struct confirm_part {
+	bool		 is_used;
+	enum store_confirm kind;
+	char		 number[STORE_NUMBER_MAX];
+	char		 upstream[CONFIG_NAME_MAX];
+	unsigned	 part;		/* 1-based */
+	unsigned	 parts;
+};
+
+struct replies {
+	struct daemon		*d;		/* borrowed */
+	struct mo		*mo;		/* owned */
+	struct event		*tick_ev;	/* owned */
+	struct mo_outcome	 out;		/* scratch: ~2 KiB */
+	struct confirm_part		 confirms[REPLIES_CONFIRMS_MAX];
+};
+
+/* Wall-clock Unix milliseconds: event times and the loop guard. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+confirm_kind_name(enum store_confirm k)
+{
+	switch (k) {
+	case STORE_CONFIRM_OPT_OUT:
+		return "opt_out";
+	case STORE_CONFIRM_OPT_IN:
+		return "opt_in";
+	case STORE_CONFIRM_HELP:
+		return "help";
+	}
+	return "?";
+}
+
+static void
+answer(const struct upstream_reply *reply, uint32_t status)
+{
+	upstream_reply_send(reply, status, NULL);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct replies	*r = arg;
+
+	(void)fd;
+	(void)what;
+	mo_expire(r->mo, wall_ms());
+}
+
+/* mo_lastsent_fn over the daemon's attribution batch. */
+static bool
+pending_last(void *arg, const char *number, struct store_lastsent *out)
+{
+	return daemon_lastsent_pending(arg, number, out);
+}
+
+struct replies *
+replies_new(struct daemon *d)
+{
+	struct timeval	 tv = { REPLIES_TICK_MS / 1000,
+			    (REPLIES_TICK_MS % 1000) * 1000 };
+	struct replies	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->d = d;
+	if ((r->mo = mo_new(d->cfg, d->store)) == NULL)
+		goto err;
+	mo_set_lastsent_source(r->mo, pending_last, d);
+	if ((r->tick_ev = event_new(d->base, -1, EV_PERSIST, tick_cb,
+	    r)) == NULL || event_add(r->tick_ev, &tv) == -1)
+		goto err;
+	return r;
+
+err:
+	replies_free(r);
+	return NULL;
+}
+
+void
+replies_free(struct replies *r)
+{
+	if (r == NULL)
+		return;
+	if (r->tick_ev != NULL)
+		event_free(r->tick_ev);
+	mo_free(r->mo);
+	free(r);
+}
+
+int
+replies_reconfigure(struct replies *r, const struct config *cfg)
+{
+	if (mo_reconfigure(r->mo, cfg) == -1) {
+		log_warnx("event=reload_note keywords could not be rebuilt "
+		    "(out of memory): the old lists stay");
+		return -1;
+	}
+	return 0;
+}
+
+/* --- confirmations --------------------------------------------------- */
+
+static void	confirm_resp(void *, const struct smpp_pdu *, const uint8_t *,
+		    size_t);
+static void	confirm_fail(void *, uint32_t);
+
+/* A confirmation's answer is only logged: it is never relayed. */
+static const struct upstream_req_cbs confirm_cbs = {
+	.on_resp = confirm_resp,
+	.on_fail = confirm_fail,
+};
+
+/*
+ * The upstream for a confirmation: the route of the inbound account's
+ * default category, else the SMSC the reply came from, else any bound
+ * one.
+ */
+static struct upstream_pool *
+confirm_pool(struct replies *r, const struct config_inbound *in,
+    const char *subscriber, struct upstream_pool *from)
+{
+	const struct config	*cfg = r->d->cfg;
+	struct upstream_pool	*p;
+	size_t			 i;
+	int			 idx;
+
+	if (in != NULL && in->account < cfg->naccounts) {
+		idx = router_pick(cfg, in->account,
+		    cfg->accounts[in->account].default_category, subscriber);
+		if (idx >= 0 && (p = daemon_pool(r->d, (size_t)idx)) !=
+		    NULL && upstream_pool_is_bound(p))
+			return p;
+	}
+	if (from != NULL && upstream_pool_is_bound(from))
+		return from;
+	for (i = 0; i < r->d->npools; i++)
+		if ((p = daemon_pool(r->d, i)) != NULL &&
+		    upstream_pool_is_bound(p))
+			return p;
+	return NULL;
+}
+
+static uint64_t
+affinity_of(const char *number)
+{
+	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
+
+	while (*number != '\0')
+		h = (h ^ (uint8_t)*number++) * 1099511628211ULL;
+	return h | 1;	/* never 0: 0 means "any connection" */
+}
+
+static void
+confirm_send(struct replies *r, const struct config_inbound *in,
+    const char *subscriber, struct upstream_pool *from,
+    const struct mo_outcome *out)
+{
+	struct upstream_pool	*p;
+	struct confirm_part	*c;
+	uint64_t		 aff;
+	size_t			 i, j;
+
+	if (out->nconfirm == 0)
+		return;
+	if ((p = confirm_pool(r, in, subscriber, from)) == NULL) {
+		log_warnx("event=confirm_dropped number=%s kind=%s "
+		    "reason=no_upstream_bound doing=confirm", subscriber,
+		    confirm_kind_name(out->confirm_kind));
+		return;
+	}
+	/* Every part of a long confirmation on one SMSC session. */
+	aff = out->nconfirm > 1 ? affinity_of(subscriber) : 0;
+	for (i = 0; i < out->nconfirm; i++) {
+		c = NULL;
+		for (j = 0; j < REPLIES_CONFIRMS_MAX; j++)
+			if (!r->confirms[j].is_used) {
+				c = &r->confirms[j];
+				break;
+			}
+		if (c == NULL) {
+			log_warnx("event=confirm_dropped number=%s kind=%s "
+			    "reason=too_many_in_flight doing=confirm",
+			    subscriber, confirm_kind_name(out->confirm_kind));
+			return;
+		}
+		memset(c, 0, sizeof(*c));
+		c->kind = out->confirm_kind;
+		str_copy(c->number, sizeof(c->number), subscriber);
+		str_copy(c->upstream, sizeof(c->upstream),
+		    upstream_pool_name(p));
+		c->part = (unsigned)i + 1;
+		c->parts = (unsigned)out->nconfirm;
+		if (upstream_pool_submit(p, out->confirm[i].bytes,
+		    out->confirm[i].len, &confirm_cbs, c, aff) == -1) {
+			log_warn("event=confirm_dropped number=%s kind=%s "
+			    "upstream=%s part=%u doing=confirm", subscriber,
+			    confirm_kind_name(c->kind), c->upstream, c->part);
+			return;
+		}
+		c->is_used = true;
+	}
+}
+
+/* The SMSC answered a confirmation: log, forget. */
+static void
+confirm_resp(void *ctx, const struct smpp_pdu *resp, const uint8_t *raw,
+    size_t rawlen)
+{
+	struct confirm_part	*c = ctx;
+
+	(void)raw;
+	(void)rawlen;
+	if (resp->command_status == SMPP_OK)
+		log_info("event=confirm_sent number=%s kind=%s upstream=%s "
+		    "part=%u/%u message_id=%s", c->number,
+		    confirm_kind_name(c->kind), c->upstream, c->part,
+		    c->parts, resp->message_id);
+	else
+		log_warnx("event=confirm_refused number=%s kind=%s "
+		    "upstream=%s part=%u/%u status=0x%08x doing=confirm",
+		    c->number, confirm_kind_name(c->kind), c->upstream,
+		    c->part, c->parts, resp->command_status);
+	c->is_used = false;
+}
+
+/* A confirmation got no answer (timeout, connection lost). */
+static void
+confirm_fail(void *ctx, uint32_t status)
+{
+	struct confirm_part	*c = ctx;
+
+	log_warnx("event=confirm_failed number=%s kind=%s upstream=%s "
+	    "part=%u/%u status=0x%08x doing=confirm", c->number,
+	    confirm_kind_name(c->kind), c->upstream, c->part, c->parts,
+	    status);
+	c->is_used = false;
+}
+
+/* --- subscriber replies ---------------------------------------------- */
+
+void
+replies_on_mo(struct replies *r, struct upstream_pool *p,
+    const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply)
+{
+	const struct config		*cfg = r->d->cfg;
+	const struct config_inbound	*in = NULL;
+	struct mo_outcome		*out = &r->out;
+	const char			*upstream = upstream_pool_name(p);
+	char				 number[SMPP_NUMBER_LEN];
+	char				 subscriber[SMPP_NUMBER_LEN];
+	struct store_write_stats	 ws0, ws;
+	uint64_t			 t0, took;
+	int				 rc;
+	bool				 is_forward = true;
+
+	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr,
+	    &cfg->number_rules, number, sizeof(number)) == 0)
+		in = config_inbound_find(cfg, number);
+	else
+		str_copy(number, sizeof(number), pdu->dest.addr);
+
+	if (smpp_number_normalize(pdu->source.ton, pdu->source.addr,
+	    &cfg->number_rules, subscriber, sizeof(subscriber)) == -1) {
+		/* No number to record an opt-out under: a person sees it
+		 * at the department. */
+		log_warnx("event=mo_bad_sender upstream=%s source=%s "
+		    "inbound=%s doing=mo", upstream, pdu->source.addr, number);
+		goto deliver;
+	}
+	/* The opt-out is durable when mo_handle returns: that wait (the
+	 * write lock, then a synced commit) is logged with it. */
+	store_write_stats(r->d->store, &ws0);
+	t0 = daemon_now_ms();
+	rc = mo_handle(r->mo, pdu, subscriber, number, in, wall_ms(), out);
+	took = daemon_now_ms() - t0;
+	store_write_stats(r->d->store, &ws);
+	if (rc == -1) {
+		log_warnx("event=mo_deferred upstream=%s subscriber=%s "
+		    "inbound=%s reason=store error=\"%s\" doing=mo", upstream,
+		    subscriber, number, store_errmsg(r->d->store));
+		answer(reply, out->status);
+		return;
+	}
+	if (out->action != KEYWORD_NONE || out->is_partial ||
+	    out->has_confirm_error)
+		log_info("event=mo_keyword upstream=%s subscriber=%s "
+		    "inbound=%s action=%s rule=%s events=%zu event_id=%llu "
+		    "review_id=%llu confirm_parts=%zu suppressed=%d "
+		    "confirm_error=%d partial=%d store_ms=%llu "
+		    "store_lock_us=%llu store_commit_us=%llu "
+		    "store_sync_us=%llu", upstream, subscriber, number,
+		    keyword_action_name(out->action), out->rule, out->nevents,
+		    (unsigned long long)out->event_id,
+		    (unsigned long long)out->review_id, out->nconfirm,
+		    out->is_confirm_suppressed, out->has_confirm_error,
+		    out->is_partial, (unsigned long long)took,
+		    (unsigned long long)(ws.wait_us - ws0.wait_us),
+		    (unsigned long long)(ws.commit_us - ws0.commit_us),
+		    (unsigned long long)(ws.sync_us - ws0.sync_us));
+	if (out->status != SMPP_OK) {
+		answer(reply, out->status);
+		return;
+	}
+	confirm_send(r, in, subscriber, p, out);
+	is_forward = out->forward;
+
+deliver:
+	if (!is_forward || in == NULL || in->account >= cfg->naccounts) {
+		/* Not one of our numbers: nobody to pass it to. The
+		 * keyword step ran (an opt-out there is of everything). */
+		log_warnx("event=mo_unroutable upstream=%s destination=%s "
+		    "doing=mo", upstream, pdu->dest.addr);
+		answer(reply, SMPP_OK);
+		return;
+	}
+	outbox_deliver(r->d->outbox, cfg->accounts[in->account].system_id,
+	    raw, len, reply, "mo");
+}
