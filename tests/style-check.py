@@ -20,7 +20,8 @@ Rules (the name printed in each finding):
                 its name, and its "{" alone at column 0 (KNF).
   guard         a header's guard is its path in capitals, "/" and "." as
                 "_": smpp/pdu.h is SMPP_PDU_H.
-  own-header    x.c's first #include is its own "dir/x.h" when that exists.
+  own-header    x.c's first #include is its own "dir/x.h" when that exists
+                (or its module's internal "dir/x_int.h", which includes it).
   banned        no strcpy, strcat, sprintf, vsprintf or gets (snprintf,
                 memcpy with a checked length, or strlcpy-like helpers
                 instead).
@@ -127,12 +128,13 @@ def check_header_guard(path, code, report):
 
 def check_own_header(path, lines, report):
     base = os.path.splitext(path)[0] + ".h"
+    internal = os.path.splitext(path)[0] + "_int.h"
     if not os.path.exists(base):
         return
     for i, line in enumerate(lines):
         m = re.match(r'\s*#\s*include\s+[<"]([^>"]+)[>"]', line)
         if m:
-            if m.group(1) != base:
+            if m.group(1) != base and m.group(1) != internal:
                 report(i, "own-header",
                     'first include is %s, want "%s"' % (m.group(1), base))
             return

@@ -77,8 +77,11 @@ cli_opt_set(struct cli_args *a, const char *name, const char *val,
 	return 0;
 }
 
+/* argv stays char *: C has no implicit char ** to const char *const *. */
 int
-cli_args_parse(struct cli_args *a, int argc, char *argv[], int first,
+/* cppcheck-suppress constParameter */
+cli_args_parse(struct cli_args *a, int argc, char *const argv[],
+    int first,
     char *errbuf, size_t errlen)
 {
 	const char	*arg, *val, *eq;
@@ -150,12 +153,14 @@ const char *
 cli_default_actor(void)
 {
 	static char	 name[64];
-	struct passwd	*pw;
+	struct passwd	 pwbuf, *pw = NULL;
+	char		 buf[1024];
 	const char	*s;
 
 	if ((s = getenv("SUDO_USER")) != NULL && *s != '\0')
 		return s;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL) {
+	if (getpwuid_r(getuid(), &pwbuf, buf, sizeof(buf), &pw) == 0 &&
+	    pw != NULL && pw->pw_name != NULL) {
 		snprintf(name, sizeof(name), "%s", pw->pw_name);
 		return name;
 	}

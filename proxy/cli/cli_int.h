@@ -55,7 +55,8 @@ struct cli_ctx {
  * Options may come in any order, before or after positionals; "--"
  * ends options. Returns 0, or -1 with the reason in errbuf.
  */
-int cli_args_parse(struct cli_args *a, int argc, char *argv[], int first,
+int cli_args_parse(struct cli_args *a, int argc, char *const argv[],
+    int first,
     char *errbuf, size_t errlen);
 
 /* Parse --format: "text", "jsonl", "csv" (csv only if csv_ok); NULL means

@@ -19,8 +19,8 @@
  * Seqs come from the sent log, so the puts' seqs strictly increase; the
  * index relies on that (see attrib_put() for what happens otherwise).
  */
-#ifndef PROXY_ATTRIB_H
-#define PROXY_ATTRIB_H
+#ifndef PROXY_DAEMON_ATTRIB_H
+#define PROXY_DAEMON_ATTRIB_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -127,4 +127,4 @@ size_t attrib_bytes(const struct attrib *a);
  */
 uint64_t attrib_hash(uint64_t key);
 
-#endif /* PROXY_ATTRIB_H */
+#endif /* PROXY_DAEMON_ATTRIB_H */

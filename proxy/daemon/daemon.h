@@ -8,8 +8,8 @@
  * Front ends above it (the admin API) include this header and reach the
  * shared context through it.
  */
-#ifndef PROXY_DAEMON_H
-#define PROXY_DAEMON_H
+#ifndef PROXY_DAEMON_DAEMON_H
+#define PROXY_DAEMON_DAEMON_H
 
 #include "proxy/daemon/context.h"
 
@@ -34,4 +34,4 @@ struct daemon_frontend {
  */
 int daemon_main(const char *path, const struct daemon_frontend *fe);
 
-#endif /* PROXY_DAEMON_H */
+#endif /* PROXY_DAEMON_DAEMON_H */

@@ -12,8 +12,8 @@
  * late response is consumed and dropped (after its receipt mapping is
  * recorded), never written through a dangling pointer.
  */
-#ifndef PROXY_SESSION_H
-#define PROXY_SESSION_H
+#ifndef PROXY_DAEMON_SESSION_H
+#define PROXY_DAEMON_SESSION_H
 
 #include <sys/socket.h>
 
@@ -90,4 +90,4 @@ void session_upstream_window(void *arg);
  * over the full field length. */
 bool session_password_equal(const char *configured, const char *given);
 
-#endif /* PROXY_SESSION_H */
+#endif /* PROXY_DAEMON_SESSION_H */

@@ -46,8 +46,8 @@
  *
  * Not supported: outbind (an SMSC-initiated connection).
  */
-#ifndef PROXY_UPSTREAM_H
-#define PROXY_UPSTREAM_H
+#ifndef PROXY_DAEMON_UPSTREAM_H
+#define PROXY_DAEMON_UPSTREAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -287,4 +287,4 @@ int upstream_pool_shutdown(struct upstream_pool *p, unsigned timeout_ms,
 void upstream_pool_stats(const struct upstream_pool *p,
     struct upstream_stats *st);
 
-#endif /* PROXY_UPSTREAM_H */
+#endif /* PROXY_DAEMON_UPSTREAM_H */

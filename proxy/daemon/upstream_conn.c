@@ -848,7 +848,9 @@ ups_conn_write_done(struct ups_conn *c)
 	}
 }
 
+/* libevent's bufferevent_data_cb type fixes the signature. */
 static void
+/* cppcheck-suppress constParameter */
 ups_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ups_conn	*c = arg;
@@ -905,8 +907,9 @@ ups_event_cb(struct bufferevent *bev, short what, void *arg)
 
 			ERR_error_string_n(e, ebuf, sizeof(ebuf));
 			snprintf(reason, sizeof(reason), "TLS: %s", ebuf);
+			/* Drain the rest of OpenSSL's error queue. */
 			while (bufferevent_get_openssl_error(bev) != 0)
-				continue;
+				;
 		} else if (bufferevent_socket_get_dns_error(bev) != 0)
 			snprintf(reason, sizeof(reason), "resolve %s: %s",
 			    p->cfg.host, evutil_gai_strerror(

@@ -45,7 +45,7 @@ struct wbatch {
 struct writer {
 	struct event_base	*base;
 	struct store		*loop_st;	/* borrowed: the loop's */
-	struct store		*st;		/* owned sibling: the thread's */
+	struct store		*st;		/* owned: the thread's sibling */
 	pthread_t		 thread;
 	bool			 is_started;
 	pthread_mutex_t		 mu;

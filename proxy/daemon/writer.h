@@ -21,8 +21,8 @@
  * still finds its record. A kind of record past WRITER_QUEUE_MAX waiting
  * makes the loop wait for the thread: bounded memory, nothing dropped.
  */
-#ifndef PROXY_WRITER_H
-#define PROXY_WRITER_H
+#ifndef PROXY_DAEMON_WRITER_H
+#define PROXY_DAEMON_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -117,4 +117,4 @@ bool writer_msgmap_each(const struct writer *w,
 size_t writer_pending(const struct writer *w);
 void writer_counters(const struct writer *w, struct writer_counters *out);
 
-#endif /* PROXY_WRITER_H */
+#endif /* PROXY_DAEMON_WRITER_H */

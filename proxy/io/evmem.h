@@ -14,8 +14,8 @@
  * Under AddressSanitizer it installs nothing, so the sanitizer keeps
  * seeing every libevent allocation.
  */
-#ifndef PROXY_EVMEM_H
-#define PROXY_EVMEM_H
+#ifndef PROXY_IO_EVMEM_H
+#define PROXY_IO_EVMEM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,4 +45,4 @@ void	 evmem_free_libevent(void *p);
 /* This thread's counts. */
 void	 evmem_stats(struct evmem_stats *out);
 
-#endif /* PROXY_EVMEM_H */
+#endif /* PROXY_IO_EVMEM_H */

@@ -5,8 +5,8 @@
  *
  * Never log a bind password. errno is preserved across every call.
  */
-#ifndef PROXY_LOG_H
-#define PROXY_LOG_H
+#ifndef PROXY_IO_LOG_H
+#define PROXY_IO_LOG_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,4 +38,4 @@ void fatal(const char *fmt, ...)
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
-#endif /* PROXY_LOG_H */
+#endif /* PROXY_IO_LOG_H */

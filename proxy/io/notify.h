@@ -11,8 +11,8 @@
  * libzstd, liblzma, libgcrypt, libcap) to the daemon and the container
  * image for this alone.
  */
-#ifndef PROXY_NOTIFY_H
-#define PROXY_NOTIFY_H
+#ifndef PROXY_IO_NOTIFY_H
+#define PROXY_IO_NOTIFY_H
 
 /*
  * Send state (e.g. "READY=1\nSTATUS=serving") to the service manager.
@@ -28,4 +28,4 @@ int notify_stopping(void);
 /* RELOADING=1: a SIGHUP reload is under way; notify_ready() ends it. */
 int notify_reloading(void);
 
-#endif /* PROXY_NOTIFY_H */
+#endif /* PROXY_IO_NOTIFY_H */

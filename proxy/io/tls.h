@@ -6,8 +6,8 @@
  * Both contexts require TLS 1.2 or later, use OpenSSL's default cipher
  * lists for that floor, and disable renegotiation and compression.
  */
-#ifndef PROXY_TLS_H
-#define PROXY_TLS_H
+#ifndef PROXY_IO_TLS_H
+#define PROXY_IO_TLS_H
 
 #include <stddef.h>
 
@@ -67,4 +67,4 @@ const char *tls_error_string(char *buf, size_t cap);
 struct bufferevent *tls_bev_new(struct event_base *base, int fd,
     SSL_CTX *ctx, enum bufferevent_ssl_state state, int options);
 
-#endif /* PROXY_TLS_H */
+#endif /* PROXY_IO_TLS_H */

@@ -2,8 +2,8 @@
  * Small helpers shared by the runtime's files (sessions, receipts,
  * replies, outbox). Static inline: no object file, nothing exported.
  */
-#ifndef PROXY_UTIL_H
-#define PROXY_UTIL_H
+#ifndef PROXY_IO_UTIL_H
+#define PROXY_IO_UTIL_H
 
 #include <stddef.h>
 #include <string.h>
@@ -26,4 +26,4 @@ str_copy(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-#endif /* PROXY_UTIL_H */
+#endif /* PROXY_IO_UTIL_H */

@@ -6,8 +6,8 @@
  * [max(min_ms, base / 2), base]. Jitter keeps many connections that fail
  * together from reconnecting in lockstep. Plain data, no allocation.
  */
-#ifndef PROXY_BACKOFF_H
-#define PROXY_BACKOFF_H
+#ifndef PROXY_POLICY_BACKOFF_H
+#define PROXY_POLICY_BACKOFF_H
 
 #include <stdint.h>
 
@@ -35,4 +35,4 @@ unsigned backoff_next(struct backoff *b);
 /* Start over from min_ms (after a successful bind). */
 void backoff_reset(struct backoff *b);
 
-#endif /* PROXY_BACKOFF_H */
+#endif /* PROXY_POLICY_BACKOFF_H */

@@ -5,8 +5,8 @@
  *
  * Pure functions on caller memory: no store, no libevent, no logging.
  */
-#ifndef PROXY_CONFIRM_H
-#define PROXY_CONFIRM_H
+#ifndef PROXY_POLICY_CONFIRM_H
+#define PROXY_POLICY_CONFIRM_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,4 +48,4 @@ int confirm_encode(const struct smpp_addr *from, const struct smpp_addr *to,
     const char *text, uint8_t ref, struct confirm_pdu *pdus, size_t max,
     size_t *count);
 
-#endif /* PROXY_CONFIRM_H */
+#endif /* PROXY_POLICY_CONFIRM_H */

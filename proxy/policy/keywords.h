@@ -24,8 +24,8 @@
  *  10. otherwise                                         -> NONE
  * "scope" is the stop_scope of the number written to; the caller applies it.
  */
-#ifndef PROXY_KEYWORDS_H
-#define PROXY_KEYWORDS_H
+#ifndef PROXY_POLICY_KEYWORDS_H
+#define PROXY_POLICY_KEYWORDS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,7 +50,8 @@ struct keyword_match {
 	bool		 has_categories; /* categories[] names the scope;
 					  * otherwise the inbound number's */
 	size_t		 ncategories;
-	size_t		 categories[KEYWORD_CATEGORIES_MAX]; /* config indices */
+	/* config indices */
+	size_t		 categories[KEYWORD_CATEGORIES_MAX];
 	const char	*rule;		/* static name of the rule matched */
 };
 
@@ -84,4 +85,4 @@ const char *keyword_action_name(enum keyword_action a);
 int keywords_normalize(const char *text, size_t len, char *out,
     size_t cap);
 
-#endif /* PROXY_KEYWORDS_H */
+#endif /* PROXY_POLICY_KEYWORDS_H */

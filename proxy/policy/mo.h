@@ -52,8 +52,8 @@
  * from the last-sent table, or from the caller's batch when that is newer
  * (mo_set_lastsent_source), so no batch has to be flushed first.
  */
-#ifndef PROXY_MO_H
-#define PROXY_MO_H
+#ifndef PROXY_POLICY_MO_H
+#define PROXY_POLICY_MO_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -145,4 +145,4 @@ size_t mo_expire(struct mo *m, int64_t now_ms);
 /* The reassembly counters of m. */
 void mo_reasm_stats(const struct mo *m, struct reasm_stats *st);
 
-#endif /* PROXY_MO_H */
+#endif /* PROXY_POLICY_MO_H */

@@ -3,8 +3,8 @@
  * bursts. One bucket per account, shared by every session of that account.
  * Plain data; the caller passes the time, so tests need no clock.
  */
-#ifndef PROXY_RATELIMIT_H
-#define PROXY_RATELIMIT_H
+#ifndef PROXY_POLICY_RATELIMIT_H
+#define PROXY_POLICY_RATELIMIT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,4 +39,4 @@ bool ratelimit_take(struct ratelimit *rl, uint64_t now_ms);
 /* Give back a token taken for a message that was not sent after all. */
 void ratelimit_refund(struct ratelimit *rl);
 
-#endif /* PROXY_RATELIMIT_H */
+#endif /* PROXY_POLICY_RATELIMIT_H */

@@ -15,8 +15,8 @@
  *
  * One thread; not shared. No logging.
  */
-#ifndef PROXY_REASSEMBLY_H
-#define PROXY_REASSEMBLY_H
+#ifndef PROXY_POLICY_REASSEMBLY_H
+#define PROXY_POLICY_REASSEMBLY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -95,4 +95,4 @@ void reasm_stats_get(const struct reasm *r, struct reasm_stats *st);
 /* Name of a result ("pending", ...), for logs. */
 const char *reasm_result_name(enum reasm_result res);
 
-#endif /* PROXY_REASSEMBLY_H */
+#endif /* PROXY_POLICY_REASSEMBLY_H */

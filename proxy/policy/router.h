@@ -3,8 +3,8 @@
  * match key (category, account, destination_prefix) fits the message names
  * the upstream. Pure function over the config; no state.
  */
-#ifndef PROXY_ROUTER_H
-#define PROXY_ROUTER_H
+#ifndef PROXY_POLICY_ROUTER_H
+#define PROXY_POLICY_ROUTER_H
 
 #include <stddef.h>
 
@@ -20,4 +20,4 @@
 int router_pick(const struct config *cfg, size_t account, size_t category,
     const char *destination);
 
-#endif /* PROXY_ROUTER_H */
+#endif /* PROXY_POLICY_ROUTER_H */
