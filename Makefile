@@ -13,7 +13,8 @@
 #                                                     libs
 #   proxy/compliance/  staff operations            -> policy, libs
 #   proxy/policy/      decisions                   -> libs
-#   proxy/io/          event-loop plumbing         -> smpp, config
+#   proxy/io/          event-loop plumbing (log,   -> smpp, config
+#                      TLS, listener, pduconn)
 #   store/             the opt-out store (LMDB)    -> smpp
 #   config/            YAML to struct config       -> smpp
 #   smpp/              the codec                   -> nothing of ours

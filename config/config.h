@@ -17,7 +17,7 @@
 
 #define CONFIG_NAME_MAX		32	/* category, account, upstream names */
 /* Categories a stop_scope may list: one opt-out event holds this many
- * (STORE_SCOPE_MAX; proxy/mo.c checks the two agree). */
+ * (STORE_SCOPE_MAX; proxy/policy/mo.c checks the two agree). */
 #define CONFIG_SCOPE_MAX	32
 #define CONFIG_NUMBER_MAX	24	/* a normalised number, with NUL */
 #define CONFIG_ERRORS_MAX	64	/* errors kept; the count goes on */

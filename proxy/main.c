@@ -6,7 +6,7 @@
  *                                 (config/perm.h), warns as root
  *   stopgate check -c FILE        validate a config: every error as
  *                                 FILE:LINE:COL: message, exit 1; or exit 0
- *   stopgate <cli command> ...    the compliance CLI (proxy/cli.c)
+ *   stopgate <cli command> ...    the compliance CLI (proxy/cli/)
  *
  * -c and -v may come anywhere after the subcommand.
  */

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for subscriber-reply matching (proxy/keywords.c): the
+ * libFuzzer target for subscriber-reply matching (proxy/policy/keywords.c): the
  * text of an MO is whatever a subscriber or a broken SMSC sends. Any bytes
  * (invalid UTF-8 included) must match to some action without crashing, and
  * normalisation must be idempotent: normalising the normal form again gives

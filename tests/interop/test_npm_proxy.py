@@ -464,7 +464,7 @@ class TestNpmSmsc(NpmCase):
 
     # Found here: stopgate looked the receipt's id up when the receipt
     # arrived, so one that overtook its submit_sm_resp was acknowledged
-    # and dropped (event=receipt_unroutable reason=unknown). proxy/dlr.c
+    # and dropped (event=receipt_unroutable reason=unknown). proxy/daemon/receipts.c
     # now holds such a receipt, unanswered, while submits await their
     # response on that upstream, and routes it once the id is recorded.
     def test_receipt_before_submit_resp(self):
