@@ -12,6 +12,25 @@ smpp_frame_peek_len(const uint8_t *buf)
 	    (uint32_t)buf[2] << 8 | (uint32_t)buf[3];
 }
 
+void
+smpp_be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+void
+smpp_frame_header(uint8_t hdr[16], uint32_t body_len, uint32_t command_id,
+    uint32_t command_status, uint32_t seq)
+{
+	smpp_be32_put(hdr, 16u + body_len);
+	smpp_be32_put(hdr + 4, command_id);
+	smpp_be32_put(hdr + 8, command_status);
+	smpp_be32_put(hdr + 12, seq);
+}
+
 ssize_t
 smpp_frame_check(const uint8_t *buf, size_t len, uint32_t max_len)
 {

@@ -25,4 +25,15 @@ ssize_t smpp_frame_check(const uint8_t *buf, size_t len, uint32_t max_len);
  */
 uint32_t smpp_frame_peek_len(const uint8_t *buf);
 
+/* Write v at p (4 bytes) big-endian, as every SMPP integer is sent. */
+void smpp_be32_put(uint8_t *p, uint32_t v);
+
+/*
+ * Write a PDU header (§3.2: command_length, command_id, command_status,
+ * sequence_number, each a 4-octet big-endian integer) into hdr.
+ * command_length is SMPP_HEADER_LEN + body_len.
+ */
+void smpp_frame_header(uint8_t hdr[16], uint32_t body_len,
+    uint32_t command_id, uint32_t command_status, uint32_t seq);
+
 #endif /* SMPP_FRAME_H */

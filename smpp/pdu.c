@@ -57,6 +57,8 @@
  */
 #include "smpp/pdu.h"
 
+#include "smpp/frame.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -354,15 +356,6 @@ wr_u8(struct wcur *w, uint8_t v)
 }
 
 static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void
 wr_u16(struct wcur *w, uint16_t v)
 {
 	wr_u8(w, (uint8_t)(v >> 8));
@@ -376,7 +369,7 @@ wr_u32(struct wcur *w, uint32_t v)
 		w->is_bad = true;
 		return;
 	}
-	put_u32(w->buf + w->off, v);
+	smpp_be32_put(w->buf + w->off, v);
 	w->off += 4;
 }
 
@@ -1053,7 +1046,7 @@ smpp_pdu_encode(const struct smpp_pdu *pdu, uint8_t *buf, size_t cap)
 	/* command_length is a uint32_t. */
 	if (w.is_bad || w.off > UINT32_MAX)
 		return -1;
-	put_u32(buf, (uint32_t)w.off);
+	smpp_be32_put(buf, (uint32_t)w.off);
 	return (ssize_t)w.off;
 }
 
@@ -1138,7 +1131,7 @@ smpp_cmd_smsc_may_send(uint32_t command_id, enum smpp_bind_state st)
 void
 smpp_pdu_set_seq(uint8_t *buf, uint32_t sequence_number)
 {
-	put_u32(buf + 12, sequence_number);
+	smpp_be32_put(buf + 12, sequence_number);
 }
 
 struct status_name {
@@ -1255,7 +1248,7 @@ smpp_multi_resp_body(uint8_t *buf, size_t cap, const char *message_id,
 		memcpy(buf + off, u->addr.addr, al);
 		off += al;
 		buf[off++] = 0;
-		put_u32(buf + off, u->error_status);
+		smpp_be32_put(buf + off, u->error_status);
 		off += 4;
 	}
 	return (ssize_t)off;

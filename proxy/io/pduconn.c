@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "smpp/frame.h"
 #include "smpp/pdu.h"
 
 int
@@ -112,15 +113,6 @@ pduconn_write_idle(struct pduconn *pc)
 		bufferevent_disable(pc->bev, EV_WRITE);
 }
 
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 int
 pduconn_write(struct pduconn *pc, uint32_t cmd, uint32_t status,
     uint32_t seq, const void *body, size_t bodylen)
@@ -129,10 +121,7 @@ pduconn_write(struct pduconn *pc, uint32_t cmd, uint32_t status,
 	struct evbuffer	*out = bufferevent_get_output(pc->bev);
 	int		 rc = 0;
 
-	put_u32(hdr, (uint32_t)(SMPP_HEADER_LEN + bodylen));
-	put_u32(hdr + 4, cmd);
-	put_u32(hdr + 8, status);
-	put_u32(hdr + 12, seq);
+	smpp_frame_header(hdr, (uint32_t)bodylen, cmd, status, seq);
 	if (evbuffer_add(out, hdr, sizeof(hdr)) == -1 ||
 	    (bodylen > 0 && evbuffer_add(out, body, bodylen) == -1))
 		rc = -1;

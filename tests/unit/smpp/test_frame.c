@@ -223,6 +223,26 @@ test_frame_peek_len(void **state)
 	assert_int_equal(smpp_frame_peek_len(submit_sm), sizeof(submit_sm));
 }
 
+/* A header written by smpp_frame_header() is the spec's byte layout
+ * (enquire_link_resp, §4.11.2: 0x00000010 0x80000015 0 seq). */
+static void
+test_frame_header(void **state)
+{
+	static const uint8_t want[16] = {
+		0x00, 0x00, 0x00, 0x10, 0x80, 0x00, 0x00, 0x15,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02,
+	};
+	uint8_t	 hdr[16];
+
+	(void)state;
+	smpp_frame_header(hdr, 0, 0x80000015u, 0, 0x102);
+	assert_memory_equal(hdr, want, sizeof(want));
+	smpp_frame_header(hdr, 0x20, 0x00000004u, 0x401, 0xfffffffeu);
+	assert_int_equal(smpp_frame_peek_len(hdr), 0x30);
+	assert_int_equal(smpp_frame_peek_len(hdr + 8), 0x401);
+	assert_int_equal(smpp_frame_peek_len(hdr + 12), 0xfffffffeu);
+}
+
 int
 main(void)
 {
@@ -233,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_frame_need_more),
 		cmocka_unit_test(test_frame_bad_length),
 		cmocka_unit_test(test_frame_peek_len),
+		cmocka_unit_test(test_frame_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
