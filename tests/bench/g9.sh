@@ -1,3 +1,5 @@
+# shellcheck shell=sh disable=SC2154,SC2034
+# (proxy.sh assigns and reads the variables named there.)
 # tests/bench/g9.sh: G9, what stalls stopgate's event loop (see
 # tests/bench/README.md). Sourced by tests/bench/proxy.sh, whose helpers
 # (free_port, wait_port, start_stopgate, stop_pid, write_config) and
@@ -231,6 +233,7 @@ g9_case_d() {
 # threshold before stopgate starts; then, in the window, admin opt-outs
 # one at a time: number G9B_SPARE + 1 is the one that rebuilds.
 g9_case_b() {
+	# shellcheck disable=SC2046
 	set -- $(awk -v n="$G9B_N" 'BEGIN {
 		f = int(n * 25 / 32); slots = 512
 		nch = int((int(f / 5) * 8 + slots) / slots)
