@@ -94,7 +94,13 @@ g9_loadgen() {
 	"$tools/loadgen" $G9_ARGS "$@" 2>"$tmp/g9.$c.err"
 }
 
-# g9_settle CASE: until the store writer of the G9 stopgate is idle (what
+# g9_failed CASE: a case that could not be set up (its failure is counted
+# where it happened): n/a in the summary.
+g9_failed() {
+	echo "g9 $1 loadgen label=g9$1 errors=1" >>"$tmp/g9results"
+}
+
+# g9_settle: until the store writer of the G9 stopgate is idle (what
 # the cases before left it to do: merging the sent log, indexing audit
 # records), so that each case starts from the same state. G9_SETTLE: the
 # seconds it took, or "not" after BENCH_G9_SETTLE seconds.
@@ -199,7 +205,7 @@ g9_case_d() {
 	    stopgate_audit_indexed_total $((G9D_AUDIT + 10)) 900 ||
 	    { failures=$((failures + 1)); \
 	    echo "G9d: making the audit records failed: $(tail -3 \
-	    "$tmp/g9dfill.out")"; return; }
+	    "$tmp/g9dfill.out")"; g9_failed d; return; }
 	g9_settle
 	g9_start d "$G9_PORT" $((N1 * ONE_IN))
 	for k in 1 2; do
@@ -243,7 +249,7 @@ g9_case_b() {
 	topup=$((cmax - fill - G9B_SPARE))
 	dir=$tmp/store-g9b
 	"$tools/store_fill" -d "$dir" -n "$fill" -m "$ONE_IN" -b "$BASE" ||
-	    { failures=$((failures + 1)); return; }
+	    { failures=$((failures + 1)); g9_failed b; return; }
 	# The CLI's config; start_stopgate writes it again, with the admin API.
 	write_config "$tmp/sg9b.yaml" 1 "$dir" sg9b
 	t0=$(date +%s.%N)
@@ -257,13 +263,15 @@ g9_case_b() {
 		"$stopgate" import -c "$tmp/sg9b.yaml" "$tmp/g9b.csv" \
 		    >>"$tmp/g9b.import.log" 2>&1 ||
 		    { failures=$((failures + 1)); echo "G9b: top-up import" \
-		    "failed: $(tail -3 "$tmp/g9b.import.log")"; return; }
+		    "failed: $(tail -3 "$tmp/g9b.import.log")"; g9_failed b; \
+		    return; }
 		done_rows=$((done_rows + n))
 	done
 	rm -f "$tmp/g9b.csv"
 	echo "g9 b: store of $fill numbers topped up by $topup in" \
 	    "$(g9_secs_since "$t0") s; the hash rebuilds at $((cmax + 1))"
-	g9_start_sg sg9b "$dir" || { failures=$((failures + 1)); return; }
+	g9_start_sg sg9b "$dir" ||
+	    { failures=$((failures + 1)); g9_failed b; return; }
 	g9_settle
 	g9_start b "$G9_PORT" $((fill * ONE_IN))
 	python3 "$top/tests/bench/admin_load.py" optouts "$G9_ADMIN" \
