@@ -5,7 +5,8 @@
  *           [-P PASSWORD] [-d SECONDS] [-W WARMUP] [-N COUNT] [-R RATE]
  *           [-b BASE] [-r RANGE] [-m ONE_IN] [-o fwd|rej|any] [-x STATUS]
  *           [-C PID]... [-c CTLPORT] [-s STOPS_PER_S] [-f STOP_BASE]
- *           [-t INBOUND] [-T SYSTEM_ID] [-i] [-B] [-l LABEL]
+ *           [-t INBOUND] [-T SYSTEM_ID] [-K STOPS] [-O] [-A FILE] [-i] [-B]
+ *           [-l LABEL]
  *
  * Binds SESSIONS transmitter sessions to HOST:PORT and keeps WINDOW
  * submit_sm outstanding on each. Every submit is a copy of one pre-encoded
@@ -27,13 +28,24 @@
  * time (utime + stime from /proc/PID/stat) of another process over the
  * measured window. -i binds and holds the sessions idle for SECONDS. -B
  * also binds one receiver session (same credentials) that answers every
- * deliver_sm, so that MOs to the account have somewhere to go.
+ * deliver_sm, so that MOs to the account have somewhere to go. SIGUSR1
+ * ends the measured window early (as if SECONDS had passed), so a script
+ * can measure "while something else happens" with a large SECONDS; -A
+ * creates FILE when the measured window starts, for it to wait on.
  *
  * -c connects to an smsc_sim control port and, while measuring, pushes
  * STOP_PER_S "STOP" MOs (from STOP_BASE + k to INBOUND, default 12345),
  * one at a time, timing each from the push to the "resp" line that reports
  * the deliver_sm_resp. -T sends them to the ESME bound with that system_id
  * (the simulator's "to=" option) rather than to any bound receiver.
+ * -O pushes open loop instead: at STOPS_PER_S whether or not earlier STOPs
+ * were answered (each matched to its "resp" by the sequence number of the
+ * simulator's "ok" line), and the drain also waits for their answers. -K
+ * caps the STOPs pushed in all.
+ *
+ * Latency is reported as p50/p99/p999 of the histogram and as the exact
+ * maximum (max_us, stop_max_ms): the largest round trip seen, the one a
+ * stall of the relay shows as.
  *
  * Output: one "key=value ..." line (see report()). Exit status 0 when the
  * run had no error, 1 when it had some, 2 on a usage or setup error.
@@ -70,6 +82,7 @@
 #define LG_DRAIN_NS		(5 * 1000000000LL)
 #define LG_BIND_NS		(30 * 1000000000LL)
 #define LG_STOP_TIMEOUT_NS	(5 * 1000000000LL)
+#define LG_STOPS_MAX		100000	/* -O: STOPs tracked in all */
 
 #define CMD_BIND_RECEIVER		0x00000001u
 #define CMD_BIND_RECEIVER_RESP		0x80000001u
@@ -132,6 +145,19 @@ struct lg_sess {
 	size_t		 ilen;
 };
 
+/* -O: one STOP pushed open loop. */
+struct lg_stop {
+	int64_t		 sent_ns;
+	uint32_t	 seq;		/* the simulator's, from "ok SEQ" */
+	uint8_t		 state;		/* enum lg_stop_state */
+};
+
+enum lg_stop_state {
+	LG_STOP_OK_WAIT = 0,		/* pushed, "ok SEQ" not seen yet */
+	LG_STOP_RESP_WAIT,		/* "ok" seen, "resp" not yet */
+	LG_STOP_DONE,
+};
+
 struct lg_ctl {
 	int		 kind;		/* 1 */
 	int		 fd;
@@ -139,6 +165,10 @@ struct lg_ctl {
 	int64_t		 sent_ns;
 	int64_t		 next_ns;
 	uint64_t	 k;		/* STOPs pushed */
+	struct lg_stop	*stops;		/* -O: owned, LG_STOPS_MAX */
+	uint64_t	 ok_next;	/* -O: next push awaiting "ok" */
+	uint64_t	 open_low;	/* -O: no open push below this */
+	uint64_t	 nopen;		/* -O: pushed, not answered */
 	char		 ibuf[4096];
 	size_t		 ilen;
 };
@@ -167,6 +197,9 @@ struct lg_opts {
 	uint64_t	 stop_base;
 	const char	*inbound;
 	const char	*stop_to;	/* NULL: any bound receiver */
+	uint64_t	 stops_max;	/* 0: no cap */
+	bool		 is_open_loop;	/* -O */
+	const char	*announce;	/* -A: created when measuring */
 	bool		 is_idle;
 	bool		 has_receiver;
 	const char	*label;
@@ -209,17 +242,22 @@ struct lg {
 	double		 cpu_s[LG_MAX_CPU_PIDS];
 	int64_t		 self_cpu0_ns;
 	double		 self_cpu_s;	/* our own CPU over the window */
+	int64_t		 lat_max_ns;	/* measured submits */
+	int64_t		 stop_max_ns;
 	struct lg_hist	 lat;
 	struct lg_hist	 stop_lat;
 };
 
 static volatile sig_atomic_t is_interrupted;
+static volatile sig_atomic_t is_end_wanted;	/* SIGUSR1 */
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	is_interrupted = 1;
+	if (sig == SIGUSR1)
+		is_end_wanted = 1;
+	else
+		is_interrupted = 1;
 }
 
 static int64_t
@@ -660,8 +698,11 @@ on_submit_resp(struct lg *g, struct lg_sess *s, uint32_t status,
 	 */
 	if (g->phase == LG_PHASE_MEASURE)
 		g->resp_measured++;
-	if (slot->is_measured)
+	if (slot->is_measured) {
 		hist_add(&g->lat, g->now - slot->sent_ns);
+		if (g->now - slot->sent_ns > g->lat_max_ns)
+			g->lat_max_ns = g->now - slot->sent_ns;
+	}
 }
 
 static void
@@ -867,15 +908,67 @@ ctl_open(struct lg *g)
 	return epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void
-ctl_push(struct lg *g)
+/* Push the next STOP (number STOP_BASE + k). 0, or -1 counted an error. */
+static int
+ctl_write_mo(struct lg *g)
 {
 	struct lg_ctl *c = &g->ctl;
 	char line[256];
 	int n;
 
+	/* "STOP" in GSM default = ASCII, data_coding 0. */
+	n = snprintf(line, sizeof(line), "mo %" PRIu64 " %s 0 53544F50%s%s\n",
+	    g->o.stop_base + c->k, g->o.inbound,
+	    g->o.stop_to != NULL ? " to=" : "",
+	    g->o.stop_to != NULL ? g->o.stop_to : "");
+	if (n <= 0 || (size_t)n >= sizeof(line) ||
+	    write(c->fd, line, (size_t)n) != n) {
+		g->stop_errors++;
+		return -1;
+	}
+	return 0;
+}
+
+/* The STOPs allowed in all (-K, and the -O table's size). */
+static uint64_t
+ctl_cap(const struct lg *g)
+{
+	uint64_t cap = g->o.stops_max > 0 ? g->o.stops_max : UINT64_MAX;
+
+	if (g->o.is_open_loop && cap > LG_STOPS_MAX)
+		cap = LG_STOPS_MAX;
+	return cap;
+}
+
+/* -O: every push that is due, answered or not. */
+static void
+ctl_push_open(struct lg *g)
+{
+	struct lg_ctl *c = &g->ctl;
+	int64_t step = (int64_t)(1e9 / g->o.stops_per_s);
+
+	while (g->now >= c->next_ns && c->k < ctl_cap(g)) {
+		c->next_ns += step;
+		if (ctl_write_mo(g) != 0)
+			continue;
+		c->stops[c->k].sent_ns = g->now;
+		c->stops[c->k].state = LG_STOP_OK_WAIT;
+		c->k++;
+		c->nopen++;
+	}
+}
+
+static void
+ctl_push(struct lg *g)
+{
+	struct lg_ctl *c = &g->ctl;
+
 	if (c->fd < 0 || g->phase != LG_PHASE_MEASURE)
 		return;
+	if (g->o.is_open_loop) {
+		ctl_push_open(g);
+		return;
+	}
 	if (c->is_waiting) {
 		if (g->now - c->sent_ns > LG_STOP_TIMEOUT_NS) {
 			g->stop_timeouts++;
@@ -883,25 +976,67 @@ ctl_push(struct lg *g)
 		}
 		return;
 	}
-	if (g->now < c->next_ns)
+	if (g->now < c->next_ns || c->k >= ctl_cap(g))
 		return;
-	/* "STOP" in GSM default = ASCII, data_coding 0. */
-	n = snprintf(line, sizeof(line), "mo %" PRIu64 " %s 0 53544F50%s%s\n",
-	    g->o.stop_base + c->k, g->o.inbound,
-	    g->o.stop_to != NULL ? " to=" : "",
-	    g->o.stop_to != NULL ? g->o.stop_to : "");
-	if (n <= 0 || (size_t)n >= sizeof(line)) {
-		g->stop_errors++;
+	if (ctl_write_mo(g) != 0)
 		return;
-	}
-	if (write(c->fd, line, (size_t)n) != n) {
-		g->stop_errors++;
-		return;
-	}
 	c->k++;
 	c->is_waiting = true;
 	c->sent_ns = g->now;
 	c->next_ns = g->now + (int64_t)(1e9 / g->o.stops_per_s);
+}
+
+static void
+stop_timed(struct lg *g, int64_t ns)
+{
+	hist_add(&g->stop_lat, ns);
+	if (ns > g->stop_max_ns)
+		g->stop_max_ns = ns;
+}
+
+/* -O: an "ok SEQ", "err ..." or "resp SEQ STATUS" line. */
+static void
+ctl_line_open(struct lg *g, const char *line)
+{
+	struct lg_ctl *c = &g->ctl;
+	struct lg_stop *st;
+	unsigned long seq, status;
+	uint64_t i;
+	char *end;
+
+	if (strncmp(line, "ok ", 3) == 0 || strncmp(line, "err", 3) == 0) {
+		if (c->ok_next >= c->k)
+			return;		/* not an answer to a push */
+		st = &c->stops[c->ok_next++];
+		if (line[0] == 'o') {
+			st->seq = (uint32_t)strtoul(line + 3, NULL, 10);
+			st->state = LG_STOP_RESP_WAIT;
+			return;
+		}
+		fprintf(stderr, "loadgen: control: %s\n", line);
+		st->state = LG_STOP_DONE;
+		c->nopen--;
+		g->stop_errors++;
+	} else if (strncmp(line, "resp ", 5) == 0) {
+		seq = strtoul(line + 5, &end, 10);
+		for (i = c->open_low; i < c->ok_next; i++)
+			if (c->stops[i].state == LG_STOP_RESP_WAIT &&
+			    c->stops[i].seq == seq)
+				break;
+		if (i == c->ok_next)
+			return;
+		st = &c->stops[i];
+		st->state = LG_STOP_DONE;
+		c->nopen--;
+		status = strtoul(end, &end, 16);
+		if (strstr(line + 5, "closed") != NULL || status != 0)
+			g->stop_errors++;
+		else
+			stop_timed(g, g->now - st->sent_ns);
+	}
+	while (c->open_low < c->ok_next &&
+	    c->stops[c->open_low].state == LG_STOP_DONE)
+		c->open_low++;
 }
 
 static void
@@ -912,6 +1047,10 @@ ctl_line(struct lg *g, const char *line)
 	char *end;
 	const char *p;
 
+	if (g->o.is_open_loop) {
+		ctl_line_open(g, line);
+		return;
+	}
 	if (strncmp(line, "resp ", 5) == 0) {
 		if (!c->is_waiting)
 			return;
@@ -922,7 +1061,7 @@ ctl_line(struct lg *g, const char *line)
 			g->stop_errors++;
 			return;
 		}
-		hist_add(&g->stop_lat, g->now - c->sent_ns);
+		stop_timed(g, g->now - c->sent_ns);
 	} else if (strncmp(line, "err", 3) == 0) {
 		fprintf(stderr, "loadgen: control: %s\n", line);
 		g->stop_errors++;
@@ -936,6 +1075,7 @@ ctl_read(struct lg *g)
 	struct lg_ctl *c = &g->ctl;
 	char *nl, *start;
 	ssize_t n;
+	int one = 1;
 
 	n = read(c->fd, c->ibuf + c->ilen, sizeof(c->ibuf) - 1 - c->ilen);
 	if (n <= 0) {
@@ -947,6 +1087,14 @@ ctl_read(struct lg *g)
 		c->fd = -1;
 		return;
 	}
+	/*
+	 * -O pushes while answers are due: our delayed ACK of an "ok" line
+	 * would hold the simulator's "resp" line behind Nagle (its control
+	 * socket has no TCP_NODELAY) until the next push carried the ACK.
+	 */
+	if (g->o.is_open_loop)
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
 	c->ilen += (size_t)n;
 	c->ibuf[c->ilen] = '\0';
 	start = c->ibuf;
@@ -973,6 +1121,23 @@ outstanding_all(const struct lg *g)
 	return n;
 }
 
+/* -A: tell a waiting script the measured window has started. */
+static void
+announce(const struct lg *g)
+{
+	FILE *fp;
+
+	if (g->o.announce == NULL)
+		return;
+	if ((fp = fopen(g->o.announce, "w")) == NULL) {
+		fprintf(stderr, "loadgen: %s: %s\n", g->o.announce,
+		    strerror(errno));
+		return;
+	}
+	fprintf(fp, "measuring\n");
+	fclose(fp);
+}
+
 static void
 phase_set(struct lg *g, enum lg_phase ph)
 {
@@ -988,6 +1153,7 @@ phase_set(struct lg *g, enum lg_phase ph)
 		cpu_sample(g, false);
 		g->t_phase_end = g->o.count > 0 ? INT64_MAX :
 		    g->now + (int64_t)(g->o.secs * 1e9);
+		announce(g);
 		break;
 	case LG_PHASE_DRAIN:
 		g->t_end = g->now;
@@ -1029,12 +1195,14 @@ tick(struct lg *g)
 			phase_set(g, LG_PHASE_MEASURE);
 		break;
 	case LG_PHASE_MEASURE:
-		if (g->o.count > 0 ? g->resp_all >= g->o.count :
-		    g->now >= g->t_phase_end)
+		if (is_end_wanted || (g->o.count > 0 ?
+		    g->resp_all >= g->o.count : g->now >= g->t_phase_end))
 			phase_set(g, LG_PHASE_DRAIN);
 		break;
 	case LG_PHASE_DRAIN:
-		if (outstanding_all(g) == 0 || g->now >= g->t_phase_end)
+		/* -O: the STOPs still open are answered or time out. */
+		if ((outstanding_all(g) == 0 && g->ctl.nopen == 0) ||
+		    g->now >= g->t_phase_end)
 			phase_set(g, LG_PHASE_DONE);
 		return;
 	case LG_PHASE_DONE:
@@ -1069,24 +1237,26 @@ report(struct lg *g)
 	    " status_other=%" PRIu64 " last_bad_status=0x%08" PRIx32
 	    " seq_errors=%" PRIu64 " proto_errors=%" PRIu64 " lost=%" PRIu64
 	    " dead_sessions=%" PRIu64 " ring_stalls=%" PRIu64
-	    " errors=%" PRIu64 " self_cpu_s=%.2f", g->o.label,
+	    " errors=%" PRIu64 " self_cpu_s=%.2f max_us=%.1f", g->o.label,
 	    g->o.nsessions, g->o.window,
 	    g->nbound, secs, g->resp_measured,
 	    (double)g->resp_measured / secs, hist_quantile(&g->lat, 0.5),
 	    hist_quantile(&g->lat, 0.99), hist_quantile(&g->lat, 0.999),
 	    g->status_ok, g->status_rej, g->status_other, g->last_bad_status,
 	    g->seq_errors, g->proto_errors, g->lost, g->dead_sessions,
-	    g->ring_stalls, errors, g->self_cpu_s);
+	    g->ring_stalls, errors, g->self_cpu_s,
+	    (double)g->lat_max_ns / 1e3);
 	for (i = 0; i < g->o.ncpu_pids; i++)
 		printf(" cpu%d_s=%.2f cpu%d_us_per_msg=%.3f", i, g->cpu_s[i],
 		    i, g->resp_measured > 0 ? g->cpu_s[i] * 1e6 /
 		    (double)g->resp_measured : 0.0);
 	if (g->o.ctl_port > 0)
 		printf(" stops=%" PRIu64 " stop_p50_ms=%.3f stop_p99_ms=%.3f "
-		    "stop_errors=%" PRIu64 " stop_timeouts=%" PRIu64,
+		    "stop_errors=%" PRIu64 " stop_timeouts=%" PRIu64
+		    " stop_max_ms=%.3f stops_pushed=%" PRIu64,
 		    g->stop_lat.n, hist_quantile(&g->stop_lat, 0.5) / 1e3,
 		    hist_quantile(&g->stop_lat, 0.99) / 1e3, g->stop_errors,
-		    g->stop_timeouts);
+		    g->stop_timeouts, (double)g->stop_max_ns / 1e6, g->ctl.k);
 	printf("\n");
 	fflush(stdout);
 }
@@ -1100,8 +1270,8 @@ usage(void)
 	    " [-N COUNT]\n"
 	    "  [-R RATE] [-b BASE] [-r RANGE] [-m ONE_IN] [-o fwd|rej|any]\n"
 	    "  [-x REJECT_STATUS] [-C PID]... [-c CTLPORT] [-s STOPS_PER_S]\n"
-	    "  [-f STOP_BASE] [-t INBOUND] [-T SYSTEM_ID] [-i] [-B]"
-	    " [-l LABEL]\n");
+	    "  [-f STOP_BASE] [-t INBOUND] [-T SYSTEM_ID] [-K STOPS] [-O]\n"
+	    "  [-A FILE] [-i] [-B] [-l LABEL]\n");
 }
 
 static int
@@ -1110,7 +1280,7 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 	int ch;
 
 	while ((ch = getopt(argc, argv,
-	    "a:p:n:w:u:P:d:W:N:R:b:r:m:o:x:C:c:s:f:t:T:iBl:h")) != -1) {
+	    "a:p:n:w:u:P:d:W:N:R:b:r:m:o:x:C:c:s:f:t:T:K:OA:iBl:h")) != -1) {
 		switch (ch) {
 		case 'a':
 			o->host = optarg;
@@ -1184,6 +1354,15 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 		case 'T':
 			o->stop_to = optarg;
 			break;
+		case 'K':
+			o->stops_max = strtoull(optarg, NULL, 10);
+			break;
+		case 'O':
+			o->is_open_loop = true;
+			break;
+		case 'A':
+			o->announce = optarg;
+			break;
 		case 'i':
 			o->is_idle = true;
 			break;
@@ -1204,6 +1383,7 @@ opts_parse(struct lg_opts *o, int argc, char *argv[])
 	    o->one_in < 2 || o->range < o->one_in ||
 	    o->range % o->one_in != 0 || o->secs <= 0 || o->warmup < 0 ||
 	    o->rate < 0 || (o->ctl_port > 0 && o->stops_per_s <= 0) ||
+	    (o->is_open_loop && o->ctl_port <= 0) ||
 	    o->base + o->range > 99999999999ULL ||
 	    o->base < 10000000000ULL)
 		return -1;
@@ -1246,6 +1426,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
 	g->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)now_ns();
 	tmpl_build(g);
 	if ((g->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
@@ -1259,6 +1440,9 @@ main(int argc, char *argv[])
 			goto out;
 	}
 	if (g->o.ctl_port > 0 && ctl_open(g) < 0)
+		goto out;
+	if (g->o.is_open_loop && (g->ctl.stops = calloc(LG_STOPS_MAX,
+	    sizeof(*g->ctl.stops))) == NULL)
 		goto out;
 
 	while (g->phase != LG_PHASE_DONE && !is_interrupted) {
@@ -1297,6 +1481,8 @@ main(int argc, char *argv[])
 		sess_flush(g, &g->sess[i]);
 	}
 	g->phase = LG_PHASE_DONE;
+	/* -O: a STOP never answered, even by the end of the drain. */
+	g->stop_timeouts += g->ctl.nopen;
 	report(g);
 	rc = g->seq_errors + g->proto_errors + g->lost + g->dead_sessions +
 	    g->status_other > 0 || g->nbound == 0 ? 1 : 0;
@@ -1316,6 +1502,7 @@ out:
 	}
 	if (g->ctl.fd >= 0)
 		close(g->ctl.fd);
+	free(g->ctl.stops);
 	if (g->ep >= 0)
 		close(g->ep);
 	free(g);
