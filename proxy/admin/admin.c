@@ -341,6 +341,40 @@ admin_run(struct areq *r, const struct admin_route *rt, bool is_path_ok,
 }
 
 static void admin_held_cb(evutil_socket_t, short, void *);
+static void admin_held_free(struct admin_held *);
+static void areq_drop(struct areq *);
+
+/*
+ * Drop the requests of peer held unchecked whose clients have gone (a
+ * guesser that gave up on them): they hold places a client still
+ * waiting could use. Nothing was checked, so nothing is told.
+ */
+static void
+admin_held_reap(struct admin *a, const char *peer)
+{
+	struct admin_held	*h, *next;
+	struct areq		*r;
+
+	for (h = TAILQ_FIRST(&a->held); h != NULL; h = next) {
+		next = TAILQ_NEXT(h, entry);
+		r = h->r;
+		if (h->is_checked || strcmp(r->peer, peer) != 0 ||
+		    !admin_conn_is_gone(r->req))
+			continue;
+		admin_held_free(h);
+		areq_drop(r);
+	}
+}
+
+/* A place among the requests peer may have held, or false. */
+static bool
+admin_hold_place(struct admin *a, const char *peer, bool is_checked)
+{
+	if (admin_throttle_hold(a->thr, peer, daemon_now_ms(), is_checked))
+		return true;
+	admin_held_reap(a, peer);
+	return admin_throttle_hold(a->thr, peer, daemon_now_ms(), is_checked);
+}
 
 /*
  * Hold r back for ms: its 401 (is_checked) or its token check. Returns 0,
@@ -354,8 +388,7 @@ admin_hold(struct areq *r, uint64_t ms, bool is_checked)
 	struct admin_held	*h;
 	struct timeval		 tv;
 
-	if (!admin_throttle_hold(a->thr, r->peer, daemon_now_ms(),
-	    is_checked)) {
+	if (!admin_hold_place(a, r->peer, is_checked)) {
 		/* Nothing checked, so nothing learnt. */
 		admin_fail(r, 429, "too many failed tokens from this address; "
 		    "try again later");
