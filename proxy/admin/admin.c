@@ -183,7 +183,9 @@ admin_send(struct areq *r)
 		evhttp_send_error(r->req, 500, NULL);
 		return;
 	}
-	if (r->code >= 400 || r->buf == NULL) {
+	/* A handler may answer an error status with a body of its own
+	 * (/healthz's 503). */
+	if (r->is_error || r->buf == NULL) {
 		if (r->code < 400) {
 			r->code = 500;
 			snprintf(r->err, sizeof(r->err), "out of memory");

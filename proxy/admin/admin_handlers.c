@@ -105,6 +105,9 @@ admin_h_healthz(struct areq *r)
 	/* No token here: say no more than the status of each upstream. */
 	fprintf(r->fp, "}}");
 	r->code = is_ok && is_loop ? 200 : 503;
+	if (r->code != 200)	/* for the log line */
+		snprintf(r->err, sizeof(r->err), "%s", !is_ok ?
+		    "store unreadable" : "event loop did not answer");
 	admin_figures_clear(&c.fig);
 }
 

@@ -195,6 +195,8 @@ struct areq {
 	char			*buf;		/* memstream buffer, owned */
 	size_t			 len;
 	int			 code;		/* HTTP status */
+	bool			 is_error;	/* admin_fail'd: the body is
+						 * {"error": err} */
 	char			 err[320];	/* set with code >= 400 */
 	const char		*ctype;		/* NULL = JSON */
 	const char		*allow;		/* 405: the Allow header */
