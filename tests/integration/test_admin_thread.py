@@ -11,7 +11,13 @@ figures it needs from the SMPP loop.
 The test fills the audit log with 100,000 refusals (store_fill opts a
 block of numbers out, loadgen sends to them), then times submits through
 a bound client one at a time while two clients loop that audit query,
-and asserts the slowest stays under 50 ms.
+and asserts the median stays under 5 ms and the slowest under 50 ms. The
+machine the suite runs on is shared: a pause of the whole process by the
+scheduler (seen at 60-130 ms with no admin client at all, load 9 on two
+cores) is not what is measured, so "the slowest" is the 99.9th
+percentile (the 10th slowest of ~10,000); each walk of the log takes
+20-50 ms, so on a shared loop that percentile was a walk or two. Under a
+sanitizer build the bounds are 4 times wider.
 """
 
 import json
@@ -35,6 +41,8 @@ BASE = 15550000000      # opted out: BASE + 2 * j for j < BLOCK
 BLOCK = 1000
 RECORDS = 100000
 WORST_MS = 50.0
+P50_MS = 5.0
+SLOW = 4.0 if "san" in os.environ.get("BUILD", "") else 1.0
 
 
 class TestAdminThread(harness.TestCase):
@@ -126,16 +134,18 @@ class TestAdminThread(harness.TestCase):
         self.assertEqual(errors, [])
         self.assertGreater(queries[0], 2, "the audit queries did not run")
         times.sort()
+        self.assertGreater(len(times), 50)
         p50 = times[len(times) // 2]
-        worst = times[-1]
+        p999 = times[len(times) - 1 - len(times) // 1000]
         sys.stderr.write("audit walk %.1f ms; %d queries; %d submits: "
-                         "p50 %.2f ms, max %.2f ms\n" %
-                         (walk_ms, queries[0], len(times), p50, worst))
+                         "p50 %.2f ms, p99.9 %.2f ms, max %.2f ms\n" %
+                         (walk_ms, queries[0], len(times), p50, p999,
+                          times[-1]))
         # On the old shared loop every submit queued behind a walk.
-        self.assertLess(p50, 5.0)
-        self.assertLess(worst, WORST_MS,
-                        "a submit took %.1f ms while the audit log was "
-                        "walked (p50 %.2f ms)" % (worst, p50))
+        self.assertLess(p50, P50_MS * SLOW)
+        self.assertLess(p999, WORST_MS * SLOW,
+                        "submits took up to %.1f ms while the audit log "
+                        "was walked (p50 %.2f ms)" % (p999, p50))
         self.assertEqual(self.gw.stop(), 0)
 
 
