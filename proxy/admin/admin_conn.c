@@ -72,7 +72,9 @@ conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->is_busy || !c->is_reading)
 		return;
-	log_debug("event=admin_request_deadline");
+	if (c->a->cut++ == 0)
+		log_info("event=admin_request_deadline (a request not read in "
+		    "full in time: its connection is closed)");
 	/* The close callback frees c. */
 	evhttp_connection_free(c->evcon);
 }
@@ -312,8 +314,12 @@ admin_conn_report(struct admin *a)
 	if (a->accept_errors > 1)
 		log_warnx("event=admin_accept_errors count=%llu",
 		    (unsigned long long)a->accept_errors);
+	if (a->cut > 1)
+		log_info("event=admin_request_deadlines count=%llu",
+		    (unsigned long long)a->cut);
 	a->refused = 0;
 	a->accept_errors = 0;
+	a->cut = 0;
 }
 
 int

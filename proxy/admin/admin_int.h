@@ -159,6 +159,8 @@ struct admin {
 	size_t			 nconns;
 	uint64_t		 refused;	/* over the cap, unreported */
 	uint64_t		 accept_errors;	/* this pause, unreported */
+	uint64_t		 cut;		/* past the request deadline,
+						 * unreported */
 	struct admin_throttle	*thr;		/* owned */
 	struct admin_held_list	 held;
 
@@ -229,16 +231,18 @@ struct config *admin_config(struct admin *a);
 /*
  * admin_conn.c, on the admin thread: the connection cap, the
  * whole-request deadline and the accept-error pause. admin_conn_init
- * sets up a's listener (after the bind); admin_conn_bev is evhttp's
- * bufferevent callback; admin_conn_request marks the connection of req
- * busy (a request is with us) and admin_conn_done idle again (its answer
- * was sent). admin_conn_teardown frees what is left (before evhttp_free).
+ * sets up a's listener (after the bind) and evhttp's bufferevent callback
+ * (admin_conn_bev); admin_conn_request notes that req was read in full
+ * and is with us (its deadline stops; the next starts once its answer has
+ * gone out and more bytes come). admin_conn_teardown frees what is left
+ * (before evhttp_free). Returns: 0 or -1.
  */
 int admin_conn_init(struct admin *a);
 struct bufferevent *admin_conn_bev(struct event_base *base, void *arg);
 void admin_conn_request(struct admin *a, struct evhttp_request *req);
 void admin_conn_teardown(struct admin *a);
-/* Log and reset the episode counts (refused connections, accept errors). */
+/* Log and reset the episode counts (refused connections, accept errors,
+ * deadlines). */
 void admin_conn_report(struct admin *a);
 /* Whether the peer of req has closed its end (a request to drop). */
 bool admin_conn_is_gone(struct evhttp_request *req);
