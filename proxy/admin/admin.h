@@ -24,8 +24,8 @@
  * timeouts.admin_request_ms, and wrong tokens are throttled per address
  * (admin_throttle.h).
  */
-#ifndef PROXY_ADMIN_H
-#define PROXY_ADMIN_H
+#ifndef PROXY_ADMIN_ADMIN_H
+#define PROXY_ADMIN_ADMIN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,4 +73,4 @@ extern const struct daemon_frontend admin_frontend;
  */
 bool admin_token_ok(const char *token, const char *authorization);
 
-#endif /* PROXY_ADMIN_H */
+#endif /* PROXY_ADMIN_ADMIN_H */

@@ -15,8 +15,8 @@
  * before the admin thread starts and after it is joined), [D] the
  * daemon's thread, [mu] either, under mu.
  */
-#ifndef PROXY_ADMIN_INT_H
-#define PROXY_ADMIN_INT_H
+#ifndef PROXY_ADMIN_ADMIN_INT_H
+#define PROXY_ADMIN_ADMIN_INT_H
 
 #include <sys/queue.h>
 
@@ -310,4 +310,4 @@ void admin_h_review_get(struct areq *r);
 void admin_h_review_resolve(struct areq *r);
 void admin_h_metrics(struct areq *r);			/* admin_metrics.c */
 
-#endif /* PROXY_ADMIN_INT_H */
+#endif /* PROXY_ADMIN_ADMIN_INT_H */

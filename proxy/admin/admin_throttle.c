@@ -65,7 +65,8 @@ slot_take(struct admin_throttle *t, const char *addr)
 		}
 		/* Unreported counts are lost with a slot: fine, the
 		 * summary is a log line, not an account. */
-		if (s->held == 0 && (best == NULL || s->last_ms < best->last_ms))
+		if (s->held == 0 && (best == NULL ||
+		    s->last_ms < best->last_ms))
 			best = s;
 	}
 	if (best == NULL)

@@ -13,8 +13,8 @@
  * token is answered at once. An address forgets its failures after
  * ADMIN_THROTTLE_FORGET_MS without one.
  */
-#ifndef PROXY_ADMIN_THROTTLE_H
-#define PROXY_ADMIN_THROTTLE_H
+#ifndef PROXY_ADMIN_ADMIN_THROTTLE_H
+#define PROXY_ADMIN_ADMIN_THROTTLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,4 +71,4 @@ typedef void (*admin_throttle_report_fn)(const char *addr,
 unsigned admin_throttle_report(struct admin_throttle *t,
     admin_throttle_report_fn fn, void *arg);
 
-#endif /* PROXY_ADMIN_THROTTLE_H */
+#endif /* PROXY_ADMIN_ADMIN_THROTTLE_H */
