@@ -273,6 +273,9 @@ admin_conn_is_gone(struct evhttp_request *req)
 
 /* --- the listener -------------------------------------------------------- */
 
+/* The server of this thread: an admin thread serves one. */
+_Thread_local struct admin *admin_self;
+
 static void
 accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -286,10 +289,14 @@ accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	struct admin	*a = arg;
+	/* arg is evhttp's (it owns the listener's callbacks), not ours. */
+	struct admin	*a = admin_self;
 	struct timeval	 tv = { 0, ADMIN_ACCEPT_PAUSE_MS * 1000 };
 	int		 err = EVUTIL_SOCKET_ERROR();
 
+	(void)arg;
+	if (a == NULL)
+		return;		/* not on an admin thread: cannot be */
 	if (a->accept_errors++ == 0) {
 		errno = err;
 		log_warn("event=admin_accept_error doing=accept (pausing "

@@ -241,6 +241,10 @@ int admin_conn_init(struct admin *a);
 struct bufferevent *admin_conn_bev(struct event_base *base, void *arg);
 void admin_conn_request(struct admin *a, struct evhttp_request *req);
 void admin_conn_teardown(struct admin *a);
+/* The server the calling admin thread runs (set by its main), for
+ * callbacks whose argument is libevent's. */
+extern _Thread_local struct admin *admin_self;
+
 /* Log and reset the episode counts (refused connections, accept errors,
  * deadlines). */
 void admin_conn_report(struct admin *a);

@@ -176,6 +176,7 @@ admin_main(void *arg)
 {
 	struct admin	*a = arg;
 
+	admin_self = a;
 	if (event_base_dispatch(a->base) == -1)
 		log_warnx("event=admin_loop_failed");
 	/* Everything on a->base goes with this thread's loop. */
