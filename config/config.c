@@ -2202,6 +2202,8 @@ static const struct key timeouts_keys[] = {
 	    FIELD(struct config_timeouts, shutdown_ms), NULL },
 	{ "reassembly_ms", KEY_UINT, false, 1000, 3600000, 60000,
 	    FIELD(struct config_timeouts, reassembly_ms), NULL },
+	{ "admin_request_ms", KEY_UINT, false, 100, 600000, 10000,
+	    FIELD(struct config_timeouts, admin_request_ms), NULL },
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
@@ -2226,6 +2228,8 @@ static const struct key limits_keys[] = {
 	    FIELD(struct config, max_sessions), NULL },
 	{ "upstream_queue_max", KEY_UINT, false, 0, 1000000, 1000,
 	    FIELD(struct config, upstream_queue_max), NULL },
+	{ "max_admin_connections", KEY_UINT, false, 1, 100000, 64,
+	    FIELD(struct config, max_admin_connections), NULL },
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
@@ -2395,6 +2399,7 @@ config_load_buf(const char *buf, size_t len, const char *path,
 	if (errs->count > 0)
 		goto err;
 	free(L.base_dir);
+	atomic_init(&L.cfg->refs, 1);
 	return L.cfg;
 
 err_nomem:
@@ -2500,13 +2505,44 @@ tls_free(struct config_tls *tls)
 	tls->cert = tls->key = tls->client_ca = tls->ca = NULL;
 }
 
+static void config_destroy(struct config *cfg);
+
+struct config *
+config_ref(struct config *cfg)
+{
+	if (cfg != NULL)
+		atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
+	return cfg;
+}
+
+void
+config_unref(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	/*
+	 * A config that failed to load was never counted (refs 0): it is
+	 * its loader's alone. Otherwise the last reference frees; acq_rel
+	 * so that every thread's reads of it come before the free.
+	 */
+	if (atomic_load_explicit(&cfg->refs, memory_order_relaxed) != 0 &&
+	    atomic_fetch_sub_explicit(&cfg->refs, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	config_destroy(cfg);
+}
+
 void
 config_free(struct config *cfg)
 {
+	config_unref(cfg);
+}
+
+static void
+config_destroy(struct config *cfg)
+{
 	size_t i;
 
-	if (cfg == NULL)
-		return;
 	free(cfg->path);
 	free(cfg->business_name);
 	free(cfg->store_path);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "smpp/number.h"
@@ -148,6 +149,9 @@ struct config_timeouts {
 						 * default 5000 */
 	unsigned	 reassembly_ms;		/* multipart MO;
 						 * default 60000 */
+	unsigned	 admin_request_ms;	/* an admin request not read
+						 * in full by then is closed;
+						 * default 10000 */
 };
 
 struct config_retention {
@@ -199,6 +203,12 @@ struct config {
 	unsigned	 max_sessions;		/* default 1024 */
 	unsigned	 upstream_queue_max;	/* queued submits per route
 						 * beyond the windows; 1000 */
+	unsigned	 max_admin_connections;	/* admin API; default 64 */
+
+	/* References (config_ref / config_unref): a config is read-only
+	 * once loaded, so threads may share one (the admin API's runs
+	 * beside the event loop, which frees its old config on SIGHUP). */
+	atomic_uint	 refs;
 };
 
 struct config_error {
@@ -246,7 +256,15 @@ struct config *config_load_flags(const char *path, unsigned flags,
 struct config *config_load_string(const char *yaml, size_t len,
     const char *name, const char *base_dir, struct config_errors *errs);
 
-/* Free a config; accepts NULL. */
+/*
+ * Reference counting. A loaded config holds one reference, its loader's.
+ * config_ref() adds one and returns cfg; config_unref() drops one and the
+ * last frees the config; both accept NULL and may be called from any
+ * thread. config_free() is config_unref(): an owner that lets go of its
+ * config frees it unless another thread still holds a reference.
+ */
+struct config *config_ref(struct config *cfg);
+void config_unref(struct config *cfg);
 void config_free(struct config *cfg);
 
 /*

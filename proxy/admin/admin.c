@@ -1,9 +1,10 @@
 /*
- * The admin HTTP API server: evhttp on the daemon's loop, the bearer
- * token, optional TLS, the limits on a request, and the routing table that
- * hands each request to its handler (admin_handlers.c, admin_metrics.c).
- * A handler writes its body through a memstream; this file sends it, or
- * {"error": ...}, and logs the request.
+ * The admin HTTP API's requests, on the admin thread: the bearer token
+ * and its throttle (admin_throttle.h), and the routing table that hands
+ * each request to its handler (admin_handlers.c, admin_metrics.c). A
+ * handler writes its body through a memstream; this file sends it, or
+ * {"error": ...}, and logs the request. The thread, its loop and the
+ * connections are admin_server.c's and admin_conn.c's.
  */
 #include "proxy/admin/admin.h"
 
@@ -26,11 +27,11 @@
 
 #include "config/config.h"
 #include "proxy/admin/admin_int.h"
+#include "proxy/admin/admin_throttle.h"
 #include "proxy/compliance/jsonout.h"
 #include "proxy/daemon/daemon.h"
 #include "proxy/io/evmem.h"
 #include "proxy/io/log.h"
-#include "proxy/io/tls.h"
 
 /* Routes: path pattern ("*" matches one segment), method, auth. */
 static const struct admin_route {
@@ -182,7 +183,9 @@ admin_send(struct areq *r)
 		evhttp_send_error(r->req, 500, NULL);
 		return;
 	}
-	if (r->code >= 400 || r->buf == NULL) {
+	/* A handler may answer an error status with a body of its own
+	 * (/healthz's 503). */
+	if (r->is_error || r->buf == NULL) {
 		if (r->code < 400) {
 			r->code = 500;
 			snprintf(r->err, sizeof(r->err), "out of memory");
@@ -209,6 +212,8 @@ admin_send(struct areq *r)
 		    "Bearer realm=\"stopgate\"");
 	if (r->code == 405 && r->allow != NULL)
 		evhttp_add_header(oh, "Allow", r->allow);
+	if (r->code == 429 && r->retry_after != NULL)
+		evhttp_add_header(oh, "Retry-After", r->retry_after);
 	evhttp_send_reply(r->req, r->code, NULL, out);
 	evbuffer_free(out);
 }
@@ -236,269 +241,326 @@ admin_route_find(struct areq *r, enum evhttp_cmd_type m, bool *is_path_ok)
 	return NULL;
 }
 
-/* Route r and run its handler, or answer 401, 404 or 405. */
-static void
-admin_dispatch(struct admin *a, struct areq *r, const char *path)
-{
-	const struct admin_route *rt;
-	enum evhttp_cmd_type	 m = evhttp_request_get_command(r->req);
-	bool			 is_path_ok;
+/* --- one request --------------------------------------------------------- */
 
-	if (admin_path_split(r, path) == -1) {
-		admin_fail(r, 404, "no such resource");
+/* Log the answer to r: every refusal and every change; reads only at
+ * debug level. Throttled answers are left to the summary. */
+static void
+admin_log_request(struct areq *r, enum evhttp_cmd_type m)
+{
+	size_t	 i;
+
+	if (r->is_quiet)
 		return;
+	/* The error goes into a quoted log value: no double quotes in it. */
+	for (i = 0; r->err[i] != '\0'; i++)
+		if (r->err[i] == '"')
+			r->err[i] = '\'';
+	if (r->code >= 400 || m != EVHTTP_REQ_GET)
+		log_info("event=admin_request peer=%s method=%s path=%.200s "
+		    "status=%d%s%s%s", r->peer, method_name(m), r->path,
+		    r->code, r->code >= 400 ? " error=\"" : "",
+		    r->code >= 400 ? r->err : "", r->code >= 400 ? "\"" : "");
+	else if (log_debug_enabled())
+		log_debug("event=admin_request peer=%s method=%s path=%.200s "
+		    "status=%d", r->peer, method_name(m), r->path, r->code);
+}
+
+/* Free r (not its evhttp request). */
+static void
+areq_free(struct areq *r)
+{
+	size_t	 i;
+
+	if (r->fp != NULL)
+		fclose(r->fp);
+	for (i = 0; i < r->nseg; i++)
+		evmem_free_libevent(r->seg[i]);	/* evhttp_uridecode's */
+	free(r->buf);
+	config_unref(r->cfg);
+	free(r);
+}
+
+/* Send r's answer, log it, free r. */
+static void
+areq_finish(struct areq *r)
+{
+	enum evhttp_cmd_type	 m = evhttp_request_get_command(r->req);
+
+	atomic_fetch_add(&r->a->requests, 1);
+	admin_send(r);		/* may free r->req */
+	admin_log_request(r, m);
+	areq_free(r);
+}
+
+/* A new request state for req (its path and query read), or NULL. */
+static struct areq *
+areq_new(struct admin *a, struct evhttp_request *req, const char **path)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	struct areq		*r;
+	char			*host = NULL;
+	ev_uint16_t		 port = 0;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->a = a;
+	r->st = a->store;
+	r->req = req;
+	*path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (uri != NULL)
+		r->query = evhttp_uri_get_query(uri);
+	if (*path == NULL || (*path)[0] == '\0')
+		*path = "/";
+	snprintf(r->path, sizeof(r->path), "%s", *path);
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &host, &port);
+	snprintf(r->peer, sizeof(r->peer), "%s", host != NULL ? host : "?");
+	if ((r->fp = open_memstream(&r->buf, &r->len)) == NULL) {
+		free(r);
+		return NULL;
 	}
-	rt = admin_route_find(r, m, &is_path_ok);
-	/* Everything but /healthz needs the token, even to learn that a
-	 * path does not exist. */
-	if ((rt == NULL || !rt->is_public) && !admin_token_ok(a->token,
-	    evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    "Authorization"))) {
-		a->unauthorized++;
-		admin_fail(r, 401, "a valid bearer token is required "
-		    "(Authorization: Bearer TOKEN)");
-		return;
-	}
+	return r;
+}
+
+/* Run the handler of route rt (NULL: 404 or 405) for r, and answer. */
+static void
+admin_run(struct areq *r, const struct admin_route *rt, bool is_path_ok,
+    enum evhttp_cmd_type m)
+{
 	if (rt == NULL) {
 		if (is_path_ok)
 			admin_fail(r, 405, "method %s not allowed here (use "
 			    "%s)", method_name(m), r->allow);
 		else
 			admin_fail(r, 404, "no such resource");
+	} else {
+		r->cfg = admin_config(r->a);
+		rt->fn(r);
+	}
+	areq_finish(r);
+}
+
+static void admin_held_cb(evutil_socket_t, short, void *);
+static void admin_held_free(struct admin_held *);
+static void areq_drop(struct areq *);
+
+/*
+ * Drop the requests of peer held unchecked whose clients have gone (a
+ * guesser that gave up on them): they hold places a client still
+ * waiting could use. Nothing was checked, so nothing is told.
+ */
+static void
+admin_held_reap(struct admin *a, const char *peer)
+{
+	struct admin_held	*h, *next;
+	struct areq		*r;
+
+	for (h = TAILQ_FIRST(&a->held); h != NULL; h = next) {
+		next = TAILQ_NEXT(h, entry);
+		r = h->r;
+		if (h->is_checked || strcmp(r->peer, peer) != 0 ||
+		    !admin_conn_is_gone(r->req))
+			continue;
+		admin_held_free(h);
+		areq_drop(r);
+	}
+}
+
+/* A place among the requests peer may have held, or false. */
+static bool
+admin_hold_place(struct admin *a, const char *peer, bool is_checked)
+{
+	if (admin_throttle_hold(a->thr, peer, daemon_now_ms(), is_checked))
+		return true;
+	admin_held_reap(a, peer);
+	return admin_throttle_hold(a->thr, peer, daemon_now_ms(), is_checked);
+}
+
+/*
+ * Hold r back for ms: its 401 (is_checked) or its token check. Returns 0,
+ * or -1 when the address holds too many already (r is then answered 429
+ * unchecked) or there is no memory (500).
+ */
+static int
+admin_hold(struct areq *r, uint64_t ms, bool is_checked)
+{
+	struct admin		*a = r->a;
+	struct admin_held	*h;
+	struct timeval		 tv;
+
+	if (!admin_hold_place(a, r->peer, is_checked)) {
+		/* Nothing checked, so nothing learnt. */
+		admin_fail(r, 429, "too many failed tokens from this address; "
+		    "try again later");
+		r->retry_after = "3";
+		r->is_quiet = true;
+		areq_finish(r);
+		return -1;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->ev = evtimer_new(a->base, admin_held_cb, h)) == NULL) {
+		free(h);
+		admin_throttle_release(a->thr, r->peer);
+		admin_fail(r, 500, "out of memory");
+		areq_finish(r);
+		return -1;
+	}
+	h->a = a;
+	h->r = r;
+	h->is_checked = is_checked;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(h->ev, &tv);
+	TAILQ_INSERT_TAIL(&a->held, h, entry);
+	return 0;
+}
+
+/* The token of r is wrong: 401, at once or after the throttle's delay. */
+static void
+admin_unauthorized(struct areq *r, const char *authorization)
+{
+	struct admin	*a = r->a;
+	uint64_t	 delay = 0;
+	bool		 is_first = true;
+
+	atomic_fetch_add(&a->unauthorized, 1);
+	admin_fail(r, 401, "a valid bearer token is required "
+	    "(Authorization: Bearer TOKEN)");
+	/* No Authorization header is no guess: not counted. */
+	if (authorization != NULL) {
+		atomic_fetch_add(&a->auth_failures, 1);
+		delay = admin_throttle_fail(a->thr, r->peer, daemon_now_ms(),
+		    &is_first);
+		r->is_quiet = !is_first;
+	}
+	if (delay == 0)
+		areq_finish(r);
+	else
+		(void)admin_hold(r, delay, true);
+}
+
+static bool
+admin_token_check(struct admin *a, const char *authorization)
+{
+	bool	 is_ok;
+
+	pthread_mutex_lock(&a->mu);
+	is_ok = admin_token_ok(a->token, authorization);
+	pthread_mutex_unlock(&a->mu);
+	return is_ok;
+}
+
+/*
+ * Route r, check its token (unless the route is public) and answer it:
+ * 401, 404, 405 or the handler's. A token from an address the throttle
+ * holds back waits, unchecked, for its turn.
+ */
+static void
+admin_dispatch(struct areq *r)
+{
+	const struct admin_route *rt;
+	enum evhttp_cmd_type	 m = evhttp_request_get_command(r->req);
+	const char		*authorization;
+	uint64_t		 wait;
+	bool			 is_path_ok;
+
+	r->allow = NULL;
+	rt = admin_route_find(r, m, &is_path_ok);
+	if (rt != NULL && rt->is_public) {
+		admin_run(r, rt, true, m);
 		return;
 	}
-	rt->fn(r);
+	/* Everything but /healthz needs the token, even to learn that a
+	 * path does not exist. */
+	if ((wait = admin_throttle_wait_ms(r->a->thr, r->peer,
+	    daemon_now_ms())) > 0) {
+		(void)admin_hold(r, wait, false);
+		return;
+	}
+	authorization = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Authorization");
+	if (!admin_token_check(r->a, authorization)) {
+		admin_unauthorized(r, authorization);
+		return;
+	}
+	admin_run(r, rt, is_path_ok, m);
 }
 
-/* Log the answer to r: every refusal and every change; reads only at
- * debug level. */
 static void
-admin_log_request(struct areq *r, const char *path)
+admin_held_free(struct admin_held *h)
 {
-	enum evhttp_cmd_type	 m = evhttp_request_get_command(r->req);
-	char			*host = NULL;
-	ev_uint16_t		 port = 0;
-	size_t			 i;
+	TAILQ_REMOVE(&h->a->held, h, entry);
+	admin_throttle_release(h->a->thr, h->r->peer);
+	event_free(h->ev);
+	free(h);
+}
 
-	/* The error goes into a quoted log value: no double quotes in it. */
-	for (i = 0; r->err[i] != '\0'; i++)
-		if (r->err[i] == '"')
-			r->err[i] = '\'';
-	evhttp_connection_get_peer(evhttp_request_get_connection(r->req),
-	    &host, &port);
-	if (r->code >= 400 || m != EVHTTP_REQ_GET)
-		log_info("event=admin_request peer=%s method=%s path=%.200s "
-		    "status=%d%s%s%s", host != NULL ? host : "?",
-		    method_name(m), path, r->code, r->code >= 400 ?
-		    " error=\"" : "", r->code >= 400 ? r->err : "",
-		    r->code >= 400 ? "\"" : "");
-	else if (log_debug_enabled())
-		log_debug("event=admin_request peer=%s method=%s path=%.200s "
-		    "status=%d", host != NULL ? host : "?", method_name(m),
-		    path, r->code);
+/* Drop r unanswered: its peer has gone. */
+static void
+areq_drop(struct areq *r)
+{
+	struct evhttp_connection *evcon;
+
+	if ((evcon = evhttp_request_get_connection(r->req)) != NULL)
+		evhttp_connection_free(evcon);	/* frees r->req */
+	else
+		evhttp_request_free(r->req);
+	areq_free(r);
 }
 
 static void
+admin_held_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct admin_held	*h = arg;
+	struct areq		*r = h->r;
+	bool			 is_checked = h->is_checked;
+
+	(void)fd;
+	(void)what;
+	admin_held_free(h);
+	if (is_checked)
+		areq_finish(r);		/* the 401, late */
+	else if (admin_conn_is_gone(r->req))
+		areq_drop(r);		/* unchecked: nothing to tell */
+	else
+		admin_dispatch(r);
+}
+
+void
+admin_held_drop_all(struct admin *a)
+{
+	struct admin_held	*h;
+	struct areq		*r;
+
+	/* At teardown, before evhttp_free frees the requests with their
+	 * connections. */
+	while ((h = TAILQ_FIRST(&a->held)) != NULL) {
+		r = h->r;
+		admin_held_free(h);
+		if (evhttp_request_get_connection(r->req) == NULL)
+			evhttp_request_free(r->req);
+		areq_free(r);
+	}
+}
+
+void
 admin_request_cb(struct evhttp_request *req, void *arg)
 {
-	struct admin		*a = arg;
-	struct areq		 r;
-	const struct evhttp_uri	*uri;
-	const char		*path;
-	size_t			 i;
+	struct admin	*a = arg;
+	struct areq	*r;
+	const char	*path;
 
-	memset(&r, 0, sizeof(r));
-	r.a = a;
-	r.d = a->d;
-	r.req = req;
-	uri = evhttp_request_get_evhttp_uri(req);
-	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (uri != NULL)
-		r.query = evhttp_uri_get_query(uri);
-	if (path == NULL || path[0] == '\0')
-		path = "/";
-	if ((r.fp = open_memstream(&r.buf, &r.len)) == NULL)
-		admin_fail(&r, 500, "out of memory");
-	else
-		admin_dispatch(a, &r, path);
-	a->requests++;
-	admin_send(&r);
-	admin_log_request(&r, path);
-	for (i = 0; i < r.nseg; i++)
-		evmem_free_libevent(r.seg[i]);	/* evhttp_uridecode's */
-	free(r.buf);
-}
-
-/* --- lifecycle ----------------------------------------------------------- */
-
-/* A TLS bufferevent for each new admin connection when TLS is on; NULL
- * makes evhttp use a plain socket bufferevent. */
-static struct bufferevent *
-admin_bev_cb(struct event_base *base, void *arg)
-{
-	struct admin		*a = arg;
-	struct bufferevent	*bev;
-
-	if (a->tls == NULL)
-		return NULL;
-	if ((bev = tls_bev_new(base, -1, a->tls, BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		return NULL;
-	/* HTTP clients often close without close_notify. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
-/* Build the TLS context of cfg's admin block into *out (NULL when TLS is
- * off). Returns 0 or -1 (logged). */
-static int
-admin_tls_new(const struct config *cfg, SSL_CTX **out)
-{
-	char	 err[512];
-
-	*out = NULL;
-	if (!cfg->admin_tls.enabled)
-		return 0;
-	if ((*out = tls_server_ctx_new(&cfg->admin_tls, err,
-	    sizeof(err))) == NULL) {
-		log_warnx("event=admin_tls_failed error=\"%s\"", err);
-		return -1;
-	}
-	return 0;
-}
-
-static struct admin *
-admin_new(struct daemon *d)
-{
-	const struct config	*cfg = d->cfg;
-	struct admin		*a;
-
-	if (!cfg->has_admin || cfg->admin_token == NULL) {
-		log_warnx("event=admin_failed reason=\"no admin block or "
-		    "token\"");
-		return NULL;
-	}
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->token = strdup(cfg->admin_token)) == NULL) {
-		log_warn("event=admin_failed doing=alloc");
-		goto err;
-	}
-	a->d = d;
-	snprintf(a->host, sizeof(a->host), "%s", cfg->admin_host);
-	a->port = cfg->admin_port;
-	if (admin_tls_new(cfg, &a->tls) == -1)
-		goto err;
-	if ((a->http = evhttp_new(d->base)) == NULL) {
-		log_warnx("event=admin_failed doing=evhttp_new");
-		goto err;
-	}
-	evhttp_set_max_body_size(a->http, ADMIN_BODY_MAX);
-	evhttp_set_max_headers_size(a->http, ADMIN_HEADERS_MAX);
-	evhttp_set_timeout(a->http, ADMIN_TIMEOUT_S);
-	/* Let every method reach us so a wrong one gets a JSON 405. */
-	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	/* Read (and drop) an oversized body before answering 413, so the
-	 * client sees the status instead of a reset. */
-	evhttp_set_flags(a->http, EVHTTP_SERVER_LINGERING_CLOSE);
-	evhttp_set_gencb(a->http, admin_request_cb, a);
-	evhttp_set_bevcb(a->http, admin_bev_cb, a);
-	if (evhttp_bind_socket_with_handle(a->http, a->host, a->port) ==
-	    NULL) {
-		log_warn("event=admin_failed bind=%s:%u", a->host,
-		    (unsigned)a->port);
-		goto err;
-	}
-	log_info("event=admin_listening bind=%s:%u tls=%s", a->host,
-	    (unsigned)a->port, a->tls != NULL ? "yes" : "no");
-	return a;
-
-err:
-	admin_free(a);
-	return NULL;
-}
-
-int
-admin_start(struct daemon *d, void **state)
-{
-	*state = NULL;
-	if (!d->cfg->has_admin)
-		return 0;
-	if ((*state = admin_new(d)) == NULL)
-		return -1;
-	return 0;
-}
-
-void
-admin_free(void *state)
-{
-	struct admin	*a = state;
-
-	if (a == NULL)
-		return;
-	if (a->http != NULL)
-		evhttp_free(a->http);
-	SSL_CTX_free(a->tls);
-	if (a->token != NULL) {
-		OPENSSL_cleanse(a->token, strlen(a->token));
-		free(a->token);
-	}
-	free(a);
-}
-
-void
-admin_reload(struct daemon *d, void **state)
-{
-	const struct config	*cfg = d->cfg;
-	struct admin		*a = *state, *na;
-	SSL_CTX			*ctx;
-	char			*tok;
-
-	if (!cfg->has_admin) {
-		if (a != NULL) {
-			log_info("event=admin_stopped reason=reload");
-			admin_free(a);
-			*state = NULL;
-		}
+	admin_conn_request(a, req);
+	if ((r = areq_new(a, req, &path)) == NULL) {
+		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	if (a == NULL || strcmp(a->host, cfg->admin_host) != 0 ||
-	    a->port != cfg->admin_port) {
-		/* New address: open it first; the old one stays on failure. */
-		if ((na = admin_new(d)) == NULL) {
-			log_warnx("event=reload_note admin bind %s:%u failed%s",
-			    cfg->admin_host, (unsigned)cfg->admin_port,
-			    a != NULL ? " (the old admin address stays)" : "");
-			return;
-		}
-		if (a != NULL)
-			na->requests = a->requests;
-		admin_free(a);
-		*state = na;
+	if (admin_path_split(r, path) == -1) {
+		admin_fail(r, 404, "no such resource");
+		areq_finish(r);
 		return;
 	}
-	if (admin_tls_new(cfg, &ctx) == -1) {
-		log_warnx("event=reload_note admin TLS refused (old admin "
-		    "settings stay)");
-		return;
-	}
-	if ((tok = strdup(cfg->admin_token)) == NULL) {
-		SSL_CTX_free(ctx);
-		log_warn("event=reload_note admin token (old settings stay)");
-		return;
-	}
-	/* Connections already made keep their SSL (it holds a reference to
-	 * the old context). */
-	SSL_CTX_free(a->tls);
-	a->tls = ctx;
-	OPENSSL_cleanse(a->token, strlen(a->token));
-	free(a->token);
-	a->token = tok;
+	admin_dispatch(r);
 }
-
-const struct daemon_frontend admin_frontend = {
-	.start = admin_start,
-	.reload = admin_reload,
-	.free = admin_free,
-};

@@ -1,6 +1,8 @@
 /*
- * The admin HTTP API (SPEC §6): evhttp on the daemon's event loop, bearer
- * token, optional TLS (bufferevent_openssl), JSON in and out.
+ * The admin HTTP API (SPEC §6): evhttp on a thread of its own, with its
+ * own event loop and store handle (admin_int.h says what it reads from
+ * the daemon's loop and how), bearer token, optional TLS
+ * (bufferevent_openssl), JSON in and out.
  *
  *   GET  /healthz                       no auth; 200, or 503 store unreadable
  *   GET  /metrics                       Prometheus text exposition 0.0.4
@@ -15,12 +17,15 @@
  *   POST /v1/review/{id}/resolve        {decision, note, actor, categories|all}
  *
  * Errors are {"error": "..."} with a 4xx/5xx status; nothing is changed by
- * a refused request. Every request runs to completion on the loop thread,
- * so every list is bounded (ADMIN_PAGE_MAX) and a body is at most
- * ADMIN_BODY_MAX bytes.
+ * a refused request. Every request runs to completion on the admin
+ * thread, so every list is bounded (ADMIN_PAGE_MAX) and a body is at most
+ * ADMIN_BODY_MAX bytes. Connections are capped
+ * (limits.max_admin_connections), a request must be read in full within
+ * timeouts.admin_request_ms, and wrong tokens are throttled per address
+ * (admin_throttle.h).
  */
-#ifndef PROXY_ADMIN_H
-#define PROXY_ADMIN_H
+#ifndef PROXY_ADMIN_ADMIN_H
+#define PROXY_ADMIN_ADMIN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,15 +37,17 @@ struct daemon_frontend;
 #define ADMIN_HEADERS_MAX	(16u * 1024u)	/* request headers, bytes */
 #define ADMIN_PAGE_MAX		1000u		/* items in one response */
 #define ADMIN_PAGE_DEFAULT	100u
-#define ADMIN_TIMEOUT_S		30		/* per request, seconds */
+#define ADMIN_TIMEOUT_S		30		/* idle connection, seconds */
 
 /*
  * The daemon front end hooks (proxy/daemon/daemon.h, struct
  * daemon_frontend), which main passes to daemon_main() as admin_frontend.
  *
- * admin_start: with an admin block in d->cfg, bind admin.bind on d's loop
- * and serve; *state gets the server (NULL without an admin block).
- * Returns 0, or -1 with the reason logged.
+ * admin_start: with an admin block in d->cfg, bind admin.bind and serve
+ * it from a new thread; *state gets the server (NULL without an admin
+ * block). Called on d's thread, which must run d->base afterwards (the
+ * server asks it for the daemon's figures). Returns 0, or -1 with the
+ * reason logged.
  *
  * admin_reload: SIGHUP, after d->cfg was swapped: apply the new admin
  * block to *state. A new token and new TLS files apply to the next request
@@ -49,8 +56,9 @@ struct daemon_frontend;
  * starts or stops the server. On any failure the old server stays as it
  * was (logged).
  *
- * admin_free: close the socket and every admin connection, free; accepts
- * NULL.
+ * admin_free: stop the thread (a request waiting for d's loop gives up at
+ * once; one in the store finishes first) and join it, close the socket and
+ * every admin connection, free; accepts NULL. On d's thread.
  */
 int admin_start(struct daemon *d, void **state);
 void admin_reload(struct daemon *d, void **state);
@@ -65,4 +73,4 @@ extern const struct daemon_frontend admin_frontend;
  */
 bool admin_token_ok(const char *token, const char *authorization);
 
-#endif /* PROXY_ADMIN_H */
+#endif /* PROXY_ADMIN_ADMIN_H */

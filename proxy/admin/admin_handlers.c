@@ -16,8 +16,6 @@
 #include "proxy/compliance/encode.h"
 #include "proxy/compliance/jsonout.h"
 #include "proxy/compliance/optout.h"
-#include "proxy/daemon/daemon.h"
-#include "proxy/daemon/upstream.h"
 #include "proxy/io/log.h"
 #include "store/store.h"
 
@@ -27,7 +25,7 @@ admin_fail_store(struct areq *r)
 {
 	struct compliance_err	 err;
 
-	compliance_fail_store(&err, r->d->store, false);
+	compliance_fail_store(&err, r->st, false);
 	admin_fail_with(r, &err, 503);
 }
 
@@ -57,11 +55,24 @@ admin_page_close(struct areq *r, const struct encode_list *l, int rc)
 	r->code = 200;
 }
 
-/* The daemon's attribution not yet in the store, for an opt-out. */
+/*
+ * The daemon's attribution not yet in the store, for an opt-out: only its
+ * loop knows it, so it is asked there (called outside any store
+ * transaction). No answer in time: the store's table alone, as the CLI.
+ */
 static bool
 admin_lastsent(void *arg, const char *number, struct store_lastsent *out)
 {
-	return daemon_lastsent_pending(arg, number, out);
+	struct areq		*r = arg;
+	struct admin_call	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.kind = ADMIN_CALL_LASTSENT;
+	snprintf(c.number, sizeof(c.number), "%s", number);
+	if (admin_call_run(r->a, &c) == -1 || !c.is_found)
+		return false;
+	*out = c.last;
+	return true;
 }
 
 /* --- /healthz ------------------------------------------------------------ */
@@ -69,29 +80,35 @@ admin_lastsent(void *arg, const char *number, struct store_lastsent *out)
 void
 admin_h_healthz(struct areq *r)
 {
-	struct daemon		*d = r->d;
+	struct admin_call	 c;
 	struct store_info	 info;
-	size_t			 i, n = 0;
-	bool			 is_ok;
+	size_t			 i;
+	bool			 is_ok, is_loop;
 
-	is_ok = store_info(d->store, &info) == 0;
-	fprintf(r->fp, "{\"status\":\"%s\"", is_ok ? "ok" : "store_error");
+	is_ok = store_info(r->st, &info) == 0;
+	memset(&c, 0, sizeof(c));
+	c.kind = ADMIN_CALL_FIGURES;
+	/* A loop that does not answer is down, whatever the store says. */
+	is_loop = admin_call_run(r->a, &c) == 0;
+	fprintf(r->fp, "{\"status\":\"%s\"", !is_ok ? "store_error" :
+	    !is_loop ? "loop_stalled" : "ok");
 	if (!is_ok)
-		jsonout_kv_str(r->fp, "error", store_errmsg(d->store), true);
+		jsonout_kv_str(r->fp, "error", store_errmsg(r->st), true);
 	fprintf(r->fp, ",\"upstreams\":{");
-	for (i = 0; i < d->npools; i++) {
-		if (d->pools[i] == NULL)
-			continue;
-		/* Counted apart from i: a pool may be missing. */
-		if (n++ > 0)
+	for (i = 0; i < c.fig.npools; i++) {
+		if (i > 0)
 			fputc(',', r->fp);
-		jsonout_str(r->fp, upstream_pool_name(d->pools[i]));
-		fprintf(r->fp, ":%s", upstream_pool_is_bound(d->pools[i]) ?
-		    "true" : "false");
+		jsonout_str(r->fp, c.fig.pools[i].name);
+		fprintf(r->fp, ":%s", c.fig.pools[i].is_bound ? "true" :
+		    "false");
 	}
 	/* No token here: say no more than the status of each upstream. */
 	fprintf(r->fp, "}}");
-	r->code = is_ok ? 200 : 503;
+	r->code = is_ok && is_loop ? 200 : 503;
+	if (r->code != 200)	/* for the log line */
+		snprintf(r->err, sizeof(r->err), "%s", !is_ok ?
+		    "store unreadable" : "event loop did not answer");
+	admin_figures_clear(&c.fig);
 }
 
 /* --- numbers ------------------------------------------------------------- */
@@ -106,7 +123,7 @@ admin_number_open(struct areq *r, char *num, const char *member, char open)
 {
 	struct compliance_err	 err;
 
-	if (compliance_number(r->d->cfg, r->seg[2], num, STORE_NUMBER_MAX,
+	if (compliance_number(r->cfg, r->seg[2], num, STORE_NUMBER_MAX,
 	    &err) == -1) {
 		admin_fail_with(r, &err, 400);
 		return -1;
@@ -146,7 +163,7 @@ admin_h_number(struct areq *r)
 
 	if (admin_number_open(r, num, "categories", '{') == -1)
 		return;
-	if (optout_status(r->d->store, r->d->cfg, num, admin_status_member,
+	if (optout_status(r->st, r->cfg, num, admin_status_member,
 	    &s, &err) != 0) {
 		admin_fail_with(r, &err, 400);
 		return;
@@ -163,7 +180,7 @@ admin_h_history(struct areq *r)
 
 	if (admin_number_open(r, num, "events", '[') == -1)
 		return;
-	if (store_history(r->d->store, num, encode_list_event, admin_page(r,
+	if (store_history(r->st, num, encode_list_event, admin_page(r,
 	    &pg, ADMIN_PAGE_MAX, NULL)) == -1) {
 		admin_fail_store(r);
 		return;
@@ -195,7 +212,7 @@ admin_act(struct areq *r, json_t *o, struct optout_act *act,
 	act->categories = sc->names;
 	act->ncategories = sc->n;
 	act->lastsent = admin_lastsent;
-	act->lastsent_arg = r->d;
+	act->lastsent_arg = r;
 	return 0;
 }
 
@@ -237,7 +254,7 @@ admin_optout(struct areq *r, enum store_action action)
 		admin_fail(r, 500, "out of memory");
 		goto out;
 	}
-	if (optout_record(r->d->store, r->d->cfg, &rq, ev, &err) == -1) {
+	if (optout_record(r->st, r->cfg, &rq, ev, &err) == -1) {
 		admin_fail_with(r, &err, 422);
 		goto out;
 	}
@@ -286,7 +303,7 @@ admin_h_events(struct areq *r)
 	}
 	admin_page(r, &pg, limit, "events")->last_id = after;
 	/* One more than the page, to tell whether more follow. */
-	if (store_events_since(r->d->store, after, limit + 1,
+	if (store_events_since(r->st, after, limit + 1,
 	    encode_list_event, &pg) == -1) {
 		admin_fail_store(r);
 		goto out;
@@ -319,12 +336,12 @@ admin_h_audit(struct areq *r)
 	aq.number = evhttp_find_header(&q, "number");
 	aq.account = evhttp_find_header(&q, "account");
 	aq.category = evhttp_find_header(&q, "category");
-	if (compliance_audit_filter(r->d->cfg, &aq, &f, num, &err) == -1) {
+	if (compliance_audit_filter(r->cfg, &aq, &f, num, &err) == -1) {
 		admin_fail_with(r, &err, 400);
 		goto out;
 	}
 	f.max = limit + 1;
-	admin_page_close(r, &pg, store_audit_query(r->d->store, &f,
+	admin_page_close(r, &pg, store_audit_query(r->st, &f,
 	    encode_list_audit, admin_page(r, &pg, limit, "records")));
 out:
 	evhttp_clear_headers(&q);
@@ -343,7 +360,7 @@ admin_h_review_list(struct areq *r)
 	if (admin_query(r, &q, params) == -1 ||
 	    admin_limit(r, &q, &limit) == -1)
 		goto out;
-	admin_page_close(r, &pg, store_review_list(r->d->store,
+	admin_page_close(r, &pg, store_review_list(r->st,
 	    encode_list_review, admin_page(r, &pg, limit, "items")));
 out:
 	evhttp_clear_headers(&q);
@@ -371,7 +388,7 @@ admin_h_review_get(struct areq *r)
 
 	if (admin_review_id(r, &id) == -1)
 		return;
-	if ((found = store_review_get(r->d->store, id, &rv)) == -1) {
+	if ((found = store_review_get(r->st, id, &rv)) == -1) {
 		admin_fail_store(r);
 		return;
 	}
@@ -426,7 +443,7 @@ admin_h_review_resolve(struct areq *r)
 		admin_fail(r, 500, "out of memory");
 		goto out;
 	}
-	if (optout_review_resolve(r->d->store, r->d->cfg, &rs, &rv, ev,
+	if (optout_review_resolve(r->st, r->cfg, &rs, &rv, ev,
 	    &err) == -1) {
 		admin_fail_with(r, &err, 422);
 		goto out;

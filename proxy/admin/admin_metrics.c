@@ -1,9 +1,12 @@
 /*
  * GET /metrics: the daemon's counters and gauges in the Prometheus text
- * exposition format 0.0.4, read from the daemon's state on the loop
- * thread.
+ * exposition format 0.0.4. What only the daemon's loop may read is copied
+ * there (admin_figures_take, through admin_call_run); the store is read
+ * with the admin thread's own handle.
  */
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proxy/admin/admin.h"
@@ -92,56 +95,54 @@ prom_one(FILE *fp, const char *name, const char *type, const char *help,
 }
 
 static uint64_t
-pool_metric_value(const struct upstream_pool *p, enum pool_metric m)
+pool_metric_value(const struct admin_pool_fig *p, enum pool_metric m)
 {
-	struct upstream_stats	 st;
+	const struct upstream_stats *st = &p->st;
 
-	upstream_pool_stats(p, &st);
 	switch (m) {
 	case PM_BOUND:
-		return upstream_pool_is_bound(p) ? 1 : 0;
+		return p->is_bound ? 1 : 0;
 	case PM_CONNS_BOUND:
-		return st.bound;
+		return st->bound;
 	case PM_CONNS:
-		return st.connections;
+		return st->connections;
 	case PM_IN_FLIGHT:
-		return st.in_flight;
+		return st->in_flight;
 	case PM_SUBMITS:
-		return st.submits_sent;
+		return st->submits_sent;
 	case PM_RESPS_OK:
-		return st.resps_ok;
+		return st->resps_ok;
 	case PM_RESPS_ERR:
-		return st.resps_err;
+		return st->resps_err;
 	case PM_TIMEOUTS:
-		return st.timeouts;
+		return st->timeouts;
 	case PM_FAILS:
-		return st.fails;
+		return st->fails;
 	case PM_RECONNECTS:
-		return st.reconnects;
+		return st->reconnects;
 	case PM_BIND_FAILURES:
-		return st.bind_failures;
+		return st->bind_failures;
 	case PM_DELIVERS:
-		return st.delivers;
+		return st->delivers;
 	}
 	return 0;
 }
 
 /* Every per-upstream metric, with an upstream label per pool. */
 static void
-metrics_pools(FILE *fp, struct daemon *d)
+metrics_pools(FILE *fp, const struct admin_figures *fig)
 {
 	size_t	 i, k;
 
 	for (k = 0; k < sizeof(pool_metrics) / sizeof(pool_metrics[0]); k++) {
 		prom_head(fp, pool_metrics[k].name, pool_metrics[k].type,
 		    pool_metrics[k].help);
-		for (i = 0; i < d->npools; i++) {
-			if (d->pools[i] == NULL)
-				continue;
+		for (i = 0; i < fig->npools; i++) {
 			fprintf(fp, "%s{upstream=", pool_metrics[k].name);
-			prom_label(fp, upstream_pool_name(d->pools[i]));
+			prom_label(fp, fig->pools[i].name);
 			fprintf(fp, "} %" PRIu64 "\n",
-			    pool_metric_value(d->pools[i], pool_metrics[k].m));
+			    pool_metric_value(&fig->pools[i],
+			    pool_metrics[k].m));
 		}
 	}
 }
@@ -165,37 +166,29 @@ prom_list(FILE *fp, const struct prom_metric *m, size_t n)
 
 /* Department sessions, the bound ones per account, and the submits. */
 static void
-metrics_sessions(FILE *fp, struct daemon *d)
+metrics_sessions(FILE *fp, const struct admin_figures *fig)
 {
 	const struct prom_metric m[] = {
 		{ "stopgate_submits_forwarded_total", "counter",
 		    "Department requests forwarded to an upstream.",
-		    d->counters.submits_forwarded },
+		    fig->counters.submits_forwarded },
 		{ "stopgate_submits_rejected_optout_total", "counter",
 		    "Destinations refused because the number opted out.",
-		    d->counters.submits_rejected_optout },
+		    fig->counters.submits_rejected_optout },
 		{ "stopgate_submits_store_error_total", "counter",
 		    "Destinations refused because the store could not be "
-		    "read.", d->counters.submits_store_error },
+		    "read.", fig->counters.submits_store_error },
 	};
-	struct session	*s;
-	size_t		 i, n;
+	size_t		 i;
 
 	prom_one(fp, "stopgate_sessions", "gauge",
-	    "Department sessions open.", d->nsessions);
+	    "Department sessions open.", fig->nsessions);
 	prom_head(fp, "stopgate_account_sessions_bound", "gauge",
 	    "Bound department sessions per account.");
-	for (i = 0; i < d->cfg->naccounts; i++) {
-		n = 0;
-		for (s = TAILQ_FIRST(&d->sessions); s != NULL;
-		    s = session_next(s))
-			if (session_state(s) == SESSION_BOUND &&
-			    strcmp(session_system_id(s),
-			    d->cfg->accounts[i].system_id) == 0)
-				n++;
+	for (i = 0; i < fig->naccounts; i++) {
 		fprintf(fp, "stopgate_account_sessions_bound{account=");
-		prom_label(fp, d->cfg->accounts[i].system_id);
-		fprintf(fp, "} %zu\n", n);
+		prom_label(fp, fig->accounts[i].system_id);
+		fprintf(fp, "} %zu\n", fig->accounts[i].bound);
 	}
 	prom_list(fp, m, NMETRICS(m));
 }
@@ -231,12 +224,12 @@ metrics_store_info(FILE *fp, const struct store_info *info)
 
 /* Whether the store could be read, and its sizes when it could. */
 static void
-metrics_store(FILE *fp, struct daemon *d)
+metrics_store(FILE *fp, struct store *st)
 {
 	struct store_info	 info;
 	bool			 is_ok;
 
-	is_ok = store_info(d->store, &info) == 0;
+	is_ok = store_info(st, &info) == 0;
 	prom_one(fp, "stopgate_store_up", "gauge",
 	    "1 if the opt-out store could be read.", is_ok ? 1 : 0);
 	if (is_ok)
@@ -274,31 +267,40 @@ metrics_writer_counters(FILE *fp, const struct writer_counters *wc,
 	prom_list(fp, m, NMETRICS(m));
 }
 
-/* The store writer's counters, when it runs. */
-static void
-metrics_writer(FILE *fp, struct daemon *d)
-{
-	struct writer_counters	 wc;
-
-	if (d->writer == NULL)
-		return;
-	writer_counters(d->writer, &wc);
-	metrics_writer_counters(fp, &wc, writer_pending(d->writer));
-}
-
 /* The in-memory attribution index (one that exists). */
 static void
-metrics_attrib(FILE *fp, struct daemon *d)
+metrics_attrib(FILE *fp, const struct admin_figures *fig)
 {
 	const struct prom_metric m[] = {
 		{ "stopgate_attrib_entries", "gauge",
 		    "Sends not yet merged, indexed in memory.",
-		    attrib_count(d->attrib) },
+		    fig->attrib_count },
 		{ "stopgate_attrib_bytes", "gauge",
-		    "Memory held by that index.", attrib_bytes(d->attrib) },
+		    "Memory held by that index.", fig->attrib_bytes },
 		{ "stopgate_attrib_dropped_total", "counter",
 		    "Unmerged sends dropped from a full index (attributed "
-		    "once merged).", d->counters.attrib_dropped },
+		    "once merged).", fig->counters.attrib_dropped },
+	};
+
+	prom_list(fp, m, NMETRICS(m));
+}
+
+/* The admin API's own counters. */
+static void
+metrics_admin(FILE *fp, struct admin *a, const struct admin_figures *fig)
+{
+	const struct prom_metric m[] = {
+		{ "stopgate_config_reloads_total", "counter",
+		    "Configurations swapped in by SIGHUP.", fig->cfg_gen },
+		{ "stopgate_admin_requests_total", "counter",
+		    "Admin API requests answered.",
+		    atomic_load(&a->requests) },
+		{ "stopgate_admin_unauthorized_total", "counter",
+		    "Admin API requests refused for a missing or wrong token.",
+		    atomic_load(&a->unauthorized) },
+		{ "stopgate_admin_auth_failures_total", "counter",
+		    "Admin API bearer tokens given and found wrong.",
+		    atomic_load(&a->auth_failures) },
 	};
 
 	prom_list(fp, m, NMETRICS(m));
@@ -307,24 +309,100 @@ metrics_attrib(FILE *fp, struct daemon *d)
 void
 admin_h_metrics(struct areq *r)
 {
-	struct daemon		*d = r->d;
-	const struct prom_metric m[] = {
-		{ "stopgate_config_reloads_total", "counter",
-		    "Configurations swapped in by SIGHUP.", d->cfg_gen },
-		{ "stopgate_admin_requests_total", "counter",
-		    "Admin API requests answered.", r->a->requests },
-		{ "stopgate_admin_unauthorized_total", "counter",
-		    "Admin API requests refused for a missing or wrong token.",
-		    r->a->unauthorized },
-	};
+	struct admin_call	 c;
 
+	memset(&c, 0, sizeof(c));
+	c.kind = ADMIN_CALL_FIGURES;
+	if (admin_call_run(r->a, &c) == -1) {
+		admin_fail(r, 503, "the proxy's event loop did not answer in "
+		    "time");
+		return;
+	}
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
-	metrics_sessions(r->fp, d);
-	metrics_pools(r->fp, d);
-	metrics_store(r->fp, d);
-	metrics_writer(r->fp, d);
-	if (d->attrib != NULL)
-		metrics_attrib(r->fp, d);
-	prom_list(r->fp, m, NMETRICS(m));
+	metrics_sessions(r->fp, &c.fig);
+	metrics_pools(r->fp, &c.fig);
+	metrics_store(r->fp, r->st);
+	if (c.fig.has_writer)
+		metrics_writer_counters(r->fp, &c.fig.wc,
+		    c.fig.writer_pending);
+	if (c.fig.has_attrib)
+		metrics_attrib(r->fp, &c.fig);
+	metrics_admin(r->fp, r->a, &c.fig);
 	r->code = 200;
+	admin_figures_clear(&c.fig);
+}
+
+/* --- on the daemon's thread ---------------------------------------------- */
+
+/* The bound sessions of each account of d's config. */
+static void
+figures_accounts(struct daemon *d, struct admin_figures *fig)
+{
+	struct session	*s;
+	size_t		 i;
+
+	if (d->cfg == NULL || d->cfg->naccounts == 0 ||
+	    (fig->accounts = calloc(d->cfg->naccounts,
+	    sizeof(*fig->accounts))) == NULL)
+		return;
+	fig->naccounts = d->cfg->naccounts;
+	for (i = 0; i < d->cfg->naccounts; i++)
+		snprintf(fig->accounts[i].system_id,
+		    sizeof(fig->accounts[i].system_id), "%s",
+		    d->cfg->accounts[i].system_id);
+	/* One walk of the sessions, an account lookup each. */
+	for (s = TAILQ_FIRST(&d->sessions); s != NULL; s = session_next(s)) {
+		if (session_state(s) != SESSION_BOUND)
+			continue;
+		for (i = 0; i < fig->naccounts; i++)
+			if (strcmp(session_system_id(s),
+			    fig->accounts[i].system_id) == 0) {
+				fig->accounts[i].bound++;
+				break;
+			}
+	}
+}
+
+void
+admin_figures_take(struct daemon *d, struct admin_figures *fig)
+{
+	size_t	 i;
+
+	memset(fig, 0, sizeof(*fig));
+	fig->nsessions = d->nsessions;
+	fig->counters = d->counters;
+	fig->cfg_gen = d->cfg_gen;
+	if (d->npools > 0 &&
+	    (fig->pools = calloc(d->npools, sizeof(*fig->pools))) != NULL)
+		for (i = 0; i < d->npools; i++) {
+			if (d->pools[i] == NULL)
+				continue;
+			snprintf(fig->pools[fig->npools].name,
+			    sizeof(fig->pools[fig->npools].name), "%s",
+			    upstream_pool_name(d->pools[i]));
+			fig->pools[fig->npools].is_bound =
+			    upstream_pool_is_bound(d->pools[i]);
+			upstream_pool_stats(d->pools[i],
+			    &fig->pools[fig->npools].st);
+			fig->npools++;
+		}
+	figures_accounts(d, fig);
+	if ((fig->has_writer = d->writer != NULL)) {
+		writer_counters(d->writer, &fig->wc);
+		fig->writer_pending = writer_pending(d->writer);
+	}
+	if ((fig->has_attrib = d->attrib != NULL)) {
+		fig->attrib_count = attrib_count(d->attrib);
+		fig->attrib_bytes = attrib_bytes(d->attrib);
+	}
+}
+
+void
+admin_figures_clear(struct admin_figures *fig)
+{
+	free(fig->pools);
+	free(fig->accounts);
+	fig->pools = NULL;
+	fig->accounts = NULL;
+	fig->npools = fig->naccounts = 0;
 }

@@ -25,6 +25,7 @@ admin_fail(struct areq *r, int code, const char *fmt, ...)
 	vsnprintf(r->err, sizeof(r->err), fmt, ap);
 	va_end(ap);
 	r->code = code;
+	r->is_error = true;
 }
 
 void

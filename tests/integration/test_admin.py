@@ -180,6 +180,11 @@ class TestAuth(AdminCase):
         self.err(r, 405)
         self.assertEqual(r.headers["Allow"], "POST")
         self.assertIn("event=admin_request", self.gw.log_text())
+        # Every wrong token given is counted (a missing one is no guess);
+        # past the first few they were answered late, not refused.
+        m = parse_metrics(self.get("/metrics").body)
+        self.assertEqual(m["stopgate_admin_auth_failures_total"], 19)
+        self.assertEqual(m["stopgate_admin_unauthorized_total"], 23)
 
     def test_sighup_token_change(self):
         self.start()
@@ -520,6 +525,7 @@ class TestMetrics(AdminCase):
         self.assertEqual(m['stopgate_account_sessions_bound'
                            '{account="marketing"}'], 1)
         self.assertGreaterEqual(m["stopgate_admin_requests_total"], 2)
+        self.assertEqual(m["stopgate_admin_auth_failures_total"], 0)
         # the refusal's audit record and the forwarded message's
         # attribution reach the store within a few ms; once the writer is
         # idle, the attribution is merged into the last-sent table

@@ -61,7 +61,7 @@ pick_port(void)
 }
 
 static struct config *
-load(uint16_t port, const char *token)
+load_with(uint16_t port, const char *token, const char *extra)
 {
 	struct config_errors	 errs;
 	struct config		*cfg;
@@ -80,7 +80,7 @@ load(uint16_t port, const char *token)
 	    "      default_category: promo }\n"
 	    "upstreams:\n"
 	    "  - { name: carrier, host: 127.0.0.1, port: 2, system_id: a,\n"
-	    "      password: b }\n", (unsigned)port, token);
+	    "      password: b }\n%s", (unsigned)port, token, extra);
 	cfg = config_load_string(y, strlen(y), "test.yaml", "/tmp", &errs);
 	if (cfg == NULL)
 		for (i = 0; i < errs.count && i < CONFIG_ERRORS_MAX; i++)
@@ -88,6 +88,12 @@ load(uint16_t port, const char *token)
 			    config_error_format(&errs, i, buf, sizeof(buf)));
 	assert_non_null(cfg);
 	return cfg;
+}
+
+static struct config *
+load(uint16_t port, const char *token)
+{
+	return load_with(port, token, "");
 }
 
 static void
@@ -393,6 +399,79 @@ test_reload_token(void **state)
 	assert_string_equal(f->body, "{\"items\":[],\"more\":false}\n");
 }
 
+/* A connection to the admin port from this thread, with a timeout. */
+static int
+raw_connect(struct fx *f)
+{
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { 5, 0 };
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(f->port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/*
+ * The daemon's loop does not run (this thread does not dispatch it):
+ * /healthz, which needs its figures, says so with a 503 once the call
+ * times out, instead of hanging; the admin thread goes on serving.
+ */
+static void
+test_loop_stalled(void **state)
+{
+	struct fx	*f = *state;
+	const char	 req[] = "GET /healthz HTTP/1.0\r\n\r\n";
+	char		 buf[1024];
+	ssize_t		 n, got = 0;
+	int		 fd;
+
+	fd = raw_connect(f);
+	assert_int_equal(write(fd, req, sizeof(req) - 1),
+	    (ssize_t)sizeof(req) - 1);
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fd);
+	assert_non_null(strstr(buf, "HTTP/1.0 503"));
+	assert_non_null(strstr(buf, "\"status\":\"loop_stalled\""));
+	/* With the loop running again, all is well. */
+	assert_int_equal(call(f, EVHTTP_REQ_GET, "/healthz", NULL, NULL),
+	    200);
+}
+
+/* limits.max_admin_connections (from a reload): one more connection is
+ * closed at once, the ones within the cap stay. */
+static void
+test_connection_cap(void **state)
+{
+	struct fx	*f = *state;
+	struct config	*old = f->d->cfg;
+	char		 ch;
+	int		 fd1, fd2;
+
+	f->d->cfg = load_with(f->port, "s3cret",
+	    "limits: { max_admin_connections: 1 }\n");
+	config_free(old);
+	admin_reload(f->d, &f->d->fe_state);
+	/* The client connection of the fixture is not open yet. */
+	fd1 = raw_connect(f);
+	usleep(100000);
+	fd2 = raw_connect(f);
+	assert_int_equal(read(fd2, &ch, 1), 0);		/* closed */
+	close(fd2);
+	assert_int_equal(write(fd1, "GET /healthz HTTP/1.0\r\n\r\n", 26),
+	    26);
+	close(fd1);
+}
+
 int
 main(void)
 {
@@ -404,6 +483,8 @@ main(void)
 		T(test_history_and_audit),
 		T(test_review_resolve),
 		T(test_reload_token),
+		T(test_loop_stalled),
+		T(test_connection_cap),
 	};
 #undef T
 

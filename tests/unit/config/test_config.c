@@ -495,6 +495,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->timeouts.response_ms, 30000);
 	assert_int_equal(cfg->timeouts.shutdown_ms, 5000);
 	assert_int_equal(cfg->timeouts.reassembly_ms, 60000);
+	assert_int_equal(cfg->timeouts.admin_request_ms, 10000);
 	assert_int_equal(cfg->retention.events_days, 1461);
 	assert_int_equal(cfg->retention.audit_days, 1461);
 	assert_int_equal(cfg->retention.receipt_map_hours, 72);
@@ -503,10 +504,36 @@ test_defaults(void **state)
 	assert_int_equal(cfg->max_pdu_len, 65536);
 	assert_int_equal(cfg->max_sessions, 1024);
 	assert_int_equal(cfg->upstream_queue_max, 1000);
+	assert_int_equal(cfg->max_admin_connections, 64);
 	config_free(cfg);
 }
 
 /* Optional blocks override their defaults. */
+/*
+ * References: the loader's and each config_ref() are dropped one by one,
+ * the last frees (the sanitizers see a leak or a double free), and a
+ * config_free() of a referenced config only drops the owner's.
+ */
+static void
+test_refs(void **state)
+{
+	struct config *cfg, *held;
+
+	(void)state;
+	cfg = load_ok(BASE);
+	assert_int_equal(atomic_load(&cfg->refs), 1);
+	held = config_ref(cfg);
+	assert_ptr_equal(held, cfg);
+	assert_int_equal(atomic_load(&cfg->refs), 2);
+	config_free(cfg);		/* the owner lets go */
+	assert_int_equal(atomic_load(&held->refs), 1);
+	assert_string_equal(held->business_name, "Acme");
+	config_unref(held);		/* the last: freed */
+	config_ref(NULL);
+	config_unref(NULL);
+	config_free(NULL);
+}
+
 static void
 test_overrides(void **state)
 {
@@ -535,11 +562,11 @@ test_overrides(void **state)
 	    "    reconnect_min_ms: 200\n"
 	    "    reconnect_max_ms: 400\n"
 	    "timeouts: { bind_ms: 1000, idle_ms: 2000, response_ms: 3000, "
-	    "shutdown_ms: 0, reassembly_ms: 5000 }\n"
+	    "shutdown_ms: 0, reassembly_ms: 5000, admin_request_ms: 250 }\n"
 	    "retention: { events_days: 0, audit_days: 2000, "
 	    "receipt_map_hours: 1, outbox_hours: 2, outbox_max: 3 }\n"
 	    "limits: { max_pdu_len: 4096, max_sessions: 5, "
-	    "upstream_queue_max: 0 }\n"
+	    "upstream_queue_max: 0, max_admin_connections: 2 }\n"
 	    "store: { path: /srv/stopgate, map_mb: 64 }\n"
 	    "rejection: { command_status: 1025 }\n");
 	assert_int_equal(cfg->national_number_length, 9);
@@ -566,6 +593,8 @@ test_overrides(void **state)
 	assert_int_equal(cfg->max_pdu_len, 4096);
 	assert_int_equal(cfg->max_sessions, 5);
 	assert_int_equal(cfg->upstream_queue_max, 0);
+	assert_int_equal(cfg->timeouts.admin_request_ms, 250);
+	assert_int_equal(cfg->max_admin_connections, 2);
 	assert_string_equal(cfg->store_path, "/srv/stopgate");
 	assert_int_equal(cfg->store_map_mb, 64);
 	assert_int_equal(cfg->rejection_status, 0x401);
@@ -646,6 +675,10 @@ test_wrong_types(void **state)
 	    "'idle_ms' must be an integer, written without quotes");
 	expect_one(BASE "limits: { max_sessions: -1 }\n", 10, 25,
 	    "'max_sessions' must be an integer");
+	expect_one(BASE "limits: { max_admin_connections: 0 }\n", 10, 34,
+	    "'max_admin_connections' must be between 1 and 100000");
+	expect_one(BASE "timeouts: { admin_request_ms: 50 }\n", 10, 31,
+	    "'admin_request_ms' must be between 100 and 600000");
 	expect_one(BASE "limits: { max_sessions: 99999999999999999999999 }\n",
 	    10, 25, "'max_sessions' must be between 1 and 100000");
 	expect_one(BASE "keywords: { opt_in: START }\n", 10, 21,
@@ -1576,6 +1609,7 @@ main(void)
 		cmocka_unit_test(test_no_secrets),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_refs),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
