@@ -22,7 +22,7 @@
 #define CONFIG_PERM_MAX		8	/* messages kept; the count goes on */
 
 struct config_perm {
-	size_t	count;			/* problems; may exceed CONFIG_PERM_MAX */
+	size_t	count;		/* problems; may exceed CONFIG_PERM_MAX */
 	char	msg[CONFIG_PERM_MAX][768];
 };
 

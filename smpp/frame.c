@@ -3,7 +3,6 @@
  */
 #include "smpp/frame.h"
 
-#include "smpp/pdu.h"
 
 uint32_t
 smpp_frame_peek_len(const uint8_t *buf)
@@ -22,10 +21,10 @@ smpp_be32_put(uint8_t *p, uint32_t v)
 }
 
 void
-smpp_frame_header(uint8_t hdr[16], uint32_t body_len, uint32_t command_id,
-    uint32_t command_status, uint32_t seq)
+smpp_frame_header(uint8_t hdr[SMPP_HEADER_LEN], uint32_t body_len,
+    uint32_t command_id, uint32_t command_status, uint32_t seq)
 {
-	smpp_be32_put(hdr, 16u + body_len);
+	smpp_be32_put(hdr, SMPP_HEADER_LEN + body_len);
 	smpp_be32_put(hdr + 4, command_id);
 	smpp_be32_put(hdr + 8, command_status);
 	smpp_be32_put(hdr + 12, seq);

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* command_length, command_id, command_status, sequence_number (§3.2). */
+#define SMPP_HEADER_LEN		16
+
 /*
  * Look at the start of buf (len bytes received so far) for one PDU.
  * Returns the PDU's length (> 0) when the whole PDU is in buf, 0 when more
@@ -33,7 +36,7 @@ void smpp_be32_put(uint8_t *p, uint32_t v);
  * sequence_number, each a 4-octet big-endian integer) into hdr.
  * command_length is SMPP_HEADER_LEN + body_len.
  */
-void smpp_frame_header(uint8_t hdr[16], uint32_t body_len,
+void smpp_frame_header(uint8_t hdr[SMPP_HEADER_LEN], uint32_t body_len,
     uint32_t command_id, uint32_t command_status, uint32_t seq);
 
 #endif /* SMPP_FRAME_H */

@@ -57,8 +57,6 @@
  */
 #include "smpp/pdu.h"
 
-#include "smpp/frame.h"
-
 #include <stddef.h>
 #include <string.h>
 

@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SMPP_HEADER_LEN		16
+#include "smpp/frame.h"		/* SMPP_HEADER_LEN */
+
 /* Default caps on command_length (§3.2 sets no maximum; we do). */
 #define SMPP_MAX_PDU_LEN	65536u	/* bound sessions */
 #define SMPP_MAX_PDU_LEN_OPEN	1024u	/* before bind: a bind is < 200 B */

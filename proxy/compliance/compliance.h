@@ -7,8 +7,8 @@
  * The operations on a number's opt-out state are in optout.h, the stats
  * in stats.h, the record encoders in encode.h.
  */
-#ifndef PROXY_COMPLIANCE_H
-#define PROXY_COMPLIANCE_H
+#ifndef PROXY_COMPLIANCE_COMPLIANCE_H
+#define PROXY_COMPLIANCE_COMPLIANCE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,4 +88,4 @@ int compliance_audit_filter(const struct config *cfg,
     const struct compliance_audit_query *q, struct store_audit_filter *f,
     char *numbuf, struct compliance_err *err);
 
-#endif /* PROXY_COMPLIANCE_H */
+#endif /* PROXY_COMPLIANCE_COMPLIANCE_H */

@@ -3,8 +3,8 @@
  * promo and billing, inbound 12345 stopping promo only, inbound 15550100
  * stopping all) and a fresh store in a mkdtemp directory.
  */
-#ifndef TESTS_UNIT_COMPLIANCE_FIXTURE_H
-#define TESTS_UNIT_COMPLIANCE_FIXTURE_H
+#ifndef TESTS_UNIT_COMPLIANCE_COMPLIANCE_FIXTURE_H
+#define TESTS_UNIT_COMPLIANCE_COMPLIANCE_FIXTURE_H
 
 #include <dirent.h>
 #include <stdio.h>
@@ -109,4 +109,4 @@ cfx_teardown(void **state)
 	fclose(fp);							\
 } while (0)
 
-#endif /* TESTS_UNIT_COMPLIANCE_FIXTURE_H */
+#endif /* TESTS_UNIT_COMPLIANCE_COMPLIANCE_FIXTURE_H */
