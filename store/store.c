@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "store/bytes.h"
+#include "store/lookup_int.h"
 #include "store/store_int.h"
 
 #define MB			((size_t)1024 * 1024)
@@ -681,6 +682,10 @@ store_info(struct store *st, struct store_info *out)
 	out->msgmap = store_db_entries(st, txn, STORE_DB_MSGMAP);
 	out->lastsent = store_db_entries(st, txn, STORE_DB_LASTSENT);
 	out->confirm = store_db_entries(st, txn, STORE_DB_CONFIRM);
+	rc = store_lookup_progress(st, txn, &out->lookup_grow_moved,
+	    &out->lookup_grow_total);
 	store_walk_end(st, txn);
+	if (rc != 0)
+		return store_fail_mdb(st, rc, "reading store info");
 	return 0;
 }

@@ -211,6 +211,25 @@ void store_optout_prefetch(struct store *st, const char *number);
 int store_optout_apply(struct store *st, struct store_event *ev);
 
 
+/*
+ * The numbers hash and the Bloom filter that answer store_optout_check()
+ * grow in steps: the write that takes one past its threshold only begins
+ * a growth (a record, nothing copied), and this moves the numbers of up
+ * to max (at most STORE_LOOKUP_GROW_MAX) slots of the old tables into
+ * larger ones in one lazy transaction, like store_audit_index's; once a
+ * growth is over, the same call deletes the replaced tables, a bounded
+ * number of chunks per call. *done = work done (0: nothing left to do).
+ * Lookups are exact whatever the progress (store_info shows it). Call it
+ * when idle, as store_audit_index, until *done is 0; a store whose
+ * tables are not grown keeps working, its lookups a little slower.
+ * Returns 0 or -1.
+ *
+ * About 1 µs per number (a 16 KB chunk either side copied once per
+ * step): 65536 take some 50-100 ms.
+ */
+#define STORE_LOOKUP_GROW_MAX	1048576
+int store_lookup_grow_step(struct store *st, size_t max, size_t *done);
+
 /* ------------------------------------------------------------------ */
 /* Error codes: what kind of failure the last call on a store had.     */
 
@@ -542,6 +561,9 @@ struct store_info {
 	uint64_t	 last_event_id;
 	size_t		 state, events, audit, review_open, outbox, msgmap,
 			 lastsent, confirm;
+	/* A growth of the lookup tables (store_lookup_grow_step): numbers
+	 * moved of those to move; 0 and 0 when none is under way. */
+	uint64_t	 lookup_grow_moved, lookup_grow_total;
 };
 
 /* Fill *out. Returns 0 or -1. */
