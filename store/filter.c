@@ -12,13 +12,15 @@
  * lookup faster, never change its answer.
  *
  * Layout (database "filter", integer keys): chunk i -> FILTER_CHUNK bytes
- * (LMDB stores a large value in contiguous overflow pages, so a block is
- * one pointer away), and key FILTER_PARAMS -> version, block count,
- * capacity, numbers added. Bits are only ever set: an opt-in that clears a
- * number's state leaves its bits, which costs a little speed until the
- * next rebuild. Adding a number past the capacity rebuilds the filter for
- * twice the count (rare: the sizes double), so it keeps 16 to 32 bits per
- * number. A chunk is small (16 KB) because adding a number copies one.
+ * under key base + i (LMDB stores a large value in contiguous overflow
+ * pages, so a block is one pointer away), key FILTER_PARAMS -> version,
+ * block count, capacity, numbers added, generation, base, and while a
+ * growth is under way FILTER_GROW -> the same for the next filter. Bits
+ * are only ever set: an opt-in that clears a number's state leaves its
+ * bits, which costs a little speed until the next rebuild. Past the
+ * capacity lookup.c grows it, in steps, to twice the count, so it keeps
+ * 16 to 32 bits per number (a few less while a growth is under way). A
+ * chunk is small (16 KB) because adding a number copies one.
  */
 #include "store/filter_int.h"
 

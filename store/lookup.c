@@ -24,6 +24,43 @@
  *   category EXC  that category allowed despite the global flag
  * An opt-out never moves an existing since-time: the state changes only
  * when the effective answer for a scope changes.
+ *
+ * Growth. The hash is meant to stay under 4/5 full and the filter under
+ * its capacity; rebuilding them inside the write that crosses the line
+ * made that write (an opt-out the SMSC waits for) take seconds at
+ * millions of numbers. Instead that write only begins a growth of both
+ * (grow_maybe: a record each, the new tables empty and, their chunks
+ * absent, free), and store_lookup_grow_step() moves the numbers over in
+ * bounded lazy transactions that any writable process may run:
+ *
+ *  - Lookups read the old tables until the step that moves the last
+ *    slot switches both in one commit, so every snapshot, in any
+ *    process, sees one complete hash and one complete filter.
+ *  - Every change during the growth goes to both tables (filter: bits
+ *    set in both; hash: put and delete in both). A step copies the old
+ *    hash's slots [pos, pos + max) as they are in its own transaction;
+ *    the old table is kept exact, so a copy is never stale, and a number
+ *    changed meanwhile already has its value in the new one (a copy over
+ *    it writes the same). A delete's backward shift may move an entry
+ *    from an unmoved slot to a moved one: such an entry is put in the new
+ *    table too. So at the switch the new hash holds every number, and
+ *    the new filter every number's bits (those moved, those added).
+ *  - Why copy in the old hash's slot order: a slot's place is monotonic
+ *    in the number's hash, and version 3 filters pick their block from
+ *    the same hash, so a step fills both new tables front to back and
+ *    writes each 16 KB chunk once, not once per number.
+ *  - While growing, the old tables only get fuller: the filter passes a
+ *    few more numbers to the hash, the hash probes further. The hash may
+ *    not pass 7/8: a new number that would is left out of it, and the
+ *    table marked incomplete; lookups then skip it for the numbers index
+ *    (exact, a B-tree walk) until the switch. Should the new hash reach
+ *    7/8 too (an import larger than the store, mid-growth), it is rebuilt
+ *    at once as before, and the filter with it at the next step.
+ *  - A crash mid-growth loses nothing: the records and tables are in the
+ *    store, and the next step (of any process) goes on from pos.
+ *  - Replaced tables' chunks (keys below the current base) are deleted by
+ *    the same steps once no growth is under way.
+ * store_reindex() still rebuilds everything at once, for tools.
  */
 #include "store/lookup_int.h"
 

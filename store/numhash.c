@@ -12,12 +12,13 @@
  * every opted-out number) and says "read the summary" otherwise.
  *
  * Layout (database "numbers_hash", integer keys): chunk i -> NH_CHUNK
- * bytes of NH_SLOTS_PER_CHUNK slots (LMDB keeps a large value in
- * contiguous overflow pages); NH_PARAMS -> version, chunks, count,
- * generation; NH_CATS -> the category names that slots refer to by
- * number. Linear probing over the whole table, which is rebuilt for twice
- * the count when it is 80% full; deletion shifts the run back, so no
- * tombstones. Every write bumps the generation, in the transaction that
+ * bytes of NH_SLOTS_PER_CHUNK slots under key base + i (LMDB keeps a
+ * large value in contiguous overflow pages); NH_PARAMS -> version,
+ * chunks, count, generation, base, flags; NH_CATS -> the category names
+ * that slots refer to by number; while a growth is under way NH_GROW ->
+ * the new table and how far the move got. Linear probing over the whole
+ * table, which grows (in steps, see lookup.c) for 8/5 of the count when
+ * it is 80% full; deletion shifts the run back, so no tombstones. Every write bumps the generation, in the transaction that
  * changes the slots: a reader whose parameters match in full knows its
  * views of the chunks are still the pages of the current snapshot.
  *
