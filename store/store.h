@@ -326,7 +326,12 @@ int store_import(struct store *st, struct store_event *evs, size_t n);
 /* ------------------------------------------------------------------ */
 /* Rejected-send audit log.                                            */
 
-/* Query filter; zero / NULL fields do not filter. Strings borrowed. */
+/*
+ * Query filter; zero / NULL fields do not filter. Strings borrowed.
+ * Paging: pass the time and id of the last record of the previous page
+ * as after_time and after_id; records come in (time, id) order, so the
+ * next page starts right after it, on whichever index the query reads.
+ */
 struct store_audit_filter {
 	int64_t		 since;		/* time >= since (if != 0) */
 	int64_t		 until;		/* time < until (if != 0) */
@@ -334,13 +339,21 @@ struct store_audit_filter {
 	const char	*account;
 	const char	*category;
 	size_t		 max;		/* stop after max matches (0 = all) */
+	int64_t		 after_time;	/* with after_id: (time, id) > */
+	uint64_t	 after_id;	/* (after_time, after_id); 0: none */
 };
 
 typedef int (*store_audit_fn)(const struct store_audit *a, void *arg);
 
 /*
  * Matching records in time order (ties by id). A number filter uses the
- * per-number index and the records not yet in it (store_audit_index).
+ * per-number index and the records not yet in it (store_audit_index); an
+ * account filter (else a category filter) the per-account (category)
+ * index, which every record written by this build is in, and a scan of
+ * the records an older stopgate wrote that store_audit_index has not
+ * indexed yet; a time range alone reads only that range. What a query
+ * reads is bounded by its matches, not by the log's size (once the idle
+ * indexing is done); its answer never depends on indexing progress.
  * Returns per the walk convention.
  */
 int store_audit_query(struct store *st, const struct store_audit_filter *f,
@@ -352,8 +365,10 @@ int store_audit_query(struct store *st, const struct store_audit_filter *f,
  * per-number index, so the backlog must be kept short: call this when
  * idle. It moves up to max (at most STORE_AUDIT_INDEX_MAX) of the oldest
  * unindexed records into the index, in one transaction committed like
- * store_batch_put's. *done = how many it took (0: none left). Query
- * results do not depend on it. Returns 0 or -1.
+ * store_batch_put's; with room left, it goes on indexing by account and
+ * category the records of a store written before those indexes (oldest
+ * first, a cursor kept in the store). *done = how many it took (0: none
+ * left). Query results do not depend on it. Returns 0 or -1.
  *
  * A larger max indexes faster (records of one leaf share its copy) but
  * holds the write lock longer: with a million numbers, 64k records take
