@@ -3,7 +3,7 @@
  * benchmarks.
  *
  *   store_fill -d DIR -n N [-m ONE_IN] [-b BASE] [-c CATEGORY] [-M MAP_MB]
- *              [-x ADD [-B BATCH] [-s STEP]]
+ *              [-x ADD [-B BATCH] [-T TAIL] [-s STEP]]
  *
  * Opts out BASE + j * ONE_IN for j < N (default BASE 12000000000, ONE_IN
  * 100, category "promo"), so that of the range [BASE, BASE + N * ONE_IN)
@@ -23,7 +23,8 @@
  * With -x, it then opts out ADD more numbers (BASE + j * ONE_IN + 1, the
  * neighbours) through store_import() in transactions of BATCH (1000),
  * which takes the lookup tables past their growth threshold when ADD is
- * over about 28% of N, and prints the slowest of those writes against
+ * over about 28% of N (the last TAIL of them one per transaction, as
+ * opt-outs from the SMSC come, fsync'd each), and prints the slowest of those writes against
  * their median (the write that crosses is the one to watch); then, on a
  * store that grows in steps, runs store_lookup_grow_step(STEP = 65536)
  * to the end and prints the slowest step and the total.
@@ -65,7 +66,7 @@ dbl_cmp(const void *a, const void *b)
 /* -x: ADD more opt-outs in imports of batch; the slowest, then growth. */
 static int
 cross(struct store *st, uint64_t base, uint64_t one_in, const char *category,
-    uint64_t add, size_t batch, size_t step)
+    uint64_t add, size_t batch, uint64_t tail, size_t step)
 {
 	struct store_event *evs;
 	double *ms, t0, worst = 0, total = 0, cross_ms = -1;
@@ -74,12 +75,14 @@ cross(struct store *st, uint64_t base, uint64_t one_in, const char *category,
 	int steps = 0;
 
 	if ((evs = calloc(batch, sizeof(*evs))) == NULL ||
-	    (ms = calloc(add / batch + 1, sizeof(*ms))) == NULL) {
+	    (ms = calloc(add / batch + tail + 1, sizeof(*ms))) == NULL) {
 		free(evs);
 		return -1;
 	}
 	for (j = 0; j < add; j += n) {
 		n = add - j < batch ? (size_t)(add - j) : batch;
+		if (add - j <= tail)
+			n = 1;	/* as an opt-out from the SMSC */
 		for (i = 0; i < n; i++) {
 			memset(&evs[i], 0, sizeof(evs[i]));
 			snprintf(evs[i].number, sizeof(evs[i].number),
@@ -247,14 +250,14 @@ main(int argc, char *argv[])
 {
 	struct store_params p = { 0, 0, false };
 	const char *dir = NULL, *category = "promo";
-	uint64_t n = 0, base = 12000000000ULL, one_in = 100, add = 0;
+	uint64_t n = 0, base = 12000000000ULL, one_in = 100, add = 0, tail = 0;
 	size_t map_mb = 0, batch = 1000, step = 65536;
 	struct store *st;
 	char err[256], last[32];
 	double t0, t_load, t_reindex;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "d:n:m:b:c:M:x:B:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:m:b:c:M:x:B:s:T:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -282,6 +285,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			step = strtoul(optarg, NULL, 10);
+			break;
+		case 'T':
+			tail = strtoull(optarg, NULL, 10);
 			break;
 		default:
 			goto usage;
@@ -341,7 +347,7 @@ main(int argc, char *argv[])
 	    PRIu64 " category=%s load_s=%.2f reindex_s=%.2f\n", dir, n, base,
 	    one_in, category, t_load, t_reindex);
 	fflush(stdout);
-	if (add > 0 && (cross(st, base, one_in, category, add, batch,
+	if (add > 0 && (cross(st, base, one_in, category, add, batch, tail,
 	    step) != 0 || check(st, base + 1, true, category) != 0 ||
 	    check(st, base + (add - 1) * one_in + 1, true, category) != 0)) {
 		store_free(st);
@@ -352,6 +358,7 @@ main(int argc, char *argv[])
 
 usage:
 	fprintf(stderr, "usage: store_fill -d DIR -n N [-m ONE_IN] [-b BASE]"
-	    " [-c CATEGORY] [-M MAP_MB] [-x ADD [-B BATCH] [-s STEP]]\n");
+	    " [-c CATEGORY] [-M MAP_MB] [-x ADD [-B BATCH] [-T TAIL] [-s STEP]]"
+	    "\n");
 	return 2;
 }
