@@ -897,6 +897,21 @@ store_lookup_grow_step(struct store *st, size_t max, size_t *done)
 	return rc;
 }
 
+bool
+store_lookup_grow_pending(struct store *st)
+{
+	MDB_txn *txn;
+	bool yes;
+
+	if (st->is_read_only || !st->lk->is_summary_ok ||
+	    (txn = store_read_begin(st)) == NULL)
+		return false;
+	/* The filter's old chunks go with the hash's: one test for both. */
+	yes = store_numhash_pending(st, txn);
+	store_read_end(st);
+	return yes;
+}
+
 int
 store_lookup_progress(struct store *st, MDB_txn *txn, uint64_t *moved,
     uint64_t *total)

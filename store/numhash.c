@@ -846,6 +846,38 @@ out:
 	return store_numhash_rebuild(st, txn);
 }
 
+/* Is there a key of dbi below base? */
+static bool
+nh_has_below(MDB_txn *txn, MDB_dbi dbi, uint64_t base)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t key;
+	bool yes = false;
+
+	if (base == 0 || mdb_cursor_open(txn, dbi, &cur) != 0)
+		return false;
+	if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 &&
+	    k.mv_size == sizeof(key)) {
+		memcpy(&key, k.mv_data, sizeof(key));
+		yes = key < base;
+	}
+	mdb_cursor_close(cur);
+	return yes;
+}
+
+bool
+store_numhash_pending(struct store *st, MDB_txn *txn)
+{
+	struct nh_params p;
+	struct nh_grow g;
+	bool has_g;
+
+	if (nh_state(st, txn, &p, &g, &has_g) != 0)
+		return false;
+	return has_g || nh_has_below(txn, st->dbi[STORE_DB_NUMHASH], p.base);
+}
+
 int
 store_numhash_sweep(struct store *st, MDB_txn *txn, size_t max, size_t *n)
 {

@@ -62,6 +62,8 @@ int store_numhash_grow_step(struct store *st, MDB_txn *txn, size_t max,
     uint64_t *nks, size_t *n, bool *is_done);
 int store_numhash_sweep(struct store *st, MDB_txn *txn, size_t max,
     size_t *n);
+/* Whether a growth step has work: moving, or old chunks to sweep. */
+bool store_numhash_pending(struct store *st, MDB_txn *txn);
 /* Whether a growth is under way, and its numbers moved and to move. */
 int store_numhash_grow_progress(struct store *st, MDB_txn *txn,
     uint64_t *moved, uint64_t *total, bool *is_growing);

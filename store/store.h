@@ -231,6 +231,15 @@ int store_optout_apply(struct store *st, struct store_event *ev);
 #define STORE_LOOKUP_GROW_MAX	1048576
 int store_lookup_grow_step(struct store *st, size_t max, size_t *done);
 
+/*
+ * Whether store_lookup_grow_step() has work (a growth under way, or
+ * replaced tables to delete), read in st's lookup snapshot: cheap (a few
+ * point reads), for a background writer to poll when idle, since the
+ * write that begins a growth may be another handle's or process's. False
+ * on a read-only handle or a read error.
+ */
+bool store_lookup_grow_pending(struct store *st);
+
 /* ------------------------------------------------------------------ */
 /* Error codes: what kind of failure the last call on a store had.     */
 

@@ -122,11 +122,13 @@ test_crossing_only_begins(void **state)
 	load(f->st, 0, 810, 100);
 	progress(f->st, &moved, &total);
 	assert_true(total == 0);
+	assert_false(store_lookup_grow_pending(f->st));
 	for (i = 810; i < 830; i++)
 		apply1(f->st, i, STORE_OPT_OUT);
 	progress(f->st, &moved, &total);
 	assert_true(total >= 800);
 	assert_true(moved == 0);
+	assert_true(store_lookup_grow_pending(f->st));
 	check_all(f->st, 830);
 	/* Half way, then to the end. */
 	assert_int_equal(store_lookup_grow_step(f->st, 512, &(size_t){ 0 }),
@@ -137,6 +139,7 @@ test_crossing_only_begins(void **state)
 	assert_true(fx_grow(f->st, 256) >= 2);
 	progress(f->st, &moved, &total);
 	assert_true(moved == 0 && total == 0);
+	assert_false(store_lookup_grow_pending(f->st));
 	check_all(f->st, 830);
 }
 
