@@ -755,8 +755,8 @@ nameq_backlog_next(struct nameq *q, const struct store_audit_filter *f,
  * when the index cannot answer (the caller scans); or an LMDB code.
  */
 static int
-nameq_open(struct store *st, struct nameq *q, const struct store_audit_filter *f,
-    enum store_db db, const char *name)
+nameq_open(struct store *st, struct nameq *q,
+    const struct store_audit_filter *f, enum store_db db, const char *name)
 {
 	uint8_t start[16];
 	struct aidx x;
@@ -822,8 +822,9 @@ nameq_emit(struct store *st, struct nameq *q, const uint8_t *tk,
 
 /* The merge of nameq_open's two streams, in key order, once each. */
 static int
-nameq_run(struct store *st, struct nameq *q, const struct store_audit_filter *f,
-    store_audit_fn cb, void *arg, int *cbret)
+nameq_run(struct store *st, struct nameq *q,
+    const struct store_audit_filter *f, store_audit_fn cb, void *arg,
+    int *cbret)
 {
 	const uint8_t *ikey, *tk;
 	MDB_val v;

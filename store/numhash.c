@@ -18,9 +18,10 @@
  * that slots refer to by number; while a growth is under way NH_GROW ->
  * the new table and how far the move got. Linear probing over the whole
  * table, which grows (in steps, see lookup.c) for 8/5 of the count when
- * it is 80% full; deletion shifts the run back, so no tombstones. Every write bumps the generation, in the transaction that
- * changes the slots: a reader whose parameters match in full knows its
- * views of the chunks are still the pages of the current snapshot.
+ * it is 80% full; deletion shifts the run back, so no tombstones. Every
+ * write bumps the generation, in the transaction that changes the slots:
+ * a reader whose parameters match in full knows its views of the chunks
+ * are still the pages of the current snapshot.
  *
  * Slot (32 bytes, native byte order like LMDB's own integer keys):
  *   0 number key (store_numkey; 0 = empty)   8 since   16 event id

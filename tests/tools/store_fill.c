@@ -24,13 +24,14 @@
  * neighbours) through store_import() in transactions of BATCH (1000),
  * which takes the lookup tables past their growth threshold when ADD is
  * over about 28% of N (the last TAIL of them one per transaction, as
- * opt-outs from the SMSC come, fsync'd each), and prints the slowest of those writes against
- * their median (the write that crosses is the one to watch); then, on a
- * store that grows in steps, runs store_lookup_grow_step(STEP = 65536)
+ * opt-outs from the SMSC come, fsync'd each), and prints the slowest of
+ * those writes against their median and the one that crossed; then, on
+ * a store that grows in steps, runs store_lookup_grow_step(STEP = 65536)
  * to the end and prints the slowest step and the total.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +65,42 @@ dbl_cmp(const void *a, const void *b)
 }
 
 /* -x: ADD more opt-outs in imports of batch; the slowest, then growth. */
+/* The -x run's options. */
+struct xopt {
+	uint64_t	 add;
+	uint64_t	 tail;
+	size_t		 batch;
+	size_t		 step;
+};
+
+/* Take option ch of the -x run: true, or false when it is not one. */
+static bool
+xopt_take(struct xopt *x, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'x':
+		x->add = strtoull(arg, NULL, 10);
+		return true;
+	case 'B':
+		x->batch = strtoul(arg, NULL, 10);
+		return true;
+	case 's':
+		x->step = strtoul(arg, NULL, 10);
+		return true;
+	case 'T':
+		x->tail = strtoull(arg, NULL, 10);
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int
 cross(struct store *st, uint64_t base, uint64_t one_in, const char *category,
-    uint64_t add, size_t batch, uint64_t tail, size_t step)
+    const struct xopt *x)
 {
+	uint64_t add = x->add, tail = x->tail;
+	size_t batch = x->batch, step = x->step;
 	struct store_event *evs;
 	double *ms, t0, worst = 0, total = 0, cross_ms = -1;
 	uint64_t j, nb = 0, worst_at = 0, cross_at = 0;
@@ -245,15 +278,41 @@ check(struct store *st, uint64_t number, bool is_blocked, const char *cat)
 	return 0;
 }
 
+/*
+ * Open the loaded store and build its lookup tables (the bulk load
+ * bypassed them), *secs the time that took. NULL with a message printed.
+ */
+static struct store *
+reopen(const char *dir, const struct store_params *p, double *secs)
+{
+	struct store *st;
+	char err[256];
+	double t0;
+
+	if ((st = store_open(dir, p, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store_fill: %s\n", err);
+		return NULL;
+	}
+	t0 = now_s();
+	if (store_reindex(st) != 0) {
+		fprintf(stderr, "store_fill: reindex: %s\n", store_errmsg(st));
+		store_free(st);
+		return NULL;
+	}
+	*secs = now_s() - t0;
+	return st;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct store_params p = { 0, 0, false };
 	const char *dir = NULL, *category = "promo";
-	uint64_t n = 0, base = 12000000000ULL, one_in = 100, add = 0, tail = 0;
-	size_t map_mb = 0, batch = 1000, step = 65536;
+	struct xopt x = { 0, 0, 1000, 65536 };
+	uint64_t n = 0, base = 12000000000ULL, one_in = 100;
+	size_t map_mb = 0;
 	struct store *st;
-	char err[256], last[32];
+	char err[256];
 	double t0, t_load, t_reindex;
 	int ch;
 
@@ -277,38 +336,27 @@ main(int argc, char *argv[])
 		case 'M':
 			map_mb = strtoul(optarg, NULL, 10);
 			break;
-		case 'x':
-			add = strtoull(optarg, NULL, 10);
-			break;
-		case 'B':
-			batch = strtoul(optarg, NULL, 10);
-			break;
-		case 's':
-			step = strtoul(optarg, NULL, 10);
-			break;
-		case 'T':
-			tail = strtoull(optarg, NULL, 10);
-			break;
 		default:
-			goto usage;
+			if (!xopt_take(&x, ch, optarg))
+				goto usage;
 		}
 	}
 	if (dir == NULL || n == 0 || one_in == 0 || optind != argc ||
-	    batch == 0 || step == 0 || (add > 0 && one_in < 2) || add > n ||
+	    x.batch == 0 || x.step == 0 || (x.add > 0 && one_in < 2) ||
+	    x.add > n ||
 	    strlen(category) == 0 || strlen(category) > 64)
 		goto usage;
 	/* The numbers must keep one length for MDB_APPEND's order. */
-	snprintf(err, sizeof(err), "%" PRIu64, base);
-	snprintf(last, sizeof(last), "%" PRIu64, base + (n - 1) * one_in);
-	if (strlen(err) != strlen(last)) {
+	snprintf(err, sizeof(err), "%" PRIu64 " %" PRIu64, base,
+	    base + (n - 1) * one_in);
+	if (strchr(err, ' ') - err != (ptrdiff_t)strlen(strchr(err, ' ') + 1)) {
 		fprintf(stderr, "store_fill: BASE .. last number change "
 		    "length\n");
 		return 2;
 	}
-	/* About 40 bytes per key with MDB_APPEND; leave room (and for -x,
-	 * the tables grown beside the old ones). */
+	/* About 40 bytes per key with MDB_APPEND; room for -x's tables. */
 	if (map_mb == 0)
-		map_mb = (size_t)((n + add) * 200 / (1024 * 1024)) + 64;
+		map_mb = (size_t)((n + x.add) * 200 / (1024 * 1024)) + 64;
 	p.map_mb = map_mb;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "store_fill: %s: %s\n", dir, strerror(errno));
@@ -323,18 +371,8 @@ main(int argc, char *argv[])
 	if (fill(dir, n, base, one_in, category, map_mb) != 0)
 		return 1;
 	t_load = now_s() - t0;
-	if ((st = store_open(dir, &p, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "store_fill: %s\n", err);
+	if ((st = reopen(dir, &p, &t_reindex)) == NULL)
 		return 1;
-	}
-	/* The bulk load bypassed the store: build its lookup filter. */
-	t0 = now_s();
-	if (store_reindex(st) != 0) {
-		fprintf(stderr, "store_fill: reindex: %s\n", store_errmsg(st));
-		store_free(st);
-		return 1;
-	}
-	t_reindex = now_s() - t0;
 	if (check(st, base, true, category) != 0 ||
 	    check(st, base + 1, false, category) != 0 ||
 	    check(st, base + (n - 1) * one_in, true, category) != 0 ||
@@ -347,9 +385,9 @@ main(int argc, char *argv[])
 	    PRIu64 " category=%s load_s=%.2f reindex_s=%.2f\n", dir, n, base,
 	    one_in, category, t_load, t_reindex);
 	fflush(stdout);
-	if (add > 0 && (cross(st, base, one_in, category, add, batch, tail,
-	    step) != 0 || check(st, base + 1, true, category) != 0 ||
-	    check(st, base + (add - 1) * one_in + 1, true, category) != 0)) {
+	if (x.add > 0 && (cross(st, base, one_in, category, &x) != 0 ||
+	    check(st, base + 1, true, category) != 0 ||
+	    check(st, base + (x.add - 1) * one_in + 1, true, category) != 0)) {
 		store_free(st);
 		return 1;
 	}
