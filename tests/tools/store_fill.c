@@ -102,7 +102,7 @@ cross(struct store *st, uint64_t base, uint64_t one_in, const char *category,
 	uint64_t add = x->add, tail = x->tail;
 	size_t batch = x->batch, step = x->step;
 	struct store_event *evs;
-	double *ms, t0, worst = 0, total = 0, cross_ms = -1;
+	double *ms, t0, worst = 0, total = 0, cross_ms = -1, single = 0;
 	uint64_t j, nb = 0, worst_at = 0, cross_at = 0;
 	size_t i, n, done;
 	int steps = 0;
@@ -148,6 +148,8 @@ cross(struct store *st, uint64_t base, uint64_t one_in, const char *category,
 			}
 		}
 #endif
+		if (n == 1 && ms[nb] > single)
+			single = ms[nb];
 		if (ms[nb] > worst) {
 			worst = ms[nb];
 			worst_at = j;
@@ -158,8 +160,9 @@ cross(struct store *st, uint64_t base, uint64_t one_in, const char *category,
 	qsort(ms, nb, sizeof(ms[0]), dbl_cmp);
 	printf("store_fill cross_add=%" PRIu64 " batch=%zu writes=%" PRIu64
 	    " write_ms_p50=%.2f write_ms_max=%.2f max_at=%" PRIu64
-	    " cross_ms=%.2f cross_at=%" PRIu64 "\n", add, batch, nb,
-	    ms[nb / 2], worst, worst_at, cross_ms, cross_at);
+	    " cross_ms=%.2f cross_at=%" PRIu64 " single_ms_max=%.2f\n", add,
+	    batch, nb, ms[nb / 2], worst, worst_at, cross_ms, cross_at,
+	    single);
 	free(ms);
 	worst = 0;
 #ifdef STORE_LOOKUP_GROW_MAX
