@@ -31,8 +31,140 @@
  * A record is in exactly one of the two.
  */
 
+/*
+ * The account and category indexes (AUDITACC, AUDITCAT: name \0 time id)
+ * are written with the record, in its transaction: a proxy has a few
+ * accounts and categories, so their puts land on a few leaves at the end
+ * of each name's range, cheap unlike per-number puts. Records written
+ * before them (an older stopgate) are indexed by store_audit_index()'s
+ * idle steps, oldest first. The meta record "audit.index" says what is
+ * not indexed yet: records with id <= backlog_max at or after the AUDIT
+ * key cursor; and through, the last id a writer that indexes wrote. A
+ * query by account or category reads the index and scans that backlog
+ * (empty once indexed); a store whose last ids were written by an older
+ * stopgate (through behind "seq.audit"), or that has no record, is
+ * scanned whole until a writable open or the next write re-arms the
+ * backlog over every record.
+ */
+
 /* Largest AUDITNUM key: destination, NUL, time, id. */
 #define AUDITNUM_KEY_MAX	(STORE_NUMBER_MAX + 16)
+/* Largest AUDITACC / AUDITCAT key: name, NUL, time, id. */
+#define AUDITNAME_KEY_MAX	(STORE_NAME_MAX + 16)
+
+#define AIDX_NAME		"audit.index"
+#define AIDX_V1			1
+#define AIDX_LEN		(1 + 8 + 16 + 8)
+
+/* The "audit.index" record. */
+struct aidx {
+	uint64_t	 backlog_max;	/* 0: nothing left to index */
+	uint8_t		 cursor[16];	/* AUDIT key the backlog starts at */
+	uint64_t	 through;
+};
+
+/* Read the record: 0, MDB_NOTFOUND, or an LMDB code. */
+static int
+aidx_get(struct store *st, MDB_txn *txn, struct aidx *x)
+{
+	MDB_val k = { sizeof(AIDX_NAME) - 1, (void *)(uintptr_t)AIDX_NAME }, v;
+	const uint8_t *b;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v)) != 0)
+		return rc;
+	b = v.mv_data;
+	if (v.mv_size != AIDX_LEN || b[0] != AIDX_V1)
+		return MDB_CORRUPTED;
+	x->backlog_max = store_be64_get(b + 1);
+	memcpy(x->cursor, b + 9, 16);
+	x->through = store_be64_get(b + 25);
+	return 0;
+}
+
+static int
+aidx_put(struct store *st, MDB_txn *txn, const struct aidx *x)
+{
+	MDB_val k = { sizeof(AIDX_NAME) - 1, (void *)(uintptr_t)AIDX_NAME }, v;
+	uint8_t b[AIDX_LEN];
+
+	b[0] = AIDX_V1;
+	store_be64_put(b + 1, x->backlog_max);
+	memcpy(b + 9, x->cursor, 16);
+	store_be64_put(b + 25, x->through);
+	v.mv_size = sizeof(b);
+	v.mv_data = b;
+	return mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0);
+}
+
+/*
+ * The record as a writer at "seq.audit" seq finds it, re-armed if need
+ * be: none, damaged or behind seq (records it does not know were written
+ * by an older stopgate) means every record up to seq may be unindexed.
+ */
+static int
+aidx_load(struct store *st, MDB_txn *txn, uint64_t seq, struct aidx *x)
+{
+	int rc;
+
+	rc = aidx_get(st, txn, x);
+	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+		return rc;
+	if (rc != 0 || x->through != seq) {
+		x->backlog_max = seq;
+		memset(x->cursor, 0, sizeof(x->cursor));
+		x->through = seq;
+	}
+	return 0;
+}
+
+int
+store_audit_open(struct store *st, MDB_txn *txn)
+{
+	struct aidx x, old;
+	uint64_t seq;
+	int rc;
+
+	if (st->is_read_only)
+		return 0;
+	if ((rc = store_seq_peek(st, txn, "seq.audit", &seq)) != 0 ||
+	    (rc = aidx_load(st, txn, seq, &x)) != 0)
+		return store_fail_mdb(st, rc, "opening the audit indexes");
+	if (aidx_get(st, txn, &old) == 0 && memcmp(&old, &x, sizeof(x)) == 0)
+		return 0;
+	if ((rc = aidx_put(st, txn, &x)) != 0)
+		return store_fail_mdb(st, rc, "opening the audit indexes");
+	return 0;
+}
+
+/* Put the key "name \0 tk" in db. */
+static int
+aname_put(struct store *st, MDB_txn *txn, enum store_db db, const char *name,
+    const uint8_t tk[16])
+{
+	uint8_t key[AUDITNAME_KEY_MAX];
+	MDB_val k, v = { 0, NULL };
+	size_t len;
+
+	/* Validated: the name is shorter than STORE_NAME_MAX. */
+	len = store_key2(key, sizeof(key) - 16, name, NULL);
+	memcpy(key + len, tk, 16);
+	k.mv_size = len + 16;
+	k.mv_data = key;
+	return mdb_put(txn, st->dbi[db], &k, &v, 0);
+}
+
+/* Index record a (key tk) by account and by category. */
+static int
+aname_index(struct store *st, MDB_txn *txn, const struct store_audit *a,
+    const uint8_t tk[16])
+{
+	int rc;
+
+	if ((rc = aname_put(st, txn, STORE_DB_AUDITACC, a->account, tk)) != 0)
+		return rc;
+	return aname_put(st, txn, STORE_DB_AUDITCAT, a->category, tk);
+}
 
 static bool
 audit_ok(const struct store_audit *a)
@@ -77,12 +209,14 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 	static const char seqname[] = "seq.audit";
 	uint8_t val[STORE_VALUE_MAX], nval[AUDITNUM_KEY_MAX], ik[8], tk[16];
 	MDB_cursor *acur = NULL, *ncur = NULL;
+	struct aidx x;
 	uint64_t seq, first;
 	MDB_val k, v;
 	size_t i, len;
 	int rc;
 
-	if ((rc = store_seq_peek(st, txn, seqname, &seq)) != 0)
+	if ((rc = store_seq_peek(st, txn, seqname, &seq)) != 0 ||
+	    (rc = aidx_load(st, txn, seq, &x)) != 0)
 		return rc;
 	first = seq;
 	/* One cursor per table: each stays on its last page. */
@@ -120,10 +254,14 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 		k.mv_data = ik;
 		v.mv_size = sizeof(tk) + len;
 		v.mv_data = nval;
-		if ((rc = audit_put_append(ncur, &k, &v)) != 0)
+		if ((rc = audit_put_append(ncur, &k, &v)) != 0 ||
+		    (rc = aname_index(st, txn, a, tk)) != 0)
 			goto out;
 	}
 	if (seq == first)
+		goto out;
+	x.through = seq;
+	if ((rc = aidx_put(st, txn, &x)) != 0)
 		goto out;
 	/* What store_seq_next() writes, once for the whole run of ids. */
 	store_be64_put(ik, seq);
@@ -181,7 +319,57 @@ struct index_key {
 struct index_arg {
 	struct store_drain d;		/* ents: struct index_key */
 	size_t		 nkeys;
+	size_t		 nback;		/* backlog records visited */
 };
+
+/*
+ * Index by account and category up to max records of the backlog of a
+ * store written before those indexes, oldest first; *n = how many were
+ * visited. 0 or an LMDB code.
+ */
+static int
+aidx_backfill(struct store *st, MDB_txn *txn, size_t max, size_t *n)
+{
+	struct store_audit a;
+	struct aidx x;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t tk[16];
+	uint64_t seq;
+	int rc;
+
+	*n = 0;
+	if ((rc = store_seq_peek(st, txn, "seq.audit", &seq)) != 0 ||
+	    (rc = aidx_load(st, txn, seq, &x)) != 0)
+		return rc;
+	if (x.backlog_max == 0 || max == 0)
+		return 0;
+	rc = store_cursor_seek(st, txn, STORE_DB_AUDIT, x.cursor, 16, &cur, &k,
+	    &v);
+	if (cur == NULL)
+		return rc;
+	for (; rc == 0 && *n < max; rc = mdb_cursor_get(cur, &k, &v,
+	    MDB_NEXT)) {
+		(*n)++;
+		/* Written indexed, or unreadable (which queries refuse). */
+		if (k.mv_size != 16 ||
+		    store_be64_get((const uint8_t *)k.mv_data + 8) >
+		    x.backlog_max || store_audit_decode(&v, &a) != 0)
+			continue;
+		memcpy(tk, k.mv_data, 16);
+		if ((rc = aname_index(st, txn, &a, tk)) != 0)
+			break;
+	}
+	if (rc == 0) {		/* k: the first record not visited */
+		memset(x.cursor, 0, sizeof(x.cursor));
+		memcpy(x.cursor, k.mv_data, k.mv_size < 16 ? k.mv_size : 16);
+	} else if (rc == MDB_NOTFOUND) {
+		x.backlog_max = 0;
+		rc = 0;
+	}
+	mdb_cursor_close(cur);
+	return rc != 0 ? rc : aidx_put(st, txn, &x);
+}
 
 /*
  * The destination of an AUDITNEW value, or NULL if the value is damaged.
@@ -261,6 +449,7 @@ index_body(struct store *st, MDB_txn *txn, void *arg)
 	int rc;
 
 	ia->nkeys = 0;
+	ia->nback = 0;
 	if ((rc = store_drain_pop(st, txn, STORE_DB_AUDITNEW, &ia->d,
 	    index_take)) != 0)
 		return rc;
@@ -273,7 +462,8 @@ index_body(struct store *st, MDB_txn *txn, void *arg)
 		if ((rc = mdb_put(txn, st->dbi[STORE_DB_AUDITNUM], &k, &v, 0)))
 			return rc;
 	}
-	return 0;
+	/* Room left: the records of before the name indexes. */
+	return aidx_backfill(st, txn, ia->d.cap - ia->d.n, &ia->nback);
 }
 
 int
@@ -288,7 +478,7 @@ store_audit_index(struct store *st, size_t max, size_t *done)
 	    sizeof(struct index_key), index_body, &ia,
 	    "indexing the audit log") != 0)
 		return -1;
-	*done = ia.d.n;
+	*done = ia.d.n + ia.nback;
 	return 0;
 }
 
@@ -305,6 +495,25 @@ audit_match(const struct store_audit *a, const struct store_audit_filter *f)
 	if (f->category != NULL && strcmp(f->category, a->category) != 0)
 		return false;
 	return true;
+}
+
+/*
+ * The first time id key a query reads: the first at since, or the one
+ * right after the paging cursor (after_time, after_id) if that is later.
+ */
+static void
+audit_start(const struct store_audit_filter *f, uint8_t start[16])
+{
+	uint8_t a[16];
+
+	store_time_put(start, f->since != 0 ? f->since : INT64_MIN);
+	memset(start + 8, 0, 8);
+	if (f->after_id == 0)
+		return;
+	store_time_put(a, f->after_time);
+	store_be64_put(a + 8, f->after_id + 1);
+	if (f->after_id != UINT64_MAX && memcmp(a, start, 16) > 0)
+		memcpy(start, a, 16);
 }
 
 /* Time id keys, 16 bytes each. */
@@ -330,6 +539,7 @@ static int
 auditnew_collect(struct store *st, MDB_txn *txn,
     const struct store_audit_filter *f, struct tkeys *out)
 {
+	uint8_t start[16];
 	size_t nlen = strlen(f->number), dlen, cap;
 	const char *dest;
 	MDB_cursor *cur;
@@ -340,6 +550,7 @@ auditnew_collect(struct store *st, MDB_txn *txn,
 
 	if (st->is_missing[STORE_DB_AUDITNEW])
 		return 0;	/* an older store: everything is indexed */
+	audit_start(f, start);
 	rc = store_cursor_seek(st, txn, STORE_DB_AUDITNEW, NULL, 0, &cur, &k,
 	    &v);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -347,7 +558,7 @@ auditnew_collect(struct store *st, MDB_txn *txn,
 		    dlen != nlen || memcmp(dest, f->number, nlen) != 0)
 			continue;
 		t = store_time_get(v.mv_data);
-		if ((f->since != 0 && t < f->since) ||
+		if (memcmp(v.mv_data, start, 16) < 0 ||
 		    (f->until != 0 && t >= f->until))
 			continue;
 		if (out->n == out->cap) {
@@ -387,8 +598,7 @@ audit_query_all(struct store *st, const struct store_audit_filter *f,
 	size_t seen = 0;
 	int rc, cbret = 0;
 
-	store_time_put(start, f->since != 0 ? f->since : INT64_MIN);
-	memset(start + 8, 0, 8);
+	audit_start(f, start);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
 	rc = store_cursor_seek(st, txn, STORE_DB_AUDIT, start, sizeof(start),
@@ -433,8 +643,7 @@ audit_query_number(struct store *st, const struct store_audit_filter *f,
 	int rc, irc, cbret = 0, c;
 
 	plen = store_key2(prefix, sizeof(prefix) - 16, f->number, NULL);
-	store_time_put(prefix + plen, f->since != 0 ? f->since : INT64_MIN);
-	memset(prefix + plen + 8, 0, 8);
+	audit_start(f, prefix + plen);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
 	if ((rc = auditnew_collect(st, txn, f, &fresh)) != 0)
@@ -492,6 +701,199 @@ done:
 	    "reading the audit log");
 }
 
+/*
+ * A query by account or category: the name's index range merged with
+ * the backlog of records not in it yet (see the head of this file),
+ * read straight from AUDIT; x is NULL when the index cannot be trusted.
+ */
+struct nameq {
+	MDB_txn		*txn;
+	MDB_cursor	*icur;		/* the index, from prefix + start */
+	int		 irc;		/* 0: ik is the next key */
+	MDB_val		 ik;
+	uint8_t		 prefix[STORE_KEY_MAX];
+	size_t		 plen;
+	MDB_cursor	*bcur;		/* the backlog in AUDIT */
+	int		 brc;		/* 0: ba / bkey is the next one */
+	uint64_t	 bmax;
+	struct store_audit ba;
+	uint8_t		 bkey[16];
+};
+
+/* Move the backlog to its next matching record (op: where from). */
+static void
+nameq_backlog_next(struct nameq *q, const struct store_audit_filter *f,
+    MDB_cursor_op op)
+{
+	MDB_val k, v;
+
+	while ((q->brc = mdb_cursor_get(q->bcur, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size != 16) {
+			q->brc = MDB_CORRUPTED;
+			return;
+		}
+		if (f->until != 0 && store_time_get(k.mv_data) >= f->until) {
+			q->brc = MDB_NOTFOUND;
+			return;
+		}
+		if (store_be64_get((const uint8_t *)k.mv_data + 8) > q->bmax)
+			continue;
+		if (store_audit_decode(&v, &q->ba) != 0) {
+			q->brc = MDB_CORRUPTED;
+			return;
+		}
+		if (audit_match(&q->ba, f)) {
+			memcpy(q->bkey, k.mv_data, 16);
+			return;
+		}
+	}
+}
+
+/*
+ * Position q's cursors for f on index db (name): 0; MDB_INCOMPATIBLE
+ * when the index cannot answer (the caller scans); or an LMDB code.
+ */
+static int
+nameq_open(struct store *st, struct nameq *q,
+    const struct store_audit_filter *f, enum store_db db, const char *name)
+{
+	uint8_t start[16];
+	struct aidx x;
+	uint64_t seq;
+	MDB_val k, v;
+	int rc;
+
+	if (st->is_missing[db])
+		return MDB_INCOMPATIBLE;
+	if ((rc = store_seq_peek(st, q->txn, "seq.audit", &seq)) != 0)
+		return rc;
+	rc = aidx_get(st, q->txn, &x);
+	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED ||
+	    (rc == 0 && x.through != seq))
+		return MDB_INCOMPATIBLE;
+	if (rc != 0)
+		return rc;
+	audit_start(f, start);
+	q->plen = store_key2(q->prefix, sizeof(q->prefix) - 16, name, NULL);
+	memcpy(q->prefix + q->plen, start, 16);
+	q->irc = store_cursor_seek(st, q->txn, db, q->prefix, q->plen + 16,
+	    &q->icur, &q->ik, &v);
+	if (q->icur == NULL)
+		return q->irc;
+	q->bmax = x.backlog_max;
+	q->brc = MDB_NOTFOUND;
+	if (q->bmax == 0)
+		return 0;
+	if (memcmp(x.cursor, start, 16) > 0)
+		memcpy(start, x.cursor, 16);
+	q->brc = store_cursor_seek(st, q->txn, STORE_DB_AUDIT, start, 16,
+	    &q->bcur, &k, &v);
+	if (q->bcur == NULL)
+		return q->brc;
+	if (q->brc == 0)
+		nameq_backlog_next(q, f, MDB_GET_CURRENT);
+	return 0;
+}
+
+/* Hand the record under key tk (from the index) to cb if it matches. */
+static int
+nameq_emit(struct store *st, struct nameq *q, const uint8_t *tk,
+    const struct store_audit_filter *f, store_audit_fn cb, void *arg,
+    size_t *seen, int *cbret)
+{
+	struct store_audit a;
+	MDB_val pk = { 16, (void *)(uintptr_t)tk }, pv;
+	int rc;
+
+	rc = mdb_get(q->txn, st->dbi[STORE_DB_AUDIT], &pk, &pv);
+	if (rc == MDB_NOTFOUND)
+		return 0;	/* expired by an older stopgate */
+	if (rc != 0)
+		return rc;
+	if (store_audit_decode(&pv, &a) != 0)
+		return MDB_CORRUPTED;
+	if (audit_match(&a, f)) {
+		*cbret = cb(&a, arg);
+		(*seen)++;
+	}
+	return 0;
+}
+
+/* The merge of nameq_open's two streams, in key order, once each. */
+static int
+nameq_run(struct store *st, struct nameq *q,
+    const struct store_audit_filter *f, store_audit_fn cb, void *arg,
+    int *cbret)
+{
+	const uint8_t *ikey, *tk;
+	MDB_val v;
+	size_t seen = 0;
+	int rc, c;
+
+	while (*cbret == 0 && (f->max == 0 || seen < f->max)) {
+		if (q->irc == 0 &&
+		    !store_key_has_prefix(&q->ik, q->prefix, q->plen))
+			q->irc = MDB_NOTFOUND;	/* past the name */
+		if (q->irc == 0 && q->ik.mv_size != q->plen + 16)
+			q->irc = MDB_CORRUPTED;
+		if (q->irc != 0 && q->irc != MDB_NOTFOUND)
+			return q->irc;
+		if (q->brc != 0 && q->brc != MDB_NOTFOUND)
+			return q->brc;
+		ikey = q->irc == 0 ? (const uint8_t *)q->ik.mv_data + q->plen :
+		    NULL;
+		if (ikey == NULL && q->brc != 0)
+			return 0;
+		c = ikey == NULL ? 1 : q->brc != 0 ? -1 :
+		    memcmp(ikey, q->bkey, 16);
+		tk = c <= 0 ? ikey : q->bkey;
+		if (f->until != 0 && store_time_get(tk) >= f->until)
+			return 0;
+		if (c <= 0 && (rc = nameq_emit(st, q, ikey, f, cb, arg, &seen,
+		    cbret)) != 0)
+			return rc;
+		if (c > 0) {
+			*cbret = cb(&q->ba, arg);
+			seen++;
+		}
+		if (*cbret != 0)
+			return 0;
+		if (c >= 0)
+			nameq_backlog_next(q, f, MDB_NEXT);
+		if (c <= 0)
+			q->irc = mdb_cursor_get(q->icur, &q->ik, &v, MDB_NEXT);
+	}
+	return 0;
+}
+
+static int
+audit_query_name(struct store *st, const struct store_audit_filter *f,
+    enum store_db db, const char *name, store_audit_fn cb, void *arg)
+{
+	struct nameq q;
+	int rc, cbret = 0;
+
+	if (strlen(name) >= STORE_NAME_MAX)
+		return 0;	/* no record has such a name */
+	memset(&q, 0, sizeof(q));
+	if ((q.txn = store_walk_begin(st)) == NULL)
+		return -1;
+	rc = nameq_open(st, &q, f, db, name);
+	if (rc == 0)
+		rc = nameq_run(st, &q, f, cb, arg, &cbret);
+	if (q.bcur != NULL)
+		mdb_cursor_close(q.bcur);
+	if (rc == MDB_INCOMPATIBLE) {	/* no index to trust: scan */
+		if (q.icur != NULL)
+			mdb_cursor_close(q.icur);
+		store_walk_end(st, q.txn);
+		return audit_query_all(st, f, cb, arg);
+	}
+	return store_walk_finish(st, q.txn, q.icur, rc, cbret,
+	    "reading the audit log");
+}
+
 int
 store_audit_query(struct store *st, const struct store_audit_filter *f,
     store_audit_fn cb, void *arg)
@@ -501,6 +903,12 @@ store_audit_query(struct store *st, const struct store_audit_filter *f,
 	store_ok(st);
 	if (f == NULL)
 		f = &none;
+	if (f->number == NULL && f->account != NULL)
+		return audit_query_name(st, f, STORE_DB_AUDITACC, f->account,
+		    cb, arg);
+	if (f->number == NULL && f->category != NULL)
+		return audit_query_name(st, f, STORE_DB_AUDITCAT, f->category,
+		    cb, arg);
 	if (f->number == NULL)
 		return audit_query_all(st, f, cb, arg);
 	if (!store_str_ok(f->number, STORE_NUMBER_MAX))

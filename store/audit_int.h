@@ -11,6 +11,14 @@
 #include "store/store_int.h"
 
 /*
+ * In store_open()'s first transaction, on a writable handle: make sure
+ * the account and category indexes exist and, for records written
+ * without them (an older stopgate), that store_audit_index() will index
+ * them. Returns 0, or -1 with st's error set.
+ */
+int store_audit_open(struct store *st, MDB_txn *txn);
+
+/*
  * Append n records in one fsync'd transaction; sets each recs[i].id.
  * Returns 0 or -1 (nothing written).
  */

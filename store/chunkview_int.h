@@ -10,6 +10,12 @@
  * stay valid; so does a later snapshot in which the owner finds the
  * table's parameters, generation included, unchanged (no chunk was
  * written since). Any other snapshot, or a remap, drops them all.
+ *
+ * A table's chunk i is stored under key base + i: a table grown in steps
+ * (lookup.c) is built beside the one it replaces, under a higher base,
+ * and the keys below the current base are garbage deleted in steps. A
+ * chunk never written is absent and reads as zeros (an empty chunk): a
+ * new table costs nothing to create.
  */
 #ifndef STORE_CHUNKVIEW_INT_H
 #define STORE_CHUNKVIEW_INT_H
@@ -29,6 +35,7 @@ struct store_chunk_views {
 	bool		 is_valid;
 	size_t		 txnid;
 	const uint8_t	**chunks;	/* owned; NULL: not fetched yet */
+	uint64_t	 base;		/* key of chunk 0 */
 	uint64_t	 n;
 	size_t		 cap;
 };
@@ -36,8 +43,8 @@ struct store_chunk_views {
 /* Forget every view and make room for n chunks of the snapshot txnid:
  * 0, or -1 when out of memory (the views stay invalid). */
 static inline int
-store_chunk_views_reset(struct store_chunk_views *cv, uint64_t n,
-    size_t txnid)
+store_chunk_views_reset(struct store_chunk_views *cv, uint64_t base,
+    uint64_t n, size_t txnid)
 {
 	const uint8_t **a;
 
@@ -49,31 +56,59 @@ store_chunk_views_reset(struct store_chunk_views *cv, uint64_t n,
 		cv->cap = n;
 	}
 	memset(cv->chunks, 0, n * sizeof(*cv->chunks));
+	cv->base = base;
 	cv->n = n;
 	cv->txnid = txnid;
 	cv->is_valid = true;
 	return 0;
 }
 
-/* The view of chunk i (size bytes) of dbi in txn, fetched if need be;
- * NULL when it is out of range, missing or of another size. */
+/* STORE_CHUNK zero bytes: what an absent chunk reads as. */
+extern const uint8_t store_chunk_zero[];
+
+/* The view of chunk i (STORE_CHUNK bytes) of dbi in txn, fetched if need
+ * be (absent: store_chunk_zero); NULL when it is out of range, of another
+ * size or cannot be read. */
 static inline const uint8_t *
 store_chunk_view(struct store_chunk_views *cv, MDB_txn *txn, MDB_dbi dbi,
-    uint64_t i, size_t size)
+    uint64_t i)
 {
 	MDB_val k, v;
+	uint64_t key;
+	int rc;
 
 	if (i >= cv->n)
 		return NULL;
 	if (cv->chunks[i] == NULL) {
-		k.mv_size = sizeof(i);
-		k.mv_data = &i;
-		if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != size)
+		key = cv->base + i;
+		k.mv_size = sizeof(key);
+		k.mv_data = &key;
+		rc = mdb_get(txn, dbi, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			cv->chunks[i] = store_chunk_zero;
+		else if (rc != 0 || v.mv_size != STORE_CHUNK)
 			return NULL;
-		cv->chunks[i] = v.mv_data;
+		else
+			cv->chunks[i] = v.mv_data;
 	}
 	return cv->chunks[i];
 }
+
+/*
+ * Chunk i of the table at base in dbi, in txn (a write txn sees its own
+ * puts): 0 with *v its value (store_chunk_zero when absent) and *key
+ * (which k points at) its key; MDB_CORRUPTED for a value of another size;
+ * or an LMDB code.
+ */
+int store_chunk_get(MDB_txn *txn, MDB_dbi dbi, uint64_t base, uint64_t i,
+    uint64_t *key, MDB_val *k, MDB_val *v);
+
+/*
+ * Delete up to max keys of dbi below base (the chunks of tables replaced
+ * by a growth): *n how many. 0 or an LMDB code.
+ */
+int store_chunk_sweep(MDB_txn *txn, MDB_dbi dbi, uint64_t base, size_t max,
+    size_t *n);
 
 /* splitmix64's finaliser: the filter's and the numbers hash's mixing. */
 static inline uint64_t
@@ -87,8 +122,16 @@ store_mix64(uint64_t x)
 	return x;
 }
 
+/*
+ * The numbers hash places a number by store_mix64(nk ^ STORE_MIX_SALT)
+ * (its top 32 bits, scaled to the table); a filter of version 3 picks
+ * its block the same way, so that a growth moving numbers in the hash's
+ * order fills both new tables front to back.
+ */
+#define STORE_MIX_SALT		UINT64_C(0x9e3779b97f4a7c15)
+
 /* Fields a parameters record holds at most. */
-#define STORE_CHUNK_PARAMS_MAX	4
+#define STORE_CHUNK_PARAMS_MAX	8
 
 /*
  * A parameters record (under key in dbi): a version byte, then nf
@@ -100,5 +143,7 @@ int store_chunk_params_get(MDB_txn *txn, MDB_dbi dbi, uint64_t key,
     uint8_t *version, uint64_t f[STORE_CHUNK_PARAMS_MAX], size_t *nf);
 int store_chunk_params_put(MDB_txn *txn, MDB_dbi dbi, uint64_t key,
     uint8_t version, const uint64_t *f, size_t nf);
+/* Delete the record under key (none: fine). 0 or an LMDB code. */
+int store_chunk_params_del(MDB_txn *txn, MDB_dbi dbi, uint64_t key);
 
 #endif /* STORE_CHUNKVIEW_INT_H */

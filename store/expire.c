@@ -179,6 +179,12 @@ pred_audit(struct store *st, MDB_txn *txn, const MDB_val *k,
 	}
 	rc = MDB_NOTFOUND;
 	if (store_audit_decode(v, &a) == 0) {
+		/* Not in the account and category indexes yet: fine. */
+		if (((rc = index_del(st, txn, STORE_DB_AUDITACC, a.account,
+		    k->mv_data, 16)) != 0 && rc != MDB_NOTFOUND) ||
+		    ((rc = index_del(st, txn, STORE_DB_AUDITCAT, a.category,
+		    k->mv_data, 16)) != 0 && rc != MDB_NOTFOUND))
+			return rc;
 		rc = index_del(st, txn, STORE_DB_AUDITNUM, a.destination,
 		    k->mv_data, 16);
 		if (rc != 0 && rc != MDB_NOTFOUND)

@@ -21,6 +21,7 @@ struct store_filter_views {
 	uint64_t	 capacity;
 	uint64_t	 count;
 	uint64_t	 gen;
+	uint8_t		 version;	/* how numbers are placed */
 };
 
 /* 0: nk certainly has no state; 1: it may (or no filter): look it up. */
@@ -35,5 +36,24 @@ void store_filter_prefetch(struct store *st, struct store_filter_views *fv,
 int store_filter_add(struct store *st, MDB_txn *txn, uint64_t nk);
 /* Rebuild the filter from the numbers index. 0 or an LMDB code. */
 int store_filter_rebuild(struct store *st, MDB_txn *txn);
+
+/*
+ * Growing in steps, driven by lookup.c with the numbers hash's growth:
+ * grow_wanted: no growth under way and one more number passes the
+ * capacity; grow_begin: start the next filter, for numbers numbers
+ * (store_filter_add then sets bits in both); grow_add: set the bits of
+ * nks[0..n) in the next filter, each chunk written once; grow_end: the
+ * next filter (count numbers) replaces the filter; sweep: delete up to
+ * max chunks of replaced filters (*n). All 0 or an LMDB code.
+ */
+int store_filter_grow_wanted(struct store *st, MDB_txn *txn, bool *yes);
+/* Whether a next filter is being built. 0 or an LMDB code. */
+int store_filter_growing(struct store *st, MDB_txn *txn, bool *yes);
+int store_filter_grow_begin(struct store *st, MDB_txn *txn,
+    uint64_t numbers);
+int store_filter_grow_add(struct store *st, MDB_txn *txn, const uint64_t *nks,
+    size_t n);
+int store_filter_grow_end(struct store *st, MDB_txn *txn, uint64_t count);
+int store_filter_sweep(struct store *st, MDB_txn *txn, size_t max, size_t *n);
 
 #endif /* STORE_FILTER_INT_H */

@@ -24,6 +24,43 @@
  *   category EXC  that category allowed despite the global flag
  * An opt-out never moves an existing since-time: the state changes only
  * when the effective answer for a scope changes.
+ *
+ * Growth. The hash is meant to stay under 4/5 full and the filter under
+ * its capacity; rebuilding them inside the write that crosses the line
+ * made that write (an opt-out the SMSC waits for) take seconds at
+ * millions of numbers. Instead that write only begins a growth of both
+ * (grow_maybe: a record each, the new tables empty and, their chunks
+ * absent, free), and store_lookup_grow_step() moves the numbers over in
+ * bounded lazy transactions that any writable process may run:
+ *
+ *  - Lookups read the old tables until the step that moves the last
+ *    slot switches both in one commit, so every snapshot, in any
+ *    process, sees one complete hash and one complete filter.
+ *  - Every change during the growth goes to both tables (filter: bits
+ *    set in both; hash: put and delete in both). A step copies the old
+ *    hash's slots [pos, pos + max) as they are in its own transaction;
+ *    the old table is kept exact, so a copy is never stale, and a number
+ *    changed meanwhile already has its value in the new one (a copy over
+ *    it writes the same). A delete's backward shift may move an entry
+ *    from an unmoved slot to a moved one: such an entry is put in the new
+ *    table too. So at the switch the new hash holds every number, and
+ *    the new filter every number's bits (those moved, those added).
+ *  - Why copy in the old hash's slot order: a slot's place is monotonic
+ *    in the number's hash, and version 3 filters pick their block from
+ *    the same hash, so a step fills both new tables front to back and
+ *    writes each 16 KB chunk once, not once per number.
+ *  - While growing, the old tables only get fuller: the filter passes a
+ *    few more numbers to the hash, the hash probes further. The hash may
+ *    not pass 7/8: a new number that would is left out of it, and the
+ *    table marked incomplete; lookups then skip it for the numbers index
+ *    (exact, a B-tree walk) until the switch. Should the new hash reach
+ *    7/8 too (an import larger than the store, mid-growth), it is rebuilt
+ *    at once as before, and the filter with it at the next step.
+ *  - A crash mid-growth loses nothing: the records and tables are in the
+ *    store, and the next step (of any process) goes on from pos.
+ *  - Replaced tables' chunks (keys below the current base) are deleted by
+ *    the same steps once no growth is under way.
+ * store_reindex() still rebuilds everything at once, for tools.
  */
 #include "store/lookup_int.h"
 
@@ -353,6 +390,29 @@ state_del(struct store *st, MDB_txn *txn, const char *number,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*
+ * A new number is coming: if it takes the hash or the filter past its
+ * threshold, begin a growth of both (a record each; nothing is copied
+ * here), sized for the numbers there are.
+ */
+static int
+grow_maybe(struct store *st, MDB_txn *txn)
+{
+	MDB_stat ms;
+	bool hw, fw;
+	int rc;
+
+	if ((rc = store_numhash_grow_wanted(st, txn, &hw)) != 0 ||
+	    (rc = store_filter_grow_wanted(st, txn, &fw)) != 0)
+		return rc;
+	if (!hw && !fw)
+		return 0;
+	if ((rc = mdb_stat(txn, st->dbi[STORE_DB_NUMIDX], &ms)) != 0 ||
+	    (rc = store_numhash_grow_begin(st, txn, ms.ms_entries + 1)) != 0)
+		return rc;
+	return store_filter_grow_begin(st, txn, ms.ms_entries + 1);
+}
+
 /* Make the numbers index hold number's summary, or not hold number. */
 static int
 numidx_sync(struct store *st, MDB_txn *txn, const char *number)
@@ -383,6 +443,8 @@ numidx_sync(struct store *st, MDB_txn *txn, const char *number)
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	is_new = rc == MDB_NOTFOUND;
+	if (is_new && (rc = grow_maybe(st, txn)) != 0)
+		return rc;
 	store_summary_val(&sm, &v);
 	if ((rc = mdb_put(txn, st->dbi[STORE_DB_NUMIDX], &k, &v, 0)) != 0)
 		return rc;
@@ -755,6 +817,110 @@ reindex_body(struct store *st, MDB_txn *txn, void *arg)
 	if ((rc = numidx_rebuild(st, txn)) != 0)
 		return rc;
 	return store_filter_rebuild(st, txn);
+}
+
+/* ------------------------------------------------------------------ */
+/* Growing in steps.                                                   */
+
+struct grow_arg {
+	size_t		 max;
+	uint64_t	*nks;		/* room for max */
+	size_t		 done;		/* numbers moved + chunks swept */
+	bool		 is_growing;	/* after the step */
+};
+
+/* One step: move numbers, or when no growth is under way, sweep. */
+static int
+grow_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct grow_arg *ga = arg;
+	uint64_t moved, total;
+	MDB_stat ms;
+	size_t n, nf;
+	bool hg, fg, is_done;
+	int rc;
+
+	ga->done = 0;	/* a retry (map grown) starts over */
+	ga->is_growing = false;
+	if ((rc = store_numhash_grow_progress(st, txn, &moved, &total,
+	    &hg)) != 0 || (rc = store_filter_growing(st, txn, &fg)) != 0)
+		return rc;
+	if (!hg && fg)	/* the hash was rebuilt at once meanwhile */
+		return store_filter_rebuild(st, txn);
+	if (!hg) {
+		if ((rc = store_numhash_sweep(st, txn, ga->max / 64 + 1,
+		    &n)) != 0 ||
+		    (rc = store_filter_sweep(st, txn, ga->max / 64 + 1,
+		    &nf)) != 0)
+			return rc;
+		ga->done = n + nf;
+		return 0;
+	}
+	if ((rc = store_numhash_grow_step(st, txn, ga->max, ga->nks, &n,
+	    &is_done)) != 0 ||
+	    (rc = store_filter_grow_add(st, txn, ga->nks, n)) != 0)
+		return rc;
+	/* A step that found only empty slots still moved on. */
+	ga->done = n > 0 ? n : 1;
+	ga->is_growing = !is_done;
+	if (!is_done)
+		return 0;
+	if ((rc = mdb_stat(txn, st->dbi[STORE_DB_NUMIDX], &ms)) != 0)
+		return rc;
+	return store_filter_grow_end(st, txn, ms.ms_entries);
+}
+
+int
+store_lookup_grow_step(struct store *st, size_t max, size_t *done)
+{
+	struct grow_arg ga;
+	int rc;
+
+	store_ok(st);
+	*done = 0;
+	if (max == 0)
+		return 0;
+	if (st->is_read_only)
+		return store_fail(st, STORE_E_READONLY,
+		    "growing the lookup tables: store opened read-only");
+	if (max > STORE_LOOKUP_GROW_MAX)
+		max = STORE_LOOKUP_GROW_MAX;
+	memset(&ga, 0, sizeof(ga));
+	ga.max = max;
+	if ((ga.nks = calloc(max, sizeof(*ga.nks))) == NULL)
+		return store_fail(st, STORE_E_IO, "store: %s", strerror(errno));
+	rc = store_write(st, grow_body, &ga, true,
+	    "growing the lookup tables");
+	free(ga.nks);
+	if (rc == 0)
+		*done = ga.done;
+	return rc;
+}
+
+bool
+store_lookup_grow_pending(struct store *st)
+{
+	MDB_txn *txn;
+	bool yes;
+
+	if (st->is_read_only || !st->lk->is_summary_ok ||
+	    (txn = store_read_begin(st)) == NULL)
+		return false;
+	/* The filter's old chunks go with the hash's: one test for both. */
+	yes = store_numhash_pending(st, txn);
+	store_read_end(st);
+	return yes;
+}
+
+int
+store_lookup_progress(struct store *st, MDB_txn *txn, uint64_t *moved,
+    uint64_t *total)
+{
+	bool is_growing;
+
+	if (st->lk == NULL || !st->lk->is_summary_ok)
+		return 0;
+	return store_numhash_grow_progress(st, txn, moved, total, &is_growing);
 }
 
 int

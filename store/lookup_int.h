@@ -54,6 +54,13 @@ int store_state(struct store *st, const char *number, store_state_fn cb,
     void *arg);
 
 /*
+ * A growth's progress in txn: numbers moved and to move (0, 0: none).
+ * 0 or an LMDB code.
+ */
+int store_lookup_progress(struct store *st, MDB_txn *txn, uint64_t *moved,
+    uint64_t *total);
+
+/*
  * Rebuild the numbers index, hash and filter from the state, sized for
  * the current count: for tools that bulk-load the state, or to shed the
  * filter bits of numbers that have since opted back in. Returns 0 or -1.

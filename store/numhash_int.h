@@ -43,7 +43,32 @@ void store_numhash_prefetch(struct store *st, struct store_numhash_views *hv,
 int store_numhash_put(struct store *st, MDB_txn *txn, uint64_t nk,
     const struct store_summary_ent *e);
 int store_numhash_del(struct store *st, MDB_txn *txn, uint64_t nk);
-/* Rebuild from the numbers index (whose values it reads). */
+/*
+ * Growing in steps (the design is in lookup.c's head comment). While a
+ * growth is under way put and del change both tables and lookups read
+ * the old one. grow_wanted: no growth under way and one more number
+ * would take the table past its threshold. grow_begin: start one, for
+ * at least numbers numbers (a new table that costs no write yet).
+ * grow_step: move the numbers of up to max slots of the old table into
+ * the new one, in one pass over each chunk either side; nks (room for
+ * max) gets the numbers moved, *n how many; *is_done when none is left,
+ * the new table then answering. sweep: delete up to max chunks of
+ * replaced tables (*n). All 0 or an LMDB code.
+ */
+int store_numhash_grow_wanted(struct store *st, MDB_txn *txn, bool *yes);
+int store_numhash_grow_begin(struct store *st, MDB_txn *txn,
+    uint64_t numbers);
+int store_numhash_grow_step(struct store *st, MDB_txn *txn, size_t max,
+    uint64_t *nks, size_t *n, bool *is_done);
+int store_numhash_sweep(struct store *st, MDB_txn *txn, size_t max,
+    size_t *n);
+/* Whether a growth step has work: moving, or old chunks to sweep. */
+bool store_numhash_pending(struct store *st, MDB_txn *txn);
+/* Whether a growth is under way, and its numbers moved and to move. */
+int store_numhash_grow_progress(struct store *st, MDB_txn *txn,
+    uint64_t *moved, uint64_t *total, bool *is_growing);
+/* Rebuild from the numbers index (whose values it reads), at once; a
+ * growth under way is dropped with the old tables. */
 int store_numhash_rebuild(struct store *st, MDB_txn *txn);
 /* Whether txn has a table (its parameters read). */
 bool store_numhash_present(struct store *st, MDB_txn *txn);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "store/audit_int.h"
 #include "store/chunkview_int.h"
 #include "store/lookup_int.h"
 #include "store/store_int.h"
@@ -40,6 +41,8 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_SENTLOG] = "sentlog",
 	[STORE_DB_AUDITNEW] = "audit_new",
 	[STORE_DB_NUMHASH] = "numbers_hash",
+	[STORE_DB_AUDITACC] = "audit_by_account",
+	[STORE_DB_AUDITCAT] = "audit_by_category",
 };
 
 /* mkdir -p path (mode 0700 for what we create). */
@@ -77,7 +80,8 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		    i == STORE_DB_NUMHASH ? MDB_INTEGERKEY : 0), &st->dbi[i]);
 		if (rc == MDB_NOTFOUND && st->is_read_only &&
 		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
-		    i == STORE_DB_NUMHASH)) {
+		    i == STORE_DB_NUMHASH || i == STORE_DB_AUDITACC ||
+		    i == STORE_DB_AUDITCAT)) {
 			st->is_missing[i] = true;
 			continue;
 		}
@@ -229,7 +233,8 @@ store_open_txn(struct store *st, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (store_schema(st, txn, &is_new) != 0 ||
-	    store_lookup_open(st, txn) != 0) {
+	    store_lookup_open(st, txn) != 0 ||
+	    store_audit_open(st, txn) != 0) {
 		mdb_txn_abort(txn);
 		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
 		return -1;

@@ -211,6 +211,35 @@ void store_optout_prefetch(struct store *st, const char *number);
 int store_optout_apply(struct store *st, struct store_event *ev);
 
 
+/*
+ * The numbers hash and the Bloom filter that answer store_optout_check()
+ * grow in steps: the write that takes one past its threshold only begins
+ * a growth (a record, nothing copied), and this moves the numbers of up
+ * to max (at most STORE_LOOKUP_GROW_MAX) slots of the old tables into
+ * larger ones in one lazy transaction, like store_audit_index's; once a
+ * growth is over, the same call deletes the replaced tables, a bounded
+ * number of chunks per call. *done = work done (0: nothing left to do).
+ * Lookups are exact whatever the progress (store_info shows it). Call it
+ * when idle, as store_audit_index, until *done is 0; a store whose
+ * tables are not grown keeps working, its lookups a little slower.
+ * Returns 0 or -1.
+ *
+ * Each step reads and writes each 16 KB chunk it touches once: about
+ * 0.5 µs per slot, 65536 slots some 20-40 ms (3 M numbers: 85 steps,
+ * under 2 s in all). Meanwhile writes of new numbers go to both tables.
+ */
+#define STORE_LOOKUP_GROW_MAX	1048576
+int store_lookup_grow_step(struct store *st, size_t max, size_t *done);
+
+/*
+ * Whether store_lookup_grow_step() has work (a growth under way, or
+ * replaced tables to delete), read in st's lookup snapshot: cheap (a few
+ * point reads), for a background writer to poll when idle, since the
+ * write that begins a growth may be another handle's or process's. False
+ * on a read-only handle or a read error.
+ */
+bool store_lookup_grow_pending(struct store *st);
+
 /* ------------------------------------------------------------------ */
 /* Error codes: what kind of failure the last call on a store had.     */
 
@@ -307,7 +336,12 @@ int store_import(struct store *st, struct store_event *evs, size_t n);
 /* ------------------------------------------------------------------ */
 /* Rejected-send audit log.                                            */
 
-/* Query filter; zero / NULL fields do not filter. Strings borrowed. */
+/*
+ * Query filter; zero / NULL fields do not filter. Strings borrowed.
+ * Paging: pass the time and id of the last record of the previous page
+ * as after_time and after_id; records come in (time, id) order, so the
+ * next page starts right after it, on whichever index the query reads.
+ */
 struct store_audit_filter {
 	int64_t		 since;		/* time >= since (if != 0) */
 	int64_t		 until;		/* time < until (if != 0) */
@@ -315,13 +349,21 @@ struct store_audit_filter {
 	const char	*account;
 	const char	*category;
 	size_t		 max;		/* stop after max matches (0 = all) */
+	int64_t		 after_time;	/* with after_id: (time, id) > */
+	uint64_t	 after_id;	/* (after_time, after_id); 0: none */
 };
 
 typedef int (*store_audit_fn)(const struct store_audit *a, void *arg);
 
 /*
  * Matching records in time order (ties by id). A number filter uses the
- * per-number index and the records not yet in it (store_audit_index).
+ * per-number index and the records not yet in it (store_audit_index); an
+ * account filter (else a category filter) the per-account (category)
+ * index, which every record written by this build is in, and a scan of
+ * the records an older stopgate wrote that store_audit_index has not
+ * indexed yet; a time range alone reads only that range. What a query
+ * reads is bounded by its matches, not by the log's size (once the idle
+ * indexing is done); its answer never depends on indexing progress.
  * Returns per the walk convention.
  */
 int store_audit_query(struct store *st, const struct store_audit_filter *f,
@@ -333,8 +375,10 @@ int store_audit_query(struct store *st, const struct store_audit_filter *f,
  * per-number index, so the backlog must be kept short: call this when
  * idle. It moves up to max (at most STORE_AUDIT_INDEX_MAX) of the oldest
  * unindexed records into the index, in one transaction committed like
- * store_batch_put's. *done = how many it took (0: none left). Query
- * results do not depend on it. Returns 0 or -1.
+ * store_batch_put's; with room left, it goes on indexing by account and
+ * category the records of a store written before those indexes (oldest
+ * first, a cursor kept in the store). *done = how many it took (0: none
+ * left). Query results do not depend on it. Returns 0 or -1.
  *
  * A larger max indexes faster (records of one leaf share its copy) but
  * holds the write lock longer: with a million numbers, 64k records take
@@ -542,6 +586,9 @@ struct store_info {
 	uint64_t	 last_event_id;
 	size_t		 state, events, audit, review_open, outbox, msgmap,
 			 lastsent, confirm;
+	/* A growth of the lookup tables (store_lookup_grow_step): numbers
+	 * moved of those to move; 0 and 0 when none is under way. */
+	uint64_t	 lookup_grow_moved, lookup_grow_total;
 };
 
 /* Fill *out. Returns 0 or -1. */

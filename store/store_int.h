@@ -49,6 +49,8 @@ enum store_db {
 				 * records not yet in AUDITNUM (audit.c) */
 	STORE_DB_NUMHASH,	/* chunk -> hash slots of the numbers with
 				 * state (numhash.c) */
+	STORE_DB_AUDITACC,	/* account \0 time id -> "" (audit.c) */
+	STORE_DB_AUDITCAT,	/* category \0 time id -> "" (audit.c) */
 	STORE_DB_COUNT,
 };
 

@@ -2,6 +2,7 @@
  * store_bench: opt-out lookup throughput and opt-out commit latency.
  *
  *   store_bench [-n SIZE[,SIZE...]] [-l LOOKUPS] [-c COMMITS] [-d DIR]
+ *   store_bench -a RECORDS [-d DIR]
  *
  * For each size N: a fresh store holding N opted-out numbers (category
  * "promo"), loaded straight into the state database and the numbers index
@@ -16,6 +17,12 @@
  *    and mdb_get() of the packed keys in the numbers index;
  *  - COMMITS single opt-outs through store_optout_apply() (fsync each):
  *    p50 / p99 / max latency.
+ * With -a, instead: RECORDS rejected-send audit records written through
+ * store_batch_put() as the proxy does (ten accounts, the first taking
+ * 91% of them, the others 1% each; four categories; a minute apart),
+ * then the median of five runs of audit queries: every record of a small
+ * account; the first page (100) of the big one; a small account within
+ * one hour; and the first page of one category.
  * Output is one "key=value" line per figure, for people and scripts.
  */
 #include <errno.h>
@@ -315,17 +322,146 @@ out_dir:
 	return ret;
 }
 
+/* An audit query's records (and a count, to check the runs agree). */
+static int
+count_cb(const struct store_audit *a, void *arg)
+{
+	(void)a;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int
+ms_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of five runs of f, in ms; *n gets the records. */
+static double
+audit_time(struct store *st, const struct store_audit_filter *f, size_t *n)
+{
+	double ms[5], t0;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		*n = 0;
+		t0 = now_s();
+		if (store_audit_query(st, f, count_cb, n) != 0)
+			return -1;
+		ms[i] = (now_s() - t0) * 1000;
+	}
+	qsort(ms, 5, sizeof(ms[0]), ms_cmp);
+	return ms[2];
+}
+
+#define AUDIT_T0	1700000000
+#define AUDIT_BATCH	10000
+
+static int
+audit_fill(struct store *st, uint64_t nrec)
+{
+	static const char *const cats[] = { "promo", "alerts", "news", "x" };
+	struct store_audit *recs;
+	struct store_batch b;
+	uint64_t i;
+	size_t n = 0, nbad;
+	int rc = 0;
+
+	if ((recs = calloc(AUDIT_BATCH, sizeof(*recs))) == NULL)
+		return -1;
+	for (i = 0; i < nrec && rc == 0; i++) {
+		struct store_audit *a = &recs[n++];
+
+		memset(a, 0, sizeof(*a));
+		a->time = AUDIT_T0 + (int64_t)i * 60 / 100;
+		snprintf(a->account, sizeof(a->account), "acct%d",
+		    i % 100 < 91 ? 0 : (int)(i % 100) - 90);
+		snprintf(a->category, sizeof(a->category), "%s", cats[i % 4]);
+		snprintf(a->destination, sizeof(a->destination), NUM_FMT,
+		    (i * 7919) % 1000000);
+		a->status = 0x401;
+		if (n == AUDIT_BATCH || i + 1 == nrec) {
+			memset(&b, 0, sizeof(b));
+			b.audit = recs;
+			b.naudit = n;
+			rc = store_batch_put(st, &b, &nbad);
+			n = 0;
+		}
+	}
+	free(recs);
+	return rc;
+}
+
+static int
+bench_audit(const char *dir, uint64_t nrec)
+{
+	struct store_params p = { 0, 0, false };
+	struct store_audit_filter f;
+	struct store *st;
+	char err[256];
+	double t0, ms;
+	size_t n, done;
+
+	if ((st = store_open(dir, &p, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store_bench: %s\n", err);
+		return -1;
+	}
+	t0 = now_s();
+	if (audit_fill(st, nrec) != 0)
+		goto fail;
+	printf("audit.records=%" PRIu64 " fill_s=%.2f\n", nrec, now_s() - t0);
+	/* The per-number backlog, as the writer would when idle. */
+	do {
+		if (store_audit_index(st, STORE_AUDIT_INDEX_MAX, &done) != 0)
+			goto fail;
+	} while (done > 0);
+	memset(&f, 0, sizeof(f));
+	f.account = "acct3";
+	ms = audit_time(st, &f, &n);
+	printf("audit.query=account_small records=%zu ms_median=%.2f\n", n,
+	    ms);
+	f.account = "acct0";
+	f.max = 100;
+	ms = audit_time(st, &f, &n);
+	printf("audit.query=account_big_page records=%zu ms_median=%.2f\n", n,
+	    ms);
+	f.account = "acct3";
+	f.max = 0;
+	f.since = AUDIT_T0 + (int64_t)nrec * 60 / 200;
+	f.until = f.since + 3600;
+	ms = audit_time(st, &f, &n);
+	printf("audit.query=account_small_hour records=%zu ms_median=%.2f\n",
+	    n, ms);
+	memset(&f, 0, sizeof(f));
+	f.category = "news";
+	f.max = 100;
+	f.since = AUDIT_T0 + (int64_t)nrec * 60 / 200;
+	ms = audit_time(st, &f, &n);
+	printf("audit.query=category_page records=%zu ms_median=%.2f\n", n,
+	    ms);
+	store_free(st);
+	return 0;
+fail:
+	fprintf(stderr, "store_bench: %s\n", store_errmsg(st));
+	store_free(st);
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
 	char base[] = "/tmp/store-bench-XXXXXX", sizes[256];
 	const char *dir = NULL;
 	size_t nl = 2000000;
+	uint64_t naudit = 0;
 	int ncommits = 500, ch, ret = 0;
 	char *s, *save = NULL;
 
 	snprintf(sizes, sizeof(sizes), "1000000,10000000");
-	while ((ch = getopt(argc, argv, "n:l:c:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:l:c:d:a:")) != -1) {
 		switch (ch) {
 		case 'n':
 			snprintf(sizes, sizeof(sizes), "%s", optarg);
@@ -338,6 +474,9 @@ main(int argc, char *argv[])
 			break;
 		case 'd':
 			dir = optarg;
+			break;
+		case 'a':
+			naudit = strtoull(optarg, NULL, 10);
 			break;
 		default:
 			fprintf(stderr, "usage: store_bench [-n N[,N...]] "
@@ -353,6 +492,11 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		dir = base;
+	}
+	if (naudit > 0) {
+		ret = bench_audit(dir, naudit) != 0;
+		rmtree(dir);
+		return ret;
 	}
 	for (s = strtok_r(sizes, ",", &save); s != NULL;
 	    s = strtok_r(NULL, ",", &save)) {

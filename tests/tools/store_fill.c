@@ -3,6 +3,7 @@
  * benchmarks.
  *
  *   store_fill -d DIR -n N [-m ONE_IN] [-b BASE] [-c CATEGORY] [-M MAP_MB]
+ *              [-x ADD [-B BATCH] [-T TAIL] [-s STEP]]
  *
  * Opts out BASE + j * ONE_IN for j < N (default BASE 12000000000, ONE_IN
  * 100, category "promo"), so that of the range [BASE, BASE + N * ONE_IN)
@@ -18,9 +19,19 @@
  * then checks through the public API that the first and last numbers are
  * blocked and their neighbours are not, and fails otherwise. Prints one
  * "key=value" line.
+ *
+ * With -x, it then opts out ADD more numbers (BASE + j * ONE_IN + 1, the
+ * neighbours) through store_import() in transactions of BATCH (1000),
+ * which takes the lookup tables past their growth threshold when ADD is
+ * over about 28% of N (the last TAIL of them one per transaction, as
+ * opt-outs from the SMSC come, fsync'd each), and prints the slowest of
+ * those writes against their median and the one that crossed; then, on
+ * a store that grows in steps, runs store_lookup_grow_step(STEP = 65536)
+ * to the end and prints the slowest step and the total.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +54,138 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* -x: ADD more opt-outs in imports of batch; the slowest, then growth. */
+/* The -x run's options. */
+struct xopt {
+	uint64_t	 add;
+	uint64_t	 tail;
+	size_t		 batch;
+	size_t		 step;
+};
+
+/* Take option ch of the -x run: true, or false when it is not one. */
+static bool
+xopt_take(struct xopt *x, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'x':
+		x->add = strtoull(arg, NULL, 10);
+		return true;
+	case 'B':
+		x->batch = strtoul(arg, NULL, 10);
+		return true;
+	case 's':
+		x->step = strtoul(arg, NULL, 10);
+		return true;
+	case 'T':
+		x->tail = strtoull(arg, NULL, 10);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int
+cross(struct store *st, uint64_t base, uint64_t one_in, const char *category,
+    const struct xopt *x)
+{
+	uint64_t add = x->add, tail = x->tail;
+	size_t batch = x->batch, step = x->step;
+	struct store_event *evs;
+	double *ms, t0, worst = 0, total = 0, cross_ms = -1, single = 0;
+	uint64_t j, nb = 0, worst_at = 0, cross_at = 0;
+	size_t i, n, done;
+	int steps = 0;
+
+	if ((evs = calloc(batch, sizeof(*evs))) == NULL ||
+	    (ms = calloc(add / batch + tail + 1, sizeof(*ms))) == NULL) {
+		free(evs);
+		return -1;
+	}
+	for (j = 0; j < add; j += n) {
+		n = add - j < batch ? (size_t)(add - j) : batch;
+		if (add - j <= tail)
+			n = 1;	/* as an opt-out from the SMSC */
+		for (i = 0; i < n; i++) {
+			memset(&evs[i], 0, sizeof(evs[i]));
+			snprintf(evs[i].number, sizeof(evs[i].number),
+			    "%" PRIu64, base + (j + i) * one_in + 1);
+			evs[i].action = STORE_OPT_OUT;
+			evs[i].time = (int64_t)time(NULL);
+			evs[i].source = STORE_SRC_IMPORT;
+			evs[i].ncategories = 1;
+			snprintf(evs[i].categories[0], STORE_NAME_MAX, "%s",
+			    category);
+		}
+		t0 = now_s();
+		if (store_import(st, evs, n) != 0) {
+			fprintf(stderr, "store_fill: import: %s\n",
+			    store_errmsg(st));
+			free(evs);
+			free(ms);
+			return -1;
+		}
+		ms[nb] = (now_s() - t0) * 1000;
+#ifdef STORE_LOOKUP_GROW_MAX
+		{
+			struct store_info in;
+
+			/* The write that began the growth. */
+			if (cross_ms < 0 && store_info(st, &in) == 0 &&
+			    in.lookup_grow_total > 0) {
+				cross_ms = ms[nb];
+				cross_at = j;
+			}
+		}
+#endif
+		if (n == 1 && ms[nb] > single)
+			single = ms[nb];
+		if (ms[nb] > worst) {
+			worst = ms[nb];
+			worst_at = j;
+		}
+		nb++;
+	}
+	free(evs);
+	qsort(ms, nb, sizeof(ms[0]), dbl_cmp);
+	printf("store_fill cross_add=%" PRIu64 " batch=%zu writes=%" PRIu64
+	    " write_ms_p50=%.2f write_ms_max=%.2f max_at=%" PRIu64
+	    " cross_ms=%.2f cross_at=%" PRIu64 " single_ms_max=%.2f\n", add,
+	    batch, nb, ms[nb / 2], worst, worst_at, cross_ms, cross_at,
+	    single);
+	free(ms);
+	worst = 0;
+#ifdef STORE_LOOKUP_GROW_MAX
+	do {
+		t0 = now_s();
+		if (store_lookup_grow_step(st, step, &done) != 0) {
+			fprintf(stderr, "store_fill: grow: %s\n",
+			    store_errmsg(st));
+			return -1;
+		}
+		t0 = now_s() - t0;
+		total += t0;
+		if (t0 * 1000 > worst)
+			worst = t0 * 1000;
+		steps++;
+	} while (done > 0);
+#else
+	(void)step;
+	(void)done;
+#endif
+	printf("store_fill grow_step=%zu steps=%d step_ms_max=%.2f "
+	    "grow_total_s=%.2f\n", step, steps, worst, total);
+	return 0;
 }
 
 static int
@@ -138,19 +281,45 @@ check(struct store *st, uint64_t number, bool is_blocked, const char *cat)
 	return 0;
 }
 
+/*
+ * Open the loaded store and build its lookup tables (the bulk load
+ * bypassed them), *secs the time that took. NULL with a message printed.
+ */
+static struct store *
+reopen(const char *dir, const struct store_params *p, double *secs)
+{
+	struct store *st;
+	char err[256];
+	double t0;
+
+	if ((st = store_open(dir, p, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store_fill: %s\n", err);
+		return NULL;
+	}
+	t0 = now_s();
+	if (store_reindex(st) != 0) {
+		fprintf(stderr, "store_fill: reindex: %s\n", store_errmsg(st));
+		store_free(st);
+		return NULL;
+	}
+	*secs = now_s() - t0;
+	return st;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct store_params p = { 0, 0, false };
 	const char *dir = NULL, *category = "promo";
+	struct xopt x = { 0, 0, 1000, 65536 };
 	uint64_t n = 0, base = 12000000000ULL, one_in = 100;
 	size_t map_mb = 0;
 	struct store *st;
-	char err[256], last[32];
+	char err[256];
 	double t0, t_load, t_reindex;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "d:n:m:b:c:M:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:m:b:c:M:x:B:s:T:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -171,23 +340,26 @@ main(int argc, char *argv[])
 			map_mb = strtoul(optarg, NULL, 10);
 			break;
 		default:
-			goto usage;
+			if (!xopt_take(&x, ch, optarg))
+				goto usage;
 		}
 	}
 	if (dir == NULL || n == 0 || one_in == 0 || optind != argc ||
+	    x.batch == 0 || x.step == 0 || (x.add > 0 && one_in < 2) ||
+	    x.add > n ||
 	    strlen(category) == 0 || strlen(category) > 64)
 		goto usage;
 	/* The numbers must keep one length for MDB_APPEND's order. */
-	snprintf(err, sizeof(err), "%" PRIu64, base);
-	snprintf(last, sizeof(last), "%" PRIu64, base + (n - 1) * one_in);
-	if (strlen(err) != strlen(last)) {
+	snprintf(err, sizeof(err), "%" PRIu64 " %" PRIu64, base,
+	    base + (n - 1) * one_in);
+	if (strchr(err, ' ') - err != (ptrdiff_t)strlen(strchr(err, ' ') + 1)) {
 		fprintf(stderr, "store_fill: BASE .. last number change "
 		    "length\n");
 		return 2;
 	}
-	/* About 40 bytes per key with MDB_APPEND; leave room. */
+	/* About 40 bytes per key with MDB_APPEND; room for -x's tables. */
 	if (map_mb == 0)
-		map_mb = (size_t)(n * 80 / (1024 * 1024)) + 64;
+		map_mb = (size_t)((n + x.add) * 200 / (1024 * 1024)) + 64;
 	p.map_mb = map_mb;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "store_fill: %s: %s\n", dir, strerror(errno));
@@ -202,18 +374,8 @@ main(int argc, char *argv[])
 	if (fill(dir, n, base, one_in, category, map_mb) != 0)
 		return 1;
 	t_load = now_s() - t0;
-	if ((st = store_open(dir, &p, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "store_fill: %s\n", err);
+	if ((st = reopen(dir, &p, &t_reindex)) == NULL)
 		return 1;
-	}
-	/* The bulk load bypassed the store: build its lookup filter. */
-	t0 = now_s();
-	if (store_reindex(st) != 0) {
-		fprintf(stderr, "store_fill: reindex: %s\n", store_errmsg(st));
-		store_free(st);
-		return 1;
-	}
-	t_reindex = now_s() - t0;
 	if (check(st, base, true, category) != 0 ||
 	    check(st, base + 1, false, category) != 0 ||
 	    check(st, base + (n - 1) * one_in, true, category) != 0 ||
@@ -222,14 +384,22 @@ main(int argc, char *argv[])
 		store_free(st);
 		return 1;
 	}
-	store_free(st);
 	printf("store_fill dir=%s n=%" PRIu64 " base=%" PRIu64 " one_in=%"
 	    PRIu64 " category=%s load_s=%.2f reindex_s=%.2f\n", dir, n, base,
 	    one_in, category, t_load, t_reindex);
+	fflush(stdout);
+	if (x.add > 0 && (cross(st, base, one_in, category, &x) != 0 ||
+	    check(st, base + 1, true, category) != 0 ||
+	    check(st, base + (x.add - 1) * one_in + 1, true, category) != 0)) {
+		store_free(st);
+		return 1;
+	}
+	store_free(st);
 	return 0;
 
 usage:
 	fprintf(stderr, "usage: store_fill -d DIR -n N [-m ONE_IN] [-b BASE]"
-	    " [-c CATEGORY] [-M MAP_MB]\n");
+	    " [-c CATEGORY] [-M MAP_MB] [-x ADD [-B BATCH] [-T TAIL] [-s STEP]]"
+	    "\n");
 	return 2;
 }

@@ -100,4 +100,21 @@ fx_event(struct store_event *ev, const char *number, enum store_action a,
 		    "%s", cat2);
 }
 
+/*
+ * Finish a growth of the lookup tables (and sweep the old ones), as the
+ * proxy's writer does when idle, step steps at a time. Returns the steps.
+ */
+static inline int
+fx_grow(struct store *st, size_t step)
+{
+	size_t done;
+	int n = 0;
+
+	do {
+		assert_int_equal(store_lookup_grow_step(st, step, &done), 0);
+		n++;
+	} while (done > 0);
+	return n;
+}
+
 #endif /* TESTS_UNIT_STORE_STORE_FIXTURE_H */
