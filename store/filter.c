@@ -253,6 +253,7 @@ filter_view_block(struct store *st, struct store_filter_views *fv,
 
 	if (!filter_views_current(st, fv) && filter_views_load(st, fv) != 0)
 		return NULL;
+	memset(&p, 0, sizeof(p));
 	p.nblocks = fv->nblocks;
 	p.version = fv->version;
 	block = filter_locate(&p, nk, bits);

@@ -508,7 +508,8 @@ numidx_rebuild(struct store *st, MDB_txn *txn)
 	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	while (rc == 0) {
 		nul = memchr(k.mv_data, '\0', k.mv_size);
-		nlen = nul != NULL ? (size_t)(nul - (const char *)k.mv_data) : 0;
+		nlen = nul != NULL ?
+		    (size_t)(nul - (const char *)k.mv_data) : 0;
 		if (nlen > 0 && nlen < sizeof(number)) {
 			if (strlen(number) != nlen ||
 			    memcmp(number, k.mv_data, nlen) != 0) {

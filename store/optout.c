@@ -208,7 +208,8 @@ store_history(struct store *st, const char *number, store_event_fn cb,
 		return -1;
 	rc = store_cursor_seek(st, txn, STORE_DB_EVNUM, prefix, plen, &cur, &k,
 	    &v);
-	while (rc == 0 && cbret == 0 && store_key_has_prefix(&k, prefix, plen)) {
+	while (rc == 0 && cbret == 0 &&
+	    store_key_has_prefix(&k, prefix, plen)) {
 		if (k.mv_size != plen + 8) {
 			rc = MDB_CORRUPTED;
 			break;

@@ -59,7 +59,7 @@ enum store_source {
 
 /* The last message sent to a number, for attribution of an opt-out. */
 struct store_lastsent {
-	int64_t		 time;				/* unix seconds; 0 = none */
+	int64_t		 time;		/* unix seconds; 0 = none */
 	char		 account[STORE_NAME_MAX];
 	char		 category[STORE_NAME_MAX];
 	char		 service_type[8];
@@ -75,7 +75,8 @@ struct store_event {
 	size_t		 ncategories;	/* when !all */
 	char		 categories[STORE_SCOPE_MAX][STORE_NAME_MAX];
 	enum store_source source;
-	char		 inbound[STORE_NUMBER_MAX];	/* SMS: number written to */
+	/* SMS: the number written to */
+	char		 inbound[STORE_NUMBER_MAX];
 	char		 text[512];	/* SMS: raw text (UTF-8) */
 	char		 rule[32];	/* SMS: matched rule */
 	char		 actor[64];	/* staff/api/import: who */
@@ -86,7 +87,7 @@ struct store_event {
 
 /* Why a number is blocked for a category. */
 struct store_block {
-	bool		 is_global;	/* blocked by an all-categories opt-out */
+	bool		 is_global;	/* by an all-categories opt-out */
 	int64_t		 since;		/* unix seconds */
 	uint64_t	 event_id;
 };
@@ -582,7 +583,7 @@ int store_expire(struct store *st, int64_t now, const struct store_retention *r,
 struct store_info {
 	uint32_t	 schema_version;
 	uint64_t	 map_size;	/* bytes, current */
-	uint64_t	 map_used;	/* bytes in use (last page * page size) */
+	uint64_t	 map_used;	/* bytes used (last page * page size) */
 	uint64_t	 last_event_id;
 	size_t		 state, events, audit, review_open, outbox, msgmap,
 			 lastsent, confirm;

@@ -15,10 +15,10 @@
  * knows the internal formats from store/codec_int.h and lookup_int.h,
  * which nothing else outside store/ may. No history events are written:
  * the numbers are opted out as far as every lookup is concerned, which is
- * what the proxy benchmark exercises. Because the internal formats may move, the tool
- * then checks through the public API that the first and last numbers are
- * blocked and their neighbours are not, and fails otherwise. Prints one
- * "key=value" line.
+ * what the proxy benchmark exercises. Because the internal formats may
+ * move, the tool then checks through the public API that the first and
+ * last numbers are blocked and their neighbours are not, and fails
+ * otherwise. Prints one "key=value" line.
  *
  * With -x, it then opts out ADD more numbers (BASE + j * ONE_IN + 1, the
  * neighbours) through store_import() in transactions of BATCH (1000),

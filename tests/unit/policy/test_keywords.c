@@ -1,7 +1,8 @@
 /*
- * Keyword normalisation and matching (proxy/policy/keywords.c) against a table of
- * real-world subscriber replies, with the default lists of SPEC §4 and the
- * categories of the SPEC example (promo, appointments/APPT, billing).
+ * Keyword normalisation and matching (proxy/policy/keywords.c) against a
+ * table of real-world subscriber replies, with the default lists of
+ * SPEC §4 and the categories of the SPEC example (promo,
+ * appointments/APPT, billing).
  */
 #include <setjmp.h>
 #include <stdarg.h>
