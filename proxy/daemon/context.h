@@ -92,11 +92,11 @@ struct daemon_counters {
 	uint64_t	 submits_store_error;	/* store unreadable: refused */
 	uint64_t	 attrib_unindexed;	/* logged, not indexed */
 	uint64_t	 attrib_dropped;	/* dropped from a full index */
-	uint64_t	 binds_refused;		/* bad system_id or password */
-	uint64_t	 binds_throttled;	/* binds held for the throttle */
-	uint64_t	 unbound_evicted;	/* idle unbound closed for room */
+	uint64_t	 binds_refused;		/* wrong system_id, password */
+	uint64_t	 binds_throttled;	/* held by the throttle */
+	uint64_t	 unbound_evicted;	/* idle, closed for room */
 	uint64_t	 unbound_refused;	/* no room even after that */
-	uint64_t	 bad_pdu_closed;	/* garbage before bind: closed */
+	uint64_t	 bad_pdu_closed;	/* garbage before bind */
 };
 
 struct daemon {

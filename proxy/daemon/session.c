@@ -296,7 +296,8 @@ session_limit_unbound(struct session *s)
 	size_t		 all = 0, here = 0;
 	bool		 same;
 
-	TAILQ_FOREACH(x, &d->sessions, entry) {
+	for (x = TAILQ_FIRST(&d->sessions); x != NULL;
+	    x = TAILQ_NEXT(x, entry)) {
 		if (x == s || (x->state != SESSION_OPEN &&
 		    x->state != SESSION_BIND_REFUSED))
 			continue;
