@@ -613,8 +613,9 @@ static void
 bind_refuse(struct session *s, uint32_t cmd, uint32_t seq,
     const char *system_id, uint32_t status, const char *key)
 {
-	/* Never log the password. */
-	if (daemon_bind_failed(s->d, key, daemon_now_ms()) && peer_log_ok(s))
+	/* Never log the password. The throttle limits these lines: the
+	 * first few of an episode of key's failures, then a summary. */
+	if (daemon_bind_failed(s->d, key, daemon_now_ms()))
 		log_warnx("sid=%llu event=bind_refused system_id=%s "
 		    "status=0x%08x peer=%s doing=%s",
 		    (unsigned long long)s->id, system_id, status,

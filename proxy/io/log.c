@@ -152,6 +152,8 @@ fatalx(const char *fmt, ...)
 /* --- per-key line limiter ------------------------------------------------ */
 
 #define LOG_LIMIT_WINDOW_MS	1000u
+/* Lines a second per key of a zeroed limiter. */
+#define LOG_LIMIT_DEFAULT	10u
 
 void
 log_limit_init(struct log_limit *ll, unsigned per_sec)
@@ -199,13 +201,15 @@ bool
 log_limit_allow(struct log_limit *ll, const char *key, uint64_t now_ms)
 {
 	struct log_limit_slot	*sl;
+	unsigned		 max;
 
+	max = ll->per_sec > 0 ? ll->per_sec : LOG_LIMIT_DEFAULT;
 	sl = log_limit_slot(ll, key[0] != '\0' ? key : "-", now_ms);
 	if (now_ms - sl->window_ms >= LOG_LIMIT_WINDOW_MS) {
 		log_limit_summary(sl);
 		sl->window_ms = now_ms;
 	}
-	if (sl->lines < ll->per_sec) {
+	if (sl->lines < max) {
 		sl->lines++;
 		return true;
 	}

@@ -45,7 +45,8 @@ void fatalx(const char *fmt, ...)
  * address), the rest counted and summarised in one
  * "event=log_suppressed key=K count=N" line once their second is over.
  * A fixed table: a new key takes the slot idle longest (its pending
- * summary is written first). Not thread-safe: one event loop.
+ * summary is written first). A zeroed one allows 10 lines a second per
+ * key. Not thread-safe: one event loop.
  */
 #define LOG_LIMIT_SLOTS		64
 #define LOG_LIMIT_KEY_LEN	64

@@ -188,6 +188,22 @@ test_limit_slot_reuse_keeps_summary(void **state)
 	assert_non_null(strstr(out, "key=first count=1\n"));
 }
 
+/* A zeroed limiter (a hand-built daemon's) writes 10 a second. */
+static void
+test_limit_zeroed_default(void **state)
+{
+	struct log_limit	*z;
+	unsigned		 i, n = 0;
+
+	(void)state;
+	assert_non_null(z = calloc(1, sizeof(*z)));
+	for (i = 0; i < 10; i++)
+		n += log_limit_allow(z, "k", 5) ? 1 : 0;
+	assert_int_equal(n, 10);
+	assert_false(log_limit_allow(z, "k", 5));
+	free(z);
+}
+
 int
 main(void)
 {
@@ -197,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_limit_summarises_a_flood),
 		cmocka_unit_test(test_limit_flush_writes_once),
 		cmocka_unit_test(test_limit_slot_reuse_keeps_summary),
+		cmocka_unit_test(test_limit_zeroed_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
