@@ -18,8 +18,6 @@
 #include "proxy/io/log.h"
 #include "store/sentlog.h"
 
-/* Failed checks of a key before its next check waits. */
-#define THROTTLE_FREE		3
 /* The first wait, doubled for each failure after it, and its cap. */
 #define THROTTLE_STEP_MS	500
 #define THROTTLE_MAX_MS		5000
@@ -155,7 +153,7 @@ throttle_find(struct daemon *d, const char *key)
 static void
 throttle_end(struct bind_throttle *t, const char *why)
 {
-	if (t->failures > THROTTLE_FREE)
+	if (t->failures > t->nfree)
 		log_warnx("event=bind_throttle_end %s failures=%u "
 		    "unlogged=%llu reason=%s", t->key, t->failures,
 		    (unsigned long long)t->unlogged, why);
@@ -177,7 +175,8 @@ daemon_bind_wait(struct daemon *d, const char *key, uint64_t now)
 }
 
 bool
-daemon_bind_failed(struct daemon *d, const char *key, uint64_t now)
+daemon_bind_failed(struct daemon *d, const char *key, unsigned nfree,
+    uint64_t now)
 {
 	struct bind_throttle	*t, *old = NULL;
 	uint64_t		 delay;
@@ -202,21 +201,21 @@ daemon_bind_failed(struct daemon *d, const char *key, uint64_t now)
 		memset(t, 0, sizeof(*t));
 		snprintf(t->key, sizeof(t->key), "%s", key);
 	}
-	d->counters.binds_refused++;
+	t->nfree = nfree;
 	t->failures++;
 	t->last_ms = now;
-	if (t->failures <= THROTTLE_FREE) {
+	if (t->failures <= nfree) {
 		t->next_ms = now;
 		return true;
 	}
 	delay = THROTTLE_MAX_MS;
-	if (t->failures - THROTTLE_FREE <= 4)
+	if (t->failures - nfree <= 4)
 		delay = (uint64_t)THROTTLE_STEP_MS <<
-		    (t->failures - THROTTLE_FREE - 1);
+		    (t->failures - nfree - 1);
 	if (delay > THROTTLE_MAX_MS)
 		delay = THROTTLE_MAX_MS;
 	t->next_ms = now + delay;
-	if (t->failures == THROTTLE_FREE + 1) {
+	if (t->failures == nfree + 1) {
 		log_warnx("event=bind_throttled %s failures=%u next_ms=%llu",
 		    t->key, t->failures, (unsigned long long)delay);
 		return false;

@@ -49,7 +49,12 @@ struct writer;
 #define DAEMON_ATTRIB_MAX	(4u << 20)
 /* Bind throttle keys: accounts and addresses with recent failures. */
 #define DAEMON_THROTTLE_SLOTS	256
-#define DAEMON_THROTTLE_KEY_LEN	64
+#define DAEMON_THROTTLE_KEY_LEN	96
+/* Failed checks of a key before its next check waits: an account from
+ * one address; an account from every address together (many hosts
+ * guessing one password); an address naming no account. */
+#define DAEMON_THROTTLE_FREE		3
+#define DAEMON_THROTTLE_FREE_ACCOUNT	20
 
 TAILQ_HEAD(session_list, session);
 
@@ -80,6 +85,7 @@ struct daemon_hooks {
 struct bind_throttle {
 	char		 key[DAEMON_THROTTLE_KEY_LEN];	/* "" = free */
 	unsigned	 failures;	/* in this episode */
+	unsigned	 nfree;		/* failures before a wait */
 	uint64_t	 last_ms;	/* last failure */
 	uint64_t	 next_ms;	/* next check allowed at */
 	uint64_t	 unlogged;	/* failures not logged one by one */
@@ -196,11 +202,12 @@ struct upstream_pool *daemon_pool_by_name(struct daemon *d,
 
 /*
  * The bind throttle (SPEC §3). key (borrowed) names what a bind is
- * checked against: "system_id=ID" for a configured account, "peer=HOST"
- * for binds from HOST naming none. daemon_bind_wait() is how long a bind
- * of key must wait before it is checked (0: check now); a wait is the
- * caller's to count and arm. daemon_bind_failed() records a failed
- * check at now: the first few leave the next check free, then each
+ * checked against: "system_id=ID peer=HOST" (an account from one
+ * address), "system_id=ID" (the account from everywhere), "peer=HOST"
+ * (binds from HOST naming no account). daemon_bind_wait() is how long a
+ * bind of key must wait before it is checked (0: check now); a wait is
+ * the caller's to count and arm. daemon_bind_failed() records a failed
+ * check at now: the first nfree leave the next check free, then each
  * pushes it out by a growing delay capped at a few seconds; a key quiet
  * for a minute starts over. It returns true while the failure should be
  * logged on its own line (the first few of an episode; the episode's
@@ -208,7 +215,8 @@ struct upstream_pool *daemon_pool_by_name(struct daemon *d,
  * forgets key's failures, and only key's.
  */
 uint64_t daemon_bind_wait(struct daemon *d, const char *key, uint64_t now);
-bool	daemon_bind_failed(struct daemon *d, const char *key, uint64_t now);
+bool	daemon_bind_failed(struct daemon *d, const char *key, unsigned nfree,
+	    uint64_t now);
 void	daemon_bind_succeeded(struct daemon *d, const char *key);
 
 /* Called by session.c when a session ends, so a stop can finish. */

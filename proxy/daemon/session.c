@@ -592,30 +592,61 @@ session_password_equal(const char *configured, const char *given)
 }
 
 /* What a bind is checked against (proxy/daemon/context.h): the account
- * it names, or its source address when it names none. */
+ * it names from this address, and that account from every address; or
+ * its source address when it names none (account then ""). */
+struct bind_keys {
+	char	here[DAEMON_THROTTLE_KEY_LEN];
+	char	account[DAEMON_THROTTLE_KEY_LEN];
+};
+
 static void
-bind_key(const struct session *s, int acct, const char *system_id,
-    char *key, size_t cap)
+bind_keys_make(const struct session *s, int acct, const char *system_id,
+    struct bind_keys *k)
 {
-	if (acct >= 0)
-		snprintf(key, cap, "system_id=%s", system_id);
-	else
-		snprintf(key, cap, "peer=%s", s->peer_host);
+	k->account[0] = '\0';
+	if (acct < 0) {
+		snprintf(k->here, sizeof(k->here), "peer=%s", s->peer_host);
+		return;
+	}
+	snprintf(k->here, sizeof(k->here), "system_id=%s peer=%s", system_id,
+	    s->peer_host);
+	snprintf(k->account, sizeof(k->account), "system_id=%s", system_id);
+}
+
+/* How long a bind of k waits before its check: the longer of its keys'. */
+static uint64_t
+bind_keys_wait(struct daemon *d, const struct bind_keys *k)
+{
+	uint64_t	now = daemon_now_ms(), w, wa = 0;
+
+	w = daemon_bind_wait(d, k->here, now);
+	if (k->account[0] != '\0')
+		wa = daemon_bind_wait(d, k->account, now);
+	return w > wa ? w : wa;
 }
 
 /*
  * Refuse a bind with status (a wrong system_id or password, or a field
- * too long, SPEC §3): the failure is counted against key, the refusal
- * answered at once, the connection closed. The throttle delays the next
- * check of key, not this answer.
+ * too long, SPEC §3): the failure is counted against its keys, the
+ * refusal answered at once, the connection closed. The throttle delays
+ * the next check of those keys, not this answer.
  */
 static void
 bind_refuse(struct session *s, uint32_t cmd, uint32_t seq,
-    const char *system_id, uint32_t status, const char *key)
+    const char *system_id, uint32_t status, const struct bind_keys *k)
 {
+	uint64_t	now = daemon_now_ms();
+	bool		is_logged;
+
+	s->d->counters.binds_refused++;
+	is_logged = daemon_bind_failed(s->d, k->here, DAEMON_THROTTLE_FREE,
+	    now);
+	if (k->account[0] != '\0')
+		(void)daemon_bind_failed(s->d, k->account,
+		    DAEMON_THROTTLE_FREE_ACCOUNT, now);
 	/* Never log the password. The throttle limits these lines: the
-	 * first few of an episode of key's failures, then a summary. */
-	if (daemon_bind_failed(s->d, key, daemon_now_ms()))
+	 * first few of an episode of failures, then a summary. */
+	if (is_logged)
 		log_warnx("sid=%llu event=bind_refused system_id=%s "
 		    "status=0x%08x peer=%s doing=%s",
 		    (unsigned long long)s->id, system_id, status,
@@ -729,11 +760,11 @@ bind_accept(struct session *s, const struct smpp_pdu *pdu, int acct)
 static enum session_handled
 proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 {
-	struct daemon	*d = s->d;
-	char		 key[DAEMON_THROTTLE_KEY_LEN];
-	uint64_t	 wait;
-	uint32_t	 status;
-	int		 acct;
+	struct daemon		*d = s->d;
+	struct bind_keys	 k;
+	uint64_t		 wait;
+	uint32_t		 status;
+	int			 acct;
 
 	s->doing = "bind";
 	if (d->is_stopping) {
@@ -743,17 +774,18 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 		return SESSION_DONE;
 	}
 	acct = config_account_find(d->cfg, pdu->system_id);
-	bind_key(s, acct, pdu->system_id, key, sizeof(key));
-	if ((wait = daemon_bind_wait(d, key, daemon_now_ms())) > 0)
+	bind_keys_make(s, acct, pdu->system_id, &k);
+	if ((wait = bind_keys_wait(d, &k)) > 0)
 		return bind_hold(s, wait);
 	status = bind_check(d, pdu, acct);
 	if (status != SMPP_OK) {
 		bind_refuse(s, pdu->command_id, pdu->sequence_number,
-		    pdu->system_id, status, key);
+		    pdu->system_id, status, &k);
 		return SESSION_DONE;
 	}
 	/* Only this account's own failures are forgotten. */
-	daemon_bind_succeeded(d, key);
+	daemon_bind_succeeded(d, k.here);
+	daemon_bind_succeeded(d, k.account);
 	bind_accept(s, pdu, acct);
 	return SESSION_DONE;
 }
@@ -816,7 +848,7 @@ static enum session_handled
 session_handle(struct session *s, const uint8_t *buf, size_t len)
 {
 	struct smpp_pdu		*pdu = &scratch;
-	char			 key[DAEMON_THROTTLE_KEY_LEN];
+	struct bind_keys	 k;
 	enum smpp_status	 st;
 	uint32_t		 cmd;
 
@@ -837,8 +869,8 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 		if (is_bind_cmd(cmd) && s->state == SESSION_OPEN) {
 			/* A field too long (SPEC §3): a failed bind. */
 			s->is_bind_started = true;
-			bind_key(s, -1, "", key, sizeof(key));
-			bind_refuse(s, cmd, pdu->sequence_number, "-", st, key);
+			bind_keys_make(s, -1, "", &k);
+			bind_refuse(s, cmd, pdu->sequence_number, "-", st, &k);
 			return SESSION_DONE;
 		}
 		session_bad_pdu(s, pdu->sequence_number, cmd, st, true);
