@@ -283,9 +283,12 @@ peer_log_ok(struct session *s)
  * Room for connections that have not bound (SPEC §7): at most
  * limits.max_unbound, and limits.max_unbound_per_address from one source
  * address; bound sessions never count. When a cap is full the newcomer s
- * takes the place of the oldest that has not even sent a bind (then of
- * the oldest held by the bind throttle), so idle connections cannot lock
- * a department out; with none such, s is closed. Returns false if s was.
+ * takes the place of the oldest bind held by the throttle (a guess), else
+ * of the oldest connection that has not even sent a bind, so neither
+ * idle connections nor guesses can lock a department out; with none
+ * such, s is closed. Guesses go first: a newcomer is idle until its bind
+ * is read, and a flood of guessers' connections would otherwise evict
+ * it in that moment. Returns false if s was closed.
  */
 static bool
 session_limit_unbound(struct session *s)
@@ -318,9 +321,9 @@ session_limit_unbound(struct session *s)
 		}
 	}
 	if (here >= d->cfg->max_unbound_per_address)
-		victim = idle_a != NULL ? idle_a : held_a;
+		victim = held_a != NULL ? held_a : idle_a;
 	else if (all >= d->cfg->max_unbound)
-		victim = idle != NULL ? idle : held;
+		victim = held != NULL ? held : idle;
 	else
 		return true;
 	if (victim == NULL) {

@@ -583,6 +583,34 @@ test_session_unbound_cap_evicts_idle(void **state)
 		close(idle[i]);
 }
 
+/* A full cap takes a bind held by the throttle (a guess) before an idle
+ * connection, which may be a department whose bind is not read yet. */
+static void
+test_session_unbound_cap_evicts_guess_first(void **state)
+{
+	struct fixture	*f = *state;
+	int		 idle, late, i;
+
+	f->d->cfg->max_unbound_per_address = 2;
+	for (i = 0; i < 8; i++)
+		(void)daemon_bind_failed(f->d, "peer=127.0.0.1",
+		    DAEMON_THROTTLE_FREE, daemon_now_ms());
+	connect_session(f);
+	smpp_pdu_init(&out_pdu, SMPP_CMD_BIND_TRANSCEIVER, 0);
+	snprintf(out_pdu.system_id, sizeof(out_pdu.system_id), "nobody");
+	snprintf(out_pdu.password, sizeof(out_pdu.password), "guess");
+	send_pdu(f);
+	assert_true(silent_for(f, 50));
+	idle = connect_extra(f);
+	late = connect_extra(f);
+	assert_int_equal(f->d->counters.unbound_evicted, 1);
+	/* The guess went, unanswered; the idle one stays. */
+	assert_true(peer_closed(f));
+	assert_int_equal(f->d->nsessions, 2);
+	close(idle);
+	close(late);
+}
+
 static const uint8_t sha_buy_now[32] = {
 	0xa7, 0x21, 0x9a, 0x05, 0xdc, 0xcd, 0xd3, 0xe8,
 	0x9b, 0x58, 0xbd, 0x0e, 0x6f, 0x88, 0x97, 0x3b,
@@ -838,6 +866,9 @@ main(void)
 		cmocka_unit_test(test_throttle_schedule),
 		cmocka_unit_test_setup_teardown(
 		    test_session_unbound_cap_evicts_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_unbound_cap_evicts_guess_first, setup,
+		    teardown),
 		cmocka_unit_test(test_session_password_equal),
 		cmocka_unit_test(test_submit_concat_ref),
 		cmocka_unit_test(test_submit_affinity),
