@@ -2192,7 +2192,7 @@ static const struct key replies_keys[] = {
 };
 
 static const struct key timeouts_keys[] = {
-	{ "bind_ms", KEY_UINT, false, 100, 600000, 30000,
+	{ "bind_ms", KEY_UINT, false, 100, 600000, 5000,
 	    FIELD(struct config_timeouts, bind_ms), NULL },
 	{ "idle_ms", KEY_UINT, false, 1000, 86400000, 300000,
 	    FIELD(struct config_timeouts, idle_ms), NULL },
@@ -2226,6 +2226,10 @@ static const struct key limits_keys[] = {
 	    FIELD(struct config, max_pdu_len), NULL },
 	{ "max_sessions", KEY_UINT, false, 1, 100000, 1024,
 	    FIELD(struct config, max_sessions), NULL },
+	{ "max_unbound", KEY_UINT, false, 1, 100000, 256,
+	    FIELD(struct config, max_unbound), NULL },
+	{ "max_unbound_per_address", KEY_UINT, false, 1, 100000, 32,
+	    FIELD(struct config, max_unbound_per_address), NULL },
 	{ "upstream_queue_max", KEY_UINT, false, 0, 1000000, 1000,
 	    FIELD(struct config, upstream_queue_max), NULL },
 	{ "max_admin_connections", KEY_UINT, false, 1, 100000, 64,

@@ -141,7 +141,7 @@ struct config_replies {
 
 struct config_timeouts {
 	unsigned	 bind_ms;		/* unbound client closed after;
-						 * default 30000 */
+						 * default 5000 */
 	unsigned	 idle_ms;		/* default 300000 */
 	unsigned	 response_ms;		/* sender-side wait;
 						 * default 30000 */
@@ -201,6 +201,9 @@ struct config {
 	struct config_retention retention;
 	unsigned	 max_pdu_len;		/* default 65536 */
 	unsigned	 max_sessions;		/* default 1024 */
+	unsigned	 max_unbound;		/* not bound yet; default 256 */
+	unsigned	 max_unbound_per_address; /* the same, one source
+						 * address; default 32 */
 	unsigned	 upstream_queue_max;	/* queued submits per route
 						 * beyond the windows; 1000 */
 	unsigned	 max_admin_connections;	/* admin API; default 64 */

@@ -1,13 +1,12 @@
 /*
  * The shared context's services: batched store writes, the attribution
- * index, the bind failure slow-down, pools by index, and the hooks to
+ * index, the bind throttle, pools by index, and the hooks to
  * the parts above.
  */
 #include "proxy/daemon/context.h"
 
-#include <netinet/in.h>
-
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,13 +18,11 @@
 #include "proxy/io/log.h"
 #include "store/sentlog.h"
 
-/* Bind failures from one address before answers are slowed down. */
-#define AUTHFAIL_FREE		3
-/* Delay added per failure beyond those, and its cap. */
-#define AUTHFAIL_STEP_MS	500
-#define AUTHFAIL_MAX_MS		5000
-/* A quiet address is forgiven after this long. */
-#define AUTHFAIL_FORGET_MS	60000
+/* The first wait, doubled for each failure after it, and its cap. */
+#define THROTTLE_STEP_MS	500
+#define THROTTLE_MAX_MS		5000
+/* A key quiet this long starts over. */
+#define THROTTLE_FORGET_MS	60000
 
 uint64_t
 daemon_now_ms(void)
@@ -137,73 +134,103 @@ daemon_lastsent_pending(const struct daemon *d, const char *number,
 	return true;
 }
 
-/* --- bind failure slow-down ---------------------------------------------- */
+/* --- bind throttle ------------------------------------------------------- */
 
-static void
-addr_key(const struct sockaddr *sa, struct sockaddr_storage *out)
+static struct bind_throttle *
+throttle_find(struct daemon *d, const char *key)
 {
-	memset(out, 0, sizeof(*out));
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)out;
+	size_t	i;
 
-		memcpy(in, sa, sizeof(*in));
-		in->sin_port = 0;
-	} else if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-
-		memcpy(in6, sa, sizeof(*in6));
-		in6->sin6_port = 0;
-		in6->sin6_flowinfo = 0;
-	}
+	for (i = 0; i < DAEMON_THROTTLE_SLOTS; i++)
+		if (d->throttle[i].key[0] != '\0' &&
+		    strncmp(d->throttle[i].key, key,
+		    DAEMON_THROTTLE_KEY_LEN - 1) == 0)
+			return &d->throttle[i];
+	return NULL;
 }
 
-unsigned
-daemon_authfail_note(struct daemon *d, const struct sockaddr *addr)
+/* The end of an episode of failures: one line for what was not logged. */
+static void
+throttle_end(struct bind_throttle *t, const char *why)
 {
-	struct sockaddr_storage	 key;
-	struct authfail_slot	*slot = NULL, *oldest = NULL;
-	uint64_t		 now = daemon_now_ms();
-	unsigned		 over, delay;
+	if (t->failures > t->nfree)
+		log_warnx("event=bind_throttle_end %s failures=%u "
+		    "unlogged=%llu reason=%s", t->key, t->failures,
+		    (unsigned long long)t->unlogged, why);
+	memset(t, 0, sizeof(*t));
+}
+
+uint64_t
+daemon_bind_wait(struct daemon *d, const char *key, uint64_t now)
+{
+	struct bind_throttle	*t;
+
+	if ((t = throttle_find(d, key)) == NULL)
+		return 0;
+	if (now - t->last_ms > THROTTLE_FORGET_MS) {
+		throttle_end(t, "quiet");
+		return 0;
+	}
+	return t->next_ms > now ? t->next_ms - now : 0;
+}
+
+bool
+daemon_bind_failed(struct daemon *d, const char *key, unsigned nfree,
+    uint64_t now)
+{
+	struct bind_throttle	*t, *old = NULL;
+	uint64_t		 delay;
 	size_t			 i;
 
-	addr_key(addr, &key);
-	for (i = 0; i < DAEMON_AUTHFAIL_SLOTS; i++) {
-		struct authfail_slot *a = &d->authfail[i];
-
-		if (a->count > 0 && memcmp(&a->addr, &key, sizeof(key)) == 0) {
-			slot = a;
-			break;
+	if ((t = throttle_find(d, key)) != NULL &&
+	    now - t->last_ms > THROTTLE_FORGET_MS)
+		throttle_end(t, "quiet");
+	if (t == NULL || t->key[0] == '\0') {
+		/* A free slot, else the one quiet longest. */
+		for (i = 0; i < DAEMON_THROTTLE_SLOTS && t == NULL; i++)
+			if (d->throttle[i].key[0] == '\0')
+				t = &d->throttle[i];
+		for (i = 0; i < DAEMON_THROTTLE_SLOTS && t == NULL; i++)
+			if (old == NULL ||
+			    d->throttle[i].last_ms < old->last_ms)
+				old = &d->throttle[i];
+		if (t == NULL) {
+			throttle_end(old, "evicted");
+			t = old;
 		}
-		if (oldest == NULL || a->last_ms < oldest->last_ms)
-			oldest = a;
+		memset(t, 0, sizeof(*t));
+		snprintf(t->key, sizeof(t->key), "%s", key);
 	}
-	if (slot == NULL) {
-		slot = oldest;
-		memset(slot, 0, sizeof(*slot));
-		slot->addr = key;
-	} else if (now - slot->last_ms > AUTHFAIL_FORGET_MS)
-		slot->count = 0;
-	slot->count++;
-	slot->last_ms = now;
-	if (slot->count <= AUTHFAIL_FREE)
-		return 0;
-	over = slot->count - AUTHFAIL_FREE;
-	delay = over > AUTHFAIL_MAX_MS / AUTHFAIL_STEP_MS ? AUTHFAIL_MAX_MS :
-	    over * AUTHFAIL_STEP_MS;
-	return delay;
+	t->nfree = nfree;
+	t->failures++;
+	t->last_ms = now;
+	if (t->failures <= nfree) {
+		t->next_ms = now;
+		return true;
+	}
+	delay = THROTTLE_MAX_MS;
+	if (t->failures - nfree <= 4)
+		delay = (uint64_t)THROTTLE_STEP_MS <<
+		    (t->failures - nfree - 1);
+	if (delay > THROTTLE_MAX_MS)
+		delay = THROTTLE_MAX_MS;
+	t->next_ms = now + delay;
+	if (t->failures == nfree + 1) {
+		log_warnx("event=bind_throttled %s failures=%u next_ms=%llu",
+		    t->key, t->failures, (unsigned long long)delay);
+		return false;
+	}
+	t->unlogged++;
+	return false;
 }
 
 void
-daemon_authfail_clear(struct daemon *d, const struct sockaddr *addr)
+daemon_bind_succeeded(struct daemon *d, const char *key)
 {
-	struct sockaddr_storage	key;
-	size_t			i;
+	struct bind_throttle	*t;
 
-	addr_key(addr, &key);
-	for (i = 0; i < DAEMON_AUTHFAIL_SLOTS; i++)
-		if (d->authfail[i].count > 0 &&
-		    memcmp(&d->authfail[i].addr, &key, sizeof(key)) == 0)
-			d->authfail[i].count = 0;
+	if ((t = throttle_find(d, key)) != NULL)
+		throttle_end(t, "bound");
 }
 
 /* --- pools and hooks ----------------------------------------------------- */

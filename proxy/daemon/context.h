@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "proxy/io/log.h"
 #include "proxy/policy/ratelimit.h"
 #include "store/store.h"
 
@@ -46,8 +47,14 @@ struct writer;
  * daemon_lastsent_add()).
  */
 #define DAEMON_ATTRIB_MAX	(4u << 20)
-/* Addresses whose recent bind failures slow down their next attempts. */
-#define DAEMON_AUTHFAIL_SLOTS	64
+/* Bind throttle keys: accounts and addresses with recent failures. */
+#define DAEMON_THROTTLE_SLOTS	256
+#define DAEMON_THROTTLE_KEY_LEN	96
+/* Failed checks of a key before its next check waits: an account from
+ * one address; an account from every address together (many hosts
+ * guessing one password); an address naming no account. */
+#define DAEMON_THROTTLE_FREE		3
+#define DAEMON_THROTTLE_FREE_ACCOUNT	20
 
 TAILQ_HEAD(session_list, session);
 
@@ -69,11 +76,19 @@ struct daemon_hooks {
 	void	(*session_gone)(struct daemon *d);
 };
 
-/* Recent bind failures from one peer address. */
-struct authfail_slot {
-	struct sockaddr_storage addr;	/* port zeroed */
-	unsigned	 count;
-	uint64_t	 last_ms;
+/*
+ * Bind checks of one key (an account's system_id, or the source address
+ * of binds naming no account): failures and when the next check may
+ * run. Checks of a key are serialised: a bind arriving before next_ms
+ * waits, unanswered and unchecked, however many connections carry them.
+ */
+struct bind_throttle {
+	char		 key[DAEMON_THROTTLE_KEY_LEN];	/* "" = free */
+	unsigned	 failures;	/* in this episode */
+	unsigned	 nfree;		/* failures before a wait */
+	uint64_t	 last_ms;	/* last failure */
+	uint64_t	 next_ms;	/* next check allowed at */
+	uint64_t	 unlogged;	/* failures not logged one by one */
 };
 
 /* Counters for /metrics (proxy/admin/admin.c), bumped by the sessions. */
@@ -83,6 +98,11 @@ struct daemon_counters {
 	uint64_t	 submits_store_error;	/* store unreadable: refused */
 	uint64_t	 attrib_unindexed;	/* logged, not indexed */
 	uint64_t	 attrib_dropped;	/* dropped from a full index */
+	uint64_t	 binds_refused;		/* wrong system_id, password */
+	uint64_t	 binds_throttled;	/* held by the throttle */
+	uint64_t	 unbound_evicted;	/* idle, closed for room */
+	uint64_t	 unbound_refused;	/* no room even after that */
+	uint64_t	 bad_pdu_closed;	/* garbage before bind */
 };
 
 struct daemon {
@@ -130,7 +150,10 @@ struct daemon {
 	/* What every session's sends share (proxy/daemon/submit.h). */
 	struct submit_memory	*submits;	/* owned */
 
-	struct authfail_slot	 authfail[DAEMON_AUTHFAIL_SLOTS];
+	struct bind_throttle	 throttle[DAEMON_THROTTLE_SLOTS];
+	/* Lines any peer can cause (connections, garbage, refused binds),
+	 * limited per source address; suppressed_total for /metrics. */
+	struct log_limit	 peer_log;
 };
 
 /* Milliseconds of a monotonic clock. */
@@ -178,15 +201,23 @@ struct upstream_pool *daemon_pool_by_name(struct daemon *d,
     const char *name, size_t *idx);
 
 /*
- * Note a bind failure from addr (port ignored), and the delay in ms to
- * apply before answering the next one from it (0 for the first few; then
- * growing, capped at a few seconds). Returns that delay.
+ * The bind throttle (SPEC §3). key (borrowed) names what a bind is
+ * checked against: "system_id=ID peer=HOST" (an account from one
+ * address), "system_id=ID" (the account from everywhere), "peer=HOST"
+ * (binds from HOST naming no account). daemon_bind_wait() is how long a
+ * bind of key must wait before it is checked (0: check now); a wait is
+ * the caller's to count and arm. daemon_bind_failed() records a failed
+ * check at now: the first nfree leave the next check free, then each
+ * pushes it out by a growing delay capped at a few seconds; a key quiet
+ * for a minute starts over. It returns true while the failure should be
+ * logged on its own line (the first few of an episode; the episode's
+ * start and end get one line each, from here). daemon_bind_succeeded()
+ * forgets key's failures, and only key's.
  */
-unsigned daemon_authfail_note(struct daemon *d,
-    const struct sockaddr *addr);
-
-/* Forget the bind failures of addr (after a successful bind from it). */
-void daemon_authfail_clear(struct daemon *d, const struct sockaddr *addr);
+uint64_t daemon_bind_wait(struct daemon *d, const char *key, uint64_t now);
+bool	daemon_bind_failed(struct daemon *d, const char *key, unsigned nfree,
+	    uint64_t now);
+void	daemon_bind_succeeded(struct daemon *d, const char *key);
 
 /* Called by session.c when a session ends, so a stop can finish. */
 void daemon_session_gone(struct daemon *d);

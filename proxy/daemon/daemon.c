@@ -104,8 +104,12 @@ accept_admit(void *arg, const char *name)
 	if (d->is_stopping)
 		return false;
 	if (d->cfg->max_sessions != 0 && d->nsessions >= d->cfg->max_sessions) {
-		log_warnx("event=accept_refused listener=%s "
-		    "reason=max_sessions sessions=%zu", name, d->nsessions);
+		/* Anyone who can connect can make this one: limited. */
+		if (log_limit_allow(&d->peer_log, "max_sessions",
+		    daemon_now_ms()))
+			log_warnx("event=accept_refused listener=%s "
+			    "reason=max_sessions sessions=%zu", name,
+			    d->nsessions);
 		return false;
 	}
 	return true;

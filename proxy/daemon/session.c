@@ -41,6 +41,8 @@
 #define SESSION_LINGER_MS	2000
 /* Session housekeeping tick. */
 #define SESSION_TICK_MS		1000
+/* Bad PDUs in a row before bind that close the connection. */
+#define SESSION_BAD_MAX		3
 /* Our system_id in bind responses. */
 #define SESSION_SYSTEM_ID	"stopgate"
 
@@ -60,6 +62,7 @@ static void	session_update_read(struct session *);
 static void	session_flush(struct session *);
 static void	session_sock_read_cb(evutil_socket_t, short, void *);
 static void	session_read_enable(struct session *, bool);
+static void	session_bind_wake_cb(evutil_socket_t, short, void *);
 
 const char *
 session_state_name(enum session_state st)
@@ -247,24 +250,90 @@ session_next_seq(struct session *s)
 
 /* --- lifecycle ------------------------------------------------------------ */
 
+/* host:port for logs, and the host alone (the limits' key). */
 static void
-peer_format(const struct sockaddr *sa, char *buf, size_t cap)
+peer_format(const struct sockaddr *sa, char *buf, size_t cap, char *host,
+    size_t hostcap)
 {
-	char	host[INET6_ADDRSTRLEN];
-
-	host[0] = '\0';
+	snprintf(host, hostcap, "unknown");
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
 
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		inet_ntop(AF_INET, &in->sin_addr, host, hostcap);
 		snprintf(buf, cap, "%s:%u", host, ntohs(in->sin_port));
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, hostcap);
 		snprintf(buf, cap, "[%s]:%u", host, ntohs(in6->sin6_port));
 	} else
 		snprintf(buf, cap, "unknown");
+}
+
+/* May a line this unbound session's peer can cause at will be written?
+ * (At most a few a second per source address, then a summary.) */
+static bool
+peer_log_ok(struct session *s)
+{
+	return log_limit_allow(&s->d->peer_log, s->peer_host,
+	    daemon_now_ms());
+}
+
+/*
+ * Room for connections that have not bound (SPEC §7): at most
+ * limits.max_unbound, and limits.max_unbound_per_address from one source
+ * address; bound sessions never count. When a cap is full the newcomer s
+ * takes the place of the oldest bind held by the throttle (a guess), else
+ * of the oldest connection that has not even sent a bind, so neither
+ * idle connections nor guesses can lock a department out; with none
+ * such, s is closed. Guesses go first: a newcomer is idle until its bind
+ * is read, and a flood of guessers' connections would otherwise evict
+ * it in that moment. Returns false if s was closed.
+ */
+static bool
+session_limit_unbound(struct session *s)
+{
+	struct daemon	*d = s->d;
+	struct session	*x, *idle = NULL, *held = NULL;
+	struct session	*idle_a = NULL, *held_a = NULL, *victim;
+	size_t		 all = 0, here = 0;
+	bool		 same;
+
+	for (x = TAILQ_FIRST(&d->sessions); x != NULL;
+	    x = TAILQ_NEXT(x, entry)) {
+		if (x == s || (x->state != SESSION_OPEN &&
+		    x->state != SESSION_BIND_REFUSED))
+			continue;
+		same = strcmp(x->peer_host, s->peer_host) == 0;
+		all++;
+		if (same)
+			here++;
+		if (x->state == SESSION_OPEN && !x->is_bind_started) {
+			if (idle == NULL)
+				idle = x;
+			if (same && idle_a == NULL)
+				idle_a = x;
+		} else if (x->is_bind_waiting) {
+			if (held == NULL)
+				held = x;
+			if (same && held_a == NULL)
+				held_a = x;
+		}
+	}
+	if (here >= d->cfg->max_unbound_per_address)
+		victim = held_a != NULL ? held_a : idle_a;
+	else if (all >= d->cfg->max_unbound)
+		victim = held != NULL ? held : idle;
+	else
+		return true;
+	if (victim == NULL) {
+		d->counters.unbound_refused++;
+		session_close(s, "unbound limit");
+		return false;
+	}
+	d->counters.unbound_evicted++;
+	session_close(victim, "evicted");
+	return true;
 }
 
 struct session *
@@ -293,7 +362,8 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	if (peerlen > sizeof(s->peer))
 		peerlen = sizeof(s->peer);
 	memcpy(&s->peer, peer, peerlen);
-	peer_format(peer, s->peer_str, sizeof(s->peer_str));
+	peer_format(peer, s->peer_str, sizeof(s->peer_str), s->peer_host,
+	    sizeof(s->peer_host));
 
 	if ((s->tick = event_new(d->base, -1, EV_PERSIST, session_tick_cb,
 	    s)) == NULL)
@@ -301,8 +371,11 @@ session_new(struct daemon *d, struct bufferevent *bev,
 	if ((s->free_ev = event_new(d->base, -1, 0, session_free_cb,
 	    s)) == NULL)
 		goto err_tick;
-	if (pduconn_init(&s->conn, d->base, session_flush_cb, s) == -1)
+	if ((s->bind_ev = event_new(d->base, -1, 0, session_bind_wake_cb,
+	    s)) == NULL)
 		goto err_free_ev;
+	if (pduconn_init(&s->conn, d->base, session_flush_cb, s) == -1)
+		goto err_bind_ev;
 	pduconn_start(&s->conn, bev, !is_tls && bufferevent_getfd(bev) >= 0);
 	if (s->conn.is_direct && pduconn_direct_read(&s->conn,
 	    bufferevent_getfd(bev), session_sock_read_cb, s) == -1)
@@ -328,12 +401,17 @@ session_new(struct daemon *d, struct bufferevent *bev,
 
 	TAILQ_INSERT_TAIL(&d->sessions, s, entry);
 	d->nsessions++;
-	log_info("sid=%llu event=accept peer=%s tls=%s",
-	    (unsigned long long)s->id, s->peer_str, is_tls ? "yes" : "no");
+	if (peer_log_ok(s))
+		log_info("sid=%llu event=accept peer=%s tls=%s",
+		    (unsigned long long)s->id, s->peer_str,
+		    is_tls ? "yes" : "no");
+	(void)session_limit_unbound(s);
 	return s;
 
 err_conn:
 	pduconn_clear(&s->conn);
+err_bind_ev:
+	event_free(s->bind_ev);
 err_free_ev:
 	event_free(s->free_ev);
 err_tick:
@@ -356,10 +434,12 @@ session_close(struct session *s, const char *reason)
 
 	if (s->state == SESSION_CLOSED)
 		return;
-	log_info("sid=%llu event=close reason=%s system_id=%s state=%s "
-	    "inflight=%u peer=%s", (unsigned long long)s->id, reason,
-	    s->system_id[0] != '\0' ? s->system_id : "-",
-	    session_state_name(s->state), s->inflight, s->peer_str);
+	/* Connections that never bound: limited, a peer makes them. */
+	if (s->system_id[0] != '\0' || peer_log_ok(s))
+		log_info("sid=%llu event=close reason=%s system_id=%s "
+		    "state=%s inflight=%u peer=%s", (unsigned long long)s->id,
+		    reason, s->system_id[0] != '\0' ? s->system_id : "-",
+		    session_state_name(s->state), s->inflight, s->peer_str);
 	session_set_state(s, SESSION_CLOSED);
 	delivery_fail_all(s);
 
@@ -372,6 +452,8 @@ session_close(struct session *s, const char *reason)
 	TAILQ_INSERT_TAIL(&s->d->closing, s, entry);
 	s->d->nsessions--;
 	event_del(s->tick);
+	event_del(s->bind_ev);
+	s->is_bind_waiting = false;
 
 	session_read_enable(s, false);
 	session_flush(s);
@@ -400,6 +482,7 @@ session_free(struct session *s)
 	TAILQ_REMOVE(&s->d->closing, s, entry);
 	event_free(s->tick);
 	event_free(s->free_ev);
+	event_free(s->bind_ev);
 	bev = s->conn.bev;
 	pduconn_clear(&s->conn);
 	bufferevent_free(bev);
@@ -420,7 +503,8 @@ session_update_read(struct session *s)
 {
 	if (s->state == SESSION_CLOSED || s->state == SESSION_BIND_REFUSED)
 		return;
-	session_read_enable(s, !s->is_waiting_window && !s->is_output_full);
+	session_read_enable(s, !s->is_waiting_window && !s->is_output_full &&
+	    !s->is_bind_waiting);
 }
 
 static void
@@ -510,87 +594,129 @@ session_password_equal(const char *configured, const char *given)
 	return diff == 0 && la < sizeof(a) && configured != NULL;
 }
 
+/* What a bind is checked against (proxy/daemon/context.h): the account
+ * it names from this address, and that account from every address; or
+ * its source address when it names none (account then ""). */
+struct bind_keys {
+	char	here[DAEMON_THROTTLE_KEY_LEN];
+	char	account[DAEMON_THROTTLE_KEY_LEN];
+};
+
 static void
-refuse_send_cb(evutil_socket_t fd, short what, void *arg)
+bind_keys_make(const struct session *s, int acct, const char *system_id,
+    struct bind_keys *k)
+{
+	k->account[0] = '\0';
+	if (acct < 0) {
+		snprintf(k->here, sizeof(k->here), "peer=%s", s->peer_host);
+		return;
+	}
+	snprintf(k->here, sizeof(k->here), "system_id=%s peer=%s", system_id,
+	    s->peer_host);
+	snprintf(k->account, sizeof(k->account), "system_id=%s", system_id);
+}
+
+/* How long a bind of k waits before its check: the longer of its keys'. */
+static uint64_t
+bind_keys_wait(struct daemon *d, const struct bind_keys *k)
+{
+	uint64_t	now = daemon_now_ms(), w, wa = 0;
+
+	w = daemon_bind_wait(d, k->here, now);
+	if (k->account[0] != '\0')
+		wa = daemon_bind_wait(d, k->account, now);
+	return w > wa ? w : wa;
+}
+
+/*
+ * Refuse a bind with status (a wrong system_id or password, or a field
+ * too long, SPEC §3): the failure is counted against its keys, the
+ * refusal answered at once, the connection closed. The throttle delays
+ * the next check of those keys, not this answer.
+ */
+static void
+bind_refuse(struct session *s, uint32_t cmd, uint32_t seq,
+    const char *system_id, uint32_t status, const struct bind_keys *k)
+{
+	uint64_t	now = daemon_now_ms();
+	bool		is_logged;
+
+	s->d->counters.binds_refused++;
+	is_logged = daemon_bind_failed(s->d, k->here, DAEMON_THROTTLE_FREE,
+	    now);
+	if (k->account[0] != '\0')
+		(void)daemon_bind_failed(s->d, k->account,
+		    DAEMON_THROTTLE_FREE_ACCOUNT, now);
+	/* Never log the password. The throttle limits these lines: the
+	 * first few of an episode of failures, then a summary. */
+	if (is_logged)
+		log_warnx("sid=%llu event=bind_refused system_id=%s "
+		    "status=0x%08x peer=%s doing=%s",
+		    (unsigned long long)s->id, system_id, status,
+		    s->peer_str, s->doing);
+	session_set_state(s, SESSION_BIND_REFUSED);
+	session_read_enable(s, false);
+	session_reply_raw(s, smpp_cmd_resp_id(cmd), status, seq,
+	    SESSION_SYSTEM_ID, sizeof(SESSION_SYSTEM_ID));
+	session_close(s, "bind refused");
+}
+
+/* The throttle's wait is over: read the bind again (it stayed in the
+ * input) and check it, or wait again if another took the slot. */
+static void
+session_bind_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
 
 	(void)fd;
 	(void)what;
-	if (s->state == SESSION_CLOSED)
+	if (s->state != SESSION_OPEN || !s->is_bind_waiting)
 		return;
-	session_reply_raw(s, s->refuse_cmd, s->refuse_status, s->refuse_seq,
-	    SESSION_SYSTEM_ID, sizeof(SESSION_SYSTEM_ID));
-	session_close(s, "bind refused");
+	s->is_bind_waiting = false;
+	session_process(s);
 }
 
 /*
- * Refuse a bind with status: answered now, or later when this address
- * failed often (the answer and the close are delayed; nothing is read
- * meanwhile).
+ * A bind of key waits wait_ms before it is checked: unanswered, the
+ * frame kept in the input, nothing read meanwhile. However many
+ * connections carry binds of one key, their checks are serialised.
  */
-static void
-bind_refuse(struct session *s, const struct smpp_pdu *pdu, uint32_t status)
+static enum session_handled
+bind_hold(struct session *s, uint64_t wait_ms)
 {
-	struct timeval	 tv;
-	unsigned	 delay;
+	struct timeval	tv;
 
-	/* Never log the password. */
-	delay = daemon_authfail_note(s->d, (const struct sockaddr *)&s->peer);
-	log_warnx("sid=%llu event=bind_refused system_id=%s "
-	    "status=0x%08x peer=%s delay_ms=%u doing=%s",
-	    (unsigned long long)s->id, pdu->system_id, status,
-	    s->peer_str, delay, s->doing);
-	s->refuse_cmd = smpp_cmd_resp_id(pdu->command_id);
-	s->refuse_seq = pdu->sequence_number;
-	s->refuse_status = status;
-	session_set_state(s, SESSION_BIND_REFUSED);
+	if (!s->is_bind_counted) {
+		s->is_bind_counted = true;
+		s->d->counters.binds_throttled++;
+	}
+	s->is_bind_waiting = true;
 	session_read_enable(s, false);
-	if (delay == 0) {
-		refuse_send_cb(-1, 0, s);
-		return;
-	}
-	/* Repeated failures from one address are slowed down: the answer
-	 * (and the close) come later. */
-	event_del(s->tick);
-	event_free(s->tick);
-	s->tick = event_new(s->d->base, -1, 0, refuse_send_cb, s);
-	if (s->tick == NULL) {
-		refuse_send_cb(-1, 0, s);
-		return;
-	}
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (delay % 1000) * 1000;
-	event_add(s->tick, &tv);
+	tv.tv_sec = (time_t)(wait_ms / 1000);
+	tv.tv_usec = (suseconds_t)((wait_ms % 1000) * 1000);
+	event_add(s->bind_ev, &tv);
+	return SESSION_WAIT;
 }
 
-static enum session_handled
-proceed_bind(struct session *s, const struct smpp_pdu *pdu)
+/* Check a bind's system_id and password: SMPP_OK with *acct, or the
+ * refusal status. */
+static uint32_t
+bind_check(const struct daemon *d, const struct smpp_pdu *pdu, int acct)
+{
+	if (acct < 0)
+		return SMPP_ESME_RINVSYSID;
+	if (!session_password_equal(d->cfg->accounts[acct].password,
+	    pdu->password))
+		return SMPP_ESME_RINVPASWD;
+	return SMPP_OK;
+}
+
+static void
+bind_accept(struct session *s, const struct smpp_pdu *pdu, int acct)
 {
 	struct daemon	*d = s->d;
 	uint8_t		 body[SMPP_SYSTEM_ID_LEN + 5];
 	size_t		 n;
-	uint32_t	 status = SMPP_OK, rcmd;
-	int		 acct;
-
-	s->doing = "bind";
-	rcmd = smpp_cmd_resp_id(pdu->command_id);
-	if (d->is_stopping) {
-		session_reply_status(s, pdu->command_id, pdu->sequence_number,
-		    SMPP_ESME_RBINDFAIL);
-		session_close(s, "stopping");
-		return SESSION_DONE;
-	}
-	acct = config_account_find(d->cfg, pdu->system_id);
-	if (acct < 0)
-		status = SMPP_ESME_RINVSYSID;
-	else if (!session_password_equal(d->cfg->accounts[acct].password,
-	    pdu->password))
-		status = SMPP_ESME_RINVPASWD;
-	if (status != SMPP_OK) {
-		bind_refuse(s, pdu, status);
-		return SESSION_DONE;
-	}
 
 	switch (pdu->command_id) {
 	case SMPP_CMD_BIND_TRANSMITTER:
@@ -604,7 +730,6 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 		break;
 	}
 	str_copy(s->system_id, sizeof(s->system_id), pdu->system_id);
-	daemon_authfail_clear(d, (const struct sockaddr *)&s->peer);
 	s->account = acct;
 	s->account_gen = d->cfg_gen;
 	s->max_len = d->cfg->max_pdu_len != 0 ? d->cfg->max_pdu_len :
@@ -624,7 +749,8 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 		body[n++] = 0x01;
 		body[n++] = 0x34;
 	}
-	session_reply_raw(s, rcmd, SMPP_OK, pdu->sequence_number, body, n);
+	session_reply_raw(s, smpp_cmd_resp_id(pdu->command_id), SMPP_OK,
+	    pdu->sequence_number, body, n);
 	log_info("sid=%llu event=bind system_id=%s bind=%s "
 	    "interface_version=0x%02x peer=%s", (unsigned long long)s->id,
 	    s->system_id, bind_name(s->bind), pdu->interface_version,
@@ -632,6 +758,38 @@ proceed_bind(struct session *s, const struct smpp_pdu *pdu)
 	/* A receiver is here: what waited in the outbox goes first. */
 	if (s->bind != SMPP_STATE_BOUND_TX)
 		daemon_receiver_bound(d, s->system_id);
+}
+
+static enum session_handled
+proceed_bind(struct session *s, const struct smpp_pdu *pdu)
+{
+	struct daemon		*d = s->d;
+	struct bind_keys	 k;
+	uint64_t		 wait;
+	uint32_t		 status;
+	int			 acct;
+
+	s->doing = "bind";
+	if (d->is_stopping) {
+		session_reply_status(s, pdu->command_id, pdu->sequence_number,
+		    SMPP_ESME_RBINDFAIL);
+		session_close(s, "stopping");
+		return SESSION_DONE;
+	}
+	acct = config_account_find(d->cfg, pdu->system_id);
+	bind_keys_make(s, acct, pdu->system_id, &k);
+	if ((wait = bind_keys_wait(d, &k)) > 0)
+		return bind_hold(s, wait);
+	status = bind_check(d, pdu, acct);
+	if (status != SMPP_OK) {
+		bind_refuse(s, pdu->command_id, pdu->sequence_number,
+		    pdu->system_id, status, &k);
+		return SESSION_DONE;
+	}
+	/* Only this account's own failures are forgotten. */
+	daemon_bind_succeeded(d, k.here);
+	daemon_bind_succeeded(d, k.account);
+	bind_accept(s, pdu, acct);
 	return SESSION_DONE;
 }
 
@@ -657,10 +815,43 @@ session_maybe_done(struct session *s)
 
 /* --- the frame loop ------------------------------------------------------- */
 
+static bool
+is_bind_cmd(uint32_t cmd)
+{
+	return cmd == SMPP_CMD_BIND_TRANSMITTER ||
+	    cmd == SMPP_CMD_BIND_RECEIVER || cmd == SMPP_CMD_BIND_TRANSCEIVER;
+}
+
+/*
+ * A PDU we cannot take: undecodable (is_nack: generic_nack, logged) or
+ * not allowed in this state (its own response). Before bind the few
+ * first are answered, then the connection is closed: garbage from
+ * someone who has not even bound costs neither log nor loop time.
+ */
+static void
+session_bad_pdu(struct session *s, uint32_t seq, uint32_t cmd,
+    uint32_t status, bool is_nack)
+{
+	if (is_nack) {
+		if (peer_log_ok(s))
+			log_info("sid=%llu event=bad_pdu cmd=0x%08x "
+			    "status=0x%08x peer=%s doing=%s",
+			    (unsigned long long)s->id, cmd, status,
+			    s->peer_str, s->doing);
+		reply_nack(s, seq, status);
+	} else
+		session_reply_status(s, cmd, seq, status);
+	if (s->state != SESSION_OPEN || ++s->nbad < SESSION_BAD_MAX)
+		return;
+	s->d->counters.bad_pdu_closed++;
+	session_close(s, "bad pdus before bind");
+}
+
 static enum session_handled
 session_handle(struct session *s, const uint8_t *buf, size_t len)
 {
 	struct smpp_pdu		*pdu = &scratch;
+	struct bind_keys	 k;
 	enum smpp_status	 st;
 	uint32_t		 cmd;
 
@@ -678,9 +869,14 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 			delivery_resp(s, pdu);
 			return SESSION_DONE;
 		}
-		log_info("sid=%llu event=bad_pdu cmd=0x%08x status=0x%08x "
-		    "doing=%s", (unsigned long long)s->id, cmd, st, s->doing);
-		reply_nack(s, pdu->sequence_number, st);
+		if (is_bind_cmd(cmd) && s->state == SESSION_OPEN) {
+			/* A field too long (SPEC §3): a failed bind. */
+			s->is_bind_started = true;
+			bind_keys_make(s, -1, "", &k);
+			bind_refuse(s, cmd, pdu->sequence_number, "-", st, &k);
+			return SESSION_DONE;
+		}
+		session_bad_pdu(s, pdu->sequence_number, cmd, st, true);
 		return SESSION_DONE;
 	}
 
@@ -695,6 +891,7 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 	case SMPP_CMD_BIND_TRANSMITTER:
 	case SMPP_CMD_BIND_RECEIVER:
 	case SMPP_CMD_BIND_TRANSCEIVER:
+		s->is_bind_started = true;
 		if (s->state != SESSION_OPEN) {
 			session_reply_status(s, cmd, pdu->sequence_number,
 			    SMPP_ESME_RALYBND);
@@ -703,8 +900,8 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 		return proceed_bind(s, pdu);
 	case SMPP_CMD_UNBIND:
 		if (s->state == SESSION_OPEN) {
-			session_reply_status(s, cmd, pdu->sequence_number,
-			    SMPP_ESME_RINVBNDSTS);
+			session_bad_pdu(s, pdu->sequence_number, cmd,
+			    SMPP_ESME_RINVBNDSTS, false);
 			return SESSION_DONE;
 		}
 		session_reply_raw(s, SMPP_CMD_UNBIND_RESP, SMPP_OK,
@@ -732,8 +929,8 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 	}
 	/* (state, command): may an ESME in this bind state send it? */
 	if (!smpp_cmd_esme_may_send(cmd, s->bind)) {
-		session_reply_status(s, cmd, pdu->sequence_number,
-		    SMPP_ESME_RINVBNDSTS);
+		session_bad_pdu(s, pdu->sequence_number, cmd,
+		    SMPP_ESME_RINVBNDSTS, false);
 		return SESSION_DONE;
 	}
 	switch (cmd) {
@@ -745,8 +942,8 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 	case SMPP_CMD_REPLACE_SM:
 		return submit_handle(s, pdu, buf, len);
 	default:
-		session_reply_status(s, cmd, pdu->sequence_number,
-		    SMPP_ESME_RINVCMDID);
+		session_bad_pdu(s, pdu->sequence_number, cmd,
+		    SMPP_ESME_RINVCMDID, false);
 		return SESSION_DONE;
 	}
 }
@@ -906,6 +1103,8 @@ session_tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->state == SESSION_CLOSED)
 		return;
+	/* Summaries of suppressed lines, once their second is over. */
+	log_limit_flush(&s->d->peer_log, now);
 	if (s->state == SESSION_OPEN && cfg->timeouts.bind_ms != 0 &&
 	    now - s->opened_ms >= cfg->timeouts.bind_ms) {
 		session_close(s, "bind timeout");

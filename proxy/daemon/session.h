@@ -29,7 +29,7 @@ struct session;
 
 enum session_state {
 	SESSION_OPEN = 0,	/* accepted, no bind yet */
-	SESSION_BIND_REFUSED,	/* the refusal is answered late, then close */
+	SESSION_BIND_REFUSED,	/* the refusal is answered, then close */
 	SESSION_BOUND,
 	SESSION_UNBINDING,	/* stopping: draining in-flight, then unbind */
 	SESSION_CLOSED,		/* free queued; ignore events */

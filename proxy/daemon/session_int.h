@@ -62,6 +62,7 @@ struct session {
 	TAILQ_ENTRY(session)	 entry;
 	struct sockaddr_storage	 peer;
 	char			 peer_str[64];
+	char			 peer_host[48];	/* no port: limits' key */
 	bool			 is_tls;
 	bool			 is_in_batch;	/* in session_process_batch */
 	struct upstream_pool	*batch_pool;	/* forwarded to, this batch */
@@ -83,10 +84,12 @@ struct session {
 	const char		*doing;		/* for error logs */
 	struct event		*tick;		/* owned */
 	struct event		*free_ev;	/* owned */
-	/* Delayed bind failure answer. */
-	uint32_t		 refuse_cmd;
-	uint32_t		 refuse_seq;
-	uint32_t		 refuse_status;
+	/* Before bind (the unbound limits, the bind throttle). */
+	bool			 is_bind_started; /* a bind PDU came */
+	bool			 is_bind_waiting; /* held by the throttle */
+	bool			 is_bind_counted; /* in binds_throttled */
+	unsigned		 nbad;		/* consecutive bad PDUs */
+	struct event		*bind_ev;	/* owned; wait end */
 	struct delivery		 deliveries[SESSION_DELIVERIES_MAX];
 	unsigned		 ndeliveries;
 };

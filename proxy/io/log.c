@@ -148,3 +148,88 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/* --- per-key line limiter ------------------------------------------------ */
+
+#define LOG_LIMIT_WINDOW_MS	1000u
+/* Lines a second per key of a zeroed limiter. */
+#define LOG_LIMIT_DEFAULT	10u
+
+void
+log_limit_init(struct log_limit *ll, unsigned per_sec)
+{
+	memset(ll, 0, sizeof(*ll));
+	ll->per_sec = per_sec > 0 ? per_sec : 1;
+}
+
+/* Write the summary of slot, if anything was suppressed, and empty it. */
+static void
+log_limit_summary(struct log_limit_slot *sl)
+{
+	if (sl->suppressed > 0)
+		log_warnx("event=log_suppressed key=%s count=%llu", sl->key,
+		    (unsigned long long)sl->suppressed);
+	sl->suppressed = 0;
+	sl->lines = 0;
+}
+
+static struct log_limit_slot *
+log_limit_slot(struct log_limit *ll, const char *key, uint64_t now_ms)
+{
+	struct log_limit_slot	*sl, *idle = NULL;
+	size_t			 i;
+
+	for (i = 0; i < LOG_LIMIT_SLOTS; i++) {
+		sl = &ll->slots[i];
+		if (sl->key[0] != '\0' && strncmp(sl->key, key,
+		    sizeof(sl->key) - 1) == 0)
+			return sl;
+		if (idle == NULL || sl->key[0] == '\0' ||
+		    (idle->key[0] != '\0' && sl->window_ms < idle->window_ms))
+			idle = sl;
+	}
+	log_limit_summary(idle);
+	memset(idle, 0, sizeof(*idle));
+	snprintf(idle->key, sizeof(idle->key), "%s", key);
+	if (idle->key[0] == '\0')
+		snprintf(idle->key, sizeof(idle->key), "-");
+	idle->window_ms = now_ms;
+	return idle;
+}
+
+bool
+log_limit_allow(struct log_limit *ll, const char *key, uint64_t now_ms)
+{
+	struct log_limit_slot	*sl;
+	unsigned		 max;
+
+	max = ll->per_sec > 0 ? ll->per_sec : LOG_LIMIT_DEFAULT;
+	sl = log_limit_slot(ll, key[0] != '\0' ? key : "-", now_ms);
+	if (now_ms - sl->window_ms >= LOG_LIMIT_WINDOW_MS) {
+		log_limit_summary(sl);
+		sl->window_ms = now_ms;
+	}
+	if (sl->lines < max) {
+		sl->lines++;
+		return true;
+	}
+	sl->suppressed++;
+	ll->suppressed_total++;
+	return false;
+}
+
+void
+log_limit_flush(struct log_limit *ll, uint64_t now_ms)
+{
+	struct log_limit_slot	*sl;
+	size_t			 i;
+
+	for (i = 0; i < LOG_LIMIT_SLOTS; i++) {
+		sl = &ll->slots[i];
+		if (sl->key[0] != '\0' && sl->suppressed > 0 &&
+		    now_ms - sl->window_ms >= LOG_LIMIT_WINDOW_MS) {
+			log_limit_summary(sl);
+			sl->window_ms = now_ms;
+		}
+	}
+}

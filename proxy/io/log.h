@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LEVEL_WARN = 0,
@@ -37,5 +38,45 @@ void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * A limiter for lines a peer can cause at will (garbage PDUs, connections
+ * opened and dropped): at most per_sec lines a second per key (a source
+ * address), the rest counted and summarised in one
+ * "event=log_suppressed key=K count=N" line once their second is over.
+ * A fixed table: a new key takes the slot idle longest (its pending
+ * summary is written first). A zeroed one allows 10 lines a second per
+ * key. Not thread-safe: one event loop.
+ */
+#define LOG_LIMIT_SLOTS		64
+#define LOG_LIMIT_KEY_LEN	64
+
+struct log_limit_slot {
+	char		 key[LOG_LIMIT_KEY_LEN];
+	uint64_t	 window_ms;	/* start of the current second */
+	unsigned	 lines;		/* written in it */
+	uint64_t	 suppressed;	/* not written, not yet summarised */
+};
+
+struct log_limit {
+	unsigned		 per_sec;
+	uint64_t		 suppressed_total;
+	struct log_limit_slot	 slots[LOG_LIMIT_SLOTS];
+};
+
+/* Empty the table; per_sec lines a second per key (at least 1). */
+void	log_limit_init(struct log_limit *ll, unsigned per_sec);
+
+/*
+ * May a line about key (borrowed; truncated to LOG_LIMIT_KEY_LEN - 1) be
+ * written at now_ms (a monotonic clock)? false counts it as suppressed.
+ * A second that ended with lines suppressed is summarised first.
+ */
+bool	log_limit_allow(struct log_limit *ll, const char *key,
+	    uint64_t now_ms);
+
+/* Write the summaries of every key whose second is over (call about
+ * once a second so a flood that stopped is still summarised). */
+void	log_limit_flush(struct log_limit *ll, uint64_t now_ms);
 
 #endif /* PROXY_IO_LOG_H */

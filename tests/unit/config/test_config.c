@@ -490,7 +490,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg->replies.help, "{business}: reply STOP to "
 	    "opt out, START to opt back in.");
 
-	assert_int_equal(cfg->timeouts.bind_ms, 30000);
+	assert_int_equal(cfg->timeouts.bind_ms, 5000);
 	assert_int_equal(cfg->timeouts.idle_ms, 300000);
 	assert_int_equal(cfg->timeouts.response_ms, 30000);
 	assert_int_equal(cfg->timeouts.shutdown_ms, 5000);
@@ -503,6 +503,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg->retention.outbox_max, 25000);
 	assert_int_equal(cfg->max_pdu_len, 65536);
 	assert_int_equal(cfg->max_sessions, 1024);
+	assert_int_equal(cfg->max_unbound, 256);
+	assert_int_equal(cfg->max_unbound_per_address, 32);
 	assert_int_equal(cfg->upstream_queue_max, 1000);
 	assert_int_equal(cfg->max_admin_connections, 64);
 	config_free(cfg);
@@ -566,6 +568,7 @@ test_overrides(void **state)
 	    "retention: { events_days: 0, audit_days: 2000, "
 	    "receipt_map_hours: 1, outbox_hours: 2, outbox_max: 3 }\n"
 	    "limits: { max_pdu_len: 4096, max_sessions: 5, "
+	    "max_unbound: 6, max_unbound_per_address: 2, "
 	    "upstream_queue_max: 0, max_admin_connections: 2 }\n"
 	    "store: { path: /srv/stopgate, map_mb: 64 }\n"
 	    "rejection: { command_status: 1025 }\n");
@@ -592,6 +595,8 @@ test_overrides(void **state)
 	assert_int_equal(cfg->retention.outbox_max, 3);
 	assert_int_equal(cfg->max_pdu_len, 4096);
 	assert_int_equal(cfg->max_sessions, 5);
+	assert_int_equal(cfg->max_unbound, 6);
+	assert_int_equal(cfg->max_unbound_per_address, 2);
 	assert_int_equal(cfg->upstream_queue_max, 0);
 	assert_int_equal(cfg->timeouts.admin_request_ms, 250);
 	assert_int_equal(cfg->max_admin_connections, 2);

@@ -350,6 +350,267 @@ test_session_wrong_state_and_unknown(void **state)
 	assert_int_equal(in_pdu.sequence_number, 42);
 }
 
+/* --- limits before bind (SPEC §3, §7) ------------------------------ */
+
+/* Nothing comes from the session for about ms (the loop runs). */
+static bool
+silent_for(struct fixture *f, int ms)
+{
+	struct pollfd	pfd = { f->peer, POLLIN, 0 };
+	int		i;
+
+	for (i = 0; i < ms / 5; i++) {
+		spin(f, 2);
+		if (poll(&pfd, 1, 5) > 0)
+			return false;
+	}
+	return true;
+}
+
+static void
+test_session_garbage_before_bind_closes(void **state)
+{
+	struct fixture	*f = *state;
+	uint8_t		 raw[16] = { 0, 0, 0, 16, 0, 0, 0x07, 0x77, 0, 0, 0,
+			    0, 0, 0, 0, 1 };
+	int		 i;
+
+	connect_session(f);
+	/* Each is nacked; the third closes the connection. */
+	for (i = 0; i < 3; i++) {
+		raw[15] = (uint8_t)(i + 1);
+		send_raw(f, raw, sizeof(raw));
+		assert_true(recv_pdu(f));
+		assert_int_equal(in_pdu.command_id, SMPP_CMD_GENERIC_NACK);
+		assert_int_equal(in_pdu.sequence_number, i + 1);
+	}
+	assert_true(peer_closed(f));
+	assert_int_equal(f->d->counters.bad_pdu_closed, 1);
+	assert_int_equal(f->d->nsessions, 0);
+}
+
+static void
+test_session_garbage_after_bind_stays(void **state)
+{
+	struct fixture	*f = *state;
+	uint8_t		 raw[16] = { 0, 0, 0, 16, 0, 0, 0x07, 0x77, 0, 0, 0,
+			    0, 0, 0, 0, 1 };
+	int		 i;
+
+	connect_session(f);
+	bind_as(f, SMPP_CMD_BIND_TRANSCEIVER, "marketing", "mkpass1");
+	assert_int_equal(in_pdu.command_status, SMPP_OK);
+	/* A bound department is answered, not cut off. */
+	for (i = 0; i < 5; i++) {
+		send_raw(f, raw, sizeof(raw));
+		assert_true(recv_pdu(f));
+		assert_int_equal(in_pdu.command_id, SMPP_CMD_GENERIC_NACK);
+	}
+	assert_int_equal(f->d->nsessions, 1);
+}
+
+/* A bind_transceiver with a 9-character password (SMPP 3.4: 8 at most):
+ * a bind_transceiver_resp ESME_RINVPASWD, the connection closed, the
+ * failure counted. */
+static void
+test_session_bind_overlong_password(void **state)
+{
+	struct fixture	*f = *state;
+	static const uint8_t raw[] = {
+		0, 0, 0, 42, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 7,
+		'm', 'a', 'r', 'k', 'e', 't', 'i', 'n', 'g', 0,
+		'1', '2', '3', '4', '5', '6', '7', '8', '9', 0,
+		0, 0x34, 0, 0, 0, 0 };
+
+	connect_session(f);
+	send_raw(f, raw, sizeof(raw));
+	assert_true(recv_pdu(f));
+	assert_int_equal(in_pdu.command_id, SMPP_CMD_BIND_TRANSCEIVER_RESP);
+	assert_int_equal(in_pdu.command_status, SMPP_ESME_RINVPASWD);
+	assert_int_equal(in_pdu.sequence_number, 7);
+	assert_true(peer_closed(f));
+	assert_int_equal(f->d->counters.binds_refused, 1);
+}
+
+/*
+ * Guessing: three wrong passwords for an account are answered at once;
+ * after the fourth, the account's next check waits, so a fifth bind
+ * (whatever connection carries it) gets no answer until its slot, while
+ * a bind of another key goes through at once. A success forgets only
+ * its own key's failures.
+ */
+static void
+test_session_bind_throttle(void **state)
+{
+	struct fixture	*f = *state;
+	int		 i;
+
+	for (i = 0; i < 4; i++) {
+		connect_session(f);
+		bind_as(f, SMPP_CMD_BIND_TRANSCEIVER, "marketing", "wrong");
+		assert_int_equal(in_pdu.command_status, SMPP_ESME_RINVPASWD);
+		assert_true(peer_closed(f));
+		close(f->peer);
+	}
+	assert_int_equal(f->d->counters.binds_refused, 4);
+	connect_session(f);
+	smpp_pdu_init(&out_pdu, SMPP_CMD_BIND_TRANSCEIVER, 0);
+	snprintf(out_pdu.system_id, sizeof(out_pdu.system_id), "marketing");
+	snprintf(out_pdu.password, sizeof(out_pdu.password), "mkpass1");
+	send_pdu(f);
+	/* Held: even the right password waits for the account's slot. */
+	assert_true(silent_for(f, 200));
+	assert_int_equal(f->d->counters.binds_throttled, 1);
+	assert_true(recv_pdu(f));
+	assert_int_equal(in_pdu.command_status, SMPP_OK);
+	/* Its success forgot marketing's failures from this address. */
+	assert_int_equal(daemon_bind_wait(f->d,
+	    "system_id=marketing peer=127.0.0.1", daemon_now_ms() + 1), 0);
+}
+
+/* A throttled address key does not hold a bind naming an account. */
+static void
+test_session_throttle_keys_apart(void **state)
+{
+	struct fixture	*f = *state;
+	uint64_t	 now = daemon_now_ms();
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		(void)daemon_bind_failed(f->d, "peer=127.0.0.1",
+		    DAEMON_THROTTLE_FREE, now);
+	assert_true(daemon_bind_wait(f->d, "peer=127.0.0.1", now) > 0);
+	connect_session(f);
+	bind_as(f, SMPP_CMD_BIND_TRANSCEIVER, "marketing", "mkpass1");
+	assert_int_equal(in_pdu.command_status, SMPP_OK);
+	/* And the success did not clear the address's count. */
+	assert_true(daemon_bind_wait(f->d, "peer=127.0.0.1", now) > 0);
+	close(f->peer);
+	/* Many hosts guessing marketing's password: past the account-wide
+	 * allowance, its binds from any address wait too. */
+	for (i = 0; i < DAEMON_THROTTLE_FREE_ACCOUNT + 1; i++)
+		(void)daemon_bind_failed(f->d, "system_id=marketing",
+		    DAEMON_THROTTLE_FREE_ACCOUNT, daemon_now_ms());
+	connect_session(f);
+	smpp_pdu_init(&out_pdu, SMPP_CMD_BIND_TRANSCEIVER, 0);
+	snprintf(out_pdu.system_id, sizeof(out_pdu.system_id), "marketing");
+	snprintf(out_pdu.password, sizeof(out_pdu.password), "mkpass1");
+	send_pdu(f);
+	assert_true(silent_for(f, 200));
+	assert_true(recv_pdu(f));
+	assert_int_equal(in_pdu.command_status, SMPP_OK);
+}
+
+/* The schedule: nfree (3) free, then 0.5, 1, 2, 4 s, capped at 5 s; forgotten
+ * after a quiet minute; a success clears one key only. */
+static void
+test_throttle_schedule(void **state)
+{
+	struct daemon	*d;
+	uint64_t	 t = 1000000;
+	static const uint64_t waits[] = { 0, 0, 0, 500, 1000, 2000, 4000,
+	    5000, 5000 };
+	size_t		 i;
+
+	(void)state;
+	assert_non_null(d = calloc(1, sizeof(*d)));
+	for (i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+		assert_int_equal(daemon_bind_wait(d, "system_id=a", t), 0);
+		(void)daemon_bind_failed(d, "system_id=a", 3, t);
+		assert_int_equal(daemon_bind_wait(d, "system_id=a", t),
+		    waits[i]);
+		t += waits[i];
+	}
+	/* Back to the last failure of a. */
+	t -= 5000;
+	(void)daemon_bind_failed(d, "system_id=b", 3, t);
+	daemon_bind_succeeded(d, "system_id=b");
+	assert_int_equal(daemon_bind_wait(d, "system_id=a", t), 5000);
+	/* Quiet for a minute: starts over. */
+	assert_int_equal(daemon_bind_wait(d, "system_id=a", t + 61000), 0);
+	(void)daemon_bind_failed(d, "system_id=a", 3, t + 61000);
+	assert_int_equal(daemon_bind_wait(d, "system_id=a", t + 61000), 0);
+	free(d);
+}
+
+/* Another peer on the fixture's loop (connect_session keeps one). */
+static int
+connect_extra(struct fixture *f)
+{
+	int	keep = f->peer, fd;
+
+	connect_session(f);
+	fd = f->peer;
+	f->peer = keep;
+	return fd;
+}
+
+/*
+ * Idle connections from one address beyond its cap: each newcomer takes
+ * the place of the oldest that has not sent a bind, so a department can
+ * always connect and bind.
+ */
+static void
+test_session_unbound_cap_evicts_idle(void **state)
+{
+	struct fixture	*f = *state;
+	struct pollfd	 pfd;
+	uint8_t		 b[64];
+	int		 idle[3], extra, i;
+
+	f->d->cfg->max_unbound_per_address = 2;
+	for (i = 0; i < 3; i++)
+		idle[i] = connect_extra(f);
+	spin(f, 5);
+	assert_int_equal(f->d->counters.unbound_evicted, 1);
+	assert_int_equal(f->d->nsessions, 2);
+	/* The oldest went. */
+	pfd.fd = idle[0];
+	pfd.events = POLLIN;
+	for (i = 0; i < 100 && poll(&pfd, 1, 5) == 0; i++)
+		spin(f, 2);
+	assert_int_equal(read(idle[0], b, sizeof(b)), 0);
+	/* A department binds through it all. */
+	connect_session(f);
+	bind_as(f, SMPP_CMD_BIND_TRANSCEIVER, "marketing", "mkpass1");
+	assert_int_equal(in_pdu.command_status, SMPP_OK);
+	assert_int_equal(f->d->counters.unbound_evicted, 2);
+	/* Bound sessions do not count: two more idle ones fit. */
+	extra = connect_extra(f);
+	assert_int_equal(f->d->counters.unbound_evicted, 2);
+	close(extra);
+	for (i = 0; i < 3; i++)
+		close(idle[i]);
+}
+
+/* A full cap takes a bind held by the throttle (a guess) before an idle
+ * connection, which may be a department whose bind is not read yet. */
+static void
+test_session_unbound_cap_evicts_guess_first(void **state)
+{
+	struct fixture	*f = *state;
+	int		 idle, late, i;
+
+	f->d->cfg->max_unbound_per_address = 2;
+	for (i = 0; i < 8; i++)
+		(void)daemon_bind_failed(f->d, "peer=127.0.0.1",
+		    DAEMON_THROTTLE_FREE, daemon_now_ms());
+	connect_session(f);
+	smpp_pdu_init(&out_pdu, SMPP_CMD_BIND_TRANSCEIVER, 0);
+	snprintf(out_pdu.system_id, sizeof(out_pdu.system_id), "nobody");
+	snprintf(out_pdu.password, sizeof(out_pdu.password), "guess");
+	send_pdu(f);
+	assert_true(silent_for(f, 50));
+	idle = connect_extra(f);
+	late = connect_extra(f);
+	assert_int_equal(f->d->counters.unbound_evicted, 1);
+	/* The guess went, unanswered; the idle one stays. */
+	assert_true(peer_closed(f));
+	assert_int_equal(f->d->nsessions, 2);
+	close(idle);
+	close(late);
+}
+
 static const uint8_t sha_buy_now[32] = {
 	0xa7, 0x21, 0x9a, 0x05, 0xdc, 0xcd, 0xd3, 0xe8,
 	0x9b, 0x58, 0xbd, 0x0e, 0x6f, 0x88, 0x97, 0x3b,
@@ -592,6 +853,22 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_session_output_backpressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_garbage_before_bind_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_garbage_after_bind_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_bind_overlong_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_bind_throttle,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_throttle_keys_apart, setup, teardown),
+		cmocka_unit_test(test_throttle_schedule),
+		cmocka_unit_test_setup_teardown(
+		    test_session_unbound_cap_evicts_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_unbound_cap_evicts_guess_first, setup,
+		    teardown),
 		cmocka_unit_test(test_session_password_equal),
 		cmocka_unit_test(test_submit_concat_ref),
 		cmocka_unit_test(test_submit_affinity),
