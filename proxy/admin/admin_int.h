@@ -77,6 +77,7 @@ struct admin_figures {
 	size_t			 naccounts;
 	size_t			 nsessions;
 	struct daemon_counters	 counters;
+	uint64_t		 peer_log_suppressed;
 	uint64_t		 cfg_gen;
 	bool			 has_writer;
 	struct writer_counters	 wc;

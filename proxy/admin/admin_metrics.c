@@ -193,6 +193,34 @@ metrics_sessions(FILE *fp, const struct admin_figures *fig)
 	prom_list(fp, m, NMETRICS(m));
 }
 
+/* What the SMPP port's limits did to peers (SPEC §7). */
+static void
+metrics_limits(FILE *fp, const struct admin_figures *fig)
+{
+	const struct prom_metric m[] = {
+		{ "stopgate_binds_refused_total", "counter",
+		    "Binds refused: unknown system_id, wrong password or an "
+		    "over-long field.", fig->counters.binds_refused },
+		{ "stopgate_binds_throttled_total", "counter",
+		    "Bind attempts held by the failed-bind throttle.",
+		    fig->counters.binds_throttled },
+		{ "stopgate_unbound_evicted_total", "counter",
+		    "Connections that had not bound, closed to make room.",
+		    fig->counters.unbound_evicted },
+		{ "stopgate_unbound_refused_total", "counter",
+		    "Connections refused: no room for another unbound one.",
+		    fig->counters.unbound_refused },
+		{ "stopgate_bad_pdu_closed_total", "counter",
+		    "Connections closed for malformed PDUs before bind.",
+		    fig->counters.bad_pdu_closed },
+		{ "stopgate_log_suppressed_total", "counter",
+		    "Log lines a peer caused that were counted in a summary "
+		    "instead.", fig->peer_log_suppressed },
+	};
+
+	prom_list(fp, m, NMETRICS(m));
+}
+
 /* The sizes of a store that could be read. */
 static void
 metrics_store_info(FILE *fp, const struct store_info *info)
@@ -320,6 +348,7 @@ admin_h_metrics(struct areq *r)
 	}
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	metrics_sessions(r->fp, &c.fig);
+	metrics_limits(r->fp, &c.fig);
 	metrics_pools(r->fp, &c.fig);
 	metrics_store(r->fp, r->st);
 	if (c.fig.has_writer)
@@ -371,6 +400,7 @@ admin_figures_take(struct daemon *d, struct admin_figures *fig)
 	memset(fig, 0, sizeof(*fig));
 	fig->nsessions = d->nsessions;
 	fig->counters = d->counters;
+	fig->peer_log_suppressed = d->peer_log.suppressed_total;
 	fig->cfg_gen = d->cfg_gen;
 	if (d->npools > 0 &&
 	    (fig->pools = calloc(d->npools, sizeof(*fig->pools))) != NULL)
