@@ -62,6 +62,11 @@ struct writer {
 	struct wbatch		*work;		/* handed over; NULL: idle */
 	uint64_t		 next_seq;	/* next sent-log seq */
 	struct writer_counters	 c;		/* loop's copy of the counts */
+	bool			 is_failing;	/* last commit failed */
+	int64_t			 fail_since;	/* wall clock, seconds */
+	uint64_t		 retry_ms;	/* next attempt not before */
+	uint64_t		 refused;	/* records not kept (bound) */
+	char			 fail_err[256];
 
 	/* Under mu. */
 	struct wbatch		*todo;		/* for the thread */
@@ -339,6 +344,86 @@ writer_main(void *arg)
 
 /* --- the loop side ------------------------------------------------------- */
 
+/* Append the n records at src to the array *dst (of *ndst, room *cap). */
+static bool
+append(void **dst, size_t *ndst, size_t *cap, const void *src, size_t n,
+    size_t size)
+{
+	void	*np;
+	size_t	 ncap = *cap;
+
+	if (n == 0)
+		return true;
+	while (ncap < *ndst + n)
+		ncap = ncap == 0 ? 256 : ncap * 2;
+	if (ncap != *cap) {
+		if ((np = realloc(*dst, ncap * size)) == NULL)
+			return false;
+		*dst = np;
+		*cap = ncap;
+	}
+	memcpy((char *)*dst + *ndst * size, src, n * size);
+	*ndst += n;
+	return true;
+}
+
+#define APPEND(b, f, kind)						\
+	append((void **)&(b)->kind, &(b)->n##kind, &(b)->cap_##kind,	\
+	    (f)->kind, (f)->n##kind, sizeof(*(b)->kind))
+
+/*
+ * The commit of b failed: its records are kept, ahead of those queued
+ * since (so the sent log's sequence numbers stay in order), and b becomes
+ * the fill batch, retried every WRITER_RETRY_MS. What cannot be kept for
+ * want of memory is counted lost.
+ */
+static void
+retain(struct writer *w, struct wbatch *b)
+{
+	struct wbatch	*f = w->fill;
+	size_t		 n = batch_count(f);
+
+	if (!APPEND(b, f, audit) || !APPEND(b, f, msgmap) ||
+	    !APPEND(b, f, sentlog) || !APPEND(b, f, lastsent)) {
+		/* Keep the newer ones, in their own batch, instead. */
+		w->c.failed += batch_count(b);
+		log_warnx("event=writer_retain_alloc_failed lost=%zu",
+		    batch_count(b));
+		batch_clear(b);
+		return;
+	}
+	batch_clear(f);
+	w->fill = b;
+	if (n == 0)
+		w->fill_ms = now_ms();
+}
+
+/* Record a failed commit of b (records kept) or the first good one after. */
+static void
+note_health(struct writer *w, const struct wbatch *b)
+{
+	if (b->rc != 0) {
+		if (!w->is_failing) {
+			w->is_failing = true;
+			w->fail_since = (int64_t)time(NULL);
+		}
+		snprintf(w->fail_err, sizeof(w->fail_err), "%s", b->err);
+		w->retry_ms = now_ms() + WRITER_RETRY_MS;
+		log_warnx("event=store_batch_failed audit=%zu msgmap=%zu "
+		    "sentlog=%zu lastsent=%zu retained=%zu error=\"%s\" "
+		    "(kept and retried)", b->naudit, b->nmsgmap, b->nsentlog,
+		    b->nlastsent, batch_count(b) + batch_count(w->fill),
+		    b->err);
+		return;
+	}
+	if (w->is_failing) {
+		w->is_failing = false;
+		log_info("event=store_batch_recovered records=%zu "
+		    "failing_s=%lld", batch_count(b),
+		    (long long)((int64_t)time(NULL) - w->fail_since));
+	}
+}
+
 /* The handed-over batch is committed: take it back, log what went wrong. */
 static void
 reclaim(struct writer *w)
@@ -346,16 +431,17 @@ reclaim(struct writer *w)
 	struct wbatch	*b = w->work;
 	size_t		 n = batch_count(b);
 
+	w->work = NULL;
+	note_health(w, b);
+	if (b->rc != 0) {
+		w->c.retries++;
+		retain(w, b);
+		return;
+	}
 	w->c.batches++;
 	w->c.records += n;
 	if (n > w->c.max_batch)
 		w->c.max_batch = n;
-	if (b->rc != 0) {
-		w->c.failed += n;
-		log_warnx("event=store_batch_failed audit=%zu msgmap=%zu "
-		    "sentlog=%zu lastsent=%zu error=\"%s\"", b->naudit,
-		    b->nmsgmap, b->nsentlog, b->nlastsent, b->err);
-	}
 	if (b->ms >= WRITER_SLOW_MS)
 		log_info("event=store_batch_slow ms=%llu audit=%zu msgmap=%zu "
 		    "sentlog=%zu lastsent=%zu", (unsigned long long)b->ms,
@@ -365,7 +451,6 @@ reclaim(struct writer *w)
 		log_warnx("event=store_batch_bad_records dropped=%zu", b->nbad);
 	}
 	batch_clear(b);
-	w->work = NULL;
 }
 
 /* Hand the fill batch over; the thread must be idle (work == NULL). */
@@ -436,11 +521,26 @@ arm_delay(struct writer *w)
 static void
 try_hand_over(struct writer *w)
 {
-	size_t	n = batch_count(w->fill);
+	struct timeval	tv = { 0, 0 };
+	uint64_t	t;
+	size_t		n;
 
-	if (!poll_done(w) || n == 0)	/* reclaims a finished batch */
+	if (!poll_done(w))	/* reclaims a finished batch */
 		return;
-	if (n >= WRITER_GROUP_MIN ||
+	if ((n = batch_count(w->fill)) == 0)
+		return;
+	if (w->is_failing && (t = now_ms()) < w->retry_ms) {
+		/* The store failed: retry later, on its own. */
+		if (!w->is_delay_armed) {
+			tv.tv_sec = (time_t)((w->retry_ms - t) / 1000);
+			tv.tv_usec = (suseconds_t)((w->retry_ms - t) % 1000) *
+			    1000;
+			w->is_delay_armed = true;
+			event_add(w->delay_ev, &tv);
+		}
+		return;
+	}
+	if (w->is_failing || n >= WRITER_GROUP_MIN ||
 	    now_ms() - w->fill_ms >= WRITER_DELAY_MS)
 		hand_over(w);
 	else
@@ -480,7 +580,7 @@ delay_cb(evutil_socket_t fd, short what, void *arg)
 static void
 before_add(struct writer *w, size_t n)
 {
-	if (n >= WRITER_QUEUE_MAX) {
+	if (n >= WRITER_QUEUE_MAX && !w->is_failing) {
 		if (!poll_done(w)) {
 			w->c.waits++;
 			wait_done(w);
@@ -509,6 +609,11 @@ out_of_memory(struct writer *w, const char *kind)
 
 #define ADD(w, kind, rec) do {						\
 	struct wbatch *f_;						\
+	if (!writer_room((w), 1)) {					\
+		(w)->refused++;						\
+		(w)->c.failed++;					\
+		break;							\
+	}								\
 	before_add((w), (w)->fill->n##kind);				\
 	f_ = (w)->fill;							\
 	if (!grow((void **)&f_->kind, &f_->cap_##kind, f_->n##kind,	\
@@ -524,10 +629,34 @@ out_of_memory(struct writer *w, const char *kind)
 	f_->kind[f_->n##kind++] = *(rec);				\
 } while (0)
 
-void
+bool
+writer_room(const struct writer *w, size_t n)
+{
+	if (!w->is_failing)
+		return true;
+	return writer_pending(w) + n <= WRITER_RETAIN_MAX;
+}
+
+int
 writer_audit(struct writer *w, const struct store_audit *rec)
 {
+	uint64_t	failed = w->c.failed;
+
 	ADD(w, audit, rec);
+	return w->c.failed == failed ? 0 : -1;
+}
+
+void
+writer_health(const struct writer *w, struct writer_health *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->is_failing = w->is_failing;
+	out->retained = w->is_failing ? writer_pending(w) : 0;
+	out->not_kept = w->refused;
+	if (w->is_failing) {
+		out->since = w->fail_since;
+		snprintf(out->reason, sizeof(out->reason), "%s", w->fail_err);
+	}
 }
 
 void

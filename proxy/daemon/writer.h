@@ -39,6 +39,16 @@ struct writer;
 #define WRITER_GROUP_MIN	1024
 /* Records of one kind waiting before the loop waits for the thread. */
 #define WRITER_QUEUE_MAX	65536
+/*
+ * A commit that fails (the disk is full, say) keeps its records and those
+ * queued after, in memory, up to WRITER_RETAIN_MAX in all, and tries
+ * again every WRITER_RETRY_MS until one succeeds. Past the bound a record
+ * is not kept: writer_audit() says so, and a refused send whose audit
+ * record cannot be kept is answered with a temporary error instead
+ * (writer_room()); other kinds are counted lost (failed).
+ */
+#define WRITER_RETAIN_MAX	65536
+#define WRITER_RETRY_MS		1000
 /* Lazy commits are made durable (meta page synced) within this. */
 #define WRITER_SYNC_MS		1000
 /* Quiet this long before merging the sent log. */
@@ -59,7 +69,8 @@ struct writer;
 struct writer_counters {
 	uint64_t	batches;	/* transactions committed */
 	uint64_t	records;	/* records in them */
-	uint64_t	failed;		/* records lost to a failed commit */
+	uint64_t	failed;		/* records lost (not kept: bound) */
+	uint64_t	retries;	/* failed commits, records kept */
 	uint64_t	bad;		/* records dropped for a bad field */
 	uint64_t	merged;		/* sent-log records merged */
 	uint64_t	indexed;	/* audit records indexed by number */
@@ -78,8 +89,12 @@ struct writer *writer_new(struct event_base *base, struct store *st,
 /* Commit everything queued, stop the thread and free. NULL ok. */
 void writer_free(struct writer *w);
 
-/* Queue one record (copied). Never fails; may wait (see above). */
-void writer_audit(struct writer *w, const struct store_audit *rec);
+/*
+ * Queue one record (copied); may wait (see above). writer_audit()
+ * returns -1 when the record cannot be kept (the store is failing and
+ * WRITER_RETAIN_MAX records wait), else 0; the others count that as lost.
+ */
+int writer_audit(struct writer *w, const struct store_audit *rec);
 void writer_msgmap(struct writer *w, const struct store_msgmap *rec);
 void writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec);
 
@@ -112,6 +127,22 @@ bool writer_sentlog_find(const struct writer *w, uint64_t seq,
  */
 bool writer_msgmap_each(const struct writer *w,
     bool (*fn)(void *arg, const struct store_msgmap *m), void *arg);
+
+/* Whether n more records can be kept now (always, unless failing). */
+bool writer_room(const struct writer *w, size_t n);
+
+/*
+ * The writer's health, for /healthz: failing from the first failed
+ * commit until the next good one.
+ */
+struct writer_health {
+	bool		is_failing;
+	int64_t		since;		/* failing since, wall clock (s) */
+	uint64_t	retained;	/* records kept for the retry */
+	uint64_t	not_kept;	/* records refused at the bound, ever */
+	char		reason[256];	/* the store's error; "" when ok */
+};
+void writer_health(const struct writer *w, struct writer_health *out);
 
 /* Records waiting (both batches), for /metrics. */
 size_t writer_pending(const struct writer *w);
