@@ -36,6 +36,7 @@ struct wbatch {
 	KIND(struct store_sentlog_entry, sentlog);
 	KIND(struct store_lastsent_entry, lastsent);
 	/* Set by the thread. */
+	size_t		 done[4];	/* per kind: committed (prefix) */
 	uint64_t	 ms;		/* commit took */
 	int		 rc;
 	size_t		 nbad;
@@ -69,6 +70,12 @@ struct writer {
 	char			 fail_err[256];
 
 	/* Under mu. */
+	struct writer_job	*jobs;		/* durable lane, FIFO */
+	struct writer_job	**jobs_tail;
+	struct writer_job	*done_jobs;	/* ran, for the loop */
+	struct writer_job	**done_tail;
+	size_t			 njobs;		/* queued, running or done */
+	bool			 is_running_jobs;
 	struct wbatch		*todo;		/* for the thread */
 	bool			 is_done;	/* work committed */
 	bool			 is_stopping;
@@ -119,6 +126,7 @@ static void
 batch_clear(struct wbatch *b)
 {
 	b->naudit = b->nmsgmap = b->nsentlog = b->nlastsent = 0;
+	memset(b->done, 0, sizeof(b->done));
 	b->rc = 0;
 	b->nbad = 0;
 	b->err[0] = '\0';
@@ -135,24 +143,61 @@ batch_free(struct wbatch *b)
 
 /* --- the thread ---------------------------------------------------------- */
 
+static void	run_jobs(struct writer *w);
+
+/* Up to max of the n - off records left of a kind. */
+static size_t
+chunk_of(size_t n, size_t off, size_t max)
+{
+	return n - off < max ? n - off : max;
+}
+
+/*
+ * Commit b in transactions of at most WRITER_COMMIT_MAX records of each
+ * kind, running the durable lane's jobs between them: an opt-out waits
+ * for one bounded transaction, never for a whole large batch. On a
+ * failure b->done says which prefix of each kind is committed.
+ */
 static void
 commit(struct writer *w, struct wbatch *b)
 {
 	struct store_batch	sb;
+	size_t			nbad, *d = b->done;
 	uint64_t		t0 = now_ms();
+	bool			is_jobs;
 
-	sb.audit = b->audit;
-	sb.naudit = b->naudit;
-	sb.msgmap = b->msgmap;
-	sb.nmsgmap = b->nmsgmap;
-	sb.sentlog = b->sentlog;
-	sb.nsentlog = b->nsentlog;
-	sb.lastsent = b->lastsent;
-	sb.nlastsent = b->nlastsent;
-	b->rc = store_batch_put(w->st, &sb, &b->nbad);
+	memset(b->done, 0, sizeof(b->done));
+	for (;;) {
+		sb.audit = b->audit + d[0];
+		sb.naudit = chunk_of(b->naudit, d[0], WRITER_COMMIT_MAX);
+		sb.msgmap = b->msgmap + d[1];
+		sb.nmsgmap = chunk_of(b->nmsgmap, d[1], WRITER_COMMIT_MAX);
+		sb.sentlog = b->sentlog + d[2];
+		sb.nsentlog = chunk_of(b->nsentlog, d[2], WRITER_COMMIT_MAX);
+		sb.lastsent = b->lastsent + d[3];
+		sb.nlastsent = chunk_of(b->nlastsent, d[3],
+		    WRITER_COMMIT_MAX);
+		nbad = 0;
+		if ((b->rc = store_batch_put(w->st, &sb, &nbad)) != 0) {
+			snprintf(b->err, sizeof(b->err), "%s",
+			    store_errmsg(w->st));
+			break;
+		}
+		b->nbad += nbad;
+		d[0] += sb.naudit;
+		d[1] += sb.nmsgmap;
+		d[2] += sb.nsentlog;
+		d[3] += sb.nlastsent;
+		if (d[0] == b->naudit && d[1] == b->nmsgmap &&
+		    d[2] == b->nsentlog && d[3] == b->nlastsent)
+			break;
+		pthread_mutex_lock(&w->mu);
+		is_jobs = w->jobs != NULL;
+		if (is_jobs)
+			run_jobs(w);
+		pthread_mutex_unlock(&w->mu);
+	}
 	b->ms = now_ms() - t0;
-	if (b->rc != 0)
-		snprintf(b->err, sizeof(b->err), "%s", store_errmsg(w->st));
 }
 
 /* The writer thread's own state between loop turns. */
@@ -164,12 +209,48 @@ struct wloop {
 	bool		 is_audit_backlog;	/* until told none */
 };
 
+/* Tell the loop something is done. */
+static void
+notify(struct writer *w)
+{
+	uint64_t	one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warnx("event=writer_notify_failed error=\"%s\"",
+		    strerror(errno));
+}
+
+/*
+ * Run the durable lane's queued jobs, in order, and hand them to the
+ * loop. Called and returns with w->mu held; runs them without it.
+ */
+static void
+run_jobs(struct writer *w)
+{
+	struct writer_job	*j, *list = w->jobs;
+
+	w->jobs = NULL;
+	w->jobs_tail = &w->jobs;
+	w->is_running_jobs = true;
+	pthread_mutex_unlock(&w->mu);
+	for (j = list; j != NULL; j = j->next)
+		j->rc = j->run(w->st, j->arg);
+	pthread_mutex_lock(&w->mu);
+	w->is_running_jobs = false;
+	*w->done_tail = list;
+	for (j = list; j->next != NULL; j = j->next)
+		;
+	w->done_tail = &j->next;
+	pthread_cond_broadcast(&w->cv);
+	notify(w);
+}
+
 /* Commit batch b (taken from w->todo) and tell the loop. Called and
  * returns with w->mu held; runs the commit without it. */
 static void
 writer_run_batch(struct writer *w, struct wloop *lp, struct wbatch *b)
 {
-	uint64_t	 t, one = 1;
+	uint64_t	 t;
 
 	pthread_mutex_unlock(&w->mu);
 	commit(w, b);
@@ -181,17 +262,14 @@ writer_run_batch(struct writer *w, struct wloop *lp, struct wbatch *b)
 		lp->last_sync = t;
 	}
 	pthread_mutex_lock(&w->mu);
-	if (b->rc == 0 && b->nsentlog > 0 &&
-	    b->sentlog[b->nsentlog - 1].seq > w->log_last)
-		w->log_last = b->sentlog[b->nsentlog - 1].seq;
-	if (b->rc == 0 && b->naudit > 0)
+	if (b->done[2] > 0 && b->sentlog[b->done[2] - 1].seq > w->log_last)
+		w->log_last = b->sentlog[b->done[2] - 1].seq;
+	if (b->done[0] > 0)
 		lp->is_audit_backlog = true;
 	w->is_done = true;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	if (write(w->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warnx("event=writer_notify_failed error=\"%s\"",
-		    strerror(errno));
+	notify(w);
 	lp->last_work = now_ms();
 	pthread_mutex_lock(&w->mu);
 }
@@ -294,6 +372,13 @@ writer_main(void *arg)
 	lp.last_work = lp.last_sync = now_ms();
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
+		if (w->jobs != NULL) {
+			/* The durable lane goes before any batch. */
+			run_jobs(w);
+			lp.is_dirty = true;
+			lp.last_work = now_ms();
+			continue;
+		}
 		if ((b = w->todo) != NULL) {
 			w->todo = NULL;
 			writer_run_batch(w, &lp, b);
@@ -398,6 +483,23 @@ retain(struct writer *w, struct wbatch *b)
 		w->fill_ms = now_ms();
 }
 
+#define DROP(b, kind, k) do {						\
+	memmove((b)->kind, (b)->kind + (b)->done[k],			\
+	    ((b)->n##kind - (b)->done[k]) * sizeof(*(b)->kind));	\
+	(b)->n##kind -= (b)->done[k];					\
+	(b)->done[k] = 0;						\
+} while (0)
+
+/* A commit of b failed part way: forget the chunks that went in. */
+static void
+drop_committed(struct wbatch *b)
+{
+	DROP(b, audit, 0);
+	DROP(b, msgmap, 1);
+	DROP(b, sentlog, 2);
+	DROP(b, lastsent, 3);
+}
+
 /* Record a failed commit of b (records kept) or the first good one after. */
 static void
 note_health(struct writer *w, const struct wbatch *b)
@@ -435,6 +537,9 @@ reclaim(struct writer *w)
 	note_health(w, b);
 	if (b->rc != 0) {
 		w->c.retries++;
+		w->c.records += b->done[0] + b->done[1] + b->done[2] +
+		    b->done[3];
+		drop_committed(b);
 		retain(w, b);
 		return;
 	}
@@ -547,6 +652,30 @@ try_hand_over(struct writer *w)
 		arm_delay(w);
 }
 
+/* On the loop: call back the durable jobs the thread has run, in order. */
+static void
+finish_jobs(struct writer *w)
+{
+	struct writer_job	*j, *next;
+	size_t			 n = 0;
+
+	pthread_mutex_lock(&w->mu);
+	j = w->done_jobs;
+	w->done_jobs = NULL;
+	w->done_tail = &w->done_jobs;
+	pthread_mutex_unlock(&w->mu);
+	for (; j != NULL; j = next) {
+		next = j->next;	/* done may free j */
+		n++;
+		j->done(j->arg, j->rc);
+	}
+	if (n > 0) {
+		pthread_mutex_lock(&w->mu);
+		w->njobs -= n;
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
 static void
 done_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -557,7 +686,45 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
 		log_warnx("event=writer_notify_read_failed error=\"%s\"",
 		    strerror(errno));
+	finish_jobs(w);
 	try_hand_over(w);
+}
+
+void
+writer_durable(struct writer *w, struct writer_job *j)
+{
+	j->next = NULL;
+	j->rc = 0;
+	pthread_mutex_lock(&w->mu);
+	*w->jobs_tail = j;
+	w->jobs_tail = &j->next;
+	w->njobs++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+size_t
+writer_durable_pending(const struct writer *w)
+{
+	struct writer	*mw = (struct writer *)(uintptr_t)w;
+	size_t		 n;
+
+	pthread_mutex_lock(&mw->mu);
+	n = mw->njobs;
+	pthread_mutex_unlock(&mw->mu);
+	return n;
+}
+
+/* Wait for the durable lane to be run, then call its jobs back. */
+static void
+sync_jobs(struct writer *w)
+{
+	store_read_pause(w->loop_st);
+	pthread_mutex_lock(&w->mu);
+	while (w->jobs != NULL || w->is_running_jobs)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	finish_jobs(w);
 }
 
 static void
@@ -685,6 +852,7 @@ writer_sentlog(struct writer *w, const struct store_lastsent_entry *rec)
 void
 writer_sync(struct writer *w)
 {
+	sync_jobs(w);
 	wait_done(w);
 	if (batch_count(w->fill) > 0) {
 		hand_over(w);
@@ -788,6 +956,8 @@ writer_new(struct event_base *base, struct store *st, char *err,
 	w->loop_st = st;
 	w->efd = -1;
 	w->fill = &w->b[0];
+	w->jobs_tail = &w->jobs;
+	w->done_tail = &w->done_jobs;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	atomic_init(&w->merged, 0);

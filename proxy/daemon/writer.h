@@ -6,9 +6,10 @@
  * or last-sent entries written straight through). It queues them here; a
  * thread with its own store handle commits whatever has gathered in one
  * transaction, so batches grow with the load (group commit) and the loop
- * goes on forwarding meanwhile. Opt-outs are not written here: they are
- * committed durably on the loop, before their deliver_sm_resp, and wait at
- * most for one short batch transaction to end (LMDB has one writer).
+ * goes on forwarding meanwhile. Opt-outs are written here too, on a
+ * durable lane (writer_durable()) taken before the next batch, and the
+ * loop answers for them when they are called back: the loop never waits
+ * for LMDB's write lock.
  *
  * When the thread is idle it folds the oldest sent-log records into the
  * per-number last-sent table in small transactions (store/sentlog.h) and
@@ -37,6 +38,8 @@ struct writer;
 /* A batch smaller than WRITER_GROUP_MIN gathers this long before commit. */
 #define WRITER_DELAY_MS		5
 #define WRITER_GROUP_MIN	1024
+/* Records of one kind per transaction: what an opt-out may wait behind. */
+#define WRITER_COMMIT_MAX	1024
 /* Records of one kind waiting before the loop waits for the thread. */
 #define WRITER_QUEUE_MAX	65536
 /*
@@ -102,7 +105,8 @@ void writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec);
 uint64_t writer_sentlog(struct writer *w,
     const struct store_lastsent_entry *rec);
 
-/* Hand everything queued to the thread and wait until it is committed. */
+/* Hand everything queued to the thread and wait until it is committed;
+ * durable jobs are run and called back first. */
 void writer_sync(struct writer *w);
 
 /*
@@ -143,6 +147,28 @@ struct writer_health {
 	char		reason[256];	/* the store's error; "" when ok */
 };
 void writer_health(const struct writer *w, struct writer_health *out);
+
+/*
+ * The durable lane: a store write that must be durable before the loop
+ * answers for it (an opt-out before its deliver_sm_resp). run(st, arg)
+ * is called on the writer thread with its handle, ahead of any batch not
+ * yet begun (a batch being committed yields between its chunks of
+ * WRITER_COMMIT_MAX), jobs in the order queued; then done(arg, rc) on
+ * the loop with run's return value, in the same order. j is borrowed
+ * until done is called (done may free it). run must touch nothing the
+ * loop uses meanwhile.
+ */
+struct writer_job {
+	int			(*run)(struct store *st, void *arg);
+	void			(*done)(void *arg, int rc);
+	void			*arg;
+	int			 rc;
+	struct writer_job	*next;	/* the writer's */
+};
+void writer_durable(struct writer *w, struct writer_job *j);
+
+/* Durable jobs queued or not yet called back. */
+size_t writer_durable_pending(const struct writer *w);
 
 /* Records waiting (both batches), for /metrics. */
 size_t writer_pending(const struct writer *w);
