@@ -75,7 +75,7 @@ struct replies {
 	struct mo		*mo;		/* owned */
 	struct event		*tick_ev;	/* owned */
 	struct confirm_part	 confirms[REPLIES_CONFIRMS_MAX];
-	LIST_HEAD(, mo_pending)	 pending;	/* on the durable lane */
+	LIST_HEAD(mo_pendings, mo_pending) pending;	/* on the durable lane */
 };
 
 /* Wall-clock Unix milliseconds: event times and the loop guard. */

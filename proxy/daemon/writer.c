@@ -46,7 +46,7 @@ struct wbatch {
 struct writer {
 	struct event_base	*base;
 	struct store		*loop_st;	/* borrowed: the loop's */
-	struct store		*st;		/* owned: the thread's sibling */
+	struct store		*st;		/* owned: a sibling */
 	pthread_t		 thread;
 	bool			 is_started;
 	pthread_mutex_t		 mu;
