@@ -75,7 +75,8 @@ struct replies {
 	struct mo		*mo;		/* owned */
 	struct event		*tick_ev;	/* owned */
 	struct confirm_part	 confirms[REPLIES_CONFIRMS_MAX];
-	LIST_HEAD(mo_pendings, mo_pending) pending;	/* on the durable lane */
+	/* MOs on the writer's durable lane. */
+	LIST_HEAD(mo_pendings, mo_pending) pending;
 };
 
 /* Wall-clock Unix milliseconds: event times and the loop guard. */
