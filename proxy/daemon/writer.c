@@ -68,6 +68,9 @@ struct writer {
 	uint64_t		 retry_ms;	/* next attempt not before */
 	uint64_t		 refused;	/* records not kept (bound) */
 	char			 fail_err[256];
+	bool			 is_lane_failing; /* last durable job */
+	int64_t			 lane_since;
+	char			 lane_err[160];
 
 	/* Under mu. */
 	struct writer_job	*jobs;		/* durable lane, FIFO */
@@ -233,8 +236,13 @@ run_jobs(struct writer *w)
 	w->jobs_tail = &w->jobs;
 	w->is_running_jobs = true;
 	pthread_mutex_unlock(&w->mu);
-	for (j = list; j != NULL; j = j->next)
+	for (j = list; j != NULL; j = j->next) {
 		j->rc = j->run(w->st, j->arg);
+		j->err[0] = '\0';
+		if (j->rc != 0)
+			snprintf(j->err, sizeof(j->err), "%s",
+			    store_errmsg(w->st));
+	}
 	pthread_mutex_lock(&w->mu);
 	w->is_running_jobs = false;
 	*w->done_tail = list;
@@ -652,6 +660,23 @@ try_hand_over(struct writer *w)
 		arm_delay(w);
 }
 
+/* A durable write failed (the store's health) or went in again. */
+static void
+note_lane(struct writer *w, const struct writer_job *j)
+{
+	if (j->rc != 0) {
+		if (!w->is_lane_failing) {
+			w->is_lane_failing = true;
+			w->lane_since = (int64_t)time(NULL);
+		}
+		snprintf(w->lane_err, sizeof(w->lane_err), "%s", j->err);
+	} else if (w->is_lane_failing) {
+		w->is_lane_failing = false;
+		log_info("event=store_durable_recovered failing_s=%lld",
+		    (long long)((int64_t)time(NULL) - w->lane_since));
+	}
+}
+
 /* On the loop: call back the durable jobs the thread has run, in order. */
 static void
 finish_jobs(struct writer *w)
@@ -667,6 +692,7 @@ finish_jobs(struct writer *w)
 	for (; j != NULL; j = next) {
 		next = j->next;	/* done may free j */
 		n++;
+		note_lane(w, j);
 		j->done(j->arg, j->rc);
 	}
 	if (n > 0) {
@@ -817,12 +843,18 @@ void
 writer_health(const struct writer *w, struct writer_health *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->is_failing = w->is_failing;
+	out->is_failing = w->is_failing || w->is_lane_failing;
 	out->retained = w->is_failing ? writer_pending(w) : 0;
 	out->not_kept = w->refused;
 	if (w->is_failing) {
 		out->since = w->fail_since;
 		snprintf(out->reason, sizeof(out->reason), "%s", w->fail_err);
+	}
+	if (w->is_lane_failing && (!w->is_failing ||
+	    w->lane_since < out->since)) {
+		out->since = w->lane_since;
+		snprintf(out->reason, sizeof(out->reason), "opt-out writes "
+		    "failing: %s", w->lane_err);
 	}
 }
 

@@ -137,7 +137,8 @@ bool writer_room(const struct writer *w, size_t n);
 
 /*
  * The writer's health, for /healthz: failing from the first failed
- * commit until the next good one.
+ * batch commit until the next good one, or while the last durable job
+ * (an opt-out) failed. Call on the loop thread.
  */
 struct writer_health {
 	bool		is_failing;
@@ -163,6 +164,7 @@ struct writer_job {
 	void			(*done)(void *arg, int rc);
 	void			*arg;
 	int			 rc;
+	char			 err[160];	/* the store's, rc != 0 */
 	struct writer_job	*next;	/* the writer's */
 };
 void writer_durable(struct writer *w, struct writer_job *j);
