@@ -364,7 +364,8 @@ test_durable_lane_ahead_of_batch(void **state)
 	struct wfx		*x = *state;
 	struct store_audit	 a;
 	struct ljob		 j;
-	int			 i, ran = 0, done = 0, n = 8 * WRITER_COMMIT_MAX;
+	int			 i, ran = 0, done = 0;
+	int			 n = 8 * WRITER_COMMIT_MAX;
 
 	for (i = 0; i < n; i++) {
 		mk_audit(&a, i);
