@@ -492,6 +492,8 @@ retain(struct writer *w, struct wbatch *b)
 }
 
 #define DROP(b, kind, k) do {						\
+	if ((b)->done[k] == 0)						\
+		break;							\
 	memmove((b)->kind, (b)->kind + (b)->done[k],			\
 	    ((b)->n##kind - (b)->done[k]) * sizeof(*(b)->kind));	\
 	(b)->n##kind -= (b)->done[k];					\
