@@ -1,8 +1,10 @@
 /*
  * Subscriber replies (SPEC §4): an MO from an SMSC goes through the
- * keyword step (proxy/policy/mo.h), which commits any opt-out before the
- * SMSC is answered (a store failure answers ESME_RX_T_APPN so the SMSC
- * redelivers); the confirmation it asks for is sent upstream at once
+ * keyword step (proxy/policy/mo.h: prepared here, committed on the
+ * writer's durable lane, finished when that is called back), so any
+ * opt-out is durable before the SMSC is answered (a store failure
+ * answers ESME_RX_T_APPN so the SMSC redelivers) and the loop never
+ * waits for the store; the confirmation it asks for is then sent upstream
  * (the route of the inbound account's default category, else the SMSC
  * the reply came from, else any bound one), exempt from the opt-out
  * check, and its answer only logged; then the MO goes to the account of
