@@ -508,10 +508,25 @@ mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
 		case REASM_INVALID:
 		case REASM_TOO_MANY:
 		default:
-			/* Forwarded as it is; the decision waits for the
+			/*
+			 * Forwarded as it is; the decision waits for the
 			 * last part (or never comes for a message longer
 			 * than REASM_PARTS_MAX parts: no keyword reply is
-			 * that long). */
+			 * that long). Each part is acknowledged to the
+			 * SMSC as it comes, not held until the whole
+			 * message is decided: an SMSC with a window of
+			 * one sends the next part only once this one is
+			 * answered, so holding would stall the message
+			 * until the SMSC's timeout and redelivery, for
+			 * ever. An acknowledged part is with the
+			 * department (delivered, or in the durable
+			 * outbox); what a restart between parts loses is
+			 * this reassembly buffer, so a keyword split over
+			 * parts is then not acted on and reaches staff
+			 * only as text. Keeping each part durable (a
+			 * store table of parts, read back here when a
+			 * later part finds no slot) would close that.
+			 */
 			out->is_partial = out->reasm == REASM_PENDING ||
 			    out->reasm == REASM_DUPLICATE;
 			out->rule = reasm_result_name(out->reasm);
