@@ -1038,6 +1038,10 @@ writer_free(struct writer *w)
 		return;
 	if (w->is_started) {
 		writer_sync(w);
+		if (batch_count(w->fill) > 0)
+			log_warnx("event=writer_records_lost records=%zu "
+			    "error=\"%s\" (the store failed to the end)",
+			    batch_count(w->fill), w->fail_err);
 		pthread_mutex_lock(&w->mu);
 		w->is_stopping = true;
 		pthread_cond_broadcast(&w->cv);
