@@ -259,12 +259,17 @@ static void
 writer_run_batch(struct writer *w, struct wloop *lp, struct wbatch *b)
 {
 	uint64_t	 t;
+	bool		 is_jobs;
 
 	pthread_mutex_unlock(&w->mu);
 	commit(w, b);
 	lp->is_dirty = true;
 	t = now_ms();
-	if (t - lp->last_sync >= WRITER_SYNC_MS) {
+	pthread_mutex_lock(&w->mu);
+	is_jobs = w->jobs != NULL;
+	pthread_mutex_unlock(&w->mu);
+	/* An opt-out waiting goes first: the sync is only due, not owed. */
+	if (t - lp->last_sync >= WRITER_SYNC_MS && !is_jobs) {
 		(void)store_sync(w->st);
 		lp->is_dirty = false;
 		lp->last_sync = t;
