@@ -42,10 +42,16 @@ daemon_flush(struct daemon *d)
 		writer_sync(d->writer);
 }
 
-void
+int
 daemon_audit_add(struct daemon *d, const struct store_audit *rec)
 {
-	writer_audit(d->writer, rec);
+	return writer_audit(d->writer, rec);
+}
+
+bool
+daemon_audit_room(const struct daemon *d, size_t n)
+{
+	return d->writer == NULL || writer_room(d->writer, n);
 }
 
 void

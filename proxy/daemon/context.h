@@ -164,10 +164,16 @@ uint64_t daemon_now_ms(void);
  * rejected send; msgmap: an SMSC message_id for receipt routing; lastsent:
  * attribution, appended to the sent log and indexed by number). rec is
  * copied. The writer commits within WRITER_DELAY_MS when idle, else as
- * soon as its current batch is done; a store error is logged (those
- * records are then lost, which the log says).
+ * soon as its current batch is done; records of a failed commit are kept
+ * and retried (daemon_audit_add() returns -1 when one cannot be).
  */
-void daemon_audit_add(struct daemon *d, const struct store_audit *rec);
+int daemon_audit_add(struct daemon *d, const struct store_audit *rec);
+/*
+ * Whether n audit records can be kept now: false only while the store
+ * fails and the records kept for the retry reach their bound; a refused
+ * send is then answered with a temporary error, never left unaudited.
+ */
+bool daemon_audit_room(const struct daemon *d, size_t n);
 void daemon_msgmap_add(struct daemon *d, const struct store_msgmap *rec);
 void daemon_lastsent_add(struct daemon *d,
     const struct store_lastsent_entry *rec);

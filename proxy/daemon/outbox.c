@@ -2,14 +2,18 @@
  * The durable outbox (SPEC §4): a deliver_sm / data_sm (an MO or a
  * receipt) for an account goes to one of its bound receivers; when none
  * can take it, or older messages of the account are still queued (to
- * keep the order), the raw PDU is put in the store's outbox (fsync'd)
- * and the SMSC gets OK. The outbox of an account is delivered oldest
+ * keep the order), the raw PDU is put in the store's outbox (fsync'd, on
+ * the writer's durable lane: the loop does not wait for it) and the SMSC
+ * gets OK once it is durable. The outbox of an account is delivered oldest
  * first, one entry at a time, when a receiver binds and every second
  * while entries wait; an entry is deleted once the department answers
  * OK.
  */
 #include "proxy/daemon/outbox.h"
 
+#include <sys/queue.h>
+
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +24,7 @@
 #include "proxy/daemon/context.h"
 #include "proxy/daemon/delivery.h"
 #include "proxy/daemon/upstream.h"
+#include "proxy/daemon/writer.h"
 #include "proxy/io/log.h"
 #include "proxy/io/util.h"
 #include "store/store.h"
@@ -33,13 +38,35 @@
 struct ob_account {
 	char		 system_id[STORE_NAME_MAX];
 	bool		 has_outbox;	/* entries may be waiting */
+	unsigned	 nputs;		/* puts on the durable lane */
 	bool		 is_busy;	/* one entry out to the department */
 	uint64_t	 busy_id;
 	uint64_t	 retry_ms;	/* not before (daemon_now_ms) */
 };
 
+/*
+ * One entry being put in the outbox on the writer's durable lane: the
+ * SMSC is answered when it is durable (or not: 0x64). Names, not
+ * pointers: the accounts array changes on a reload.
+ */
+struct ob_put {
+	struct writer_job	 job;
+	struct outbox		*ob;		/* NULL once ob is freed */
+	LIST_ENTRY(ob_put)	 entry;
+	struct upstream_reply	 reply;
+	char			 account[STORE_NAME_MAX];
+	const char		*what;		/* static */
+	size_t			 max;
+	int64_t			 time;
+	uint64_t		 id;
+	enum store_error	 code;
+	size_t			 len;
+	uint8_t			 raw[];
+};
+
 struct outbox {
 	struct daemon		*d;		/* borrowed */
+	LIST_HEAD(ob_puts, ob_put) puts;	/* on the durable lane */
 	struct ob_account	*accts;		/* owned, one per account */
 	size_t			 naccts;
 	struct event		*tick_ev;	/* owned */
@@ -129,8 +156,16 @@ err:
 void
 outbox_free(struct outbox *ob)
 {
+	struct ob_put	*op;
+
 	if (ob == NULL)
 		return;
+	/* Still on the lane: the writer calls them back (and they free
+	 * themselves) when it is freed. */
+	while ((op = LIST_FIRST(&ob->puts)) != NULL) {
+		LIST_REMOVE(op, entry);
+		op->ob = NULL;
+	}
 	if (ob->tick_ev != NULL)
 		event_free(ob->tick_ev);
 	free(ob->accts);
@@ -163,7 +198,8 @@ outbox_next(struct outbox *ob, struct ob_account *a)
 	r = store_outbox_peek(st, a->system_id, &id, ob->buf,
 	    SMPP_MAX_PDU_LEN, &len, NULL);
 	if (r == 0) {
-		a->has_outbox = false;
+		/* Empty, unless a put is on its way. */
+		a->has_outbox = a->nputs > 0;
 		return;
 	}
 	if (r == -1) {
@@ -223,34 +259,103 @@ outbox_done(struct outbox *ob, const char *account, uint64_t id,
 		outbox_next(ob, a);
 }
 
-void
-outbox_deliver(struct outbox *ob, const char *account, const uint8_t *raw,
-    size_t len, const struct upstream_reply *reply, const char *what)
+/* A put is durable (or failed): answer the SMSC, deliver what waits. */
+static void
+put_finish(struct outbox *ob, struct ob_put *op, int rc)
 {
-	const struct config	*cfg = ob->d->cfg;
-	struct store		*st = ob->d->store;
-	struct ob_account	*a = acct_find(ob, account);
-	uint64_t		 id;
+	struct ob_account	*a = acct_find(ob, op->account);
 
-	/* Older messages of the account still queued go first. */
-	if ((a == NULL || !a->has_outbox) &&
-	    delivery_to_account(ob->d, account, raw, len, reply) == 0)
-		return;
-	if (store_outbox_put(st, account, raw, len, (int64_t)time(NULL),
-	    cfg->retention.outbox_max, &id) == -1) {
+	if (a != NULL && a->nputs > 0)
+		a->nputs--;
+	if (rc == -1) {
 		/* Full or failing: the SMSC keeps it and redelivers. */
 		log_warnx("event=%s_deferred account=%s reason=outbox_%s "
-		    "error=\"%s\" doing=outbox", what, account,
-		    store_error_name(store_errcode(st)), store_errmsg(st));
-		answer(reply, SMPP_ESME_RX_T_APPN);
+		    "error=\"%s\" doing=outbox", op->what, op->account,
+		    store_error_name(op->code), op->job.err);
+		answer(&op->reply, SMPP_ESME_RX_T_APPN);
+		if (a != NULL)
+			outbox_next(ob, a);	/* clears has_outbox if empty */
 		return;
 	}
-	answer(reply, SMPP_OK);
-	log_info("event=%s_kept account=%s outbox_id=%llu", what, account,
-	    (unsigned long long)id);
+	answer(&op->reply, SMPP_OK);
+	log_info("event=%s_kept account=%s outbox_id=%llu", op->what,
+	    op->account, (unsigned long long)op->id);
 	if (a != NULL) {
 		a->has_outbox = true;
 		outbox_next(ob, a);
 	}
 }
 
+/* On the writer thread. */
+static int
+put_run(struct store *st, void *arg)
+{
+	struct ob_put	*op = arg;
+	int		 rc;
+
+	rc = store_outbox_put(st, op->account, op->raw, op->len, op->time,
+	    op->max, &op->id);
+	op->code = rc == -1 ? store_errcode(st) : STORE_E_OK;
+	return rc;
+}
+
+/* Back on the loop. */
+static void
+put_done(void *arg, int rc)
+{
+	struct ob_put	*op = arg;
+
+	if (op->ob != NULL) {
+		LIST_REMOVE(op, entry);
+		put_finish(op->ob, op, rc);
+	}
+	free(op);
+}
+
+void
+outbox_deliver(struct outbox *ob, const char *account, const uint8_t *raw,
+    size_t len, const struct upstream_reply *reply, const char *what)
+{
+	struct ob_account	*a = acct_find(ob, account);
+	struct ob_put		*op;
+	int			 rc;
+
+	/* Older messages of the account still queued go first. */
+	if ((a == NULL || !a->has_outbox) &&
+	    delivery_to_account(ob->d, account, raw, len, reply) == 0)
+		return;
+	if ((op = malloc(sizeof(*op) + len)) == NULL) {
+		log_warnx("event=%s_deferred account=%s reason=no_memory "
+		    "doing=outbox", what, account);
+		answer(reply, SMPP_ESME_RX_T_APPN);
+		return;
+	}
+	memset(op, 0, sizeof(*op));
+	op->reply = *reply;
+	str_copy(op->account, sizeof(op->account), account);
+	op->what = what;
+	op->max = ob->d->cfg->retention.outbox_max;
+	op->time = (int64_t)time(NULL);
+	memcpy(op->raw, raw, len);
+	op->len = len;
+	if (a != NULL) {
+		/* What comes next for the account queues behind it. */
+		a->has_outbox = true;
+		a->nputs++;
+	}
+	if (ob->d->writer == NULL) {
+		rc = put_run(ob->d->store, op);
+		if (rc == -1)
+			snprintf(op->job.err, sizeof(op->job.err), "%s",
+			    store_errmsg(ob->d->store));
+		put_finish(ob, op, rc);
+		free(op);
+		return;
+	}
+	op->ob = ob;
+	op->job.run = put_run;
+	op->job.done = put_done;
+	op->job.arg = op;
+	LIST_INSERT_HEAD(&ob->puts, op, entry);
+	writer_durable(ob->d->writer, &op->job);
+}

@@ -1,8 +1,10 @@
 /*
  * Subscriber replies (SPEC §4): an MO from an SMSC goes through the
- * keyword step (proxy/policy/mo.h), which commits any opt-out before the
- * SMSC is answered (a store failure answers ESME_RX_T_APPN so the SMSC
- * redelivers); the confirmation it asks for is sent upstream at once
+ * keyword step (proxy/policy/mo.h: prepared here, committed on the
+ * writer's durable lane, finished when that is called back), so any
+ * opt-out is durable before the SMSC is answered (a store failure
+ * answers ESME_RX_T_APPN so the SMSC redelivers) and the loop never
+ * waits for the store; the confirmation it asks for is then sent upstream
  * (the route of the inbound account's default category, else the SMSC
  * the reply came from, else any bound one), exempt from the opt-out
  * check, and its answer only logged; then the MO goes to the account of
@@ -10,6 +12,9 @@
  */
 #include "proxy/daemon/replies.h"
 
+#include <sys/queue.h>
+
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +25,7 @@
 #include "proxy/daemon/context.h"
 #include "proxy/daemon/outbox.h"
 #include "proxy/daemon/upstream.h"
+#include "proxy/daemon/writer.h"
 #include "proxy/io/log.h"
 #include "proxy/io/util.h"
 #include "proxy/policy/mo.h"
@@ -42,12 +48,37 @@ struct confirm_part {
 	unsigned	 parts;
 };
 
+/*
+ * One MO between its decision and its answer: the store writes it needs
+ * run on the writer's durable lane (proxy/daemon/writer.h) while the
+ * loop goes on; the SMSC is answered, the confirmation sent and the MO
+ * delivered when they are called back. Nothing borrowed from the moment
+ * it came survives (the pool, the config): names, looked up again.
+ */
+struct mo_pending {
+	struct writer_job	 job;
+	struct replies		*r;		/* NULL once r is freed */
+	LIST_ENTRY(mo_pending)	 entry;
+	struct upstream_reply	 reply;
+	char			 upstream[CONFIG_NAME_MAX];
+	char			 number[SMPP_NUMBER_LEN];
+	char			 dest_addr[SMPP_NUMBER_LEN];
+	char			 subscriber[SMPP_NUMBER_LEN];
+	bool			 is_inbound;	/* number normalised */
+	uint64_t		 t0;
+	struct mo_outcome	 out;
+	struct mo_commit	 c;
+	size_t			 len;
+	uint8_t			 raw[];
+};
+
 struct replies {
 	struct daemon		*d;		/* borrowed */
 	struct mo		*mo;		/* owned */
 	struct event		*tick_ev;	/* owned */
-	struct mo_outcome	 out;		/* scratch: ~2 KiB */
-	struct confirm_part		 confirms[REPLIES_CONFIRMS_MAX];
+	struct confirm_part	 confirms[REPLIES_CONFIRMS_MAX];
+	/* MOs on the writer's durable lane. */
+	LIST_HEAD(mo_pendings, mo_pending) pending;
 };
 
 /* Wall-clock Unix milliseconds: event times and the loop guard. */
@@ -123,8 +154,16 @@ err:
 void
 replies_free(struct replies *r)
 {
+	struct mo_pending	*pm;
+
 	if (r == NULL)
 		return;
+	/* Still on the lane: the writer calls them back (and they free
+	 * themselves) when it is freed. */
+	while ((pm = LIST_FIRST(&r->pending)) != NULL) {
+		LIST_REMOVE(pm, entry);
+		pm->r = NULL;
+	}
 	if (r->tick_ev != NULL)
 		event_free(r->tick_ev);
 	mo_free(r->mo);
@@ -282,48 +321,55 @@ confirm_fail(void *ctx, uint32_t status)
 
 /* --- subscriber replies ---------------------------------------------- */
 
-void
-replies_on_mo(struct replies *r, struct upstream_pool *p,
+static struct mo_pending *
+pending_new(struct replies *r, struct upstream_pool *p,
     const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
     const struct upstream_reply *reply)
 {
+	struct mo_pending	*pm;
+
+	if ((pm = malloc(sizeof(*pm) + len)) == NULL)
+		return NULL;
+	memset(pm, 0, offsetof(struct mo_pending, out));
+	pm->r = r;
+	pm->reply = *reply;
+	str_copy(pm->upstream, sizeof(pm->upstream), upstream_pool_name(p));
+	str_copy(pm->dest_addr, sizeof(pm->dest_addr), pdu->dest.addr);
+	memcpy(pm->raw, raw, len);
+	pm->len = len;
+	pm->t0 = daemon_now_ms();
+	return pm;
+}
+
+/* The pool named name, or NULL (gone in a reload). */
+static struct upstream_pool *
+pool_named(struct daemon *d, const char *name)
+{
+	struct upstream_pool	*p;
+	size_t			 i;
+
+	for (i = 0; i < d->npools; i++)
+		if ((p = daemon_pool(d, i)) != NULL &&
+		    strcmp(upstream_pool_name(p), name) == 0)
+			return p;
+	return NULL;
+}
+
+/* After the keyword step: log, answer or confirm, then deliver. */
+static void
+mo_after(struct replies *r, struct mo_pending *pm)
+{
 	const struct config		*cfg = r->d->cfg;
 	const struct config_inbound	*in = NULL;
-	struct mo_outcome		*out = &r->out;
-	const char			*upstream = upstream_pool_name(p);
-	char				 number[SMPP_NUMBER_LEN];
-	char				 subscriber[SMPP_NUMBER_LEN];
-	struct store_write_stats	 ws0, ws;
-	uint64_t			 t0, took;
-	int				 rc;
-	bool				 is_forward = true;
+	struct mo_outcome		*out = &pm->out;
 
-	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr,
-	    &cfg->number_rules, number, sizeof(number)) == 0)
-		in = config_inbound_find(cfg, number);
-	else
-		str_copy(number, sizeof(number), pdu->dest.addr);
-
-	if (smpp_number_normalize(pdu->source.ton, pdu->source.addr,
-	    &cfg->number_rules, subscriber, sizeof(subscriber)) == -1) {
-		/* No number to record an opt-out under: a person sees it
-		 * at the department. */
-		log_warnx("event=mo_bad_sender upstream=%s source=%s "
-		    "inbound=%s doing=mo", upstream, pdu->source.addr, number);
-		goto deliver;
-	}
-	/* The opt-out is durable when mo_handle returns: that wait (the
-	 * write lock, then a synced commit) is logged with it. */
-	store_write_stats(r->d->store, &ws0);
-	t0 = daemon_now_ms();
-	rc = mo_handle(r->mo, pdu, subscriber, number, in, wall_ms(), out);
-	took = daemon_now_ms() - t0;
-	store_write_stats(r->d->store, &ws);
-	if (rc == -1) {
+	if (pm->is_inbound)
+		in = config_inbound_find(cfg, pm->number);
+	if (mo_finish(r->mo, &pm->c, out) == -1) {
 		log_warnx("event=mo_deferred upstream=%s subscriber=%s "
-		    "inbound=%s reason=store error=\"%s\" doing=mo", upstream,
-		    subscriber, number, store_errmsg(r->d->store));
-		answer(reply, out->status);
+		    "inbound=%s reason=store error=\"%s\" doing=mo",
+		    pm->upstream, pm->subscriber, pm->number, pm->c.err);
+		answer(&pm->reply, out->status);
 		return;
 	}
 	if (out->action != KEYWORD_NONE || out->is_partial ||
@@ -331,33 +377,122 @@ replies_on_mo(struct replies *r, struct upstream_pool *p,
 		log_info("event=mo_keyword upstream=%s subscriber=%s "
 		    "inbound=%s action=%s rule=%s events=%zu event_id=%llu "
 		    "review_id=%llu confirm_parts=%zu suppressed=%d "
-		    "confirm_error=%d partial=%d store_ms=%llu "
-		    "store_lock_us=%llu store_commit_us=%llu "
-		    "store_sync_us=%llu", upstream, subscriber, number,
+		    "confirm_error=%d partial=%d store_ms=%llu",
+		    pm->upstream, pm->subscriber, pm->number,
 		    keyword_action_name(out->action), out->rule, out->nevents,
 		    (unsigned long long)out->event_id,
 		    (unsigned long long)out->review_id, out->nconfirm,
 		    out->is_confirm_suppressed, out->has_confirm_error,
-		    out->is_partial, (unsigned long long)took,
-		    (unsigned long long)(ws.wait_us - ws0.wait_us),
-		    (unsigned long long)(ws.commit_us - ws0.commit_us),
-		    (unsigned long long)(ws.sync_us - ws0.sync_us));
+		    out->is_partial,
+		    (unsigned long long)(daemon_now_ms() - pm->t0));
 	if (out->status != SMPP_OK) {
-		answer(reply, out->status);
+		answer(&pm->reply, out->status);
 		return;
 	}
-	confirm_send(r, in, subscriber, p, out);
-	is_forward = out->forward;
-
-deliver:
-	if (!is_forward || in == NULL || in->account >= cfg->naccounts) {
+	confirm_send(r, in, pm->subscriber, pool_named(r->d, pm->upstream),
+	    out);
+	if (!out->forward || in == NULL || in->account >= cfg->naccounts) {
 		/* Not one of our numbers: nobody to pass it to. The
 		 * keyword step ran (an opt-out there is of everything). */
 		log_warnx("event=mo_unroutable upstream=%s destination=%s "
-		    "doing=mo", upstream, pdu->dest.addr);
+		    "doing=mo", pm->upstream, pm->dest_addr);
+		answer(&pm->reply, SMPP_OK);
+		return;
+	}
+	outbox_deliver(r->d->outbox, cfg->accounts[in->account].system_id,
+	    pm->raw, pm->len, &pm->reply, "mo");
+}
+
+/* On the writer thread: the MO's store writes, durable. */
+static int
+pending_run(struct store *st, void *arg)
+{
+	struct mo_pending	*pm = arg;
+
+	return mo_commit(st, &pm->c);
+}
+
+/* Back on the loop: the writes are durable (or failed). */
+static void
+pending_done(void *arg, int rc)
+{
+	struct mo_pending	*pm = arg;
+
+	(void)rc;	/* in pm->c.rc */
+	if (pm->r != NULL) {
+		LIST_REMOVE(pm, entry);
+		mo_after(pm->r, pm);
+	}
+	free(pm);
+}
+
+/* Deliver an MO whose sender has no number: no keyword step. */
+static void
+mo_no_sender(struct replies *r, const struct smpp_pdu *pdu,
+    const struct config_inbound *in, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply)
+{
+	const struct config	*cfg = r->d->cfg;
+
+	if (in == NULL || in->account >= cfg->naccounts) {
+		log_warnx("event=mo_unroutable upstream=- destination=%s "
+		    "doing=mo", pdu->dest.addr);
 		answer(reply, SMPP_OK);
 		return;
 	}
 	outbox_deliver(r->d->outbox, cfg->accounts[in->account].system_id,
 	    raw, len, reply, "mo");
+}
+
+void
+replies_on_mo(struct replies *r, struct upstream_pool *p,
+    const struct smpp_pdu *pdu, const uint8_t *raw, size_t len,
+    const struct upstream_reply *reply)
+{
+	const struct config		*cfg = r->d->cfg;
+	const struct config_inbound	*in = NULL;
+	struct writer			*w = r->d->writer;
+	struct mo_pending		*pm;
+
+	if ((pm = pending_new(r, p, pdu, raw, len, reply)) == NULL) {
+		log_warnx("event=mo_deferred upstream=%s reason=no_memory "
+		    "doing=mo", upstream_pool_name(p));
+		answer(reply, SMPP_ESME_RX_T_APPN);
+		return;
+	}
+	if (smpp_number_normalize(pdu->dest.ton, pdu->dest.addr,
+	    &cfg->number_rules, pm->number, sizeof(pm->number)) == 0) {
+		pm->is_inbound = true;
+		in = config_inbound_find(cfg, pm->number);
+	} else
+		str_copy(pm->number, sizeof(pm->number), pdu->dest.addr);
+	if (smpp_number_normalize(pdu->source.ton, pdu->source.addr,
+	    &cfg->number_rules, pm->subscriber, sizeof(pm->subscriber)) ==
+	    -1) {
+		/* No number to record an opt-out under: a person sees it
+		 * at the department. */
+		log_warnx("event=mo_bad_sender upstream=%s source=%s "
+		    "inbound=%s doing=mo", pm->upstream, pdu->source.addr,
+		    pm->number);
+		free(pm);
+		mo_no_sender(r, pdu, in, raw, len, reply);
+		return;
+	}
+	(void)mo_prepare(r->mo, pdu, pm->subscriber, pm->number, in,
+	    wall_ms(), &pm->out, &pm->c);
+	if (w == NULL || (!mo_commit_needed(&pm->c) &&
+	    writer_durable_pending(w) == 0)) {
+		/* Nothing to write and nothing ahead of it (an MO never
+		 * overtakes one whose writes are under way). */
+		if (mo_commit_needed(&pm->c))
+			(void)mo_commit(r->d->store, &pm->c);
+		mo_after(r, pm);
+		free(pm);
+		return;
+	}
+	pm->job.run = pending_run;
+	pm->job.done = pending_done;
+	pm->job.arg = pm;
+	LIST_INSERT_HEAD(&r->pending, pm, entry);
+	writer_durable(w, &pm->job);
 }

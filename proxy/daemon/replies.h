@@ -4,8 +4,12 @@
  * delivery to the account of the number written to (proxy/daemon/
  * outbox.h).
  *
- * mo_handle() commits any opt-out before the SMSC is answered; a store
- * failure answers ESME_RX_T_APPN (0x64) so the SMSC redelivers. The
+ * The keyword step's store writes (an opt-out, a review item, the
+ * confirmation guard) are committed durably on the store writer's
+ * durable lane (proxy/daemon/writer.h), so the loop never waits for the
+ * store; the SMSC is answered, the confirmation sent and the MO delivered
+ * only when they are called back durable, in the order the MOs came. A
+ * store failure answers ESME_RX_T_APPN (0x64) so the SMSC redelivers. The
  * confirmation PDUs go to an upstream straight away (the route of the
  * inbound account's default category, else the SMSC the reply came
  * from, else any bound upstream), exempt from the opt-out check; their

@@ -343,7 +343,12 @@ log_reject(struct session *s, const char *category, const char *number,
 		    dec->status, (unsigned long long)dec->event_id);
 }
 
-static void
+/*
+ * Audit one refused destination. Returns -1 when its record cannot be
+ * kept (the store is failing and the writer holds all it may): the send
+ * is then answered with a temporary error, never refused unaudited.
+ */
+static int
 audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
     const char *number, const struct decision *dec)
 {
@@ -351,6 +356,8 @@ audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	const uint8_t		*body;
 	size_t			 len;
 
+	if (!daemon_audit_room(s->d, 1))
+		goto unkept;
 	memset(&a, 0, sizeof(a));
 	a.time = (int64_t)time(NULL);
 	str_copy(a.account, sizeof(a.account), s->system_id);
@@ -366,9 +373,19 @@ audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	/* Bodies are not stored, only their length and digest (SPEC §6). */
 	body_sha256(body != NULL ? body : (const uint8_t *)"", len,
 	    a.body_sha256);
-	daemon_audit_add(s->d, &a);
+	if (daemon_audit_add(s->d, &a) == -1)
+		goto unkept;
 	s->d->counters.submits_rejected_optout++;
 	log_reject(s, a.category, number, dec, a.time);
+	return 0;
+
+unkept:
+	log_warnx("sid=%llu event=reject_unaudited system_id=%s "
+	    "destination=%s status=0x%08x (the store is failing and the audit "
+	    "records kept for it are at their bound: answered 0x%08x)",
+	    (unsigned long long)s->id, s->system_id, number, dec->status,
+	    SMPP_ESME_RMSGQFUL);
+	return -1;
 }
 
 static struct inflight *
@@ -502,9 +519,9 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 		return SESSION_DONE;
 	}
 	if (dec.result == 1) {
-		audit_blocked(s, pdu, cat, number, &dec);
 		session_reply_status(s, pdu->command_id, pdu->sequence_number,
-		    dec.status);
+		    audit_blocked(s, pdu, cat, number, &dec) == 0 ?
+		    dec.status : SMPP_ESME_RMSGQFUL);
 		return SESSION_DONE;
 	}
 
@@ -600,8 +617,9 @@ multi_audit(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 {
 	size_t	i;
 
+	/* Room for all was checked (multi_sort's caller). */
 	for (i = 0; i < ms->naudit; i++)
-		audit_blocked(s, pdu, cat, ms->bnum[i], &ms->bdec[i]);
+		(void)audit_blocked(s, pdu, cat, ms->bnum[i], &ms->bdec[i]);
 }
 
 /* submit_multi: the opted-out destinations go to unsuccess_sme, the rest
@@ -628,6 +646,11 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 	}
 	if ((st = multi_sort(s, pdu, cat, &ms)) != SMPP_OK)
 		goto fail;
+	if (!daemon_audit_room(s->d, ms.naudit)) {
+		/* Refusals that could not be audited: not sent at all. */
+		st = SMPP_ESME_RMSGQFUL;
+		goto fail;
+	}
 	if (ms.nkept == 0) {
 		/* Nothing to send: answer ourselves, message_id "". */
 		nlen = smpp_multi_resp_body(body, sizeof(body), NULL,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
@@ -285,6 +286,8 @@ err_free:
 	free(p->rx);
 	free(p->tx);
 	SSL_CTX_free(p->ssl_ctx);
+	if (p->dns != NULL)
+		evdns_base_free(p->dns, 1);	/* no lookup left: conns */
 	ups_cfg_clear(&p->cfg);
 	free(p);
 	errno = e;
@@ -318,6 +321,8 @@ upstream_pool_free(struct upstream_pool *p)
 	free(p->rx);
 	free(p->tx);
 	SSL_CTX_free(p->ssl_ctx);
+	if (p->dns != NULL)
+		evdns_base_free(p->dns, 1);	/* no lookup left: conns */
 	ups_cfg_clear(&p->cfg);
 	free(p);
 }

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -1019,6 +1021,34 @@ ups_conn_arm_tick(struct ups_conn *c)
 
 /* --- connecting -------------------------------------------------------- */
 
+/*
+ * The resolver for p's host: NULL for an address (nothing to look up),
+ * else p's own evdns base (made on first use, with the system's
+ * resolv.conf and hosts file), so a host name never blocks the loop. NULL
+ * too when it cannot be made: the name is then resolved synchronously,
+ * as before, which the log says once.
+ */
+static struct evdns_base *
+ups_pool_dns(struct upstream_pool *p)
+{
+	struct in6_addr	a6;
+	struct in_addr	a4;
+	const char	*h = p->cfg.host;
+
+	if (h == NULL || inet_pton(AF_INET, h, &a4) == 1 ||
+	    inet_pton(AF_INET6, h, &a6) == 1)
+		return NULL;
+	if (p->dns == NULL) {
+		p->dns = evdns_base_new(p->base,
+		    EVDNS_BASE_INITIALIZE_NAMESERVERS);
+		if (p->dns == NULL)
+			log_warnx("upstream=%s event=dns_unavailable host=%s "
+			    "(resolved synchronously: a slow resolver stalls "
+			    "the loop)", p->cfg.name, h);
+	}
+	return p->dns;
+}
+
 void
 ups_conn_connect(struct ups_conn *c)
 {
@@ -1086,10 +1116,8 @@ ups_conn_connect(struct ups_conn *c)
 	log_debug("upstream=%s conn=%" PRIu64 " event=connect host=%s "
 	    "port=%u tls=%s", p->cfg.name, c->id, p->cfg.host,
 	    (unsigned)p->cfg.port, p->ssl_ctx != NULL ? "yes" : "no");
-	/* Without an evdns_base a host name is resolved synchronously;
-	 * upstreams are normally configured by address. */
-	if (bufferevent_socket_connect_hostname(bev, NULL, AF_UNSPEC,
-	    p->cfg.host, p->cfg.port) != 0)
+	if (bufferevent_socket_connect_hostname(bev, ups_pool_dns(p),
+	    AF_UNSPEC, p->cfg.host, p->cfg.port) != 0)
 		ups_conn_close(c, "connect failed", false);
 }
 

@@ -107,6 +107,7 @@ struct upstream_pool {
 	void			*arg;		/* borrowed */
 	struct config_upstream	 cfg;		/* owned copy, strings too */
 	SSL_CTX			*ssl_ctx;	/* owned; NULL without TLS */
+	struct evdns_base	*dns;		/* owned; for a host name */
 
 	struct ups_conn		**conns;	/* owned */
 	unsigned		 nconns;

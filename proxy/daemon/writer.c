@@ -36,6 +36,7 @@ struct wbatch {
 	KIND(struct store_sentlog_entry, sentlog);
 	KIND(struct store_lastsent_entry, lastsent);
 	/* Set by the thread. */
+	size_t		 done[4];	/* per kind: committed (prefix) */
 	uint64_t	 ms;		/* commit took */
 	int		 rc;
 	size_t		 nbad;
@@ -45,7 +46,7 @@ struct wbatch {
 struct writer {
 	struct event_base	*base;
 	struct store		*loop_st;	/* borrowed: the loop's */
-	struct store		*st;		/* owned: the thread's sibling */
+	struct store		*st;		/* owned: a sibling */
 	pthread_t		 thread;
 	bool			 is_started;
 	pthread_mutex_t		 mu;
@@ -62,8 +63,22 @@ struct writer {
 	struct wbatch		*work;		/* handed over; NULL: idle */
 	uint64_t		 next_seq;	/* next sent-log seq */
 	struct writer_counters	 c;		/* loop's copy of the counts */
+	bool			 is_failing;	/* last commit failed */
+	int64_t			 fail_since;	/* wall clock, seconds */
+	uint64_t		 retry_ms;	/* next attempt not before */
+	uint64_t		 refused;	/* records not kept (bound) */
+	char			 fail_err[256];
+	bool			 is_lane_failing; /* last durable job */
+	int64_t			 lane_since;
+	char			 lane_err[160];
 
 	/* Under mu. */
+	struct writer_job	*jobs;		/* durable lane, FIFO */
+	struct writer_job	**jobs_tail;
+	struct writer_job	*done_jobs;	/* ran, for the loop */
+	struct writer_job	**done_tail;
+	size_t			 njobs;		/* queued, running or done */
+	bool			 is_running_jobs;
 	struct wbatch		*todo;		/* for the thread */
 	bool			 is_done;	/* work committed */
 	bool			 is_stopping;
@@ -114,6 +129,7 @@ static void
 batch_clear(struct wbatch *b)
 {
 	b->naudit = b->nmsgmap = b->nsentlog = b->nlastsent = 0;
+	memset(b->done, 0, sizeof(b->done));
 	b->rc = 0;
 	b->nbad = 0;
 	b->err[0] = '\0';
@@ -130,24 +146,61 @@ batch_free(struct wbatch *b)
 
 /* --- the thread ---------------------------------------------------------- */
 
+static void	run_jobs(struct writer *w);
+
+/* Up to max of the n - off records left of a kind. */
+static size_t
+chunk_of(size_t n, size_t off, size_t max)
+{
+	return n - off < max ? n - off : max;
+}
+
+/*
+ * Commit b in transactions of at most WRITER_COMMIT_MAX records of each
+ * kind, running the durable lane's jobs between them: an opt-out waits
+ * for one bounded transaction, never for a whole large batch. On a
+ * failure b->done says which prefix of each kind is committed.
+ */
 static void
 commit(struct writer *w, struct wbatch *b)
 {
 	struct store_batch	sb;
+	size_t			nbad, *d = b->done;
 	uint64_t		t0 = now_ms();
+	bool			is_jobs;
 
-	sb.audit = b->audit;
-	sb.naudit = b->naudit;
-	sb.msgmap = b->msgmap;
-	sb.nmsgmap = b->nmsgmap;
-	sb.sentlog = b->sentlog;
-	sb.nsentlog = b->nsentlog;
-	sb.lastsent = b->lastsent;
-	sb.nlastsent = b->nlastsent;
-	b->rc = store_batch_put(w->st, &sb, &b->nbad);
+	memset(b->done, 0, sizeof(b->done));
+	for (;;) {
+		sb.audit = b->audit + d[0];
+		sb.naudit = chunk_of(b->naudit, d[0], WRITER_COMMIT_MAX);
+		sb.msgmap = b->msgmap + d[1];
+		sb.nmsgmap = chunk_of(b->nmsgmap, d[1], WRITER_COMMIT_MAX);
+		sb.sentlog = b->sentlog + d[2];
+		sb.nsentlog = chunk_of(b->nsentlog, d[2], WRITER_COMMIT_MAX);
+		sb.lastsent = b->lastsent + d[3];
+		sb.nlastsent = chunk_of(b->nlastsent, d[3],
+		    WRITER_COMMIT_MAX);
+		nbad = 0;
+		if ((b->rc = store_batch_put(w->st, &sb, &nbad)) != 0) {
+			snprintf(b->err, sizeof(b->err), "%s",
+			    store_errmsg(w->st));
+			break;
+		}
+		b->nbad += nbad;
+		d[0] += sb.naudit;
+		d[1] += sb.nmsgmap;
+		d[2] += sb.nsentlog;
+		d[3] += sb.nlastsent;
+		if (d[0] == b->naudit && d[1] == b->nmsgmap &&
+		    d[2] == b->nsentlog && d[3] == b->nlastsent)
+			break;
+		pthread_mutex_lock(&w->mu);
+		is_jobs = w->jobs != NULL;
+		if (is_jobs)
+			run_jobs(w);
+		pthread_mutex_unlock(&w->mu);
+	}
 	b->ms = now_ms() - t0;
-	if (b->rc != 0)
-		snprintf(b->err, sizeof(b->err), "%s", store_errmsg(w->st));
 }
 
 /* The writer thread's own state between loop turns. */
@@ -159,34 +212,77 @@ struct wloop {
 	bool		 is_audit_backlog;	/* until told none */
 };
 
+/* Tell the loop something is done. */
+static void
+notify(struct writer *w)
+{
+	uint64_t	one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warnx("event=writer_notify_failed error=\"%s\"",
+		    strerror(errno));
+}
+
+/*
+ * Run the durable lane's queued jobs, in order, and hand them to the
+ * loop. Called and returns with w->mu held; runs them without it.
+ */
+static void
+run_jobs(struct writer *w)
+{
+	struct writer_job	*j, *list = w->jobs;
+
+	w->jobs = NULL;
+	w->jobs_tail = &w->jobs;
+	w->is_running_jobs = true;
+	pthread_mutex_unlock(&w->mu);
+	for (j = list; j != NULL; j = j->next) {
+		j->rc = j->run(w->st, j->arg);
+		j->err[0] = '\0';
+		if (j->rc != 0)
+			snprintf(j->err, sizeof(j->err), "%s",
+			    store_errmsg(w->st));
+	}
+	pthread_mutex_lock(&w->mu);
+	w->is_running_jobs = false;
+	*w->done_tail = list;
+	for (j = list; j->next != NULL; j = j->next)
+		;
+	w->done_tail = &j->next;
+	pthread_cond_broadcast(&w->cv);
+	notify(w);
+}
+
 /* Commit batch b (taken from w->todo) and tell the loop. Called and
  * returns with w->mu held; runs the commit without it. */
 static void
 writer_run_batch(struct writer *w, struct wloop *lp, struct wbatch *b)
 {
-	uint64_t	 t, one = 1;
+	uint64_t	 t;
+	bool		 is_jobs;
 
 	pthread_mutex_unlock(&w->mu);
 	commit(w, b);
 	lp->is_dirty = true;
 	t = now_ms();
-	if (t - lp->last_sync >= WRITER_SYNC_MS) {
+	pthread_mutex_lock(&w->mu);
+	is_jobs = w->jobs != NULL;
+	pthread_mutex_unlock(&w->mu);
+	/* An opt-out waiting goes first: the sync is only due, not owed. */
+	if (t - lp->last_sync >= WRITER_SYNC_MS && !is_jobs) {
 		(void)store_sync(w->st);
 		lp->is_dirty = false;
 		lp->last_sync = t;
 	}
 	pthread_mutex_lock(&w->mu);
-	if (b->rc == 0 && b->nsentlog > 0 &&
-	    b->sentlog[b->nsentlog - 1].seq > w->log_last)
-		w->log_last = b->sentlog[b->nsentlog - 1].seq;
-	if (b->rc == 0 && b->naudit > 0)
+	if (b->done[2] > 0 && b->sentlog[b->done[2] - 1].seq > w->log_last)
+		w->log_last = b->sentlog[b->done[2] - 1].seq;
+	if (b->done[0] > 0)
 		lp->is_audit_backlog = true;
 	w->is_done = true;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	if (write(w->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warnx("event=writer_notify_failed error=\"%s\"",
-		    strerror(errno));
+	notify(w);
 	lp->last_work = now_ms();
 	pthread_mutex_lock(&w->mu);
 }
@@ -289,6 +385,13 @@ writer_main(void *arg)
 	lp.last_work = lp.last_sync = now_ms();
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
+		if (w->jobs != NULL) {
+			/* The durable lane goes before any batch. */
+			run_jobs(w);
+			lp.is_dirty = true;
+			lp.last_work = now_ms();
+			continue;
+		}
 		if ((b = w->todo) != NULL) {
 			w->todo = NULL;
 			writer_run_batch(w, &lp, b);
@@ -339,6 +442,105 @@ writer_main(void *arg)
 
 /* --- the loop side ------------------------------------------------------- */
 
+/* Append the n records at src to the array *dst (of *ndst, room *cap). */
+static bool
+append(void **dst, size_t *ndst, size_t *cap, const void *src, size_t n,
+    size_t size)
+{
+	void	*np;
+	size_t	 ncap = *cap;
+
+	if (n == 0)
+		return true;
+	while (ncap < *ndst + n)
+		ncap = ncap == 0 ? 256 : ncap * 2;
+	if (ncap != *cap) {
+		if ((np = realloc(*dst, ncap * size)) == NULL)
+			return false;
+		*dst = np;
+		*cap = ncap;
+	}
+	memcpy((char *)*dst + *ndst * size, src, n * size);
+	*ndst += n;
+	return true;
+}
+
+#define APPEND(b, f, kind)						\
+	append((void **)&(b)->kind, &(b)->n##kind, &(b)->cap_##kind,	\
+	    (f)->kind, (f)->n##kind, sizeof(*(b)->kind))
+
+/*
+ * The commit of b failed: its records are kept, ahead of those queued
+ * since (so the sent log's sequence numbers stay in order), and b becomes
+ * the fill batch, retried every WRITER_RETRY_MS. What cannot be kept for
+ * want of memory is counted lost.
+ */
+static void
+retain(struct writer *w, struct wbatch *b)
+{
+	struct wbatch	*f = w->fill;
+	size_t		 n = batch_count(f);
+
+	if (!APPEND(b, f, audit) || !APPEND(b, f, msgmap) ||
+	    !APPEND(b, f, sentlog) || !APPEND(b, f, lastsent)) {
+		/* Keep the newer ones, in their own batch, instead. */
+		w->c.failed += batch_count(b);
+		log_warnx("event=writer_retain_alloc_failed lost=%zu",
+		    batch_count(b));
+		batch_clear(b);
+		return;
+	}
+	batch_clear(f);
+	w->fill = b;
+	if (n == 0)
+		w->fill_ms = now_ms();
+}
+
+#define DROP(b, kind, k) do {						\
+	if ((b)->done[k] == 0)						\
+		break;							\
+	memmove((b)->kind, (b)->kind + (b)->done[k],			\
+	    ((b)->n##kind - (b)->done[k]) * sizeof(*(b)->kind));	\
+	(b)->n##kind -= (b)->done[k];					\
+	(b)->done[k] = 0;						\
+} while (0)
+
+/* A commit of b failed part way: forget the chunks that went in. */
+static void
+drop_committed(struct wbatch *b)
+{
+	DROP(b, audit, 0);
+	DROP(b, msgmap, 1);
+	DROP(b, sentlog, 2);
+	DROP(b, lastsent, 3);
+}
+
+/* Record a failed commit of b (records kept) or the first good one after. */
+static void
+note_health(struct writer *w, const struct wbatch *b)
+{
+	if (b->rc != 0) {
+		if (!w->is_failing) {
+			w->is_failing = true;
+			w->fail_since = (int64_t)time(NULL);
+		}
+		snprintf(w->fail_err, sizeof(w->fail_err), "%s", b->err);
+		w->retry_ms = now_ms() + WRITER_RETRY_MS;
+		log_warnx("event=store_batch_failed audit=%zu msgmap=%zu "
+		    "sentlog=%zu lastsent=%zu retained=%zu error=\"%s\" "
+		    "(kept and retried)", b->naudit, b->nmsgmap, b->nsentlog,
+		    b->nlastsent, batch_count(b) + batch_count(w->fill),
+		    b->err);
+		return;
+	}
+	if (w->is_failing) {
+		w->is_failing = false;
+		log_info("event=store_batch_recovered records=%zu "
+		    "failing_s=%lld", batch_count(b),
+		    (long long)((int64_t)time(NULL) - w->fail_since));
+	}
+}
+
 /* The handed-over batch is committed: take it back, log what went wrong. */
 static void
 reclaim(struct writer *w)
@@ -346,16 +548,20 @@ reclaim(struct writer *w)
 	struct wbatch	*b = w->work;
 	size_t		 n = batch_count(b);
 
+	w->work = NULL;
+	note_health(w, b);
+	if (b->rc != 0) {
+		w->c.retries++;
+		w->c.records += b->done[0] + b->done[1] + b->done[2] +
+		    b->done[3];
+		drop_committed(b);
+		retain(w, b);
+		return;
+	}
 	w->c.batches++;
 	w->c.records += n;
 	if (n > w->c.max_batch)
 		w->c.max_batch = n;
-	if (b->rc != 0) {
-		w->c.failed += n;
-		log_warnx("event=store_batch_failed audit=%zu msgmap=%zu "
-		    "sentlog=%zu lastsent=%zu error=\"%s\"", b->naudit,
-		    b->nmsgmap, b->nsentlog, b->nlastsent, b->err);
-	}
 	if (b->ms >= WRITER_SLOW_MS)
 		log_info("event=store_batch_slow ms=%llu audit=%zu msgmap=%zu "
 		    "sentlog=%zu lastsent=%zu", (unsigned long long)b->ms,
@@ -365,7 +571,6 @@ reclaim(struct writer *w)
 		log_warnx("event=store_batch_bad_records dropped=%zu", b->nbad);
 	}
 	batch_clear(b);
-	w->work = NULL;
 }
 
 /* Hand the fill batch over; the thread must be idle (work == NULL). */
@@ -436,15 +641,72 @@ arm_delay(struct writer *w)
 static void
 try_hand_over(struct writer *w)
 {
-	size_t	n = batch_count(w->fill);
+	struct timeval	tv = { 0, 0 };
+	uint64_t	t;
+	size_t		n;
 
-	if (!poll_done(w) || n == 0)	/* reclaims a finished batch */
+	if (!poll_done(w))	/* reclaims a finished batch */
 		return;
-	if (n >= WRITER_GROUP_MIN ||
+	if ((n = batch_count(w->fill)) == 0)
+		return;
+	if (w->is_failing && (t = now_ms()) < w->retry_ms) {
+		/* The store failed: retry later, on its own. */
+		if (!w->is_delay_armed) {
+			tv.tv_sec = (time_t)((w->retry_ms - t) / 1000);
+			tv.tv_usec = (suseconds_t)((w->retry_ms - t) % 1000) *
+			    1000;
+			w->is_delay_armed = true;
+			event_add(w->delay_ev, &tv);
+		}
+		return;
+	}
+	if (w->is_failing || n >= WRITER_GROUP_MIN ||
 	    now_ms() - w->fill_ms >= WRITER_DELAY_MS)
 		hand_over(w);
 	else
 		arm_delay(w);
+}
+
+/* A durable write failed (the store's health) or went in again. */
+static void
+note_lane(struct writer *w, const struct writer_job *j)
+{
+	if (j->rc != 0) {
+		if (!w->is_lane_failing) {
+			w->is_lane_failing = true;
+			w->lane_since = (int64_t)time(NULL);
+		}
+		snprintf(w->lane_err, sizeof(w->lane_err), "%s", j->err);
+	} else if (w->is_lane_failing) {
+		w->is_lane_failing = false;
+		log_info("event=store_durable_recovered failing_s=%lld",
+		    (long long)((int64_t)time(NULL) - w->lane_since));
+	}
+}
+
+/* On the loop: call back the durable jobs the thread has run, in order. */
+static void
+finish_jobs(struct writer *w)
+{
+	struct writer_job	*j, *next;
+	size_t			 n = 0;
+
+	pthread_mutex_lock(&w->mu);
+	j = w->done_jobs;
+	w->done_jobs = NULL;
+	w->done_tail = &w->done_jobs;
+	pthread_mutex_unlock(&w->mu);
+	for (; j != NULL; j = next) {
+		next = j->next;	/* done may free j */
+		n++;
+		note_lane(w, j);
+		j->done(j->arg, j->rc);
+	}
+	if (n > 0) {
+		pthread_mutex_lock(&w->mu);
+		w->njobs -= n;
+		pthread_mutex_unlock(&w->mu);
+	}
 }
 
 static void
@@ -457,7 +719,45 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
 		log_warnx("event=writer_notify_read_failed error=\"%s\"",
 		    strerror(errno));
+	finish_jobs(w);
 	try_hand_over(w);
+}
+
+void
+writer_durable(struct writer *w, struct writer_job *j)
+{
+	j->next = NULL;
+	j->rc = 0;
+	pthread_mutex_lock(&w->mu);
+	*w->jobs_tail = j;
+	w->jobs_tail = &j->next;
+	w->njobs++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+size_t
+writer_durable_pending(const struct writer *w)
+{
+	struct writer	*mw = (struct writer *)(uintptr_t)w;
+	size_t		 n;
+
+	pthread_mutex_lock(&mw->mu);
+	n = mw->njobs;
+	pthread_mutex_unlock(&mw->mu);
+	return n;
+}
+
+/* Wait for the durable lane to be run, then call its jobs back. */
+static void
+sync_jobs(struct writer *w)
+{
+	store_read_pause(w->loop_st);
+	pthread_mutex_lock(&w->mu);
+	while (w->jobs != NULL || w->is_running_jobs)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	finish_jobs(w);
 }
 
 static void
@@ -480,7 +780,7 @@ delay_cb(evutil_socket_t fd, short what, void *arg)
 static void
 before_add(struct writer *w, size_t n)
 {
-	if (n >= WRITER_QUEUE_MAX) {
+	if (n >= WRITER_QUEUE_MAX && !w->is_failing) {
 		if (!poll_done(w)) {
 			w->c.waits++;
 			wait_done(w);
@@ -509,6 +809,11 @@ out_of_memory(struct writer *w, const char *kind)
 
 #define ADD(w, kind, rec) do {						\
 	struct wbatch *f_;						\
+	if (!writer_room((w), 1)) {					\
+		(w)->refused++;						\
+		(w)->c.failed++;					\
+		break;							\
+	}								\
 	before_add((w), (w)->fill->n##kind);				\
 	f_ = (w)->fill;							\
 	if (!grow((void **)&f_->kind, &f_->cap_##kind, f_->n##kind,	\
@@ -524,10 +829,40 @@ out_of_memory(struct writer *w, const char *kind)
 	f_->kind[f_->n##kind++] = *(rec);				\
 } while (0)
 
-void
+bool
+writer_room(const struct writer *w, size_t n)
+{
+	if (!w->is_failing)
+		return true;
+	return writer_pending(w) + n <= WRITER_RETAIN_MAX;
+}
+
+int
 writer_audit(struct writer *w, const struct store_audit *rec)
 {
+	uint64_t	failed = w->c.failed;
+
 	ADD(w, audit, rec);
+	return w->c.failed == failed ? 0 : -1;
+}
+
+void
+writer_health(const struct writer *w, struct writer_health *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->is_failing = w->is_failing || w->is_lane_failing;
+	out->retained = w->is_failing ? writer_pending(w) : 0;
+	out->not_kept = w->refused;
+	if (w->is_failing) {
+		out->since = w->fail_since;
+		snprintf(out->reason, sizeof(out->reason), "%s", w->fail_err);
+	}
+	if (w->is_lane_failing && (!w->is_failing ||
+	    w->lane_since < out->since)) {
+		out->since = w->lane_since;
+		snprintf(out->reason, sizeof(out->reason), "opt-out writes "
+		    "failing: %s", w->lane_err);
+	}
 }
 
 void
@@ -556,6 +891,7 @@ writer_sentlog(struct writer *w, const struct store_lastsent_entry *rec)
 void
 writer_sync(struct writer *w)
 {
+	sync_jobs(w);
 	wait_done(w);
 	if (batch_count(w->fill) > 0) {
 		hand_over(w);
@@ -659,6 +995,8 @@ writer_new(struct event_base *base, struct store *st, char *err,
 	w->loop_st = st;
 	w->efd = -1;
 	w->fill = &w->b[0];
+	w->jobs_tail = &w->jobs;
+	w->done_tail = &w->done_jobs;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	atomic_init(&w->merged, 0);
@@ -705,6 +1043,10 @@ writer_free(struct writer *w)
 		return;
 	if (w->is_started) {
 		writer_sync(w);
+		if (batch_count(w->fill) > 0)
+			log_warnx("event=writer_records_lost records=%zu "
+			    "error=\"%s\" (the store failed to the end)",
+			    batch_count(w->fill), w->fail_err);
 		pthread_mutex_lock(&w->mu);
 		w->is_stopping = true;
 		pthread_cond_broadcast(&w->cv);

@@ -6,9 +6,10 @@
  * or last-sent entries written straight through). It queues them here; a
  * thread with its own store handle commits whatever has gathered in one
  * transaction, so batches grow with the load (group commit) and the loop
- * goes on forwarding meanwhile. Opt-outs are not written here: they are
- * committed durably on the loop, before their deliver_sm_resp, and wait at
- * most for one short batch transaction to end (LMDB has one writer).
+ * goes on forwarding meanwhile. Opt-outs are written here too, on a
+ * durable lane (writer_durable()) taken before the next batch, and the
+ * loop answers for them when they are called back: the loop never waits
+ * for LMDB's write lock.
  *
  * When the thread is idle it folds the oldest sent-log records into the
  * per-number last-sent table in small transactions (store/sentlog.h) and
@@ -37,8 +38,20 @@ struct writer;
 /* A batch smaller than WRITER_GROUP_MIN gathers this long before commit. */
 #define WRITER_DELAY_MS		5
 #define WRITER_GROUP_MIN	1024
+/* Records of one kind per transaction: what an opt-out may wait behind. */
+#define WRITER_COMMIT_MAX	1024
 /* Records of one kind waiting before the loop waits for the thread. */
 #define WRITER_QUEUE_MAX	65536
+/*
+ * A commit that fails (the disk is full, say) keeps its records and those
+ * queued after, in memory, up to WRITER_RETAIN_MAX in all, and tries
+ * again every WRITER_RETRY_MS until one succeeds. Past the bound a record
+ * is not kept: writer_audit() says so, and a refused send whose audit
+ * record cannot be kept is answered with a temporary error instead
+ * (writer_room()); other kinds are counted lost (failed).
+ */
+#define WRITER_RETAIN_MAX	65536
+#define WRITER_RETRY_MS		1000
 /* Lazy commits are made durable (meta page synced) within this. */
 #define WRITER_SYNC_MS		1000
 /* Quiet this long before merging the sent log. */
@@ -59,7 +72,8 @@ struct writer;
 struct writer_counters {
 	uint64_t	batches;	/* transactions committed */
 	uint64_t	records;	/* records in them */
-	uint64_t	failed;		/* records lost to a failed commit */
+	uint64_t	failed;		/* records lost (not kept: bound) */
+	uint64_t	retries;	/* failed commits, records kept */
 	uint64_t	bad;		/* records dropped for a bad field */
 	uint64_t	merged;		/* sent-log records merged */
 	uint64_t	indexed;	/* audit records indexed by number */
@@ -78,8 +92,12 @@ struct writer *writer_new(struct event_base *base, struct store *st,
 /* Commit everything queued, stop the thread and free. NULL ok. */
 void writer_free(struct writer *w);
 
-/* Queue one record (copied). Never fails; may wait (see above). */
-void writer_audit(struct writer *w, const struct store_audit *rec);
+/*
+ * Queue one record (copied); may wait (see above). writer_audit()
+ * returns -1 when the record cannot be kept (the store is failing and
+ * WRITER_RETAIN_MAX records wait), else 0; the others count that as lost.
+ */
+int writer_audit(struct writer *w, const struct store_audit *rec);
 void writer_msgmap(struct writer *w, const struct store_msgmap *rec);
 void writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec);
 
@@ -87,7 +105,8 @@ void writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec);
 uint64_t writer_sentlog(struct writer *w,
     const struct store_lastsent_entry *rec);
 
-/* Hand everything queued to the thread and wait until it is committed. */
+/* Hand everything queued to the thread and wait until it is committed;
+ * durable jobs are run and called back first. */
 void writer_sync(struct writer *w);
 
 /*
@@ -112,6 +131,46 @@ bool writer_sentlog_find(const struct writer *w, uint64_t seq,
  */
 bool writer_msgmap_each(const struct writer *w,
     bool (*fn)(void *arg, const struct store_msgmap *m), void *arg);
+
+/* Whether n more records can be kept now (always, unless failing). */
+bool writer_room(const struct writer *w, size_t n);
+
+/*
+ * The writer's health, for /healthz: failing from the first failed
+ * batch commit until the next good one, or while the last durable job
+ * (an opt-out) failed. Call on the loop thread.
+ */
+struct writer_health {
+	bool		is_failing;
+	int64_t		since;		/* failing since, wall clock (s) */
+	uint64_t	retained;	/* records kept for the retry */
+	uint64_t	not_kept;	/* records refused at the bound, ever */
+	char		reason[256];	/* the store's error; "" when ok */
+};
+void writer_health(const struct writer *w, struct writer_health *out);
+
+/*
+ * The durable lane: a store write that must be durable before the loop
+ * answers for it (an opt-out before its deliver_sm_resp). run(st, arg)
+ * is called on the writer thread with its handle, ahead of any batch not
+ * yet begun (a batch being committed yields between its chunks of
+ * WRITER_COMMIT_MAX), jobs in the order queued; then done(arg, rc) on
+ * the loop with run's return value, in the same order. j is borrowed
+ * until done is called (done may free it). run must touch nothing the
+ * loop uses meanwhile.
+ */
+struct writer_job {
+	int			(*run)(struct store *st, void *arg);
+	void			(*done)(void *arg, int rc);
+	void			*arg;
+	int			 rc;
+	char			 err[160];	/* the store's, rc != 0 */
+	struct writer_job	*next;	/* the writer's */
+};
+void writer_durable(struct writer *w, struct writer_job *j);
+
+/* Durable jobs queued or not yet called back. */
+size_t writer_durable_pending(const struct writer *w);
 
 /* Records waiting (both batches), for /metrics. */
 size_t writer_pending(const struct writer *w);

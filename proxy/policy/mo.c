@@ -4,6 +4,7 @@
  */
 #include "proxy/policy/mo.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,21 +286,21 @@ event_fill(struct store_event *ev, const struct config *cfg,
 }
 
 /*
- * Build the confirmation of kind for the scope named names into out,
- * unless the loop guard says one was sent in the last 24 h. Encoded first
- * and marked second, so a confirmation that cannot be built does not use
- * up the day's mark.
+ * Build the confirmation of kind for the scope named names into out; the
+ * loop guard is asked in mo_commit() (c), so a confirmation that cannot
+ * be built does not use up the day's mark. A multipart one takes its
+ * concatenation reference now: two MOs decided before either is
+ * committed never share one.
  */
 static void
 confirm_make(struct mo *m, const struct smpp_pdu *pdu,
     const char *subscriber, enum store_confirm kind, const char *names,
-    int64_t now_ms, struct mo_outcome *out)
+    int64_t now_ms, struct mo_outcome *out, struct mo_commit *c)
 {
 	const struct config	*cfg = m->cfg;
 	const char		*tmpl;
 	char			 text[CONFIRM_TEXT_MAX];
 	size_t			 n = 0;
-	int			 r;
 
 	switch (kind) {
 	case STORE_CONFIRM_OPT_OUT:
@@ -324,22 +325,14 @@ confirm_make(struct mo *m, const struct smpp_pdu *pdu,
 		out->has_confirm_error = true;
 		return;
 	}
-	r = store_confirm_mark(m->st, subscriber, kind, now_ms / 1000,
-	    MO_CONFIRM_WINDOW_S);
-	if (r == -1) {
-		/* Not sending is the side to err on: a loop of
-		 * confirmations is worse than a missing one. */
-		out->has_confirm_error = true;
-		return;
-	}
-	if (r == 0) {
-		out->is_confirm_suppressed = true;
-		return;
-	}
 	if (n > 1)
 		m->ref++;
-	out->confirm_kind = kind;
-	out->nconfirm = n;
+	c->is_mark = true;
+	utf8_copy(c->number, sizeof(c->number), subscriber,
+	    strlen(subscriber));
+	c->kind = kind;
+	c->now = now_ms / 1000;
+	c->nconfirm = n;
 }
 
 static int
@@ -352,15 +345,15 @@ fail_store(struct mo_outcome *out)
 }
 
 /* Act on a match for the whole text. */
-static int
+static void
 mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
     const char *inbound, const struct config_inbound *in,
     const struct keyword_match *km, const char *text, size_t len,
-    int64_t now_ms, struct mo_outcome *out)
+    int64_t now_ms, struct mo_outcome *out, struct mo_commit *c)
 {
 	const struct config	*cfg = m->cfg;
-	struct store_event	 evs[2];
-	struct store_review	 rv;
+	struct store_event	*evs = c->evs;
+	struct store_review	*rv = &c->rv;
 	struct mo_scope		 sc, keep, rest;
 	char			 names[MO_NAMES_MAX];
 	size_t			 i;
@@ -382,14 +375,12 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 		event_fill(&evs[0], cfg, is_out ? STORE_OPT_OUT : STORE_OPT_IN,
 		    &sc, subscriber, inbound, text, len, out->rule, now_ms);
 		event_last(m, &evs[0]);
-		if (store_optout_apply(m->st, &evs[0]) == -1)
-			return fail_store(out);
-		out->event_id = evs[0].id;
-		out->nevents = 1;
+		c->op = MO_COMMIT_APPLY;
+		c->nevs = 1;
 		scope_names(cfg, &sc, names, sizeof(names));
 		confirm_make(m, pdu, subscriber, is_out ?
 		    STORE_CONFIRM_OPT_OUT : STORE_CONFIRM_OPT_IN, names, now_ms,
-		    out);
+		    out, c);
 		break;
 	case KEYWORD_ONLY:
 		scope_named(km, &keep);
@@ -413,47 +404,42 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 		    inbound, text, len, out->rule, now_ms);
 		event_last(m, &evs[0]);
 		/* One transaction: never half of "only this one". */
-		if (store_import(m->st, evs, i) == -1)
-			return fail_store(out);
-		out->event_id = evs[i - 1].id;
-		out->nevents = i;
+		c->op = MO_COMMIT_IMPORT;
+		c->nevs = i;
 		scope_names(cfg, &keep, names, sizeof(names));
 		confirm_make(m, pdu, subscriber, STORE_CONFIRM_OPT_IN, names,
-		    now_ms, out);
+		    now_ms, out, c);
 		break;
 	case KEYWORD_HELP:
 		scope_inbound(in, &sc);
 		scope_names(cfg, &sc, names, sizeof(names));
 		confirm_make(m, pdu, subscriber, STORE_CONFIRM_HELP, names,
-		    now_ms, out);
+		    now_ms, out, c);
 		break;
 	case KEYWORD_REVIEW:
-		memset(&rv, 0, sizeof(rv));
-		rv.time = now_ms / 1000;
-		utf8_copy(rv.number, sizeof(rv.number), subscriber,
+		memset(rv, 0, sizeof(*rv));
+		rv->time = now_ms / 1000;
+		utf8_copy(rv->number, sizeof(rv->number), subscriber,
 		    strlen(subscriber));
-		utf8_copy(rv.inbound, sizeof(rv.inbound), inbound,
+		utf8_copy(rv->inbound, sizeof(rv->inbound), inbound,
 		    strlen(inbound));
 		if (in != NULL && in->account < cfg->naccounts)
-			utf8_copy(rv.account, sizeof(rv.account),
+			utf8_copy(rv->account, sizeof(rv->account),
 			    cfg->accounts[in->account].system_id,
 			    strlen(cfg->accounts[in->account].system_id));
-		utf8_copy(rv.text, sizeof(rv.text), text, len);
-		if (store_review_add(m->st, &rv) == -1)
-			return fail_store(out);
-		out->review_id = rv.id;
+		utf8_copy(rv->text, sizeof(rv->text), text, len);
+		c->op = MO_COMMIT_REVIEW;
 		break;
 	case KEYWORD_NONE:
 		break;
 	}
-	return 0;
 }
 
 int
-mo_handle(struct mo *m, const struct smpp_pdu *pdu,
+mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
     const char *subscriber, const char *inbound,
     const struct config_inbound *in, int64_t now_ms,
-    struct mo_outcome *out)
+    struct mo_outcome *out, struct mo_commit *c)
 {
 	struct keyword_match	 km;
 	struct reasm_key	 key;
@@ -465,6 +451,7 @@ mo_handle(struct mo *m, const struct smpp_pdu *pdu,
 	uint8_t			 total, seq;
 
 	memset(out, 0, sizeof(*out));
+	memset(c, 0, offsetof(struct mo_commit, evs));
 	out->status = SMPP_OK;
 	out->rule = "";
 	/* No account to pass it to when the number is not ours. */
@@ -491,8 +478,9 @@ mo_handle(struct mo *m, const struct smpp_pdu *pdu,
 		text = m->dec;
 		len = strlen(text);
 		utf8_copy(out->text, sizeof(out->text), text, len);
-		return mo_decide(m, pdu, subscriber, inbound, in, &km, text,
-		    len, now_ms, out);
+		mo_decide(m, pdu, subscriber, inbound, in, &km, text, len,
+		    now_ms, out, c);
+		return 0;
 	}
 	text = m->dec;
 	len = (size_t)n;
@@ -520,10 +508,25 @@ mo_handle(struct mo *m, const struct smpp_pdu *pdu,
 		case REASM_INVALID:
 		case REASM_TOO_MANY:
 		default:
-			/* Forwarded as it is; the decision waits for the
+			/*
+			 * Forwarded as it is; the decision waits for the
 			 * last part (or never comes for a message longer
 			 * than REASM_PARTS_MAX parts: no keyword reply is
-			 * that long). */
+			 * that long). Each part is acknowledged to the
+			 * SMSC as it comes, not held until the whole
+			 * message is decided: an SMSC with a window of
+			 * one sends the next part only once this one is
+			 * answered, so holding would stall the message
+			 * until the SMSC's timeout and redelivery, for
+			 * ever. An acknowledged part is with the
+			 * department (delivered, or in the durable
+			 * outbox); what a restart between parts loses is
+			 * this reassembly buffer, so a keyword split over
+			 * parts is then not acted on and reaches staff
+			 * only as text. Keeping each part durable (a
+			 * store table of parts, read back here when a
+			 * later part finds no slot) would close that.
+			 */
 			out->is_partial = out->reasm == REASM_PENDING ||
 			    out->reasm == REASM_DUPLICATE;
 			out->rule = reasm_result_name(out->reasm);
@@ -535,6 +538,99 @@ mo_handle(struct mo *m, const struct smpp_pdu *pdu,
 	utf8_copy(out->text, sizeof(out->text), text, len);
 	/* keywords_match() marks an unreadable text REVIEW itself. */
 	(void)keywords_match(m->kw, text, len, &km);
-	return mo_decide(m, pdu, subscriber, inbound, in, &km, text, len,
-	    now_ms, out);
+	mo_decide(m, pdu, subscriber, inbound, in, &km, text, len, now_ms,
+	    out, c);
+	return 0;
+}
+
+bool
+mo_commit_needed(const struct mo_commit *c)
+{
+	return c->op != MO_COMMIT_NONE || c->is_mark;
+}
+
+int
+mo_commit(struct store *st, struct mo_commit *c)
+{
+	int	r = 0;
+
+	c->rc = 0;
+	c->mark = 0;
+	c->err[0] = '\0';
+	switch (c->op) {
+	case MO_COMMIT_APPLY:
+		r = store_optout_apply(st, &c->evs[0]);
+		break;
+	case MO_COMMIT_IMPORT:
+		r = store_import(st, c->evs, c->nevs);
+		break;
+	case MO_COMMIT_REVIEW:
+		r = store_review_add(st, &c->rv);
+		break;
+	case MO_COMMIT_NONE:
+		break;
+	}
+	if (r == -1) {
+		snprintf(c->err, sizeof(c->err), "%s", store_errmsg(st));
+		return c->rc = -1;
+	}
+	if (c->is_mark)
+		c->mark = store_confirm_mark(st, c->number, c->kind, c->now,
+		    MO_CONFIRM_WINDOW_S);
+	return 0;
+}
+
+int
+mo_finish(struct mo *m, const struct mo_commit *c, struct mo_outcome *out)
+{
+	(void)m;
+	if (c->rc == -1)
+		return fail_store(out);
+	switch (c->op) {
+	case MO_COMMIT_APPLY:
+	case MO_COMMIT_IMPORT:
+		out->event_id = c->evs[c->nevs - 1].id;
+		out->nevents = c->nevs;
+		break;
+	case MO_COMMIT_REVIEW:
+		out->review_id = c->rv.id;
+		break;
+	case MO_COMMIT_NONE:
+		break;
+	}
+	if (!c->is_mark)
+		return 0;
+	if (c->mark == -1) {
+		/* Not sending is the side to err on: a loop of
+		 * confirmations is worse than a missing one. */
+		out->has_confirm_error = true;
+	} else if (c->mark == 0)
+		out->is_confirm_suppressed = true;
+	else {
+		out->confirm_kind = c->kind;
+		out->nconfirm = c->nconfirm;
+	}
+	return 0;
+}
+
+int
+mo_handle(struct mo *m, const struct smpp_pdu *pdu,
+    const char *subscriber, const char *inbound,
+    const struct config_inbound *in, int64_t now_ms,
+    struct mo_outcome *out)
+{
+	struct mo_commit	*c;
+	int			 rc;
+
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		memset(out, 0, sizeof(*out));
+		out->rule = "";
+		return fail_store(out);
+	}
+	(void)mo_prepare(m, pdu, subscriber, inbound, in, now_ms, out, c);
+	if (mo_commit_needed(c))
+		(void)mo_commit(m->st, c);
+	rc = mo_finish(m, c, out);
+	free(c);
+	return rc;
 }

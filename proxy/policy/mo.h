@@ -137,6 +137,59 @@ int mo_handle(struct mo *m, const struct smpp_pdu *pdu,
     struct mo_outcome *out);
 
 /*
+ * mo_handle() in three steps, so the store writes can be made on another
+ * thread (the daemon's writer) while the loop goes on:
+ *
+ *   mo_prepare()  on the caller's thread: decode, reassemble, match;
+ *                 fills *out (confirmations built, not yet allowed) and
+ *                 *c with the store writes the decision needs. Returns 0.
+ *   mo_commit()   on any thread, with any handle on the store, touching
+ *                 nothing but c and st: the event(s) or review item
+ *                 committed durably, then the loop guard asked. Returns
+ *                 0, or -1 if the store failed (nothing was written).
+ *                 Needed only when mo_commit_needed(c).
+ *   mo_finish()   back on the caller's thread: completes *out from c
+ *                 (ids, confirmation allowed or suppressed). Returns 0,
+ *                 or -1 if the commit failed (out->status is then
+ *                 ESME_RX_T_APPN, nothing confirmed or forwarded).
+ *
+ * Commits of one mo must run in the order their MOs were prepared (a STOP
+ * then a START from one number). c is about 6 KiB: allocate it.
+ */
+enum mo_commit_op {
+	MO_COMMIT_NONE = 0,
+	MO_COMMIT_APPLY,	/* store_optout_apply(evs[0]) */
+	MO_COMMIT_IMPORT,	/* store_import(evs, nevs): one transaction */
+	MO_COMMIT_REVIEW	/* store_review_add(rv) */
+};
+
+struct mo_commit {
+	enum mo_commit_op op;
+	size_t		 nevs;
+	bool		 is_mark;	/* a confirmation is built: guard */
+	enum store_confirm kind;
+	int64_t		 now;		/* seconds */
+	size_t		 nconfirm;	/* parts built */
+	char		 number[STORE_NUMBER_MAX];
+	/* Results (mo_commit). */
+	int		 rc;		/* -1: the store failed */
+	int		 mark;		/* store_confirm_mark()'s answer */
+	char		 err[256];	/* the store's message when rc -1 */
+	/* Filled only as op says (mo_prepare clears what is above). */
+	struct store_event evs[2];
+	struct store_review rv;
+};
+
+int mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
+    const char *subscriber, const char *inbound,
+    const struct config_inbound *in, int64_t now_ms,
+    struct mo_outcome *out, struct mo_commit *c);
+bool mo_commit_needed(const struct mo_commit *c);
+int mo_commit(struct store *st, struct mo_commit *c);
+int mo_finish(struct mo *m, const struct mo_commit *c,
+    struct mo_outcome *out);
+
+/*
  * Drop reassembly slots past their timeout (for a periodic timer).
  * Returns the number dropped.
  */

@@ -277,6 +277,137 @@ test_quiesce(void **state)
 	assert_int_equal(last, 1);
 }
 
+/* A durable job for the lane tests: records the order it ran in. */
+struct ljob {
+	struct writer_job	 job;
+	int			 id;
+	int			 fail;		/* run returns -1 */
+	int			*ran;		/* shared counter */
+	int			 ran_at;	/* 1-based, thread side */
+	int			 done_at;	/* 1-based, loop side */
+	int			*done;
+	size_t			 audit_seen;	/* audit records then */
+};
+
+static int
+ljob_run(struct store *st, void *arg)
+{
+	struct ljob			*j = arg;
+	struct store_audit_filter	 f;
+
+	j->ran_at = ++*j->ran;
+	memset(&f, 0, sizeof(f));
+	if (store_audit_query(st, &f, count_cb, &j->audit_seen) < 0)
+		j->audit_seen = (size_t)-1;
+	return j->fail ? -1 : 0;
+}
+
+static void
+ljob_done(void *arg, int rc)
+{
+	struct ljob	*j = arg;
+
+	assert_int_equal(rc, j->fail ? -1 : 0);
+	j->done_at = ++*j->done;
+}
+
+static void
+ljob_init(struct ljob *j, int id, int *ran, int *done)
+{
+	memset(j, 0, sizeof(*j));
+	j->id = id;
+	j->ran = ran;
+	j->done = done;
+	j->job.run = ljob_run;
+	j->job.done = ljob_done;
+	j->job.arg = j;
+}
+
+/*
+ * Durable jobs run on the thread in the order queued and are called back
+ * on the loop in that order, when its event loop turns (not before);
+ * writer_sync() waits for them too.
+ */
+static void
+test_durable_lane_order(void **state)
+{
+	struct wfx	*x = *state;
+	struct ljob	 j[8];
+	int		 i, ran = 0, done = 0;
+
+	for (i = 0; i < 8; i++) {
+		ljob_init(&j[i], i, &ran, &done);
+		writer_durable(x->w, &j[i].job);
+	}
+	assert_true(writer_durable_pending(x->w) > 0);
+	for (i = 0; i < 200 && done < 8; i++)
+		run_for(x, 5);
+	assert_int_equal(done, 8);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(j[i].ran_at, i + 1);
+		assert_int_equal(j[i].done_at, i + 1);
+	}
+	assert_int_equal(writer_durable_pending(x->w), 0);
+	ljob_init(&j[0], 0, &ran, &done);
+	writer_durable(x->w, &j[0].job);
+	writer_sync(x->w);
+	assert_int_equal(done, 9);
+}
+
+/*
+ * A job queued while a batch far larger than WRITER_COMMIT_MAX is being
+ * committed runs before the batch is all in: it waits for one chunk.
+ */
+static void
+test_durable_lane_ahead_of_batch(void **state)
+{
+	struct wfx		*x = *state;
+	struct store_audit	 a;
+	struct ljob		 j;
+	int			 i, ran = 0, done = 0;
+	int			 n = 8 * WRITER_COMMIT_MAX;
+
+	for (i = 0; i < n; i++) {
+		mk_audit(&a, i);
+		writer_audit(x->w, &a);
+	}
+	run_for(x, WRITER_DELAY_MS + 2);	/* the batch is handed over */
+	ljob_init(&j, 0, &ran, &done);
+	writer_durable(x->w, &j.job);
+	writer_sync(x->w);
+	assert_int_equal(done, 1);
+	/* It did not wait for the whole batch. */
+	assert_true(j.audit_seen < (size_t)n);
+	assert_int_equal(audit_count(x, NULL), (size_t)n);
+}
+
+/* A failed durable job makes the writer unhealthy until one succeeds. */
+static void
+test_durable_lane_health(void **state)
+{
+	struct wfx		*x = *state;
+	struct writer_health	 h;
+	struct ljob		 j;
+	int			 ran = 0, done = 0;
+
+	writer_health(x->w, &h);
+	assert_false(h.is_failing);
+	assert_string_equal(h.reason, "");
+	ljob_init(&j, 0, &ran, &done);
+	j.fail = 1;
+	writer_durable(x->w, &j.job);
+	writer_sync(x->w);
+	writer_health(x->w, &h);
+	assert_true(h.is_failing);
+	assert_true(h.since > 0);
+	assert_non_null(strstr(h.reason, "opt-out writes failing"));
+	ljob_init(&j, 1, &ran, &done);
+	writer_durable(x->w, &j.job);
+	writer_sync(x->w);
+	writer_health(x->w, &h);
+	assert_false(h.is_failing);
+}
+
 int
 main(void)
 {
@@ -290,6 +421,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idle_merges_and_indexes,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable_lane_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_durable_lane_ahead_of_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable_lane_health,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("proxy/writer", tests, NULL, NULL);

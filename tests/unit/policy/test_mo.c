@@ -1028,12 +1028,73 @@ test_confirm_encoding_reload(void **state)
 	assert_string_equal(text, "東京 Acme Clinic: STOP で停止");
 }
 
+/*
+ * mo_handle() in its three steps (the daemon commits on its store
+ * writer's thread): mo_prepare() writes nothing, mo_commit() on another
+ * handle of the store makes the opt-out durable and asks the loop guard,
+ * mo_finish() fills in what the store said; a second STOP prepared before
+ * the first is committed is confirmed once only; a failed commit answers
+ * 0x64 with nothing confirmed or forwarded.
+ */
+static void
+test_prepare_commit_finish(void **state)
+{
+	struct fx		*f = *state;
+	struct store		*sib;
+	struct mo_commit	*c1, *c2;
+	struct mo_outcome	 out2;
+
+	assert_non_null(c1 = malloc(sizeof(*c1)));
+	assert_non_null(c2 = malloc(sizeof(*c2)));
+	assert_non_null(sib = store_sibling(f->st));
+	mk(f, SUB, "12345", 0x00, 0x00, "STOP", 4);
+	assert_int_equal(mo_prepare(f->m, &f->pdu, SUB, "12345",
+	    config_inbound_find(f->cfg, "12345"), NOW, &f->out, c1), 0);
+	assert_int_equal(mo_prepare(f->m, &f->pdu, SUB, "12345",
+	    config_inbound_find(f->cfg, "12345"), NOW + 1000, &out2, c2), 0);
+	assert_true(mo_commit_needed(c1));
+	assert_int_equal(c1->op, MO_COMMIT_APPLY);
+	/* Nothing written, nothing to send yet. */
+	assert_false(blocked(f, SUB, "promo"));
+	assert_int_equal(f->out.nconfirm, 0);
+	assert_int_equal(f->out.event_id, 0);
+
+	assert_int_equal(mo_commit(sib, c1), 0);
+	assert_true(blocked(f, SUB, "promo"));
+	assert_int_equal(mo_finish(f->m, c1, &f->out), 0);
+	assert_int_equal(f->out.status, SMPP_OK);
+	assert_true(f->out.forward);
+	assert_int_equal(f->out.nevents, 1);
+	assert_true(f->out.event_id > 0);
+	assert_int_equal(f->out.nconfirm, 1);
+	assert_int_equal(f->out.confirm_kind, STORE_CONFIRM_OPT_OUT);
+
+	assert_int_equal(mo_commit(sib, c2), 0);
+	assert_int_equal(mo_finish(f->m, c2, &out2), 0);
+	assert_true(out2.event_id > f->out.event_id);
+	assert_int_equal(out2.nconfirm, 0);
+	assert_true(out2.is_confirm_suppressed);
+
+	/* A commit that failed: 0x64, nothing confirmed or forwarded. */
+	assert_int_equal(mo_prepare(f->m, &f->pdu, SUB, "12345",
+	    config_inbound_find(f->cfg, "12345"), NOW, &out2, c2), 0);
+	c2->rc = -1;
+	assert_int_equal(mo_finish(f->m, c2, &out2), -1);
+	assert_int_equal(out2.status, SMPP_ESME_RX_T_APPN);
+	assert_false(out2.forward);
+	assert_int_equal(out2.nconfirm, 0);
+	store_free(sib);
+	free(c1);
+	free(c2);
+}
+
 int
 main(void)
 {
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_stop_scope_list),
+		T(test_prepare_commit_finish),
 		T(test_attribution_from_pending_batch),
 		T(test_stop_scope_all),
 		T(test_stop_unknown_inbound),
