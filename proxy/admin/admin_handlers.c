@@ -82,18 +82,28 @@ admin_h_healthz(struct areq *r)
 {
 	struct admin_call	 c;
 	struct store_info	 info;
+	const struct writer_health *wh = &c.fig.wh;
 	size_t			 i;
-	bool			 is_ok, is_loop;
+	bool			 is_ok, is_loop, is_writing;
 
 	is_ok = store_info(r->st, &info) == 0;
 	memset(&c, 0, sizeof(c));
 	c.kind = ADMIN_CALL_FIGURES;
 	/* A loop that does not answer is down, whatever the store says. */
 	is_loop = admin_call_run(r->a, &c) == 0;
+	/* A writer that cannot commit keeps records for a retry: the
+	 * store is not taking writes, so the node is not healthy. */
+	is_writing = !is_loop || !c.fig.has_writer || !wh->is_failing;
 	fprintf(r->fp, "{\"status\":\"%s\"", !is_ok ? "store_error" :
-	    !is_loop ? "loop_stalled" : "ok");
+	    !is_loop ? "loop_stalled" : !is_writing ? "store_write_failing" :
+	    "ok");
 	if (!is_ok)
 		jsonout_kv_str(r->fp, "error", store_errmsg(r->st), true);
+	else if (!is_writing) {
+		jsonout_kv_str(r->fp, "error", wh->reason, true);
+		fprintf(r->fp, ",\"since\":%" PRId64 ",\"retained\":%" PRIu64,
+		    wh->since, wh->retained);
+	}
 	fprintf(r->fp, ",\"upstreams\":{");
 	for (i = 0; i < c.fig.npools; i++) {
 		if (i > 0)
@@ -104,10 +114,11 @@ admin_h_healthz(struct areq *r)
 	}
 	/* No token here: say no more than the status of each upstream. */
 	fprintf(r->fp, "}}");
-	r->code = is_ok && is_loop ? 200 : 503;
+	r->code = is_ok && is_loop && is_writing ? 200 : 503;
 	if (r->code != 200)	/* for the log line */
 		snprintf(r->err, sizeof(r->err), "%s", !is_ok ?
-		    "store unreadable" : "event loop did not answer");
+		    "store unreadable" : !is_loop ?
+		    "event loop did not answer" : "store writes failing");
 	admin_figures_clear(&c.fig);
 }
 

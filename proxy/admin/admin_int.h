@@ -81,6 +81,7 @@ struct admin_figures {
 	uint64_t		 cfg_gen;
 	bool			 has_writer;
 	struct writer_counters	 wc;
+	struct writer_health	 wh;
 	uint64_t		 writer_pending;
 	bool			 has_attrib;
 	size_t			 attrib_count;

@@ -245,6 +245,12 @@ metrics_store_info(FILE *fp, const struct store_info *info)
 		    "MOs and receipts waiting for a receiver.", info->outbox },
 		{ "stopgate_receipt_map_entries", "gauge",
 		    "Receipt routing entries.", info->msgmap },
+		{ "stopgate_lookup_grow_moved", "gauge",
+		    "Slots moved by a growth of the lookup tables under way.",
+		    info->lookup_grow_moved },
+		{ "stopgate_lookup_grow_total", "gauge",
+		    "Slots to move in that growth (0: none under way).",
+		    info->lookup_grow_total },
 	};
 
 	prom_list(fp, m, NMETRICS(m));
@@ -276,8 +282,11 @@ metrics_writer_counters(FILE *fp, const struct writer_counters *wc,
 		{ "stopgate_writer_records_total", "counter",
 		    "Records committed by the store writer.", wc->records },
 		{ "stopgate_writer_failed_total", "counter",
-		    "Records lost to a failed store writer commit.",
-		    wc->failed },
+		    "Records lost: a commit failed and the retry store was "
+		    "full.", wc->failed },
+		{ "stopgate_writer_retries_total", "counter",
+		    "Failed store writer commits whose records were kept "
+		    "for a retry.", wc->retries },
 		{ "stopgate_writer_bad_total", "counter",
 		    "Records the store refused as malformed.", wc->bad },
 		{ "stopgate_writer_waits_total", "counter",
@@ -419,6 +428,7 @@ admin_figures_take(struct daemon *d, struct admin_figures *fig)
 	figures_accounts(d, fig);
 	if ((fig->has_writer = d->writer != NULL)) {
 		writer_counters(d->writer, &fig->wc);
+		writer_health(d->writer, &fig->wh);
 		fig->writer_pending = writer_pending(d->writer);
 	}
 	if ((fig->has_attrib = d->attrib != NULL)) {

@@ -210,6 +210,9 @@ struct wloop {
 	uint64_t	 merge_after;	/* background work not before */
 	bool		 is_dirty;	/* committed since the last sync */
 	bool		 is_audit_backlog;	/* until told none */
+	bool		 is_grow_pending;	/* lookup tables growing */
+	uint64_t	 grow_asked;	/* store_lookup_grow_pending() */
+	uint64_t	 grow_last;	/* last grow step */
 };
 
 /* Tell the loop something is done. */
@@ -344,6 +347,53 @@ writer_index_step(struct writer *w, struct wloop *lp, uint64_t t)
 	}
 }
 
+/* Whether a grow step is due at t: a growth under way (asked of the
+ * store now and then), and either the writer idle or the last step
+ * WRITER_GROW_EVERY_MS ago; never while an opt-out waits. */
+static bool
+writer_grow_due(struct writer *w, struct wloop *lp, uint64_t t,
+    bool is_idle)
+{
+	if (t - lp->grow_asked >= WRITER_SYNC_MS) {
+		lp->grow_asked = t;
+		pthread_mutex_unlock(&w->mu);
+		lp->is_grow_pending = store_lookup_grow_pending(w->st);
+		pthread_mutex_lock(&w->mu);
+	}
+	if (!lp->is_grow_pending || t < lp->merge_after ||
+	    store_durable_waiting(w->st) || atomic_load(&w->is_quiet))
+		return false;
+	return is_idle || t - lp->grow_last >= WRITER_GROW_EVERY_MS;
+}
+
+/* Grow the lookup tables one step (started at t). Called and returns
+ * with w->mu held; steps without it. */
+static void
+writer_grow_step(struct writer *w, struct wloop *lp, uint64_t t)
+{
+	uint64_t	 took;
+	size_t		 done = 0;
+	int		 n;
+
+	pthread_mutex_unlock(&w->mu);
+	n = store_lookup_grow_step(w->st, WRITER_GROW_CHUNK, &done);
+	if ((took = now_ms() - t) >= WRITER_SLOW_MS)
+		log_info("event=lookup_grow_slow ms=%llu slots=%zu",
+		    (unsigned long long)took, done);
+	pthread_mutex_lock(&w->mu);
+	lp->grow_last = now_ms();
+	if (n == 0) {
+		if (done > 0)
+			lp->is_dirty = true;
+		else
+			lp->is_grow_pending = false;
+	} else {
+		log_warnx("event=lookup_grow_failed error=\"%s\"",
+		    store_errmsg(w->st));
+		lp->merge_after = t + WRITER_SYNC_MS;
+	}
+}
+
 /* Sleep (w->mu held) until the next thing to do at t, or a batch. */
 static void
 writer_sleep(struct writer *w, const struct wloop *lp, uint64_t t,
@@ -352,8 +402,8 @@ writer_sleep(struct writer *w, const struct wloop *lp, uint64_t t,
 	struct timespec	 ts;
 	uint64_t	 due;
 
-	is_backlog = (is_backlog || lp->is_audit_backlog) &&
-	    !atomic_load(&w->is_quiet);
+	is_backlog = (is_backlog || lp->is_audit_backlog ||
+	    lp->is_grow_pending) && !atomic_load(&w->is_quiet);
 	due = t + WRITER_SYNC_MS;
 	if (is_backlog || lp->is_dirty)
 		due = lp->last_work + WRITER_IDLE_MS;
@@ -409,6 +459,12 @@ writer_main(void *arg)
 		is_idle = t - lp.last_work >= WRITER_IDLE_MS &&
 		    !store_durable_waiting(w->st) &&
 		    !atomic_load(&w->is_quiet);
+		/* First the lookup tables: lookups are slower until a
+		 * growth ends. */
+		if (writer_grow_due(w, &lp, t, is_idle)) {
+			writer_grow_step(w, &lp, t);
+			continue;
+		}
 		is_backlog = w->log_last > atomic_load(&w->merged) &&
 		    t >= lp.merge_after;
 		if (is_backlog && is_idle) {

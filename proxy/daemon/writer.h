@@ -68,6 +68,17 @@ struct writer;
  */
 #define WRITER_MERGE_CHUNK	256
 #define WRITER_AUDIT_CHUNK	256
+/*
+ * The lookup tables (numbers hash, filter) grow in steps of this many
+ * slots (store_lookup_grow_step: some 5-25 ms each), first among the
+ * background work since lookups are slower until a growth ends. Under
+ * traffic that never leaves the writer idle, a step still runs every
+ * WRITER_GROW_EVERY_MS, so a growth cannot wait for a quiet hour. The
+ * write that starts a growth may be another process's (the CLI, an
+ * import), so the writer asks the store every WRITER_SYNC_MS.
+ */
+#define WRITER_GROW_CHUNK	16384
+#define WRITER_GROW_EVERY_MS	200
 
 struct writer_counters {
 	uint64_t	batches;	/* transactions committed */

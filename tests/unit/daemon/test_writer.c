@@ -252,6 +252,47 @@ test_idle_merges_and_indexes(void **state)
 	assert_int_equal(audit_count(x, NULL), (size_t)n);
 }
 
+/*
+ * A write that crosses a growth threshold of the lookup tables (here the
+ * loop's own handle, as an opt-out on the event loop or the CLI would)
+ * only begins the growth; the writer notices it and finishes it in
+ * steps, every lookup exact meanwhile and afterwards.
+ */
+static void
+test_growth_finished_by_writer(void **state)
+{
+	struct wfx		*x = *state;
+	struct store_event	 ev;
+	struct store_info	 in;
+	char			 num[16];
+	uint64_t		 t0;
+	int			 i;
+
+	/* The smallest numbers hash (1024 slots) grows past 819. */
+	for (i = 0; i < 830; i++) {
+		snprintf(num, sizeof(num), "1777%07d", i * 13);
+		fx_event(&ev, num, STORE_OPT_OUT, i, "promo", NULL);
+		assert_int_equal(store_optout_apply(x->f.st, &ev), 0);
+	}
+	assert_int_equal(store_info(x->f.st, &in), 0);
+	assert_true(in.lookup_grow_total > 0);
+	t0 = mono_ms();
+	do {
+		run_for(x, 20);
+		assert_int_equal(store_info(x->f.st, &in), 0);
+	} while (in.lookup_grow_total != 0 && mono_ms() - t0 < 10000);
+	assert_int_equal(in.lookup_grow_total, 0);
+	assert_false(store_lookup_grow_pending(x->f.st));
+	for (i = 0; i < 830; i++) {
+		snprintf(num, sizeof(num), "1777%07d", i * 13);
+		assert_int_equal(store_optout_check(x->f.st, num, "promo",
+		    NULL), 1);
+		snprintf(num, sizeof(num), "1777%07d", i * 13 + 5);
+		assert_int_equal(store_optout_check(x->f.st, num, "promo",
+		    NULL), 0);
+	}
+}
+
 /* A stopping daemon's writer commits what it is given but merges nothing. */
 static void
 test_quiesce(void **state)
@@ -421,6 +462,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idle_merges_and_indexes,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_growth_finished_by_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_lane_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
