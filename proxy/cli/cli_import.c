@@ -15,6 +15,8 @@
 #include "store/store.h"
 
 #define CLI_IMPORT_MAX_ROWS	1000000
+/* Rows per write transaction (cli_import_write): each a few ms. */
+#define CLI_IMPORT_CHUNK	1000
 /* A row's time may be this far ahead of our clock (clock skew). */
 #define CLI_IMPORT_SKEW_S	300
 
@@ -185,6 +187,33 @@ cli_import_rows(struct cli_import *im, struct csv_reader *csv)
 	return bad;
 }
 
+/*
+ * Write the validated rows in transactions of CLI_IMPORT_CHUNK: LMDB has
+ * one writer at a time, and a running daemon's store writer (receipt
+ * routes, audit records, opt-outs) must not wait behind one transaction
+ * of a million rows (seconds): its queue would fill and hold up every
+ * department's sends. Every row was checked first, so a bad file still
+ * changes nothing; only a store error (or a crash) part-way leaves the
+ * chunks before it, which the message says. Returns 0 or -1.
+ */
+static int
+cli_import_write(struct cli_ctx *c, struct cli_import *im)
+{
+	size_t	 off, n;
+
+	for (off = 0; off < im->nev; off += n) {
+		n = im->nev - off < CLI_IMPORT_CHUNK ? im->nev - off :
+		    CLI_IMPORT_CHUNK;
+		if (store_import(c->st, im->evs + off, n) == -1) {
+			fprintf(c->err, "stopgate: store: %s; %zu of %zu "
+			    "rows were imported, the rest not\n",
+			    store_errmsg(c->st), off, im->nev);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 cli_cmd_import(struct cli_ctx *c)
 {
@@ -218,11 +247,8 @@ cli_cmd_import(struct cli_ctx *c)
 		    "imported\n", bad, bad == 1 ? "" : "s", im.path);
 		goto out;
 	}
-	if (im.nev > 0 && store_import(c->st, im.evs, im.nev) == -1) {
-		fprintf(c->err, "stopgate: store: %s; nothing was imported\n",
-		    store_errmsg(c->st));
+	if (cli_import_write(c, &im) == -1)
 		goto out;
-	}
 	fprintf(c->out, "imported %zu opt-out%s from %s\n", im.nev,
 	    im.nev == 1 ? "" : "s", im.path);
 	rc = 0;

@@ -933,19 +933,11 @@ session_handle(struct session *s, const uint8_t *buf, size_t len)
 		    SMPP_ESME_RINVBNDSTS, false);
 		return SESSION_DONE;
 	}
-	switch (cmd) {
-	case SMPP_CMD_SUBMIT_SM:
-	case SMPP_CMD_DATA_SM:
-	case SMPP_CMD_SUBMIT_MULTI:
-	case SMPP_CMD_QUERY_SM:
-	case SMPP_CMD_CANCEL_SM:
-	case SMPP_CMD_REPLACE_SM:
+	if (upstream_cmd_is_forwardable(cmd))
 		return submit_handle(s, pdu, buf, len);
-	default:
-		session_bad_pdu(s, pdu->sequence_number, cmd,
-		    SMPP_ESME_RINVCMDID, false);
-		return SESSION_DONE;
-	}
+	session_bad_pdu(s, pdu->sequence_number, cmd, SMPP_ESME_RINVCMDID,
+	    false);
+	return SESSION_DONE;
 }
 
 /*

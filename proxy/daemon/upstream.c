@@ -276,20 +276,8 @@ upstream_pool_new(struct event_base *base, const struct config_upstream *cfg,
 	return p;
 
 err_free:
-	for (unsigned i = 0; i < p->nconns; i++)
-		ups_conn_free(p->conns[i]);
-	free(p->conns);
-	if (p->done_ev != NULL)
-		event_free(p->done_ev);
-	if (p->shutdown_timer != NULL)
-		event_free(p->shutdown_timer);
-	free(p->rx);
-	free(p->tx);
-	SSL_CTX_free(p->ssl_ctx);
-	if (p->dns != NULL)
-		evdns_base_free(p->dns, 1);	/* no lookup left: conns */
-	ups_cfg_clear(&p->cfg);
-	free(p);
+	/* Not linked yet, no request in flight: the free undoes the rest. */
+	upstream_pool_free(p);
 	errno = e;
 	return NULL;
 }
@@ -316,8 +304,10 @@ upstream_pool_free(struct upstream_pool *p)
 		ups_conn_free(c);
 	}
 	free(p->conns);
-	event_free(p->done_ev);
-	event_free(p->shutdown_timer);
+	if (p->done_ev != NULL)
+		event_free(p->done_ev);
+	if (p->shutdown_timer != NULL)
+		event_free(p->shutdown_timer);
 	free(p->rx);
 	free(p->tx);
 	SSL_CTX_free(p->ssl_ctx);
@@ -421,8 +411,8 @@ upstream_pool_is_bound(const struct upstream_pool *p)
 	return p->is_any_bound;
 }
 
-static bool
-ups_cmd_is_forwardable(uint32_t cmd)
+bool
+upstream_cmd_is_forwardable(uint32_t cmd)
 {
 	switch (cmd) {
 	case SMPP_CMD_SUBMIT_SM:
@@ -522,7 +512,7 @@ upstream_pool_submit(struct upstream_pool *p, const uint8_t *pdu,
 	}
 	/* command_id, read as the codec reads command_length. */
 	cmd = smpp_frame_peek_len(pdu + 4);
-	if (!ups_cmd_is_forwardable(cmd)) {
+	if (!upstream_cmd_is_forwardable(cmd)) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -210,6 +210,10 @@ void upstream_pool_free(struct upstream_pool *p);
 int upstream_pool_reconfigure(struct upstream_pool *p,
     const struct config_upstream *cfg);
 
+/* True for the requests a department sends that go to an SMSC: submit_sm,
+ * data_sm, submit_multi, query_sm, cancel_sm, replace_sm. */
+bool upstream_cmd_is_forwardable(uint32_t cmd);
+
 /* The upstream's configured name; borrowed, valid while p is. */
 const char *upstream_pool_name(const struct upstream_pool *p);
 
