@@ -579,6 +579,54 @@ struct store_expired {
 int store_expire(struct store *st, int64_t now, const struct store_retention *r,
     struct store_expired *counts);
 
+/* ------------------------------------------------------------------ */
+/* Waiting parts of concatenated MOs.                                  */
+
+/*
+ * Each part of a concatenated subscriber reply is acknowledged to the
+ * SMSC as it comes, so it is kept here (durably, before its answer)
+ * until the last part completes the message; a restart then loses no
+ * part, and a STOP split over parts is still acted on. Times are Unix
+ * milliseconds.
+ */
+#define STORE_MOPART_TEXT_MAX	2048	/* UTF-8 bytes of one part */
+
+struct store_mopart {
+	char		 subscriber[STORE_NUMBER_MAX];
+	char		 inbound[STORE_NUMBER_MAX];
+	uint16_t	 ref;		/* concatenation reference */
+	uint8_t		 total;		/* parts in the message */
+	uint8_t		 seq;		/* this part, 1..total */
+	int64_t		 time;		/* when it came, ms */
+	size_t		 len;		/* bytes of text */
+	char		 text[STORE_MOPART_TEXT_MAX]; /* decoded, no NUL */
+};
+
+/*
+ * Keep part p (replacing the same part kept before) and, in the same
+ * durable transaction, delete every part kept before expire_before (ms;
+ * 0: none). Returns 0 or -1 (STORE_E_INVAL for a bad field).
+ */
+int store_mopart_put(struct store *st, const struct store_mopart *p,
+    int64_t expire_before);
+
+/*
+ * Delete every part of the message of p (subscriber, inbound, ref,
+ * total; seq, time and text are ignored), durably. Returns 0 or -1.
+ */
+int store_mopart_del(struct store *st, const struct store_mopart *p);
+
+/* A kept part (a copy the callee may keep). Returns 0 to go on. */
+typedef int (*store_mopart_fn)(const struct store_mopart *p, void *arg);
+
+/*
+ * Delete every part kept before expire_before (ms; 0: none), then call
+ * cb on each part left, in key order (a message's parts together, by
+ * seq). Returns per the walk convention (0, cb's nonzero, or -1).
+ */
+int store_mopart_load(struct store *st, int64_t expire_before,
+    store_mopart_fn cb, void *arg);
+
 /* Sizes and counts for `stopgate stats` and /metrics. */
 struct store_info {
 	uint32_t	 schema_version;

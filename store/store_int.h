@@ -51,6 +51,8 @@ enum store_db {
 				 * state (numhash.c) */
 	STORE_DB_AUDITACC,	/* account \0 time id -> "" (audit.c) */
 	STORE_DB_AUDITCAT,	/* category \0 time id -> "" (audit.c) */
+	STORE_DB_MOPARTS,	/* subscriber \0 inbound \0 ref total seq ->
+				 * time text: waiting MO parts (moparts.c) */
 	STORE_DB_COUNT,
 };
 

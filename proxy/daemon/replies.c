@@ -128,6 +128,24 @@ pending_last(void *arg, const char *number, struct store_lastsent *out)
 	return daemon_lastsent_pending(arg, number, out);
 }
 
+/*
+ * The parts of concatenated replies kept before a restart, back into
+ * reassembly. A failure is only logged: the parts stay in the store (a
+ * restart tries again), and each message's later parts are still
+ * forwarded.
+ */
+static void
+replies_load_parts(struct replies *r)
+{
+	size_t	n;
+
+	if (mo_load_parts(r->mo, wall_ms(), &n) == -1)
+		log_warnx("event=mo_parts_load_failed loaded=%zu error=\"%s\" "
+		    "doing=mo", n, store_errmsg(r->d->store));
+	else if (n > 0)
+		log_info("event=mo_parts_loaded parts=%zu", n);
+}
+
 struct replies *
 replies_new(struct daemon *d)
 {
@@ -141,6 +159,7 @@ replies_new(struct daemon *d)
 	if ((r->mo = mo_new(d->cfg, d->store)) == NULL)
 		goto err;
 	mo_set_lastsent_source(r->mo, pending_last, d);
+	replies_load_parts(r);
 	if ((r->tick_ev = event_new(d->base, -1, EV_PERSIST, tick_cb,
 	    r)) == NULL || event_add(r->tick_ev, &tv) == -1)
 		goto err;

@@ -18,6 +18,11 @@
 /* Every category of a stop_scope fits in one event. */
 _Static_assert(CONFIG_SCOPE_MAX <= STORE_SCOPE_MAX,
     "a stop_scope must fit in one store event");
+/* A part kept in the store is the part reassembly keeps. */
+_Static_assert(STORE_MOPART_TEXT_MAX == REASM_PART_TEXT_MAX,
+    "a kept MO part must hold what reassembly holds");
+_Static_assert(STORE_NUMBER_MAX == REASM_NUMBER_MAX,
+    "a kept MO part must hold the reassembly key");
 
 /* Category names joined with ", " for a reply. */
 #define MO_NAMES_MAX	(STORE_SCOPE_MAX * (STORE_NAME_MAX + 2))
@@ -28,6 +33,7 @@ struct mo {
 	struct keywords		*kw;		/* owned */
 	struct reasm		*ra;		/* owned */
 	char			*dec;		/* owned, MO_DECODE_CAP */
+	unsigned		 timeout_ms;	/* reassembly */
 	uint8_t			 ref;		/* next confirmation UDH ref */
 	mo_lastsent_fn		*last_fn;	/* may be NULL */
 	void			*last_arg;
@@ -49,6 +55,7 @@ mo_new(const struct config *cfg, struct store *st)
 		return NULL;
 	m->cfg = cfg;
 	m->st = st;
+	m->timeout_ms = cfg->timeouts.reassembly_ms;
 	if ((m->kw = keywords_new(cfg)) == NULL)
 		goto err_free;
 	if ((m->ra = reasm_new(REASM_SLOTS_DEFAULT,
@@ -83,6 +90,7 @@ mo_reconfigure(struct mo *m, const struct config *cfg)
 	 * one next. */
 	m->cfg = cfg;
 	reasm_set_timeout(m->ra, cfg->timeouts.reassembly_ms);
+	m->timeout_ms = cfg->timeouts.reassembly_ms;
 	if ((kw = keywords_new(cfg)) == NULL)
 		return -1;
 	keywords_free(m->kw);
@@ -435,6 +443,95 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 	}
 }
 
+/* What the store keeps of a part (or, for a delete, of its message). */
+static void
+mo_part_fill(struct store_mopart *p, const struct reasm_key *key,
+    uint8_t seq, const char *text, size_t len, int64_t now_ms)
+{
+	memset(p, 0, offsetof(struct store_mopart, text));
+	utf8_copy(p->subscriber, sizeof(p->subscriber), key->subscriber,
+	    strlen(key->subscriber));
+	utf8_copy(p->inbound, sizeof(p->inbound), key->inbound,
+	    strlen(key->inbound));
+	p->ref = key->ref;
+	p->total = key->total;
+	p->seq = seq;
+	p->time = now_ms;
+	if (text == NULL)
+		return;
+	/* Cut as reassembly cuts it, so a reload rebuilds the same text. */
+	p->len = len;
+	if (p->len > sizeof(p->text)) {
+		p->len = sizeof(p->text);
+		while (p->len > 0 &&
+		    ((unsigned char)text[p->len] & 0xC0) == 0x80)
+			p->len--;
+	}
+	memcpy(p->text, text, p->len);
+}
+
+/*
+ * A part of a concatenated message (its text in m->dec, n bytes): joined
+ * by reassembly. Returns true when the message is complete (*text, *len:
+ * the whole text, to be matched), false when *out is final.
+ */
+static bool
+mo_concat(struct mo *m, const char *subscriber, const char *inbound,
+    uint16_t ref, uint8_t total, uint8_t seq, size_t n, int64_t now_ms,
+    struct mo_outcome *out, struct mo_commit *c, const char **text,
+    size_t *len)
+{
+	struct reasm_key	 key;
+
+	memset(&key, 0, sizeof(key));
+	utf8_copy(key.subscriber, sizeof(key.subscriber), subscriber,
+	    strlen(subscriber));
+	utf8_copy(key.inbound, sizeof(key.inbound), inbound,
+	    strlen(inbound));
+	key.ref = ref;
+	key.total = total;
+	out->reasm = reasm_add(m->ra, &key, seq, m->dec, n, now_ms, text,
+	    len);
+	switch (out->reasm) {
+	case REASM_COMPLETE:
+		/* Its kept parts go once the decision is durable. */
+		c->is_parts_del = true;
+		mo_part_fill(&c->part, &key, seq, NULL, 0, now_ms);
+		return true;
+	case REASM_NOMEM:
+		/* Losing a part could lose a STOP: have it again. */
+		out->status = SMPP_ESME_RX_T_APPN;
+		out->forward = false;
+		return false;
+	case REASM_PENDING:
+	case REASM_DUPLICATE:
+		/*
+		 * Kept in the store before it is acknowledged (a
+		 * duplicate again: its first write may have failed), so
+		 * a restart between parts loses nothing: mo_load_parts()
+		 * reads it back. Each part is acknowledged as it comes,
+		 * not held until the whole message is decided: an SMSC
+		 * with a window of one sends the next part only once
+		 * this one is answered.
+		 */
+		c->is_part = true;
+		c->part_expire = now_ms - (int64_t)m->timeout_ms;
+		mo_part_fill(&c->part, &key, seq, m->dec, n, now_ms);
+		break;
+	case REASM_INVALID:
+	case REASM_TOO_MANY:
+	default:
+		/* Forwarded as it is; no decision ever comes (no keyword
+		 * reply is longer than REASM_PARTS_MAX parts). */
+		break;
+	}
+	out->is_partial = out->reasm == REASM_PENDING ||
+	    out->reasm == REASM_DUPLICATE;
+	out->rule = reasm_result_name(out->reasm);
+	utf8_copy(out->text, sizeof(out->text), m->dec, n);
+	return false;
+}
+
 int
 mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
     const char *subscriber, const char *inbound,
@@ -442,7 +539,6 @@ mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
     struct mo_outcome *out, struct mo_commit *c)
 {
 	struct keyword_match	 km;
-	struct reasm_key	 key;
 	struct smpp_udh		 udh;
 	const char		*text;
 	size_t			 len;
@@ -485,56 +581,10 @@ mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
 	text = m->dec;
 	len = (size_t)n;
 
-	if (concat_info(pdu, &udh, &ref, &total, &seq)) {
-		memset(&key, 0, sizeof(key));
-		utf8_copy(key.subscriber, sizeof(key.subscriber), subscriber,
-		    strlen(subscriber));
-		utf8_copy(key.inbound, sizeof(key.inbound), inbound,
-		    strlen(inbound));
-		key.ref = ref;
-		key.total = total;
-		out->reasm = reasm_add(m->ra, &key, seq, m->dec, len, now_ms,
-		    &text, &len);
-		switch (out->reasm) {
-		case REASM_COMPLETE:
-			break;
-		case REASM_NOMEM:
-			/* Losing a part could lose a STOP: have it again. */
-			out->status = SMPP_ESME_RX_T_APPN;
-			out->forward = false;
-			return 0;
-		case REASM_PENDING:
-		case REASM_DUPLICATE:
-		case REASM_INVALID:
-		case REASM_TOO_MANY:
-		default:
-			/*
-			 * Forwarded as it is; the decision waits for the
-			 * last part (or never comes for a message longer
-			 * than REASM_PARTS_MAX parts: no keyword reply is
-			 * that long). Each part is acknowledged to the
-			 * SMSC as it comes, not held until the whole
-			 * message is decided: an SMSC with a window of
-			 * one sends the next part only once this one is
-			 * answered, so holding would stall the message
-			 * until the SMSC's timeout and redelivery, for
-			 * ever. An acknowledged part is with the
-			 * department (delivered, or in the durable
-			 * outbox); what a restart between parts loses is
-			 * this reassembly buffer, so a keyword split over
-			 * parts is then not acted on and reaches staff
-			 * only as text. Keeping each part durable (a
-			 * store table of parts, read back here when a
-			 * later part finds no slot) would close that.
-			 */
-			out->is_partial = out->reasm == REASM_PENDING ||
-			    out->reasm == REASM_DUPLICATE;
-			out->rule = reasm_result_name(out->reasm);
-			utf8_copy(out->text, sizeof(out->text), m->dec,
-			    (size_t)n);
-			return 0;
-		}
-	}
+	if (concat_info(pdu, &udh, &ref, &total, &seq) &&
+	    !mo_concat(m, subscriber, inbound, ref, total, seq, (size_t)n,
+	    now_ms, out, c, &text, &len))
+		return 0;
 	utf8_copy(out->text, sizeof(out->text), text, len);
 	/* keywords_match() marks an unreadable text REVIEW itself. */
 	(void)keywords_match(m->kw, text, len, &km);
@@ -546,7 +596,8 @@ mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
 bool
 mo_commit_needed(const struct mo_commit *c)
 {
-	return c->op != MO_COMMIT_NONE || c->is_mark;
+	return c->op != MO_COMMIT_NONE || c->is_mark || c->is_part ||
+	    c->is_parts_del;
 }
 
 int
@@ -557,7 +608,9 @@ mo_commit(struct store *st, struct mo_commit *c)
 	c->rc = 0;
 	c->mark = 0;
 	c->err[0] = '\0';
-	switch (c->op) {
+	if (c->is_part)
+		r = store_mopart_put(st, &c->part, c->part_expire);
+	switch (r == 0 ? c->op : MO_COMMIT_NONE) {
 	case MO_COMMIT_APPLY:
 		r = store_optout_apply(st, &c->evs[0]);
 		break;
@@ -577,6 +630,10 @@ mo_commit(struct store *st, struct mo_commit *c)
 	if (c->is_mark)
 		c->mark = store_confirm_mark(st, c->number, c->kind, c->now,
 		    MO_CONFIRM_WINDOW_S);
+	/* The decision is durable: the parts are no longer needed. Left
+	 * behind on a failure, they expire with the next part kept. */
+	if (c->is_parts_del)
+		(void)store_mopart_del(st, &c->part);
 	return 0;
 }
 
@@ -633,4 +690,41 @@ mo_handle(struct mo *m, const struct smpp_pdu *pdu,
 	rc = mo_finish(m, c, out);
 	free(c);
 	return rc;
+}
+
+/* store_mopart_fn: one kept part back into reassembly. */
+static int
+load_part(const struct store_mopart *p, void *arg)
+{
+	struct mo	*m = ((void **)arg)[0];
+	size_t		*n = ((void **)arg)[1];
+	struct reasm_key key;
+	const char	*text;
+	size_t		 len;
+
+	memset(&key, 0, sizeof(key));
+	utf8_copy(key.subscriber, sizeof(key.subscriber), p->subscriber,
+	    strlen(p->subscriber));
+	utf8_copy(key.inbound, sizeof(key.inbound), p->inbound,
+	    strlen(p->inbound));
+	key.ref = p->ref;
+	key.total = p->total;
+	/* Its own time: the slot times out as it would have. */
+	if (reasm_add(m->ra, &key, p->seq, p->text, p->len, p->time, &text,
+	    &len) == REASM_NOMEM)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+int
+mo_load_parts(struct mo *m, int64_t now_ms, size_t *n)
+{
+	void	*arg[2] = { m, n };
+	int	 rc;
+
+	*n = 0;
+	rc = store_mopart_load(m->st, now_ms - (int64_t)m->timeout_ms,
+	    load_part, arg);
+	return rc == 0 ? 0 : -1;
 }

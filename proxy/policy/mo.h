@@ -32,8 +32,10 @@
  *
  * Every MO is then passed to the inbound number's account (out->forward),
  * the keyword ones included, so the department sees what its customers
- * wrote. Each part of a concatenated message is forwarded as it comes;
- * the decision is taken when the last missing part arrives.
+ * wrote. Each part of a concatenated message is forwarded as it comes,
+ * and kept in the store (durable before the SMSC is answered; a store
+ * failure answers ESME_RX_T_APPN) until the last missing part arrives and
+ * the decision is taken; then its parts are deleted.
  *
  * A store failure on anything that must be durable (an event, a review
  * item) gives out->status ESME_RX_T_APPN (0x64), no confirmation and no
@@ -144,8 +146,10 @@ int mo_handle(struct mo *m, const struct smpp_pdu *pdu,
  *                 fills *out (confirmations built, not yet allowed) and
  *                 *c with the store writes the decision needs. Returns 0.
  *   mo_commit()   on any thread, with any handle on the store, touching
- *                 nothing but c and st: the event(s) or review item
- *                 committed durably, then the loop guard asked. Returns
+ *                 nothing but c and st: a waiting part kept, or the
+ *                 event(s) or review item committed durably, then the
+ *                 loop guard asked and a completed message's kept parts
+ *                 deleted. Returns
  *                 0, or -1 if the store failed (nothing was written).
  *                 Needed only when mo_commit_needed(c).
  *   mo_finish()   back on the caller's thread: completes *out from c
@@ -175,9 +179,13 @@ struct mo_commit {
 	int		 rc;		/* -1: the store failed */
 	int		 mark;		/* store_confirm_mark()'s answer */
 	char		 err[256];	/* the store's message when rc -1 */
+	bool		 is_part;	/* keep part (a waiting part) */
+	bool		 is_parts_del;	/* delete part's message's parts */
+	int64_t		 part_expire;	/* ms: older kept parts deleted */
 	/* Filled only as op says (mo_prepare clears what is above). */
 	struct store_event evs[2];
 	struct store_review rv;
+	struct store_mopart part;	/* as is_part / is_parts_del say */
 };
 
 int mo_prepare(struct mo *m, const struct smpp_pdu *pdu,
@@ -194,6 +202,16 @@ int mo_finish(struct mo *m, const struct mo_commit *c,
  * Returns the number dropped.
  */
 size_t mo_expire(struct mo *m, int64_t now_ms);
+
+/*
+ * At start: put the parts of concatenated messages kept in m's store
+ * (each part is kept until its message completes; see mo_commit) back
+ * into reassembly, deleting those past the reassembly timeout at now_ms,
+ * so a message whose last part comes after a restart completes. *n gets
+ * the parts loaded. Returns 0, or -1 (store error or no memory; what was
+ * loaded stays).
+ */
+int mo_load_parts(struct mo *m, int64_t now_ms, size_t *n);
 
 /* The reassembly counters of m. */
 void mo_reasm_stats(const struct mo *m, struct reasm_stats *st);

@@ -858,11 +858,14 @@ test_store_failure(void **state)
 	assert_int_equal(f->out.nconfirm, 0);
 	assert_true(f->out.has_confirm_error);
 
-	/* A multipart STOP whose commit failed completes again when the
-	 * SMSC redelivers the last part. */
+	/* A part that cannot be kept in the store is not acknowledged:
+	 * the SMSC redelivers it. A multipart STOP whose commit failed
+	 * completes again when the SMSC redelivers the last part. */
 	mk_udh_part(f, "15551110006", false, 3, 2, 1, "ST");
 	assert_int_equal(mo_handle(m, &f->pdu, "15551110006", "12345",
-	    config_inbound_find(f->cfg, "12345"), NOW, &f->out), 0);
+	    config_inbound_find(f->cfg, "12345"), NOW, &f->out), -1);
+	assert_int_equal(f->out.status, SMPP_ESME_RX_T_APPN);
+	assert_false(f->out.forward);
 	mk_udh_part(f, "15551110006", false, 3, 2, 2, "OP");
 	assert_int_equal(mo_handle(m, &f->pdu, "15551110006", "12345",
 	    config_inbound_find(f->cfg, "12345"), NOW, &f->out), -1);
