@@ -306,6 +306,34 @@ class TestDurability(MoCase):
               "lost" % (trials, len(lost)))
         self.assertEqual(lost, [])
 
+    def test_multipart_stop_survives_kill9(self):
+        # Each acknowledged part is durable: a STOP split over parts is
+        # acted on when its last part comes after a crash.
+        self.start()
+        for n, (number, mk) in enumerate([
+                ("15559800001", lambda seq: (
+                    smpp.udh_concat(9, 3, seq), "udh")),
+                ("15559800002", lambda seq: (b"", "sar=301/3/%d" % seq))]):
+            parts = ["Please ", "st", "op"]
+            for seq, text in enumerate(parts[:2], 1):
+                udh, opt = mk(seq)
+                data = udh + smpp.gsm7_encode(text) if udh else text
+                self.push(number, "12345", data, 0, opt)
+            self.assertEqual(self.status(number)["promo"], "allowed")
+            # kill -9 once the SMSC has its OK for both.
+            self.gw.kill9()
+            self.gw = self.h.start_stopgate(self.gw.config,
+                                            ports=[self.gw.port])
+            harness.wait_until(lambda: self.ctl.stats()["bound"] >= 1, 10,
+                               what="stopgate to bind upstream again")
+            udh, opt = mk(3)
+            data = udh + smpp.gsm7_encode(parts[2]) if udh else parts[2]
+            self.push(number, "12345", data, 0, opt)
+            self.assertEqual(self.status(number)["promo"], "blocked",
+                             "case %d" % n)
+            c = self.wait_confirmations(number, 1)
+            self.assertEqual(self.text(c[0]), OPTOUT_PROMO)
+
     def test_outbox_in_order_after_late_bind(self):
         self.start()
         texts = ["first", "second", "third", "STOP"]

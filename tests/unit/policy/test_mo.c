@@ -1091,6 +1091,48 @@ test_prepare_commit_finish(void **state)
 	free(c2);
 }
 
+/*
+ * Parts are kept in the store until their message completes: a new mo on
+ * the same store (a restart) loads them back, so the last part completes
+ * the message; parts past the timeout are not loaded, and a completed
+ * message leaves nothing behind.
+ */
+static void
+test_multipart_restart(void **state)
+{
+	struct fx	*f = *state;
+	size_t		 n;
+
+	mk_udh_part(f, "15551110007", false, 4, 3, 1, "Please ");
+	assert_int_equal(run_at(f, NOW), 0);
+	assert_true(f->out.is_partial);
+	mk_udh_part(f, "15551110007", false, 4, 3, 2, "st");
+	assert_int_equal(run_at(f, NOW + 1), 0);
+	/* A message that will be too old at the restart. */
+	mk_udh_part(f, "15551110008", false, 5, 2, 1, "ST");
+	assert_int_equal(run_at(f, NOW - 4000), 0);
+
+	mo_free(f->m);
+	assert_non_null(f->m = mo_new(f->cfg, f->st));
+	assert_int_equal(mo_load_parts(f->m, NOW + 2000, &n), 0);
+	assert_int_equal(n, 2);
+	mk_udh_part(f, "15551110007", false, 4, 3, 3, "op");
+	assert_int_equal(run_at(f, NOW + 2001), 0);
+	assert_false(f->out.is_partial);
+	assert_int_equal(f->out.action, KEYWORD_OPT_OUT);
+	assert_true(blocked(f, "15551110007", "promo"));
+	mk_udh_part(f, "15551110008", false, 5, 2, 2, "OP");
+	assert_int_equal(run_at(f, NOW + 2002), 0);
+	assert_true(f->out.is_partial);
+	assert_false(blocked(f, "15551110008", "promo"));
+
+	/* Completed: its parts are gone; the other one's part 2 waits. */
+	mo_free(f->m);
+	assert_non_null(f->m = mo_new(f->cfg, f->st));
+	assert_int_equal(mo_load_parts(f->m, NOW + 2003, &n), 0);
+	assert_int_equal(n, 1);
+}
+
 int
 main(void)
 {
@@ -1112,6 +1154,7 @@ main(void)
 		T(test_multipart_udh),
 		T(test_multipart_sar),
 		T(test_multipart_timeout),
+		T(test_multipart_restart),
 		T(test_store_failure),
 		T(test_attribution),
 		T(test_alphanumeric_sender),
