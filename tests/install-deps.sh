@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential pkg-config clang libevent-dev liblmdb-dev libyaml-dev
 libssl-dev libcmocka-dev libunistring-dev libjansson-dev lmdb-utils openssl python3
-tshark haproxy kannel valgrind cppcheck systemd groff-base man-db strace"
+tshark haproxy kannel valgrind cppcheck systemd groff-base man-db strace
+libpq-dev postgresql-15 chromium tzdata"
 
 missing=""
 for p in $PKGS; do
