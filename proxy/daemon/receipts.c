@@ -190,9 +190,26 @@ held_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Receipts held for upstream: each one overtook a submit still awaiting its
+ * response there, so an upstream may hold no more than it has in flight. A
+ * misbehaving SMSC (or one account's burst) thus fills only its own share.
+ */
+static size_t
+held_count(const struct daemon *d, const char *upstream)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < d->nheld; i++)
+		if (strcmp(d->held[i].upstream, upstream) == 0)
+			n++;
+	return n;
+}
+
+/*
  * Hold the receipt for id from p if submits still await a response there.
  * Returns 0 when held (answered later), -1 when it is to be answered now:
- * nothing in flight, too many held, or no memory.
+ * nothing in flight, as many held for p as it has in flight, too many held
+ * in all, or no memory.
  */
 static int
 held_add(struct daemon *d, struct upstream_pool *p, const char *id,
@@ -205,7 +222,8 @@ held_add(struct daemon *d, struct upstream_pool *p, const char *id,
 	unsigned		 ms = RECEIPTS_HOLD_DEFAULT_MS;
 
 	upstream_pool_stats(p, &st);
-	if (st.in_flight == 0 || d->nheld >= RECEIPTS_HOLD_MAX)
+	if (st.in_flight == 0 || d->nheld >= RECEIPTS_HOLD_MAX ||
+	    held_count(d, upstream_pool_name(p)) >= st.in_flight)
 		return -1;
 	if (d->held == NULL &&
 	    (d->held = calloc(RECEIPTS_HOLD_MAX, sizeof(*d->held))) == NULL)

@@ -132,6 +132,36 @@ class TestReceipts(ReceiptCase):
         self.assertTrue(self.gw.alive())
 
 
+    def test_held_receipts_bounded_by_submits_in_flight(self):
+        # A receipt may overtake its submit_sm_resp, so it is held while
+        # submits await a response; but an upstream holds no more than it
+        # has in flight: the rest are answered at once, not queued.
+        self.start("-r", "100000")
+        mk = self.client("marketing", "mkpass1")
+        self.ctl.ok("pause")
+        seq = mk.submit_async("12345", "15550005001", b"x",
+                              registered_delivery=1)
+        harness.wait_until(lambda: self.ctl.stats()["held"] >= 1,
+                           what="submit held at the SMSC")
+        pushed = []
+        for i in range(4):
+            _, ln = self.ctl.cmd("dlr unknown%d DELIVRD 15550005001 12345"
+                                 % i)
+            pushed.append(int(ln.split()[1]))
+        # one held (the one in flight could be its), three answered now
+        def answered():
+            self.ctl.stats()  # collects the resp lines that came meanwhile
+            return sum(1 for s in pushed if s in self.ctl.resps)
+        harness.wait_until(lambda: answered() >= 3, timeout=5,
+                           what="receipts beyond the in-flight count answered")
+        self.assertNotIn(pushed[0], self.ctl.resps)
+        for s in pushed[1:]:
+            self.assertEqual(self.ctl.resps[s], 0)
+        self.ctl.ok("resume")
+        self.assertEqual(mk.wait_resp(seq, 5).status, 0)
+        self.assertIn("event=receipt_held", self.gw.log_text())
+
+
 class TestMo(ReceiptCase):
     def test_mo_to_inbound_account(self):
         self.start()
