@@ -45,9 +45,10 @@ struct ob_account {
 };
 
 /*
- * One entry being put in the outbox on the writer's durable lane: the
- * SMSC is answered when it is durable (or not: 0x64). Names, not
- * pointers: the accounts array changes on a reload.
+ * One entry being put in the outbox on the writer's durable lane (the
+ * SMSC is answered when it is durable, or not: 0x64), or one delivered
+ * entry being deleted (len 0). Names, not pointers: the accounts array
+ * changes on a reload.
  */
 struct ob_put {
 	struct writer_job	 job;
@@ -66,7 +67,8 @@ struct ob_put {
 
 struct outbox {
 	struct daemon		*d;		/* borrowed */
-	LIST_HEAD(ob_puts, ob_put) puts;	/* on the durable lane */
+	LIST_HEAD(ob_puts, ob_put) puts;	/* puts and deletes on the
+						 * durable lane */
 	struct ob_account	*accts;		/* owned, one per account */
 	size_t			 naccts;
 	struct event		*tick_ev;	/* owned */
@@ -226,29 +228,31 @@ outbox_account_bound(struct outbox *ob, const char *account)
 	outbox_next(ob, a);
 }
 
-void
-outbox_done(struct outbox *ob, const char *account, uint64_t id,
-    uint32_t status)
+/* Without a writer (or memory for a job): delete here. */
+static int
+del_run_now(struct store *st, const char *account, uint64_t id)
 {
-	struct store		*st = ob->d->store;
+	if (store_outbox_del(st, account, id) == -1 &&
+	    store_errcode(st) != STORE_E_NOTFOUND)
+		return -1;
+	return 0;
+}
+
+/* A delivered entry is deleted (or not): deliver the next one. */
+static void
+del_finish(struct outbox *ob, const char *account, uint64_t id, int rc,
+    const char *err)
+{
 	struct ob_account	*a = acct_find(ob, account);
 
 	if (a != NULL && a->is_busy && a->busy_id == id)
 		a->is_busy = false;
-	if (status != SMPP_OK) {
-		log_info("event=outbox_retry account=%s outbox_id=%llu "
-		    "status=0x%08x", account, (unsigned long long)id, status);
-		if (a != NULL)
-			a->retry_ms = daemon_now_ms() + OUTBOX_RETRY_MS;
-		return;
-	}
-	if (store_outbox_del(st, account, id) == -1 &&
-	    store_errcode(st) != STORE_E_NOTFOUND) {
+	if (rc == -1) {
 		/* Delivered but still queued: it goes out twice, which the
 		 * department sees as an SMSC retry. */
 		log_warnx("event=outbox_delete_failed account=%s "
 		    "outbox_id=%llu error=\"%s\" doing=outbox", account,
-		    (unsigned long long)id, store_errmsg(st));
+		    (unsigned long long)id, err);
 		if (a != NULL)
 			a->retry_ms = daemon_now_ms() + OUTBOX_RETRY_MS;
 		return;
@@ -257,6 +261,67 @@ outbox_done(struct outbox *ob, const char *account, uint64_t id,
 	    account, (unsigned long long)id);
 	if (a != NULL)
 		outbox_next(ob, a);
+}
+
+/* On the writer thread. */
+static int
+del_run(struct store *st, void *arg)
+{
+	struct ob_put	*op = arg;
+
+	return del_run_now(st, op->account, op->id);
+}
+
+/* Back on the loop. */
+static void
+del_done(void *arg, int rc)
+{
+	struct ob_put	*op = arg;
+
+	if (op->ob != NULL) {
+		LIST_REMOVE(op, entry);
+		del_finish(op->ob, op->account, op->id, rc, op->job.err);
+	}
+	free(op);
+}
+
+/*
+ * The department answered entry id of account. A delivered entry is
+ * deleted on the writer's durable lane, as every other write: the account
+ * stays busy (its next entry is not read) until the delete is done.
+ */
+void
+outbox_done(struct outbox *ob, const char *account, uint64_t id,
+    uint32_t status)
+{
+	struct store		*st = ob->d->store;
+	struct ob_account	*a = acct_find(ob, account);
+	struct ob_put		*op;
+	int			 rc;
+
+	if (status != SMPP_OK) {
+		if (a != NULL && a->is_busy && a->busy_id == id)
+			a->is_busy = false;
+		log_info("event=outbox_retry account=%s outbox_id=%llu "
+		    "status=0x%08x", account, (unsigned long long)id, status);
+		if (a != NULL)
+			a->retry_ms = daemon_now_ms() + OUTBOX_RETRY_MS;
+		return;
+	}
+	if (ob->d->writer == NULL ||
+	    (op = calloc(1, sizeof(*op))) == NULL) {
+		rc = del_run_now(st, account, id);
+		del_finish(ob, account, id, rc, store_errmsg(st));
+		return;
+	}
+	str_copy(op->account, sizeof(op->account), account);
+	op->id = id;
+	op->ob = ob;
+	op->job.run = del_run;
+	op->job.done = del_done;
+	op->job.arg = op;
+	LIST_INSERT_HEAD(&ob->puts, op, entry);
+	writer_durable(ob->d->writer, &op->job);
 }
 
 /* A put is durable (or failed): answer the SMSC, deliver what waits. */
