@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "proxy/daemon/attrib.h"
+#include "proxy/daemon/housekeep.h"
 #include "proxy/daemon/outbox.h"
 #include "proxy/daemon/receipts.h"
 #include "proxy/daemon/replies.h"
@@ -49,6 +50,7 @@ struct daemon_run {
 	struct upstream_pool	**retired;
 	size_t			 nretired;
 	struct event		*expire_ev;	/* store housekeeping */
+	struct housekeep	*hk;		/* owned: its thread */
 	struct event		*sig_term;	/* owned */
 	struct event		*sig_int;
 	struct event		*sig_hup;
@@ -513,7 +515,6 @@ expire_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon		*d = arg;
 	struct store_retention	 r;
-	struct store_expired	 n;
 
 	(void)fd;
 	(void)what;
@@ -522,13 +523,7 @@ expire_cb(evutil_socket_t fd, short what, void *arg)
 	r.audit_days = d->cfg->retention.audit_days;
 	r.msgmap_hours = d->cfg->retention.receipt_map_hours;
 	r.outbox_hours = d->cfg->retention.outbox_hours;
-	memset(&n, 0, sizeof(n));
-	if (store_expire(d->store, (int64_t)time(NULL), &r, &n) == -1)
-		log_warnx("event=expire_failed error=\"%s\" doing=expire",
-		    store_errmsg(d->store));
-	else
-		log_info("event=expired msgmap=%zu audit=%zu events=%zu",
-		    n.msgmap, n.audit, n.events);
+	(void)housekeep_expire(d->run->hk, &r);
 }
 
 /* --- main ----------------------------------------------------------------- */
@@ -618,6 +613,9 @@ daemon_free(struct daemon *d)
 	d->writer = NULL;
 	attrib_free(d->attrib);
 	submit_memory_free(d->submits);
+	/* A retention run going is waited for: it holds no lock long. */
+	housekeep_free(d->run->hk);
+	d->run->hk = NULL;
 	store_free(d->store);
 	if (d->run->expire_ev != NULL)
 		event_free(d->run->expire_ev);
@@ -671,6 +669,11 @@ daemon_open_parts(struct daemon *d)
 	if ((d->outbox = outbox_new(d)) == NULL ||
 	    (d->replies = replies_new(d)) == NULL) {
 		log_warnx("event=start_failed reason=inbound");
+		return -1;
+	}
+	if ((d->run->hk = housekeep_new(d->store, err, sizeof(err))) == NULL) {
+		log_warnx("event=start_failed reason=store path=%s "
+		    "error=\"%s\"", d->cfg->store_path, err);
 		return -1;
 	}
 	if ((d->run->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
