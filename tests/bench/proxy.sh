@@ -567,6 +567,17 @@ function median(arr, n,    i, j, t, a) {
 		}
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
+# The q quantile of arr[1..n] (nearest rank).
+function quantile(arr, n, q,    i, j, t, a, k) {
+	for (i = 1; i <= n; i++)
+		a[i] = arr[i] + 0
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	k = int(q * n + 0.999999)
+	return a[k < 1 ? 1 : k]
+}
 function fig(r, t, k) { return v[r, t, k] + 0 }
 function has(r, t) { return (r, t) in seen }
 # key: the proxy.summary key (default: the name in lower case).
@@ -689,6 +700,10 @@ END {
 			    fig(r, "s64", "msg_per_s")
 		if (has(r, "g8") && fig(r, "g8", "stops") > 0) {
 			g8[++n8] = fig(r, "g8", "stop_p99_ms")
+			# every STOP of every round, for the pooled p99
+			ns = split(v[r, "g8", "stop_us"], sv, ",")
+			for (i = 1; i <= ns; i++)
+				pool[++npool] = sv[i] / 1000
 			if (fig(r, "g8", "stop_max_ms") > g8max)
 				g8max = fig(r, "g8", "stop_max_ms")
 		}
@@ -711,7 +726,14 @@ END {
 		printf "G8   n/a (MO path not wired: %d STOPs failed or " \
 		    "timed out)\n", stop_bad
 	else {
-		check("G8", median(g8, n8), tg8, 1)
+		# A round has about 60 STOPs, so its own p99 is its maximum:
+		# G8 is the p99 of the STOPs of every round pooled.
+		if (npool >= 100)
+			check("G8", quantile(pool, npool, 0.99), tg8, 1)
+		else
+			check("G8", median(g8, n8), tg8, 1)
+		printf "       over %d STOPs; median of the per-round p99 " \
+		    "(each the round max) %.3f ms\n", npool, median(g8, n8)
 		# The worst case: the largest over every round.
 		check("G8max", g8max, tg8max, 1, "g8_max_ms")
 	}

@@ -246,6 +246,10 @@ struct lg {
 	int64_t		 stop_max_ns;
 	struct lg_hist	 lat;
 	struct lg_hist	 stop_lat;
+	/* Every STOP's round trip, exact, so the bench can pool rounds: at
+	 * 60 STOPs a round a round's own p99 is its maximum. */
+	uint32_t	*stop_us;	/* owned */
+	size_t		 nstop_us, stop_us_cap;
 };
 
 static volatile sig_atomic_t is_interrupted;
@@ -989,9 +993,20 @@ ctl_push(struct lg *g)
 static void
 stop_timed(struct lg *g, int64_t ns)
 {
+	uint32_t	*p;
+	size_t		 cap;
+
 	hist_add(&g->stop_lat, ns);
 	if (ns > g->stop_max_ns)
 		g->stop_max_ns = ns;
+	if (g->nstop_us == g->stop_us_cap) {
+		cap = g->stop_us_cap == 0 ? 256 : g->stop_us_cap * 2;
+		if ((p = realloc(g->stop_us, cap * sizeof(*p))) == NULL)
+			return;
+		g->stop_us = p;
+		g->stop_us_cap = cap;
+	}
+	g->stop_us[g->nstop_us++] = (uint32_t)(ns / 1000);
 }
 
 /* -O: an "ok SEQ", "err ..." or "resp SEQ STATUS" line. */
@@ -1223,6 +1238,7 @@ report(struct lg *g)
 	double secs = (double)(g->t_end - g->t_measure) / 1e9;
 	uint64_t errors;
 	int i;
+	size_t k;
 
 	g->lost += outstanding_all(g);
 	errors = g->seq_errors + g->proto_errors + g->lost +
@@ -1257,6 +1273,9 @@ report(struct lg *g)
 		    g->stop_lat.n, hist_quantile(&g->stop_lat, 0.5) / 1e3,
 		    hist_quantile(&g->stop_lat, 0.99) / 1e3, g->stop_errors,
 		    g->stop_timeouts, (double)g->stop_max_ns / 1e6, g->ctl.k);
+	for (k = 0; k < g->nstop_us; k++)
+		printf("%s%u", k == 0 ? " stop_us=" : ",",
+		    (unsigned)g->stop_us[k]);
 	printf("\n");
 	fflush(stdout);
 }
@@ -1503,6 +1522,7 @@ out:
 	if (g->ctl.fd >= 0)
 		close(g->ctl.fd);
 	free(g->ctl.stops);
+	free(g->stop_us);
 	if (g->ep >= 0)
 		close(g->ep);
 	free(g);
