@@ -102,6 +102,18 @@ $(LIB_CONFIG): $(call obj,$(CONFIG_SRC))
 $(LIB_STORE): $(call obj,$(STORE_SRC))
 $(foreach d,$(PROXY_DIRS),$(eval \
   $(BUILD)/libproxy_$(d).a: $(call obj,$(wildcard proxy/$(d)/*.c))))
+# The dashboard's files (proxy/admin/web/) compiled in as byte arrays.
+WEB_ASSETS := $(wildcard proxy/admin/web/*.html proxy/admin/web/*.js \
+	      proxy/admin/web/*.css)
+$(BUILD)/gen/admin_assets.c: $(WEB_ASSETS) proxy/admin/web/embed.py
+	@mkdir -p $(@D)
+	python3 proxy/admin/web/embed.py $@ $(WEB_ASSETS)
+$(BUILD)/obj/gen/admin_assets.o: $(BUILD)/gen/admin_assets.c \
+    proxy/admin/admin_web.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/libproxy_admin.a: $(BUILD)/obj/gen/admin_assets.o
+
 $(BUILD)/lib%.a:
 	@mkdir -p $(@D)
 	rm -f $@

@@ -185,6 +185,14 @@ struct admin {
 	struct event		*loop_ev;	/* owned [D]: on d->base */
 };
 
+/* Who made a request: a user of admin.users, or the shared token. */
+struct admin_who {
+	char		 name[CONFIG_USER_NAME_MAX];
+	bool		 is_staff;	/* may change things */
+	bool		 is_shared;	/* admin.token: the actor is the
+					 * body's, source api */
+};
+
 /* One request being answered. [A] */
 struct areq {
 	struct admin		*a;		/* borrowed */
@@ -205,6 +213,10 @@ struct areq {
 	const char		*ctype;		/* NULL = JSON */
 	const char		*allow;		/* 405: the Allow header */
 	const char		*retry_after;	/* 429: seconds */
+	const char		*cache;		/* Cache-Control; NULL:
+						 * no-store */
+	const char		*etag;		/* an asset's; NULL none */
+	struct admin_who	 who;		/* set once authorised */
 	bool			 is_quiet;	/* logged in a summary */
 	char			 path[256];	/* for the log */
 	char			 peer[ADMIN_PEER_MAX];
@@ -315,5 +327,26 @@ void admin_h_review_list(struct areq *r);
 void admin_h_review_get(struct areq *r);
 void admin_h_review_resolve(struct areq *r);
 void admin_h_metrics(struct areq *r);			/* admin_metrics.c */
+void admin_h_asset(struct areq *r);			/* admin_web.c */
+void admin_h_whoami(struct areq *r);
+void admin_h_series(struct areq *r);
+void admin_h_stats(struct areq *r);
+void admin_h_live(struct areq *r);
+
+/*
+ * admin_web.c: the headers every answer carries (no sniffing, no
+ * framing, no referrer, a Content-Security-Policy: the dashboard's for
+ * its page, none at all for the rest), to oh.
+ */
+void admin_web_headers(struct areq *r, struct evkeyvalq *oh);
+
+/*
+ * Who authorization (an Authorization header value, may be NULL) is:
+ * the shared token (token, may be NULL) or a user of cfg->admin_users.
+ * Every token is compared (in constant time), whichever matches. Returns
+ * true with *who filled, or false.
+ */
+bool admin_who_find(const char *token, const struct config *cfg,
+    const char *authorization, struct admin_who *who);
 
 #endif /* PROXY_ADMIN_ADMIN_INT_H */

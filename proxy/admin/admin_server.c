@@ -304,7 +304,8 @@ admin_new(struct daemon *d)
 	struct config	*cfg = d->cfg;
 	struct admin	*a;
 
-	if (!cfg->has_admin || cfg->admin_token == NULL) {
+	if (!cfg->has_admin || (cfg->admin_token == NULL &&
+	    cfg->nadmin_users == 0)) {
 		log_warnx("event=admin_failed reason=\"no admin block or "
 		    "token\"");
 		return NULL;
@@ -316,8 +317,8 @@ admin_new(struct daemon *d)
 	a->d = d;
 	TAILQ_INIT(&a->held);
 	TAILQ_INIT(&a->conns);
-	if (admin_sync_new(a) == -1 || (a->token =
-	    strdup(cfg->admin_token)) == NULL ||
+	if (admin_sync_new(a) == -1 || (cfg->admin_token != NULL &&
+	    (a->token = strdup(cfg->admin_token)) == NULL) ||
 	    (a->thr = admin_throttle_new()) == NULL) {
 		log_warn("event=admin_failed doing=alloc");
 		goto err;
@@ -443,7 +444,8 @@ admin_settings_swap(struct admin *a, struct config *cfg, SSL_CTX *ctx,
 	/* Connections already made keep their SSL (it holds a reference
 	 * to the old context). */
 	SSL_CTX_free(octx);
-	OPENSSL_cleanse(otok, strlen(otok));
+	if (otok != NULL)
+		OPENSSL_cleanse(otok, strlen(otok));
 	free(otok);
 }
 
@@ -485,7 +487,9 @@ admin_reload(struct daemon *d, void **state)
 		    "settings stay)");
 		return;
 	}
-	if ((tok = strdup(cfg->admin_token)) == NULL) {
+	tok = NULL;
+	if (cfg->admin_token != NULL &&
+	    (tok = strdup(cfg->admin_token)) == NULL) {
 		SSL_CTX_free(ctx);
 		log_warn("event=reload_note admin token (old settings stay)");
 		return;
