@@ -104,6 +104,7 @@ $(foreach d,$(PROXY_DIRS),$(eval \
   $(BUILD)/libproxy_$(d).a: $(call obj,$(wildcard proxy/$(d)/*.c))))
 # The dashboard's files (proxy/admin/web/) compiled in as byte arrays.
 WEB_ASSETS := $(wildcard proxy/admin/web/*.html proxy/admin/web/*.js \
+	      proxy/admin/web/*.svg \
 	      proxy/admin/web/*.css)
 $(BUILD)/gen/admin_assets.c: $(WEB_ASSETS) proxy/admin/web/embed.py
 	@mkdir -p $(@D)
