@@ -106,9 +106,12 @@ $(foreach d,$(PROXY_DIRS),$(eval \
 WEB_ASSETS := $(wildcard proxy/admin/web/*.html proxy/admin/web/*.js \
 	      proxy/admin/web/*.svg \
 	      proxy/admin/web/*.css)
-$(BUILD)/gen/admin_assets.c: $(WEB_ASSETS) proxy/admin/web/embed.py
+$(BUILD)/tools/embed: proxy/admin/web/embed.c
 	@mkdir -p $(@D)
-	python3 proxy/admin/web/embed.py $@ $(WEB_ASSETS)
+	$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $<
+$(BUILD)/gen/admin_assets.c: $(WEB_ASSETS) $(BUILD)/tools/embed
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed $@ $(WEB_ASSETS)
 $(BUILD)/obj/gen/admin_assets.o: $(BUILD)/gen/admin_assets.c \
     proxy/admin/admin_web.h
 	@mkdir -p $(@D)

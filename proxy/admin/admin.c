@@ -49,6 +49,8 @@ static const struct admin_route {
 	{ "/v1/series", EVHTTP_REQ_GET, false, admin_h_series },
 	{ "/v1/stats", EVHTTP_REQ_GET, false, admin_h_stats },
 	{ "/v1/live", EVHTTP_REQ_GET, false, admin_h_live },
+	{ "/v1/export", EVHTTP_REQ_GET, false, admin_h_export },
+	{ "/v1/import", EVHTTP_REQ_POST, false, admin_h_import },
 	{ "/metrics", EVHTTP_REQ_GET, false, admin_h_metrics },
 	{ "/v1/numbers/*", EVHTTP_REQ_GET, false, admin_h_number },
 	{ "/v1/numbers/*/history", EVHTTP_REQ_GET, false, admin_h_history },
@@ -298,7 +300,8 @@ areq_finish(struct areq *r)
 	enum evhttp_cmd_type	 m = evhttp_request_get_command(r->req);
 
 	atomic_fetch_add(&r->a->requests, 1);
-	admin_send(r);		/* may free r->req */
+	if (!r->is_streamed)
+		admin_send(r);	/* may free r->req */
 	admin_log_request(r, m);
 	areq_free(r);
 }
@@ -571,6 +574,8 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	struct areq	*r;
 	const char	*path;
 
+	if (admin_export_claim(a, req))
+		return;
 	admin_conn_request(a, req);
 	if ((r = areq_new(a, req, &path)) == NULL) {
 		evhttp_send_error(req, 500, NULL);

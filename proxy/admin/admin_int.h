@@ -139,6 +139,9 @@ struct admin_held {
 };
 TAILQ_HEAD(admin_held_list, admin_held);
 
+struct admin_export;
+TAILQ_HEAD(admin_export_list, admin_export);
+
 struct admin {
 	struct daemon		*d;		/* borrowed [D] */
 	char			 host[64];	/* the bound address */
@@ -165,6 +168,7 @@ struct admin {
 						 * unreported */
 	struct admin_throttle	*thr;		/* owned */
 	struct admin_held_list	 held;
+	struct admin_export_list exports;	/* streaming answers */
 
 	/* Counters for /metrics, read by any thread. */
 	atomic_uint_fast64_t	 requests;	/* answered */
@@ -217,6 +221,9 @@ struct areq {
 						 * no-store */
 	const char		*etag;		/* an asset's; NULL none */
 	struct admin_who	 who;		/* set once authorised */
+	bool			 is_streamed;	/* answered in chunks by
+						 * admin_export.c: not sent
+						 * at the end */
 	bool			 is_quiet;	/* logged in a summary */
 	char			 path[256];	/* for the log */
 	char			 peer[ADMIN_PEER_MAX];
@@ -332,6 +339,17 @@ void admin_h_whoami(struct areq *r);
 void admin_h_series(struct areq *r);
 void admin_h_stats(struct areq *r);
 void admin_h_live(struct areq *r);
+void admin_h_export(struct areq *r);			/* admin_export.c */
+void admin_h_import(struct areq *r);			/* admin_import.c */
+
+/*
+ * admin_export.c: whether req is a streaming answer's (libevent hands a
+ * request whose connection failed mid-write back to the request
+ * callback; it is then ended here, true), and the end of every stream at
+ * teardown, before evhttp_free.
+ */
+bool admin_export_claim(struct admin *a, const struct evhttp_request *req);
+void admin_export_drop_all(struct admin *a);
 
 /*
  * admin_web.c: the headers every answer carries (no sniffing, no

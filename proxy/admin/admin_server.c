@@ -181,6 +181,7 @@ admin_main(void *arg)
 		log_warnx("event=admin_loop_failed");
 	/* Everything on a->base goes with this thread's loop. */
 	admin_held_drop_all(a);
+	admin_export_drop_all(a);
 	admin_conn_teardown(a);
 	evhttp_free(a->http);
 	a->http = NULL;
@@ -316,6 +317,7 @@ admin_new(struct daemon *d)
 	}
 	a->d = d;
 	TAILQ_INIT(&a->held);
+	TAILQ_INIT(&a->exports);
 	TAILQ_INIT(&a->conns);
 	if (admin_sync_new(a) == -1 || (cfg->admin_token != NULL &&
 	    (a->token = strdup(cfg->admin_token)) == NULL) ||
@@ -388,6 +390,7 @@ admin_free(void *state)
 	else {
 		/* Never started: what the thread would have freed. */
 		admin_held_drop_all(a);
+		admin_export_drop_all(a);
 		admin_conn_teardown(a);
 		if (a->http != NULL)
 			evhttp_free(a->http);

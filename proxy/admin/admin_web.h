@@ -1,6 +1,6 @@
 /*
  * The compliance dashboard's files (SPEC §10), compiled into the binary
- * by proxy/admin/web/embed.py from proxy/admin/web/: the page, its
+ * by proxy/admin/web/embed.c from proxy/admin/web/: the page, its
  * script and its style. Nothing is fetched from another origin.
  */
 #ifndef PROXY_ADMIN_ADMIN_WEB_H

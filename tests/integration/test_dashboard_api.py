@@ -16,6 +16,9 @@
   days before), rejected sends by status, the STOP rate per account and
   category from forwarded messages and the opt-outs attributed to them.
 - /v1/audit paging with after=, and the CSV pages with X-Next-After.
+- /v1/export streamed in chunks (every number once, in order, CSV and
+  JSON lines; a client that hangs up mid-stream costs nothing), and
+  POST /v1/import: staff only, the CLI's checks, all or nothing.
 """
 
 import datetime
@@ -354,6 +357,98 @@ class TestSeries(DashCase):
         self.assertEqual(len(lines), 6)
         self.assertEqual(self.req("GET", "/v1/audit?after=x")[0], 400)
         self.assertEqual(self.req("GET", "/v1/audit?format=xml")[0], 400)
+
+
+class TestExportImport(DashCase):
+    def raw(self, method, path, body=None, token=TOKEN, ctype="text/csv"):
+        h = {"Authorization": "Bearer " + token}
+        if body is not None:
+            h["Content-Type"] = ctype
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            return r.status, r.headers, r.read().decode()
+        finally:
+            c.close()
+
+    def test_import(self):
+        self.start()
+        good = "number,category,note,time\n15557000001,promo,form,\n" \
+            "+1 555 700 0002,all,,2026-01-05T10:00:00Z\n"
+        st, _, text = self.raw("POST", "/v1/import", good, token=VIEWER[1])
+        self.assertEqual(st, 403, text)
+        bad = good + "nonsense,promo,,\n15557000004,nope,,\n"
+        st, _, text = self.raw("POST", "/v1/import", bad, token=STAFF[1])
+        self.assertEqual(st, 422, text)
+        d = json.loads(text)
+        self.assertIn("2 bad rows; nothing was imported", d["error"])
+        self.assertEqual(len(d["problems"]), 2)
+        self.assertTrue(d["problems"][0].startswith("body:4: "), d)
+        self.assertTrue(d["problems"][1].startswith("body:5: "), d)
+        self.assertEqual(self.ok("GET", "/v1/events")["events"], [])
+        for body, code in (("", 400), ("x" * (65 * 1024), 413),
+                           ("name\nfoo\n", 422), ("number\n\"open\n",
+                                                  422)):
+            st, _, text = self.raw("POST", "/v1/import", body,
+                                   token=STAFF[1])
+            self.assertEqual(st, code, text)
+        self.assertEqual(self.ok("GET", "/v1/events")["events"], [])
+        st, _, text = self.raw("POST", "/v1/import", good, token=STAFF[1])
+        self.assertEqual(st, 201, text)
+        self.assertEqual(json.loads(text)["imported"], 2)
+        evs = self.ok("GET", "/v1/events")["events"]
+        self.assertEqual([(e["number"], e["source"], e["actor"], e["scope"])
+                          for e in evs],
+                         [("15557000001", "import", "sam", "promo"),
+                          ("15557000002", "import", "sam", "all")])
+        self.assertEqual(evs[1]["time"], "2026-01-05T10:00:00Z")
+
+    def test_export_streamed(self):
+        self.start()
+        n = 30000
+        p = self.h.path("many.csv")
+        with open(p, "w") as f:
+            f.write("number,category\n")
+            for i in range(n):
+                f.write("1555800%04d,%s\n" % (i % 10000, ("promo", "billing",
+                                                        "all")[i // 10000]))
+        self.cli("import", p)
+        st, hd, text = self.raw("GET", "/v1/export", token=VIEWER[1])
+        self.assertEqual(st, 200)
+        self.assertEqual(hd["Transfer-Encoding"], "chunked")
+        self.assertTrue(hd["Content-Type"].startswith("text/csv"))
+        self.assertIn("default-src 'none'", hd["Content-Security-Policy"])
+        lines = text.splitlines()
+        self.assertEqual(lines[0], "number,category,state,since,event_id")
+        self.assertEqual(len(lines), 1 + n)
+        nums = [ln.split(",")[0] for ln in lines[1:]]
+        self.assertEqual(nums, sorted(nums))
+        self.assertEqual(len(set(nums)), 10000)
+        # Each number's entries together, its global one first.
+        self.assertEqual(lines[1].split(",")[:3], ["15558000000", "all",
+                                                   "opted_out"])
+        self.assertEqual(text, self.cli("export"))
+        st, hd, text = self.raw("GET", "/v1/export?format=jsonl")
+        self.assertEqual(st, 200)
+        rows = [json.loads(ln) for ln in text.splitlines()]
+        self.assertEqual(len(rows), n)
+        self.assertEqual(self.raw("GET", "/v1/export?format=xml")[0], 400)
+        # A client that goes away mid-stream: the stream ends, the API
+        # answers the next request.
+        for _ in range(3):
+            c = http.client.HTTPConnection("127.0.0.1", self.port,
+                                           timeout=10)
+            c.request("GET", "/v1/export", headers={
+                "Authorization": "Bearer " + TOKEN})
+            r = c.getresponse()
+            self.assertEqual(len(r.read(1000)), 1000)
+            c.sock.shutdown(2)
+            c.close()
+        time.sleep(0.5)
+        self.assertEqual(self.ok("GET", "/v1/whoami")["name"], "api")
+        self.assertEqual(self.ok("GET", "/healthz", token=None)["status"],
+                         "ok")
 
 
 if __name__ == "__main__":
