@@ -270,8 +270,9 @@ admin_log_request(struct areq *r, enum evhttp_cmd_type m)
 			r->err[i] = '\'';
 	if (r->code >= 400 || m != EVHTTP_REQ_GET)
 		log_info("event=admin_request peer=%s method=%s path=%.200s "
-		    "status=%d%s%s%s", r->peer, method_name(m), r->path,
-		    r->code, r->code >= 400 ? " error=\"" : "",
+		    "status=%d%s%s%s%s%s", r->peer, method_name(m), r->path,
+		    r->code, r->who.name[0] != '\0' ? " user=" : "",
+		    r->who.name, r->code >= 400 ? " error=\"" : "",
 		    r->code >= 400 ? r->err : "", r->code >= 400 ? "\"" : "");
 	else if (log_debug_enabled())
 		log_debug("event=admin_request peer=%s method=%s path=%.200s "
