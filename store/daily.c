@@ -6,19 +6,32 @@
  * count, 8 bytes big-endian. A write path adds its records up in a small
  * table first, so a batch of thousands of forwarded messages costs one
  * read and one write per distinct (day, account, category).
+ *
+ * A store written before the counters gets them at its first open by a
+ * writable handle of this build (store_daily_open): its newest million
+ * events and the rejected sends of the longest series' days are counted
+ * then. Forwarded messages cannot be: the store keeps only the last one
+ * per number.
  */
 #include "store/daily.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/bytes.h"
+#include "store/codec_int.h"
 #include "store/daily_int.h"
 #include "store/sentlog.h"
 #include "store/sentlog_int.h"
 
 #define DAILY_ACC_MAX	64	/* distinct counters added up at once */
 #define DAILY_KEY_MAX	(5 + 2 * STORE_NAME_MAX)
+/* What a store from before the counters has counted at its first open
+ * by this build: its newest events and rejected sends. */
+#define DAILY_BACKFILL_MAX	1000000
+#define DAILY_BACKFILL_DAYS	(366 + 28)	/* the longest series */
+#define DAILY_MARKER		"daily.built"
 
 /* Counters being added up before they are written. */
 struct daily_acc {
@@ -182,31 +195,43 @@ daily_add(struct store *st, MDB_txn *txn, struct daily_acc *acc,
 	return 0;
 }
 
+/* Count ev into acc. 0 or an LMDB code. */
+static int
+store_daily_event_acc(struct store *st, MDB_txn *txn, struct daily_acc *acc,
+    const struct store_event *ev)
+{
+	const char		*act = store_action_name(ev->action);
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = daily_add(st, txn, acc, ev->time, STORE_DAILY_EVENTS, act,
+	    "")) != 0)
+		return rc;
+	if (ev->all)
+		rc = daily_add(st, txn, acc, ev->time, STORE_DAILY_EVENT, act,
+		    STORE_CATEGORY_ALL);
+	for (i = 0; rc == 0 && !ev->all && i < ev->ncategories; i++)
+		rc = daily_add(st, txn, acc, ev->time, STORE_DAILY_EVENT, act,
+		    ev->categories[i]);
+	/* What the subscriber was sent last drove the opt-out. */
+	if (rc == 0 && ev->action == STORE_OPT_OUT && ev->last.time != 0)
+		rc = daily_add(st, txn, acc, ev->time,
+		    STORE_DAILY_ATTRIBUTED, ev->last.account,
+		    ev->last.category);
+	return rc;
+}
+
 int
 store_daily_event_txn(struct store *st, MDB_txn *txn,
     const struct store_event *ev)
 {
 	struct daily_acc	 acc;
-	const char		*act = store_action_name(ev->action);
-	size_t			 i;
 	int			 rc;
 
 	acc.n = 0;
-	if ((rc = daily_add(st, txn, &acc, ev->time, STORE_DAILY_EVENTS, act,
-	    "")) != 0)
+	if ((rc = store_daily_event_acc(st, txn, &acc, ev)) != 0)
 		return rc;
-	if (ev->all)
-		rc = daily_add(st, txn, &acc, ev->time, STORE_DAILY_EVENT, act,
-		    STORE_CATEGORY_ALL);
-	for (i = 0; rc == 0 && !ev->all && i < ev->ncategories; i++)
-		rc = daily_add(st, txn, &acc, ev->time, STORE_DAILY_EVENT, act,
-		    ev->categories[i]);
-	/* What the subscriber was sent last drove the opt-out. */
-	if (rc == 0 && ev->action == STORE_OPT_OUT && ev->last.time != 0)
-		rc = daily_add(st, txn, &acc, ev->time,
-		    STORE_DAILY_ATTRIBUTED, ev->last.account,
-		    ev->last.category);
-	return rc != 0 ? rc : daily_flush(st, txn, &acc);
+	return daily_flush(st, txn, &acc);
 }
 
 /* The checks store_batch_put() drops an audit record for. */
@@ -289,4 +314,102 @@ store_daily_walk(struct store *st, int32_t from, int32_t to,
 	}
 	return store_walk_finish(st, txn, cur, rc, cbret,
 	    "reading the daily counters");
+}
+
+/* --- a store from before the counters ------------------------------ */
+
+/* The newest events, at most DAILY_BACKFILL_MAX, counted into acc. */
+static int
+daily_backfill_events(struct store *st, MDB_txn *txn, struct daily_acc *acc)
+{
+	struct store_event	 ev;
+	MDB_cursor		*cur;
+	MDB_val			 k, v;
+	size_t			 n = 0;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_EVENTS], &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	while (rc == 0 && n++ < DAILY_BACKFILL_MAX) {
+		if (k.mv_size != 8 ||
+		    store_event_decode(&v, store_be64_get(k.mv_data), &ev)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = store_daily_event_acc(st, txn, acc, &ev)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The rejected sends of the last DAILY_BACKFILL_DAYS days. */
+static int
+daily_backfill_audit(struct store *st, MDB_txn *txn, struct daily_acc *acc,
+    int64_t since)
+{
+	struct store_audit	 a;
+	MDB_cursor		*cur;
+	MDB_val			 k, v;
+	char			 status[16];
+	size_t			 n = 0;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_AUDIT], &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	while (rc == 0 && n++ < DAILY_BACKFILL_MAX) {
+		if (store_audit_decode(&v, &a) != 0) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (a.time < since)
+			break;
+		snprintf(status, sizeof(status), "0x%08x", (unsigned)a.status);
+		if ((rc = daily_add(st, txn, acc, a.time, STORE_DAILY_REJECTED,
+		    status, a.category)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_daily_open(struct store *st, MDB_txn *txn)
+{
+	MDB_val		 k = { sizeof(DAILY_MARKER) - 1,
+			    (void *)(uintptr_t)DAILY_MARKER }, v;
+	struct daily_acc acc;
+	MDB_stat	 ms;
+	uint8_t		 val[8];
+	int64_t		 now = (int64_t)time(NULL);
+	int		 rc;
+
+	if (st->is_read_only)
+		return 0;
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == 0)
+		return 0;
+	acc.n = 0;
+	if (rc != MDB_NOTFOUND ||
+	    (rc = mdb_stat(txn, st->dbi[STORE_DB_DAILY], &ms)) != 0)
+		goto err;
+	/* Counters already kept (a build before the marker) stay. */
+	if (ms.ms_entries == 0 &&
+	    ((rc = daily_backfill_events(st, txn, &acc)) != 0 ||
+	    (rc = daily_backfill_audit(st, txn, &acc, now -
+	    (int64_t)DAILY_BACKFILL_DAYS * 86400)) != 0 ||
+	    (rc = daily_flush(st, txn, &acc)) != 0))
+		goto err;
+	store_be64_put(val, (uint64_t)now);
+	v.mv_size = sizeof(val);
+	v.mv_data = val;
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0)) != 0)
+		goto err;
+	return 0;
+err:
+	return store_fail_mdb(st, rc, "counting the history per day");
 }

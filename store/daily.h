@@ -16,7 +16,8 @@
  *   REJECTED    a: command_status sent back ("0x00000401"), b: category
  * Keys are generic strings, so a new action or a new rejection status is
  * counted without a change here. Counters are never expired (a few keys
- * a day). A store written before them has none for its past.
+ * a day). A store written before them is counted from its history once
+ * (store/daily.c says what can be).
  * Conventions as in store/store.h.
  */
 #ifndef STORE_DAILY_H

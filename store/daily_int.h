@@ -22,4 +22,12 @@ int store_daily_event_txn(struct store *st, MDB_txn *txn,
 int store_daily_batch_txn(struct store *st, MDB_txn *txn,
     const struct store_batch *b);
 
+/*
+ * In store_open()'s first transaction, on a writable handle: a store
+ * whose counters were never made (written by an older stopgate) gets
+ * them from its history (see store/daily.c), once. Returns 0, or -1 with
+ * st's error set.
+ */
+int store_daily_open(struct store *st, MDB_txn *txn);
+
 #endif /* STORE_DAILY_INT_H */

@@ -14,6 +14,7 @@
 
 #include "store/audit_int.h"
 #include "store/chunkview_int.h"
+#include "store/daily_int.h"
 #include "store/lookup_int.h"
 #include "store/store_int.h"
 
@@ -237,7 +238,8 @@ store_open_txn(struct store *st, const char *path, char *err, size_t errlen)
 	}
 	if (store_schema(st, txn, &is_new) != 0 ||
 	    store_lookup_open(st, txn) != 0 ||
-	    store_audit_open(st, txn) != 0) {
+	    store_audit_open(st, txn) != 0 ||
+	    store_daily_open(st, txn) != 0) {
 		mdb_txn_abort(txn);
 		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
 		return -1;

@@ -6,17 +6,23 @@
  * transaction. These tests check that opt-out / opt-in events (applied,
  * imported), rejected sends and forwarded messages of a writer batch are
  * counted on the right UTC day and under the right names, that what a
- * batch drops as bad is not counted, and that a walk reads exactly the
- * days asked for.
+ * batch drops as bad is not counted, that a walk reads exactly the days
+ * asked for, and that a store written before the counters gets them from
+ * its history at its first open (all but the forwarded messages, which
+ * the store does not keep).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "store/daily.h"
+#include "store/store_int.h"
 #include "store/sentlog.h"
 #include "tests/unit/store/store_fixture.h"
 
@@ -269,6 +275,89 @@ test_walk_stops_and_read_only(void **state)
 	store_free(ro);
 }
 
+/* Forget the counters and their marker, as a store from before them. */
+static void
+forget_counters(struct fx *f)
+{
+	MDB_val		 k = { 11, (void *)(uintptr_t)"daily.built" };
+	MDB_txn		*txn;
+
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_drop(txn, f->st->dbi[STORE_DB_DAILY], 0), 0);
+	assert_int_equal(mdb_del(txn, f->st->dbi[STORE_DB_META], &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	store_free(f->st);
+	assert_non_null(f->st = fx_open(f, 8, 64));
+}
+
+static void
+test_backfill(void **state)
+{
+	struct fx		*f = *state;
+	struct store_event	 ev;
+	struct store_audit	 au[2];
+	struct store_sentlog_entry sl[2];
+	struct store_batch	 b;
+	struct got		 before, after;
+	int64_t			 t = (int64_t)time(NULL) - 3 * DAY;
+	int32_t			 d = store_daily_day(t);
+	size_t			 i, nbad;
+
+	mk_event(&ev, "15550001111", (int64_t)D0 * DAY, STORE_OPT_OUT,
+	    "promo");
+	assert_int_equal(store_optout_apply(f->st, &ev), 0);
+	mk_event(&ev, "15550002222", t, STORE_OPT_OUT, NULL);
+	assert_int_equal(store_optout_apply(f->st, &ev), 0);
+	mk_audit(&au[0], t, 0x401);
+	mk_audit(&au[1], (int64_t)D0 * DAY, 0x401);	/* too old: not
+							 * counted again */
+	mk_sent(&sl[0], 1, "marketing", "promo", t);
+	mk_sent(&sl[1], 2, "marketing", "promo", t);
+	memset(&b, 0, sizeof(b));
+	b.audit = au;
+	b.naudit = 2;
+	b.sentlog = sl;
+	b.nsentlog = 2;
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	memset(&before, 0, sizeof(before));
+	assert_int_equal(store_daily_walk(f->st, D0 - 5, d + 5, collect,
+	    &before), 0);
+
+	forget_counters(f);
+	memset(&after, 0, sizeof(after));
+	assert_int_equal(store_daily_walk(f->st, D0 - 5, d + 5, collect,
+	    &after), 0);
+	/* Everything but the forwarded messages and the old audit. */
+	for (i = 0; i < before.n; i++) {
+		const struct store_daily *x = &before.d[i];
+		uint64_t want = x->count;
+
+		if (x->kind == STORE_DAILY_FORWARDED ||
+		    (x->kind == STORE_DAILY_REJECTED && x->day == D0))
+			want = 0;
+		assert_int_equal(count_of(&after, x->day, x->kind, x->a, x->b),
+		    want);
+	}
+	assert_int_equal(count_of(&after, d, STORE_DAILY_REJECTED,
+	    "0x00000401", "promo"), 1);
+	assert_int_equal(count_of(&after, D0, STORE_DAILY_EVENT, "opt_out",
+	    "promo"), 1);
+
+	/* Once: a second open counts nothing again; new writes count. */
+	store_free(f->st);
+	assert_non_null(f->st = fx_open(f, 8, 64));
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	memset(&after, 0, sizeof(after));
+	assert_int_equal(store_daily_walk(f->st, D0 - 5, d + 5, collect,
+	    &after), 0);
+	assert_int_equal(count_of(&after, d, STORE_DAILY_REJECTED,
+	    "0x00000401", "promo"), 2);
+	assert_int_equal(count_of(&after, d, STORE_DAILY_FORWARDED,
+	    "marketing", "promo"), 2);
+	assert_int_equal(count_of(&after, d, STORE_DAILY_EVENT, "opt_out",
+	    STORE_CATEGORY_ALL), 1);
+}
+
 int
 main(void)
 {
@@ -280,6 +369,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_walk_stops_and_read_only,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backfill, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store/daily", tests, NULL, NULL);
