@@ -198,6 +198,10 @@ class TestDashboard(harness.TestCase):
         # Audit and live.
         self.assertEqual(len(out["auditRows"]), 1)
         self.assertEqual(out["auditRows"][0][4], "15552000001")
+        csv = out["auditCsv"].splitlines()
+        self.assertTrue(csv[0].startswith("time,account,category"), csv)
+        self.assertEqual(len(csv), 2)
+        self.assertIn("15552000001", csv[1])
         self.assertIn(["carrier", "yes"], out["live"]["upstreams"])
         self.assertIn(["marketing", "1"], out["live"]["accounts"])
         self.assertEqual(out["live"]["sessions"], "1")

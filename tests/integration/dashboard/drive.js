@@ -157,6 +157,18 @@ async function main() {
       (rows) => rows.map((r) => Array.from(r.cells).map(
         (c) => c.textContent)));
     await shot(page, "audit");
+    /* "Download CSV": the file the page builds, caught as it is made. */
+    await page.evaluate(() => {
+      const make = URL.createObjectURL;
+      window.csvBlobs = [];
+      URL.createObjectURL = (b) => {
+        window.csvBlobs.push(b);
+        return make.call(URL, b);
+      };
+    });
+    await page.click("#audit-csv");
+    await page.waitForFunction(() => window.csvBlobs.length > 0);
+    out.auditCsv = await page.evaluate(() => window.csvBlobs[0].text());
 
     /* Live: upstream binds, sessions per account, rates. */
     step("live");
