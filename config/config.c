@@ -1924,15 +1924,17 @@ static void
 admin_users_check(struct loader *L, const struct config_node *v)
 {
 	const struct config *cfg = L->cfg;
+	const struct config_node *seq = map_at(v, "users");
 	size_t i;
 
-	if (cfg->admin_token == NULL)
+	if (cfg->admin_token == NULL || seq == NULL ||
+	    seq->type != CONFIG_NODE_SEQ)
 		return;
-	for (i = 0; i < cfg->nadmin_users; i++)
+	for (i = 0; i < cfg->nadmin_users && i < seq->n; i++)
 		if (cfg->admin_users[i].token != NULL &&
 		    strcmp(cfg->admin_users[i].token, cfg->admin_token) == 0)
-			cfg_err(L, map_at(v, "users"), "user '%s' has the "
-			    "token of admin.token", cfg->admin_users[i].name);
+			cfg_err(L, seq->items[i], "user '%s' has the token of "
+			    "admin.token", cfg->admin_users[i].name);
 }
 
 static void
