@@ -102,6 +102,22 @@ $(LIB_CONFIG): $(call obj,$(CONFIG_SRC))
 $(LIB_STORE): $(call obj,$(STORE_SRC))
 $(foreach d,$(PROXY_DIRS),$(eval \
   $(BUILD)/libproxy_$(d).a: $(call obj,$(wildcard proxy/$(d)/*.c))))
+# The dashboard's files (proxy/admin/web/) compiled in as byte arrays.
+WEB_ASSETS := $(wildcard proxy/admin/web/*.html proxy/admin/web/*.js \
+	      proxy/admin/web/*.svg \
+	      proxy/admin/web/*.css)
+$(BUILD)/tools/embed: proxy/admin/web/embed.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $<
+$(BUILD)/gen/admin_assets.c: $(WEB_ASSETS) $(BUILD)/tools/embed
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed $@ $(WEB_ASSETS)
+$(BUILD)/obj/gen/admin_assets.o: $(BUILD)/gen/admin_assets.c \
+    proxy/admin/admin_web.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/libproxy_admin.a: $(BUILD)/obj/gen/admin_assets.o
+
 $(BUILD)/lib%.a:
 	@mkdir -p $(@D)
 	rm -f $@

@@ -1808,8 +1808,107 @@ admin_bind(struct loader *L, const struct config_node *v, void *obj)
 		    cfg->admin_host, (unsigned)cfg->admin_port);
 }
 
+/* admin.users: role viewer | staff. */
+static void
+admin_user_role(struct loader *L, const struct config_node *v, void *obj)
+{
+	struct config_admin_user *u = obj;
+	const char *s;
+
+	if ((s = scalar_string(L, v, "role", 1, 16)) == NULL)
+		return;
+	if (strcmp(s, "viewer") == 0)
+		u->role = CONFIG_ROLE_VIEWER;
+	else if (strcmp(s, "staff") == 0)
+		u->role = CONFIG_ROLE_STAFF;
+	else
+		cfg_err(L, v, "role must be viewer or staff, not '%.32s'", s);
+}
+
+/* admin.users: a name is recorded as the actor of what the user does. */
+static void
+admin_user_name(struct loader *L, const struct config_node *v, void *obj)
+{
+	struct config_admin_user *u = obj;
+	const char *s, *p;
+
+	if ((s = scalar_string(L, v, "name", 1,
+	    CONFIG_USER_NAME_MAX - 1)) == NULL)
+		return;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._@-", *p) != NULL)) {
+			cfg_err(L, v, "user name '%.63s' may have only "
+			    "letters, digits and . _ @ -", s);
+			return;
+		}
+	memcpy(u->name, s, strlen(s) + 1);
+}
+
+static const struct key admin_user_keys[] = {
+	{ "name", KEY_FN, true, 0, 0, 0, 0, admin_user_name },
+	{ "token", KEY_SECRET, false, 0, 1024, 0,
+	    FIELD(struct config_admin_user, token), NULL },
+	{ "token_file", KEY_SECRET_FILE, false, 0, 1024, 0,
+	    FIELD(struct config_admin_user, token), NULL },
+	{ "token_env", KEY_SECRET_ENV, false, 0, 1024, 0,
+	    FIELD(struct config_admin_user, token), NULL },
+	{ "role", KEY_FN, true, 0, 0, 0, 0, admin_user_role },
+	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
+};
+
+/* One admin.users entry, i, checked against those before it. */
+static void
+admin_user_load(struct loader *L, const struct config_node *it, size_t i)
+{
+	struct config *cfg = L->cfg;
+	struct config_admin_user *u = &cfg->admin_users[i];
+	size_t j;
+
+	L->nsecrets = 0;
+	if (walk_map(L, it, admin_user_keys, u, "an admin.users entry") == 0)
+		return;
+	if (L->nsecrets == 0)
+		cfg_err(L, it, "missing token, token_file or token_env in "
+		    "an admin.users entry");
+	/* Long enough not to be guessed through the throttle. */
+	if (u->token != NULL && strlen(u->token) < CONFIG_USER_TOKEN_MIN)
+		cfg_err(L, it, "the token of user '%s' is shorter than %d "
+		    "characters", u->name, CONFIG_USER_TOKEN_MIN);
+	for (j = 0; j < i; j++) {
+		if (u->name[0] != '\0' &&
+		    strcmp(cfg->admin_users[j].name, u->name) == 0)
+			cfg_err(L, it, "duplicate admin user '%s'", u->name);
+		if (u->token != NULL && cfg->admin_users[j].token != NULL &&
+		    strcmp(cfg->admin_users[j].token, u->token) == 0)
+			cfg_err(L, it, "user '%s' has the token of user '%s'",
+			    u->name, cfg->admin_users[j].name);
+	}
+}
+
+static void
+admin_users(struct loader *L, const struct config_node *v, void *obj)
+{
+	struct config *cfg = obj;
+	unsigned saved = L->nsecrets;
+	size_t i;
+
+	if (!list_check(L, v, "users"))
+		return;
+	if ((cfg->admin_users = config_calloc(v->n,
+	    sizeof(*cfg->admin_users))) == NULL) {
+		cfg_nomem(L, v);
+		return;
+	}
+	cfg->nadmin_users = v->n;
+	for (i = 0; i < v->n; i++)
+		admin_user_load(L, v->items[i], i);
+	L->nsecrets = saved;
+}
+
 static const struct key admin_keys[] = {
 	{ "bind", KEY_FN, true, 0, 0, 0, 0, admin_bind },
+	{ "users", KEY_FN, false, 0, 0, 0, 0, admin_users },
 	{ "token", KEY_SECRET, false, 0, 1024, 0,
 	    FIELD(struct config, admin_token), NULL },
 	{ "token_file", KEY_SECRET_FILE, false, 0, 1024, 0,
@@ -1820,6 +1919,24 @@ static const struct key admin_keys[] = {
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
+/* No user may sign in with the shared admin.token. */
+static void
+admin_users_check(struct loader *L, const struct config_node *v)
+{
+	const struct config *cfg = L->cfg;
+	const struct config_node *seq = map_at(v, "users");
+	size_t i;
+
+	if (cfg->admin_token == NULL || seq == NULL ||
+	    seq->type != CONFIG_NODE_SEQ)
+		return;
+	for (i = 0; i < cfg->nadmin_users && i < seq->n; i++)
+		if (cfg->admin_users[i].token != NULL &&
+		    strcmp(cfg->admin_users[i].token, cfg->admin_token) == 0)
+			cfg_err(L, seq->items[i], "user '%s' has the token of "
+			    "admin.token", cfg->admin_users[i].name);
+}
+
 static void
 load_admin(struct loader *L, const struct config_node *v)
 {
@@ -1827,9 +1944,10 @@ load_admin(struct loader *L, const struct config_node *v)
 	if (walk_map(L, v, admin_keys, L->cfg, "admin") == 0)
 		return;
 	L->cfg->has_admin = true;
-	if (L->nsecrets == 0)
+	if (L->nsecrets == 0 && L->cfg->nadmin_users == 0)
 		cfg_err(L, v, "missing token, token_file or token_env in "
-		    "admin");
+		    "admin (or users)");
+	admin_users_check(L, v);
 }
 
 /* --- upstreams ------------------------------------------------------------ */
@@ -2555,6 +2673,9 @@ config_destroy(struct config *cfg)
 	free(cfg->listeners);
 	free(cfg->admin_token);
 	tls_free(&cfg->admin_tls);
+	for (i = 0; i < cfg->nadmin_users; i++)
+		free(cfg->admin_users[i].token);
+	free(cfg->admin_users);
 	for (i = 0; i < cfg->ncategories; i++)
 		words_free(&cfg->categories[i].keywords);
 	free(cfg->categories);

@@ -162,6 +162,20 @@ struct config_retention {
 	unsigned	 outbox_max;		/* per account; default 25000 */
 };
 
+/* A person signed in to the admin API / dashboard (admin.users). */
+enum config_role {
+	CONFIG_ROLE_VIEWER = 0,	/* reads only */
+	CONFIG_ROLE_STAFF,	/* reads and changes */
+};
+#define CONFIG_USER_NAME_MAX	64	/* with NUL: the event actor's size */
+#define CONFIG_USER_TOKEN_MIN	16	/* characters */
+
+struct config_admin_user {
+	char		 name[CONFIG_USER_NAME_MAX];
+	char		*token;		/* owned */
+	enum config_role role;
+};
+
 struct config {
 	char		*path;			/* owned; absolute */
 	char		*business_name;
@@ -180,8 +194,10 @@ struct config {
 	bool		 has_admin;
 	char		 admin_host[64];
 	uint16_t	 admin_port;
-	char		*admin_token;		/* owned */
+	char		*admin_token;		/* owned; NULL: users only */
 	struct config_tls admin_tls;
+	struct config_admin_user *admin_users;	/* owned */
+	size_t		 nadmin_users;
 
 	struct config_category *categories;	/* owned */
 	size_t		 ncategories;

@@ -14,6 +14,7 @@
 #include "store/audit_int.h"
 #include "store/bytes.h"
 #include "store/codec_int.h"
+#include "store/daily_int.h"
 #include "store/sentlog_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -1191,7 +1192,7 @@ batch_body(struct store *st, MDB_txn *txn, void *arg)
 		else if ((rc = lastsent_body(st, txn, &la)) != 0)
 			return rc;
 	}
-	return 0;
+	return store_daily_batch_txn(st, txn, b);
 }
 
 int

@@ -649,8 +649,8 @@ store_lookup_refers(struct store *st, MDB_txn *txn, const char *number,
  * first.
  */
 static int
-state_walk(struct store *st, const uint8_t *prefix, size_t plen,
-    store_state_fn cb, void *arg)
+state_walk(struct store *st, const uint8_t *prefix, size_t seeklen,
+    size_t plen, store_state_fn cb, void *arg)
 {
 	struct store_state_entry e[STORE_SCOPE_MAX + 8], *g;
 	size_t ne = 0, i;
@@ -662,8 +662,8 @@ state_walk(struct store *st, const uint8_t *prefix, size_t plen,
 
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, plen, &cur, &k,
-	    &v);
+	rc = store_cursor_seek(st, txn, STORE_DB_STATE, prefix, seeklen, &cur,
+	    &k, &v);
 	while (cur != NULL) {
 		const char *key = k.mv_data, *nul;
 		bool at_end = rc != 0 ||
@@ -724,14 +724,34 @@ store_state(struct store *st, const char *number, store_state_fn cb,
 	if (!store_str_ok(number, STORE_NUMBER_MAX))
 		return store_fail(st, STORE_E_INVAL, "bad number");
 	plen = store_key2(prefix, sizeof(prefix), number, NULL);
-	return state_walk(st, prefix, plen, cb, arg);
+	return state_walk(st, prefix, plen, plen, cb, arg);
 }
 
 int
 store_state_all(struct store *st, store_state_fn cb, void *arg)
 {
 	store_ok(st);
-	return state_walk(st, NULL, 0, cb, arg);
+	return state_walk(st, NULL, 0, 0, cb, arg);
+}
+
+int
+store_state_after(struct store *st, const char *after, store_state_fn cb,
+    void *arg)
+{
+	uint8_t seek[STORE_NUMBER_MAX + 1];
+	size_t n;
+
+	store_ok(st);
+	if (after == NULL || after[0] == '\0')
+		return state_walk(st, NULL, 0, 0, cb, arg);
+	if (!store_str_ok(after, STORE_NUMBER_MAX))
+		return store_fail(st, STORE_E_INVAL, "bad number");
+	/* Keys are number \0 category: number \1 sorts after all of them
+	 * and before the next number. */
+	n = strlen(after);
+	memcpy(seek, after, n);
+	seek[n] = 1;
+	return state_walk(st, seek, n + 1, 0, cb, arg);
 }
 
 /* ------------------------------------------------------------------ */

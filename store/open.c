@@ -14,6 +14,7 @@
 
 #include "store/audit_int.h"
 #include "store/chunkview_int.h"
+#include "store/daily_int.h"
 #include "store/lookup_int.h"
 #include "store/store_int.h"
 
@@ -44,6 +45,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_AUDITACC] = "audit_by_account",
 	[STORE_DB_AUDITCAT] = "audit_by_category",
 	[STORE_DB_MOPARTS] = "mo_parts",
+	[STORE_DB_DAILY] = "daily",
 };
 
 /* mkdir -p path (mode 0700 for what we create). */
@@ -82,7 +84,8 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		if (rc == MDB_NOTFOUND && st->is_read_only &&
 		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
 		    i == STORE_DB_NUMHASH || i == STORE_DB_AUDITACC ||
-		    i == STORE_DB_AUDITCAT || i == STORE_DB_MOPARTS)) {
+		    i == STORE_DB_AUDITCAT || i == STORE_DB_MOPARTS ||
+		    i == STORE_DB_DAILY)) {
 			st->is_missing[i] = true;
 			continue;
 		}
@@ -235,7 +238,8 @@ store_open_txn(struct store *st, const char *path, char *err, size_t errlen)
 	}
 	if (store_schema(st, txn, &is_new) != 0 ||
 	    store_lookup_open(st, txn) != 0 ||
-	    store_audit_open(st, txn) != 0) {
+	    store_audit_open(st, txn) != 0 ||
+	    store_daily_open(st, txn) != 0) {
 		mdb_txn_abort(txn);
 		snprintf(err, errlen, "store %s: %s", path, st->errmsg);
 		return -1;

@@ -9,6 +9,7 @@
 
 #include "store/bytes.h"
 #include "store/codec_int.h"
+#include "store/daily_int.h"
 #include "store/lookup_int.h"
 #include "store/optout_int.h"
 
@@ -103,7 +104,8 @@ store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
 	k.mv_data = key;
 	v.mv_size = 0;
 	v.mv_data = NULL;
-	if ((rc = mdb_put(txn, st->dbi[STORE_DB_EVNUM], &k, &v, 0)) != 0)
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_EVNUM], &k, &v, 0)) != 0 ||
+	    (rc = store_daily_event_txn(st, txn, ev)) != 0)
 		return rc;
 	return store_lookup_apply_txn(st, txn, ev);
 }

@@ -328,6 +328,15 @@ typedef int (*store_state_fn)(const struct store_state_entry *e, void *arg);
 int store_state_all(struct store *st, store_state_fn cb, void *arg);
 
 /*
+ * The same from the first number after after ("" or NULL: from the
+ * start), so an export can go in chunks, each from its own snapshot:
+ * stop the walk (cb > 0) between two numbers and pass the last number
+ * seen to the next call. Returns per the walk convention.
+ */
+int store_state_after(struct store *st, const char *after, store_state_fn cb,
+    void *arg);
+
+/*
  * Bulk import: apply every event in one transaction, all or nothing
  * (each as store_optout_apply would, ids assigned in array order, ev->last
  * filled). On -1 nothing was written. Returns 0 or -1.

@@ -53,6 +53,7 @@ enum store_db {
 	STORE_DB_AUDITCAT,	/* category \0 time id -> "" (audit.c) */
 	STORE_DB_MOPARTS,	/* subscriber \0 inbound \0 ref total seq ->
 				 * time text: waiting MO parts (moparts.c) */
+	STORE_DB_DAILY,		/* day kind a \0 b -> count (daily.c) */
 	STORE_DB_COUNT,
 };
 

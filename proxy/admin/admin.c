@@ -41,6 +41,16 @@ static const struct admin_route {
 	admin_handler_fn	 fn;
 } admin_routes[] = {
 	{ "/healthz", EVHTTP_REQ_GET, true, admin_h_healthz },
+	/* The dashboard's page and assets: no secret in them, and the
+	 * page must load before anyone can sign in. */
+	{ "/", EVHTTP_REQ_GET, true, admin_h_asset },
+	{ "/assets/*", EVHTTP_REQ_GET, true, admin_h_asset },
+	{ "/v1/whoami", EVHTTP_REQ_GET, false, admin_h_whoami },
+	{ "/v1/series", EVHTTP_REQ_GET, false, admin_h_series },
+	{ "/v1/stats", EVHTTP_REQ_GET, false, admin_h_stats },
+	{ "/v1/live", EVHTTP_REQ_GET, false, admin_h_live },
+	{ "/v1/export", EVHTTP_REQ_GET, false, admin_h_export },
+	{ "/v1/import", EVHTTP_REQ_POST, false, admin_h_import },
 	{ "/metrics", EVHTTP_REQ_GET, false, admin_h_metrics },
 	{ "/v1/numbers/*", EVHTTP_REQ_GET, false, admin_h_number },
 	{ "/v1/numbers/*/history", EVHTTP_REQ_GET, false, admin_h_history },
@@ -206,7 +216,9 @@ admin_send(struct areq *r)
 	}
 	evhttp_add_header(oh, "Content-Type", r->ctype != NULL ? r->ctype :
 	    "application/json");
-	evhttp_add_header(oh, "Cache-Control", "no-store");
+	evhttp_add_header(oh, "Cache-Control", r->cache != NULL ? r->cache :
+	    "no-store");
+	admin_web_headers(r, oh);
 	if (r->code == 401)
 		evhttp_add_header(oh, "WWW-Authenticate",
 		    "Bearer realm=\"stopgate\"");
@@ -258,8 +270,9 @@ admin_log_request(struct areq *r, enum evhttp_cmd_type m)
 			r->err[i] = '\'';
 	if (r->code >= 400 || m != EVHTTP_REQ_GET)
 		log_info("event=admin_request peer=%s method=%s path=%.200s "
-		    "status=%d%s%s%s", r->peer, method_name(m), r->path,
-		    r->code, r->code >= 400 ? " error=\"" : "",
+		    "status=%d%s%s%s%s%s", r->peer, method_name(m), r->path,
+		    r->code, r->who.name[0] != '\0' ? " user=" : "",
+		    r->who.name, r->code >= 400 ? " error=\"" : "",
 		    r->code >= 400 ? r->err : "", r->code >= 400 ? "\"" : "");
 	else if (log_debug_enabled())
 		log_debug("event=admin_request peer=%s method=%s path=%.200s "
@@ -288,7 +301,8 @@ areq_finish(struct areq *r)
 	enum evhttp_cmd_type	 m = evhttp_request_get_command(r->req);
 
 	atomic_fetch_add(&r->a->requests, 1);
-	admin_send(r);		/* may free r->req */
+	if (!r->is_streamed)
+		admin_send(r);	/* may free r->req */
 	admin_log_request(r, m);
 	areq_free(r);
 }
@@ -442,12 +456,13 @@ admin_unauthorized(struct areq *r, const char *authorization)
 }
 
 static bool
-admin_token_check(struct admin *a, const char *authorization)
+admin_token_check(struct admin *a, const char *authorization,
+    struct admin_who *who)
 {
 	bool	 is_ok;
 
 	pthread_mutex_lock(&a->mu);
-	is_ok = admin_token_ok(a->token, authorization);
+	is_ok = admin_who_find(a->token, a->cfg, authorization, who);
 	pthread_mutex_unlock(&a->mu);
 	return is_ok;
 }
@@ -481,8 +496,16 @@ admin_dispatch(struct areq *r)
 	}
 	authorization = evhttp_find_header(
 	    evhttp_request_get_input_headers(r->req), "Authorization");
-	if (!admin_token_check(r->a, authorization)) {
+	if (!admin_token_check(r->a, authorization, &r->who)) {
 		admin_unauthorized(r, authorization);
+		return;
+	}
+	/* A viewer reads: every change is a POST. */
+	if (rt != NULL && !r->who.is_staff && m != EVHTTP_REQ_GET &&
+	    m != EVHTTP_REQ_HEAD) {
+		admin_fail(r, 403, "user %s is a viewer and may not change "
+		    "anything", r->who.name);
+		areq_finish(r);
 		return;
 	}
 	admin_run(r, rt, is_path_ok, m);
@@ -552,6 +575,8 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	struct areq	*r;
 	const char	*path;
 
+	if (admin_export_claim(a, req))
+		return;
 	admin_conn_request(a, req);
 	if ((r = areq_new(a, req, &path)) == NULL) {
 		evhttp_send_error(req, 500, NULL);

@@ -15,6 +15,17 @@
  *   GET  /v1/review                     open items, oldest first
  *   GET  /v1/review/{id}                one item, open or resolved
  *   POST /v1/review/{id}/resolve        {decision, note, actor, categories|all}
+ *   GET  /, /assets/NAME                the dashboard (admin_web.c), no auth
+ *   GET  /v1/whoami                     the signed-in user and role
+ *   GET  /v1/series?days=N              per-day counters for the charts
+ *   GET  /v1/stats?since=T              the history's tallies
+ *   GET  /v1/live                       the figures /metrics shows, as JSON
+ *   GET  /v1/export?format=csv|jsonl    the state, streamed (admin_export.c)
+ *   POST /v1/import                     a CSV body (admin_import.c)
+ *
+ * Tokens: the shared admin.token (staff, actor from the body) or one of
+ * admin.users (viewer: GET only, 403 otherwise; staff: the user's name
+ * is the actor of every change).
  *
  * Errors are {"error": "..."} with a 4xx/5xx status; nothing is changed by
  * a refused request. Every request runs to completion on the admin

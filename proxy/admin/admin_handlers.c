@@ -218,6 +218,11 @@ admin_act(struct areq *r, json_t *o, struct optout_act *act,
 	if (act->actor == NULL || act->actor[0] == '\0')
 		act->actor = ADMIN_ACTOR_DEFAULT;
 	act->source = STORE_SRC_API;
+	/* A named user acts as themself, whatever the body says. */
+	if (!r->who.is_shared) {
+		act->actor = r->who.name;
+		act->source = STORE_SRC_STAFF;
+	}
 	act->now = (int64_t)time(NULL);
 	act->all = sc->all;
 	act->categories = sc->names;
@@ -326,22 +331,101 @@ out:
 	evhttp_clear_headers(&q);
 }
 
+/* A page of the audit log and where the next one starts. */
+struct admin_audit_page {
+	struct encode_list	 l;
+	int64_t			 last_time;	/* of the last record shown */
+	uint64_t		 last_id;
+};
+
+static int
+admin_audit_record(const struct store_audit *a, void *arg)
+{
+	struct admin_audit_page	*p = arg;
+	int			 rc = encode_list_audit(a, &p->l);
+
+	if (!p->l.is_more) {
+		p->last_time = a->time;
+		p->last_id = a->id;
+	}
+	return rc;
+}
+
+/* ?after=TIME.ID (the "next" of the page before) into f. */
+static int
+admin_audit_after(struct areq *r, const char *s,
+    struct store_audit_filter *f)
+{
+	char		*end;
+	long long	 t;
+	uint64_t	 id;
+
+	t = strtoll(s, &end, 10);
+	if (end == s || *end != '.' || compliance_u64(end + 1, &id) == -1 ||
+	    id == 0) {
+		admin_fail(r, 400, "after must be the \"next\" of the "
+		    "previous page");
+		return -1;
+	}
+	f->after_time = (int64_t)t;
+	f->after_id = id;
+	return 0;
+}
+
+/* Close an audit page: JSON with "next" and "more", or CSV whose next
+ * page is named by the X-Next-After header. */
+static void
+admin_audit_close(struct areq *r, struct admin_audit_page *p, bool is_csv,
+    int rc)
+{
+	char		 next[48];
+
+	if (rc == -1) {
+		admin_fail_store(r);
+		return;
+	}
+	snprintf(next, sizeof(next), "%" PRId64 ".%" PRIu64, p->last_time,
+	    p->last_id);
+	if (is_csv) {
+		r->ctype = "text/csv; charset=utf-8";
+		if (p->l.is_more)
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    r->req), "X-Next-After", next);
+		r->code = 200;
+		return;
+	}
+	fprintf(r->fp, "],\"more\":%s", p->l.is_more ? "true" : "false");
+	if (p->l.is_more)
+		jsonout_kv_str(r->fp, "next", next, true);
+	fputc('}', r->fp);
+	r->code = 200;
+}
+
 void
 admin_h_audit(struct areq *r)
 {
 	static const char *const params[] = { "since", "until", "number",
-		"account", "category", "limit", NULL };
+		"account", "category", "limit", "after", "format", NULL };
 	struct compliance_audit_query aq;
 	struct store_audit_filter f;
 	struct compliance_err	 err;
-	struct encode_list	 pg;
+	struct admin_audit_page	 pg;
 	struct evkeyvalq	 q;
 	char			 num[STORE_NUMBER_MAX];
+	const char		*s, *fmt;
 	size_t			 limit;
+	bool			 is_csv;
 
 	if (admin_query(r, &q, params) == -1 ||
 	    admin_limit(r, &q, &limit) == -1)
 		goto out;
+	fmt = evhttp_find_header(&q, "format");
+	if (fmt != NULL && strcmp(fmt, "csv") != 0 &&
+	    strcmp(fmt, "json") != 0) {
+		admin_fail(r, 400, "format must be json or csv");
+		goto out;
+	}
+	is_csv = fmt != NULL && strcmp(fmt, "csv") == 0;
 	aq.since = evhttp_find_header(&q, "since");
 	aq.until = evhttp_find_header(&q, "until");
 	aq.number = evhttp_find_header(&q, "number");
@@ -351,9 +435,19 @@ admin_h_audit(struct areq *r)
 		admin_fail_with(r, &err, 400);
 		goto out;
 	}
+	if ((s = evhttp_find_header(&q, "after")) != NULL &&
+	    admin_audit_after(r, s, &f) == -1)
+		goto out;
 	f.max = limit + 1;
-	admin_page_close(r, &pg, store_audit_query(r->st, &f,
-	    encode_list_audit, admin_page(r, &pg, limit, "records")));
+	memset(&pg, 0, sizeof(pg));
+	if (is_csv)
+		encode_list_init(&pg.l, r->fp, ENCODE_CSV, limit,
+		    (int64_t)time(NULL), s == NULL ?
+		    ENCODE_AUDIT_CSV_HEADER : NULL);
+	else
+		admin_page(r, &pg.l, limit, "records");
+	admin_audit_close(r, &pg, is_csv, store_audit_query(r->st, &f,
+	    admin_audit_record, &pg));
 out:
 	evhttp_clear_headers(&q);
 }

@@ -139,6 +139,9 @@ struct admin_held {
 };
 TAILQ_HEAD(admin_held_list, admin_held);
 
+struct admin_export;
+TAILQ_HEAD(admin_export_list, admin_export);
+
 struct admin {
 	struct daemon		*d;		/* borrowed [D] */
 	char			 host[64];	/* the bound address */
@@ -165,6 +168,7 @@ struct admin {
 						 * unreported */
 	struct admin_throttle	*thr;		/* owned */
 	struct admin_held_list	 held;
+	struct admin_export_list exports;	/* streaming answers */
 
 	/* Counters for /metrics, read by any thread. */
 	atomic_uint_fast64_t	 requests;	/* answered */
@@ -183,6 +187,14 @@ struct admin {
 	int			 wake_fd;	/* eventfd: daemon -> admin */
 	int			 loop_fd;	/* eventfd: admin -> daemon */
 	struct event		*loop_ev;	/* owned [D]: on d->base */
+};
+
+/* Who made a request: a user of admin.users, or the shared token. */
+struct admin_who {
+	char		 name[CONFIG_USER_NAME_MAX];
+	bool		 is_staff;	/* may change things */
+	bool		 is_shared;	/* admin.token: the actor is the
+					 * body's, source api */
 };
 
 /* One request being answered. [A] */
@@ -205,6 +217,13 @@ struct areq {
 	const char		*ctype;		/* NULL = JSON */
 	const char		*allow;		/* 405: the Allow header */
 	const char		*retry_after;	/* 429: seconds */
+	const char		*cache;		/* Cache-Control; NULL:
+						 * no-store */
+	const char		*etag;		/* an asset's; NULL none */
+	struct admin_who	 who;		/* set once authorised */
+	bool			 is_streamed;	/* answered in chunks by
+						 * admin_export.c: not sent
+						 * at the end */
 	bool			 is_quiet;	/* logged in a summary */
 	char			 path[256];	/* for the log */
 	char			 peer[ADMIN_PEER_MAX];
@@ -315,5 +334,37 @@ void admin_h_review_list(struct areq *r);
 void admin_h_review_get(struct areq *r);
 void admin_h_review_resolve(struct areq *r);
 void admin_h_metrics(struct areq *r);			/* admin_metrics.c */
+void admin_h_asset(struct areq *r);			/* admin_web.c */
+void admin_h_whoami(struct areq *r);
+void admin_h_series(struct areq *r);
+void admin_h_stats(struct areq *r);
+void admin_h_live(struct areq *r);
+void admin_h_export(struct areq *r);			/* admin_export.c */
+void admin_h_import(struct areq *r);			/* admin_import.c */
+
+/*
+ * admin_export.c: whether req is a streaming answer's (libevent hands a
+ * request whose connection failed mid-write back to the request
+ * callback; it is then ended here, true), and the end of every stream at
+ * teardown, before evhttp_free.
+ */
+bool admin_export_claim(struct admin *a, const struct evhttp_request *req);
+void admin_export_drop_all(struct admin *a);
+
+/*
+ * admin_web.c: the headers every answer carries (no sniffing, no
+ * framing, no referrer, a Content-Security-Policy: the dashboard's for
+ * its page, none at all for the rest), to oh.
+ */
+void admin_web_headers(struct areq *r, struct evkeyvalq *oh);
+
+/*
+ * Who authorization (an Authorization header value, may be NULL) is:
+ * the shared token (token, may be NULL) or a user of cfg->admin_users.
+ * Every token is compared (in constant time), whichever matches. Returns
+ * true with *who filled, or false.
+ */
+bool admin_who_find(const char *token, const struct config *cfg,
+    const char *authorization, struct admin_who *who);
 
 #endif /* PROXY_ADMIN_ADMIN_INT_H */

@@ -181,6 +181,7 @@ admin_main(void *arg)
 		log_warnx("event=admin_loop_failed");
 	/* Everything on a->base goes with this thread's loop. */
 	admin_held_drop_all(a);
+	admin_export_drop_all(a);
 	admin_conn_teardown(a);
 	evhttp_free(a->http);
 	a->http = NULL;
@@ -304,7 +305,8 @@ admin_new(struct daemon *d)
 	struct config	*cfg = d->cfg;
 	struct admin	*a;
 
-	if (!cfg->has_admin || cfg->admin_token == NULL) {
+	if (!cfg->has_admin || (cfg->admin_token == NULL &&
+	    cfg->nadmin_users == 0)) {
 		log_warnx("event=admin_failed reason=\"no admin block or "
 		    "token\"");
 		return NULL;
@@ -315,9 +317,10 @@ admin_new(struct daemon *d)
 	}
 	a->d = d;
 	TAILQ_INIT(&a->held);
+	TAILQ_INIT(&a->exports);
 	TAILQ_INIT(&a->conns);
-	if (admin_sync_new(a) == -1 || (a->token =
-	    strdup(cfg->admin_token)) == NULL ||
+	if (admin_sync_new(a) == -1 || (cfg->admin_token != NULL &&
+	    (a->token = strdup(cfg->admin_token)) == NULL) ||
 	    (a->thr = admin_throttle_new()) == NULL) {
 		log_warn("event=admin_failed doing=alloc");
 		goto err;
@@ -387,6 +390,7 @@ admin_free(void *state)
 	else {
 		/* Never started: what the thread would have freed. */
 		admin_held_drop_all(a);
+		admin_export_drop_all(a);
 		admin_conn_teardown(a);
 		if (a->http != NULL)
 			evhttp_free(a->http);
@@ -443,7 +447,8 @@ admin_settings_swap(struct admin *a, struct config *cfg, SSL_CTX *ctx,
 	/* Connections already made keep their SSL (it holds a reference
 	 * to the old context). */
 	SSL_CTX_free(octx);
-	OPENSSL_cleanse(otok, strlen(otok));
+	if (otok != NULL)
+		OPENSSL_cleanse(otok, strlen(otok));
 	free(otok);
 }
 
@@ -485,7 +490,9 @@ admin_reload(struct daemon *d, void **state)
 		    "settings stay)");
 		return;
 	}
-	if ((tok = strdup(cfg->admin_token)) == NULL) {
+	tok = NULL;
+	if (cfg->admin_token != NULL &&
+	    (tok = strdup(cfg->admin_token)) == NULL) {
 		SSL_CTX_free(ctx);
 		log_warn("event=reload_note admin token (old settings stay)");
 		return;
