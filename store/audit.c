@@ -14,6 +14,7 @@
 #include "store/audit_int.h"
 #include "store/bytes.h"
 #include "store/codec_int.h"
+#include "store/freq_int.h"
 #include "store/sentlog_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -1191,7 +1192,7 @@ batch_body(struct store *st, MDB_txn *txn, void *arg)
 		else if ((rc = lastsent_body(st, txn, &la)) != 0)
 			return rc;
 	}
-	return 0;
+	return store_freq_put_txn(st, txn, b->freq, b->nfreq, &ba->nbad);
 }
 
 int
@@ -1202,7 +1203,8 @@ store_batch_put(struct store *st, struct store_batch *b, size_t *nbad)
 
 	store_ok(st);
 	*nbad = 0;
-	if (b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent == 0)
+	if (b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent +
+	    b->nfreq == 0)
 		return 0;
 	rc = store_write(st, batch_body, &ba, true, "writing a batch");
 	*nbad = ba.nbad;

@@ -282,7 +282,7 @@ store_event_decode(const MDB_val *v, uint64_t id, struct store_event *ev)
 	action = store_r_u8(&r);
 	all = store_r_u8(&r);
 	n = store_r_u8(&r);
-	if (action > STORE_OPT_IN || all > 1 || n > STORE_SCOPE_MAX)
+	if (action > STORE_LESS || all > 1 || n > STORE_SCOPE_MAX)
 		return -1;
 	ev->action = (enum store_action)action;
 	ev->all = all != 0;
@@ -320,6 +320,8 @@ store_audit_encode(const struct store_audit *a, uint8_t *buf, size_t cap)
 	store_w_u64(&w, a->event_id);
 	store_w_u32(&w, a->body_len);
 	store_w_bytes(&w, a->body_sha256, sizeof(a->body_sha256));
+	/* Appended: a record without it (older builds) was an opt-out. */
+	store_w_u8(&w, (uint8_t)a->reason);
 	return w.is_bad ? 0 : w.len;
 }
 
@@ -327,6 +329,7 @@ int
 store_audit_decode(const MDB_val *v, struct store_audit *a)
 {
 	struct store_rbuf r;
+	uint8_t reason;
 
 	store_rbuf_init(&r, v);
 	memset(a, 0, sizeof(*a));
@@ -343,6 +346,12 @@ store_audit_decode(const MDB_val *v, struct store_audit *a)
 	a->event_id = store_r_u64(&r);
 	a->body_len = store_r_u32(&r);
 	store_r_bytes(&r, a->body_sha256, sizeof(a->body_sha256));
+	if (!r.is_bad && r.off < r.len) {
+		reason = store_r_u8(&r);
+		if (reason > STORE_AUDIT_QUIET_HOURS)
+			return -1;
+		a->reason = (enum store_audit_reason)reason;
+	}
 	return r.is_bad ? -1 : 0;
 }
 

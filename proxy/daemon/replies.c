@@ -101,6 +101,8 @@ confirm_kind_name(enum store_confirm k)
 		return "opt_in";
 	case STORE_CONFIRM_HELP:
 		return "help";
+	case STORE_CONFIRM_LESS:
+		return "less";
 	}
 	return "?";
 }
