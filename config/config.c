@@ -31,7 +31,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config/prefs.h"
+#include "config/config_int.h"
 #include "config/tree.h"
 #include "smpp/number.h"
 

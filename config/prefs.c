@@ -6,7 +6,7 @@
  * C library: glibc takes an unknown TZ for UTC without a word, and a
  * misspelt zone would quietly move every quiet window by hours.
  */
-#include "config/prefs.h"
+#include "config/config_int.h"
 
 #include <sys/stat.h>
 
@@ -261,8 +261,9 @@ pcap(struct loader *L, const struct config_node *map, const char *what,
 	if ((s = pscalar(L, vp, "per")) == NULL)
 		rc = -1;
 	else if ((*per = config_duration_parse(s)) < 0) {
-		config_loader_err(L, vp, "'per' must be a duration such as 30m, "
-		    "12h or 7d (s, m, h, d; at most 366d), not '%.40s'", s);
+		config_loader_err(L, vp, "'per' must be a duration such as "
+		    "30m, 12h or 7d (s, m, h, d; at most 366d), not '%.40s'",
+		    s);
 		rc = -1;
 	}
 	return rc;
@@ -395,8 +396,8 @@ load_quiet(struct loader *L, struct config *cfg,
 	}
 	if (sec->n == 0)
 		return;
-	if ((cfg->prefs.quiet = config_calloc(sec->n, sizeof(*cfg->prefs.quiet))) ==
-	    NULL) {
+	cfg->prefs.quiet = config_calloc(sec->n, sizeof(*cfg->prefs.quiet));
+	if (cfg->prefs.quiet == NULL) {
 		config_loader_err(L, sec, "out of memory");
 		return;
 	}

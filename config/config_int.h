@@ -1,12 +1,13 @@
 /*
- * The subscriber preference keys of the config (SPEC §9): frequency,
- * quiet_hours and timezones, and rejection's two statuses for them.
- * Private to config/: config.c's top-level key table calls the three
- * key functions while it walks the file (they only remember the node),
- * and config_prefs_load() once the categories are known.
+ * Internal to config/: the loader's error call for the other files of
+ * config/, and the subscriber preference keys of the config (SPEC §9):
+ * frequency, quiet_hours and timezones (config/prefs.c). config.c's
+ * top-level key table calls the three key functions while it walks the
+ * file (they only remember the node), and config_prefs_load() once the
+ * categories are known.
  */
-#ifndef CONFIG_PREFS_H
-#define CONFIG_PREFS_H
+#ifndef CONFIG_CONFIG_INT_H
+#define CONFIG_CONFIG_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,4 +55,4 @@ int config_hhmm_parse(const char *s, unsigned *out);
  */
 bool config_zone_exists(const char *zone);
 
-#endif /* CONFIG_PREFS_H */
+#endif /* CONFIG_CONFIG_INT_H */
