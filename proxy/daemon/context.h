@@ -33,6 +33,7 @@ struct daemon_run;
 struct event;
 struct event_base;
 struct outbox;
+struct prefs;
 struct receipt_held;
 struct replies;
 struct session;
@@ -149,6 +150,8 @@ struct daemon {
 	struct daemon_counters	 counters;
 	/* What every session's sends share (proxy/daemon/submit.h). */
 	struct submit_memory	*submits;	/* owned */
+	/* Frequency caps, quiet hours (proxy/daemon/prefs.h). Owned. */
+	struct prefs		*prefs;
 
 	struct bind_throttle	 throttle[DAEMON_THROTTLE_SLOTS];
 	/* Lines any peer can cause (connections, garbage, refused binds),
