@@ -495,7 +495,7 @@ config_prefs_load(struct loader *L, struct config *cfg)
 		load_timezones(L, cfg, tv);
 	if (qv != NULL) {
 		load_quiet(L, cfg, qv);
-		if (tv == NULL && cfg->prefs.nquiet > 0)
+		if (tv == NULL && qv->type == CONFIG_NODE_SEQ && qv->n > 0)
 			config_loader_err(L, qv, "quiet_hours need the "
 			    "recipients' time zones: add timezones with a "
 			    "default zone");

@@ -223,9 +223,13 @@ stats_totals_json(FILE *fp, const struct stats *s)
 	fputc('{', fp);
 	jsonout_kv_u64(fp, "opt_outs", s->opt_outs, false);
 	jsonout_kv_u64(fp, "opt_ins", s->opt_ins, true);
-	jsonout_kv_u64(fp, "less", s->less, true);
-	jsonout_kv_u64(fp, "frequency_cap", s->frequency_cap, true);
-	jsonout_kv_u64(fp, "quiet_hours", s->quiet_hours, true);
+	/* Only where preferences are in use: the totals of a store
+	 * without them keep their shape. */
+	if (s->less + s->frequency_cap + s->quiet_hours > 0) {
+		jsonout_kv_u64(fp, "less", s->less, true);
+		jsonout_kv_u64(fp, "frequency_cap", s->frequency_cap, true);
+		jsonout_kv_u64(fp, "quiet_hours", s->quiet_hours, true);
+	}
 	fputc('}', fp);
 }
 

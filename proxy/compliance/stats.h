@@ -67,8 +67,8 @@ void stats_free(struct stats *s);
 /* "category", "source", "last_sent", "day". */
 const char *stats_dim_name(enum stats_dim d);
 
-/* The totals as a JSON object: {"opt_outs":N,"opt_ins":N,"less":N,
- * "frequency_cap":N,"quiet_hours":N}. */
+/* The totals as a JSON object: {"opt_outs":N,"opt_ins":N}, and
+ * "less", "frequency_cap", "quiet_hours" when any of them is not 0. */
 void stats_totals_json(FILE *fp, const struct stats *s);
 
 /* One tally as a JSON object: {"by":DIM,"key":K,"opt_outs":N}. */
