@@ -35,7 +35,8 @@ cli_audit_text(const struct store_audit *a, void *arg)
 	fputs(" destination=", c->out);
 	cli_put_text(c->out, a->destination);
 	fprintf(c->out, " status=0x%08x reason=\"%s\" body_len=%u\n",
-	    a->status, encode_audit_why(a, reason, sizeof(reason)), a->body_len);
+	    a->status, encode_audit_why(a, reason, sizeof(reason)),
+	    a->body_len);
 	return 0;
 }
 

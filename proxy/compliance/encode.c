@@ -254,7 +254,8 @@ encode_audit_json(FILE *fp, const struct store_audit *a)
 	jsonout_kv_time(fp, "time", a->time, true);
 	encode_json_members(fp, keys, vals, NFIELDS(keys));
 	fprintf(fp, ",\"status\":\"0x%08x\"", a->status);
-	jsonout_kv_str(fp, "reason", encode_audit_why(a, reason, sizeof(reason)), true);
+	jsonout_kv_str(fp, "reason", encode_audit_why(a, reason,
+	    sizeof(reason)), true);
 	jsonout_kv_u64(fp, "event_id", a->event_id, true);
 	jsonout_kv_u64(fp, "body_len", a->body_len, true);
 	jsonout_kv_str(fp, "body_sha256", sha, true);

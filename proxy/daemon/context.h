@@ -97,6 +97,8 @@ struct daemon_counters {
 	uint64_t	 submits_forwarded;	/* handed to an upstream */
 	uint64_t	 submits_rejected_optout; /* destinations refused */
 	uint64_t	 submits_store_error;	/* store unreadable: refused */
+	uint64_t	 submits_rejected_frequency; /* over a cap (SPEC §9) */
+	uint64_t	 submits_rejected_quiet; /* in quiet hours (SPEC §9) */
 	uint64_t	 attrib_unindexed;	/* logged, not indexed */
 	uint64_t	 attrib_dropped;	/* dropped from a full index */
 	uint64_t	 binds_refused;		/* wrong system_id, password */

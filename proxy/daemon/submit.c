@@ -428,6 +428,10 @@ audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 		goto unkept;
 	if (dec->reason == STORE_AUDIT_OPTED_OUT)
 		s->d->counters.submits_rejected_optout++;
+	else if (dec->reason == STORE_AUDIT_FREQUENCY_CAP)
+		s->d->counters.submits_rejected_frequency++;
+	else
+		s->d->counters.submits_rejected_quiet++;
 	log_reject(s, a.category, number, dec, a.time);
 	return 0;
 

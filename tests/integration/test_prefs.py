@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -229,12 +230,22 @@ class TestCaps(PrefsCase):
         self.assertEqual(self.sends(mk, SUB, 1), [0x4f1])
 
     def test_metrics(self):
-        self.start(edit=lambda cfg: cfg.update(
-            frequency=caps(1, "1h", None)))
+        """/metrics counts the sends refused for a cap."""
+        def ed(cfg):
+            cfg["frequency"] = caps(1, "1h", None)
+            cfg["admin"] = {"bind": "127.0.0.1:%d" % harness.free_port(),
+                            "token": "test-token"}
+        self.start(edit=ed)
         mk = self.client()
         self.assertEqual(self.sends(mk, SUB, 2), [0, 0x402])
-        log = self.gw.log_text()
-        self.assertIn("status=0x00000402", log)
+        port = int(self.cfg["admin"]["bind"].rsplit(":", 1)[1])
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/metrics" % port,
+            headers={"Authorization": "Bearer test-token"})
+        body = urllib.request.urlopen(req, timeout=5).read().decode()
+        self.assertIn("stopgate_submits_rejected_frequency_total 1", body)
+        self.assertIn("stopgate_submits_rejected_quiet_hours_total 0",
+                      body)
 
 
 class TestQuietHours(PrefsCase):
