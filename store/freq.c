@@ -1,11 +1,12 @@
 /*
- * store/freq: frequency-cap send times and LESS entries (SPEC §9), both
- * in the "freq" database: "C" number \0 category -> a version byte, a
- * count and that many big-endian biased times, oldest first; "L" number
- * \0 category -> a version byte, since and the LESS event's id.
+ * store/freq: frequency-cap sends and LESS entries (SPEC §9), both in
+ * the "freq" database: "S" be64 seq -> a version byte, the send's time,
+ * number \0 category (a log in send order; below); "L" number \0
+ * category -> a version byte, since and the LESS event's id.
  */
 #include "store/freq.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,6 @@
 #include "store/codec_int.h"
 #include "store/freq_int.h"
 
-#define FREQ_TAG_COUNT	'C'
 #define FREQ_TAG_LESS	'L'
 #define FREQ_VERSION	1
 #define FREQ_LESS_LEN	(1 + 8 + 8)
@@ -55,173 +55,193 @@ freq_key_split(const MDB_val *k, char *number, char *category)
 	return 0;
 }
 
-/* Decode a count value into times (cap). Returns the count, or -1. */
-static ssize_t
-freq_times_decode(const MDB_val *v, int64_t *times, size_t cap)
-{
-	const uint8_t	*p = v->mv_data;
-	size_t		 n, i, skip;
-
-	if (v->mv_size < 3 || p[0] != FREQ_VERSION)
-		return -1;
-	n = (size_t)p[1] << 8 | p[2];
-	if (v->mv_size != 3 + 8 * n)
-		return -1;
-	/* The newest cap of them. */
-	skip = n > cap ? n - cap : 0;
-	for (i = skip; i < n; i++)
-		times[i - skip] = store_time_get(p + 3 + 8 * i);
-	return (ssize_t)(n - skip);
-}
+/*
+ * Accepted sends are appended to a log ("S" be64 seq -> version, time,
+ * number \0 category): the rightmost pages only, so a batch of sends to
+ * random numbers costs what the sent log's appends cost, not a B-tree
+ * walk and page copy per number (which held G10 to a sixth of s64).
+ * Loading and `stopgate status` read the log of the window instead.
+ */
+#define FREQ_TAG_SEND	'S'
+#define FREQ_SEQ	"seq.freq"
 
 static int
 freq_entry_ok(const struct store_freq_entry *e)
 {
 	return store_field_ok(e->number, sizeof(e->number), false) &&
-	    store_field_ok(e->category, sizeof(e->category), false) &&
-	    e->keep >= 1 && e->keep <= STORE_FREQ_KEEP_MAX;
+	    store_field_ok(e->category, sizeof(e->category), false);
 }
 
-/* Insert t into the sorted times (n of them), drop what is before
- * horizon and keep the newest keep. Returns the new count. */
-static size_t
-freq_merge(int64_t *times, size_t n, int64_t t, int64_t horizon,
-    size_t keep)
+/* Decode a send record. Returns 0 or -1. */
+static int
+send_decode(const MDB_val *v, int64_t *time, char *number, char *category)
 {
-	size_t	 i, j, first = 0;
+	const uint8_t	*p = v->mv_data, *z;
+	size_t		 ln, lc;
 
-	i = n;
-	while (i > 0 && times[i - 1] > t) {
-		times[i] = times[i - 1];
-		i--;
-	}
-	times[i] = t;
-	n++;
-	while (first < n && times[first] < horizon)
-		first++;
-	if (n - first > keep)
-		first = n - keep;
-	for (j = first; j < n; j++)
-		times[j - first] = times[j];
-	return n - first;
+	if (v->mv_size < 1 + 8 + 3 || p[0] != FREQ_VERSION)
+		return -1;
+	*time = store_time_get(p + 1);
+	if ((z = memchr(p + 9, '\0', v->mv_size - 9)) == NULL)
+		return -1;
+	ln = (size_t)(z - (p + 9));
+	lc = v->mv_size - 10 - ln;
+	if (ln == 0 || ln >= STORE_NUMBER_MAX || lc == 0 ||
+	    lc >= STORE_NAME_MAX)
+		return -1;
+	memcpy(number, p + 9, ln);
+	number[ln] = '\0';
+	memcpy(category, z + 1, lc);
+	category[lc] = '\0';
+	return 0;
 }
 
 int
 store_freq_put_txn(struct store *st, MDB_txn *txn,
     const struct store_freq_entry *e, size_t n, size_t *nbad)
 {
-	int64_t		 times[STORE_FREQ_KEEP_MAX + 1];
-	uint8_t		 key[STORE_KEY_MAX];
-	uint8_t		 val[3 + 8 * (STORE_FREQ_KEEP_MAX + 1)];
-	MDB_val		 k, v;
-	ssize_t		 nt;
-	size_t		 i, j, cnt;
+	uint8_t		 key[9], val[1 + 8 + STORE_NUMBER_MAX +
+			    STORE_NAME_MAX];
+	MDB_val		 k, v, mk;
+	uint64_t	 seq;
+	size_t		 i, ln, lc;
 	int		 rc;
 
+	if (n == 0)
+		return 0;
+	if ((rc = store_seq_peek(st, txn, FREQ_SEQ, &seq)) != 0)
+		return rc;
+	key[0] = FREQ_TAG_SEND;
 	for (i = 0; i < n; i++) {
-		if (!freq_entry_ok(&e[i]) || (k.mv_size = freq_key(key,
-		    sizeof(key), FREQ_TAG_COUNT, e[i].number,
-		    e[i].category)) == 0) {
+		if (!freq_entry_ok(&e[i])) {
 			(*nbad)++;
 			continue;
 		}
-		k.mv_data = key;
-		rc = mdb_get(txn, st->dbi[STORE_DB_FREQ], &k, &v);
-		nt = 0;
-		if (rc == 0)
-			nt = freq_times_decode(&v, times, STORE_FREQ_KEEP_MAX);
-		else if (rc != MDB_NOTFOUND)
-			return rc;
-		if (nt < 0)
-			nt = 0;		/* a damaged record starts over */
-		cnt = freq_merge(times, (size_t)nt, e[i].time, e[i].horizon,
-		    e[i].keep);
+		ln = strlen(e[i].number);
+		lc = strlen(e[i].category);
 		val[0] = FREQ_VERSION;
-		val[1] = (uint8_t)(cnt >> 8);
-		val[2] = (uint8_t)cnt;
-		for (j = 0; j < cnt; j++)
-			store_time_put(val + 3 + 8 * j, times[j]);
-		v.mv_size = 3 + 8 * cnt;
+		store_time_put(val + 1, e[i].time);
+		memcpy(val + 9, e[i].number, ln + 1);
+		memcpy(val + 10 + ln, e[i].category, lc);
+		store_be64_put(key + 1, ++seq);
+		k.mv_size = sizeof(key);
+		k.mv_data = key;
+		v.mv_size = 10 + ln + lc;
 		v.mv_data = val;
-		if ((rc = mdb_put(txn, st->dbi[STORE_DB_FREQ], &k, &v, 0)) != 0)
+		/* "S" keys are the last of the database, in seq order. */
+		rc = mdb_put(txn, st->dbi[STORE_DB_FREQ], &k, &v, MDB_APPEND);
+		if (rc == MDB_KEYEXIST)
+			rc = mdb_put(txn, st->dbi[STORE_DB_FREQ], &k, &v, 0);
+		if (rc != 0)
 			return rc;
 	}
-	return 0;
+	store_be64_put(key + 1, seq);
+	mk.mv_size = strlen(FREQ_SEQ);
+	mk.mv_data = (void *)(uintptr_t)FREQ_SEQ;
+	v.mv_size = 8;
+	v.mv_data = key + 1;
+	return mdb_put(txn, st->dbi[STORE_DB_META], &mk, &v, 0);
+}
+
+/* Walk the send log: cb(time, number, category, arg) on each record at
+ * or after horizon. Returns per the walk convention. */
+typedef int send_fn(int64_t time, const char *number, const char *category,
+    void *arg);
+
+static int
+send_walk(struct store *st, int64_t horizon, send_fn *cb, void *arg)
+{
+	char		 number[STORE_NUMBER_MAX], category[STORE_NAME_MAX];
+	uint8_t		 tag = FREQ_TAG_SEND;
+	MDB_cursor	*cur = NULL;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	int64_t		 t;
+	int		 rc, cbret = 0;
+
+	store_ok(st);
+	if (st->is_missing[STORE_DB_FREQ])
+		return 0;
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	rc = store_cursor_seek(st, txn, STORE_DB_FREQ, &tag, 1, &cur, &k, &v);
+	while (rc == 0 && cbret == 0 && store_key_has_prefix(&k, &tag, 1)) {
+		if (send_decode(&v, &t, number, category) == 0 &&
+		    t >= horizon)
+			cbret = cb(t, number, category, arg);
+		if (cbret == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	return store_walk_finish(st, txn, cur, rc, cbret,
+	    "reading frequency counts");
+}
+
+struct load_arg {
+	store_freq_fn	 cb;
+	void		*arg;
+};
+
+static int
+load_one(int64_t time, const char *number, const char *category, void *arg)
+{
+	struct load_arg	*la = arg;
+
+	return la->cb(number, category, &time, 1, la->arg);
 }
 
 int
 store_freq_load(struct store *st, int64_t horizon, store_freq_fn cb,
     void *arg)
 {
-	int64_t		*times;
-	char		 number[STORE_NUMBER_MAX], category[STORE_NAME_MAX];
-	uint8_t		 tag = FREQ_TAG_COUNT;
-	MDB_cursor	*cur = NULL;
-	MDB_txn		*txn;
-	MDB_val		 k, v;
-	ssize_t		 nt;
-	size_t		 first;
-	int		 rc, cbret = 0;
+	struct load_arg	 la = { cb, arg };
 
-	store_ok(st);
-	if (st->is_missing[STORE_DB_FREQ])
+	return send_walk(st, horizon, load_one, &la);
+}
+
+struct get_arg {
+	const char	*number, *category;
+	int64_t		*times;
+	size_t		 cap, n;
+};
+
+/* Keep the newest cap times of one number and category, oldest first. */
+static int
+get_one(int64_t time, const char *number, const char *category, void *arg)
+{
+	struct get_arg	*ga = arg;
+	size_t		 i;
+
+	if (strcmp(number, ga->number) != 0 ||
+	    strcmp(category, ga->category) != 0 || ga->cap == 0)
 		return 0;
-	if ((times = malloc(STORE_FREQ_KEEP_MAX * sizeof(*times))) == NULL)
-		return store_fail(st, STORE_E_IO, "out of memory");
-	if ((txn = store_walk_begin(st)) == NULL) {
-		free(times);
-		return -1;
+	if (ga->n == ga->cap) {
+		if (time < ga->times[0])
+			return 0;
+		memmove(ga->times, ga->times + 1,
+		    (ga->n - 1) * sizeof(*ga->times));
+		ga->n--;
 	}
-	rc = store_cursor_seek(st, txn, STORE_DB_FREQ, &tag, 1, &cur, &k, &v);
-	while (rc == 0 && cbret == 0 && store_key_has_prefix(&k, &tag, 1)) {
-		nt = freq_times_decode(&v, times, STORE_FREQ_KEEP_MAX);
-		if (nt > 0 && freq_key_split(&k, number, category) == 0) {
-			for (first = 0; first < (size_t)nt &&
-			    times[first] < horizon; first++)
-				;
-			if (first < (size_t)nt)
-				cbret = cb(number, category, times + first,
-				    (size_t)nt - first, arg);
-		}
-		if (cbret == 0)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	free(times);
-	return store_walk_finish(st, txn, cur, rc, cbret,
-	    "reading frequency counts");
+	for (i = ga->n; i > 0 && ga->times[i - 1] > time; i--)
+		ga->times[i] = ga->times[i - 1];
+	ga->times[i] = time;
+	ga->n++;
+	return 0;
 }
 
 int
 store_freq_get(struct store *st, const char *number, const char *category,
     int64_t *times, size_t cap, size_t *n)
 {
-	uint8_t		 key[STORE_KEY_MAX];
-	MDB_txn		*txn;
-	MDB_val		 k, v;
-	ssize_t		 nt;
+	struct get_arg	 ga = { number, category, times, cap, 0 };
 	int		 rc;
 
-	store_ok(st);
 	*n = 0;
 	if (!store_str_ok(number, STORE_NUMBER_MAX) ||
 	    !store_str_ok(category, STORE_NAME_MAX))
 		return store_fail(st, STORE_E_INVAL, "bad number or category");
-	if (st->is_missing[STORE_DB_FREQ])
-		return 0;
-	k.mv_size = freq_key(key, sizeof(key), FREQ_TAG_COUNT, number,
-	    category);
-	k.mv_data = key;
-	if ((txn = store_read_begin(st)) == NULL)
-		return -1;
-	rc = mdb_get(txn, st->dbi[STORE_DB_FREQ], &k, &v);
-	if (rc == 0) {
-		nt = freq_times_decode(&v, times, cap);
-		*n = nt > 0 ? (size_t)nt : 0;
-	}
-	store_read_end(st);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail_mdb(st, rc, "reading frequency counts");
-	return 0;
+	rc = send_walk(st, INT64_MIN, get_one, &ga);
+	*n = ga.n;
+	return rc == 0 ? 0 : -1;
 }
 
 struct prune_arg {
@@ -230,29 +250,30 @@ struct prune_arg {
 	size_t		 done;
 };
 
+/* Delete send records from the front of the log while they are older
+ * than the horizon (the log is in send order). */
 static int
 prune_body(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct prune_arg	*pa = arg;
-	const uint8_t		*p;
-	uint8_t			 tag = FREQ_TAG_COUNT;
+	char			 number[STORE_NUMBER_MAX];
+	char			 category[STORE_NAME_MAX];
+	uint8_t			 tag = FREQ_TAG_SEND;
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v;
-	size_t			 n;
+	int64_t			 t;
 	int			 rc;
 
 	pa->done = 0;
 	rc = store_cursor_seek(st, txn, STORE_DB_FREQ, &tag, 1, &cur, &k, &v);
 	while (rc == 0 && pa->done < pa->max &&
 	    store_key_has_prefix(&k, &tag, 1)) {
-		p = v.mv_data;
-		n = v.mv_size >= 3 ? ((size_t)p[1] << 8 | p[2]) : 0;
-		if (n == 0 || v.mv_size != 3 + 8 * n ||
-		    store_time_get(p + 3 + 8 * (n - 1)) < pa->horizon) {
-			if ((rc = mdb_cursor_del(cur, 0)) != 0)
-				break;
-			pa->done++;
-		}
+		if (send_decode(&v, &t, number, category) == 0 &&
+		    t >= pa->horizon)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		pa->done++;
 		/* MDB_NEXT after a delete yields the successor. */
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}

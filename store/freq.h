@@ -1,13 +1,13 @@
 /*
  * store/freq: what subscriber preferences (SPEC §9) keep in the store.
  *
- * Sends counted against a frequency cap: per number and category, the
- * times of the most recent accepted sends, at most `keep` of them and
- * none older than a horizon, so a record never grows past a cap's max.
+ * Sends counted against a frequency cap: every accepted send of a capped
+ * category appended to a log (number, category, time), in send order.
  * The proxy counts in memory on its loop and writes accepted sends here
  * through its store writer's batches (store_batch_put, lazy commits like
  * the attribution records): after a crash the counts are short by the
- * last batch at most. At start it reads them back (store_freq_load).
+ * last batch at most. At start it reads the log of the window back
+ * (store_freq_load) and deletes what is older (store_freq_prune).
  *
  * LESS: a number asked for fewer texts of a category. Set by an event of
  * action STORE_LESS, ended by any opt-in of that category (START, ALL,
@@ -25,7 +25,7 @@
 
 #include "store/store.h"
 
-/* Send times kept per number and category: a cap's largest max. */
+/* Send times a caller asks back for one number: a cap's largest max. */
 #define STORE_FREQ_KEEP_MAX	1000
 
 /* One accepted send, for store_batch's freq array. */
@@ -33,36 +33,35 @@ struct store_freq_entry {
 	char		 number[STORE_NUMBER_MAX];
 	char		 category[STORE_NAME_MAX];
 	int64_t		 time;		/* unix seconds */
-	uint32_t	 keep;		/* most recent times kept, 1.. */
-	int64_t		 horizon;	/* times before this are dropped */
 };
 
 /*
- * Walk callback: the kept times of one number and category, oldest
- * first (a view valid during the call). Return 0 to go on.
+ * Walk callback: times of one number and category (a view valid during
+ * the call; store_freq_load passes one send at a time). Return 0 to go
+ * on.
  */
 typedef int (*store_freq_fn)(const char *number, const char *category,
     const int64_t *times, size_t n, void *arg);
 
 /*
- * Every number and category with kept times at or after horizon, in key
- * order (older times are not passed). Returns per the walk convention.
+ * Every send logged at or after horizon, in send order. Returns per the
+ * walk convention.
  */
 int store_freq_load(struct store *st, int64_t horizon, store_freq_fn cb,
     void *arg);
 
 /*
- * The kept times of one number and category, oldest first, into
- * times[0..cap) (the newest when more are kept). Returns 0 with *n set,
- * or -1.
+ * The logged send times of one number and category, oldest first, into
+ * times[0..cap) (the newest cap of them). Reads the whole log: for staff
+ * (`stopgate status`), not for a hot path. Returns 0 with *n set, or -1.
  */
 int store_freq_get(struct store *st, const char *number,
     const char *category, int64_t *times, size_t cap, size_t *n);
 
 /*
- * Delete the records whose newest time is before horizon (numbers no
- * longer sent to), up to max of them in one lazy transaction. *done gets
- * how many. Returns 0 or -1.
+ * Delete the sends logged before horizon, from the front of the log, up
+ * to max of them in one lazy transaction. *done gets how many. Returns 0
+ * or -1.
  */
 int store_freq_prune(struct store *st, int64_t horizon, size_t max,
     size_t *done);

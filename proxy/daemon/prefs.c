@@ -22,7 +22,12 @@
 #define PREFS_TICK_MS		1000
 #define PREFS_FEED_MAX		10000	/* events read per poll */
 #define PREFS_SWEEP_SLOTS	65536	/* table slots visited per tick */
-#define PREFS_PRUNE_MAX		100000	/* stale store records per start */
+#define PREFS_PRUNE_MAX		100000	/* old sends deleted at start */
+/* Then, from the timer, every PREFS_PRUNE_EVERY_S: a bounded lazy
+ * transaction, like the hourly expiry's, so the log keeps to the window
+ * while sends of capped categories stay under 1,000 a second. */
+#define PREFS_PRUNE_EVERY_S	10
+#define PREFS_PRUNE_STEP	10000
 #define PREFS_ZONES_EVERY_S	86400
 #define PREFS_CONCAT_SLOTS	4096	/* power of two */
 
@@ -37,6 +42,7 @@ struct prefs {
 	struct freq_table	*t;		/* owned */
 	struct quiet_zones	*zones;		/* owned */
 	int64_t			 zones_at;	/* built at, unix seconds */
+	int64_t			 pruned_at;	/* unix seconds */
 	uint64_t		 cursor;	/* last event id read */
 	struct event		*tick;		/* owned */
 	struct prefs_counters	 c;
@@ -67,7 +73,7 @@ f_window(const struct config_frequency *f)
 	    f->per_s;
 }
 
-/* store_freq_fn: put a kept count back into the table. */
+/* store_freq_fn: put a logged send back into the table. */
 static int
 load_count(const char *number, const char *category, const int64_t *times,
     size_t n, void *arg)
@@ -164,11 +170,20 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct prefs		*p = arg;
 	const struct config	*cfg = p->d->cfg;
 	int64_t			 now = (int64_t)time(NULL);
+	size_t			 n;
 
 	(void)fd;
 	(void)what;
 	prefs_poll(p);
 	(void)freq_sweep(p->t, now - longest_window(cfg), PREFS_SWEEP_SLOTS);
+	if (cfg->prefs.nfrequency > 0 &&
+	    now - p->pruned_at >= PREFS_PRUNE_EVERY_S) {
+		p->pruned_at = now;
+		if (store_freq_prune(p->d->store, now - longest_window(cfg),
+		    PREFS_PRUNE_STEP, &n) == -1)
+			log_warnx("event=prefs_prune_failed error=\"%s\"",
+			    store_errmsg(p->d->store));
+	}
 	if (now - p->zones_at >= PREFS_ZONES_EVERY_S)
 		(void)zones_build(p, cfg);
 }
@@ -195,6 +210,7 @@ prefs_load(struct prefs *p)
 	if (store_freq_load(d->store, horizon, load_count, p) == -1 ||
 	    store_less_all(d->store, load_less, p) == -1)
 		return -1;
+	p->pruned_at = (int64_t)time(NULL);
 	log_info("event=prefs_loaded entries=%zu pruned=%zu",
 	    freq_size(p->t), pruned);
 	return 0;
@@ -322,8 +338,6 @@ prefs_sent(struct prefs *p, const char *category, const char *number,
 	memcpy(e.number, number, strlen(number) + 1);
 	memcpy(e.category, category, strlen(category) + 1);
 	e.time = token;
-	e.keep = f->max;
-	e.horizon = (int64_t)time(NULL) - f_window(f);
 	writer_freq(p->d->writer, &e);
 }
 

@@ -13,6 +13,7 @@
 #define FREQ_SLOTS_MIN	1024	/* power of two */
 #define FREQ_NUMBER_MAX	CONFIG_NUMBER_MAX
 #define FREQ_NAME_MAX	CONFIG_NAME_MAX
+#define FREQ_INLINE	2	/* send times held in the slot itself */
 
 struct freq_slot {
 	uint64_t	 hash;		/* 0: empty */
@@ -20,9 +21,16 @@ struct freq_slot {
 	char		 category[FREQ_NAME_MAX];
 	bool		 is_less;
 	uint32_t	 n;		/* times kept */
-	uint32_t	 cap;		/* times allocated */
-	int64_t		*times;		/* owned; oldest first */
+	uint32_t	 cap;		/* times kept at most: the cap's max */
+	uint32_t	 alloc;		/* times allocated (grows to cap) */
+	/* Oldest first: in inl while they fit (most numbers get a send or
+	 * two: no allocation), else in heap (owned). SLOT_TIMES() reads
+	 * whichever; never a pointer to inl (slots move on growth). */
+	int64_t		*heap;
+	int64_t		 inl[FREQ_INLINE];
 };
+
+#define SLOT_TIMES(s)	((s)->heap != NULL ? (s)->heap : (s)->inl)
 
 struct freq_table {
 	struct freq_slot *slots;	/* owned; mask + 1 of them */
@@ -68,7 +76,7 @@ freq_free(struct freq_table *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i <= t->mask; i++)
-		free(t->slots[i].times);
+		free(t->slots[i].heap);
 	free(t->slots);
 	free(t);
 }
@@ -179,8 +187,8 @@ slot_del(struct freq_table *t, size_t i)
 {
 	size_t	 j, home;
 
-	free(t->slots[i].times);
-	t->slots[i].times = NULL;
+	free(t->slots[i].heap);
+	t->slots[i].heap = NULL;
 	t->slots[i].hash = 0;
 	t->used--;
 	for (j = (i + 1) & t->mask; t->slots[j].hash != 0;
@@ -191,50 +199,74 @@ slot_del(struct freq_table *t, size_t i)
 			continue;
 		t->slots[i] = t->slots[j];
 		t->slots[j].hash = 0;
-		t->slots[j].times = NULL;
+		t->slots[j].heap = NULL;
 		i = j;
 	}
 }
 
-/* Room for cap times in s (the newest kept). Returns 0 or -1. */
-static int
+/* Keep at most cap times in s (the newest). */
+static void
 slot_cap(struct freq_slot *s, uint32_t cap)
 {
-	int64_t	*nt;
+	int64_t	*tm = SLOT_TIMES(s);
 
 	if (s->n > cap) {
-		memmove(s->times, s->times + (s->n - cap),
-		    cap * sizeof(*s->times));
+		memmove(tm, tm + (s->n - cap), cap * sizeof(*tm));
 		s->n = cap;
 	}
-	if (s->cap == cap)
-		return 0;
-	if ((nt = realloc(s->times, cap * sizeof(*nt))) == NULL)
-		return s->cap >= cap ? 0 : -1;
-	s->times = nt;
 	s->cap = cap;
+}
+
+/*
+ * Room for one more time below the cap: the array grows as sends come
+ * (most numbers get one or two), never past cap. Returns 0 or -1.
+ */
+static int
+slot_room(struct freq_slot *s)
+{
+	uint32_t	 na;
+	int64_t		*nt;
+
+	if (s->alloc < FREQ_INLINE && s->heap == NULL)
+		s->alloc = FREQ_INLINE;
+	if (s->n < s->alloc || s->n >= s->cap)
+		return 0;
+	na = s->alloc * 2;
+	if (na > s->cap)
+		na = s->cap;
+	if ((nt = realloc(s->heap, na * sizeof(*nt))) == NULL)
+		return -1;
+	if (s->heap == NULL)
+		memcpy(nt, s->inl, s->n * sizeof(*nt));
+	s->heap = nt;
+	s->alloc = na;
 	return 0;
 }
 
 /* Add time at its place (oldest first), dropping the oldest if full. */
-static void
+static int
 slot_push(struct freq_slot *s, int64_t time)
 {
+	int64_t		*tm;
 	uint32_t	 i;
 
+	if (slot_room(s) == -1)
+		return -1;
+	tm = SLOT_TIMES(s);
 	if (s->n == s->cap) {
-		if (s->cap == 0 || time < s->times[0])
-			return;
-		memmove(s->times, s->times + 1, (s->n - 1) * sizeof(*s->times));
+		if (s->cap == 0 || time < tm[0])
+			return 0;
+		memmove(tm, tm + 1, (s->n - 1) * sizeof(*tm));
 		s->n--;
 	}
 	i = s->n;
-	while (i > 0 && s->times[i - 1] > time) {
-		s->times[i] = s->times[i - 1];
+	while (i > 0 && tm[i - 1] > time) {
+		tm[i] = tm[i - 1];
 		i--;
 	}
-	s->times[i] = time;
+	tm[i] = time;
 	s->n++;
+	return 0;
 }
 
 int
@@ -246,17 +278,18 @@ freq_take(struct freq_table *t, const char *number, const char *category,
 	int64_t			 per;
 	size_t			 k;
 
-	if ((s = slot_get(t, number, category)) == NULL ||
-	    slot_cap(s, f->max) == -1)
+	if ((s = slot_get(t, number, category)) == NULL)
 		return -1;
+	slot_cap(s, f->max);
 	freq_rule(f, s->is_less, &max, &per);
-	k = freq_count_in(s->times, s->n, now, per);
+	k = freq_count_in(SLOT_TIMES(s), s->n, now, per);
 	if (k >= max) {
 		if (retry_at != NULL)
-			*retry_at = s->times[s->n - max] + per;
+			*retry_at = SLOT_TIMES(s)[s->n - max] + per;
 		return 0;
 	}
-	slot_push(s, now);
+	if (slot_push(s, now) == -1)
+		return -1;
 	return 1;
 }
 
@@ -265,14 +298,15 @@ freq_untake(struct freq_table *t, const char *number, const char *category,
     int64_t time)
 {
 	struct freq_slot	*s;
+	int64_t			*tm;
 	uint32_t		 i;
 
 	if ((s = slot_find(t, number, category)) == NULL)
 		return;
+	tm = SLOT_TIMES(s);
 	for (i = s->n; i > 0; i--)
-		if (s->times[i - 1] == time) {
-			memmove(s->times + i - 1, s->times + i,
-			    (s->n - i) * sizeof(*s->times));
+		if (tm[i - 1] == time) {
+			memmove(tm + i - 1, tm + i, (s->n - i) * sizeof(*tm));
 			s->n--;
 			return;
 		}
@@ -290,7 +324,7 @@ freq_left(const struct freq_table *t, const char *number,
 
 	*is_less = s != NULL && s->is_less;
 	freq_rule(f, *is_less, &max, &per);
-	k = s != NULL ? freq_count_in(s->times, s->n, now, per) : 0;
+	k = s != NULL ? freq_count_in(SLOT_TIMES(s), s->n, now, per) : 0;
 	return k >= max ? 0 : max - (unsigned)k;
 }
 
@@ -301,11 +335,12 @@ freq_load(struct freq_table *t, const char *number, const char *category,
 	struct freq_slot	*s;
 	size_t			 i;
 
-	if ((s = slot_get(t, number, category)) == NULL ||
-	    slot_cap(s, f->max) == -1)
+	if ((s = slot_get(t, number, category)) == NULL)
 		return -1;
+	slot_cap(s, f->max);
 	for (i = 0; i < n; i++)
-		slot_push(s, times[i]);
+		if (slot_push(s, times[i]) == -1)
+			return -1;
 	return 0;
 }
 
@@ -345,7 +380,7 @@ freq_sweep(struct freq_table *t, int64_t horizon, size_t max)
 		i = t->sweep_pos;
 		s = &t->slots[i];
 		if (s->hash != 0 && !s->is_less &&
-		    (s->n == 0 || s->times[s->n - 1] < horizon)) {
+		    (s->n == 0 || SLOT_TIMES(s)[s->n - 1] < horizon)) {
 			/* A later entry may shift into i: look again. */
 			slot_del(t, i);
 			dropped++;

@@ -36,15 +36,12 @@ collect(const char *number, const char *category, const int64_t *times,
 }
 
 static void
-entry(struct store_freq_entry *e, const char *num, int64_t t,
-    uint32_t keep, int64_t horizon)
+entry(struct store_freq_entry *e, const char *num, int64_t t)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->number, sizeof(e->number), "%s", num);
 	snprintf(e->category, sizeof(e->category), "promo");
 	e->time = t;
-	e->keep = keep;
-	e->horizon = horizon;
 }
 
 static void
@@ -58,34 +55,37 @@ test_counts(void **state)
 	size_t			 n, nbad = 0, done;
 	int			 i;
 
-	for (i = 0; i < 5; i++)
-		entry(&e[i], "15550100001", 1000 + i * 10, 3, 0);
-	entry(&e[5], "15550100002", 500, 3, 0);
+	entry(&e[0], "15550100002", 500);
+	for (i = 1; i < 6; i++)
+		entry(&e[i], "15550100001", 1000 + i * 10);
 	memset(&b, 0, sizeof(b));
 	b.freq = e;
 	b.nfreq = 6;
 	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
 	assert_int_equal(nbad, 0);
-	/* Only the newest keep are kept. */
+	/* The newest cap asked for, oldest first. */
 	assert_int_equal(store_freq_get(f->st, "15550100001", "promo", times,
-	    8, &n), 0);
+	    3, &n), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(times[0], 1020);
-	assert_int_equal(times[2], 1040);
-	/* Load skips what is before the horizon. */
+	assert_int_equal(times[0], 1030);
+	assert_int_equal(times[2], 1050);
+	/* Load skips what is before the horizon, one send at a time. */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(store_freq_load(f->st, 1030, collect, &s), 0);
-	assert_int_equal(s.n, 1);
-	assert_int_equal(s.ntimes[0], 2);
-	assert_int_equal(s.first[0], 1030);
-	/* Prune deletes the numbers no longer sent to. */
+	assert_int_equal(store_freq_load(f->st, 1040, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.ntimes[0], 1);
+	assert_int_equal(s.first[0], 1040);
+	/* Prune deletes the old front of the log. */
 	assert_int_equal(store_freq_prune(f->st, 1000, 100, &done), 0);
 	assert_int_equal(done, 1);
 	assert_int_equal(store_freq_get(f->st, "15550100002", "promo", times,
 	    8, &n), 0);
 	assert_int_equal(n, 0);
+	assert_int_equal(store_freq_get(f->st, "15550100001", "promo", times,
+	    8, &n), 0);
+	assert_int_equal(n, 5);
 	/* A bad entry costs itself only. */
-	entry(&e[0], "15550100003", 10, 0, 0);
+	entry(&e[0], "", 10);
 	b.nfreq = 1;
 	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
 	assert_int_equal(nbad, 1);
