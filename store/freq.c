@@ -6,6 +6,7 @@
  */
 #include "store/freq.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,14 +57,17 @@ freq_key_split(const MDB_val *k, char *number, char *category)
 }
 
 /*
- * Accepted sends are appended to a log ("S" be64 seq -> version, time,
- * number \0 category): the rightmost pages only, so a batch of sends to
- * random numbers costs what the sent log's appends cost, not a B-tree
- * walk and page copy per number (which held G10 to a sixth of s64).
- * Loading and `stopgate status` read the log of the window instead.
+ * Accepted sends are appended to a log ("S" be64 seq -> a version byte,
+ * a count, then per send its time, number and category), one record per
+ * writer transaction: a batch of sends to random numbers costs one
+ * append, not a B-tree walk and page copy per number (which held G10 to
+ * a sixth of s64), nor a put per send. Loading and `stopgate status`
+ * read the log of the window instead.
  */
 #define FREQ_TAG_SEND	'S'
 #define FREQ_SEQ	"seq.freq"
+/* Bytes of one send in a record, at most: time, two lengths, names. */
+#define FREQ_SEND_MAX	(8 + 2 + STORE_NUMBER_MAX + STORE_NAME_MAX)
 
 static int
 freq_entry_ok(const struct store_freq_entry *e)
@@ -72,27 +76,62 @@ freq_entry_ok(const struct store_freq_entry *e)
 	    store_field_ok(e->category, sizeof(e->category), false);
 }
 
-/* Decode a send record. Returns 0 or -1. */
-static int
-send_decode(const MDB_val *v, int64_t *time, char *number, char *category)
-{
-	const uint8_t	*p = v->mv_data, *z;
-	size_t		 ln, lc;
+/* Walk callback over the sends of the log. */
+typedef int send_fn(int64_t time, const char *number, const char *category,
+    void *arg);
 
-	if (v->mv_size < 1 + 8 + 3 || p[0] != FREQ_VERSION)
+/*
+ * The sends of one record at or after horizon to cb. Returns cb's
+ * nonzero, 0, or -1 for a damaged record (skipped by the callers).
+ */
+static int
+send_decode(const MDB_val *v, int64_t horizon, send_fn *cb, void *arg)
+{
+	char		 number[STORE_NUMBER_MAX], category[STORE_NAME_MAX];
+	const uint8_t	*p = v->mv_data;
+	size_t		 off = 5, n, i, ln, lc;
+	int64_t		 t;
+	int		 r;
+
+	if (v->mv_size < 5 || p[0] != FREQ_VERSION)
 		return -1;
-	*time = store_time_get(p + 1);
-	if ((z = memchr(p + 9, '\0', v->mv_size - 9)) == NULL)
-		return -1;
-	ln = (size_t)(z - (p + 9));
-	lc = v->mv_size - 10 - ln;
-	if (ln == 0 || ln >= STORE_NUMBER_MAX || lc == 0 ||
-	    lc >= STORE_NAME_MAX)
-		return -1;
-	memcpy(number, p + 9, ln);
-	number[ln] = '\0';
-	memcpy(category, z + 1, lc);
-	category[lc] = '\0';
+	n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 |
+	    p[4];
+	for (i = 0; i < n; i++) {
+		if (v->mv_size - off < 10)
+			return -1;
+		t = store_time_get(p + off);
+		ln = p[off + 8];
+		if (ln == 0 || ln >= STORE_NUMBER_MAX ||
+		    v->mv_size - off - 9 < ln + 1)
+			return -1;
+		memcpy(number, p + off + 9, ln);
+		number[ln] = '\0';
+		lc = p[off + 9 + ln];
+		if (lc == 0 || lc >= STORE_NAME_MAX ||
+		    v->mv_size - off - 10 - ln < lc)
+			return -1;
+		memcpy(category, p + off + 10 + ln, lc);
+		category[lc] = '\0';
+		off += 10 + ln + lc;
+		if (t >= horizon && (r = cb(t, number, category, arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The newest send time of a record (records are in send order, sends
+ * in a record nearly so), or INT64_MIN for a damaged one. */
+static int
+newest_one(int64_t time, const char *number, const char *category,
+    void *arg)
+{
+	int64_t	*newest = arg;
+
+	(void)number;
+	(void)category;
+	if (time > *newest)
+		*newest = time;
 	return 0;
 }
 
@@ -100,18 +139,16 @@ int
 store_freq_put_txn(struct store *st, MDB_txn *txn,
     const struct store_freq_entry *e, size_t n, size_t *nbad)
 {
-	uint8_t		 key[9], val[1 + 8 + STORE_NUMBER_MAX +
-			    STORE_NAME_MAX];
-	MDB_val		 k, v, mk;
+	uint8_t		 key[9], *val;
+	MDB_val		 k, v;
 	uint64_t	 seq;
-	size_t		 i, ln, lc;
+	size_t		 i, ln, lc, off = 5, cnt = 0;
 	int		 rc;
 
 	if (n == 0)
 		return 0;
-	if ((rc = store_seq_peek(st, txn, FREQ_SEQ, &seq)) != 0)
-		return rc;
-	key[0] = FREQ_TAG_SEND;
+	if ((val = malloc(5 + n * FREQ_SEND_MAX)) == NULL)
+		return ENOMEM;
 	for (i = 0; i < n; i++) {
 		if (!freq_entry_ok(&e[i])) {
 			(*nbad)++;
@@ -119,44 +156,46 @@ store_freq_put_txn(struct store *st, MDB_txn *txn,
 		}
 		ln = strlen(e[i].number);
 		lc = strlen(e[i].category);
-		val[0] = FREQ_VERSION;
-		store_time_put(val + 1, e[i].time);
-		memcpy(val + 9, e[i].number, ln + 1);
-		memcpy(val + 10 + ln, e[i].category, lc);
-		store_be64_put(key + 1, ++seq);
-		k.mv_size = sizeof(key);
-		k.mv_data = key;
-		v.mv_size = 10 + ln + lc;
-		v.mv_data = val;
-		/* "S" keys are the last of the database, in seq order. */
-		rc = mdb_put(txn, st->dbi[STORE_DB_FREQ], &k, &v, MDB_APPEND);
-		if (rc == MDB_KEYEXIST)
-			rc = mdb_put(txn, st->dbi[STORE_DB_FREQ], &k, &v, 0);
-		if (rc != 0)
-			return rc;
+		store_time_put(val + off, e[i].time);
+		val[off + 8] = (uint8_t)ln;
+		memcpy(val + off + 9, e[i].number, ln);
+		val[off + 9 + ln] = (uint8_t)lc;
+		memcpy(val + off + 10 + ln, e[i].category, lc);
+		off += 10 + ln + lc;
+		cnt++;
 	}
+	rc = 0;
+	if (cnt == 0)
+		goto out;
+	val[0] = FREQ_VERSION;
+	val[1] = (uint8_t)(cnt >> 24);
+	val[2] = (uint8_t)(cnt >> 16);
+	val[3] = (uint8_t)(cnt >> 8);
+	val[4] = (uint8_t)cnt;
+	if ((rc = store_seq_next(st, txn, FREQ_SEQ, &seq)) != 0)
+		goto out;
+	key[0] = FREQ_TAG_SEND;
 	store_be64_put(key + 1, seq);
-	mk.mv_size = strlen(FREQ_SEQ);
-	mk.mv_data = (void *)(uintptr_t)FREQ_SEQ;
-	v.mv_size = 8;
-	v.mv_data = key + 1;
-	return mdb_put(txn, st->dbi[STORE_DB_META], &mk, &v, 0);
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	v.mv_size = off;
+	v.mv_data = val;
+	/* "S" keys are the last of the database, in seq order. */
+	rc = mdb_put(txn, st->dbi[STORE_DB_FREQ], &k, &v, MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(txn, st->dbi[STORE_DB_FREQ], &k, &v, 0);
+out:
+	free(val);
+	return rc;
 }
-
-/* Walk the send log: cb(time, number, category, arg) on each record at
- * or after horizon. Returns per the walk convention. */
-typedef int send_fn(int64_t time, const char *number, const char *category,
-    void *arg);
 
 static int
 send_walk(struct store *st, int64_t horizon, send_fn *cb, void *arg)
 {
-	char		 number[STORE_NUMBER_MAX], category[STORE_NAME_MAX];
 	uint8_t		 tag = FREQ_TAG_SEND;
 	MDB_cursor	*cur = NULL;
 	MDB_txn		*txn;
 	MDB_val		 k, v;
-	int64_t		 t;
 	int		 rc, cbret = 0;
 
 	store_ok(st);
@@ -166,9 +205,9 @@ send_walk(struct store *st, int64_t horizon, send_fn *cb, void *arg)
 		return -1;
 	rc = store_cursor_seek(st, txn, STORE_DB_FREQ, &tag, 1, &cur, &k, &v);
 	while (rc == 0 && cbret == 0 && store_key_has_prefix(&k, &tag, 1)) {
-		if (send_decode(&v, &t, number, category) == 0 &&
-		    t >= horizon)
-			cbret = cb(t, number, category, arg);
+		cbret = send_decode(&v, horizon, cb, arg);
+		if (cbret == -1)
+			cbret = 0;	/* a damaged record is skipped */
 		if (cbret == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
@@ -250,14 +289,12 @@ struct prune_arg {
 	size_t		 done;
 };
 
-/* Delete send records from the front of the log while they are older
- * than the horizon (the log is in send order). */
+/* Delete records from the front of the log while all their sends are
+ * older than the horizon (the log is in send order). */
 static int
 prune_body(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct prune_arg	*pa = arg;
-	char			 number[STORE_NUMBER_MAX];
-	char			 category[STORE_NAME_MAX];
 	uint8_t			 tag = FREQ_TAG_SEND;
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v;
@@ -268,7 +305,8 @@ prune_body(struct store *st, MDB_txn *txn, void *arg)
 	rc = store_cursor_seek(st, txn, STORE_DB_FREQ, &tag, 1, &cur, &k, &v);
 	while (rc == 0 && pa->done < pa->max &&
 	    store_key_has_prefix(&k, &tag, 1)) {
-		if (send_decode(&v, &t, number, category) == 0 &&
+		t = INT64_MIN;
+		if (send_decode(&v, INT64_MIN, newest_one, &t) == 0 &&
 		    t >= pa->horizon)
 			break;
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)

@@ -342,6 +342,17 @@ prefs_sent(struct prefs *p, const char *category, const char *number,
 }
 
 void
+prefs_prefetch(const struct prefs *p, const char *number)
+{
+	const struct config	*cfg = p->d->cfg;
+	size_t			 i;
+
+	for (i = 0; i < cfg->prefs.nfrequency; i++)
+		freq_prefetch(p->t, number,
+		    cfg->categories[cfg->prefs.frequency[i].category].name);
+}
+
+void
 prefs_counters(const struct prefs *p, struct prefs_counters *out)
 {
 	*out = p->c;

@@ -82,6 +82,12 @@ enum prefs_verdict prefs_check(struct prefs *p, size_t cat,
 void prefs_sent(struct prefs *p, const char *category, const char *number,
     int64_t token, bool is_accepted);
 
+/*
+ * A hint (session read-ahead): start loading number's counting slots of
+ * the capped categories, so their cache miss overlaps other work.
+ */
+void prefs_prefetch(const struct prefs *p, const char *number);
+
 /* Read new events now (after an MO's events are committed). */
 void prefs_poll(struct prefs *p);
 

@@ -9,48 +9,122 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "store/store.h"
 
 #define FREQ_SLOTS_MIN	1024	/* power of two */
-#define FREQ_NUMBER_MAX	CONFIG_NUMBER_MAX
 #define FREQ_NAME_MAX	CONFIG_NAME_MAX
 #define FREQ_INLINE	2	/* send times held in the slot itself */
 
+/*
+ * One number and category: 40 bytes (times as seconds since
+ * FREQ_EPOCH in 32 bits, good to 2156); the table is kept at most half
+ * full, so a million numbers sent to in the window take 2^21 slots,
+ * 84 MB.
+ */
 struct freq_slot {
-	uint64_t	 hash;		/* 0: empty */
-	char		 number[FREQ_NUMBER_MAX];
-	char		 category[FREQ_NAME_MAX];
-	bool		 is_less;
-	uint32_t	 n;		/* times kept */
-	uint32_t	 cap;		/* times kept at most: the cap's max */
-	uint32_t	 alloc;		/* times allocated (grows to cap) */
+	uint64_t	 key;		/* number_key(); 0: an empty slot */
 	/* Oldest first: in inl while they fit (most numbers get a send or
 	 * two: no allocation), else in heap (owned). SLOT_TIMES() reads
 	 * whichever; never a pointer to inl (slots move on growth). */
-	int64_t		*heap;
-	int64_t		 inl[FREQ_INLINE];
+	uint32_t	*heap;
+	uint32_t	 inl[FREQ_INLINE];
+	uint16_t	 cat;		/* index into the table's names */
+	uint16_t	 n;		/* times kept */
+	uint16_t	 cap;		/* times kept at most: the cap's max */
+	uint16_t	 alloc;		/* times allocated (grows to cap) */
+	bool		 is_less;
 };
 
 #define SLOT_TIMES(s)	((s)->heap != NULL ? (s)->heap : (s)->inl)
+
+/* Send times in a slot: seconds since 2020-01-01T00:00:00Z. */
+#define FREQ_EPOCH	INT64_C(1577836800)
+
+static uint32_t
+to32(int64_t t)
+{
+	if (t <= FREQ_EPOCH)
+		return 0;
+	if (t - FREQ_EPOCH >= (int64_t)UINT32_MAX)
+		return UINT32_MAX;
+	return (uint32_t)(t - FREQ_EPOCH);
+}
+
+static int64_t
+from32(uint32_t t)
+{
+	return FREQ_EPOCH + (int64_t)t;
+}
+
+/* freq_count_in() over a slot's times. */
+static size_t
+count32(const uint32_t *tm, size_t n, int64_t now, int64_t per)
+{
+	size_t	 k = 0;
+
+	while (k < n && from32(tm[n - 1 - k]) > now - per)
+		k++;
+	return k;
+}
 
 struct freq_table {
 	struct freq_slot *slots;	/* owned; mask + 1 of them */
 	size_t		 mask;
 	size_t		 used;
 	size_t		 sweep_pos;
+	char		(*names)[FREQ_NAME_MAX];	/* owned: categories */
+	size_t		 nnames;
 };
 
+/*
+ * A number as a 64-bit key: its digits packed (store_numkey), else (an
+ * alphanumeric address) a 64-bit hash with the top bit set, which no
+ * packed number has.
+ */
 static uint64_t
-freq_hash(const char *number, const char *category)
+number_key(const char *number)
 {
 	uint64_t	 h = 0xcbf29ce484222325ull;
 	const char	*p;
 
+	if (store_numkey(number, &h))
+		return h;
 	for (p = number; *p != '\0'; p++)
 		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	h = (h ^ 0xff) * 0x100000001b3ull;
-	for (p = category; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h | (UINT64_C(1) << 63);
+}
+
+static uint64_t
+slot_hash(uint64_t key, uint16_t cat)
+{
+	uint64_t	 h = (key ^ ((uint64_t)cat << 48)) *
+			    0x9e3779b97f4a7c15ull;
+
+	h ^= h >> 29;
 	return h != 0 ? h : 1;
+}
+
+/* The index of category name, added when is_add. Returns 0, or -1 (not
+ * known, or no room). */
+static int
+name_id(struct freq_table *t, const char *name, bool is_add, uint16_t *id)
+{
+	char	(*nn)[FREQ_NAME_MAX];
+	size_t	 i, len = strlen(name);
+
+	for (i = 0; i < t->nnames; i++)
+		if (strcmp(t->names[i], name) == 0) {
+			*id = (uint16_t)i;
+			return 0;
+		}
+	if (!is_add || len >= FREQ_NAME_MAX || t->nnames >= UINT16_MAX)
+		return -1;
+	if ((nn = realloc(t->names, (t->nnames + 1) * sizeof(*nn))) == NULL)
+		return -1;
+	t->names = nn;
+	memcpy(t->names[t->nnames], name, len + 1);
+	*id = (uint16_t)t->nnames++;
+	return 0;
 }
 
 struct freq_table *
@@ -78,6 +152,7 @@ freq_free(struct freq_table *t)
 	for (i = 0; i <= t->mask; i++)
 		free(t->slots[i].heap);
 	free(t->slots);
+	free(t->names);
 	free(t);
 }
 
@@ -112,21 +187,32 @@ freq_count_in(const int64_t *times, size_t n, int64_t now, int64_t per)
 }
 
 static struct freq_slot *
-slot_find(const struct freq_table *t, const char *number,
-    const char *category)
+slot_find_key(const struct freq_table *t, uint64_t key, uint16_t cat)
 {
-	uint64_t		 h = freq_hash(number, category);
+	uint64_t		 h = slot_hash(key, cat);
 	size_t			 i = (size_t)h & t->mask;
 	struct freq_slot	*s;
 
 	for (;; i = (i + 1) & t->mask) {
 		s = &t->slots[i];
-		if (s->hash == 0)
+		if (s->key == 0)
 			return NULL;
-		if (s->hash == h && strcmp(s->number, number) == 0 &&
-		    strcmp(s->category, category) == 0)
+		if (s->key == key && s->cat == cat)
 			return s;
 	}
+}
+
+static struct freq_slot *
+slot_find(const struct freq_table *t, const char *number,
+    const char *category)
+{
+	uint16_t	 cat;
+
+	/* Read-only use of name_id: never adds. */
+	if (name_id((struct freq_table *)(uintptr_t)t, category, false,
+	    &cat) == -1)
+		return NULL;
+	return slot_find_key(t, number_key(number), cat);
 }
 
 /* Double the slots. Returns 0 or -1. */
@@ -140,10 +226,10 @@ table_grow(struct freq_table *t)
 	if ((ns = calloc(nmask + 1, sizeof(*ns))) == NULL)
 		return -1;
 	for (i = 0; i < oldn; i++) {
-		if (old[i].hash == 0)
+		if (old[i].key == 0)
 			continue;
-		for (j = (size_t)old[i].hash & nmask; ns[j].hash != 0;
-		    j = (j + 1) & nmask)
+		for (j = (size_t)slot_hash(old[i].key, old[i].cat) & nmask;
+		    ns[j].key != 0; j = (j + 1) & nmask)
 			;
 		ns[j] = old[i];
 	}
@@ -157,26 +243,30 @@ static struct freq_slot *
 slot_get(struct freq_table *t, const char *number, const char *category)
 {
 	struct freq_slot	*s;
-	uint64_t		 h;
+	uint64_t		 h, key;
+	uint16_t		 cat;
 	size_t			 i;
 
-	if ((s = slot_find(t, number, category)) != NULL)
-		return s;
-	if (strlen(number) >= FREQ_NUMBER_MAX ||
-	    strlen(category) >= FREQ_NAME_MAX)
+	if (name_id(t, category, true, &cat) == -1)
 		return NULL;
-	/* At most 3/4 full, so probes stay short. */
-	if ((t->used + 1) * 4 > (t->mask + 1) * 3 && table_grow(t) == -1)
+	key = number_key(number);
+	/*
+	 * At most half full: a miss (most sends go to a number not yet
+	 * seen) probes about two slots, not the eight of a 3/4 load.
+	 */
+	if ((t->used + 1) * 2 > t->mask + 1 && table_grow(t) == -1)
 		return NULL;
-	h = freq_hash(number, category);
-	for (i = (size_t)h & t->mask; t->slots[i].hash != 0;
-	    i = (i + 1) & t->mask)
-		;
+	h = slot_hash(key, cat);
+	for (i = (size_t)h & t->mask; t->slots[i].key != 0;
+	    i = (i + 1) & t->mask) {
+		s = &t->slots[i];
+		if (s->key == key && s->cat == cat)
+			return s;
+	}
 	s = &t->slots[i];
 	memset(s, 0, sizeof(*s));
-	s->hash = h;
-	memcpy(s->number, number, strlen(number) + 1);
-	memcpy(s->category, category, strlen(category) + 1);
+	s->key = key;
+	s->cat = cat;
 	t->used++;
 	return s;
 }
@@ -189,16 +279,17 @@ slot_del(struct freq_table *t, size_t i)
 
 	free(t->slots[i].heap);
 	t->slots[i].heap = NULL;
-	t->slots[i].hash = 0;
+	t->slots[i].key = 0;
 	t->used--;
-	for (j = (i + 1) & t->mask; t->slots[j].hash != 0;
+	for (j = (i + 1) & t->mask; t->slots[j].key != 0;
 	    j = (j + 1) & t->mask) {
-		home = (size_t)t->slots[j].hash & t->mask;
+		home = (size_t)slot_hash(t->slots[j].key, t->slots[j].cat) &
+		    t->mask;
 		/* Move j back to i unless its home lies in (i, j]. */
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
 			continue;
 		t->slots[i] = t->slots[j];
-		t->slots[j].hash = 0;
+		t->slots[j].key = 0;
 		t->slots[j].heap = NULL;
 		i = j;
 	}
@@ -206,9 +297,9 @@ slot_del(struct freq_table *t, size_t i)
 
 /* Keep at most cap times in s (the newest). */
 static void
-slot_cap(struct freq_slot *s, uint32_t cap)
+slot_cap(struct freq_slot *s, uint16_t cap)
 {
-	int64_t	*tm = SLOT_TIMES(s);
+	uint32_t	*tm = SLOT_TIMES(s);
 
 	if (s->n > cap) {
 		memmove(tm, tm + (s->n - cap), cap * sizeof(*tm));
@@ -224,14 +315,14 @@ slot_cap(struct freq_slot *s, uint32_t cap)
 static int
 slot_room(struct freq_slot *s)
 {
-	uint32_t	 na;
-	int64_t		*nt;
+	uint16_t	 na;
+	uint32_t	*nt;
 
 	if (s->alloc < FREQ_INLINE && s->heap == NULL)
 		s->alloc = FREQ_INLINE;
 	if (s->n < s->alloc || s->n >= s->cap)
 		return 0;
-	na = s->alloc * 2;
+	na = (uint16_t)(s->alloc * 2);
 	if (na > s->cap)
 		na = s->cap;
 	if ((nt = realloc(s->heap, na * sizeof(*nt))) == NULL)
@@ -245,10 +336,10 @@ slot_room(struct freq_slot *s)
 
 /* Add time at its place (oldest first), dropping the oldest if full. */
 static int
-slot_push(struct freq_slot *s, int64_t time)
+slot_push(struct freq_slot *s, int64_t t64)
 {
-	int64_t		*tm;
-	uint32_t	 i;
+	uint32_t	*tm, time = to32(t64);
+	uint16_t	 i;
 
 	if (slot_room(s) == -1)
 		return -1;
@@ -280,12 +371,12 @@ freq_take(struct freq_table *t, const char *number, const char *category,
 
 	if ((s = slot_get(t, number, category)) == NULL)
 		return -1;
-	slot_cap(s, f->max);
+	slot_cap(s, (uint16_t)(f->max < UINT16_MAX ? f->max : UINT16_MAX));
 	freq_rule(f, s->is_less, &max, &per);
-	k = freq_count_in(SLOT_TIMES(s), s->n, now, per);
+	k = count32(SLOT_TIMES(s), s->n, now, per);
 	if (k >= max) {
 		if (retry_at != NULL)
-			*retry_at = SLOT_TIMES(s)[s->n - max] + per;
+			*retry_at = from32(SLOT_TIMES(s)[s->n - max]) + per;
 		return 0;
 	}
 	if (slot_push(s, now) == -1)
@@ -298,14 +389,14 @@ freq_untake(struct freq_table *t, const char *number, const char *category,
     int64_t time)
 {
 	struct freq_slot	*s;
-	int64_t			*tm;
-	uint32_t		 i;
+	uint32_t		*tm;
+	uint16_t		 i;
 
 	if ((s = slot_find(t, number, category)) == NULL)
 		return;
 	tm = SLOT_TIMES(s);
 	for (i = s->n; i > 0; i--)
-		if (tm[i - 1] == time) {
+		if (tm[i - 1] == to32(time)) {
 			memmove(tm + i - 1, tm + i, (s->n - i) * sizeof(*tm));
 			s->n--;
 			return;
@@ -324,7 +415,7 @@ freq_left(const struct freq_table *t, const char *number,
 
 	*is_less = s != NULL && s->is_less;
 	freq_rule(f, *is_less, &max, &per);
-	k = s != NULL ? freq_count_in(SLOT_TIMES(s), s->n, now, per) : 0;
+	k = s != NULL ? count32(SLOT_TIMES(s), s->n, now, per) : 0;
 	return k >= max ? 0 : max - (unsigned)k;
 }
 
@@ -337,7 +428,7 @@ freq_load(struct freq_table *t, const char *number, const char *category,
 
 	if ((s = slot_get(t, number, category)) == NULL)
 		return -1;
-	slot_cap(s, f->max);
+	slot_cap(s, (uint16_t)(f->max < UINT16_MAX ? f->max : UINT16_MAX));
 	for (i = 0; i < n; i++)
 		if (slot_push(s, times[i]) == -1)
 			return -1;
@@ -361,6 +452,19 @@ freq_set_less(struct freq_table *t, const char *number,
 	return 0;
 }
 
+void
+freq_prefetch(const struct freq_table *t, const char *number,
+    const char *category)
+{
+	uint16_t	 cat;
+
+	if (name_id((struct freq_table *)(uintptr_t)t, category, false,
+	    &cat) == -1)
+		return;
+	__builtin_prefetch(&t->slots[(size_t)slot_hash(number_key(number),
+	    cat) & t->mask]);
+}
+
 bool
 freq_is_less(const struct freq_table *t, const char *number,
     const char *category)
@@ -379,8 +483,8 @@ freq_sweep(struct freq_table *t, int64_t horizon, size_t max)
 	for (visited = 0; visited < max && visited <= t->mask; visited++) {
 		i = t->sweep_pos;
 		s = &t->slots[i];
-		if (s->hash != 0 && !s->is_less &&
-		    (s->n == 0 || SLOT_TIMES(s)[s->n - 1] < horizon)) {
+		if (s->key != 0 && !s->is_less &&
+		    (s->n == 0 || from32(SLOT_TIMES(s)[s->n - 1]) < horizon)) {
 			/* A later entry may shift into i: look again. */
 			slot_del(t, i);
 			dropped++;

@@ -87,6 +87,13 @@ int freq_load(struct freq_table *t, const char *number,
 int freq_set_less(struct freq_table *t, const char *number,
     const char *category, bool is_less);
 
+/*
+ * A hint: start loading the first slot number and category probe (a
+ * cache miss on a large table), to overlap it with other work.
+ */
+void freq_prefetch(const struct freq_table *t, const char *number,
+    const char *category);
+
 /* Whether number is in LESS for category. */
 bool freq_is_less(const struct freq_table *t, const char *number,
     const char *category);

@@ -18,6 +18,7 @@
 #include "proxy/policy/quiet.h"
 
 #define DAY	86400
+#define T0	INT64_C(1800000000)	/* 2027: slots count from 2020 */
 
 static const struct config_frequency promo = {
 	.category = 0, .max = 3, .per_s = 7 * DAY,
@@ -44,7 +45,7 @@ static void
 test_take_cap_and_window(void **state)
 {
 	struct freq_table	*t = freq_new();
-	int64_t			 retry = 0, now = 1000000;
+	int64_t			 retry = 0, now = T0;
 	bool			 is_less;
 
 	(void)state;
@@ -79,7 +80,7 @@ static void
 test_untake_and_less(void **state)
 {
 	struct freq_table	*t = freq_new();
-	int64_t			 now = 5000;
+	int64_t			 now = T0 + 5000;
 	bool			 is_less;
 
 	(void)state;
@@ -106,7 +107,8 @@ test_load_sweep_and_shrink(void **state)
 {
 	struct freq_table	*t = freq_new();
 	struct config_frequency	 small = promo;
-	int64_t			 times[] = { 10, 20, 30, 40, 50 };
+	int64_t			 times[] = { T0 + 10, T0 + 20, T0 + 30,
+	    T0 + 40, T0 + 50 };
 	bool			 is_less;
 	int			 i;
 	char			 num[16];
@@ -114,20 +116,22 @@ test_load_sweep_and_shrink(void **state)
 	(void)state;
 	/* Only the newest max are kept. */
 	assert_int_equal(freq_load(t, "1", "promo", &promo, times, 5), 0);
-	assert_int_equal(freq_left(t, "1", "promo", &promo, 60, &is_less), 0);
+	assert_int_equal(freq_left(t, "1", "promo", &promo, T0 + 60,
+	    &is_less), 0);
 	/* A smaller cap (SIGHUP) counts at the next send. */
 	small.max = 2;
 	small.less_max = 1;
-	assert_int_equal(freq_take(t, "1", "promo", &small, 60, NULL), 0);
+	assert_int_equal(freq_take(t, "1", "promo", &small, T0 + 60, NULL),
+	    0);
 	/* Many numbers: the table grows and the sweep drops old ones. */
 	for (i = 0; i < 5000; i++) {
 		snprintf(num, sizeof(num), "1555%07d", i);
-		assert_int_equal(freq_take(t, num, "promo", &promo, 100, NULL),
-		    1);
+		assert_int_equal(freq_take(t, num, "promo", &promo, T0 + 100,
+		    NULL), 1);
 	}
 	assert_int_equal(freq_size(t), 5001);
 	assert_int_equal(freq_set_less(t, "15550000007", "promo", true), 0);
-	while (freq_sweep(t, 1000, 100000) > 0)
+	while (freq_sweep(t, T0 + 1000, 100000) > 0)
 		;
 	/* The LESS one stays, and is found after the shifts. */
 	assert_int_equal(freq_size(t), 1);

@@ -58,9 +58,13 @@ test_counts(void **state)
 	entry(&e[0], "15550100002", 500);
 	for (i = 1; i < 6; i++)
 		entry(&e[i], "15550100001", 1000 + i * 10);
+	/* Two batches: a record each. */
 	memset(&b, 0, sizeof(b));
 	b.freq = e;
-	b.nfreq = 6;
+	b.nfreq = 1;
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	b.freq = e + 1;
+	b.nfreq = 5;
 	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
 	assert_int_equal(nbad, 0);
 	/* The newest cap asked for, oldest first. */
@@ -75,7 +79,7 @@ test_counts(void **state)
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.ntimes[0], 1);
 	assert_int_equal(s.first[0], 1040);
-	/* Prune deletes the old front of the log. */
+	/* Prune deletes the old front of the log, a record at a time. */
 	assert_int_equal(store_freq_prune(f->st, 1000, 100, &done), 0);
 	assert_int_equal(done, 1);
 	assert_int_equal(store_freq_get(f->st, "15550100002", "promo", times,
@@ -86,6 +90,7 @@ test_counts(void **state)
 	assert_int_equal(n, 5);
 	/* A bad entry costs itself only. */
 	entry(&e[0], "", 10);
+	b.freq = e;
 	b.nfreq = 1;
 	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
 	assert_int_equal(nbad, 1);
