@@ -317,7 +317,6 @@ prefs_sent(struct prefs *p, const char *category, const char *number,
     int64_t token, bool is_accepted)
 {
 	const struct config		*cfg = p->d->cfg;
-	const struct config_frequency	*f;
 	struct store_freq_entry		 e;
 	int				 c;
 
@@ -328,8 +327,9 @@ prefs_sent(struct prefs *p, const char *category, const char *number,
 		p->c.uncounted++;
 		return;
 	}
+	/* A cap a reload removed: nothing to keep. */
 	if ((c = config_category_find(cfg, category)) < 0 ||
-	    (f = config_frequency_find(cfg, (size_t)c)) == NULL)
+	    config_frequency_find(cfg, (size_t)c) == NULL)
 		return;
 	memset(&e, 0, sizeof(e));
 	if (strlen(number) >= sizeof(e.number) ||
