@@ -11,7 +11,9 @@
  * localtime_r's UTC offset every hour over a window (two days back, 400
  * days ahead) and pins each change of offset to its second by bisection;
  * the result is a small sorted table of (UTC time, offset) per zone,
- * read without locks on the send path by binary search. The daemon
+ * read without locks on the send path by binary search. Nothing else
+ * in stopgate reads local time (logs and records are UTC, from
+ * gmtime_r), so no other thread sees the brief change of TZ. The daemon
  * rebuilds it on every reload and once a day, so the window always
  * covers the next year; a time past its end takes the last offset.
  *
