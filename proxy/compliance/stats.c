@@ -178,9 +178,12 @@ stats_collect(struct store *st, int64_t since, struct stats *s,
 			    "out of memory");
 		return compliance_fail_store(err, st, false);
 	}
+	/* A store of LESS events alone has empty tallies (NULL arrays). */
 	for (d = 0; d < STATS_NDIMS; d++)
-		qsort(s->by[d].t, s->by[d].n, sizeof(*s->by[d].t),
-		    d == STATS_BY_DAY ? stats_cmp_key : stats_cmp_count);
+		if (s->by[d].n > 1)
+			qsort(s->by[d].t, s->by[d].n, sizeof(*s->by[d].t),
+			    d == STATS_BY_DAY ? stats_cmp_key :
+			    stats_cmp_count);
 	return 0;
 }
 
