@@ -11,7 +11,15 @@
 #include "config/config.h"
 #include "store/store.h"
 
-#define FREQ_SLOTS_MIN	1024	/* power of two */
+#define FREQ_SLOTS_MIN	64	/* per shard; a power of two */
+/*
+ * The table is split by the hash's top bits into shards that grow
+ * (double and rehash) each on its own: a growth moves a 64th of the
+ * numbers, a stall of milliseconds rather than hundreds of them once
+ * millions are held.
+ */
+#define FREQ_SHARD_BITS	6
+#define FREQ_SHARDS	(1u << FREQ_SHARD_BITS)
 #define FREQ_NAME_MAX	CONFIG_NAME_MAX
 #define FREQ_INLINE	2	/* send times held in the slot itself */
 
@@ -67,11 +75,16 @@ count32(const uint32_t *tm, size_t n, int64_t now, int64_t per)
 	return k;
 }
 
-struct freq_table {
+struct freq_shard {
 	struct freq_slot *slots;	/* owned; mask + 1 of them */
 	size_t		 mask;
 	size_t		 used;
-	size_t		 sweep_pos;
+};
+
+struct freq_table {
+	struct freq_shard sh[FREQ_SHARDS];
+	size_t		 used;
+	size_t		 sweep_shard, sweep_pos;
 	char		(*names)[FREQ_NAME_MAX];	/* owned: categories */
 	size_t		 nnames;
 };
@@ -132,26 +145,33 @@ freq_new(void)
 {
 	struct freq_table	*t;
 
+	size_t			 i;
+
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if ((t->slots = calloc(FREQ_SLOTS_MIN, sizeof(*t->slots))) == NULL) {
-		free(t);
-		return NULL;
+	for (i = 0; i < FREQ_SHARDS; i++) {
+		if ((t->sh[i].slots = calloc(FREQ_SLOTS_MIN,
+		    sizeof(*t->sh[i].slots))) == NULL) {
+			freq_free(t);
+			return NULL;
+		}
+		t->sh[i].mask = FREQ_SLOTS_MIN - 1;
 	}
-	t->mask = FREQ_SLOTS_MIN - 1;
 	return t;
 }
 
 void
 freq_free(struct freq_table *t)
 {
-	size_t	 i;
+	size_t	 i, k;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i <= t->mask; i++)
-		free(t->slots[i].heap);
-	free(t->slots);
+	for (k = 0; k < FREQ_SHARDS; k++) {
+		for (i = 0; t->sh[k].slots != NULL && i <= t->sh[k].mask; i++)
+			free(t->sh[k].slots[i].heap);
+		free(t->sh[k].slots);
+	}
 	free(t->names);
 	free(t);
 }
@@ -186,15 +206,24 @@ freq_count_in(const int64_t *times, size_t n, int64_t now, int64_t per)
 	return k;
 }
 
+/* The shard of hash h. */
+static struct freq_shard *
+shard_of(const struct freq_table *t, uint64_t h)
+{
+	return (struct freq_shard *)(uintptr_t)&t->sh[h >>
+	    (64 - FREQ_SHARD_BITS)];
+}
+
 static struct freq_slot *
 slot_find_key(const struct freq_table *t, uint64_t key, uint16_t cat)
 {
 	uint64_t		 h = slot_hash(key, cat);
-	size_t			 i = (size_t)h & t->mask;
+	const struct freq_shard	*d = shard_of(t, h);
+	size_t			 i = (size_t)h & d->mask;
 	struct freq_slot	*s;
 
-	for (;; i = (i + 1) & t->mask) {
-		s = &t->slots[i];
+	for (;; i = (i + 1) & d->mask) {
+		s = &d->slots[i];
 		if (s->key == 0)
 			return NULL;
 		if (s->key == key && s->cat == cat)
@@ -215,12 +244,12 @@ slot_find(const struct freq_table *t, const char *number,
 	return slot_find_key(t, number_key(number), cat);
 }
 
-/* Double the slots. Returns 0 or -1. */
+/* Double the slots of shard d. Returns 0 or -1. */
 static int
-table_grow(struct freq_table *t)
+shard_grow(struct freq_shard *d)
 {
-	struct freq_slot	*old = t->slots, *ns;
-	size_t			 oldn = t->mask + 1, i, j, nmask;
+	struct freq_slot	*old = d->slots, *ns;
+	size_t			 oldn = d->mask + 1, i, j, nmask;
 
 	nmask = oldn * 2 - 1;
 	if ((ns = calloc(nmask + 1, sizeof(*ns))) == NULL)
@@ -234,14 +263,15 @@ table_grow(struct freq_table *t)
 		ns[j] = old[i];
 	}
 	free(old);
-	t->slots = ns;
-	t->mask = nmask;
+	d->slots = ns;
+	d->mask = nmask;
 	return 0;
 }
 
 static struct freq_slot *
 slot_get(struct freq_table *t, const char *number, const char *category)
 {
+	struct freq_shard	*d;
 	struct freq_slot	*s;
 	uint64_t		 h, key;
 	uint16_t		 cat;
@@ -250,47 +280,50 @@ slot_get(struct freq_table *t, const char *number, const char *category)
 	if (name_id(t, category, true, &cat) == -1)
 		return NULL;
 	key = number_key(number);
+	h = slot_hash(key, cat);
+	d = shard_of(t, h);
 	/*
 	 * At most half full: a miss (most sends go to a number not yet
 	 * seen) probes about two slots, not the eight of a 3/4 load.
 	 */
-	if ((t->used + 1) * 2 > t->mask + 1 && table_grow(t) == -1)
+	if ((d->used + 1) * 2 > d->mask + 1 && shard_grow(d) == -1)
 		return NULL;
-	h = slot_hash(key, cat);
-	for (i = (size_t)h & t->mask; t->slots[i].key != 0;
-	    i = (i + 1) & t->mask) {
-		s = &t->slots[i];
+	for (i = (size_t)h & d->mask; d->slots[i].key != 0;
+	    i = (i + 1) & d->mask) {
+		s = &d->slots[i];
 		if (s->key == key && s->cat == cat)
 			return s;
 	}
-	s = &t->slots[i];
+	s = &d->slots[i];
 	memset(s, 0, sizeof(*s));
 	s->key = key;
 	s->cat = cat;
+	d->used++;
 	t->used++;
 	return s;
 }
 
-/* Remove slot i, shifting back the entries of its probe run. */
+/* Remove slot i of shard d, shifting back the entries of its probe run. */
 static void
-slot_del(struct freq_table *t, size_t i)
+slot_del(struct freq_table *t, struct freq_shard *d, size_t i)
 {
 	size_t	 j, home;
 
-	free(t->slots[i].heap);
-	t->slots[i].heap = NULL;
-	t->slots[i].key = 0;
+	free(d->slots[i].heap);
+	d->slots[i].heap = NULL;
+	d->slots[i].key = 0;
+	d->used--;
 	t->used--;
-	for (j = (i + 1) & t->mask; t->slots[j].key != 0;
-	    j = (j + 1) & t->mask) {
-		home = (size_t)slot_hash(t->slots[j].key, t->slots[j].cat) &
-		    t->mask;
+	for (j = (i + 1) & d->mask; d->slots[j].key != 0;
+	    j = (j + 1) & d->mask) {
+		home = (size_t)slot_hash(d->slots[j].key, d->slots[j].cat) &
+		    d->mask;
 		/* Move j back to i unless its home lies in (i, j]. */
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
 			continue;
-		t->slots[i] = t->slots[j];
-		t->slots[j].key = 0;
-		t->slots[j].heap = NULL;
+		d->slots[i] = d->slots[j];
+		d->slots[j].key = 0;
+		d->slots[j].heap = NULL;
 		i = j;
 	}
 }
@@ -456,13 +489,16 @@ void
 freq_prefetch(const struct freq_table *t, const char *number,
     const char *category)
 {
-	uint16_t	 cat;
+	const struct freq_shard	*d;
+	uint64_t		 h;
+	uint16_t		 cat;
 
 	if (name_id((struct freq_table *)(uintptr_t)t, category, false,
 	    &cat) == -1)
 		return;
-	__builtin_prefetch(&t->slots[(size_t)slot_hash(number_key(number),
-	    cat) & t->mask]);
+	h = slot_hash(number_key(number), cat);
+	d = shard_of(t, h);
+	__builtin_prefetch(&d->slots[(size_t)h & d->mask]);
 }
 
 bool
@@ -477,20 +513,30 @@ freq_is_less(const struct freq_table *t, const char *number,
 size_t
 freq_sweep(struct freq_table *t, int64_t horizon, size_t max)
 {
+	struct freq_shard	*d;
 	struct freq_slot	*s;
 	size_t			 visited, dropped = 0, i;
 
-	for (visited = 0; visited < max && visited <= t->mask; visited++) {
+	for (visited = 0; visited < max; visited++) {
+		d = &t->sh[t->sweep_shard];
+		if (t->sweep_pos > d->mask) {
+			/* This shard is done: the next one, from its start. */
+			t->sweep_pos = 0;
+			t->sweep_shard = (t->sweep_shard + 1) % FREQ_SHARDS;
+			if (t->sweep_shard == 0)
+				break;	/* the whole table, once a call */
+			continue;
+		}
 		i = t->sweep_pos;
-		s = &t->slots[i];
+		s = &d->slots[i];
 		if (s->key != 0 && !s->is_less &&
 		    (s->n == 0 || from32(SLOT_TIMES(s)[s->n - 1]) < horizon)) {
 			/* A later entry may shift into i: look again. */
-			slot_del(t, i);
+			slot_del(t, d, i);
 			dropped++;
 			continue;
 		}
-		t->sweep_pos = (i + 1) & t->mask;
+		t->sweep_pos++;
 	}
 	return dropped;
 }
