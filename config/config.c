@@ -31,6 +31,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "config/config_int.h"
 #include "config/tree.h"
 #include "smpp/number.h"
 
@@ -161,6 +162,18 @@ static void
 cfg_nomem(struct loader *L, const struct config_node *at)
 {
 	cfg_err(L, at, "out of memory");
+}
+
+void
+config_loader_err(struct loader *L, const struct config_node *at,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_err_vat(L, at != NULL ? at->line : 0, at != NULL ? at->col : 0,
+	    fmt, ap);
+	va_end(ap);
 }
 
 /* Errors are found section by section; list them in file order. */
@@ -1213,6 +1226,8 @@ static const char *const default_opt_in[] = { "START", "UNSTOP",
 	"SUBSCRIBE" };
 static const char *const default_help[] = { "HELP", "INFO", "AIDE",
 	"AYUDA" };
+static const char *const default_less[] = { "LESS", "FEWER" };
+static const char *const default_opt_in_all[] = { "ALL" };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1227,6 +1242,10 @@ static const struct key keywords_keys[] = {
 	    FIELD(struct config_keywords, opt_in), NULL },
 	{ "help", KEY_WORDS, false, 0, 0, 0,
 	    FIELD(struct config_keywords, help), NULL },
+	{ "less", KEY_WORDS, false, 0, 0, 0,
+	    FIELD(struct config_keywords, less), NULL },
+	{ "opt_in_all", KEY_WORDS, false, 0, 0, 0,
+	    FIELD(struct config_keywords, opt_in_all), NULL },
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
@@ -1240,6 +1259,8 @@ static const struct kwlist command_lists[] = {
 	{ "opt_out_all", FIELD(struct config_keywords, opt_out_all) },
 	{ "opt_in", FIELD(struct config_keywords, opt_in) },
 	{ "help", FIELD(struct config_keywords, help) },
+	{ "less", FIELD(struct config_keywords, less) },
+	{ "opt_in_all", FIELD(struct config_keywords, opt_in_all) },
 };
 
 static struct config_words *
@@ -1295,6 +1316,11 @@ load_keywords(struct loader *L, const struct config_node *v)
 		    NELEM(default_opt_in));
 	if (kw->help.words == NULL && map_get(v, "help") == NULL)
 		rc |= words_set(&kw->help, default_help, NELEM(default_help));
+	if (kw->less.words == NULL && map_get(v, "less") == NULL)
+		rc |= words_set(&kw->less, default_less, NELEM(default_less));
+	if (kw->opt_in_all.words == NULL && map_get(v, "opt_in_all") == NULL)
+		rc |= words_set(&kw->opt_in_all, default_opt_in_all,
+		    NELEM(default_opt_in_all));
 	if (!words_has(&kw->opt_out, "STOP"))
 		rc |= words_add(&kw->opt_out, "STOP");
 	if (!words_has(&kw->opt_out_in_text, "STOP"))
@@ -2296,6 +2322,12 @@ static const struct key rejection_keys[] = {
 	{ "command_status", KEY_STATUS, false, 0, 0,
 	    CONFIG_REJECTION_STATUS_DEFAULT,
 	    FIELD(struct config, rejection_status), NULL },
+	{ "frequency_status", KEY_STATUS, false, 0, 0,
+	    CONFIG_FREQ_STATUS_DEFAULT,
+	    FIELD(struct config, prefs.frequency_status), NULL },
+	{ "quiet_hours_status", KEY_STATUS, false, 0, 0,
+	    CONFIG_QUIET_STATUS_DEFAULT,
+	    FIELD(struct config, prefs.quiet_hours_status), NULL },
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
@@ -2306,6 +2338,8 @@ static const struct key replies_keys[] = {
 	    FIELD(struct config_replies, opt_in), NULL },
 	{ "help", KEY_TEMPLATE, false, 0, 0, 0,
 	    FIELD(struct config_replies, help), NULL },
+	{ "less", KEY_TEMPLATE, false, 0, 0, 0,
+	    FIELD(struct config_replies, less), NULL },
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
@@ -2416,6 +2450,9 @@ static const struct key top_keys[] = {
 	{ "timeouts", KEY_FN, false, 0, 0, 0, 0, top_timeouts },
 	{ "retention", KEY_FN, false, 0, 0, 0, 0, top_retention },
 	{ "limits", KEY_FN, false, 0, 0, 0, 0, top_limits },
+	{ "frequency", KEY_FN, false, 0, 0, 0, 0, config_prefs_frequency },
+	{ "quiet_hours", KEY_FN, false, 0, 0, 0, 0, config_prefs_quiet },
+	{ "timezones", KEY_FN, false, 0, 0, 0, 0, config_prefs_timezones },
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
@@ -2425,6 +2462,8 @@ static const char default_reply_opt_in[] = "You're subscribed again to "
     "{categories} texts from {business}. Reply STOP to opt out.";
 static const char default_reply_help[] = "{business}: reply STOP to opt "
     "out, START to opt back in.";
+static const char default_reply_less[] = "OK, you'll get fewer "
+    "{categories} texts from {business}. Reply STOP to opt out completely.";
 
 static int
 replies_defaults(struct config_replies *r)
@@ -2437,6 +2476,9 @@ replies_defaults(struct config_replies *r)
 		return -1;
 	if (r->help == NULL &&
 	    (r->help = config_strdup(default_reply_help)) == NULL)
+		return -1;
+	if (r->less == NULL &&
+	    (r->less = config_strdup(default_reply_less)) == NULL)
 		return -1;
 	return 0;
 }
@@ -2475,6 +2517,7 @@ load_root(struct loader *L, const struct config_node *root)
 	load_routes(L, L->sec[SEC_ROUTES]);
 	if (L->sec[SEC_INBOUND] != NULL)
 		load_inbound(L, L->sec[SEC_INBOUND]);
+	config_prefs_load(L, cfg);
 
 	if (replies_defaults(&cfg->replies) == -1)
 		cfg_nomem(L, root);
@@ -2699,9 +2742,13 @@ config_destroy(struct config *cfg)
 	words_free(&cfg->keywords.opt_out_in_text);
 	words_free(&cfg->keywords.opt_in);
 	words_free(&cfg->keywords.help);
+	words_free(&cfg->keywords.less);
+	words_free(&cfg->keywords.opt_in_all);
+	config_prefs_free(&cfg->prefs);
 	free(cfg->replies.opt_out);
 	free(cfg->replies.opt_in);
 	free(cfg->replies.help);
+	free(cfg->replies.less);
 	free(cfg);
 }
 

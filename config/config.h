@@ -130,6 +130,8 @@ struct config_keywords {
 	struct config_words opt_out_in_text;	/* unambiguous inside text */
 	struct config_words opt_in;
 	struct config_words help;
+	struct config_words less;		/* LESS, FEWER */
+	struct config_words opt_in_all;		/* ALL */
 };
 
 /* Reply templates with {business} and {categories}. */
@@ -137,6 +139,52 @@ struct config_replies {
 	char	*opt_out;
 	char	*opt_in;
 	char	*help;
+	char	*less;
+};
+
+/*
+ * Subscriber preferences (SPEC §9), loaded by config/prefs.c. Windows are
+ * in seconds; quiet hours in minutes after the recipient's local midnight
+ * (from > to wraps midnight).
+ */
+#define CONFIG_ZONE_MAX		64	/* an IANA zone name, with NUL */
+#define CONFIG_FREQ_SENDS_MAX	1000	/* largest max of a cap */
+#define CONFIG_FREQ_STATUS_DEFAULT	0x00000402u
+#define CONFIG_QUIET_STATUS_DEFAULT	0x00000403u
+
+struct config_frequency {
+	size_t		 category;	/* index */
+	unsigned	 max;		/* sends in a window of per_s */
+	int64_t		 per_s;
+	bool		 has_less;	/* a stricter cap after LESS */
+	unsigned	 less_max;
+	int64_t		 less_per_s;
+};
+
+struct config_quiet {
+	size_t		 category;	/* index */
+	unsigned	 from_min;	/* 0..1439, local time */
+	unsigned	 to_min;
+};
+
+struct config_tz_prefix {
+	char		 prefix[CONFIG_NUMBER_MAX];	/* E.164 digits */
+	char		 zone[CONFIG_ZONE_MAX];
+};
+
+struct config_prefs {
+	struct config_frequency *frequency;	/* owned; one per category */
+	size_t		 nfrequency;
+	struct config_quiet *quiet;		/* owned; one per category */
+	size_t		 nquiet;
+	bool		 has_timezones;
+	char		 tz_default[CONFIG_ZONE_MAX];
+	struct config_tz_prefix *tz_prefixes;	/* owned */
+	size_t		 ntz_prefixes;
+	uint32_t	 frequency_status;	/* default 0x00000402 */
+	uint32_t	 quiet_hours_status;	/* default 0x00000403 */
+	/* The loader's: the nodes of the three keys until loaded. */
+	const void	*src_frequency, *src_quiet, *src_timezones;
 };
 
 struct config_timeouts {
@@ -215,6 +263,7 @@ struct config {
 	struct config_replies replies;
 	struct config_timeouts timeouts;
 	struct config_retention retention;
+	struct config_prefs prefs;		/* config/prefs.c */
 	unsigned	 max_pdu_len;		/* default 65536 */
 	unsigned	 max_sessions;		/* default 1024 */
 	unsigned	 max_unbound;		/* not bound yet; default 256 */
@@ -314,5 +363,20 @@ bool config_account_may_send(const struct config *cfg, size_t acct,
  */
 size_t config_account_category(const struct config *cfg, size_t acct,
     const char *service_type);
+
+/*
+ * Subscriber preferences of category index cat: its frequency cap and
+ * its quiet hours, or NULL (borrowed).
+ */
+const struct config_frequency *config_frequency_find(const struct config *cfg,
+    size_t cat);
+const struct config_quiet *config_quiet_find(const struct config *cfg,
+    size_t cat);
+/*
+ * The time zone of a normalised number: the longest timezones.prefixes
+ * entry it starts with, else timezones.default; NULL when no timezones
+ * are configured (borrowed).
+ */
+const char *config_zone_of(const struct config *cfg, const char *number);
 
 #endif /* CONFIG_CONFIG_H */

@@ -15,6 +15,7 @@
 #include "store/bytes.h"
 #include "store/codec_int.h"
 #include "store/daily_int.h"
+#include "store/freq_int.h"
 #include "store/sentlog_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -1192,6 +1193,9 @@ batch_body(struct store *st, MDB_txn *txn, void *arg)
 		else if ((rc = lastsent_body(st, txn, &la)) != 0)
 			return rc;
 	}
+	if ((rc = store_freq_put_txn(st, txn, b->freq, b->nfreq,
+	    &ba->nbad)) != 0)
+		return rc;
 	return store_daily_batch_txn(st, txn, b);
 }
 
@@ -1203,7 +1207,8 @@ store_batch_put(struct store *st, struct store_batch *b, size_t *nbad)
 
 	store_ok(st);
 	*nbad = 0;
-	if (b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent == 0)
+	if (b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent +
+	    b->nfreq == 0)
 		return 0;
 	rc = store_write(st, batch_body, &ba, true, "writing a batch");
 	*nbad = ba.nbad;

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define STORE_REC_V1	1
+/* An audit record with a reason other than an opt-out (SPEC §9). */
+#define STORE_AUDIT_V2	2
 
 /* ------------------------------------------------------------------ */
 /* Writer.                                                             */
@@ -282,7 +284,7 @@ store_event_decode(const MDB_val *v, uint64_t id, struct store_event *ev)
 	action = store_r_u8(&r);
 	all = store_r_u8(&r);
 	n = store_r_u8(&r);
-	if (action > STORE_OPT_IN || all > 1 || n > STORE_SCOPE_MAX)
+	if (action > STORE_LESS || all > 1 || n > STORE_SCOPE_MAX)
 		return -1;
 	ev->action = (enum store_action)action;
 	ev->all = all != 0;
@@ -308,7 +310,10 @@ store_audit_encode(const struct store_audit *a, uint8_t *buf, size_t cap)
 {
 	struct store_wbuf w = { buf, cap, 0, false };
 
-	store_w_u8(&w, STORE_REC_V1);
+	/* A refusal for a preference (SPEC §9) is version 2, its reason
+	 * appended; an opt-out refusal stays as older builds wrote it. */
+	store_w_u8(&w, a->reason != STORE_AUDIT_OPTED_OUT ? STORE_AUDIT_V2 :
+	    STORE_REC_V1);
 	store_w_u64(&w, a->id);
 	store_w_i64(&w, a->time);
 	store_w_str(&w, a->account, sizeof(a->account));
@@ -320,6 +325,8 @@ store_audit_encode(const struct store_audit *a, uint8_t *buf, size_t cap)
 	store_w_u64(&w, a->event_id);
 	store_w_u32(&w, a->body_len);
 	store_w_bytes(&w, a->body_sha256, sizeof(a->body_sha256));
+	if (a->reason != STORE_AUDIT_OPTED_OUT)
+		store_w_u8(&w, (uint8_t)a->reason);
 	return w.is_bad ? 0 : w.len;
 }
 
@@ -327,10 +334,12 @@ int
 store_audit_decode(const MDB_val *v, struct store_audit *a)
 {
 	struct store_rbuf r;
+	uint8_t version, reason;
 
 	store_rbuf_init(&r, v);
 	memset(a, 0, sizeof(*a));
-	if (!store_r_version(&r))
+	version = store_r_u8(&r);
+	if (r.is_bad || (version != STORE_REC_V1 && version != STORE_AUDIT_V2))
 		return -1;
 	a->id = store_r_u64(&r);
 	a->time = store_r_i64(&r);
@@ -343,6 +352,13 @@ store_audit_decode(const MDB_val *v, struct store_audit *a)
 	a->event_id = store_r_u64(&r);
 	a->body_len = store_r_u32(&r);
 	store_r_bytes(&r, a->body_sha256, sizeof(a->body_sha256));
+	if (version == STORE_AUDIT_V2) {
+		reason = store_r_u8(&r);
+		if (reason == STORE_AUDIT_OPTED_OUT ||
+		    reason > STORE_AUDIT_QUIET_HOURS)
+			return -1;
+		a->reason = (enum store_audit_reason)reason;
+	}
 	return r.is_bad ? -1 : 0;
 }
 

@@ -46,6 +46,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_AUDITCAT] = "audit_by_category",
 	[STORE_DB_MOPARTS] = "mo_parts",
 	[STORE_DB_DAILY] = "daily",
+	[STORE_DB_FREQ] = "freq",
 };
 
 /* mkdir -p path (mode 0700 for what we create). */
@@ -85,7 +86,7 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
 		    i == STORE_DB_NUMHASH || i == STORE_DB_AUDITACC ||
 		    i == STORE_DB_AUDITCAT || i == STORE_DB_MOPARTS ||
-		    i == STORE_DB_DAILY)) {
+		    i == STORE_DB_DAILY || i == STORE_DB_FREQ)) {
 			st->is_missing[i] = true;
 			continue;
 		}

@@ -10,6 +10,7 @@
 #include "store/bytes.h"
 #include "store/codec_int.h"
 #include "store/daily_int.h"
+#include "store/freq_int.h"
 #include "store/lookup_int.h"
 #include "store/optout_int.h"
 
@@ -23,10 +24,13 @@ store_event_check(struct store *st, const struct store_event *ev)
 
 	if (!store_field_ok(ev->number, sizeof(ev->number), false))
 		return store_fail(st, STORE_E_INVAL, "event: bad number");
-	if ((unsigned)ev->action > STORE_OPT_IN ||
+	if ((unsigned)ev->action > STORE_LESS ||
 	    (unsigned)ev->source > STORE_SRC_IMPORT)
 		return store_fail(st, STORE_E_INVAL,
 		    "event: bad action or source");
+	if (ev->action == STORE_LESS && ev->all)
+		return store_fail(st, STORE_E_INVAL,
+		    "event for %s: less names its categories", ev->number);
 	if (!ev->all) {
 		if (ev->ncategories == 0 || ev->ncategories > STORE_SCOPE_MAX)
 			return store_fail(st, STORE_E_INVAL,
@@ -106,6 +110,10 @@ store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
 	v.mv_data = NULL;
 	if ((rc = mdb_put(txn, st->dbi[STORE_DB_EVNUM], &k, &v, 0)) != 0 ||
 	    (rc = store_daily_event_txn(st, txn, ev)) != 0)
+		return rc;
+	/* LESS and what ends it (an opt-in) are store/freq.c's. */
+	if ((rc = store_freq_event_txn(st, txn, ev)) != 0 ||
+	    ev->action == STORE_LESS)
 		return rc;
 	return store_lookup_apply_txn(st, txn, ev);
 }

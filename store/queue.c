@@ -519,7 +519,7 @@ store_confirm_mark(struct store *st, const char *number,
 
 	store_ok(st);
 	if (!store_str_ok(number, STORE_NUMBER_MAX) ||
-	    (unsigned)kind > STORE_CONFIRM_HELP)
+	    (unsigned)kind > STORE_CONFIRM_LESS)
 		return store_fail(st, STORE_E_INVAL, "confirm: bad argument");
 	/*
 	 * Lazy commit: an OS crash may forget the mark, which costs at most

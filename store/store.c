@@ -91,6 +91,13 @@ store_error_name(enum store_error e)
 static const char *const store_action_names[] = {
 	[STORE_OPT_OUT] = "opt_out",
 	[STORE_OPT_IN] = "opt_in",
+	[STORE_LESS] = "less",
+};
+
+static const char *const store_audit_reason_names[] = {
+	[STORE_AUDIT_OPTED_OUT] = "opted_out",
+	[STORE_AUDIT_FREQUENCY_CAP] = "frequency_cap",
+	[STORE_AUDIT_QUIET_HOURS] = "quiet_hours",
 };
 
 static const char *const store_source_names[] = {
@@ -108,6 +115,14 @@ store_action_name(enum store_action a)
 	if ((unsigned)a >= NELEM(store_action_names))
 		return "?";
 	return store_action_names[a];
+}
+
+const char *
+store_audit_reason_name(enum store_audit_reason r)
+{
+	if ((unsigned)r >= NELEM(store_audit_reason_names))
+		return "?";
+	return store_audit_reason_names[r];
 }
 
 const char *

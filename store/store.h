@@ -48,6 +48,7 @@ struct store_params {
 enum store_action {
 	STORE_OPT_OUT = 0,
 	STORE_OPT_IN,
+	STORE_LESS,		/* fewer texts: the stricter cap (SPEC §9) */
 };
 
 enum store_source {
@@ -92,6 +93,13 @@ struct store_block {
 	uint64_t	 event_id;
 };
 
+/* Why a send was refused (store_audit_reason_name: opted_out, ...). */
+enum store_audit_reason {
+	STORE_AUDIT_OPTED_OUT = 0,	/* event_id is the opt-out */
+	STORE_AUDIT_FREQUENCY_CAP,	/* the category's cap was reached */
+	STORE_AUDIT_QUIET_HOURS,	/* inside the recipient's quiet hours */
+};
+
 /* One rejected send (audit log). */
 struct store_audit {
 	uint64_t	 id;		/* assigned by the store */
@@ -105,6 +113,7 @@ struct store_audit {
 	uint64_t	 event_id;	/* the blocking event */
 	uint32_t	 body_len;	/* message length, octets */
 	uint8_t		 body_sha256[32];
+	enum store_audit_reason reason;	/* why refused */
 };
 
 /*
@@ -266,6 +275,7 @@ enum store_error store_errcode(const struct store *st);
 /* Names for logs and CLI output; never NULL ("?" for out of range). */
 const char *store_action_name(enum store_action a);	/* opt_out, opt_in */
 const char *store_source_name(enum store_source s);	/* sms_keyword, ... */
+const char *store_audit_reason_name(enum store_audit_reason r);
 
 /* Parse a source name. Returns 0 or -1. */
 int store_source_parse(const char *name, enum store_source *out);
@@ -444,6 +454,7 @@ struct store_msgmap {
  * (nothing written).
  */
 struct store_sentlog_entry;
+struct store_freq_entry;
 struct store_batch {
 	struct store_audit		*audit;
 	size_t				 naudit;
@@ -453,6 +464,8 @@ struct store_batch {
 	size_t				 nsentlog;
 	const struct store_lastsent_entry *lastsent;
 	size_t				 nlastsent;
+	const struct store_freq_entry	*freq;	/* store/freq.c */
+	size_t				 nfreq;
 };
 int store_batch_put(struct store *st, struct store_batch *b, size_t *nbad);
 
@@ -549,6 +562,7 @@ enum store_confirm {
 	STORE_CONFIRM_OPT_OUT = 0,
 	STORE_CONFIRM_OPT_IN,
 	STORE_CONFIRM_HELP,
+	STORE_CONFIRM_LESS,
 };
 
 /*

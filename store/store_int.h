@@ -54,6 +54,8 @@ enum store_db {
 	STORE_DB_MOPARTS,	/* subscriber \0 inbound \0 ref total seq ->
 				 * time text: waiting MO parts (moparts.c) */
 	STORE_DB_DAILY,		/* day kind a \0 b -> count (daily.c) */
+	STORE_DB_FREQ,		/* "C" number \0 category -> send times;
+				 * "L" number \0 category -> LESS (freq.c) */
 	STORE_DB_COUNT,
 };
 

@@ -178,6 +178,12 @@ metrics_sessions(FILE *fp, const struct admin_figures *fig)
 		{ "stopgate_submits_store_error_total", "counter",
 		    "Destinations refused because the store could not be "
 		    "read.", fig->counters.submits_store_error },
+		{ "stopgate_submits_rejected_frequency_total", "counter",
+		    "Destinations refused over a frequency cap.",
+		    fig->counters.submits_rejected_frequency },
+		{ "stopgate_submits_rejected_quiet_hours_total", "counter",
+		    "Destinations refused inside the recipient's quiet hours.",
+		    fig->counters.submits_rejected_quiet },
 	};
 	size_t		 i;
 

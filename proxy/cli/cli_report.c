@@ -35,8 +35,8 @@ cli_audit_text(const struct store_audit *a, void *arg)
 	fputs(" destination=", c->out);
 	cli_put_text(c->out, a->destination);
 	fprintf(c->out, " status=0x%08x reason=\"%s\" body_len=%u\n",
-	    a->status, encode_audit_reason(a->event_id, reason,
-	    sizeof(reason)), a->body_len);
+	    a->status, encode_audit_why(a, reason, sizeof(reason)),
+	    a->body_len);
 	return 0;
 }
 
@@ -88,6 +88,32 @@ cli_stats_row(FILE *out, const char *key, size_t n)
 	fprintf(out, "  %-40s %8zu\n", buf, n);
 }
 
+/* Subscriber preferences (SPEC §9): LESS and the refused sends. */
+static void
+cli_stats_prefs(struct cli_ctx *c, const struct stats *s)
+{
+	size_t	 i;
+
+	if (c->format != CLI_FORMAT_TEXT) {
+		for (i = 0; i < s->nprefs; i++) {
+			stats_prefs_json(c->out, &s->prefs[i]);
+			fputc('\n', c->out);
+		}
+		return;
+	}
+	if (s->nprefs == 0)
+		return;
+	fprintf(c->out, "\npreferences: LESS %zu, refused for a cap %zu, "
+	    "in quiet hours %zu\n", s->less, s->frequency_cap,
+	    s->quiet_hours);
+	fprintf(c->out, "  %-40s %8s %8s %8s\n", "category or account/category",
+	    "less", "cap", "quiet");
+	for (i = 0; i < s->nprefs; i++)
+		fprintf(c->out, "  %-40.40s %8zu %8zu %8zu\n", s->prefs[i].key,
+		    s->prefs[i].less, s->prefs[i].frequency_cap,
+		    s->prefs[i].quiet_hours);
+}
+
 int
 cli_cmd_stats(struct cli_ctx *c)
 {
@@ -117,6 +143,7 @@ cli_cmd_stats(struct cli_ctx *c)
 		stats_totals_json(c->out, &s);
 		fputc('\n', c->out);
 	}
+	cli_stats_prefs(c, &s);
 	for (d = 0; d < STATS_NDIMS; d++) {
 		if (c->format == CLI_FORMAT_TEXT)
 			fprintf(c->out, "\n%s\n", titles[d]);

@@ -7,10 +7,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "config/config.h"
 #include "proxy/cli/cli_int.h"
 #include "proxy/compliance/compliance.h"
 #include "proxy/compliance/encode.h"
+#include "proxy/compliance/freqstat.h"
 #include "proxy/compliance/optout.h"
 #include "proxy/compliance/rfc3339.h"
 #include "store/store.h"
@@ -22,6 +25,30 @@ struct cli_status {
 	const char		*number;
 };
 
+/* A row of a category with a frequency cap (SPEC §9). */
+static void
+cli_status_prefs(const struct cli_status *s, const char *category,
+    bool is_blocked, const struct store_block *why, const struct freqstat *fs)
+{
+	FILE	*out = s->c->out;
+	char	 ts[RFC3339_MAX];
+
+	if (s->c->format == CLI_FORMAT_JSONL) {
+		encode_status_json_prefs(out, s->number, category, is_blocked,
+		    why, fs);
+		fputc('\n', out);
+		return;
+	}
+	if (is_blocked)
+		fprintf(out, "  %-16s blocked  since %s  event %" PRIu64 "%s",
+		    category, rfc3339_format(why->since, ts, sizeof(ts)),
+		    why->event_id, why->is_global ? "  (all categories)" : "");
+	else
+		fprintf(out, "  %-16s allowed", category);
+	fprintf(out, "  %s%u of %u left per %" PRId64 "s\n",
+	    fs->is_less ? "LESS  " : "", fs->left, fs->max, fs->per_s);
+}
+
 static int
 cli_status_row(const char *category, bool is_blocked,
     const struct store_block *why, void *arg)
@@ -29,7 +56,18 @@ cli_status_row(const char *category, bool is_blocked,
 	const struct cli_status	*s = arg;
 	FILE			*out = s->c->out;
 	char			 ts[RFC3339_MAX];
+	struct freqstat		 fs;
+	int			 cat;
 
+	memset(&fs, 0, sizeof(fs));
+	if ((cat = config_category_find(s->c->cfg, category)) >= 0 &&
+	    freqstat_get(s->c->st, s->c->cfg, s->number, (size_t)cat,
+	    (int64_t)time(NULL), &fs) == -1)
+		return -1;
+	if (fs.has_cap && s->c->format != CLI_FORMAT_CSV) {
+		cli_status_prefs(s, category, is_blocked, why, &fs);
+		return 0;
+	}
 	switch (s->c->format) {
 	case CLI_FORMAT_TEXT:
 		if (is_blocked)

@@ -4,6 +4,7 @@
  * drift apart.
  */
 #include "proxy/compliance/encode.h"
+#include "proxy/compliance/freqstat.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -43,6 +44,16 @@ encode_audit_reason(uint64_t event_id, char *buf, size_t cap)
 	else
 		snprintf(buf, cap, "opt-out store unreadable");
 	return buf;
+}
+
+const char *
+encode_audit_why(const struct store_audit *a, char *buf, size_t cap)
+{
+	if (a->reason != STORE_AUDIT_OPTED_OUT) {
+		snprintf(buf, cap, "%s", store_audit_reason_name(a->reason));
+		return buf;
+	}
+	return encode_audit_reason(a->event_id, buf, cap);
 }
 
 const char *
@@ -128,6 +139,24 @@ encode_status_json(FILE *fp, const char *number, const char *category,
 	jsonout_kv_str(fp, "category", category, true);
 	fputc(',', fp);
 	encode_status_members(fp, is_blocked, why);
+	fputc('}', fp);
+}
+
+void
+encode_status_json_prefs(FILE *fp, const char *number, const char *category,
+    bool is_blocked, const struct store_block *why,
+    const struct freqstat *fs)
+{
+	fputc('{', fp);
+	jsonout_kv_str(fp, "number", number, false);
+	jsonout_kv_str(fp, "category", category, true);
+	fputc(',', fp);
+	encode_status_members(fp, is_blocked, why);
+	fprintf(fp, ",\"less\":%s,\"sent\":%u,\"left\":%u,\"max\":%u",
+	    fs->is_less ? "true" : "false", fs->sent, fs->left, fs->max);
+	fprintf(fp, ",\"per_s\":%" PRId64, fs->per_s);
+	if (fs->is_less)
+		jsonout_kv_time(fp, "less_since", fs->less_since, true);
 	fputc('}', fp);
 }
 
@@ -225,7 +254,7 @@ encode_audit_json(FILE *fp, const struct store_audit *a)
 	jsonout_kv_time(fp, "time", a->time, true);
 	encode_json_members(fp, keys, vals, NFIELDS(keys));
 	fprintf(fp, ",\"status\":\"0x%08x\"", a->status);
-	jsonout_kv_str(fp, "reason", encode_audit_reason(a->event_id, reason,
+	jsonout_kv_str(fp, "reason", encode_audit_why(a, reason,
 	    sizeof(reason)), true);
 	jsonout_kv_u64(fp, "event_id", a->event_id, true);
 	jsonout_kv_u64(fp, "body_len", a->body_len, true);
@@ -244,8 +273,7 @@ encode_audit_csv(FILE *fp, const struct store_audit *a)
 	encode_hex32(a->body_sha256, sha);
 	encode_csv_fields(fp, false, f, NFIELDS(f));
 	fprintf(fp, ",0x%08x,", a->status);
-	csv_field_write(fp, encode_audit_reason(a->event_id, reason,
-	    sizeof(reason)));
+	csv_field_write(fp, encode_audit_why(a, reason, sizeof(reason)));
 	fprintf(fp, ",%" PRIu64 ",%u,%s", a->event_id, a->body_len, sha);
 }
 

@@ -27,6 +27,11 @@ const char *encode_scope_text(const struct store_event *ev, char *buf,
  * buf. */
 const char *encode_audit_reason(uint64_t event_id, char *buf, size_t cap);
 
+/* The same for a record: its cause when not an opt-out (frequency_cap,
+ * quiet_hours: SPEC §9), else encode_audit_reason(). Returns buf. */
+const char *encode_audit_why(const struct store_audit *a, char *buf,
+    size_t cap);
+
 /* "open", "opted_out" or "dismissed". */
 const char *encode_review_status_name(enum store_review_status s);
 
@@ -44,6 +49,15 @@ void encode_status_members(FILE *fp, bool is_blocked,
 /* The same as a JSON object of its own, after "number" and "category". */
 void encode_status_json(FILE *fp, const char *number, const char *category,
     bool is_blocked, const struct store_block *why);
+
+/*
+ * encode_status_json() with a capped category's preferences (SPEC §9):
+ * less, sent and left in the window, max, per_s.
+ */
+struct freqstat;
+void encode_status_json_prefs(FILE *fp, const char *number,
+    const char *category, bool is_blocked, const struct store_block *why,
+    const struct freqstat *fs);
 
 #define ENCODE_STATUS_CSV_HEADER \
 	"number,category,status,since,event_id,scope"

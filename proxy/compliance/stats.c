@@ -44,6 +44,54 @@ stats_add(struct stats_walk *w, enum stats_dim d, const char *key)
 	ts->n++;
 }
 
+/* The preferences row for key, or NULL (out of memory). */
+static struct stats_prefs_row *
+stats_prefs_row(struct stats_walk *w, const char *key)
+{
+	struct stats		*s = w->s;
+	struct stats_prefs_row	*nr;
+	size_t			 i;
+
+	for (i = 0; i < s->nprefs; i++)
+		if (strcmp(s->prefs[i].key, key) == 0)
+			return &s->prefs[i];
+	if (s->nprefs == s->capprefs) {
+		if ((nr = realloc(s->prefs, (s->capprefs == 0 ? 16 :
+		    s->capprefs * 2) * sizeof(*nr))) == NULL) {
+			w->is_nomem = true;
+			return NULL;
+		}
+		s->prefs = nr;
+		s->capprefs = s->capprefs == 0 ? 16 : s->capprefs * 2;
+	}
+	memset(&s->prefs[s->nprefs], 0, sizeof(s->prefs[0]));
+	snprintf(s->prefs[s->nprefs].key, sizeof(s->prefs[0].key), "%s", key);
+	return &s->prefs[s->nprefs++];
+}
+
+/* store_audit_fn: the sends refused for a cap or quiet hours. */
+static int
+stats_audit(const struct store_audit *a, void *arg)
+{
+	struct stats_walk	*w = arg;
+	struct stats_prefs_row	*r;
+	char			 key[80];
+
+	if (a->reason == STORE_AUDIT_OPTED_OUT)
+		return 0;
+	snprintf(key, sizeof(key), "%s/%s", a->account, a->category);
+	if ((r = stats_prefs_row(w, key)) == NULL)
+		return -1;
+	if (a->reason == STORE_AUDIT_FREQUENCY_CAP) {
+		r->frequency_cap++;
+		w->s->frequency_cap++;
+	} else {
+		r->quiet_hours++;
+		w->s->quiet_hours++;
+	}
+	return 0;
+}
+
 static int
 stats_event(const struct store_event *ev, void *arg)
 {
@@ -58,6 +106,15 @@ stats_event(const struct store_event *ev, void *arg)
 	if (ev->action == STORE_OPT_IN) {
 		w->s->opt_ins++;
 		return 0;
+	}
+	if (ev->action == STORE_LESS) {
+		struct stats_prefs_row	*r;
+
+		w->s->less++;
+		for (i = 0; i < ev->ncategories; i++)
+			if ((r = stats_prefs_row(w, ev->categories[i])) != NULL)
+				r->less++;
+		return w->is_nomem ? -1 : 0;
 	}
 	w->s->opt_outs++;
 	if (ev->all)
@@ -100,6 +157,7 @@ stats_collect(struct store *st, int64_t since, struct stats *s,
     struct compliance_err *err)
 {
 	struct stats_walk	 w;
+	struct store_audit_filter af;
 	size_t			 d;
 
 	memset(s, 0, sizeof(*s));
@@ -112,7 +170,15 @@ stats_collect(struct store *st, int64_t since, struct stats *s,
 			    "out of memory");
 		return compliance_fail_store(err, st, false);
 	}
-	/* qsort() of no array (NULL, 0) is undefined. */
+	memset(&af, 0, sizeof(af));
+	af.since = since;
+	if (store_audit_query(st, &af, stats_audit, &w) != 0) {
+		if (w.is_nomem)
+			return compliance_fail(err, COMPLIANCE_E_NOMEM,
+			    "out of memory");
+		return compliance_fail_store(err, st, false);
+	}
+	/* A store of LESS events alone has empty tallies (NULL arrays). */
 	for (d = 0; d < STATS_NDIMS; d++)
 		if (s->by[d].n > 1)
 			qsort(s->by[d].t, s->by[d].n, sizeof(*s->by[d].t),
@@ -131,6 +197,9 @@ stats_free(struct stats *s)
 		s->by[d].t = NULL;
 		s->by[d].n = s->by[d].cap = 0;
 	}
+	free(s->prefs);
+	s->prefs = NULL;
+	s->nprefs = s->capprefs = 0;
 }
 
 const char *
@@ -157,6 +226,25 @@ stats_totals_json(FILE *fp, const struct stats *s)
 	fputc('{', fp);
 	jsonout_kv_u64(fp, "opt_outs", s->opt_outs, false);
 	jsonout_kv_u64(fp, "opt_ins", s->opt_ins, true);
+	/* Only where preferences are in use: the totals of a store
+	 * without them keep their shape. */
+	if (s->less + s->frequency_cap + s->quiet_hours > 0) {
+		jsonout_kv_u64(fp, "less", s->less, true);
+		jsonout_kv_u64(fp, "frequency_cap", s->frequency_cap, true);
+		jsonout_kv_u64(fp, "quiet_hours", s->quiet_hours, true);
+	}
+	fputc('}', fp);
+}
+
+void
+stats_prefs_json(FILE *fp, const struct stats_prefs_row *r)
+{
+	fputc('{', fp);
+	jsonout_kv_str(fp, "by", "prefs", false);
+	jsonout_kv_str(fp, "key", r->key, true);
+	jsonout_kv_u64(fp, "less", r->less, true);
+	jsonout_kv_u64(fp, "frequency_cap", r->frequency_cap, true);
+	jsonout_kv_u64(fp, "quiet_hours", r->quiet_hours, true);
 	fputc('}', fp);
 }
 

@@ -34,9 +34,22 @@ struct stats_tallies {
 	size_t			 n, cap;
 };
 
+/*
+ * Subscriber preferences (SPEC §9): LESS events by category (key: the
+ * category), refused sends by account and category (key:
+ * "account/category", from the audit log) for a cap or quiet hours.
+ */
+struct stats_prefs_row {
+	char	 key[80];
+	size_t	 less, frequency_cap, quiet_hours;
+};
+
 struct stats {
 	struct stats_tallies	 by[STATS_NDIMS];
 	size_t			 opt_outs, opt_ins;
+	size_t			 less, frequency_cap, quiet_hours;
+	struct stats_prefs_row	*prefs;		/* owned */
+	size_t			 nprefs, capprefs;
 };
 
 /*
@@ -54,11 +67,16 @@ void stats_free(struct stats *s);
 /* "category", "source", "last_sent", "day". */
 const char *stats_dim_name(enum stats_dim d);
 
-/* The totals as a JSON object: {"opt_outs":N,"opt_ins":N}. */
+/* The totals as a JSON object: {"opt_outs":N,"opt_ins":N}, and
+ * "less", "frequency_cap", "quiet_hours" when any of them is not 0. */
 void stats_totals_json(FILE *fp, const struct stats *s);
 
 /* One tally as a JSON object: {"by":DIM,"key":K,"opt_outs":N}. */
 void stats_tally_json(FILE *fp, enum stats_dim d,
     const struct stats_tally *t);
+
+/* A preferences row: {"by":"prefs","key":K,"less":N,"frequency_cap":N,
+ * "quiet_hours":N}. */
+void stats_prefs_json(FILE *fp, const struct stats_prefs_row *r);
 
 #endif /* PROXY_COMPLIANCE_STATS_H */

@@ -33,6 +33,7 @@ struct daemon_run;
 struct event;
 struct event_base;
 struct outbox;
+struct prefs;
 struct receipt_held;
 struct replies;
 struct session;
@@ -96,6 +97,8 @@ struct daemon_counters {
 	uint64_t	 submits_forwarded;	/* handed to an upstream */
 	uint64_t	 submits_rejected_optout; /* destinations refused */
 	uint64_t	 submits_store_error;	/* store unreadable: refused */
+	uint64_t	 submits_rejected_frequency; /* over a cap (SPEC §9) */
+	uint64_t	 submits_rejected_quiet; /* in quiet hours (SPEC §9) */
 	uint64_t	 attrib_unindexed;	/* logged, not indexed */
 	uint64_t	 attrib_dropped;	/* dropped from a full index */
 	uint64_t	 binds_refused;		/* wrong system_id, password */
@@ -149,6 +152,8 @@ struct daemon {
 	struct daemon_counters	 counters;
 	/* What every session's sends share (proxy/daemon/submit.h). */
 	struct submit_memory	*submits;	/* owned */
+	/* Frequency caps, quiet hours (proxy/daemon/prefs.h). Owned. */
+	struct prefs		*prefs;
 
 	struct bind_throttle	 throttle[DAEMON_THROTTLE_SLOTS];
 	/* Lines any peer can cause (connections, garbage, refused binds),

@@ -19,6 +19,7 @@
 #include "proxy/daemon/attrib.h"
 #include "proxy/daemon/housekeep.h"
 #include "proxy/daemon/outbox.h"
+#include "proxy/daemon/prefs.h"
 #include "proxy/daemon/receipts.h"
 #include "proxy/daemon/replies.h"
 #include "proxy/daemon/session.h"
@@ -386,6 +387,7 @@ daemon_reload(struct daemon *d)
 	/* Keywords, replies, accounts; before the old config goes. */
 	(void)replies_reconfigure(d->replies, ncfg);
 	(void)outbox_reconfigure(d->outbox, ncfg);
+	(void)prefs_reconfigure(d->prefs, ncfg);
 	config_free(old);
 	if (d->fe != NULL)
 		d->fe->reload(d, &d->fe_state);
@@ -607,6 +609,8 @@ daemon_free(struct daemon *d)
 	d->replies = NULL;
 	outbox_free(d->outbox);
 	d->outbox = NULL;
+	prefs_free(d->prefs);
+	d->prefs = NULL;
 	receipts_held_free(d);
 	/* Commits what is queued, then stops the thread. */
 	writer_free(d->writer);
@@ -669,6 +673,10 @@ daemon_open_parts(struct daemon *d)
 	if ((d->outbox = outbox_new(d)) == NULL ||
 	    (d->replies = replies_new(d)) == NULL) {
 		log_warnx("event=start_failed reason=inbound");
+		return -1;
+	}
+	if ((d->prefs = prefs_new(d)) == NULL) {
+		log_warnx("event=start_failed reason=preferences");
 		return -1;
 	}
 	if ((d->run->hk = housekeep_new(d->store, err, sizeof(err))) == NULL) {

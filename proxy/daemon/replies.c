@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "proxy/daemon/context.h"
 #include "proxy/daemon/outbox.h"
+#include "proxy/daemon/prefs.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/daemon/writer.h"
 #include "proxy/io/log.h"
@@ -101,6 +102,8 @@ confirm_kind_name(enum store_confirm k)
 		return "opt_in";
 	case STORE_CONFIRM_HELP:
 		return "help";
+	case STORE_CONFIRM_LESS:
+		return "less";
 	}
 	return "?";
 }
@@ -408,6 +411,9 @@ mo_after(struct replies *r, struct mo_pending *pm)
 		answer(&pm->reply, out->status);
 		return;
 	}
+	/* A LESS, START or ALL counts from the next send. */
+	if (out->nevents > 0 && r->d->prefs != NULL)
+		prefs_poll(r->d->prefs);
 	confirm_send(r, in, pm->subscriber, pool_named(r->d, pm->upstream),
 	    out);
 	if (!out->forward || in == NULL || in->account >= cfg->naccounts) {

@@ -27,6 +27,7 @@
 
 #include "config/config.h"
 #include "proxy/daemon/context.h"
+#include "proxy/daemon/prefs.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/io/log.h"
 #include "proxy/io/pduconn.h"
@@ -979,8 +980,11 @@ session_prefetch(struct session *s, const uint8_t *p, size_t avail)
 	if (len > avail || !smpp_pdu_peek_dest(p, len, &dest))
 		return;
 	if (smpp_number_normalize(dest.ton, dest.addr, &s->d->cfg->number_rules,
-	    number, sizeof(number)) == 0)
+	    number, sizeof(number)) == 0) {
 		store_optout_prefetch(s->d->store, number);
+		if (s->d->prefs != NULL)
+			prefs_prefetch(s->d->prefs, number);
+	}
 }
 
 static void

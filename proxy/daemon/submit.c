@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "proxy/daemon/context.h"
+#include "proxy/daemon/prefs.h"
 #include "proxy/daemon/session_int.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/io/log.h"
@@ -59,6 +60,7 @@ struct concat_slot {
 	bool		 is_blocked;
 	uint32_t	 status;	/* rejection status when blocked */
 	uint64_t	 event_id;	/* blocking event when blocked */
+	enum store_audit_reason reason;
 };
 
 struct submit_memory {
@@ -82,6 +84,7 @@ struct inflight {
 	char		 service_type[SMPP_SERVICE_TYPE_LEN];
 	char		 destination[SMPP_NUMBER_LEN];
 	bool		 wants_receipt;	/* see SUBMIT_RD_ROUTED */
+	int64_t		 freq_token;	/* counted against a cap (prefs) */
 	uint8_t		 nblocked;	/* submit_multi dests we refused */
 	struct smpp_unsuccess *blocked;	/* owned */
 	struct inflight	*next_spare;	/* while on the spare list */
@@ -218,7 +221,41 @@ struct decision {
 	int		 result;	/* 1 blocked, 0 allowed, -1 error */
 	uint32_t	 status;	/* when blocked */
 	uint64_t	 event_id;
+	enum store_audit_reason reason;	/* when blocked */
+	int64_t		 freq_token;	/* allowed: counted (prefs_sent) */
 };
+
+/*
+ * Subscriber preferences (SPEC §9) for a destination the opt-outs
+ * allow: quiet hours, then the frequency cap. Fills dec as decide().
+ */
+static void
+decide_prefs(struct session *s, size_t cat, const char *number,
+    bool has_ref, uint64_t key, struct decision *dec)
+{
+	const struct config	*cfg = s->d->cfg;
+
+	if (s->d->prefs == NULL)
+		return;
+	switch (prefs_check(s->d->prefs, cat, number, has_ref, key,
+	    &dec->freq_token)) {
+	case PREFS_OK:
+		return;
+	case PREFS_CAPPED:
+		dec->result = 1;
+		dec->status = cfg->prefs.frequency_status;
+		dec->reason = STORE_AUDIT_FREQUENCY_CAP;
+		return;
+	case PREFS_QUIET:
+		dec->result = 1;
+		dec->status = cfg->prefs.quiet_hours_status;
+		dec->reason = STORE_AUDIT_QUIET_HOURS;
+		return;
+	case PREFS_ERROR:
+		dec->result = -1;
+		return;
+	}
+}
 
 /*
  * Decide one destination. Every part of a concatenated message gets the
@@ -256,6 +293,7 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 			dec->result = 1;
 			dec->status = slot->status;
 			dec->event_id = slot->event_id;
+			dec->reason = slot->reason;
 			return;
 		}
 	}
@@ -265,6 +303,12 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 	dec->result = r;
 	dec->status = r == 1 ? rejection_status(cfg, cat) : SMPP_OK;
 	dec->event_id = r == 1 ? why.event_id : 0;
+	dec->reason = STORE_AUDIT_OPTED_OUT;
+	dec->freq_token = 0;
+	if (r == 0) {
+		decide_prefs(s, cat, number, has_ref, key, dec);
+		r = dec->result;
+	}
 	if (r == -1) {
 		d->counters.submits_store_error++;
 		log_warnx("sid=%llu event=store_error error=\"%s\" doing=%s",
@@ -278,6 +322,7 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 		slot->is_blocked = true;
 		slot->status = dec->status;
 		slot->event_id = dec->event_id;
+		slot->reason = dec->reason;
 	}
 }
 
@@ -315,7 +360,12 @@ log_reject(struct session *s, const char *category, const char *number,
     const struct decision *dec, int64_t now)
 {
 	struct submit_memory	*m = s->d->submits;
+	const char		*ev = "reject_optout";
 
+	if (dec->reason == STORE_AUDIT_FREQUENCY_CAP)
+		ev = "reject_frequency_cap";
+	else if (dec->reason == STORE_AUDIT_QUIET_HOURS)
+		ev = "reject_quiet_hours";
 	if (now != m->rejlog_sec) {
 		if (m->rejlog_quiet > 0)
 			log_info("event=reject_optout_summary second=%lld "
@@ -329,18 +379,18 @@ log_reject(struct session *s, const char *category, const char *number,
 	}
 	if (m->rejlog_n < SUBMIT_REJECT_LOGS_PER_S) {
 		m->rejlog_n++;
-		log_info("sid=%llu event=reject_optout system_id=%s "
+		log_info("sid=%llu event=%s system_id=%s "
 		    "category=%s destination=%s status=0x%08x event_id=%llu",
-		    (unsigned long long)s->id, s->system_id, category, number,
-		    dec->status, (unsigned long long)dec->event_id);
+		    (unsigned long long)s->id, ev, s->system_id, category,
+		    number, dec->status, (unsigned long long)dec->event_id);
 		return;
 	}
 	m->rejlog_quiet++;
 	if (log_debug_enabled())
-		log_debug("sid=%llu event=reject_optout system_id=%s "
+		log_debug("sid=%llu event=%s system_id=%s "
 		    "category=%s destination=%s status=0x%08x event_id=%llu",
-		    (unsigned long long)s->id, s->system_id, category, number,
-		    dec->status, (unsigned long long)dec->event_id);
+		    (unsigned long long)s->id, ev, s->system_id, category,
+		    number, dec->status, (unsigned long long)dec->event_id);
 }
 
 /*
@@ -368,6 +418,7 @@ audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	str_copy(a.destination, sizeof(a.destination), number);
 	a.status = dec->status;
 	a.event_id = dec->event_id;
+	a.reason = dec->reason;
 	body = smpp_pdu_text(pdu, &len);
 	a.body_len = (uint32_t)len;
 	/* Bodies are not stored, only their length and digest (SPEC §6). */
@@ -375,7 +426,12 @@ audit_blocked(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	    a.body_sha256);
 	if (daemon_audit_add(s->d, &a) == -1)
 		goto unkept;
-	s->d->counters.submits_rejected_optout++;
+	if (dec->reason == STORE_AUDIT_OPTED_OUT)
+		s->d->counters.submits_rejected_optout++;
+	else if (dec->reason == STORE_AUDIT_FREQUENCY_CAP)
+		s->d->counters.submits_rejected_frequency++;
+	else
+		s->d->counters.submits_rejected_quiet++;
 	log_reject(s, a.category, number, dec, a.time);
 	return 0;
 
@@ -419,6 +475,17 @@ inflight_new(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	return inf;
 }
 
+/* A send counted against a cap that will not go (or must be decided
+ * again): uncounted. */
+static void
+inflight_uncount(struct inflight *inf)
+{
+	if (inf->freq_token != 0 && inf->d->prefs != NULL)
+		prefs_sent(inf->d->prefs, inf->category, inf->destination,
+		    inf->freq_token, false);
+	inf->freq_token = 0;
+}
+
 /*
  * Hand buf to the pool of upstream index up. Returns SESSION_DONE when the
  * request went (or was answered with an error), SESSION_WAIT when the
@@ -439,6 +506,7 @@ proceed_forward(struct session *s, const struct smpp_pdu *pdu, size_t up,
 	if (is_rated && s->account >= 0) {
 		rl = &d->rates[s->account];
 		if (!ratelimit_take(rl, now)) {
+			inflight_uncount(inf);
 			inflight_free(inf);
 			session_reply_status(s, pdu->command_id,
 			    pdu->sequence_number, SMPP_ESME_RTHROTTLED);
@@ -473,6 +541,7 @@ err:
 	if (errno == EAGAIN) {
 		/* Windows full: keep the frame, stop reading this sender
 		 * until on_window. */
+		inflight_uncount(inf);
 		inflight_free(inf);
 		s->is_waiting_window = true;
 		log_debug("sid=%llu event=wait_window upstream=%s",
@@ -482,6 +551,7 @@ err:
 	log_info("sid=%llu event=upstream_unavailable upstream=%s "
 	    "errno=%d doing=%s", (unsigned long long)s->id,
 	    d->cfg->upstreams[up].name, errno, s->doing);
+	inflight_uncount(inf);
 	inflight_free(inf);
 	session_reply_status(s, pdu->command_id, pdu->sequence_number,
 	    errno == EINVAL ? SMPP_ESME_RSYSERR : SMPP_ESME_RTHROTTLED);
@@ -528,7 +598,11 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 	/* Attribution takes its slot at the response: start loading it. */
 	daemon_lastsent_prefetch(s->d, number);
 	s->doing = "route";
-	if ((up = router_pick(cfg, acct, cat, number)) < 0) {
+	if ((up = router_pick(cfg, acct, cat, number)) < 0 &&
+	    dec.freq_token != 0)
+		prefs_sent(s->d->prefs, cfg->categories[cat].name, number,
+		    dec.freq_token, false);
+	if (up < 0) {
 		log_warnx("sid=%llu event=no_route system_id=%s category=%s "
 		    "destination=%s doing=%s", (unsigned long long)s->id,
 		    s->system_id, cfg->categories[cat].name, number, s->doing);
@@ -538,10 +612,14 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 	}
 	if ((inf = inflight_new(s, pdu, cat, cfg->upstreams[up].name,
 	    number)) == NULL) {
+		if (dec.freq_token != 0)
+			prefs_sent(s->d->prefs, cfg->categories[cat].name,
+			    number, dec.freq_token, false);
 		session_reply_status(s, pdu->command_id, pdu->sequence_number,
 		    SMPP_ESME_RSYSERR);
 		return SESSION_DONE;
 	}
+	inf->freq_token = dec.freq_token;
 	return proceed_forward(s, pdu, (size_t)up, buf, len, inf,
 	    has_ref ? submit_affinity(s->system_id, number, ref) : 0, true);
 }
@@ -603,6 +681,10 @@ multi_sort(struct session *s, struct smpp_pdu *pdu, size_t cat,
 			ms->blocked[ms->nblocked++].error_status = dec.status;
 			continue;
 		}
+		/* A submit_multi's destinations are counted as forwarded. */
+		if (dec.freq_token != 0)
+			prefs_sent(s->d->prefs, cfg->categories[cat].name,
+			    number, dec.freq_token, true);
 		if (ms->first[0] == '\0')
 			memcpy(ms->first, number, sizeof(ms->first));
 		pdu->dests[ms->nkept++] = *dst;
@@ -854,7 +936,13 @@ inflight_resp(void *ctx, const struct smpp_pdu *resp, const uint8_t *raw,
 			    sizeof(ls.last.service_type), inf->service_type);
 			daemon_lastsent_add(d, &ls);
 		}
+		if (inf->freq_token != 0 && d->prefs != NULL)
+			prefs_sent(d->prefs, inf->category, inf->destination,
+			    inf->freq_token, true);
+		inf->freq_token = 0;
 	}
+	/* Refused by the SMSC: not a text the subscriber got. */
+	inflight_uncount(inf);
 	if (s == NULL) {
 		log_debug("sid=%llu event=late_resp cmd=%s status=0x%08x",
 		    (unsigned long long)inf->sid,
@@ -884,6 +972,8 @@ inflight_fail(void *ctx, uint32_t status)
 {
 	struct inflight	*inf = ctx;
 	struct session	*s = inf->ref->s;
+
+	inflight_uncount(inf);
 	if (s != NULL) {
 		s->inflight--;
 		log_info("sid=%llu event=upstream_fail cmd=%s seq=%u "

@@ -35,8 +35,9 @@ struct wbatch {
 	KIND(struct store_msgmap, msgmap);
 	KIND(struct store_sentlog_entry, sentlog);
 	KIND(struct store_lastsent_entry, lastsent);
+	KIND(struct store_freq_entry, freq);	/* capped sends */
 	/* Set by the thread. */
-	size_t		 done[4];	/* per kind: committed (prefix) */
+	size_t		 done[5];	/* per kind: committed (prefix) */
 	uint64_t	 ms;		/* commit took */
 	int		 rc;
 	size_t		 nbad;
@@ -122,13 +123,14 @@ grow(void **p, size_t *cap, size_t n, size_t size)
 static size_t
 batch_count(const struct wbatch *b)
 {
-	return b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent;
+	return b->naudit + b->nmsgmap + b->nsentlog + b->nlastsent +
+	    b->nfreq;
 }
 
 static void
 batch_clear(struct wbatch *b)
 {
-	b->naudit = b->nmsgmap = b->nsentlog = b->nlastsent = 0;
+	b->naudit = b->nmsgmap = b->nsentlog = b->nlastsent = b->nfreq = 0;
 	memset(b->done, 0, sizeof(b->done));
 	b->rc = 0;
 	b->nbad = 0;
@@ -142,6 +144,7 @@ batch_free(struct wbatch *b)
 	free(b->msgmap);
 	free(b->sentlog);
 	free(b->lastsent);
+	free(b->freq);
 }
 
 /* --- the thread ---------------------------------------------------------- */
@@ -180,6 +183,8 @@ commit(struct writer *w, struct wbatch *b)
 		sb.lastsent = b->lastsent + d[3];
 		sb.nlastsent = chunk_of(b->nlastsent, d[3],
 		    WRITER_COMMIT_MAX);
+		sb.freq = b->freq + d[4];
+		sb.nfreq = chunk_of(b->nfreq, d[4], WRITER_COMMIT_MAX);
 		nbad = 0;
 		if ((b->rc = store_batch_put(w->st, &sb, &nbad)) != 0) {
 			snprintf(b->err, sizeof(b->err), "%s",
@@ -191,8 +196,10 @@ commit(struct writer *w, struct wbatch *b)
 		d[1] += sb.nmsgmap;
 		d[2] += sb.nsentlog;
 		d[3] += sb.nlastsent;
+		d[4] += sb.nfreq;
 		if (d[0] == b->naudit && d[1] == b->nmsgmap &&
-		    d[2] == b->nsentlog && d[3] == b->nlastsent)
+		    d[2] == b->nsentlog && d[3] == b->nlastsent &&
+		    d[4] == b->nfreq)
 			break;
 		pthread_mutex_lock(&w->mu);
 		is_jobs = w->jobs != NULL;
@@ -538,7 +545,8 @@ retain(struct writer *w, struct wbatch *b)
 	size_t		 n = batch_count(f);
 
 	if (!APPEND(b, f, audit) || !APPEND(b, f, msgmap) ||
-	    !APPEND(b, f, sentlog) || !APPEND(b, f, lastsent)) {
+	    !APPEND(b, f, sentlog) || !APPEND(b, f, lastsent) ||
+	    !APPEND(b, f, freq)) {
 		/* Keep the newer ones, in their own batch, instead. */
 		w->c.failed += batch_count(b);
 		log_warnx("event=writer_retain_alloc_failed lost=%zu",
@@ -569,6 +577,7 @@ drop_committed(struct wbatch *b)
 	DROP(b, msgmap, 1);
 	DROP(b, sentlog, 2);
 	DROP(b, lastsent, 3);
+	DROP(b, freq, 4);
 }
 
 /* Record a failed commit of b (records kept) or the first good one after. */
@@ -609,7 +618,7 @@ reclaim(struct writer *w)
 	if (b->rc != 0) {
 		w->c.retries++;
 		w->c.records += b->done[0] + b->done[1] + b->done[2] +
-		    b->done[3];
+		    b->done[3] + b->done[4];
 		drop_committed(b);
 		retain(w, b);
 		return;
@@ -931,6 +940,12 @@ void
 writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec)
 {
 	ADD(w, lastsent, rec);
+}
+
+void
+writer_freq(struct writer *w, const struct store_freq_entry *rec)
+{
+	ADD(w, freq, rec);
 }
 
 uint64_t

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/freq.h"
 #include "store/sentlog.h"
 #include "store/store.h"
 
@@ -111,6 +112,8 @@ void writer_free(struct writer *w);
 int writer_audit(struct writer *w, const struct store_audit *rec);
 void writer_msgmap(struct writer *w, const struct store_msgmap *rec);
 void writer_lastsent(struct writer *w, const struct store_lastsent_entry *rec);
+/* A send counted against a frequency cap (store/freq.h). */
+void writer_freq(struct writer *w, const struct store_freq_entry *rec);
 
 /* Queue a sent-log record; returns its sequence number (> 0). */
 uint64_t writer_sentlog(struct writer *w,

@@ -39,6 +39,8 @@ struct keywords {
 	struct kw_list	 opt_out;
 	struct kw_list	 opt_in;
 	struct kw_list	 help;
+	struct kw_list	 less;		/* LESS, FEWER */
+	struct kw_list	 opt_in_all;	/* ALL */
 	struct kw_list	 in_text;	/* unambiguous inside a sentence */
 	struct kw_list	 ambiguous;	/* opt_out words that are not */
 	struct kw_list	 category;
@@ -60,6 +62,8 @@ keyword_action_name(enum keyword_action a)
 		return "help";
 	case KEYWORD_REVIEW:
 		return "review";
+	case KEYWORD_LESS:
+		return "less";
 	}
 	return "unknown";
 }
@@ -286,6 +290,9 @@ keywords_new(const struct config *cfg)
 	    kw_list_add(&kw->opt_out, &cfg->keywords.opt_out, NULL, 0) == -1 ||
 	    kw_list_add(&kw->opt_in, &cfg->keywords.opt_in, NULL, 0) == -1 ||
 	    kw_list_add(&kw->help, &cfg->keywords.help, NULL, 0) == -1 ||
+	    kw_list_add(&kw->less, &cfg->keywords.less, NULL, 0) == -1 ||
+	    kw_list_add(&kw->opt_in_all, &cfg->keywords.opt_in_all, NULL,
+	    0) == -1 ||
 	    kw_list_add(&kw->in_text, &cfg->keywords.opt_out_in_text, NULL,
 	    0) == -1 ||
 	    kw_list_add(&kw->ambiguous, &cfg->keywords.opt_out,
@@ -311,6 +318,8 @@ keywords_free(struct keywords *kw)
 	kw_list_free(&kw->opt_out);
 	kw_list_free(&kw->opt_in);
 	kw_list_free(&kw->help);
+	kw_list_free(&kw->less);
+	kw_list_free(&kw->opt_in_all);
 	kw_list_free(&kw->in_text);
 	kw_list_free(&kw->ambiguous);
 	kw_list_free(&kw->category);
@@ -482,7 +491,12 @@ keywords_match(const struct keywords *kw, const char *text, size_t len,
 		kw_set(m, KEYWORD_OPT_IN, "opt_in");
 	else if (kw_list_find(&kw->help, n, nl))
 		kw_set(m, KEYWORD_HELP, "help");
-	else if (kw_prefix_categories(kw, &kw->opt_out, n, nl, m)) {
+	else if (kw_list_find(&kw->less, n, nl))
+		kw_set(m, KEYWORD_LESS, "less");
+	else if (kw_list_find(&kw->opt_in_all, n, nl)) {
+		m->all = true;
+		kw_set(m, KEYWORD_OPT_IN, "opt_in_all");
+	} else if (kw_prefix_categories(kw, &kw->opt_out, n, nl, m)) {
 		m->has_categories = true;
 		kw_set(m, KEYWORD_OPT_OUT, "opt_out_category");
 	} else if (kw_prefix_categories(kw, &kw->opt_in, n, nl, m)) {

@@ -16,6 +16,8 @@
  *   2. whole message is an opt_out keyword               -> OPT_OUT, scope
  *   3. whole message is an opt_in keyword                -> OPT_IN, scope
  *   4. whole message is a help keyword                   -> HELP
+ *  4a. whole message is a less keyword (LESS, FEWER)     -> LESS, scope
+ *  4b. whole message is an opt_in_all keyword (ALL)      -> OPT_IN, all
  *   5. opt_out keyword then category keywords            -> OPT_OUT, those
  *   6. opt_in keyword then category keywords             -> OPT_IN, those
  *   7. whole message is category keywords                -> ONLY, those
@@ -40,13 +42,14 @@ enum keyword_action {
 	KEYWORD_ONLY,		/* opt in to these, out of the rest */
 	KEYWORD_HELP,
 	KEYWORD_REVIEW,		/* ambiguous: forward and queue for staff */
+	KEYWORD_LESS,		/* fewer texts (SPEC §9) */
 };
 
 #define KEYWORD_CATEGORIES_MAX	32
 
 struct keyword_match {
 	enum keyword_action action;
-	bool		 all;		/* every category (STOPALL) */
+	bool		 all;		/* every category (STOPALL, ALL) */
 	bool		 has_categories; /* categories[] names the scope;
 					  * otherwise the inbound number's */
 	size_t		 ncategories;

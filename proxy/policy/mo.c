@@ -317,6 +317,9 @@ confirm_make(struct mo *m, const struct smpp_pdu *pdu,
 	case STORE_CONFIRM_OPT_IN:
 		tmpl = cfg->replies.opt_in;
 		break;
+	case STORE_CONFIRM_LESS:
+		tmpl = cfg->replies.less;
+		break;
 	case STORE_CONFIRM_HELP:
 	default:
 		tmpl = cfg->replies.help;
@@ -350,6 +353,47 @@ fail_store(struct mo_outcome *out)
 	out->forward = false;
 	out->nconfirm = 0;
 	return -1;
+}
+
+/*
+ * LESS: the categories of the inbound number's scope that have a
+ * stricter cap get a less event, confirmed with the less text. A scope
+ * with none answers with the help text and records nothing: there is no
+ * "fewer" to give, and STOP is the subscriber's way out.
+ */
+static void
+mo_less(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
+    const char *inbound, const struct config_inbound *in, const char *text,
+    size_t len, int64_t now_ms, struct mo_outcome *out, struct mo_commit *c)
+{
+	const struct config		*cfg = m->cfg;
+	const struct config_frequency	*f;
+	struct mo_scope			 sc, less;
+	char				 names[MO_NAMES_MAX];
+	size_t				 i;
+
+	scope_inbound(in, &sc);
+	memset(&less, 0, sizeof(less));
+	for (i = 0; i < cfg->ncategories && less.n < STORE_SCOPE_MAX; i++) {
+		if (!sc.all && !scope_has(&sc, i))
+			continue;
+		if ((f = config_frequency_find(cfg, i)) != NULL && f->has_less)
+			less.idx[less.n++] = i;
+	}
+	if (less.n == 0) {
+		out->rule = "less_no_rule";
+		scope_names(cfg, &sc, names, sizeof(names));
+		confirm_make(m, pdu, subscriber, STORE_CONFIRM_HELP, names,
+		    now_ms, out, c);
+		return;
+	}
+	event_fill(&c->evs[0], cfg, STORE_LESS, &less, subscriber, inbound,
+	    text, len, out->rule, now_ms);
+	c->op = MO_COMMIT_APPLY;
+	c->nevs = 1;
+	scope_names(cfg, &less, names, sizeof(names));
+	confirm_make(m, pdu, subscriber, STORE_CONFIRM_LESS, names, now_ms,
+	    out, c);
 }
 
 /* Act on a match for the whole text. */
@@ -417,6 +461,10 @@ mo_decide(struct mo *m, const struct smpp_pdu *pdu, const char *subscriber,
 		scope_names(cfg, &keep, names, sizeof(names));
 		confirm_make(m, pdu, subscriber, STORE_CONFIRM_OPT_IN, names,
 		    now_ms, out, c);
+		break;
+	case KEYWORD_LESS:
+		mo_less(m, pdu, subscriber, inbound, in, text, len, now_ms,
+		    out, c);
 		break;
 	case KEYWORD_HELP:
 		scope_inbound(in, &sc);

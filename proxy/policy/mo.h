@@ -25,6 +25,13 @@
  *            naming the categories kept.
  *   HELP     no event; the help text is sent, even to an opted-out
  *            number.
+ *   LESS     LESS / FEWER (SPEC §9): a less event for the categories of
+ *            the inbound number's scope that have a stricter cap
+ *            (frequency's less), committed like an opt-out, confirmed
+ *            with replies.less; a scope with none gets the help text and
+ *            nothing is recorded. START or ALL ends it (store/freq.h).
+ *            ALL is an opt-in of every category (rule opt_in_all), its
+ *            text the consent evidence as for START.
  *   REVIEW   an ambiguous reply ("please cancel my appointment") or an
  *            unreadable one: queued for staff (store_review_add) with its
  *            text, and forwarded.

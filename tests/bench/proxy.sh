@@ -6,7 +6,7 @@
 # and two stopgates in front of it, one on a store of 1 M opted-out numbers
 # and one on 10 M. Then runs ROUNDS interleaved rounds of loadgen, rotating
 # the order of the tests each round, and prints every figure, the ratios
-# G1..G8 (medians of the per-round ratios), stopgate's peak RSS, its RSS
+# G1..G8 and G10 (medians of the per-round ratios), stopgate's peak RSS, its RSS
 # with 1,000 idle bound sessions, G9 (the longest submit round trip while
 # STOPs, a rebuild, an import or admin queries happen: tests/bench/g9.sh)
 # and callgrind's instructions per forwarded submit_sm with the top
@@ -28,7 +28,7 @@
 #   BENCH_CALLGRIND [1]      0 skips the callgrind count
 #   BENCH_CG_MSGS ["2000 12000"]  the two message counts under callgrind
 #   BENCH_STOPS_PER_S [20]   STOP MOs per second during G8
-#   BENCH_TESTS ["d64 h64 s64 t64 d1 h1 s1 rej"]  tests per round (g8
+#   BENCH_TESTS ["d64 h64 s64 t64 d1 h1 s1 rej f64"]  tests per round (g8
 #                            always runs last; a subset is for development)
 #   BENCH_G9 [a,b,c,d]       G9 cases (0: none); BENCH_G9_* knobs: g9.sh
 #   BENCH_TARGETS [warn]     fail: a missed target fails the section too
@@ -56,6 +56,8 @@ ONE_IN=100
 BASE=12000000000
 # Reference targets (2 cores shared by generator, relay and sink).
 T_G1=0.25 T_G2=5 T_G3=0.9 T_G4=1.3 T_G5=0.9 T_G6=1.0 T_G8_MS=5
+# G10: s64 with a promo frequency cap on every destination ÷ s64 without.
+T_G10=0.9
 T_G8_MAX_MS=20
 T_RSS_MIB=64
 # Allocations per forwarded message: per batch at most, never per PDU.
@@ -165,6 +167,13 @@ EOF
 		printf 'admin:\n  bind: 127.0.0.1:%s\n  token: bench\n' \
 		    "$SG_ADMIN_PORT" >>"$1"
 	fi
+	# G10: a promo frequency cap (with a LESS rule) on every send, high
+	# enough that the generator's random destinations never reach it.
+	if [ -n "${SG_FREQ:-}" ]; then
+		printf 'frequency:\n  - { category: promo, max: 1000, per: 1d,' \
+		    >>"$1"
+		printf ' less: { max: 4, per: 7d } }\n' >>"$1"
+	fi
 	# G9: a second account, password NAMEpw, same category.
 	if [ -n "${SG_EXTRA_ACCOUNT:-}" ]; then
 		awk -v a="$SG_EXTRA_ACCOUNT" '/^upstreams:/ {
@@ -209,6 +218,8 @@ done
 # store as filled: not on the sent log the rounds leave behind, whose
 # index a restarted stopgate would rebuild first.
 cp -r "$tmp/store-$N1" "$tmp/store-fresh" || exit 1
+# G10's stopgate: the same 1 M store, its own copy.
+cp -r "$tmp/store-$N1" "$tmp/store-freq" || exit 1
 
 # --- sink, HAProxy, stopgates -------------------------------------------
 SINK_PORT=$(free_port) CTL_PORT=$(free_port)
@@ -235,6 +246,16 @@ if [ "$ROUNDS" -gt 0 ]; then
 	start_stopgate sg10 "$SG10_PORT" "$tmp/store-$N10" || exit 1
 	SG10_PID=$SG_PID
 fi
+SGF_PORT="" SGF_PID=""
+case " ${BENCH_TESTS:-f64} " in
+*" f64 "*)
+	if [ "$ROUNDS" -gt 0 ]; then
+		SGF_PORT=$(free_port)
+		SG_FREQ=1 start_stopgate sgf "$SGF_PORT" "$tmp/store-freq" ||
+		    exit 1
+		SGF_PID=$SG_PID
+	fi ;;
+esac
 
 results=$tmp/results
 : >"$results"
@@ -245,7 +266,7 @@ failures=0
 # stops (merging the sent log, indexing audit records) takes no CPU or
 # disk from whatever is being measured, HAProxy included.
 focus() {
-	for p in $SG1_PID $SG10_PID; do
+	for p in $SG1_PID $SG10_PID $SGF_PID; do
 		if [ "$p" = "$1" ]; then
 			kill -CONT "$p" 2>/dev/null
 		else
@@ -267,6 +288,7 @@ run_test() {
 	case $t in
 	s64 | s1 | rej | g8) focus "$SG1_PID" ;;
 	t64) focus "$SG10_PID" ;;
+	f64) focus "$SGF_PID" ;;
 	*) focus "" ;;
 	esac
 	rng="-b $BASE -r $((N1 * ONE_IN)) -m $ONE_IN"
@@ -275,6 +297,7 @@ run_test() {
 	d64) args="-p $SINK_PORT -n 4 -w 64 -C $SINK_PID" ;;
 	h64) args="-p $HA_PORT -n 4 -w 64 -C $HA_PID -C $SINK_PID" ;;
 	s64) args="-p $SG1_PORT -n 4 -w 64 -C $SG1_PID -C $SINK_PID" ;;
+	f64) args="-p $SGF_PORT -n 4 -w 64 -C $SGF_PID -C $SINK_PID" ;;
 	t64) args="-p $SG10_PORT -n 4 -w 64 -C $SG10_PID -C $SINK_PID"
 	     rng="-b $BASE -r $((N10 * ONE_IN)) -m $ONE_IN" ;;
 	d1) args="-p $SINK_PORT -n 4 -w 1 -C $SINK_PID" ;;
@@ -297,6 +320,7 @@ run_test() {
 	if [ -n "${BENCH_PIN:-}" ]; then
 		case $t in
 		h*) relay=$HA_PID ;;
+		f*) relay=$SGF_PID ;;
 		s* | rej | g8) relay=$SG1_PID ;;
 		t*) relay=$SG10_PID ;;
 		*) relay="" ;;
@@ -329,7 +353,7 @@ run_test() {
 		printf "\n" }'
 }
 
-tests=${BENCH_TESTS:-"d64 h64 s64 t64 d1 h1 s1 rej"}
+tests=${BENCH_TESTS:-"d64 h64 s64 t64 d1 h1 s1 rej f64"}
 ntests=$(echo $tests | wc -w)
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
@@ -347,7 +371,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 
-kill -CONT "$SG1_PID" "$SG10_PID" 2>/dev/null
+kill -CONT "$SG1_PID" "$SG10_PID" $SGF_PID 2>/dev/null
 
 # --- G8 floor and check -------------------------------------------------
 # The same STOP pushes straight to a receiver bound to the sink, no relay:
@@ -373,6 +397,7 @@ HWM10=$(status_kib "$SG10_PID" VmHWM)
 ANON1=$(status_kib "$SG1_PID" RssAnon)
 HA_HWM=$(status_kib "$HA_PID" VmHWM)
 [ -z "$SG10_PID" ] || stop_pid "$SG10_PID"
+[ -z "$SGF_PID" ] || stop_pid "$SGF_PID"
 
 # --- G9: what stalls the event loop -------------------------------------
 # Its own stopgates and stores; the rounds' stopgate is done.
@@ -543,6 +568,7 @@ fi
 echo "== proxy bench: medians over $ROUNDS rounds"
 awk -v rounds="$ROUNDS" -v tg1="$T_G1" -v tg2="$T_G2" -v tg3="$T_G3" \
     -v tg4="$T_G4" -v tg5="$T_G5" -v tg6="$T_G6" -v tg8="$T_G8_MS" \
+    -v tg10="$T_G10" \
     -v tg8max="$T_G8_MAX_MS" -v tg9="$T_G9_MS" -v idle_on="$IDLE" \
     -v g8_floor_max="${G8_FLOOR_MAX:-n/a}" \
     -v trss="$T_RSS_MIB" -v hwm1="${HWM1:-0}" -v hwm10="${HWM10:-0}" \
@@ -655,10 +681,10 @@ function g9_print(    c, o, what, ms) {
 	tests[t] = 1
 }
 END {
-	split("d64 h64 s64 t64 d1 h1 s1 rej g8", order, " ")
+	split("d64 h64 s64 t64 d1 h1 s1 rej f64 g8", order, " ")
 	printf "%-5s %10s %10s %10s %10s %12s %12s\n", "test", "msg/s",
 	    "p50 us", "p99 us", "p999 us", "relay us/msg", "sink us/msg"
-	for (o = 1; o <= 9; o++) {
+	for (o = 1; o <= 10; o++) {
 		t = order[o]
 		if (!(t in tests))
 			continue
@@ -676,7 +702,7 @@ END {
 		}
 		print line
 	}
-	n1 = n2 = n3 = n4 = n5 = n6 = n8 = 0
+	n1 = n2 = n3 = n4 = n5 = n6 = n8 = n10 = 0
 	for (r = 1; r <= rounds; r++) {
 		if (has(r, "s64") && has(r, "h64") && fig(r, "h64", "msg_per_s"))
 			g1[++n1] = fig(r, "s64", "msg_per_s") / \
@@ -694,6 +720,9 @@ END {
 		}
 		if (has(r, "t64") && has(r, "s64") && fig(r, "s64", "msg_per_s"))
 			g5[++n5] = fig(r, "t64", "msg_per_s") / \
+			    fig(r, "s64", "msg_per_s")
+		if (has(r, "f64") && has(r, "s64") && fig(r, "s64", "msg_per_s"))
+			g10[++n10] = fig(r, "f64", "msg_per_s") / \
 			    fig(r, "s64", "msg_per_s")
 		if (has(r, "rej") && has(r, "s64") && fig(r, "s64", "msg_per_s"))
 			g6[++n6] = fig(r, "rej", "msg_per_s") / \
@@ -720,6 +749,8 @@ END {
 	check("G4", median(g4, n4), tg4, 1)
 	check("G5", median(g5, n5), tg5, 0)
 	check("G6", median(g6, n6), tg6, 0)
+	if (n10 > 0)
+		check("G10", median(g10, n10), tg10, 0)
 	if (rounds == 0)
 		print "G8   n/a (no rounds)"
 	else if (n8 == 0 || stop_bad > 0)
@@ -767,7 +798,7 @@ END {
 	    "idle_anon_kib=%d cg_ir_per_msg=%s cg_merge_ir_per_msg=%s", kv,
 	    errors, rejected, hwm1, hwm10, idle_n, idle_rss, idle_anon,
 	    cg_ipm == "" ? "n/a" : cg_ipm, cg_merge == "" ? "n/a" : cg_merge
-	for (o = 1; o <= 9; o++) {
+	for (o = 1; o <= 10; o++) {
 		t = order[o]
 		if (t in tests)
 			printf " %s.msg_per_s=%.0f %s.p99_us=%.1f", t,

@@ -185,6 +185,36 @@ class TestNpmClient(NpmCase):
         self.assertEqual(recs[0]["category"], "promo")
         self.assertTrue(gw.alive())
 
+    def test_preferences_refused(self):
+        """Subscriber preferences (SPEC section 9) as the npm client sees
+        them: past a frequency cap 0x402, inside the recipient's quiet
+        hours 0x403, neither reaching the SMSC."""
+        quiet = "15559990000"
+        now = time.gmtime()
+        m = now.tm_hour * 60 + now.tm_min
+
+        def edit(cfg):
+            cfg["frequency"] = [{"category": "promo", "max": 1,
+                                 "per": "1d"}]
+            cfg["quiet_hours"] = [{
+                "category": "promo",
+                "from": "%02d:%02d" % divmod((m - 60) % 1440, 60),
+                "to": "%02d:%02d" % divmod((m + 60) % 1440, 60)}]
+            # Numbers under 1555999 are in UTC, inside the window; the
+            # rest nine hours away, outside it.
+            cfg["timezones"] = {"default": "Asia/Tokyo",
+                                "prefixes": {"1555999": "Etc/UTC"}}
+        smsc, gw, _ = self.h.start_stack(edit=edit)
+        rc, ev = self.run_client(gw.port, "--to",
+                                 ",".join([ALLOWED, ALLOWED, quiet]))
+        self.assertEqual(rc, 0, ev)
+        got = [(e["to"], e["status"]) for e in of(ev, "submit_sm_resp")]
+        self.assertEqual(sorted(got), sorted([(ALLOWED, 0),
+                                              (ALLOWED, 0x402),
+                                              (quiet, 0x403)]), ev)
+        self.assertEqual(smsc.ctl().stats()["submits"], 1)
+        self.assertEqual(of(ev, "generic_nack"), [])
+
     def test_pipelined_window(self):
         """80 submits sent at once by the npm client (half to an opted-out
         number) over an SMSC answering after 20 ms: every one answered
