@@ -44,6 +44,8 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_AUDITACC] = "audit_by_account",
 	[STORE_DB_AUDITCAT] = "audit_by_category",
 	[STORE_DB_MOPARTS] = "mo_parts",
+	[STORE_DB_JOURNAL] = "cluster_journal",
+	[STORE_DB_PENDING] = "cluster_pending",
 };
 
 /* mkdir -p path (mode 0700 for what we create). */
@@ -82,7 +84,8 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		if (rc == MDB_NOTFOUND && st->is_read_only &&
 		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
 		    i == STORE_DB_NUMHASH || i == STORE_DB_AUDITACC ||
-		    i == STORE_DB_AUDITCAT || i == STORE_DB_MOPARTS)) {
+		    i == STORE_DB_AUDITCAT || i == STORE_DB_MOPARTS ||
+		    i == STORE_DB_JOURNAL || i == STORE_DB_PENDING)) {
 			st->is_missing[i] = true;
 			continue;
 		}

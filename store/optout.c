@@ -9,6 +9,7 @@
 
 #include "store/bytes.h"
 #include "store/codec_int.h"
+#include "store/journal_int.h"
 #include "store/lookup_int.h"
 #include "store/optout_int.h"
 
@@ -73,7 +74,8 @@ store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
 
 	if ((rc = store_seq_next(st, txn, "seq.events", &ev->id)) != 0)
 		return rc;
-	if (ev->action == STORE_OPT_OUT) {
+	/* A fleet event keeps the attribution of the node it came from. */
+	if (ev->action == STORE_OPT_OUT && !st->is_remote_apply) {
 		k.mv_size = strlen(ev->number);
 		k.mv_data = ev->number;
 		rc = mdb_get(txn, st->dbi[STORE_DB_LASTSENT], &k, &v);
@@ -105,7 +107,9 @@ store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
 	v.mv_data = NULL;
 	if ((rc = mdb_put(txn, st->dbi[STORE_DB_EVNUM], &k, &v, 0)) != 0)
 		return rc;
-	return store_lookup_apply_txn(st, txn, ev);
+	if ((rc = store_lookup_apply_txn(st, txn, ev)) != 0)
+		return rc;
+	return store_journal_event_txn(st, txn, ev);
 }
 
 static int

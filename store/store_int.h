@@ -53,6 +53,10 @@ enum store_db {
 	STORE_DB_AUDITCAT,	/* category \0 time id -> "" (audit.c) */
 	STORE_DB_MOPARTS,	/* subscriber \0 inbound \0 ref total seq ->
 				 * time text: waiting MO parts (moparts.c) */
+	STORE_DB_JOURNAL,	/* be64 row -> kind id: events to ship to
+				 * the fleet (journal.c) */
+	STORE_DB_PENDING,	/* number \0 be64 event id -> "": local
+				 * events the fleet has not ordered yet */
 	STORE_DB_COUNT,
 };
 
@@ -89,6 +93,7 @@ struct store {
 	uint8_t		*chunk;		/* owned; STORE_CHUNK bytes of scratch
 					 * to copy a chunk being changed */
 	bool		 is_read_only;
+	bool		 is_remote_apply;	/* journal.c: a fleet event */
 	/*
 	 * A read-only handle on a store written by an older stopgate may
 	 * lack a database added since; it reads as empty.

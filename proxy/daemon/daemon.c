@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "proxy/cluster/cluster.h"
 #include "proxy/daemon/attrib.h"
 #include "proxy/daemon/outbox.h"
 #include "proxy/daemon/receipts.h"
@@ -613,9 +614,13 @@ daemon_free(struct daemon *d)
 	outbox_free(d->outbox);
 	d->outbox = NULL;
 	receipts_held_free(d);
-	/* Commits what is queued, then stops the thread. */
+	/* Commits what is queued, then stops the thread; the cluster
+	 * thread after it, so a last opt-out is in the journal first
+	 * (shipped at the next start if not now). */
 	writer_free(d->writer);
 	d->writer = NULL;
+	cluster_stop(d->cluster);
+	d->cluster = NULL;
 	attrib_free(d->attrib);
 	submit_memory_free(d->submits);
 	store_free(d->store);
@@ -662,6 +667,12 @@ daemon_open_parts(struct daemon *d)
 	if (attrib_open(d, err, sizeof(err)) == -1) {
 		log_warnx("event=start_failed reason=store path=%s "
 		    "error=\"%s\"", d->cfg->store_path, err);
+		return -1;
+	}
+	if (d->cfg->has_cluster && (d->cluster = cluster_start(d->store,
+	    &d->cfg->cluster, err, sizeof(err))) == NULL) {
+		log_warnx("event=start_failed reason=cluster error=\"%s\"",
+		    err);
 		return -1;
 	}
 	if ((d->submits = submit_memory_new()) == NULL) {

@@ -1,0 +1,206 @@
+/*
+ * proxy/cluster/evjson: events to and from the JSON of fleet rows.
+ */
+#include "proxy/cluster/evjson.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* Add key: s to o unless s is empty (rows stay small). 0 or -1. */
+static int
+put_str(json_t *o, const char *key, const char *s)
+{
+	if (s[0] == '\0')
+		return 0;
+	return json_object_set_new(o, key, json_string(s));
+}
+
+static json_t *
+last_encode(const struct store_lastsent *l)
+{
+	json_t *o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "time", json_integer(l->time)) != 0 ||
+	    put_str(o, "account", l->account) != 0 ||
+	    put_str(o, "category", l->category) != 0 ||
+	    put_str(o, "service_type", l->service_type) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *
+evjson_encode(const struct store_event *ev)
+{
+	json_t *o, *cats = NULL;
+	char *out = NULL;
+	size_t i;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "time", json_integer(ev->time)) != 0 ||
+	    json_object_set_new(o, "number", json_string(ev->number)) != 0 ||
+	    json_object_set_new(o, "action",
+	    json_string(store_action_name(ev->action))) != 0 ||
+	    json_object_set_new(o, "source",
+	    json_string(store_source_name(ev->source))) != 0 ||
+	    json_object_set_new(o, "all", json_boolean(ev->all)) != 0)
+		goto out;
+	if (!ev->all) {
+		if ((cats = json_array()) == NULL)
+			goto out;
+		for (i = 0; i < ev->ncategories; i++)
+			if (json_array_append_new(cats,
+			    json_string(ev->categories[i])) != 0)
+				goto out;
+		if (json_object_set(o, "categories", cats) != 0)
+			goto out;
+	}
+	if (put_str(o, "inbound", ev->inbound) != 0 ||
+	    put_str(o, "text", ev->text) != 0 ||
+	    put_str(o, "rule", ev->rule) != 0 ||
+	    put_str(o, "actor", ev->actor) != 0 ||
+	    put_str(o, "note", ev->note) != 0 ||
+	    put_str(o, "consent", ev->consent) != 0)
+		goto out;
+	if (ev->last.time != 0 &&
+	    json_object_set_new(o, "last", last_encode(&ev->last)) != 0)
+		goto out;
+	out = json_dumps(o, JSON_COMPACT);
+out:
+	json_decref(cats);
+	json_decref(o);
+	return out;
+}
+
+/* Copy string member key of o into dst (cap bytes); absent is "". */
+static int
+get_str(const json_t *o, const char *key, char *dst, size_t cap,
+    char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(o, key);
+	const char *s;
+
+	dst[0] = '\0';
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || strlen(s = json_string_value(v)) >= cap) {
+		snprintf(err, errlen, "'%s' is not a string that fits", key);
+		return -1;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int
+action_parse(const char *s, enum store_action *a)
+{
+	if (strcmp(s, store_action_name(STORE_OPT_OUT)) == 0)
+		*a = STORE_OPT_OUT;
+	else if (strcmp(s, store_action_name(STORE_OPT_IN)) == 0)
+		*a = STORE_OPT_IN;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+cats_decode(const json_t *o, struct store_event *ev, char *err,
+    size_t errlen)
+{
+	const json_t *cats = json_object_get(o, "categories"), *c;
+	size_t i;
+
+	if (ev->all)
+		return 0;
+	if (!json_is_array(cats) || json_array_size(cats) == 0 ||
+	    json_array_size(cats) > STORE_SCOPE_MAX) {
+		snprintf(err, errlen, "no categories and not all");
+		return -1;
+	}
+	json_array_foreach(cats, i, c) {
+		if (!json_is_string(c) || strlen(json_string_value(c)) >=
+		    sizeof(ev->categories[0])) {
+			snprintf(err, errlen, "bad category");
+			return -1;
+		}
+		snprintf(ev->categories[i], sizeof(ev->categories[i]), "%s",
+		    json_string_value(c));
+	}
+	ev->ncategories = json_array_size(cats);
+	return 0;
+}
+
+static int
+fields_decode(const json_t *o, struct store_event *ev, char *err,
+    size_t errlen)
+{
+	const json_t *last = json_object_get(o, "last");
+	char action[16], source[24];
+
+	if (!json_is_integer(json_object_get(o, "time")) ||
+	    !json_is_boolean(json_object_get(o, "all"))) {
+		snprintf(err, errlen, "'time' or 'all' missing");
+		return -1;
+	}
+	ev->time = json_integer_value(json_object_get(o, "time"));
+	ev->all = json_is_true(json_object_get(o, "all"));
+	if (get_str(o, "number", ev->number, sizeof(ev->number), err,
+	    errlen) != 0 || get_str(o, "action", action, sizeof(action), err,
+	    errlen) != 0 || get_str(o, "source", source, sizeof(source), err,
+	    errlen) != 0 || get_str(o, "inbound", ev->inbound,
+	    sizeof(ev->inbound), err, errlen) != 0 || get_str(o, "text",
+	    ev->text, sizeof(ev->text), err, errlen) != 0 || get_str(o,
+	    "rule", ev->rule, sizeof(ev->rule), err, errlen) != 0 ||
+	    get_str(o, "actor", ev->actor, sizeof(ev->actor), err,
+	    errlen) != 0 || get_str(o, "note", ev->note, sizeof(ev->note),
+	    err, errlen) != 0 || get_str(o, "consent", ev->consent,
+	    sizeof(ev->consent), err, errlen) != 0)
+		return -1;
+	if (ev->number[0] == '\0' || action_parse(action, &ev->action) != 0 ||
+	    store_source_parse(source, &ev->source) != 0) {
+		snprintf(err, errlen, "bad number, action or source");
+		return -1;
+	}
+	if (json_is_object(last)) {
+		ev->last.time = json_integer_value(json_object_get(last,
+		    "time"));
+		if (get_str(last, "account", ev->last.account,
+		    sizeof(ev->last.account), err, errlen) != 0 ||
+		    get_str(last, "category", ev->last.category,
+		    sizeof(ev->last.category), err, errlen) != 0 ||
+		    get_str(last, "service_type", ev->last.service_type,
+		    sizeof(ev->last.service_type), err, errlen) != 0)
+			return -1;
+	}
+	return cats_decode(o, ev, err, errlen);
+}
+
+int
+evjson_decode(const char *text, size_t len, struct store_event *ev,
+    char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o;
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	if ((o = json_loadb(text, len, 0, &jerr)) == NULL) {
+		snprintf(err, errlen, "not JSON: %s", jerr.text);
+		return -1;
+	}
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "not a JSON object");
+		json_decref(o);
+		return -1;
+	}
+	rc = fields_decode(o, ev, err, errlen);
+	json_decref(o);
+	return rc;
+}

@@ -1,0 +1,278 @@
+/*
+ * store/journal: the cluster journal, the pending marks of local events
+ * and the fleet stream's application (store/journal.h).
+ *
+ * Layout: JOURNAL be64 row id -> kind (1 byte) be64 local id; PENDING
+ * number \0 be64 event id -> "". Meta: "cluster.node" (the node name),
+ * "cluster.applied" (be64 fleet sequence), "seq.journal".
+ */
+#include "store/journal.h"
+
+#include <string.h>
+
+#include "store/bytes.h"
+#include "store/codec_int.h"
+#include "store/journal_int.h"
+
+#define KEY_NODE	"cluster.node"
+#define SEQ_JOURNAL	"seq.journal"
+
+/* The node recorded in txn: 0 (node filled, "" when none) or a code. */
+static int
+node_get(struct store *st, MDB_txn *txn, char node[STORE_NODE_MAX])
+{
+	MDB_val k = { sizeof(KEY_NODE) - 1, (void *)(uintptr_t)KEY_NODE }, v;
+	int rc;
+
+	node[0] = '\0';
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size == 0 || v.mv_size >= STORE_NODE_MAX)
+		return MDB_CORRUPTED;
+	memcpy(node, v.mv_data, v.mv_size);
+	node[v.mv_size] = '\0';
+	return 0;
+}
+
+/* Journal row and pending mark for event id of number. */
+static int
+journal_put(struct store *st, MDB_txn *txn, const char *number,
+    uint64_t id)
+{
+	uint8_t key[STORE_KEY_MAX], jk[8], val[9];
+	uint64_t jid;
+	MDB_val k, v;
+	size_t len;
+	int rc;
+
+	if ((rc = store_seq_next(st, txn, SEQ_JOURNAL, &jid)) != 0)
+		return rc;
+	store_be64_put(jk, jid);
+	val[0] = STORE_JOURNAL_EVENT;
+	store_be64_put(val + 1, id);
+	k.mv_size = sizeof(jk);
+	k.mv_data = jk;
+	v.mv_size = sizeof(val);
+	v.mv_data = val;
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_JOURNAL], &k, &v,
+	    MDB_APPEND)) != 0)
+		return rc;
+	if ((len = store_key2(key, sizeof(key) - 8, number, NULL)) == 0)
+		return MDB_BAD_VALSIZE;
+	store_be64_put(key + len, id);
+	k.mv_size = len + 8;
+	k.mv_data = key;
+	v.mv_size = 0;
+	v.mv_data = NULL;
+	return mdb_put(txn, st->dbi[STORE_DB_PENDING], &k, &v, 0);
+}
+
+int
+store_journal_event_txn(struct store *st, MDB_txn *txn,
+    const struct store_event *ev)
+{
+	char node[STORE_NODE_MAX];
+	int rc;
+
+	if (st->is_remote_apply)
+		return 0;
+	if ((rc = node_get(st, txn, node)) != 0 || node[0] == '\0')
+		return rc;
+	return journal_put(st, txn, ev->number, ev->id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Enabling.                                                           */
+
+/* Journal every event already in the store, oldest first. */
+static int
+journal_backfill(struct store *st, MDB_txn *txn)
+{
+	struct store_event ev;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_EVENTS], &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (k.mv_size != 8 ||
+		    store_event_decode(&v, store_be64_get(k.mv_data), &ev)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = journal_put(st, txn, ev.number, ev.id)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+enable_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	const char *node = arg;
+	char cur[STORE_NODE_MAX];
+	MDB_val k = { sizeof(KEY_NODE) - 1, (void *)(uintptr_t)KEY_NODE }, v;
+	int rc;
+
+	if ((rc = node_get(st, txn, cur)) != 0)
+		return rc;
+	if (strcmp(cur, node) == 0)
+		return 0;
+	if (cur[0] != '\0') {
+		store_fail(st, STORE_E_INVAL, "store belongs to cluster node "
+		    "'%s', not '%s'", cur, node);
+		return STORE_RC_SET;
+	}
+	v.mv_size = strlen(node);
+	v.mv_data = (void *)(uintptr_t)node;
+	if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0)) != 0)
+		return rc;
+	return journal_backfill(st, txn);
+}
+
+int
+store_journal_enable(struct store *st, const char *node)
+{
+	store_ok(st);
+	if (!store_str_ok(node, STORE_NODE_MAX))
+		return store_fail(st, STORE_E_INVAL, "bad node name");
+	return store_write(st, enable_body, (void *)(uintptr_t)node, false,
+	    "enabling the cluster journal");
+}
+
+int
+store_journal_node(struct store *st, char node[STORE_NODE_MAX])
+{
+	MDB_txn *txn;
+	int rc;
+
+	store_ok(st);
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	rc = node_get(st, txn, node);
+	store_walk_end(st, txn);
+	if (rc != 0)
+		return store_fail_mdb(st, rc, "reading the cluster node");
+	return node[0] != '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Shipping.                                                           */
+
+/* Fill row from the journal value v (its event read from txn). */
+static int
+row_load(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+    struct store_journal_row *row)
+{
+	uint8_t idk[8];
+	MDB_val ek, ev;
+	int rc;
+
+	if (k->mv_size != 8 || v->mv_size != 9 ||
+	    ((const uint8_t *)v->mv_data)[0] != STORE_JOURNAL_EVENT)
+		return MDB_CORRUPTED;
+	memset(row, 0, sizeof(*row));
+	row->id = store_be64_get(k->mv_data);
+	row->kind = STORE_JOURNAL_EVENT;
+	memcpy(idk, (const uint8_t *)v->mv_data + 1, 8);
+	ek.mv_size = 8;
+	ek.mv_data = idk;
+	rc = mdb_get(txn, st->dbi[STORE_DB_EVENTS], &ek, &ev);
+	if (rc == MDB_NOTFOUND)
+		return 0;	/* expired: shipped as nothing */
+	if (rc != 0)
+		return rc;
+	if (store_event_decode(&ev, store_be64_get(idk), &row->ev) != 0)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+int
+store_journal_peek(struct store *st, size_t max, store_journal_fn cb,
+    void *arg)
+{
+	struct store_journal_row row;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t seen = 0;
+	int rc, cbret = 0;
+
+	store_ok(st);
+	if (st->is_missing[STORE_DB_JOURNAL])
+		return 0;
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	rc = store_cursor_seek(st, txn, STORE_DB_JOURNAL, NULL, 0, &cur, &k,
+	    &v);
+	while (rc == 0 && cbret == 0 && (max == 0 || seen < max)) {
+		if ((rc = row_load(st, txn, &k, &v, &row)) != 0)
+			break;
+		cbret = cb(&row, arg);
+		seen++;
+		if (cbret == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	return store_walk_finish(st, txn, cur, rc, cbret,
+	    "reading the journal");
+}
+
+static int
+done_body(struct store *st, MDB_txn *txn, void *arg)
+{
+	uint64_t upto = *(const uint64_t *)arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_JOURNAL], &cur)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+		if (k.mv_size != 8 || store_be64_get(k.mv_data) > upto)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_journal_done(struct store *st, uint64_t upto)
+{
+	store_ok(st);
+	/* Lazy: an OS crash may bring rows back, shipped again and
+	 * ignored by PostgreSQL (same node and local id). */
+	return store_write(st, done_body, &upto, true,
+	    "forgetting shipped journal rows");
+}
+
+int
+store_journal_depth(struct store *st, size_t *rows, uint64_t *applied_seq)
+{
+	MDB_stat ms;
+	MDB_txn *txn;
+	int rc = 0;
+
+	store_ok(st);
+	*rows = 0;
+	*applied_seq = 0;
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	if (!st->is_missing[STORE_DB_JOURNAL] &&
+	    (rc = mdb_stat(txn, st->dbi[STORE_DB_JOURNAL], &ms)) == 0)
+		*rows = ms.ms_entries;
+	if (rc == 0)
+		rc = store_seq_peek(st, txn, STORE_KEY_APPLIED, applied_seq);
+	store_walk_end(st, txn);
+	if (rc != 0)
+		return store_fail_mdb(st, rc, "reading the journal");
+	return 0;
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Several nodes on one PostgreSQL (SPEC section 8), with a real server
+(pgserver.py) and two or three real stopgate nodes.
+
+- `stopgate db migrate` creates the schema and is idempotent;
+- a STOP on node A is refused on node B, and is in PostgreSQL once;
+- staff opt-outs and opt-ins on either node reach the other, in order;
+- a node that joins late catches up from zero, its own history shipped;
+- `stopgate status` shows the replication position;
+- a config without `cluster:` is unchanged (every other test).
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import pgserver  # noqa: E402
+from cluster_fixture import ClusterCase, SUB  # noqa: E402
+
+harness.require(harness.STOPGATE, harness.SMSC_SIM)
+
+
+@harness.unittest.skipUnless(pgserver.available(), "no PostgreSQL 15")
+class TwoNodes(ClusterCase):
+    def test_migrate_idempotent(self):
+        cfg = self.node_config("a", 1)
+        path = self.h.write_config(cfg, "a.yaml")
+        out = self.migrate(path)
+        self.assertIn("applied migration 1", out)
+        out = self.migrate(path)
+        self.assertIn("nothing to do", out)
+        self.assertEqual(self.pg.sql("SELECT max(version) FROM "
+                                     "schema_version"), [["1"]])
+
+    def test_stop_on_a_refused_on_b(self):
+        a = self.start_node("a")
+        b = self.start_node("b")
+        cb = b.client()
+        self.assertEqual(cb.submit("12345", SUB, "hi")[0], 0)
+        self.assertEqual(a.stop_mo(SUB), 0)
+        self.wait_blocked(b, SUB)
+        # In PostgreSQL once, from node a, and in b's history.
+        self.assertEqual(self.pg_count("number = '%s'" % SUB), 1)
+        self.assertEqual(self.pg.sql("SELECT node, body->>'action' FROM "
+                                     "events"), [["a", "opt_out"]])
+        h = b.cli("history", SUB)
+        self.assertEqual(h.returncode, 0, h.stderr)
+        self.assertIn("opt_out", h.stdout.replace("opted out", "opt_out"))
+        # Other categories still flow on b (stop_scope is promo only).
+        cf = b.client("frontdesk", "fdpass1")
+        self.assertEqual(cf.submit("15550100", SUB, "appt")[0], 0)
+        st = b.cli("status")
+        self.assertEqual(st.returncode, 0, st.stderr)
+        self.assertIn("cluster node b: applied fleet seq 1", st.stdout)
+        self.assertIn("fleet seq 1, 0 behind", st.stdout)
+        self.assertEqual(b.metric("stopgate_cluster_events_applied_total"),
+                         1)
+        code, hz = b.healthz()
+        self.assertEqual(code, 200)
+        self.assertTrue(hz["cluster"]["sure"])
+
+    def test_staff_both_ways_in_order(self):
+        a = self.start_node("a")
+        b = self.start_node("b")
+        num = "15551230009"
+        r = a.cli("optout", "add", num, "--all", "--note", "phone call")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.wait_blocked(b, num)
+        # Opt back in on b for promo only, with consent: a follows.
+        r = b.cli("optout", "remove", num, "--category", "promo",
+                  "--consent", "signed form")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ca = a.client()
+        harness.wait_until(lambda: ca.submit("12345", num, "x")[0] == 0,
+                           timeout=10, what="a to follow b's opt-in")
+        # Billing is still blocked on a (global flag, promo exception).
+        cf = a.client("frontdesk", "fdpass1")
+        st, _ = cf.submit("15550100", num, "bill", service_type="BILL")
+        self.assertEqual(st, 0x401)
+        self.assertEqual(self.pg.sql(
+            "SELECT category, is_exception FROM state WHERE number = '%s' "
+            "ORDER BY category" % num), [["*", "f"], ["promo", "t"]])
+        for n in (a, b):
+            s = n.cli("status", num, "--format", "jsonl")
+            self.assertEqual(s.returncode, 0, s.stderr)
+        self.assertEqual(a.cli("status", num).stdout.count("blocked"),
+                         b.cli("status", num).stdout.count("blocked"))
+
+    def test_late_joiner_catches_up(self):
+        a = self.start_node("a")
+        nums = ["1555123%04d" % i for i in range(40)]
+        for num in nums[:20]:
+            r = a.cli("optout", "add", num, "--category", "promo")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        # c had history of its own before it joined the fleet.
+        cfg_c = self.node_config("c", 1)
+        del cfg_c["cluster"]
+        pre = self.h.write_config(cfg_c, "c-pre.yaml")
+        r = self.h.stopgate_cli("optout", "add", nums[30], "--category",
+                                "promo", "-c", pre)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cfg_c["cluster"] = self.node_config("c", 1)["cluster"]
+        c = self.start_node("c", cfg=cfg_c)
+        for num in nums[:20] + [nums[30]]:
+            self.wait_blocked(c, num, timeout=5)
+        self.wait_blocked(a, nums[30])
+        self.assertEqual(self.pg_count(), 21)
+        # Three nodes: b joins last and sees both.
+        b = self.start_node("b")
+        self.wait_blocked(b, nums[0])
+        self.wait_blocked(b, nums[30])
+        cb = b.client()
+        self.assertEqual(cb.submit("12345", nums[35], "x")[0], 0)
+
+    def test_node_name_bound_to_store(self):
+        a = self.start_node("a")
+        self.assertEqual(a.gw.stop(), 0)
+        cfg = dict(a.cfg)
+        cfg["cluster"] = dict(cfg["cluster"], node="other")
+        path = self.h.write_config(cfg, "renamed.yaml")
+        gw = self.h.start_stopgate(path, ports=[], name="renamed")
+        self.assertEqual(gw.wait(15), 1)
+        self.assertIn("belongs to cluster node 'a'", gw.log_text())
+
+
+if __name__ == "__main__":
+    harness.main()
