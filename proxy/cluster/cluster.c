@@ -458,8 +458,8 @@ turn(struct cluster *c, int64_t *last_poll, bool *is_woken)
 	}
 	journal_depth_update(c);
 	sure_log(c);
-	if ((rc = pg_wait(c->pg, c->wake[0], JOURNAL_POLL_MS, err,
-	    sizeof(err))) == -1) {
+	if (pg_wait(c->pg, c->wake[0], JOURNAL_POLL_MS, err,
+	    sizeof(err)) == -1) {
 		pg_drop(c, err);
 		return -1;
 	}
@@ -523,6 +523,7 @@ cluster_start(struct store *st, const struct config_cluster *cc, char *err,
     size_t errlen)
 {
 	struct cluster *c;
+	unsigned q;
 
 	if (store_journal_enable(st, cc->node) == -1) {
 		snprintf(err, errlen, "store: %s", store_errmsg(st));
@@ -538,9 +539,8 @@ cluster_start(struct store *st, const struct config_cluster *cc, char *err,
 	c->max_lag_ms = cc->max_lag_ms != 0 ? cc->max_lag_ms : 2000;
 	/* A few polls per max_lag_ms: a missed NOTIFY never makes a node
 	 * unsure, and an idle fleet costs a few small queries a second. */
-	c->poll_ms = c->max_lag_ms / 4 < 250 ? c->max_lag_ms / 4 : 250;
-	if (c->poll_ms < 10)
-		c->poll_ms = 10;
+	q = c->max_lag_ms / 4;
+	c->poll_ms = q < 10 ? 10 : q > 250 ? 250 : q;
 	backoff_init(&c->bo, 100, 5000, 0);
 	snprintf(c->reason, sizeof(c->reason), "not connected yet");
 	if ((c->conninfo = strdup(cc->postgres)) == NULL ||
