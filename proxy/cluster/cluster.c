@@ -484,6 +484,7 @@ cluster_main(void *arg)
 	}
 	while (!atomic_load(&c->is_stopping)) {
 		if (c->pg == NULL) {
+			journal_depth_update(c);
 			sure_log(c);
 			if (pg_up(c) == -1) {
 				nap(c, backoff_next(&c->bo));

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "proxy/io/log.h"
+
 static int64_t
 now_ms(void)
 {
@@ -24,6 +26,7 @@ now_ms(void)
 static void
 pg_err(char *err, size_t errlen, const char *what, const char *msg)
 {
+	char *p;
 	size_t n;
 
 	snprintf(err, errlen, "%s: %s", what, msg != NULL && *msg != '\0' ?
@@ -31,6 +34,12 @@ pg_err(char *err, size_t errlen, const char *what, const char *msg)
 	n = strlen(err);
 	while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
 		err[--n] = '\0';
+	/* One log line, one quoted value: libpq's lines and quotes go. */
+	for (p = err; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+		else if (*p == '"')
+			*p = '\'';
 }
 
 /*
@@ -67,6 +76,18 @@ wait_fd(int fd, short events, int wake_fd, int64_t deadline)
 	}
 }
 
+/* Server notices (a shutdown's FATAL, a migration's NOTICE) go to the
+ * log as one line, never to stderr as libpq's default does. */
+static void
+notice_log(void *arg, const char *msg)
+{
+	char line[512];
+
+	(void)arg;
+	pg_err(line, sizeof(line), "notice", msg);
+	log_info("event=postgres_notice message=\"%s\"", line + 8);
+}
+
 PGconn *
 pg_connect(const char *conninfo, int timeout_ms, int wake_fd, char *err,
     size_t errlen)
@@ -85,6 +106,7 @@ pg_connect(const char *conninfo, int timeout_ms, int wake_fd, char *err,
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, notice_log, NULL);
 	while (ps != PGRES_POLLING_OK) {
 		if (ps == PGRES_POLLING_FAILED) {
 			pg_err(err, errlen, "connect", PQerrorMessage(c));

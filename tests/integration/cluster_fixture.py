@@ -118,7 +118,7 @@ class ClusterCase(harness.TestCase):
     def restart_node(self, n, kill=False):
         if kill:
             n.gw.kill9()
-        else:
+        elif n.gw.alive():
             self.assertEqual(n.gw.stop(), 0, n.gw.log_tail())
         gw = self.h.start_stopgate(n.gw.config, ports=[n.gw.port,
                                                        n.admin_port],
