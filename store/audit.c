@@ -14,6 +14,7 @@
 #include "store/audit_int.h"
 #include "store/bytes.h"
 #include "store/codec_int.h"
+#include "store/journal_int.h"
 #include "store/sentlog_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -213,10 +214,12 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 	uint64_t seq, first;
 	MDB_val k, v;
 	size_t i, len;
+	bool is_journaled;
 	int rc;
 
 	if ((rc = store_seq_peek(st, txn, seqname, &seq)) != 0 ||
-	    (rc = aidx_load(st, txn, seq, &x)) != 0)
+	    (rc = aidx_load(st, txn, seq, &x)) != 0 ||
+	    (rc = store_journal_is_on(st, txn, &is_journaled)) != 0)
 		return rc;
 	first = seq;
 	/* One cursor per table: each stays on its last page. */
@@ -257,6 +260,9 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 		if ((rc = audit_put_append(ncur, &k, &v)) != 0 ||
 		    (rc = aname_index(st, txn, a, tk)) != 0)
 			goto out;
+		if (is_journaled && (rc = store_journal_audit_txn(st, txn,
+		    a)) != 0)
+			goto out;
 	}
 	if (seq == first)
 		goto out;
@@ -276,6 +282,15 @@ out:
 	if (acur != NULL)
 		mdb_cursor_close(acur);
 	return rc;
+}
+
+int
+store_audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
+    size_t n)
+{
+	size_t nbad = 0;
+
+	return audit_put_txn(st, txn, recs, n, true, &nbad);
 }
 
 struct audit_arg {

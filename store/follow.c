@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "store/audit_int.h"
 #include "store/bytes.h"
 #include "store/codec_int.h"
 #include "store/journal_int.h"
@@ -100,7 +101,10 @@ cluster_apply_body(struct store *st, MDB_txn *txn, void *arg)
 	for (i = 0; i < a->n && rc == 0; i++) {
 		struct store_cluster_item *it = &a->items[i];
 
-		if (it->is_own)
+		if (it->kind == STORE_JOURNAL_AUDIT)
+			rc = it->is_own ? 0 : store_audit_put_txn(st, txn,
+			    &it->audit, 1);
+		else if (it->is_own)
 			rc = pending_del(st, txn, it->ev.number, it->own_id);
 		else if ((rc = store_event_apply_txn(st, txn, &it->ev)) == 0)
 			rc = pending_reapply(st, txn, it->ev.number);
@@ -123,7 +127,7 @@ store_cluster_apply(struct store *st, struct store_cluster_item *items,
 
 	store_ok(st);
 	for (i = 0; i < n; i++)
-		if (!items[i].is_own &&
+		if (!items[i].is_own && items[i].kind != STORE_JOURNAL_AUDIT &&
 		    store_event_check(st, &items[i].ev) != 0)
 			return -1;
 	return store_write(st, cluster_apply_body, &a, true,

@@ -2,7 +2,8 @@
  * store/journal: the cluster journal, the pending marks of local events
  * and the fleet stream's application (store/journal.h).
  *
- * Layout: JOURNAL be64 row id -> kind (1 byte) be64 local id; PENDING
+ * Layout: JOURNAL be64 row id -> kind (1 byte) be64 local id [time
+ * (8 bytes, audit records: their key is time id)]; PENDING
  * number \0 be64 event id -> "". Meta: "cluster.node" (the node name),
  * "cluster.applied" (be64 fleet sequence), "seq.journal".
  */
@@ -37,28 +38,52 @@ node_get(struct store *st, MDB_txn *txn, char node[STORE_NODE_MAX])
 	return 0;
 }
 
-/* Journal row and pending mark for event id of number. */
-static int
-journal_put(struct store *st, MDB_txn *txn, const char *number,
-    uint64_t id)
+const char *
+store_journal_kind_name(enum store_journal_kind k)
 {
-	uint8_t key[STORE_KEY_MAX], jk[8], val[9];
+	switch (k) {
+	case STORE_JOURNAL_EVENT:
+		return "event";
+	case STORE_JOURNAL_AUDIT:
+		return "audit";
+	}
+	return NULL;
+}
+
+/* One journal row: kind, id and (audit) time. */
+static int
+row_put(struct store *st, MDB_txn *txn, enum store_journal_kind kind,
+    uint64_t id, int64_t time)
+{
+	uint8_t jk[8], val[17];
 	uint64_t jid;
 	MDB_val k, v;
-	size_t len;
 	int rc;
 
 	if ((rc = store_seq_next(st, txn, SEQ_JOURNAL, &jid)) != 0)
 		return rc;
 	store_be64_put(jk, jid);
-	val[0] = STORE_JOURNAL_EVENT;
+	val[0] = (uint8_t)kind;
 	store_be64_put(val + 1, id);
+	store_time_put(val + 9, time);
 	k.mv_size = sizeof(jk);
 	k.mv_data = jk;
-	v.mv_size = sizeof(val);
+	v.mv_size = kind == STORE_JOURNAL_AUDIT ? 17 : 9;
 	v.mv_data = val;
-	if ((rc = mdb_put(txn, st->dbi[STORE_DB_JOURNAL], &k, &v,
-	    MDB_APPEND)) != 0)
+	return mdb_put(txn, st->dbi[STORE_DB_JOURNAL], &k, &v, MDB_APPEND);
+}
+
+/* Journal row and pending mark for event id of number. */
+static int
+journal_put(struct store *st, MDB_txn *txn, const char *number,
+    uint64_t id)
+{
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k, v;
+	size_t len;
+	int rc;
+
+	if ((rc = row_put(st, txn, STORE_JOURNAL_EVENT, id, 0)) != 0)
 		return rc;
 	if ((len = store_key2(key, sizeof(key) - 8, number, NULL)) == 0)
 		return MDB_BAD_VALSIZE;
@@ -82,6 +107,28 @@ store_journal_event_txn(struct store *st, MDB_txn *txn,
 	if ((rc = node_get(st, txn, node)) != 0 || node[0] == '\0')
 		return rc;
 	return journal_put(st, txn, ev->number, ev->id);
+}
+
+int
+store_journal_is_on(struct store *st, MDB_txn *txn, bool *is_on)
+{
+	char node[STORE_NODE_MAX];
+	int rc;
+
+	*is_on = false;
+	if (st->is_remote_apply)
+		return 0;
+	if ((rc = node_get(st, txn, node)) != 0)
+		return rc;
+	*is_on = node[0] != '\0';
+	return 0;
+}
+
+int
+store_journal_audit_txn(struct store *st, MDB_txn *txn,
+    const struct store_audit *a)
+{
+	return row_put(st, txn, STORE_JOURNAL_AUDIT, a->id, a->time);
 }
 
 /* ------------------------------------------------------------------ */
@@ -171,17 +218,34 @@ static int
 row_load(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
     struct store_journal_row *row)
 {
-	uint8_t idk[8];
+	const uint8_t *p = v->mv_data;
+	uint8_t idk[8], tk[16];
 	MDB_val ek, ev;
 	int rc;
 
-	if (k->mv_size != 8 || v->mv_size != 9 ||
-	    ((const uint8_t *)v->mv_data)[0] != STORE_JOURNAL_EVENT)
+	if (k->mv_size != 8 || v->mv_size < 9)
 		return MDB_CORRUPTED;
 	memset(row, 0, sizeof(*row));
 	row->id = store_be64_get(k->mv_data);
+	if (p[0] == STORE_JOURNAL_AUDIT && v->mv_size == 17) {
+		row->kind = STORE_JOURNAL_AUDIT;
+		memcpy(tk, p + 9, 8);
+		memcpy(tk + 8, p + 1, 8);
+		ek.mv_size = sizeof(tk);
+		ek.mv_data = tk;
+		rc = mdb_get(txn, st->dbi[STORE_DB_AUDIT], &ek, &ev);
+		if (rc == MDB_NOTFOUND)
+			return 0;	/* expired: shipped as nothing */
+		if (rc != 0)
+			return rc;
+		if (store_audit_decode(&ev, &row->audit) != 0)
+			return MDB_CORRUPTED;
+		return 0;
+	}
+	if (p[0] != STORE_JOURNAL_EVENT || v->mv_size != 9)
+		return MDB_CORRUPTED;
 	row->kind = STORE_JOURNAL_EVENT;
-	memcpy(idk, (const uint8_t *)v->mv_data + 1, 8);
+	memcpy(idk, p + 1, 8);
 	ek.mv_size = 8;
 	ek.mv_data = idk;
 	rc = mdb_get(txn, st->dbi[STORE_DB_EVENTS], &ek, &ev);

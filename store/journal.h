@@ -31,13 +31,18 @@
 
 enum store_journal_kind {
 	STORE_JOURNAL_EVENT = 1,	/* an opt-out / opt-in event */
+	STORE_JOURNAL_AUDIT,		/* a rejected-send audit record */
 };
+
+/* Name of a kind ("event", "audit"); NULL for none. */
+const char *store_journal_kind_name(enum store_journal_kind k);
 
 /* One journal row: its id (increasing) and what it carries. */
 struct store_journal_row {
 	uint64_t		 id;
 	enum store_journal_kind	 kind;
 	struct store_event	 ev;	/* kind EVENT; ev.id its local id */
+	struct store_audit	 audit;	/* kind AUDIT; audit.id its id */
 };
 
 /*
@@ -57,8 +62,8 @@ typedef int (*store_journal_fn)(const struct store_journal_row *row,
     void *arg);
 
 /*
- * The oldest rows, up to max, in id order (a row whose event has expired
- * is passed with ev.id 0). Returns per the walk convention.
+ * The oldest rows, up to max, in id order (a row whose record has
+ * expired is passed with its id 0). Returns per the walk convention.
  */
 int store_journal_peek(struct store *st, size_t max, store_journal_fn cb,
     void *arg);
@@ -74,16 +79,19 @@ int store_journal_depth(struct store *st, size_t *rows,
     uint64_t *applied_seq);
 
 /*
- * One event of the fleet stream, in fleet order. is_own: an event of
- * this node coming back (own_id its local event id; ev is not applied
- * again, its pending mark goes). Else ev (a remote event; its id is
- * assigned here, its last attribution kept as given) is recorded and
- * applied.
+ * One row of the fleet stream, in fleet order. is_own: a row of this
+ * node coming back (own_id its local id; nothing is applied again; an
+ * event's pending mark goes, ev.number naming it). Else, by kind: ev (a
+ * remote event; its id is assigned here, its last attribution kept as
+ * given) is recorded and applied, or audit (a remote rejected send) is
+ * added to the audit log.
  */
 struct store_cluster_item {
+	enum store_journal_kind	 kind;
 	bool			 is_own;
 	uint64_t		 own_id;
 	struct store_event	 ev;
+	struct store_audit	 audit;
 };
 
 /*

@@ -19,4 +19,15 @@
 int store_journal_event_txn(struct store *st, MDB_txn *txn,
     const struct store_event *ev);
 
+/*
+ * Whether records written in txn are journaled: the store is enabled
+ * for a node and the write is local. 0 or an LMDB code.
+ */
+int store_journal_is_on(struct store *st, MDB_txn *txn, bool *is_on);
+
+/* The journal row of audit record a (its id set), when is_on. 0 or an
+ * LMDB code. */
+int store_journal_audit_txn(struct store *st, MDB_txn *txn,
+    const struct store_audit *a);
+
 #endif /* STORE_JOURNAL_INT_H */

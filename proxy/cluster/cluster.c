@@ -193,21 +193,48 @@ struct ship_buf {
 	bool		 is_bad;
 };
 
+/* s as a JSON string (numbers are digits, but a destination is what a
+ * department sent). */
+static void
+json_str_put(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(fp, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
 static int
 ship_row(const struct store_journal_row *row, void *arg)
 {
 	struct ship_buf *b = arg;
 	char *body;
 
+	const bool is_audit = row->kind == STORE_JOURNAL_AUDIT;
+	const uint64_t id = is_audit ? row->audit.id : row->ev.id;
+
 	b->last = row->id;
-	if (row->ev.id == 0)
+	if (id == 0)
 		return 0;	/* expired before it was shipped */
-	if ((body = evjson_encode(&row->ev)) == NULL) {
+	body = is_audit ? evjson_audit_encode(&row->audit) :
+	    evjson_encode(&row->ev);
+	if (body == NULL) {
 		b->is_bad = true;
 		return 1;
 	}
-	fprintf(b->fp, "%s{\"kind\":\"event\",\"id\":%" PRIu64 ",\"body\":%s}",
-	    b->n > 0 ? "," : "", row->ev.id, body);
+	fprintf(b->fp, "%s{\"kind\":\"%s\",\"id\":%" PRIu64 ",\"time\":%"
+	    PRId64 ",\"number\":", b->n > 0 ? "," : "",
+	    store_journal_kind_name(row->kind), id, is_audit ?
+	    row->audit.time : row->ev.time);
+	json_str_put(b->fp, is_audit ? row->audit.destination :
+	    row->ev.number);
+	fprintf(b->fp, ",\"body\":%s}", body);
 	free(body);
 	b->n++;
 	return 0;
@@ -282,16 +309,21 @@ follow_items(struct cluster *c, PGresult *r, uint64_t *last)
 		it = &c->items[i];
 		*last = strtoull(PQgetvalue(r, i, 0), NULL, 10);
 		memset(it, 0, sizeof(*it));
+		it->kind = strcmp(PQgetvalue(r, i, 2), "audit") == 0 ?
+		    STORE_JOURNAL_AUDIT : STORE_JOURNAL_EVENT;
 		if (strcmp(PQgetvalue(r, i, 1), c->node) == 0) {
 			it->is_own = true;
-			it->own_id = strtoull(PQgetvalue(r, i, 2), NULL, 10);
+			it->own_id = strtoull(PQgetvalue(r, i, 3), NULL, 10);
 			snprintf(it->ev.number, sizeof(it->ev.number), "%s",
-			    PQgetvalue(r, i, 3));
+			    PQgetvalue(r, i, 4));
 			continue;
 		}
-		if (evjson_decode(PQgetvalue(r, i, 4),
-		    (size_t)PQgetlength(r, i, 4), &it->ev, err,
-		    sizeof(err)) == -1) {
+		if ((it->kind == STORE_JOURNAL_AUDIT ?
+		    evjson_audit_decode(PQgetvalue(r, i, 5),
+		    (size_t)PQgetlength(r, i, 5), &it->audit, err,
+		    sizeof(err)) : evjson_decode(PQgetvalue(r, i, 5),
+		    (size_t)PQgetlength(r, i, 5), &it->ev, err,
+		    sizeof(err))) == -1) {
 			log_warnx("event=cluster_bad_row node=%s seq=%" PRIu64
 			    " error=\"%s\"", c->node, *last, err);
 			return -1;
@@ -316,7 +348,7 @@ follow_once(struct cluster *c)
 	int n;
 
 	snprintf(pos, sizeof(pos), "%" PRIu64, applied);
-	if ((r = pg_query(c->pg, "SELECT seq, node, local_id, number, "
+	if ((r = pg_query(c->pg, "SELECT seq, node, kind, local_id, number, "
 	    "body::text FROM events WHERE seq > $1 ORDER BY seq LIMIT 1000",
 	    1, params, QUERY_TIMEOUT_MS, c->wake[0], err,
 	    sizeof(err))) == NULL) {
@@ -336,7 +368,8 @@ follow_once(struct cluster *c)
 			return -1;
 		}
 		for (i = 0; i < (size_t)n; i++)
-			remote += !c->items[i].is_own;
+			remote += !c->items[i].is_own &&
+			    c->items[i].kind != STORE_JOURNAL_AUDIT;
 		atomic_fetch_add(&c->applied_total, remote);
 		atomic_store(&c->applied_seq, last);
 		if (last > atomic_load(&c->fleet_seq))

@@ -204,3 +204,109 @@ evjson_decode(const char *text, size_t len, struct store_event *ev,
 	json_decref(o);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Audit records.                                                      */
+
+char *
+evjson_audit_encode(const struct store_audit *a)
+{
+	char hex[65];
+	json_t *o;
+	char *out = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(a->body_sha256); i++)
+		snprintf(hex + 2 * i, 3, "%02x", a->body_sha256[i]);
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "time", json_integer(a->time)) == 0 &&
+	    json_object_set_new(o, "account", json_string(a->account)) == 0 &&
+	    json_object_set_new(o, "category",
+	    json_string(a->category)) == 0 &&
+	    put_str(o, "service_type", a->service_type) == 0 &&
+	    put_str(o, "source", a->source) == 0 &&
+	    json_object_set_new(o, "destination",
+	    json_string(a->destination)) == 0 &&
+	    json_object_set_new(o, "status", json_integer(a->status)) == 0 &&
+	    json_object_set_new(o, "event_id",
+	    json_integer((json_int_t)a->event_id)) == 0 &&
+	    json_object_set_new(o, "body_len",
+	    json_integer(a->body_len)) == 0 &&
+	    json_object_set_new(o, "body_sha256", json_string(hex)) == 0)
+		out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return out;
+}
+
+static int
+sha_decode(const char *hex, uint8_t out[32])
+{
+	size_t i;
+	unsigned v;
+
+	if (strlen(hex) != 64)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int
+audit_fields(const json_t *o, struct store_audit *a, char *err,
+    size_t errlen)
+{
+	char hex[65];
+
+	if (!json_is_integer(json_object_get(o, "time")) ||
+	    !json_is_integer(json_object_get(o, "status"))) {
+		snprintf(err, errlen, "'time' or 'status' missing");
+		return -1;
+	}
+	a->time = json_integer_value(json_object_get(o, "time"));
+	a->status = (uint32_t)json_integer_value(json_object_get(o,
+	    "status"));
+	a->event_id = (uint64_t)json_integer_value(json_object_get(o,
+	    "event_id"));
+	a->body_len = (uint32_t)json_integer_value(json_object_get(o,
+	    "body_len"));
+	if (get_str(o, "account", a->account, sizeof(a->account), err,
+	    errlen) != 0 || get_str(o, "category", a->category,
+	    sizeof(a->category), err, errlen) != 0 || get_str(o,
+	    "service_type", a->service_type, sizeof(a->service_type), err,
+	    errlen) != 0 || get_str(o, "source", a->source,
+	    sizeof(a->source), err, errlen) != 0 || get_str(o,
+	    "destination", a->destination, sizeof(a->destination), err,
+	    errlen) != 0 || get_str(o, "body_sha256", hex, sizeof(hex), err,
+	    errlen) != 0)
+		return -1;
+	if (a->destination[0] == '\0' || a->account[0] == '\0' ||
+	    (hex[0] != '\0' && sha_decode(hex, a->body_sha256) != 0)) {
+		snprintf(err, errlen, "bad destination, account or digest");
+		return -1;
+	}
+	return 0;
+}
+
+int
+evjson_audit_decode(const char *text, size_t len, struct store_audit *a,
+    char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if ((o = json_loadb(text, len, 0, &jerr)) == NULL) {
+		snprintf(err, errlen, "not JSON: %s", jerr.text);
+		return -1;
+	}
+	rc = json_is_object(o) ? audit_fields(o, a, err, errlen) : -1;
+	if (!json_is_object(o))
+		snprintf(err, errlen, "not a JSON object");
+	json_decref(o);
+	return rc;
+}

@@ -1,5 +1,6 @@
 /*
- * An opt-out / opt-in event as the JSON body of a fleet row (SPEC §8):
+ * An opt-out / opt-in event, or a rejected-send audit record, as the
+ * JSON body of a fleet row (SPEC §8):
  * what PostgreSQL keeps of each event (stopgate_events.body, jsonb), so
  * the schema stays readable with SQL and a field added to events later
  * needs no migration. Pure: no I/O, no event loop.
@@ -25,6 +26,11 @@ char *evjson_encode(const struct store_event *ev);
  * err.
  */
 int evjson_decode(const char *text, size_t len, struct store_event *ev,
+    char *err, size_t errlen);
+
+/* The same for a rejected-send audit record (its id is not part of it). */
+char *evjson_audit_encode(const struct store_audit *a);
+int evjson_audit_decode(const char *text, size_t len, struct store_audit *a,
     char *err, size_t errlen);
 
 #endif /* PROXY_CLUSTER_EVJSON_H */

@@ -8,10 +8,13 @@
  *                  follower reading "seq > position ORDER BY seq" can
  *                  never step over a row committed later with a lower
  *                  seq (what a plain sequence would allow).
- *   events         every opt-out / opt-in of every node: seq, node,
- *                  kind, local_id (UNIQUE(node, kind, local_id): a row
- *                  shipped twice is kept once), number, time, the event
- *                  as JSON (body), committed_at.
+ *   events         the fleet's log, in one order: every opt-out / opt-in
+ *                  (kind 'event') and every rejected send (kind
+ *                  'audit') of every node: seq, node, kind, local_id
+ *                  (UNIQUE(node, kind, local_id): a row shipped twice is
+ *                  kept once), number (the subscriber, the destination
+ *                  of a refused send), time, the record as JSON (body),
+ *                  committed_at.
  *   state          the fleet's current opt-out state per number and
  *                  category ('*' = every category), kept by ship_events
  *                  with the rules of the nodes' store (for reports; each
@@ -112,14 +115,15 @@ static const char sql_v1[] =
 "  FOR r IN SELECT * FROM jsonb_array_elements(p_rows) LOOP\n"
 "    INSERT INTO events (seq, node, kind, local_id, number, time, body)\n"
 "      VALUES (s + 1, p_node, r->>'kind', (r->>'id')::bigint,\n"
-"        r->'body'->>'number',\n"
-"        to_timestamp((r->'body'->>'time')::bigint), r->'body')\n"
+"        r->>'number', to_timestamp((r->>'time')::bigint), r->'body')\n"
 "      ON CONFLICT (node, kind, local_id) DO NOTHING;\n"
 "    GET DIAGNOSTICS got = ROW_COUNT;\n"
 "    IF got > 0 THEN\n"
 "      s := s + 1;\n"
 "      n := n + 1;\n"
-"      PERFORM apply_state(s, r->'body');\n"
+"      IF r->>'kind' = 'event' THEN\n"
+"        PERFORM apply_state(s, r->'body');\n"
+"      END IF;\n"
 "    END IF;\n"
 "  END LOOP;\n"
 "  UPDATE fleet_counter SET seq = s WHERE id = 1;\n"

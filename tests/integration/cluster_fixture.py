@@ -148,6 +148,6 @@ class ClusterCase(harness.TestCase):
                           (n.name, number, st))
             time.sleep(0.02)
 
-    def pg_count(self, where="true"):
-        return int(self.pg.sql("SELECT count(*) FROM events WHERE " +
-                               where)[0][0])
+    def pg_count(self, where="true", kind="event"):
+        return int(self.pg.sql("SELECT count(*) FROM events WHERE "
+                               "kind = '%s' AND " % kind + where)[0][0])

@@ -44,7 +44,8 @@ class TwoNodes(ClusterCase):
         # In PostgreSQL once, from node a, and in b's history.
         self.assertEqual(self.pg_count("number = '%s'" % SUB), 1)
         self.assertEqual(self.pg.sql("SELECT node, body->>'action' FROM "
-                                     "events"), [["a", "opt_out"]])
+                                     "events WHERE kind = 'event'"),
+                         [["a", "opt_out"]])
         h = b.cli("history", SUB)
         self.assertEqual(h.returncode, 0, h.stderr)
         self.assertIn("opt_out", h.stdout.replace("opted out", "opt_out"))
@@ -53,8 +54,11 @@ class TwoNodes(ClusterCase):
         self.assertEqual(cf.submit("15550100", SUB, "appt")[0], 0)
         st = b.cli("status")
         self.assertEqual(st.returncode, 0, st.stderr)
-        self.assertIn("cluster node b: applied fleet seq 1", st.stdout)
-        self.assertIn("fleet seq 1, 0 behind", st.stdout)
+        # The STOP and b's own audit record of the refused send.
+        self.assertRegex(st.stdout, r"cluster node b: applied fleet seq "
+                         r"\d+, journal \d+ rows? to ship")
+        self.assertRegex(st.stdout, r"cluster: fleet seq \d+, \d+ behind, "
+                         r"lag [0-9.]+ s")
         self.assertEqual(b.metric("stopgate_cluster_events_applied_total"),
                          1)
         code, hz = b.healthz()
@@ -87,6 +91,30 @@ class TwoNodes(ClusterCase):
             self.assertEqual(s.returncode, 0, s.stderr)
         self.assertEqual(a.cli("status", num).stdout.count("blocked"),
                          b.cli("status", num).stdout.count("blocked"))
+
+    def test_audit_reads_the_fleet(self):
+        """A send refused on b is in a's audit log (and in
+        PostgreSQL once), with its account and category."""
+        a = self.start_node("a")
+        b = self.start_node("b")
+        num = "15551230042"
+        r = a.cli("optout", "add", num, "--category", "promo")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.wait_blocked(b, num)
+        harness.wait_until(lambda: self.pg_count(kind="audit") >= 1,
+                           timeout=10, what="b's audit record shipped")
+        rows = self.pg.sql("SELECT node, number, body->>'account', "
+                           "body->>'category', body->>'status' FROM events "
+                           "WHERE kind = 'audit'")
+        self.assertEqual(rows[0], ["b", num, "marketing", "promo",
+                                   str(0x401)])
+
+        def on_a():
+            r = a.cli("audit", "--number", num, "--format", "jsonl")
+            return r.returncode == 0 and "marketing" in r.stdout
+        harness.wait_until(on_a, timeout=10, what="b's refusal on a")
+        self.assertEqual(self.pg_count(kind="audit"),
+                         len(rows))
 
     def test_late_joiner_catches_up(self):
         a = self.start_node("a")

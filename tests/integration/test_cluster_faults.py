@@ -85,7 +85,7 @@ class Faults(ClusterCase):
             timeout=10, what="a's journal drained")
         self.assertEqual(self.pg.sql(
             "SELECT count(DISTINCT (node, local_id)), count(*), "
-            "max(seq) - min(seq) + 1 FROM events"),
+            "max(seq) - min(seq) + 1 FROM events WHERE kind = 'event'"),
             [[str(n), str(n), str(n)]])
         harness.wait_until(
             lambda: b.metric("stopgate_cluster_applied_seq") == n,
