@@ -18,9 +18,9 @@
 #define KEY_NODE	"cluster.node"
 #define SEQ_JOURNAL	"seq.journal"
 
-/* The node recorded in txn: 0 (node filled, "" when none) or a code. */
-static int
-node_get(struct store *st, MDB_txn *txn, char node[STORE_NODE_MAX])
+int
+store_journal_node_txn(struct store *st, MDB_txn *txn,
+    char node[STORE_NODE_MAX])
 {
 	MDB_val k = { sizeof(KEY_NODE) - 1, (void *)(uintptr_t)KEY_NODE }, v;
 	int rc;
@@ -46,6 +46,10 @@ store_journal_kind_name(enum store_journal_kind k)
 		return "event";
 	case STORE_JOURNAL_AUDIT:
 		return "audit";
+	case STORE_JOURNAL_REVIEW:
+		return "review";
+	case STORE_JOURNAL_REVIEW_DONE:
+		return "review_done";
 	}
 	return NULL;
 }
@@ -104,7 +108,8 @@ store_journal_event_txn(struct store *st, MDB_txn *txn,
 
 	if (st->is_remote_apply)
 		return 0;
-	if ((rc = node_get(st, txn, node)) != 0 || node[0] == '\0')
+	if ((rc = store_journal_node_txn(st, txn, node)) != 0 ||
+	    node[0] == '\0')
 		return rc;
 	return journal_put(st, txn, ev->number, ev->id);
 }
@@ -118,7 +123,7 @@ store_journal_is_on(struct store *st, MDB_txn *txn, bool *is_on)
 	*is_on = false;
 	if (st->is_remote_apply)
 		return 0;
-	if ((rc = node_get(st, txn, node)) != 0)
+	if ((rc = store_journal_node_txn(st, txn, node)) != 0)
 		return rc;
 	*is_on = node[0] != '\0';
 	return 0;
@@ -129,6 +134,41 @@ store_journal_audit_txn(struct store *st, MDB_txn *txn,
     const struct store_audit *a)
 {
 	return row_put(st, txn, STORE_JOURNAL_AUDIT, a->id, a->time);
+}
+
+int
+store_journal_review_txn(struct store *st, MDB_txn *txn,
+    const struct store_review *r)
+{
+	bool is_on;
+	int rc;
+
+	if ((rc = store_journal_is_on(st, txn, &is_on)) != 0 || !is_on)
+		return rc;
+	return row_put(st, txn, r->status == STORE_REVIEW_OPEN ?
+	    STORE_JOURNAL_REVIEW : STORE_JOURNAL_REVIEW_DONE, r->id, 0);
+}
+
+size_t
+store_revmap_lkey(uint8_t *key, uint64_t local_id)
+{
+	key[0] = 'L';
+	store_be64_put(key + 1, local_id);
+	return 9;
+}
+
+size_t
+store_revmap_okey(uint8_t *key, size_t cap, const char *node,
+    uint64_t origin_id)
+{
+	size_t n = strlen(node);
+
+	if (n + 10 > cap)
+		return 0;
+	key[0] = 'O';
+	memcpy(key + 1, node, n + 1);
+	store_be64_put(key + n + 2, origin_id);
+	return n + 10;
 }
 
 /* ------------------------------------------------------------------ */
@@ -168,7 +208,7 @@ enable_body(struct store *st, MDB_txn *txn, void *arg)
 	MDB_val k = { sizeof(KEY_NODE) - 1, (void *)(uintptr_t)KEY_NODE }, v;
 	int rc;
 
-	if ((rc = node_get(st, txn, cur)) != 0)
+	if ((rc = store_journal_node_txn(st, txn, cur)) != 0)
 		return rc;
 	if (strcmp(cur, node) == 0)
 		return 0;
@@ -203,7 +243,7 @@ store_journal_node(struct store *st, char node[STORE_NODE_MAX])
 	store_ok(st);
 	if ((txn = store_walk_begin(st)) == NULL)
 		return -1;
-	rc = node_get(st, txn, node);
+	rc = store_journal_node_txn(st, txn, node);
 	store_walk_end(st, txn);
 	if (rc != 0)
 		return store_fail_mdb(st, rc, "reading the cluster node");
@@ -212,6 +252,45 @@ store_journal_node(struct store *st, char node[STORE_NODE_MAX])
 
 /* ------------------------------------------------------------------ */
 /* Shipping.                                                           */
+
+/* A review row: the item now and its origin (this node unless the map
+ * says it came from another). */
+static int
+row_review(struct store *st, MDB_txn *txn, const uint8_t *p,
+    struct store_journal_row *row)
+{
+	uint8_t key[16];
+	MDB_val k, v;
+	int rc;
+
+	row->kind = (enum store_journal_kind)p[0];
+	memcpy(key, p + 1, 8);
+	k.mv_size = 8;
+	k.mv_data = key;
+	rc = mdb_get(txn, st->dbi[STORE_DB_REVIEW], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;	/* expired: shipped as nothing */
+	if (rc != 0)
+		return rc;
+	if (store_review_decode(&v, &row->review) != 0)
+		return MDB_CORRUPTED;
+	k.mv_size = store_revmap_lkey(key, row->review.id);
+	k.mv_data = key;
+	rc = mdb_get(txn, st->dbi[STORE_DB_REVMAP], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		row->origin_id = row->review.id;
+		return store_journal_node_txn(st, txn, row->origin_node);
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size < 10 || v.mv_size - 9 > STORE_NODE_MAX ||
+	    ((const uint8_t *)v.mv_data)[v.mv_size - 9] != '\0')
+		return MDB_CORRUPTED;
+	memcpy(row->origin_node, v.mv_data, v.mv_size - 8);
+	row->origin_id = store_be64_get((const uint8_t *)v.mv_data +
+	    v.mv_size - 8);
+	return 0;
+}
 
 /* Fill row from the journal value v (its event read from txn). */
 static int
@@ -242,6 +321,8 @@ row_load(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 			return MDB_CORRUPTED;
 		return 0;
 	}
+	if (p[0] == STORE_JOURNAL_REVIEW || p[0] == STORE_JOURNAL_REVIEW_DONE)
+		return row_review(st, txn, p, row);
 	if (p[0] != STORE_JOURNAL_EVENT || v->mv_size != 9)
 		return MDB_CORRUPTED;
 	row->kind = STORE_JOURNAL_EVENT;

@@ -32,9 +32,12 @@
 enum store_journal_kind {
 	STORE_JOURNAL_EVENT = 1,	/* an opt-out / opt-in event */
 	STORE_JOURNAL_AUDIT,		/* a rejected-send audit record */
+	STORE_JOURNAL_REVIEW,		/* a review item queued */
+	STORE_JOURNAL_REVIEW_DONE,	/* a review item resolved */
 };
 
-/* Name of a kind ("event", "audit"); NULL for none. */
+/* Name of a kind ("event", "audit", "review", "review_done"); NULL for
+ * none. */
 const char *store_journal_kind_name(enum store_journal_kind k);
 
 /* One journal row: its id (increasing) and what it carries. */
@@ -43,6 +46,11 @@ struct store_journal_row {
 	enum store_journal_kind	 kind;
 	struct store_event	 ev;	/* kind EVENT; ev.id its local id */
 	struct store_audit	 audit;	/* kind AUDIT; audit.id its id */
+	/* Kinds REVIEW*: the item as it is now (review.id its local id)
+	 * and the node and id it was first queued under, fleet-wide. */
+	struct store_review	 review;
+	char			 origin_node[STORE_NODE_MAX];
+	uint64_t		 origin_id;
 };
 
 /*
@@ -83,8 +91,12 @@ int store_journal_depth(struct store *st, size_t *rows,
  * node coming back (own_id its local id; nothing is applied again; an
  * event's pending mark goes, ev.number naming it). Else, by kind: ev (a
  * remote event; its id is assigned here, its last attribution kept as
- * given) is recorded and applied, or audit (a remote rejected send) is
- * added to the audit log.
+ * given) is recorded and applied, audit (a remote rejected send) is
+ * added to the audit log, review (an item queued on another node, known
+ * by origin_node and origin_id) is queued here unless already known,
+ * and a resolution (REVIEW_DONE) resolves the local copy of the item if
+ * it is still open (the first resolution in fleet order wins; its
+ * opt-out, if any, comes as an event of its own).
  */
 struct store_cluster_item {
 	enum store_journal_kind	 kind;
@@ -92,6 +104,9 @@ struct store_cluster_item {
 	uint64_t		 own_id;
 	struct store_event	 ev;
 	struct store_audit	 audit;
+	struct store_review	 review;
+	char			 origin_node[STORE_NODE_MAX];
+	uint64_t		 origin_id;
 };
 
 /*

@@ -19,6 +19,11 @@
 int store_journal_event_txn(struct store *st, MDB_txn *txn,
     const struct store_event *ev);
 
+/* The node recorded in txn: 0 (node filled, "" when none) or an LMDB
+ * code. */
+int store_journal_node_txn(struct store *st, MDB_txn *txn,
+    char node[STORE_NODE_MAX]);
+
 /*
  * Whether records written in txn are journaled: the store is enabled
  * for a node and the write is local. 0 or an LMDB code.
@@ -29,5 +34,18 @@ int store_journal_is_on(struct store *st, MDB_txn *txn, bool *is_on);
  * LMDB code. */
 int store_journal_audit_txn(struct store *st, MDB_txn *txn,
     const struct store_audit *a);
+
+/* The journal row of review item r (queued, or resolved), unless the
+ * write is a fleet one. 0 or an LMDB code. */
+int store_journal_review_txn(struct store *st, MDB_txn *txn,
+    const struct store_review *r);
+
+/*
+ * Review map keys: 'L' local id (9 bytes) and 'O' node \0 origin id.
+ * Return the key length (0: node too long).
+ */
+size_t store_revmap_lkey(uint8_t *key, uint64_t local_id);
+size_t store_revmap_okey(uint8_t *key, size_t cap, const char *node,
+    uint64_t origin_id);
 
 #endif /* STORE_JOURNAL_INT_H */

@@ -46,6 +46,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_MOPARTS] = "mo_parts",
 	[STORE_DB_JOURNAL] = "cluster_journal",
 	[STORE_DB_PENDING] = "cluster_pending",
+	[STORE_DB_REVMAP] = "cluster_review_map",
 };
 
 /* mkdir -p path (mode 0700 for what we create). */
@@ -85,7 +86,8 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
 		    i == STORE_DB_NUMHASH || i == STORE_DB_AUDITACC ||
 		    i == STORE_DB_AUDITCAT || i == STORE_DB_MOPARTS ||
-		    i == STORE_DB_JOURNAL || i == STORE_DB_PENDING)) {
+		    i == STORE_DB_JOURNAL || i == STORE_DB_PENDING ||
+		    i == STORE_DB_REVMAP)) {
 			st->is_missing[i] = true;
 			continue;
 		}

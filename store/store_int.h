@@ -57,6 +57,9 @@ enum store_db {
 				 * the fleet (journal.c) */
 	STORE_DB_PENDING,	/* number \0 be64 event id -> "": local
 				 * events the fleet has not ordered yet */
+	STORE_DB_REVMAP,	/* 'L' be64 local review id -> node \0 be64
+				 * origin id; 'O' node \0 be64 origin id ->
+				 * be64 local id: fleet review items */
 	STORE_DB_COUNT,
 };
 

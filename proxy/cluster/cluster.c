@@ -210,30 +210,55 @@ json_str_put(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* The JSON body of row (owned; NULL: out of memory), its local id (0:
+ * expired), subscriber number and time. */
+static char *
+row_body(const struct store_journal_row *row, uint64_t *id,
+    const char **number, int64_t *time)
+{
+	switch (row->kind) {
+	case STORE_JOURNAL_AUDIT:
+		*id = row->audit.id;
+		*number = row->audit.destination;
+		*time = row->audit.time;
+		return *id == 0 ? NULL : evjson_audit_encode(&row->audit);
+	case STORE_JOURNAL_REVIEW:
+	case STORE_JOURNAL_REVIEW_DONE:
+		*id = row->review.id;
+		*number = row->review.number;
+		*time = row->review.time;
+		return *id == 0 ? NULL : evjson_review_encode(&row->review,
+		    row->origin_node, row->origin_id);
+	case STORE_JOURNAL_EVENT:
+		break;
+	}
+	*id = row->ev.id;
+	*number = row->ev.number;
+	*time = row->ev.time;
+	return *id == 0 ? NULL : evjson_encode(&row->ev);
+}
+
 static int
 ship_row(const struct store_journal_row *row, void *arg)
 {
 	struct ship_buf *b = arg;
+	const char *number;
+	uint64_t id;
+	int64_t time;
 	char *body;
 
-	const bool is_audit = row->kind == STORE_JOURNAL_AUDIT;
-	const uint64_t id = is_audit ? row->audit.id : row->ev.id;
-
 	b->last = row->id;
+	body = row_body(row, &id, &number, &time);
 	if (id == 0)
 		return 0;	/* expired before it was shipped */
-	body = is_audit ? evjson_audit_encode(&row->audit) :
-	    evjson_encode(&row->ev);
 	if (body == NULL) {
 		b->is_bad = true;
 		return 1;
 	}
 	fprintf(b->fp, "%s{\"kind\":\"%s\",\"id\":%" PRIu64 ",\"time\":%"
 	    PRId64 ",\"number\":", b->n > 0 ? "," : "",
-	    store_journal_kind_name(row->kind), id, is_audit ?
-	    row->audit.time : row->ev.time);
-	json_str_put(b->fp, is_audit ? row->audit.destination :
-	    row->ev.number);
+	    store_journal_kind_name(row->kind), id, time);
+	json_str_put(b->fp, number);
 	fprintf(b->fp, ",\"body\":%s}", body);
 	free(body);
 	b->n++;
@@ -297,6 +322,35 @@ ship_once(struct cluster *c)
 /* ------------------------------------------------------------------ */
 /* Following.                                                          */
 
+static enum store_journal_kind
+kind_parse(const char *s)
+{
+	enum store_journal_kind k;
+
+	for (k = STORE_JOURNAL_AUDIT; k <= STORE_JOURNAL_REVIEW_DONE; k++)
+		if (strcmp(s, store_journal_kind_name(k)) == 0)
+			return k;
+	return STORE_JOURNAL_EVENT;
+}
+
+/* The body of a fleet row into it, by its kind. 0 or -1 (err set). */
+static int
+item_decode(struct store_cluster_item *it, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	switch (it->kind) {
+	case STORE_JOURNAL_AUDIT:
+		return evjson_audit_decode(text, len, &it->audit, err, errlen);
+	case STORE_JOURNAL_REVIEW:
+	case STORE_JOURNAL_REVIEW_DONE:
+		return evjson_review_decode(text, len, &it->review,
+		    it->origin_node, &it->origin_id, err, errlen);
+	case STORE_JOURNAL_EVENT:
+		break;
+	}
+	return evjson_decode(text, len, &it->ev, err, errlen);
+}
+
 /* Rows of r into c->items. Returns how many, or -1 (a bad row). */
 static int
 follow_items(struct cluster *c, PGresult *r, uint64_t *last)
@@ -309,8 +363,7 @@ follow_items(struct cluster *c, PGresult *r, uint64_t *last)
 		it = &c->items[i];
 		*last = strtoull(PQgetvalue(r, i, 0), NULL, 10);
 		memset(it, 0, sizeof(*it));
-		it->kind = strcmp(PQgetvalue(r, i, 2), "audit") == 0 ?
-		    STORE_JOURNAL_AUDIT : STORE_JOURNAL_EVENT;
+		it->kind = kind_parse(PQgetvalue(r, i, 2));
 		if (strcmp(PQgetvalue(r, i, 1), c->node) == 0) {
 			it->is_own = true;
 			it->own_id = strtoull(PQgetvalue(r, i, 3), NULL, 10);
@@ -318,12 +371,8 @@ follow_items(struct cluster *c, PGresult *r, uint64_t *last)
 			    PQgetvalue(r, i, 4));
 			continue;
 		}
-		if ((it->kind == STORE_JOURNAL_AUDIT ?
-		    evjson_audit_decode(PQgetvalue(r, i, 5),
-		    (size_t)PQgetlength(r, i, 5), &it->audit, err,
-		    sizeof(err)) : evjson_decode(PQgetvalue(r, i, 5),
-		    (size_t)PQgetlength(r, i, 5), &it->ev, err,
-		    sizeof(err))) == -1) {
+		if (item_decode(it, PQgetvalue(r, i, 5),
+		    (size_t)PQgetlength(r, i, 5), err, sizeof(err)) == -1) {
 			log_warnx("event=cluster_bad_row node=%s seq=%" PRIu64
 			    " error=\"%s\"", c->node, *last, err);
 			return -1;
@@ -369,7 +418,7 @@ follow_once(struct cluster *c)
 		}
 		for (i = 0; i < (size_t)n; i++)
 			remote += !c->items[i].is_own &&
-			    c->items[i].kind != STORE_JOURNAL_AUDIT;
+			    c->items[i].kind == STORE_JOURNAL_EVENT;
 		atomic_fetch_add(&c->applied_total, remote);
 		atomic_store(&c->applied_seq, last);
 		if (last > atomic_load(&c->fleet_seq))

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "store/journal.h"
+
 /* Add key: s to o unless s is empty (rows stay small). 0 or -1. */
 static int
 put_str(json_t *o, const char *key, const char *s)
@@ -305,6 +307,108 @@ evjson_audit_decode(const char *text, size_t len, struct store_audit *a,
 		return -1;
 	}
 	rc = json_is_object(o) ? audit_fields(o, a, err, errlen) : -1;
+	if (!json_is_object(o))
+		snprintf(err, errlen, "not a JSON object");
+	json_decref(o);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Review items.                                                       */
+
+static const char *const review_status_names[] = {
+	[STORE_REVIEW_OPEN] = "open",
+	[STORE_REVIEW_OPTED_OUT] = "opted_out",
+	[STORE_REVIEW_DISMISSED] = "dismissed",
+};
+
+char *
+evjson_review_encode(const struct store_review *r, const char *origin_node,
+    uint64_t origin_id)
+{
+	json_t *o;
+	char *out = NULL;
+
+	if ((unsigned)r->status > STORE_REVIEW_DISMISSED ||
+	    (o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "origin_node",
+	    json_string(origin_node)) == 0 &&
+	    json_object_set_new(o, "origin_id",
+	    json_integer((json_int_t)origin_id)) == 0 &&
+	    json_object_set_new(o, "time", json_integer(r->time)) == 0 &&
+	    json_object_set_new(o, "number", json_string(r->number)) == 0 &&
+	    put_str(o, "inbound", r->inbound) == 0 &&
+	    put_str(o, "account", r->account) == 0 &&
+	    put_str(o, "text", r->text) == 0 &&
+	    json_object_set_new(o, "status",
+	    json_string(review_status_names[r->status])) == 0 &&
+	    json_object_set_new(o, "resolved_time",
+	    json_integer(r->resolved_time)) == 0 &&
+	    put_str(o, "actor", r->actor) == 0 &&
+	    put_str(o, "note", r->note) == 0)
+		out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return out;
+}
+
+static int
+review_fields(const json_t *o, struct store_review *r, char *origin_node,
+    uint64_t *origin_id, char *err, size_t errlen)
+{
+	char status[16];
+	size_t i;
+
+	if (!json_is_integer(json_object_get(o, "time")) ||
+	    !json_is_integer(json_object_get(o, "origin_id"))) {
+		snprintf(err, errlen, "'time' or 'origin_id' missing");
+		return -1;
+	}
+	r->time = json_integer_value(json_object_get(o, "time"));
+	r->resolved_time = json_integer_value(json_object_get(o,
+	    "resolved_time"));
+	*origin_id = (uint64_t)json_integer_value(json_object_get(o,
+	    "origin_id"));
+	if (get_str(o, "origin_node", origin_node, STORE_NODE_MAX, err,
+	    errlen) != 0 || get_str(o, "number", r->number,
+	    sizeof(r->number), err, errlen) != 0 || get_str(o, "inbound",
+	    r->inbound, sizeof(r->inbound), err, errlen) != 0 || get_str(o,
+	    "account", r->account, sizeof(r->account), err, errlen) != 0 ||
+	    get_str(o, "text", r->text, sizeof(r->text), err, errlen) != 0 ||
+	    get_str(o, "actor", r->actor, sizeof(r->actor), err,
+	    errlen) != 0 || get_str(o, "note", r->note, sizeof(r->note), err,
+	    errlen) != 0 || get_str(o, "status", status, sizeof(status), err,
+	    errlen) != 0)
+		return -1;
+	for (i = 0; i <= STORE_REVIEW_DISMISSED; i++)
+		if (strcmp(status, review_status_names[i]) == 0)
+			break;
+	if (i > STORE_REVIEW_DISMISSED || origin_node[0] == '\0' ||
+	    r->number[0] == '\0') {
+		snprintf(err, errlen, "bad status, origin or number");
+		return -1;
+	}
+	r->status = (enum store_review_status)i;
+	return 0;
+}
+
+int
+evjson_review_decode(const char *text, size_t len, struct store_review *r,
+    char *origin_node, uint64_t *origin_id, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	origin_node[0] = '\0';
+	*origin_id = 0;
+	if ((o = json_loadb(text, len, 0, &jerr)) == NULL) {
+		snprintf(err, errlen, "not JSON: %s", jerr.text);
+		return -1;
+	}
+	rc = json_is_object(o) ? review_fields(o, r, origin_node, origin_id,
+	    err, errlen) : -1;
 	if (!json_is_object(o))
 		snprintf(err, errlen, "not a JSON object");
 	json_decref(o);

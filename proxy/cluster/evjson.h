@@ -9,6 +9,7 @@
 #define PROXY_CLUSTER_EVJSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -31,6 +32,17 @@ int evjson_decode(const char *text, size_t len, struct store_event *ev,
 /* The same for a rejected-send audit record (its id is not part of it). */
 char *evjson_audit_encode(const struct store_audit *a);
 int evjson_audit_decode(const char *text, size_t len, struct store_audit *a,
+    char *err, size_t errlen);
+
+/*
+ * A review item with the node and id it was first queued under (the
+ * item's fleet-wide name); decode fills origin_node (STORE_NODE_MAX
+ * bytes) and *origin_id.
+ */
+char *evjson_review_encode(const struct store_review *r,
+    const char *origin_node, uint64_t origin_id);
+int evjson_review_decode(const char *text, size_t len,
+    struct store_review *r, char *origin_node, uint64_t *origin_id,
     char *err, size_t errlen);
 
 #endif /* PROXY_CLUSTER_EVJSON_H */

@@ -10,6 +10,7 @@
 - a config without `cluster:` is unchanged (every other test).
 """
 
+import json
 import os
 import sys
 import time
@@ -115,6 +116,35 @@ class TwoNodes(ClusterCase):
         harness.wait_until(on_a, timeout=10, what="b's refusal on a")
         self.assertEqual(self.pg_count(kind="audit"),
                          len(rows))
+
+    def test_review_on_any_node(self):
+        """An ambiguous reply on a is in b's review queue; b resolves it
+        with an opt-out: a's queue is empty and a enforces the opt-out."""
+        a = self.start_node("a")
+        b = self.start_node("b")
+        self.assertEqual(a.stop_mo(SUB, "15550100",
+                                   "please cancel my appointment"), 0)
+
+        def listed(n):
+            r = n.cli("review", "list", "--format", "jsonl")
+            return [json.loads(x) for x in r.stdout.splitlines()]
+        harness.wait_until(lambda: len(listed(b)) == 1, timeout=10,
+                           what="a's review item on b")
+        item = listed(b)[0]
+        self.assertEqual(item["number"], SUB)
+        self.assertIn("cancel", json.dumps(item))
+        r = b.cli("review", "resolve", str(item["id"]), "--optout",
+                  "--note", "called back")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        harness.wait_until(lambda: listed(a) == [], timeout=10,
+                           what="b's resolution on a")
+        self.wait_blocked(a, SUB)
+        kinds = self.pg.sql("SELECT node, kind FROM events WHERE kind "
+                            "LIKE 'review%' ORDER BY seq")
+        self.assertEqual(kinds, [["a", "review"], ["b", "review_done"]])
+        self.assertEqual(self.pg.sql(
+            "SELECT body->>'origin_node', body->>'status' FROM events "
+            "WHERE kind = 'review_done'"), [["a", "opted_out"]])
 
     def test_late_joiner_catches_up(self):
         a = self.start_node("a")
