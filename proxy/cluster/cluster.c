@@ -29,7 +29,7 @@
 #include "proxy/policy/backoff.h"
 #include "store/journal.h"
 
-#define SHIP_BATCH		500	/* journal rows per ship_events */
+#define SHIP_BATCH		2000	/* journal rows per ship_events */
 #define FOLLOW_BATCH		1000	/* fleet rows per catch-up query */
 #define QUERY_TIMEOUT_MS	5000
 #define CONNECT_TIMEOUT_MS	3000
@@ -164,7 +164,9 @@ pg_up(struct cluster *c)
 		    CLUSTER_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (pg_exec(c->pg, "LISTEN " CLUSTER_CHANNEL, 0, NULL,
+	/* Notices (a temporary table already there) are not news. */
+	if (pg_exec(c->pg, "SET client_min_messages = warning; "
+	    "LISTEN " CLUSTER_CHANNEL, 0, NULL,
 	    QUERY_TIMEOUT_MS, c->wake[0], err, sizeof(err)) == -1)
 		goto fail;
 	atomic_store(&c->is_connected, true);
@@ -298,6 +300,7 @@ ship_once(struct cluster *c)
 	}
 	params[0] = c->node;
 	params[1] = text;
+
 	r = b.n == 0 ? NULL : pg_query(c->pg, "SELECT ship_events($1, "
 	    "$2::jsonb)", 2, params, QUERY_TIMEOUT_MS, c->wake[0], err,
 	    sizeof(err));

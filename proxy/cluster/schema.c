@@ -58,6 +58,9 @@ static const char sql_v1[] =
 "  shipped_at timestamptz,\n"
 "  applied_seq bigint NOT NULL DEFAULT 0,\n"
 "  seen_at timestamptz);\n"
+"";
+
+static const char sql_v1_state[] =
 "CREATE FUNCTION apply_state(p_seq bigint, b jsonb) RETURNS void\n"
 "LANGUAGE plpgsql AS $$\n"
 "DECLARE\n"
@@ -102,30 +105,58 @@ static const char sql_v1[] =
 "    END IF;\n"
 "  END LOOP;\n"
 "END $$;\n"
+"";
+
+static const char sql_v1_ship[] =
 "CREATE FUNCTION ship_events(p_node text, p_rows jsonb) RETURNS bigint\n"
 "LANGUAGE plpgsql AS $$\n"
 "DECLARE\n"
-"  r jsonb;\n"
 "  s bigint;\n"
+"  top bigint := 0;\n"
 "  n bigint := 0;\n"
-"  got bigint;\n"
+"  ev record;\n"
 "BEGIN\n"
 "  -- The row lock serialises shipping: seq order is commit order.\n"
 "  SELECT seq INTO s FROM fleet_counter WHERE id = 1 FOR UPDATE;\n"
-"  FOR r IN SELECT * FROM jsonb_array_elements(p_rows) LOOP\n"
+"  -- Rows shipped before (a retry after a lost answer) are skipped;\n"
+"  -- the others get s+1, s+2, ... in the order sent. What is read\n"
+"  -- back comes from the small ship_batch table, never a range of\n"
+"  -- events (a cached generic plan would scan the whole log).\n"
+"  CREATE TEMP TABLE IF NOT EXISTS ship_batch (seq bigint, kind text,\n"
+"    num text, body jsonb, simple boolean) ON COMMIT DELETE ROWS;\n"
+"  WITH r AS (\n"
+"    SELECT x.v, x.ord FROM jsonb_array_elements(p_rows)\n"
+"      WITH ORDINALITY AS x(v, ord)\n"
+"    WHERE NOT EXISTS (SELECT 1 FROM events o WHERE o.node = p_node\n"
+"      AND o.kind = x.v->>'kind' AND o.local_id = (x.v->>'id')::bigint)\n"
+"  ), ins AS (\n"
 "    INSERT INTO events (seq, node, kind, local_id, number, time, body)\n"
-"      VALUES (s + 1, p_node, r->>'kind', (r->>'id')::bigint,\n"
-"        r->>'number', to_timestamp((r->>'time')::bigint), r->'body')\n"
-"      ON CONFLICT (node, kind, local_id) DO NOTHING;\n"
-"    GET DIAGNOSTICS got = ROW_COUNT;\n"
-"    IF got > 0 THEN\n"
-"      s := s + 1;\n"
-"      n := n + 1;\n"
-"      IF r->>'kind' = 'event' THEN\n"
-"        PERFORM apply_state(s, r->'body');\n"
-"      END IF;\n"
-"    END IF;\n"
+"    SELECT s + row_number() OVER (ORDER BY ord), p_node, v->>'kind',\n"
+"      (v->>'id')::bigint, v->>'number',\n"
+"      to_timestamp((v->>'time')::bigint), v->'body' FROM r\n"
+"    ON CONFLICT (node, kind, local_id) DO NOTHING\n"
+"    RETURNING seq, kind, number, body\n"
+"  )\n"
+"  INSERT INTO ship_batch SELECT seq, kind, number, body, false FROM ins;\n"
+"  SELECT count(*), coalesce(max(seq), s) INTO n, top FROM ship_batch;\n"
+"  -- State: an opt-out of categories for a number with no state that\n"
+"  -- comes once in the batch (an import's rows) in one statement; the\n"
+"  -- rest one by one in seq order.\n"
+"  UPDATE ship_batch b SET simple = true FROM (\n"
+"    SELECT seq, count(*) OVER (PARTITION BY num) AS k FROM ship_batch\n"
+"    WHERE kind = 'event') w\n"
+"  WHERE b.seq = w.seq AND w.k = 1 AND b.body->>'action' = 'opt_out'\n"
+"    AND NOT (b.body->>'all')::boolean\n"
+"    AND NOT EXISTS (SELECT 1 FROM state WHERE state.number = b.num);\n"
+"  INSERT INTO state\n"
+"  SELECT num, c, false, to_timestamp((body->>'time')::bigint), seq\n"
+"  FROM ship_batch, jsonb_array_elements_text(body->'categories') c\n"
+"  WHERE simple ON CONFLICT DO NOTHING;\n"
+"  FOR ev IN SELECT seq, body FROM ship_batch\n"
+"    WHERE kind = 'event' AND NOT simple ORDER BY seq LOOP\n"
+"    PERFORM apply_state(ev.seq, ev.body);\n"
 "  END LOOP;\n"
+"  s := top;\n"
 "  UPDATE fleet_counter SET seq = s WHERE id = 1;\n"
 "  INSERT INTO nodes (node, shipped_at) VALUES (p_node, now())\n"
 "    ON CONFLICT (node) DO UPDATE SET shipped_at = now();\n"
@@ -135,8 +166,9 @@ static const char sql_v1[] =
 "  RETURN n;\n"
 "END $$;\n";
 
-static const char *const migrations[CLUSTER_SCHEMA_VERSION] = {
-	sql_v1,
+/* Each version: its statements (one transaction), NULL-terminated. */
+static const char *const *const migrations[CLUSTER_SCHEMA_VERSION] = {
+	(const char *const []){ sql_v1, sql_v1_state, sql_v1_ship, NULL },
 };
 
 int
@@ -167,13 +199,17 @@ migrate_step(PGconn *c, int v, char *err, size_t errlen)
 {
 	char num[16];
 	const char *params[1] = { num };
+	size_t i;
 
 	snprintf(num, sizeof(num), "%d", v);
 	if (pg_exec(c, "BEGIN", 0, NULL, MIGRATE_TIMEOUT_MS, -1, err,
 	    errlen) == -1)
 		return -1;
-	if (pg_exec(c, migrations[v - 1], 0, NULL, MIGRATE_TIMEOUT_MS, -1,
-	    err, errlen) == -1 ||
+	for (i = 0; migrations[v - 1][i] != NULL; i++)
+		if (pg_exec(c, migrations[v - 1][i], 0, NULL,
+		    MIGRATE_TIMEOUT_MS, -1, err, errlen) == -1)
+			break;
+	if (migrations[v - 1][i] != NULL ||
 	    pg_exec(c, "INSERT INTO schema_version (version) VALUES ($1)",
 	    1, params, MIGRATE_TIMEOUT_MS, -1, err, errlen) == -1 ||
 	    pg_exec(c, "COMMIT", 0, NULL, MIGRATE_TIMEOUT_MS, -1, err,
