@@ -87,6 +87,7 @@ TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit integration interop check fuzz fuzz-smoke run bench \
+	run-cluster \
 	clean deps format format-check analyze layout-check lint coverage tools \
 	regress
 
@@ -196,6 +197,12 @@ fuzz-smoke: fuzz
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/tools/run-example.sh
+
+# Two nodes on one throwaway PostgreSQL and the SMSC simulator (README
+# "Several nodes").
+run-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/tools/run-cluster.py
 
 bench: deps
 	@$(MAKE) --no-print-directory OPT="-O2 -DNDEBUG" all
