@@ -55,6 +55,9 @@ admin_cluster_metrics(FILE *fp, const struct admin_figures *fig)
 	gauge(fp, "stopgate_cluster_connects_total", "counter",
 	    "PostgreSQL connections made.", c->node,
 	    (double)c->reconnects_total);
+	gauge(fp, "stopgate_cluster_outbox_moved_total", "counter",
+	    "Shared outbox entries moved to or from PostgreSQL.", c->node,
+	    (double)c->outbox_moved_total);
 	gauge(fp, "stopgate_cluster_refused_total", "counter",
 	    "Sends refused with ESME_RTHROTTLED while unsure.", c->node,
 	    (double)c->refused_total);

@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 #include "proxy/cluster/evjson.h"
+#include "proxy/cluster/outbox.h"
 #include "proxy/cluster/pg.h"
 #include "proxy/cluster/schema.h"
 #include "proxy/io/log.h"
@@ -51,9 +52,12 @@ struct cluster {
 	_Atomic bool	 is_connected;
 	_Atomic uint64_t applied_seq, fleet_seq, journal_depth;
 	_Atomic uint64_t shipped_total, applied_total, reconnects_total;
-	_Atomic uint64_t refused_total;
+	_Atomic uint64_t refused_total, outbox_moved_total;
 	pthread_mutex_t	 mu;
 	char		 reason[256];		/* [mu] last failure */
+	char		(*acct_names)[STORE_NAME_MAX];	/* [mu] owned */
+	bool		*acct_bound;			/* [mu] owned */
+	size_t		 nacct, acct_cap;		/* [mu] */
 
 	/* The thread's own. */
 	PGconn		*pg;
@@ -62,7 +66,11 @@ struct cluster {
 	bool		 was_sure;
 	uint64_t	 reported_seq;		/* last position_report */
 	int64_t		 reported_ms;
+	int64_t		 outbox_ms;		/* last outbox pass */
+	bool		 is_outbox_woken;
 };
+
+#define OUTBOX_PASS_MS		250
 
 static int64_t
 mono_ms(void)
@@ -117,6 +125,7 @@ cluster_stats(const struct cluster *c, struct cluster_stats *out)
 	out->applied_total = atomic_load(&c->applied_total);
 	out->reconnects_total = atomic_load(&c->reconnects_total);
 	out->refused_total = atomic_load(&c->refused_total);
+	out->outbox_moved_total = atomic_load(&c->outbox_moved_total);
 	if (!out->is_sure) {
 		pthread_mutex_lock((pthread_mutex_t *)(uintptr_t)&c->mu);
 		if (!out->is_connected)
@@ -127,6 +136,35 @@ cluster_stats(const struct cluster *c, struct cluster_stats *out)
 			    "catching up with the fleet");
 		pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)&c->mu);
 	}
+}
+
+void
+cluster_accounts_set(struct cluster *c, const char *const *names,
+    const bool *bound, size_t n)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (n > c->acct_cap) {
+		void *nn = realloc(c->acct_names, n * sizeof(*c->acct_names));
+		void *nb = nn == NULL ? NULL : realloc(c->acct_bound,
+		    n * sizeof(*c->acct_bound));
+
+		if (nn != NULL)
+			c->acct_names = nn;
+		if (nb != NULL) {
+			c->acct_bound = nb;
+			c->acct_cap = n;
+		}
+	}
+	c->nacct = n <= c->acct_cap ? n : 0;
+	for (i = 0; i < c->nacct; i++) {
+		snprintf(c->acct_names[i], STORE_NAME_MAX, "%s", names[i]);
+		c->acct_bound[i] = bound[i];
+	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* ------------------------------------------------------------------ */
@@ -166,7 +204,8 @@ pg_up(struct cluster *c)
 	}
 	/* Notices (a temporary table already there) are not news. */
 	if (pg_exec(c->pg, "SET client_min_messages = warning; "
-	    "LISTEN " CLUSTER_CHANNEL, 0, NULL,
+	    "LISTEN " CLUSTER_CHANNEL "; LISTEN " CLUSTER_OUTBOX_CHANNEL, 0,
+	    NULL,
 	    QUERY_TIMEOUT_MS, c->wake[0], err, sizeof(err)) == -1)
 		goto fail;
 	atomic_store(&c->is_connected, true);
@@ -489,6 +528,43 @@ journal_depth_update(struct cluster *c)
 		atomic_store(&c->journal_depth, rows);
 }
 
+/* One pass of the shared outbox over a copy of the accounts. -1 when
+ * PostgreSQL failed (dropped). */
+static int
+outbox_turn(struct cluster *c)
+{
+	char (*names)[STORE_NAME_MAX] = NULL, err[256];
+	bool *bound = NULL;
+	size_t n, moved = 0;
+	int rc = 0;
+
+	c->outbox_ms = mono_ms();
+	c->is_outbox_woken = false;
+	pthread_mutex_lock(&c->mu);
+	n = c->nacct;
+	if (n > 0 && (names = calloc(n, sizeof(*names))) != NULL &&
+	    (bound = calloc(n, sizeof(*bound))) != NULL) {
+		memcpy(names, c->acct_names, n * sizeof(*names));
+		memcpy(bound, c->acct_bound, n * sizeof(*bound));
+	} else
+		n = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (n > 0 && cluster_outbox_pass(c->pg, c->st, c->node, c->wake[0],
+	    (const char (*)[STORE_NAME_MAX])names, bound, n, &moved, err,
+	    sizeof(err)) == -1) {
+		pg_drop(c, err);
+		rc = -1;
+	}
+	if (moved > 0) {
+		atomic_fetch_add(&c->outbox_moved_total, moved);
+		log_info("event=cluster_outbox_moved node=%s entries=%zu",
+		    c->node, moved);
+	}
+	free(names);
+	free(bound);
+	return rc;
+}
+
 /* Drain notifications; true if any came (their payload: newest seq). */
 static bool
 notifies_take(struct cluster *c)
@@ -498,6 +574,11 @@ notifies_take(struct cluster *c)
 	uint64_t seq;
 
 	while ((nf = PQnotifies(c->pg)) != NULL) {
+		if (strcmp(nf->relname, CLUSTER_OUTBOX_CHANNEL) == 0) {
+			c->is_outbox_woken = true;
+			PQfreemem(nf);
+			continue;
+		}
 		any = true;
 		seq = strtoull(nf->extra, NULL, 10);
 		if (seq > atomic_load(&c->fleet_seq))
@@ -541,6 +622,9 @@ turn(struct cluster *c, int64_t *last_poll, bool *is_woken)
 		if (c->pg == NULL)
 			return -1;
 	}
+	if ((c->is_outbox_woken || now - c->outbox_ms >= OUTBOX_PASS_MS) &&
+	    outbox_turn(c) == -1)
+		return -1;
 	journal_depth_update(c);
 	sure_log(c);
 	if (pg_wait(c->pg, c->wake[0], JOURNAL_POLL_MS, err,
@@ -597,6 +681,8 @@ cluster_free(struct cluster *c)
 		close(c->wake[1]);
 	store_free(c->st);
 	free(c->items);
+	free(c->acct_names);
+	free(c->acct_bound);
 	if (c->conninfo != NULL)
 		explicit_bzero(c->conninfo, strlen(c->conninfo));
 	free(c->conninfo);

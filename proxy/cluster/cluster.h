@@ -52,6 +52,14 @@ bool cluster_is_sure(const struct cluster *c);
 bool cluster_refuses(struct cluster *c, const struct config *cfg,
     size_t cat);
 
+/*
+ * The config's accounts (names, borrowed for the call) and whether a
+ * receiver of each is bound on this node (on the daemon's loop, copied):
+ * what the shared outbox (proxy/cluster/outbox.h) moves where.
+ */
+void cluster_accounts_set(struct cluster *c, const char *const *names,
+    const bool *bound, size_t n);
+
 /* What /healthz and /metrics show. */
 struct cluster_stats {
 	char		 node[33];
@@ -65,6 +73,7 @@ struct cluster_stats {
 	uint64_t	 applied_total;	/* remote events applied */
 	uint64_t	 reconnects_total;
 	uint64_t	 refused_total;	/* sends refused while unsure */
+	uint64_t	 outbox_moved_total;	/* shared outbox moves */
 	char		 reason[320];	/* why unsure ("" when sure) */
 };
 

@@ -166,9 +166,25 @@ static const char sql_v1_ship[] =
 "  RETURN n;\n"
 "END $$;\n";
 
+/*
+ * Version 2: the shared outbox (proxy/cluster/outbox.h): MOs and receipts
+ * for an account bound on no node where they arrived, oldest first per
+ * account, until a node where it is bound takes them.
+ */
+static const char sql_v2[] =
+"CREATE TABLE outbox (\n"
+"  id bigserial PRIMARY KEY,\n"
+"  account text NOT NULL,\n"
+"  pdu bytea NOT NULL,\n"
+"  time timestamptz NOT NULL,\n"
+"  from_node text NOT NULL,\n"
+"  queued_at timestamptz NOT NULL DEFAULT now());\n"
+"CREATE INDEX outbox_account ON outbox (account, id);\n";
+
 /* Each version: its statements (one transaction), NULL-terminated. */
 static const char *const *const migrations[CLUSTER_SCHEMA_VERSION] = {
 	(const char *const []){ sql_v1, sql_v1_state, sql_v1_ship, NULL },
+	(const char *const []){ sql_v2, NULL },
 };
 
 int

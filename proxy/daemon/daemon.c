@@ -18,6 +18,7 @@
 
 #include "proxy/cluster/cluster.h"
 #include "proxy/daemon/attrib.h"
+#include "proxy/daemon/fleet.h"
 #include "proxy/daemon/outbox.h"
 #include "proxy/daemon/receipts.h"
 #include "proxy/daemon/replies.h"
@@ -614,6 +615,7 @@ daemon_free(struct daemon *d)
 	outbox_free(d->outbox);
 	d->outbox = NULL;
 	receipts_held_free(d);
+	fleet_stop(d);
 	/* Commits what is queued, then stops the thread; the cluster
 	 * thread after it, so a last opt-out is in the journal first
 	 * (shipped at the next start if not now). */
@@ -684,6 +686,8 @@ daemon_open_parts(struct daemon *d)
 		log_warnx("event=start_failed reason=inbound");
 		return -1;
 	}
+	if (fleet_start(d) == -1)
+		return -1;
 	if ((d->run->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
 	    d)) == NULL)
 		return -1;

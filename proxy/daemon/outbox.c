@@ -227,6 +227,17 @@ outbox_account_bound(struct outbox *ob, const char *account)
 }
 
 void
+outbox_kick(struct outbox *ob, const char *account)
+{
+	struct ob_account	*a;
+
+	if (ob == NULL || (a = acct_find(ob, account)) == NULL)
+		return;
+	a->has_outbox = true;
+	outbox_next(ob, a);
+}
+
+void
 outbox_done(struct outbox *ob, const char *account, uint64_t id,
     uint32_t status)
 {

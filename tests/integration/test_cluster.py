@@ -30,10 +30,11 @@ class TwoNodes(ClusterCase):
         path = self.h.write_config(cfg, "a.yaml")
         out = self.migrate(path)
         self.assertIn("applied migration 1", out)
+        self.assertIn("applied migration 2", out)
         out = self.migrate(path)
         self.assertIn("nothing to do", out)
-        self.assertEqual(self.pg.sql("SELECT max(version) FROM "
-                                     "schema_version"), [["1"]])
+        self.assertEqual(self.pg.sql("SELECT version FROM schema_version "
+                                     "ORDER BY version"), [["1"], ["2"]])
 
     def test_stop_on_a_refused_on_b(self):
         a = self.start_node("a")
@@ -145,6 +146,32 @@ class TwoNodes(ClusterCase):
         self.assertEqual(self.pg.sql(
             "SELECT body->>'origin_node', body->>'status' FROM events "
             "WHERE kind = 'review_done'"), [["a", "opted_out"]])
+
+    def test_reply_waits_then_crosses_nodes(self):
+        """A subscriber's ordinary reply for frontdesk arrives on a while
+        frontdesk is bound nowhere: acknowledged, it waits in
+        PostgreSQL's shared outbox; frontdesk binds on b and gets it
+        there, once."""
+        a = self.start_node("a")
+        b = self.start_node("b")
+        self.assertEqual(a.stop_mo(SUB, "15550100", "running late"), 0)
+        harness.wait_until(
+            lambda: self.pg.sql("SELECT count(*) FROM outbox")[0][0] == "1",
+            timeout=10, what="the reply in the shared outbox")
+        self.assertEqual(self.pg.sql("SELECT account, from_node FROM "
+                                     "outbox"), [["frontdesk", "a"]])
+        fd = b.client("frontdesk", "fdpass1")
+        self.assertEqual(fd.wait_deliver(10).text(), "running late")
+        harness.wait_until(
+            lambda: self.pg.sql("SELECT count(*) FROM outbox")[0][0] == "0",
+            timeout=10, what="the shared outbox emptied")
+        # A second reply while frontdesk is bound on b only: it crosses.
+        self.assertEqual(a.stop_mo(SUB, "15550100", "see you at 3"), 0)
+        self.assertEqual(fd.wait_deliver(10).text(), "see you at 3")
+        self.assertGreaterEqual(
+            a.metric("stopgate_cluster_outbox_moved_total"), 2)
+        with self.assertRaises(Exception):
+            fd.wait_deliver(1)
 
     def test_late_joiner_catches_up(self):
         a = self.start_node("a")
