@@ -1082,8 +1082,11 @@ msgmap_body(struct store *st, MDB_txn *txn, void *arg)
 	struct store_wbuf w;
 	MDB_val k, v;
 	size_t i, len;
+	bool is_journaled;
 	int rc;
 
+	if ((rc = store_journal_is_on(st, txn, &is_journaled)) != 0)
+		return rc;
 	for (i = 0; i < ma->n; i++) {
 		const struct store_msgmap *m = &ma->e[i];
 
@@ -1111,6 +1114,10 @@ msgmap_body(struct store *st, MDB_txn *txn, void *arg)
 		v.mv_size = 0;
 		v.mv_data = NULL;
 		if ((rc = mdb_put(txn, st->dbi[STORE_DB_MSGTIME], &k, &v, 0)))
+			return rc;
+		/* Shared so that a receipt on another node finds it. */
+		if (is_journaled &&
+		    (rc = store_journal_msgmap_txn(st, txn, m, id)) != 0)
 			return rc;
 	}
 	return 0;

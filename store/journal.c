@@ -50,6 +50,8 @@ store_journal_kind_name(enum store_journal_kind k)
 		return "review";
 	case STORE_JOURNAL_REVIEW_DONE:
 		return "review_done";
+	case STORE_JOURNAL_MSGMAP:
+		return "msgmap";
 	}
 	return NULL;
 }
@@ -147,6 +149,66 @@ store_journal_review_txn(struct store *st, MDB_txn *txn,
 		return rc;
 	return row_put(st, txn, r->status == STORE_REVIEW_OPEN ?
 	    STORE_JOURNAL_REVIEW : STORE_JOURNAL_REVIEW_DONE, r->id, 0);
+}
+
+int
+store_journal_msgmap_txn(struct store *st, MDB_txn *txn,
+    const struct store_msgmap *m, const char *id)
+{
+	uint8_t jk[8], val[1 + 8 + STORE_NAME_MAX * 2 + STORE_MSGID_MAX];
+	uint64_t jid;
+	MDB_val k, v;
+	size_t n = 9, l;
+	int rc;
+
+	if ((rc = store_seq_next(st, txn, SEQ_JOURNAL, &jid)) != 0)
+		return rc;
+	val[0] = STORE_JOURNAL_MSGMAP;
+	store_time_put(val + 1, m->time);
+	l = strlen(m->upstream) + 1;
+	memcpy(val + n, m->upstream, l);
+	n += l;
+	l = strlen(id) + 1;
+	memcpy(val + n, id, l);
+	n += l;
+	l = strlen(m->account) + 1;
+	memcpy(val + n, m->account, l);
+	n += l;
+	store_be64_put(jk, jid);
+	k.mv_size = sizeof(jk);
+	k.mv_data = jk;
+	v.mv_size = n;
+	v.mv_data = val;
+	return mdb_put(txn, st->dbi[STORE_DB_JOURNAL], &k, &v, MDB_APPEND);
+}
+
+/* A receipt map row: time, then three NUL-ended strings. */
+static int
+row_msgmap(const MDB_val *v, struct store_journal_row *row)
+{
+	const char *p = (const char *)v->mv_data + 9, *end;
+	char *dst[3];
+	size_t cap[3], i, l;
+
+	if (v->mv_size < 12)
+		return MDB_CORRUPTED;
+	end = (const char *)v->mv_data + v->mv_size;
+	row->kind = STORE_JOURNAL_MSGMAP;
+	row->msgmap.time = store_time_get((const uint8_t *)v->mv_data + 1);
+	dst[0] = row->msgmap.upstream;
+	cap[0] = sizeof(row->msgmap.upstream);
+	dst[1] = row->msgmap.message_id;
+	cap[1] = sizeof(row->msgmap.message_id);
+	dst[2] = row->msgmap.account;
+	cap[2] = sizeof(row->msgmap.account);
+	for (i = 0; i < 3; i++) {
+		l = strnlen(p, (size_t)(end - p));
+		if (p + l >= end || l >= cap[i])
+			return MDB_CORRUPTED;
+		memcpy(dst[i], p, l + 1);
+		p += l + 1;
+	}
+	return 0;
 }
 
 size_t
@@ -323,6 +385,8 @@ row_load(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 	}
 	if (p[0] == STORE_JOURNAL_REVIEW || p[0] == STORE_JOURNAL_REVIEW_DONE)
 		return row_review(st, txn, p, row);
+	if (p[0] == STORE_JOURNAL_MSGMAP)
+		return row_msgmap(v, row);
 	if (p[0] != STORE_JOURNAL_EVENT || v->mv_size != 9)
 		return MDB_CORRUPTED;
 	row->kind = STORE_JOURNAL_EVENT;

@@ -34,10 +34,11 @@ enum store_journal_kind {
 	STORE_JOURNAL_AUDIT,		/* a rejected-send audit record */
 	STORE_JOURNAL_REVIEW,		/* a review item queued */
 	STORE_JOURNAL_REVIEW_DONE,	/* a review item resolved */
+	STORE_JOURNAL_MSGMAP,		/* a receipt map entry */
 };
 
-/* Name of a kind ("event", "audit", "review", "review_done"); NULL for
- * none. */
+/* Name of a kind ("event", "audit", "review", "review_done",
+ * "msgmap"); NULL for none. */
 const char *store_journal_kind_name(enum store_journal_kind k);
 
 /* One journal row: its id (increasing) and what it carries. */
@@ -51,6 +52,9 @@ struct store_journal_row {
 	struct store_review	 review;
 	char			 origin_node[STORE_NODE_MAX];
 	uint64_t		 origin_id;
+	/* Kind MSGMAP: the entry (message_id normalised); its local id is
+	 * the row's id. */
+	struct store_msgmap	 msgmap;
 };
 
 /*

@@ -35,6 +35,11 @@ int store_journal_is_on(struct store *st, MDB_txn *txn, bool *is_on);
 int store_journal_audit_txn(struct store *st, MDB_txn *txn,
     const struct store_audit *a);
 
+/* The journal row of receipt map entry m, its message_id normalised as
+ * id, when is_on. 0 or an LMDB code. */
+int store_journal_msgmap_txn(struct store *st, MDB_txn *txn,
+    const struct store_msgmap *m, const char *id);
+
 /* The journal row of review item r (queued, or resolved), unless the
  * write is a fleet one. 0 or an LMDB code. */
 int store_journal_review_txn(struct store *st, MDB_txn *txn,

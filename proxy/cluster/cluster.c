@@ -270,6 +270,11 @@ row_body(const struct store_journal_row *row, uint64_t *id,
 		*time = row->review.time;
 		return *id == 0 ? NULL : evjson_review_encode(&row->review,
 		    row->origin_node, row->origin_id);
+	case STORE_JOURNAL_MSGMAP:
+		*id = row->id;
+		*number = "";
+		*time = row->msgmap.time;
+		return evjson_msgmap_encode(&row->msgmap);
 	case STORE_JOURNAL_EVENT:
 		break;
 	}
@@ -387,6 +392,7 @@ item_decode(struct store_cluster_item *it, const char *text, size_t len,
 	case STORE_JOURNAL_REVIEW_DONE:
 		return evjson_review_decode(text, len, &it->review,
 		    it->origin_node, &it->origin_id, err, errlen);
+	case STORE_JOURNAL_MSGMAP:	/* never in the fleet's log */
 	case STORE_JOURNAL_EVENT:
 		break;
 	}
@@ -550,8 +556,8 @@ outbox_turn(struct cluster *c)
 		n = 0;
 	pthread_mutex_unlock(&c->mu);
 	if (n > 0 && cluster_outbox_pass(c->pg, c->st, c->node, c->wake[0],
-	    (const char (*)[STORE_NAME_MAX])names, bound, n, &moved, err,
-	    sizeof(err)) == -1) {
+	    (const char (*)[STORE_NAME_MAX])names, bound, n,
+	    CLUSTER_RECEIPTS_ACCOUNT, &moved, err, sizeof(err)) == -1) {
 		pg_drop(c, err);
 		rc = -1;
 	}

@@ -23,6 +23,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * The local outbox account under which a node keeps a receipt it cannot
+ * route (no local receipt map entry): the cluster thread looks its
+ * message id up in the fleet's receipt map and moves it to the shared
+ * outbox for the account found. No configured account can be named so.
+ */
+#define CLUSTER_RECEIPTS_ACCOUNT	"@fleet-receipts"
+
 struct cluster;
 struct config;
 struct config_cluster;

@@ -414,3 +414,23 @@ evjson_review_decode(const char *text, size_t len, struct store_review *r,
 	json_decref(o);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Receipt map entries.                                                */
+
+char *
+evjson_msgmap_encode(const struct store_msgmap *m)
+{
+	json_t *o;
+	char *out = NULL;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "upstream", json_string(m->upstream)) == 0 &&
+	    json_object_set_new(o, "message_id",
+	    json_string(m->message_id)) == 0 &&
+	    json_object_set_new(o, "account", json_string(m->account)) == 0)
+		out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return out;
+}

@@ -45,4 +45,7 @@ int evjson_review_decode(const char *text, size_t len,
     struct store_review *r, char *origin_node, uint64_t *origin_id,
     char *err, size_t errlen);
 
+/* A receipt map entry: {"upstream", "message_id", "account"}. */
+char *evjson_msgmap_encode(const struct store_msgmap *m);
+
 #endif /* PROXY_CLUSTER_EVJSON_H */

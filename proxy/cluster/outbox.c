@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "proxy/cluster/pg.h"
 #include "proxy/io/log.h"
 #include "smpp/pdu.h"
+#include "smpp/receipt.h"
 
 #define OUTBOX_BATCH		50
 #define OUTBOX_TIMEOUT_MS	5000
@@ -85,6 +87,109 @@ push(PGconn *pg, struct store *st, const char *node, int wake_fd,
 	return 0;
 }
 
+/* The message id a receipt names (its TLV, else its text). 0 or -1. */
+static int
+receipt_id(const uint8_t *buf, size_t len, char *out, size_t cap)
+{
+	const struct smpp_tlv *t;
+	const uint8_t *text;
+	struct smpp_pdu pdu;
+	struct smpp_receipt r;
+	size_t n, textlen = 0;
+
+	if (smpp_pdu_decode(&pdu, buf, len) != SMPP_OK)
+		return -1;
+	t = smpp_pdu_tlv_find(&pdu, SMPP_TLV_RECEIPTED_MESSAGE_ID);
+	if (t != NULL && t->len > 0) {
+		n = strnlen((const char *)t->value, t->len);
+		if (n > 0 && n < cap) {
+			memcpy(out, t->value, n);
+			out[n] = '\0';
+			return 0;
+		}
+	}
+	text = smpp_pdu_text(&pdu, &textlen);
+	if (text == NULL ||
+	    smpp_receipt_parse((const char *)text, textlen, &r) == -1 ||
+	    strlen(r.id) >= cap)
+		return -1;
+	memcpy(out, r.id, strlen(r.id) + 1);
+	return 0;
+}
+
+/* The account of message id in the fleet's map: 1 found, 0 not, -1. */
+static int
+receipt_account(PGconn *pg, int wake_fd, const char *id, char *account,
+    char *err, size_t errlen)
+{
+	char v[SMPP_MSGID_VARIANTS_MAX][SMPP_RECEIPT_ID_LEN];
+	const char *params[SMPP_MSGID_VARIANTS_MAX];
+	PGresult *r;
+	int i, n, found;
+
+	if ((n = smpp_msgid_variants(id, v, SMPP_MSGID_VARIANTS_MAX)) == 0)
+		return 0;
+	for (i = 0; i < SMPP_MSGID_VARIANTS_MAX; i++)
+		params[i] = v[i < n ? i : 0];
+	r = pg_query(pg, "SELECT account FROM receipt_map WHERE message_id "
+	    "IN ($1, $2, $3) ORDER BY time DESC LIMIT 1", 3, params,
+	    OUTBOX_TIMEOUT_MS, wake_fd, err, errlen);
+	if (r == NULL)
+		return -1;
+	found = PQntuples(r) == 1;
+	if (found)
+		snprintf(account, STORE_NAME_MAX, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return found;
+}
+
+/*
+ * Receipts this node could not route: to the shared outbox of the
+ * account the fleet's map names; oldest first, one unknown holds the
+ * rest until it is found or CLUSTER_RECEIPT_WAIT_S old.
+ */
+static int
+receipts_resolve(PGconn *pg, struct store *st, const char *node,
+    int wake_fd, const char *receipts, uint8_t *buf, char *hex,
+    size_t *moved, char *err, size_t errlen)
+{
+	char id[SMPP_RECEIPT_ID_LEN], account[STORE_NAME_MAX], tbuf[24];
+	const char *params[4] = { account, hex, tbuf, node };
+	uint64_t oid;
+	int64_t at;
+	size_t len, k;
+	int r;
+
+	for (k = 0; k < OUTBOX_BATCH; k++) {
+		if ((r = store_outbox_peek(st, receipts, &oid, buf,
+		    SMPP_MAX_PDU_LEN, &len, &at)) != 1)
+			break;
+		r = receipt_id(buf, len, id, sizeof(id)) == -1 ? 0 :
+		    receipt_account(pg, wake_fd, id, account, err, errlen);
+		if (r == -1)
+			return -1;
+		if (r == 0 && (int64_t)time(NULL) - at <
+		    CLUSTER_RECEIPT_WAIT_S)
+			break;	/* its map entry may be on its way */
+		if (r == 0)
+			log_warnx("event=receipt_unroutable message_id=%s "
+			    "reason=unknown fleet=yes doing=receipt", id);
+		else {
+			hex_put(hex, buf, len);
+			snprintf(tbuf, sizeof(tbuf), "%" PRId64, at);
+			if (pg_exec(pg, "INSERT INTO outbox (account, pdu, "
+			    "time, from_node) VALUES ($1, decode($2, 'hex'), "
+			    "to_timestamp($3), $4)", 4, params,
+			    OUTBOX_TIMEOUT_MS, wake_fd, err, errlen) == -1)
+				return -1;
+			(*moved)++;
+		}
+		if (store_outbox_del(st, receipts, oid) == -1)
+			break;
+	}
+	return 0;
+}
+
 /* PostgreSQL's entries of an account bound here, into the store. */
 static int
 pull(PGconn *pg, struct store *st, int wake_fd, const char *account,
@@ -129,7 +234,8 @@ pull(PGconn *pg, struct store *st, int wake_fd, const char *account,
 int
 cluster_outbox_pass(PGconn *pg, struct store *st, const char *node,
     int wake_fd, const char (*names)[STORE_NAME_MAX], const bool *bound,
-    size_t n, size_t *moved, char *err, size_t errlen)
+    size_t n, const char *receipts, size_t *moved, char *err,
+    size_t errlen)
 {
 	uint8_t *buf;
 	char *hex;
@@ -142,6 +248,8 @@ cluster_outbox_pass(PGconn *pg, struct store *st, const char *node,
 		free(buf);
 		return 0;
 	}
+	rc = receipts_resolve(pg, st, node, wake_fd, receipts, buf, hex,
+	    &pushed, err, errlen);
 	for (i = 0; i < n && rc == 0; i++) {
 		if (bound[i])
 			rc = pull(pg, st, wake_fd, names[i], buf, moved, err,

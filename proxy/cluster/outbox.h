@@ -22,14 +22,21 @@
 /* The channel a node NOTIFYs after it moved entries to PostgreSQL. */
 #define CLUSTER_OUTBOX_CHANNEL	"stopgate_outbox"
 
+/* How long a receipt no node's map knows is kept before it is dropped
+ * (logged), as one node drops a receipt for an unknown message. */
+#define CLUSTER_RECEIPT_WAIT_S	120
+
 /*
  * One pass over n accounts (names[i], bound[i]: a receiver is bound
- * here). *moved counts the entries moved either way. Returns 0, or -1
- * with the reason in err when PostgreSQL failed (a store failure is
- * logged and the account skipped).
+ * here), and over the receipts this node could not route, kept under the
+ * local outbox account receipts: each is looked up in the fleet's
+ * receipt map and moved to the shared outbox for its account. *moved
+ * counts the entries moved. Returns 0, or -1 with the reason in err when
+ * PostgreSQL failed (a store failure is logged and the account skipped).
  */
 int cluster_outbox_pass(PGconn *pg, struct store *st, const char *node,
     int wake_fd, const char (*names)[STORE_NAME_MAX], const bool *bound,
-    size_t n, size_t *moved, char *err, size_t errlen);
+    size_t n, const char *receipts, size_t *moved, char *err,
+    size_t errlen);
 
 #endif /* PROXY_CLUSTER_OUTBOX_H */

@@ -19,6 +19,10 @@
  *                  category ('*' = every category), kept by ship_events
  *                  with the rules of the nodes' store (for reports; each
  *                  node enforces from its own replica).
+ *   receipt_map    (message_id, upstream) -> account and node, for a
+ *                  receipt that reaches another node than the one that
+ *                  sent the message (normalised ids, as the stores keep
+ *                  them).
  *   nodes          each node's last shipping and applied position.
  */
 #include "proxy/cluster/schema.h"
@@ -53,6 +57,14 @@ static const char sql_v1[] =
 "  since timestamptz NOT NULL,\n"
 "  seq bigint NOT NULL,\n"
 "  PRIMARY KEY (number, category));\n"
+"CREATE TABLE receipt_map (\n"
+"  upstream text NOT NULL,\n"
+"  message_id text NOT NULL,\n"
+"  account text NOT NULL,\n"
+"  node text NOT NULL,\n"
+"  time timestamptz NOT NULL,\n"
+"  PRIMARY KEY (message_id, upstream));\n"
+"CREATE INDEX receipt_map_time ON receipt_map (time);\n"
 "CREATE TABLE nodes (\n"
 "  node text PRIMARY KEY,\n"
 "  shipped_at timestamptz,\n"
@@ -127,7 +139,8 @@ static const char sql_v1_ship[] =
 "  WITH r AS (\n"
 "    SELECT x.v, x.ord FROM jsonb_array_elements(p_rows)\n"
 "      WITH ORDINALITY AS x(v, ord)\n"
-"    WHERE NOT EXISTS (SELECT 1 FROM events o WHERE o.node = p_node\n"
+"    WHERE x.v->>'kind' <> 'msgmap'\n"
+"      AND NOT EXISTS (SELECT 1 FROM events o WHERE o.node = p_node\n"
 "      AND o.kind = x.v->>'kind' AND o.local_id = (x.v->>'id')::bigint)\n"
 "  ), ins AS (\n"
 "    INSERT INTO events (seq, node, kind, local_id, number, time, body)\n"
@@ -139,6 +152,17 @@ static const char sql_v1_ship[] =
 "  )\n"
 "  INSERT INTO ship_batch SELECT seq, kind, number, body, false FROM ins;\n"
 "  SELECT count(*), coalesce(max(seq), s) INTO n, top FROM ship_batch;\n"
+"  -- The receipt map is not part of the ordered log: latest wins.\n"
+"  INSERT INTO receipt_map (upstream, message_id, account, node, time)\n"
+"  SELECT DISTINCT ON (v->'body'->>'message_id', v->'body'->>'upstream')\n"
+"    v->'body'->>'upstream', v->'body'->>'message_id',\n"
+"    v->'body'->>'account', p_node, to_timestamp((v->>'time')::bigint)\n"
+"  FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS x(v, ord)\n"
+"  WHERE v->>'kind' = 'msgmap'\n"
+"  ORDER BY v->'body'->>'message_id', v->'body'->>'upstream', ord DESC\n"
+"  ON CONFLICT (message_id, upstream) DO UPDATE SET\n"
+"    account = EXCLUDED.account, node = EXCLUDED.node,\n"
+"    time = EXCLUDED.time;\n"
 "  -- State: an opt-out of categories for a number with no state that\n"
 "  -- comes once in the batch (an import's rows) in one statement; the\n"
 "  -- rest one by one in seq order.\n"

@@ -173,6 +173,30 @@ class TwoNodes(ClusterCase):
         with self.assertRaises(Exception):
             fd.wait_deliver(1)
 
+    def test_receipt_crosses_nodes(self):
+        """A message sent through a; the carrier delivers its receipt on
+        b, which has never seen the message id: b finds it in the
+        fleet's receipt map and the receipt reaches marketing, bound on
+        a only."""
+        a = self.start_node("a")
+        b = self.start_node("b")
+        ca = a.client()
+        st, mid = ca.submit("12345", "15551239000", "your order shipped",
+                            registered_delivery=1)
+        self.assertEqual(st, 0)
+        self.assertTrue(mid)
+        harness.wait_until(
+            lambda: self.pg.sql("SELECT count(*) FROM receipt_map WHERE "
+                                "node = 'a'")[0][0] == "1",
+            timeout=10, what="a's message id in the fleet's map")
+        # Not a's own receipt from its SMSC (DELIVRD): b's (UNDELIV).
+        b.ctl.cmd("dlr %s UNDELIV 15551239000 12345" % mid)
+        d = ca.wait_deliver(15, pred=lambda p: b"stat:UNDELIV" in
+                            p.get("short_message", b""))
+        self.assertIn(("id:%s" % mid).encode(), d.get("short_message"))
+        self.assertIn("event=receipt_kept account=@fleet-receipts",
+                      b.gw.log_text())
+
     def test_late_joiner_catches_up(self):
         a = self.start_node("a")
         nums = ["1555123%04d" % i for i in range(40)]
