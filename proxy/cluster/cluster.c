@@ -67,6 +67,8 @@ struct cluster {
 	uint64_t	 reported_seq;		/* last position_report */
 	int64_t		 reported_ms;
 	int64_t		 outbox_ms;		/* last outbox pass */
+	int64_t		 expire_ms;		/* last receipt map expiry */
+	unsigned	 map_hours;		/* receipt map retention */
 	bool		 is_outbox_woken;
 };
 
@@ -534,6 +536,27 @@ journal_depth_update(struct cluster *c)
 		atomic_store(&c->journal_depth, rows);
 }
 
+/*
+ * The fleet's receipt map keeps what the nodes' own maps keep
+ * (retention.receipt_map_hours); every node deletes, a minute apart.
+ */
+static int
+receipt_map_expire(struct cluster *c)
+{
+	char hours[16], err[256];
+	const char *params[1] = { hours };
+
+	c->expire_ms = mono_ms();
+	snprintf(hours, sizeof(hours), "%u", c->map_hours);
+	if (pg_exec(c->pg, "DELETE FROM receipt_map WHERE time < now() - "
+	    "make_interval(hours => $1::int)", 1, params, QUERY_TIMEOUT_MS,
+	    c->wake[0], err, sizeof(err)) == -1) {
+		pg_drop(c, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* One pass of the shared outbox over a copy of the accounts. -1 when
  * PostgreSQL failed (dropped). */
 static int
@@ -631,6 +654,8 @@ turn(struct cluster *c, int64_t *last_poll, bool *is_woken)
 	if ((c->is_outbox_woken || now - c->outbox_ms >= OUTBOX_PASS_MS) &&
 	    outbox_turn(c) == -1)
 		return -1;
+	if (now - c->expire_ms >= 60000 && receipt_map_expire(c) == -1)
+		return -1;
 	journal_depth_update(c);
 	sure_log(c);
 	if (pg_wait(c->pg, c->wake[0], JOURNAL_POLL_MS, err,
@@ -697,9 +722,10 @@ cluster_free(struct cluster *c)
 }
 
 struct cluster *
-cluster_start(struct store *st, const struct config_cluster *cc, char *err,
+cluster_start(struct store *st, const struct config *cfg, char *err,
     size_t errlen)
 {
+	const struct config_cluster *cc = &cfg->cluster;
 	struct cluster *c;
 	unsigned q;
 
@@ -720,6 +746,8 @@ cluster_start(struct store *st, const struct config_cluster *cc, char *err,
 	q = c->max_lag_ms / 4;
 	c->poll_ms = q < 10 ? 10 : q > 250 ? 250 : q;
 	backoff_init(&c->bo, 100, 5000, 0);
+	c->map_hours = cfg->retention.receipt_map_hours != 0 ?
+	    cfg->retention.receipt_map_hours : 72;
 	snprintf(c->reason, sizeof(c->reason), "not connected yet");
 	if ((c->conninfo = strdup(cc->postgres)) == NULL ||
 	    (c->items = calloc(FOLLOW_BATCH, sizeof(*c->items))) == NULL ||

@@ -37,12 +37,13 @@ struct config_cluster;
 struct store;
 
 /*
- * Enable st's journal for cc's node and start the thread on a sibling of
- * st (st itself stays the caller's). cc is copied. Returns the cluster
- * (free with cluster_stop()) or NULL with the reason in err.
+ * Enable st's journal for cfg's cluster node and start the thread on a
+ * sibling of st (st itself stays the caller's). What it needs of cfg
+ * (the cluster section, the receipt map's retention) is copied. Returns
+ * the cluster (free with cluster_stop()) or NULL with the reason in err.
  */
-struct cluster *cluster_start(struct store *st,
-    const struct config_cluster *cc, char *err, size_t errlen);
+struct cluster *cluster_start(struct store *st, const struct config *cfg,
+    char *err, size_t errlen);
 
 /* Stop the thread (bounded: every wait has a deadline) and free c;
  * accepts NULL. */

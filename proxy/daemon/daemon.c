@@ -672,7 +672,7 @@ daemon_open_parts(struct daemon *d)
 		return -1;
 	}
 	if (d->cfg->has_cluster && (d->cluster = cluster_start(d->store,
-	    &d->cfg->cluster, err, sizeof(err))) == NULL) {
+	    d->cfg, err, sizeof(err))) == NULL) {
 		log_warnx("event=start_failed reason=cluster error=\"%s\"",
 		    err);
 		return -1;

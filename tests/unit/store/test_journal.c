@@ -4,7 +4,9 @@
  * in order and forgotten once shipped; enabling brings the history in; a
  * store is bound to one node name; remote events are applied without
  * being journaled, and a local event the fleet has not ordered yet is
- * applied again after a remote event of its number.
+ * applied again after a remote event of its number; review items and
+ * receipt map entries journal too, and other nodes' review items are
+ * queued once and resolved by their resolution.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +36,7 @@ struct rows {
 	size_t		 n;
 	uint64_t	 ids[16];	/* journal row ids */
 	uint64_t	 evids[16];	/* their event ids */
+	struct store_journal_row last;	/* the last row seen */
 };
 
 static int
@@ -46,6 +49,15 @@ collect(const struct store_journal_row *row, void *arg)
 		r->evids[r->n] = row->ev.id;
 	}
 	r->n++;
+	r->last = *row;
+	return 0;
+}
+
+static int
+count_open(const struct store_review *rv, void *arg)
+{
+	(void)rv;
+	(*(size_t *)arg)++;
 	return 0;
 }
 
@@ -200,6 +212,82 @@ test_remote_bad_event_refused(void **state)
 	assert_int_equal(applied, 0);
 }
 
+/* Review items journal as queued and as resolved, with their origin;
+ * a receipt map entry with its id normalised. */
+static void
+test_review_and_msgmap_rows(void **state)
+{
+	struct fx *f = *state;
+	struct store_review rv;
+	struct store_msgmap mm;
+	struct store_batch b;
+	struct rows r;
+	size_t nbad = 0;
+
+	assert_int_equal(store_journal_enable(f->st, "a"), 0);
+	memset(&rv, 0, sizeof(rv));
+	snprintf(rv.number, sizeof(rv.number), "%s", N1);
+	snprintf(rv.text, sizeof(rv.text), "cancel please");
+	assert_int_equal(store_review_add(f->st, &rv), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_journal_peek(f->st, 0, collect, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.last.kind, STORE_JOURNAL_REVIEW);
+	assert_string_equal(r.last.origin_node, "a");
+	assert_int_equal(r.last.origin_id, rv.id);
+	assert_int_equal(store_review_resolve(f->st, rv.id,
+	    STORE_REVIEW_DISMISSED, "alice", "spam", 5, NULL), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_journal_peek(f->st, 0, collect, &r), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.last.kind, STORE_JOURNAL_REVIEW_DONE);
+	assert_int_equal(r.last.review.status, STORE_REVIEW_DISMISSED);
+	memset(&mm, 0, sizeof(mm));
+	snprintf(mm.upstream, sizeof(mm.upstream), "carrier");
+	snprintf(mm.message_id, sizeof(mm.message_id), "00AbC");
+	snprintf(mm.account, sizeof(mm.account), "marketing");
+	mm.time = 77;
+	memset(&b, 0, sizeof(b));
+	b.msgmap = &mm;
+	b.nmsgmap = 1;
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_journal_peek(f->st, 0, collect, &r), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.last.kind, STORE_JOURNAL_MSGMAP);
+	assert_string_equal(r.last.msgmap.message_id, "abc");
+	assert_string_equal(r.last.msgmap.account, "marketing");
+	assert_int_equal(r.last.msgmap.time, 77);
+}
+
+/* Another node's review item: queued once, resolved by its resolution,
+ * nothing journaled. */
+static void
+test_remote_review(void **state)
+{
+	struct fx *f = *state;
+	struct store_cluster_item it;
+	size_t open = 0;
+
+	assert_int_equal(store_journal_enable(f->st, "a"), 0);
+	memset(&it, 0, sizeof(it));
+	it.kind = STORE_JOURNAL_REVIEW;
+	snprintf(it.origin_node, sizeof(it.origin_node), "b");
+	it.origin_id = 7;
+	snprintf(it.review.number, sizeof(it.review.number), "%s", N2);
+	assert_int_equal(store_cluster_apply(f->st, &it, 1, 1), 0);
+	assert_int_equal(store_cluster_apply(f->st, &it, 1, 2), 0);
+	assert_int_equal(store_review_list(f->st, count_open, &open), 0);
+	assert_int_equal(open, 1);
+	it.kind = STORE_JOURNAL_REVIEW_DONE;
+	it.review.status = STORE_REVIEW_DISMISSED;
+	assert_int_equal(store_cluster_apply(f->st, &it, 1, 3), 0);
+	open = 0;
+	assert_int_equal(store_review_list(f->st, count_open, &open), 0);
+	assert_int_equal(open, 0);
+	assert_int_equal(depth(f->st, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -219,6 +307,10 @@ main(void)
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_remote_bad_event_refused,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_review_and_msgmap_rows,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_remote_review, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store/journal", tests, NULL,
