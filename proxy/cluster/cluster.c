@@ -439,7 +439,7 @@ static int
 follow_once(struct cluster *c)
 {
 	char pos[24], err[256];
-	const char *params[1] = { pos };
+	const char *params[2] = { pos, c->node };
 	uint64_t applied = atomic_load(&c->applied_seq), last = applied;
 	int64_t t0 = mono_ms();
 	PGresult *r;
@@ -447,10 +447,11 @@ follow_once(struct cluster *c)
 	int n;
 
 	snprintf(pos, sizeof(pos), "%" PRIu64, applied);
+	/* Our own rows come back without their body: we have them. */
 	if ((r = pg_query(c->pg, "SELECT seq, node, kind, local_id, number, "
-	    "body::text FROM events WHERE seq > $1 ORDER BY seq LIMIT 1000",
-	    1, params, QUERY_TIMEOUT_MS, c->wake[0], err,
-	    sizeof(err))) == NULL) {
+	    "CASE WHEN node = $2 THEN '' ELSE body::text END FROM events "
+	    "WHERE seq > $1 ORDER BY seq LIMIT 1000", 2, params,
+	    QUERY_TIMEOUT_MS, c->wake[0], err, sizeof(err))) == NULL) {
 		pg_drop(c, err);
 		return -1;
 	}
