@@ -14,6 +14,7 @@ PostgreSQL (pgserver.py):
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -94,6 +95,30 @@ class Faults(ClusterCase):
         self.wait_blocked(b, "1555200%04d" % (n - 1))
         sys.stderr.write("(shipped before the kill: %d of %d) " %
                          (shipped, n))
+
+    def test_reload_changes_fail_open(self):
+        """SIGHUP swaps in a new fail_open while the node stays in the
+        fleet: with PostgreSQL gone, promo flows once it is fail_open,
+        appointments stops once it is not."""
+        a = self.start_node("a")
+        self.pg.stop()
+        harness.wait_until(lambda: a.healthz()[0] == 503, timeout=10,
+                           what="a unsure without PostgreSQL")
+        ca = a.client()
+        cf = a.client("frontdesk", "fdpass1")
+        self.assertEqual(ca.submit("12345", "15551239999", "x")[0], 0x58)
+        self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0)
+        cfg = dict(a.cfg)
+        cfg["cluster"] = dict(cfg["cluster"], fail_open=["promo"])
+        self.h.write_config(cfg, os.path.basename(a.gw.config))
+        a.gw.send_signal(signal.SIGHUP)
+        harness.wait_until(
+            lambda: ca.submit("12345", "15551239999", "x")[0] == 0,
+            timeout=10, what="promo fail_open after SIGHUP")
+        self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0x58)
+        self.pg.start()
+        self.wait_sure(a, timeout=20)
+        self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0)
 
     def test_started_before_migrate(self):
         a = self.start_node("a", migrate=False, wait_sure=False)
