@@ -68,6 +68,7 @@ struct cluster {
 	int64_t		 reported_ms;
 	int64_t		 outbox_ms;		/* last outbox pass */
 	int64_t		 expire_ms;		/* last receipt map expiry */
+	int64_t		 ship_after_ms;		/* journal unreadable: wait */
 	unsigned	 map_hours;		/* receipt map retention */
 	bool		 is_outbox_woken;
 };
@@ -635,11 +636,17 @@ turn(struct cluster *c, int64_t *last_poll, bool *is_woken)
 	int64_t now;
 	int rc;
 
-	while ((rc = ship_once(c)) == SHIP_BATCH + 1)
-		;
-	if (rc < 0)
-		return c->pg == NULL ? -1 : 0;
 	now = mono_ms();
+	rc = 0;
+	if (now >= c->ship_after_ms)
+		while ((rc = ship_once(c)) == SHIP_BATCH + 1)
+			;
+	if (rc < 0 && c->pg == NULL)
+		return -1;
+	/* The store failed (logged): try again in a second, and follow the
+	 * fleet meanwhile. */
+	if (rc < 0)
+		c->ship_after_ms = now + 1000;
 	if (*is_woken || now - *last_poll >= (int64_t)c->poll_ms) {
 		*is_woken = false;
 		*last_poll = now;
