@@ -74,8 +74,10 @@ class ClusterCase(harness.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.pg = pgserver.PgServer().start()
+        # Removed (and stopped by pid) even if it fails to start.
+        self.pg = pgserver.PgServer()
         self.addCleanup(self.pg.remove)
+        self.pg.start()
         self.nodes = {}
 
     def node_config(self, name, smsc_port):

@@ -64,7 +64,12 @@ def main():
         sys.exit(0)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    pg = pgserver.PgServer().start()
+    pg = pgserver.PgServer()
+    try:
+        pg.start()
+    except Exception:
+        pg.remove()
+        raise
     sim_log = open(os.path.join(var, "smsc_sim.log"), "wb")
     procs.append(subprocess.Popen(
         [harness.SMSC_SIM, "-v", "-a", "127.0.0.1", "-p", str(SIM_PORT),
