@@ -6,11 +6,15 @@
 # archive that may include only the folders listed for it ("libs" is smpp,
 # config and store):
 #
-#   proxy/admin/       admin HTTP API (front end)  -> daemon, compliance, io,
-#                                                     policy, libs
-#   proxy/cli/         command line (front end)    -> compliance, policy, libs
-#   proxy/daemon/      the SMPP runtime            -> io, policy, compliance,
+#   proxy/admin/       admin HTTP API (front end)  -> daemon, cluster,
+#                                                     compliance, io, policy,
 #                                                     libs
+#   proxy/cli/         command line (front end)    -> cluster, compliance,
+#                                                     policy, libs
+#   proxy/daemon/      the SMPP runtime            -> io, policy, compliance,
+#                                                     cluster, libs
+#   proxy/cluster/     several nodes: PostgreSQL   -> io, policy, libs
+#                      shipper and follower
 #   proxy/compliance/  staff operations            -> policy, libs
 #   proxy/policy/      decisions                   -> libs
 #   proxy/io/          event-loop plumbing (log,   -> smpp, config
@@ -22,14 +26,15 @@
 # proxy/main.c wires them together. There is no include cycle between
 # modules (x.c, x.h and x_int.h are one). Only proxy/daemon, proxy/admin and
 # proxy/io include libevent or OpenSSL (compliance and policy run without an
-# event loop); only store/ includes LMDB, only config/ libyaml.
+# event loop); only store/ includes LMDB, only config/ libyaml, only
+# proxy/cluster libpq.
 # tests/check-layout.py (make layout-check) enforces it.
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
 BUILD	?= build
 
-PKGS	 = libevent libevent_openssl lmdb yaml-0.1 openssl jansson
+PKGS	 = libevent libevent_openssl lmdb yaml-0.1 openssl jansson libpq
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -64,7 +69,7 @@ LIBS	 = $(PKG_LIBS) -lunistring -lm -pthread
 SMPP_SRC   := $(wildcard smpp/*.c)
 CONFIG_SRC := $(wildcard config/*.c)
 STORE_SRC  := $(wildcard store/*.c)
-PROXY_DIRS := admin cli daemon compliance policy io
+PROXY_DIRS := admin cli daemon cluster compliance policy io
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -82,6 +87,7 @@ TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit integration interop check fuzz fuzz-smoke run bench \
+	run-cluster \
 	clean deps format format-check analyze layout-check lint coverage tools \
 	regress
 
@@ -207,6 +213,12 @@ fuzz-smoke: fuzz
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/tools/run-example.sh
+
+# Two nodes on one throwaway PostgreSQL and the SMSC simulator (README
+# "Several nodes").
+run-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/tools/run-cluster.py
 
 bench: deps
 	@$(MAKE) --no-print-directory OPT="-O2 -DNDEBUG" all

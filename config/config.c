@@ -60,6 +60,7 @@ enum section {
 	SEC_UPSTREAMS,
 	SEC_ROUTES,
 	SEC_INBOUND,
+	SEC_CLUSTER,
 	SEC_MAX,
 };
 
@@ -793,6 +794,8 @@ key_secret(struct loader *L, const struct key *k, const struct config_node *v,
 		cfg_err(L, v, "'%s': give only one of %s", k->name,
 		    strncmp(k->name, "token", 5) == 0 ?
 		    "token, token_file, token_env" :
+		    strncmp(k->name, "postgres", 8) == 0 ?
+		    "postgres, postgres_file, postgres_env" :
 		    "password, password_file, password_env");
 		return;
 	}
@@ -2428,6 +2431,76 @@ top_limits(struct loader *L, const struct config_node *v, void *obj)
 	walk_map(L, v, limits_keys, obj, "limits");
 }
 
+/* --- cluster (SPEC §8) ------------------------------------------------ */
+
+static void
+cluster_node(struct loader *L, const struct config_node *v, void *obj)
+{
+	struct config_cluster *c = obj;
+	const char *s, *p;
+
+	if ((s = scalar_string(L, v, "node", 1, 32)) == NULL)
+		return;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-')) {
+			cfg_err(L, v, "'node' must be 1 to 32 of a-z, 0-9 "
+			    "and '-'");
+			return;
+		}
+	snprintf(c->node, sizeof(c->node), "%s", s);
+}
+
+static void
+cluster_fail_open(struct loader *L, const struct config_node *v, void *obj)
+{
+	struct config_cluster *c = obj;
+
+	/* An empty list is the default made explicit: every category
+	 * stops while the node is unsure. */
+	if (v->type == CONFIG_NODE_SEQ && v->n == 0)
+		return;
+	ref_category_list(L, v, "fail_open", &c->fail_open, &c->nfail_open);
+}
+
+static const struct key cluster_keys[] = {
+	{ "node", KEY_FN, true, 0, 0, 0, 0, cluster_node },
+	{ "postgres", KEY_SECRET, false, 0, 4096, 0,
+	    FIELD(struct config_cluster, postgres), NULL },
+	{ "postgres_file", KEY_SECRET_FILE, false, 0, 4096, 0,
+	    FIELD(struct config_cluster, postgres), NULL },
+	{ "postgres_env", KEY_SECRET_ENV, false, 0, 4096, 0,
+	    FIELD(struct config_cluster, postgres), NULL },
+	{ "max_lag_ms", KEY_UINT, false, 50, 3600000, 2000,
+	    FIELD(struct config_cluster, max_lag_ms), NULL },
+	{ "fail_open", KEY_FN, false, 0, 0, 0, 0, cluster_fail_open },
+	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
+};
+
+static void
+load_cluster(struct loader *L, const struct config_node *v)
+{
+	L->nsecrets = 0;
+	keys_defaults(cluster_keys, &L->cfg->cluster);
+	if (walk_map(L, v, cluster_keys, &L->cfg->cluster, "cluster") == 0)
+		return;
+	L->cfg->has_cluster = true;
+	if (L->nsecrets == 0)
+		cfg_err(L, v, "missing postgres, postgres_file or "
+		    "postgres_env in cluster");
+}
+
+bool
+config_cluster_is_fail_open(const struct config *cfg, size_t cat)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->cluster.nfail_open; i++)
+		if (cfg->cluster.fail_open[i] == cat)
+			return true;
+	return false;
+}
+
 static const struct key top_keys[] = {
 	{ "business_name", KEY_STRDUP, true, 1, 100, 0,
 	    FIELD(struct config, business_name), NULL },
@@ -2453,6 +2526,7 @@ static const struct key top_keys[] = {
 	{ "frequency", KEY_FN, false, 0, 0, 0, 0, config_prefs_frequency },
 	{ "quiet_hours", KEY_FN, false, 0, 0, 0, 0, config_prefs_quiet },
 	{ "timezones", KEY_FN, false, 0, 0, 0, 0, config_prefs_timezones },
+	{ "cluster", KEY_DEFER, false, SEC_CLUSTER, 0, 0, 0, NULL },
 	{ NULL, KEY_STRING, false, 0, 0, 0, 0, NULL },
 };
 
@@ -2518,6 +2592,8 @@ load_root(struct loader *L, const struct config_node *root)
 	if (L->sec[SEC_INBOUND] != NULL)
 		load_inbound(L, L->sec[SEC_INBOUND]);
 	config_prefs_load(L, cfg);
+	if (L->sec[SEC_CLUSTER] != NULL)
+		load_cluster(L, L->sec[SEC_CLUSTER]);
 
 	if (replies_defaults(&cfg->replies) == -1)
 		cfg_nomem(L, root);
@@ -2719,6 +2795,8 @@ config_destroy(struct config *cfg)
 	for (i = 0; i < cfg->nadmin_users; i++)
 		free(cfg->admin_users[i].token);
 	free(cfg->admin_users);
+	free(cfg->cluster.postgres);
+	free(cfg->cluster.fail_open);
 	for (i = 0; i < cfg->ncategories; i++)
 		words_free(&cfg->categories[i].keywords);
 	free(cfg->categories);

@@ -210,6 +210,21 @@ struct config_retention {
 	unsigned	 outbox_max;		/* per account; default 25000 */
 };
 
+/*
+ * cluster: (SPEC §8): absent (has_cluster false), one node on LMDB only.
+ * fail_open lists the category indices that keep flowing while the node
+ * is unsure it has every fleet event.
+ */
+struct config_cluster {
+	char		 node[33];		/* [a-z0-9-]{1,32} */
+	char		*postgres;		/* owned; libpq conninfo, from
+						 * postgres, postgres_file or
+						 * postgres_env */
+	unsigned	 max_lag_ms;		/* default 2000 */
+	size_t		*fail_open;		/* owned; category indices */
+	size_t		 nfail_open;
+};
+
 /* A person signed in to the admin API / dashboard (admin.users). */
 enum config_role {
 	CONFIG_ROLE_VIEWER = 0,	/* reads only */
@@ -272,6 +287,8 @@ struct config {
 	unsigned	 upstream_queue_max;	/* queued submits per route
 						 * beyond the windows; 1000 */
 	unsigned	 max_admin_connections;	/* admin API; default 64 */
+	bool		 has_cluster;
+	struct config_cluster cluster;
 
 	/* References (config_ref / config_unref): a config is read-only
 	 * once loaded, so threads may share one (the admin API's runs
@@ -345,6 +362,9 @@ const char *config_error_format(const struct config_errors *errs, size_t i,
 
 /* Index of the category called name, or -1. */
 int config_category_find(const struct config *cfg, const char *name);
+
+/* Whether category index cat is in cluster.fail_open. */
+bool config_cluster_is_fail_open(const struct config *cfg, size_t cat);
 /* Index of the account with this system_id, or -1. */
 int config_account_find(const struct config *cfg, const char *system_id);
 /* Index of the upstream called name, or -1. */

@@ -119,12 +119,16 @@ perm_walk_node(struct perm_walk *w, const struct config_node *node,
 			perm_walk_node(w, v, k->str);
 			continue;
 		}
+		/* A libpq conninfo may hold a password: a secret too. */
 		if ((strcmp(k->str, "password") == 0 ||
-		    strcmp(k->str, "token") == 0) && w->inline_key == NULL) {
+		    strcmp(k->str, "token") == 0 ||
+		    strcmp(k->str, "postgres") == 0) &&
+		    w->inline_key == NULL) {
 			w->inline_key = k->str;
 			w->inline_line = k->line;
 		} else if (strcmp(k->str, "password_file") == 0 ||
 		    strcmp(k->str, "token_file") == 0 ||
+		    strcmp(k->str, "postgres_file") == 0 ||
 		    (strcmp(k->str, "key") == 0 && parent != NULL &&
 		    strcmp(parent, "tls") == 0))
 			perm_file(w, k, v);

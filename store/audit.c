@@ -16,6 +16,7 @@
 #include "store/codec_int.h"
 #include "store/daily_int.h"
 #include "store/freq_int.h"
+#include "store/journal_int.h"
 #include "store/sentlog_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -215,10 +216,12 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 	uint64_t seq, first;
 	MDB_val k, v;
 	size_t i, len;
+	bool is_journaled;
 	int rc;
 
 	if ((rc = store_seq_peek(st, txn, seqname, &seq)) != 0 ||
-	    (rc = aidx_load(st, txn, seq, &x)) != 0)
+	    (rc = aidx_load(st, txn, seq, &x)) != 0 ||
+	    (rc = store_journal_is_on(st, txn, &is_journaled)) != 0)
 		return rc;
 	first = seq;
 	/* One cursor per table: each stays on its last page. */
@@ -259,6 +262,9 @@ audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
 		if ((rc = audit_put_append(ncur, &k, &v)) != 0 ||
 		    (rc = aname_index(st, txn, a, tk)) != 0)
 			goto out;
+		if (is_journaled && (rc = store_journal_audit_txn(st, txn,
+		    a)) != 0)
+			goto out;
 	}
 	if (seq == first)
 		goto out;
@@ -278,6 +284,15 @@ out:
 	if (acur != NULL)
 		mdb_cursor_close(acur);
 	return rc;
+}
+
+int
+store_audit_put_txn(struct store *st, MDB_txn *txn, struct store_audit *recs,
+    size_t n)
+{
+	size_t nbad = 0;
+
+	return audit_put_txn(st, txn, recs, n, true, &nbad);
 }
 
 struct audit_arg {
@@ -1069,8 +1084,11 @@ msgmap_body(struct store *st, MDB_txn *txn, void *arg)
 	struct store_wbuf w;
 	MDB_val k, v;
 	size_t i, len;
+	bool is_journaled;
 	int rc;
 
+	if ((rc = store_journal_is_on(st, txn, &is_journaled)) != 0)
+		return rc;
 	for (i = 0; i < ma->n; i++) {
 		const struct store_msgmap *m = &ma->e[i];
 
@@ -1098,6 +1116,10 @@ msgmap_body(struct store *st, MDB_txn *txn, void *arg)
 		v.mv_size = 0;
 		v.mv_data = NULL;
 		if ((rc = mdb_put(txn, st->dbi[STORE_DB_MSGTIME], &k, &v, 0)))
+			return rc;
+		/* Shared so that a receipt on another node finds it. */
+		if (is_journaled &&
+		    (rc = store_journal_msgmap_txn(st, txn, m, id)) != 0)
 			return rc;
 	}
 	return 0;

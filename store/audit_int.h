@@ -25,6 +25,14 @@ int store_audit_open(struct store *st, MDB_txn *txn);
 int store_audit_add(struct store *st, struct store_audit *recs, size_t n);
 
 /*
+ * The body of store_audit_add() inside txn (ids set; a record with a
+ * bad field is skipped, id 0): for the fleet's records
+ * (store/follow.c). 0, an LMDB code or STORE_RC_SET.
+ */
+int store_audit_put_txn(struct store *st, MDB_txn *txn,
+    struct store_audit *recs, size_t n);
+
+/*
  * Normalise a message_id for matching: surrounding spaces dropped, lower
  * case, leading zeros dropped ("0" stays). Writes at most cap bytes with
  * NUL. Returns 0 or -1 (empty or too long).

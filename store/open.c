@@ -47,6 +47,9 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
 	[STORE_DB_MOPARTS] = "mo_parts",
 	[STORE_DB_DAILY] = "daily",
 	[STORE_DB_FREQ] = "freq",
+	[STORE_DB_JOURNAL] = "cluster_journal",
+	[STORE_DB_PENDING] = "cluster_pending",
+	[STORE_DB_REVMAP] = "cluster_review_map",
 };
 
 /* mkdir -p path (mode 0700 for what we create). */
@@ -86,7 +89,9 @@ store_open_dbs(struct store *st, MDB_txn *txn)
 		    (i == STORE_DB_SENTLOG || i == STORE_DB_AUDITNEW ||
 		    i == STORE_DB_NUMHASH || i == STORE_DB_AUDITACC ||
 		    i == STORE_DB_AUDITCAT || i == STORE_DB_MOPARTS ||
-		    i == STORE_DB_DAILY || i == STORE_DB_FREQ)) {
+		    i == STORE_DB_DAILY || i == STORE_DB_FREQ ||
+		    i == STORE_DB_JOURNAL || i == STORE_DB_PENDING ||
+		    i == STORE_DB_REVMAP)) {
 			st->is_missing[i] = true;
 			continue;
 		}

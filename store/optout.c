@@ -11,6 +11,7 @@
 #include "store/codec_int.h"
 #include "store/daily_int.h"
 #include "store/freq_int.h"
+#include "store/journal_int.h"
 #include "store/lookup_int.h"
 #include "store/optout_int.h"
 
@@ -78,7 +79,8 @@ store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
 
 	if ((rc = store_seq_next(st, txn, "seq.events", &ev->id)) != 0)
 		return rc;
-	if (ev->action == STORE_OPT_OUT) {
+	/* A fleet event keeps the attribution of the node it came from. */
+	if (ev->action == STORE_OPT_OUT && !st->is_remote_apply) {
 		k.mv_size = strlen(ev->number);
 		k.mv_data = ev->number;
 		rc = mdb_get(txn, st->dbi[STORE_DB_LASTSENT], &k, &v);
@@ -111,11 +113,14 @@ store_event_apply_txn(struct store *st, MDB_txn *txn, struct store_event *ev)
 	if ((rc = mdb_put(txn, st->dbi[STORE_DB_EVNUM], &k, &v, 0)) != 0 ||
 	    (rc = store_daily_event_txn(st, txn, ev)) != 0)
 		return rc;
-	/* LESS and what ends it (an opt-in) are store/freq.c's. */
-	if ((rc = store_freq_event_txn(st, txn, ev)) != 0 ||
-	    ev->action == STORE_LESS)
+	/* LESS and what ends it (an opt-in) are store/freq.c's; LESS
+	 * changes no opt-out state, but goes to the fleet like the rest. */
+	if ((rc = store_freq_event_txn(st, txn, ev)) != 0)
 		return rc;
-	return store_lookup_apply_txn(st, txn, ev);
+	if (ev->action != STORE_LESS &&
+	    (rc = store_lookup_apply_txn(st, txn, ev)) != 0)
+		return rc;
+	return store_journal_event_txn(st, txn, ev);
 }
 
 static int

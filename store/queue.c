@@ -8,11 +8,15 @@
 
 #include "store/bytes.h"
 #include "store/codec_int.h"
+#include "store/journal_int.h"
 #include "store/optout_int.h"
 #include "store/queue_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Review queue.                                                       */
+
+static int review_read(struct store *, MDB_txn *, uint64_t,
+    struct store_review *);
 
 static int
 review_put(struct store *st, MDB_txn *txn, const struct store_review *r)
@@ -34,9 +38,30 @@ review_put(struct store *st, MDB_txn *txn, const struct store_review *r)
 	v.mv_size = 0;
 	v.mv_data = NULL;
 	if (r->status == STORE_REVIEW_OPEN)
-		return mdb_put(txn, st->dbi[STORE_DB_REVOPEN], &k, &v, 0);
-	rc = mdb_del(txn, st->dbi[STORE_DB_REVOPEN], &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+		rc = mdb_put(txn, st->dbi[STORE_DB_REVOPEN], &k, &v, 0);
+	else if ((rc = mdb_del(txn, st->dbi[STORE_DB_REVOPEN], &k,
+	    NULL)) == MDB_NOTFOUND)
+		rc = 0;
+	return rc != 0 ? rc : store_journal_review_txn(st, txn, r);
+}
+
+int
+store_review_put_txn(struct store *st, MDB_txn *txn, struct store_review *r,
+    bool is_new)
+{
+	int rc;
+
+	if (is_new && (rc = store_seq_next(st, txn, "seq.review",
+	    &r->id)) != 0)
+		return rc;
+	return review_put(st, txn, r);
+}
+
+int
+store_review_read_txn(struct store *st, MDB_txn *txn, uint64_t id,
+    struct store_review *out)
+{
+	return review_read(st, txn, id, out);
 }
 
 static int

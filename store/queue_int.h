@@ -5,6 +5,7 @@
 #ifndef STORE_QUEUE_INT_H
 #define STORE_QUEUE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,15 @@ int store_outbox_walk(struct store *st, const char *account,
  * LMDB code.
  */
 int store_outbox_uncount(struct store *st, MDB_txn *txn, const char *account);
+
+/*
+ * Write review item r in txn (is_new: assign its id first), open or
+ * resolved, journaled as store/journal.c says; and read one (0,
+ * MDB_NOTFOUND or an LMDB code). For the fleet's items (store/follow.c).
+ */
+int store_review_put_txn(struct store *st, MDB_txn *txn,
+    struct store_review *r, bool is_new);
+int store_review_read_txn(struct store *st, MDB_txn *txn, uint64_t id,
+    struct store_review *out);
 
 #endif /* STORE_QUEUE_INT_H */

@@ -56,6 +56,13 @@ enum store_db {
 	STORE_DB_DAILY,		/* day kind a \0 b -> count (daily.c) */
 	STORE_DB_FREQ,		/* "C" number \0 category -> send times;
 				 * "L" number \0 category -> LESS (freq.c) */
+	STORE_DB_JOURNAL,	/* be64 row -> kind id: events to ship to
+				 * the fleet (journal.c) */
+	STORE_DB_PENDING,	/* number \0 be64 event id -> "": local
+				 * events the fleet has not ordered yet */
+	STORE_DB_REVMAP,	/* 'L' be64 local review id -> node \0 be64
+				 * origin id; 'O' node \0 be64 origin id ->
+				 * be64 local id: fleet review items */
 	STORE_DB_COUNT,
 };
 
@@ -92,6 +99,7 @@ struct store {
 	uint8_t		*chunk;		/* owned; STORE_CHUNK bytes of scratch
 					 * to copy a chunk being changed */
 	bool		 is_read_only;
+	bool		 is_remote_apply;	/* journal.c: a fleet event */
 	/*
 	 * A read-only handle on a store written by an older stopgate may
 	 * lack a database added since; it reads as empty.

@@ -15,7 +15,8 @@ Rules:
             proxy/io, proxy/daemon and proxy/admin: the rest is libraries
             that tests and fuzzers link without an event loop. LMDB
             (<lmdb.h>) only in store/ (MDB_* never leaks out) and libyaml
-            (<yaml.h>) only in config/.
+            (<yaml.h>) only in config/, libpq (<libpq-fe.h>) only in
+            proxy/cluster.
   cycle     no include cycle among modules; x.c, x.h and x_int.h (or
             x_internal.h) are one module. A cycle is printed as the modules
             of one strongly connected component.
@@ -38,10 +39,12 @@ LAYERS = {
     "proxy/io": {"smpp", "config"},
     "proxy/policy": set(LIBS),
     "proxy/compliance": {"proxy/policy"} | LIBS,
-    "proxy/daemon": {"proxy/io", "proxy/policy", "proxy/compliance"} | LIBS,
-    "proxy/cli": {"proxy/compliance", "proxy/policy"} | LIBS,
+    "proxy/cluster": {"proxy/io", "proxy/policy"} | LIBS,
+    "proxy/daemon": {"proxy/io", "proxy/policy", "proxy/compliance",
+        "proxy/cluster"} | LIBS,
+    "proxy/cli": {"proxy/compliance", "proxy/policy", "proxy/cluster"} | LIBS,
     "proxy/admin": {"proxy/daemon", "proxy/compliance", "proxy/io",
-        "proxy/policy"} | LIBS,
+        "proxy/policy", "proxy/cluster"} | LIBS,
 }
 TOP = "proxy"   # proxy/main.c: may include any folder
 
@@ -51,6 +54,7 @@ EXTERNAL = {
     "openssl/": {"proxy/io", "proxy/daemon", "proxy/admin"},
     "lmdb.h": {"store"},
     "yaml.h": {"config"},
+    "libpq-fe.h": {"proxy/cluster"},
 }
 
 SKIP = ("tests", "build", "node_modules", "docker")

@@ -11,6 +11,7 @@
 #include <event2/http.h>
 
 #include "proxy/admin/admin.h"
+#include "proxy/admin/admin_cluster.h"
 #include "proxy/admin/admin_int.h"
 #include "proxy/compliance/compliance.h"
 #include "proxy/compliance/encode.h"
@@ -84,7 +85,7 @@ admin_h_healthz(struct areq *r)
 	struct store_info	 info;
 	const struct writer_health *wh = &c.fig.wh;
 	size_t			 i;
-	bool			 is_ok, is_loop, is_writing;
+	bool			 is_ok, is_loop, is_writing, is_sure;
 
 	is_ok = store_info(r->st, &info) == 0;
 	memset(&c, 0, sizeof(c));
@@ -94,9 +95,12 @@ admin_h_healthz(struct areq *r)
 	/* A writer that cannot commit keeps records for a retry: the
 	 * store is not taking writes, so the node is not healthy. */
 	is_writing = !is_loop || !c.fig.has_writer || !wh->is_failing;
+	/* A node unsure it has every fleet opt-out refuses sends: a load
+	 * balancer should prefer another (SPEC §8). */
+	is_sure = !c.fig.has_cluster || c.fig.cl.is_sure;
 	fprintf(r->fp, "{\"status\":\"%s\"", !is_ok ? "store_error" :
 	    !is_loop ? "loop_stalled" : !is_writing ? "store_write_failing" :
-	    "ok");
+	    !is_sure ? "cluster_unsure" : "ok");
 	if (!is_ok)
 		jsonout_kv_str(r->fp, "error", store_errmsg(r->st), true);
 	else if (!is_writing) {
@@ -113,12 +117,15 @@ admin_h_healthz(struct areq *r)
 		    "false");
 	}
 	/* No token here: say no more than the status of each upstream. */
-	fprintf(r->fp, "}}");
-	r->code = is_ok && is_loop && is_writing ? 200 : 503;
+	fputc('}', r->fp);
+	(void)admin_cluster_health(r->fp, &c.fig);
+	fputc('}', r->fp);
+	r->code = is_ok && is_loop && is_writing && is_sure ? 200 : 503;
 	if (r->code != 200)	/* for the log line */
 		snprintf(r->err, sizeof(r->err), "%s", !is_ok ?
 		    "store unreadable" : !is_loop ?
-		    "event loop did not answer" : "store writes failing");
+		    "event loop did not answer" : !is_writing ?
+		    "store writes failing" : "cluster node unsure");
 	admin_figures_clear(&c.fig);
 }
 

@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 
 #include "config/config.h"
+#include "proxy/cluster/cluster.h"
 #include "proxy/daemon/daemon.h"
 #include "proxy/daemon/upstream.h"
 #include "proxy/daemon/writer.h"
@@ -86,6 +87,8 @@ struct admin_figures {
 	bool			 has_attrib;
 	size_t			 attrib_count;
 	size_t			 attrib_bytes;
+	bool			 has_cluster;
+	struct cluster_stats	 cl;
 };
 
 /* Copy d's figures into fig (zeroed first). On the daemon's thread. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proxy/admin/admin.h"
+#include "proxy/admin/admin_cluster.h"
 #include "proxy/admin/admin_int.h"
 #include "proxy/daemon/attrib.h"
 #include "proxy/daemon/daemon.h"
@@ -372,6 +373,7 @@ admin_h_metrics(struct areq *r)
 	if (c.fig.has_attrib)
 		metrics_attrib(r->fp, &c.fig);
 	metrics_admin(r->fp, r->a, &c.fig);
+	admin_cluster_metrics(r->fp, &c.fig);
 	r->code = 200;
 	admin_figures_clear(&c.fig);
 }
@@ -441,6 +443,8 @@ admin_figures_take(struct daemon *d, struct admin_figures *fig)
 		fig->attrib_count = attrib_count(d->attrib);
 		fig->attrib_bytes = attrib_bytes(d->attrib);
 	}
+	if ((fig->has_cluster = d->cluster != NULL))
+		cluster_stats(d->cluster, &fig->cl);
 }
 
 void

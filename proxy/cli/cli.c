@@ -27,7 +27,7 @@ static const struct cli_command {
 	const char	*usage;
 } cli_commands[] = {
 	{ "status", NULL, cli_cmd_status, true,
-	    "status -c FILE NUMBER [--format text|jsonl|csv]" },
+	    "status -c FILE [NUMBER] [--format text|jsonl|csv]" },
 	{ "optout", "add", cli_cmd_optout_add, false,
 	    "optout add -c FILE NUMBER (--category C ... | --all) "
 	    "[--source staff|api|import] [--note TEXT] [--actor NAME]" },
@@ -50,6 +50,8 @@ static const struct cli_command {
 	{ "review", "resolve", cli_cmd_review_resolve, false,
 	    "review resolve -c FILE ID (--optout [--category C ... | --all] "
 	    "| --dismiss) --note TEXT [--actor NAME]" },
+	{ "db", "migrate", cli_cmd_db_migrate, false,
+	    "db migrate -c FILE" },
 };
 
 #define NCOMMANDS	(sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -157,7 +159,7 @@ cli_find(int argc, char *argv[], int *first, FILE *errf)
 /* Load c->args.config and open its store into c. Returns 0, or -1
  * (reported on c->err; nothing left open). */
 static int
-cli_open(struct cli_ctx *c)
+cli_open(struct cli_ctx *c, bool needs_store)
 {
 	struct config_errors	*errs;
 	struct store_params	 sp;
@@ -166,8 +168,10 @@ cli_open(struct cli_ctx *c)
 
 	if ((errs = calloc(1, sizeof(*errs))) == NULL)
 		return -1;
-	if ((c->cfg = config_load_flags(c->args.config,
-	    CONFIG_LOAD_NO_SECRETS, errs)) == NULL) {
+	/* db migrate is the operator's, with the conninfo secret; staff
+	 * commands read no secret. */
+	if ((c->cfg = config_load_flags(c->args.config, needs_store ?
+	    CONFIG_LOAD_NO_SECRETS : 0, errs)) == NULL) {
 		for (i = 0; i < errs->count && i < CONFIG_ERRORS_MAX; i++)
 			fprintf(c->err, "%s\n", config_error_format(errs, i,
 			    buf, sizeof(buf)));
@@ -175,6 +179,8 @@ cli_open(struct cli_ctx *c)
 		return -1;
 	}
 	free(errs);
+	if (!needs_store)
+		return 0;
 	memset(&sp, 0, sizeof(sp));
 	sp.map_mb = c->cfg->store_map_mb;
 	if ((c->st = store_open(c->cfg->store_path, &sp, err,
@@ -211,7 +217,7 @@ cli_run(int argc, char *argv[], FILE *out, FILE *errf)
 		fprintf(errf, "stopgate: -c FILE is required\n");
 		return cli_usage(errf, argv[0]);
 	}
-	if (cli_open(&c) == -1)
+	if (cli_open(&c, cmd->fn != cli_cmd_db_migrate) == -1)
 		return 1;
 	rc = cmd->fn(&c);
 	if (fflush(out) == EOF && rc == 0) {

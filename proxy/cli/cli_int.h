@@ -115,5 +115,9 @@ int cli_cmd_audit(struct cli_ctx *c);		/* cli_report.c */
 int cli_cmd_stats(struct cli_ctx *c);
 int cli_cmd_review_list(struct cli_ctx *c);
 int cli_cmd_review_resolve(struct cli_ctx *c);
+int cli_cmd_db_migrate(struct cli_ctx *c);	/* cli_cluster.c */
+/* The replication lines of `status` when the config has cluster: (text
+ * format only). Returns 0 or an exit status. */
+int cli_cluster_status(struct cli_ctx *c);
 
 #endif /* PROXY_CLI_CLI_INT_H */

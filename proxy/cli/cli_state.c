@@ -98,6 +98,9 @@ cli_cmd_status(struct cli_ctx *c)
 	char			 num[STORE_NUMBER_MAX];
 	int			 rc;
 
+	/* With a cluster, `status` alone shows the replication. */
+	if (c->args.npos == 0 && c->cfg->has_cluster)
+		return cli_cluster_status(c);
 	if ((rc = cli_number_arg(c, "status", num)) != 0)
 		return rc;
 	if (c->format == CLI_FORMAT_TEXT)
@@ -108,7 +111,7 @@ cli_cmd_status(struct cli_ctx *c)
 	s.number = num;
 	if (optout_status(c->st, c->cfg, num, cli_status_row, &s, &err) != 0)
 		return cli_fail(c, &err);
-	return 0;
+	return cli_cluster_status(c);
 }
 
 /* --- optout add / remove ------------------------------------------ */

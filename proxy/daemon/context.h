@@ -139,6 +139,9 @@ struct daemon {
 	struct writer		*writer;
 	/* Attribution records in the sent log, by number. Owned. */
 	struct attrib		*attrib;
+	/* Several nodes (SPEC §8): the shipper and follower thread; NULL
+	 * without cluster: in the config. Owned. */
+	struct cluster		*cluster;
 
 	/* Receipts that overtook their submit_sm_resp (receipts.c). */
 	struct receipt_held	*held;		/* owned; RECEIPTS_HOLD_MAX */

@@ -16,7 +16,9 @@
 
 #include <event2/event.h>
 
+#include "proxy/cluster/cluster.h"
 #include "proxy/daemon/attrib.h"
+#include "proxy/daemon/fleet.h"
 #include "proxy/daemon/housekeep.h"
 #include "proxy/daemon/outbox.h"
 #include "proxy/daemon/prefs.h"
@@ -612,9 +614,14 @@ daemon_free(struct daemon *d)
 	prefs_free(d->prefs);
 	d->prefs = NULL;
 	receipts_held_free(d);
-	/* Commits what is queued, then stops the thread. */
+	fleet_stop(d);
+	/* Commits what is queued, then stops the thread; the cluster
+	 * thread after it, so a last opt-out is in the journal first
+	 * (shipped at the next start if not now). */
 	writer_free(d->writer);
 	d->writer = NULL;
+	cluster_stop(d->cluster);
+	d->cluster = NULL;
 	attrib_free(d->attrib);
 	submit_memory_free(d->submits);
 	/* A retention run going is waited for: it holds no lock long. */
@@ -666,6 +673,12 @@ daemon_open_parts(struct daemon *d)
 		    "error=\"%s\"", d->cfg->store_path, err);
 		return -1;
 	}
+	if (d->cfg->has_cluster && (d->cluster = cluster_start(d->store,
+	    d->cfg, err, sizeof(err))) == NULL) {
+		log_warnx("event=start_failed reason=cluster error=\"%s\"",
+		    err);
+		return -1;
+	}
 	if ((d->submits = submit_memory_new()) == NULL) {
 		log_warnx("event=start_failed reason=nomem");
 		return -1;
@@ -684,6 +697,8 @@ daemon_open_parts(struct daemon *d)
 		    "error=\"%s\"", d->cfg->store_path, err);
 		return -1;
 	}
+	if (fleet_start(d) == -1)
+		return -1;
 	if ((d->run->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,
 	    d)) == NULL)
 		return -1;

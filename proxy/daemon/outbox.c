@@ -228,6 +228,17 @@ outbox_account_bound(struct outbox *ob, const char *account)
 	outbox_next(ob, a);
 }
 
+void
+outbox_kick(struct outbox *ob, const char *account)
+{
+	struct ob_account	*a;
+
+	if (ob == NULL || (a = acct_find(ob, account)) == NULL)
+		return;
+	a->has_outbox = true;
+	outbox_next(ob, a);
+}
+
 /* Without a writer (or memory for a job): delete here. */
 static int
 del_run_now(struct store *st, const char *account, uint64_t id)

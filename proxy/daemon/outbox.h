@@ -54,6 +54,13 @@ void outbox_deliver(struct outbox *ob, const char *account,
 void outbox_account_bound(struct outbox *ob, const char *account);
 
 /*
+ * Entries of account may have been put in the store by another thread
+ * or process (the cluster thread, from the fleet's shared outbox): look
+ * and deliver the oldest if a receiver can take it.
+ */
+void outbox_kick(struct outbox *ob, const char *account);
+
+/*
  * The department answered outbox entry id of account with status (or the
  * delivery failed: ESME_RX_T_APPN). OK deletes the entry and delivers the
  * next one; anything else retries later.

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "config/config.h"
+#include "proxy/cluster/cluster.h"
 #include "proxy/daemon/context.h"
 #include "proxy/daemon/outbox.h"
 #include "proxy/daemon/upstream.h"
@@ -165,6 +166,10 @@ held_cb(evutil_socket_t fd, short what, void *arg)
 			    h->account);
 			outbox_deliver(d->outbox, h->account, h->raw, h->len,
 			    &h->reply, "receipt");
+		} else if (now >= h->deadline_ms && d->cluster != NULL) {
+			/* Another node may have sent it (SPEC §8). */
+			outbox_deliver(d->outbox, CLUSTER_RECEIPTS_ACCOUNT,
+			    h->raw, h->len, &h->reply, "receipt");
 		} else if (now >= h->deadline_ms) {
 			log_warnx("event=receipt_unroutable upstream=%s "
 			    "message_id=%s reason=unknown held=yes "
@@ -328,6 +333,13 @@ receipts_route(struct daemon *d, struct upstream_pool *p,
 	 * upstream: it may have overtaken its submit_sm_resp. */
 	if (r == 0 && held_add(d, p, id, raw, len, reply) == 0)
 		return;
+	if (r == 0 && d->cluster != NULL) {
+		/* Another node may have sent it: the cluster thread looks
+		 * it up in the fleet's receipt map (SPEC §8). */
+		outbox_deliver(d->outbox, CLUSTER_RECEIPTS_ACCOUNT, raw, len,
+		    reply, "receipt");
+		return;
+	}
 	if (r == 0) {
 		/* Unknown or expired: nobody to give it to, and a
 		 * temporary error would make the SMSC retry it

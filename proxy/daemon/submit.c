@@ -21,6 +21,7 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
+#include "proxy/cluster/cluster.h"
 #include "proxy/daemon/context.h"
 #include "proxy/daemon/prefs.h"
 #include "proxy/daemon/session_int.h"
@@ -864,6 +865,13 @@ submit_handle(struct session *s, struct smpp_pdu *pdu, const uint8_t *buf,
 		    s->system_id, pdu->service_type);
 		session_reply_status(s, pdu->command_id, pdu->sequence_number,
 		    SMPP_ESME_RINVSERTYP);
+		return SESSION_DONE;
+	}
+	/* A node unsure it has every fleet opt-out (SPEC §8): a temporary
+	 * error, which clients retry, unless the category is fail_open. */
+	if (cluster_refuses(s->d->cluster, cfg, cat)) {
+		session_reply_status(s, pdu->command_id, pdu->sequence_number,
+		    SMPP_ESME_RTHROTTLED);
 		return SESSION_DONE;
 	}
 	if (pdu->command_id == SMPP_CMD_SUBMIT_MULTI)

@@ -77,6 +77,8 @@ bench_store() {
 section store bench_store
 # Further sections go here, e.g.: section proxy bench_proxy
 section proxy env BUILD="$BUILD" sh "$top/tests/bench/proxy.sh"
+# Several nodes on PostgreSQL (G11, G12): skipped without PostgreSQL 15.
+section cluster env BUILD="$BUILD" python3 "$top/tests/bench/cluster.py"
 
 echo "bench sections: failed $failed${failed_names:+ ($failed_names )}"
 [ "$failed" -eq 0 ]

@@ -179,7 +179,8 @@ class TestContainer(harness.TestCase):
         env = dict(os.environ, STOPGATE_ADMIN_TOKEN="t",
                    STOPGATE_MARKETING_PASSWORD="a",
                    STOPGATE_FRONTDESK_PASSWORD="b",
-                   STOPGATE_CARRIER_PASSWORD="c")
+                   STOPGATE_CARRIER_PASSWORD="c",
+                   STOPGATE_POSTGRES="host=postgres dbname=stopgate")
         r = self.chroot(root, ids, "/usr/local/bin/stopgate", "check", "-c",
                         "/etc/stopgate/node.yaml", env=env)
         self.assertEqual((r.returncode, r.stderr), (0, ""), r.stdout)

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Several nodes when things fail (SPEC sections 7 and 8), with a real
+PostgreSQL (pgserver.py):
+
+- PostgreSQL stopped mid-traffic: a STOP is still acknowledged (LMDB
+  only); past max_lag_ms the node answers 0x58 to sends in categories not
+  in fail_open while fail_open ones flow, /healthz is 503 with the reason
+  and /metrics shows the lag; after PostgreSQL restarts the STOP is
+  shipped, the other node enforces it, and both recover on their own;
+- a node SIGKILLed while it ships a large import: after its restart the
+  journal drains and PostgreSQL holds every event exactly once;
+- a node started before `db migrate` stays unsure and says why, then
+  catches up once the schema is there.
+"""
+
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import pgserver  # noqa: E402
+from cluster_fixture import ClusterCase, SUB  # noqa: E402
+
+harness.require(harness.STOPGATE, harness.SMSC_SIM)
+
+
+@harness.unittest.skipUnless(pgserver.available(), "no PostgreSQL 15")
+class Faults(ClusterCase):
+    def test_postgres_restart_mid_traffic(self):
+        a = self.start_node("a")
+        b = self.start_node("b")
+        self.pg.stop()
+        # The STOP is acknowledged as ever: PostgreSQL is not waited for.
+        # (No department bound yet: the STOP's copy for the department
+        # waits in the outbox instead of holding the answer.)
+        self.assertEqual(a.stop_mo(SUB), 0)
+        ca = a.client()
+        cf = a.client("frontdesk", "fdpass1")
+        harness.wait_until(lambda: a.healthz()[0] == 503, timeout=10,
+                           what="a unsure without PostgreSQL")
+        code, hz = a.healthz()
+        self.assertEqual(hz["status"], "cluster_unsure")
+        self.assertIn("PostgreSQL", hz["cluster"]["reason"])
+        self.assertGreater(a.metric("stopgate_cluster_lag_seconds"), 1.0)
+        self.assertEqual(a.metric("stopgate_cluster_journal_depth"), 1)
+        # Not fail_open (promo): throttled; fail_open (appointments):
+        # flows on the local replica.
+        self.assertEqual(ca.submit("12345", "15551239999", "x")[0], 0x58)
+        self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0)
+        self.assertGreaterEqual(
+            a.metric("stopgate_cluster_refused_total"), 1)
+        # Staff can still record an opt-out on b meanwhile.
+        r = b.cli("optout", "add", "15551230077", "--all")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.pg.start()
+        self.wait_sure(a, timeout=20)
+        self.wait_sure(b, timeout=20)
+        self.wait_blocked(b, SUB)
+        self.wait_blocked(a, "15551230077")
+        self.assertEqual(self.pg_count(), 2)
+        self.assertEqual(ca.submit("12345", "15551239999", "x")[0], 0)
+        self.assertEqual(a.metric("stopgate_cluster_journal_depth"), 0)
+        self.assertIn("event=cluster_unsure", a.gw.log_text())
+        self.assertIn("event=cluster_caught_up", a.gw.log_text())
+
+    def test_kill9_mid_shipping(self):
+        a = self.start_node("a")
+        b = self.start_node("b")
+        n = 5000
+        csv = self.h.path("import.csv")
+        with open(csv, "w") as f:
+            f.write("number,category,note\n")
+            for i in range(n):
+                f.write("1555200%04d,promo,row %d\n" % (i, i))
+        r = a.cli("import", csv)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        a.gw.kill9()
+        shipped = self.pg_count()
+        self.restart_node(a)
+        harness.wait_until(lambda: self.pg_count() == n, timeout=30,
+                           what="every imported event in PostgreSQL")
+        harness.wait_until(
+            lambda: a.metric("stopgate_cluster_journal_depth") == 0,
+            timeout=10, what="a's journal drained")
+        self.assertEqual(self.pg.sql(
+            "SELECT count(DISTINCT (node, local_id)), count(*), "
+            "max(seq) - min(seq) + 1 FROM events WHERE kind = 'event'"),
+            [[str(n), str(n), str(n)]])
+        harness.wait_until(
+            lambda: b.metric("stopgate_cluster_applied_seq") == n,
+            timeout=30, what="b applied every event")
+        self.wait_blocked(b, "15552000000")
+        self.wait_blocked(b, "1555200%04d" % (n - 1))
+        sys.stderr.write("(shipped before the kill: %d of %d) " %
+                         (shipped, n))
+
+    def test_reload_changes_fail_open(self):
+        """SIGHUP swaps in a new fail_open while the node stays in the
+        fleet: with PostgreSQL gone, promo flows once it is fail_open,
+        appointments stops once it is not."""
+        a = self.start_node("a")
+        self.pg.stop()
+        harness.wait_until(lambda: a.healthz()[0] == 503, timeout=10,
+                           what="a unsure without PostgreSQL")
+        ca = a.client()
+        cf = a.client("frontdesk", "fdpass1")
+        self.assertEqual(ca.submit("12345", "15551239999", "x")[0], 0x58)
+        self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0)
+        cfg = dict(a.cfg)
+        cfg["cluster"] = dict(cfg["cluster"], fail_open=["promo"])
+        self.h.write_config(cfg, os.path.basename(a.gw.config))
+        a.gw.send_signal(signal.SIGHUP)
+        harness.wait_until(
+            lambda: ca.submit("12345", "15551239999", "x")[0] == 0,
+            timeout=10, what="promo fail_open after SIGHUP")
+        self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0x58)
+        self.pg.start()
+        self.wait_sure(a, timeout=20)
+        self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0)
+
+    def test_started_before_migrate(self):
+        a = self.start_node("a", migrate=False, wait_sure=False)
+        harness.wait_until(lambda: "db migrate" in
+                           a.healthz()[1]["cluster"]["reason"],
+                           timeout=10, what="a says to migrate")
+        self.assertEqual(a.healthz()[0], 503)
+        self.migrate(a.gw.config)
+        self.wait_sure(a, timeout=20)
+
+
+if __name__ == "__main__":
+    harness.main()
