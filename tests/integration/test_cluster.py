@@ -197,6 +197,41 @@ class TwoNodes(ClusterCase):
         self.assertIn("event=receipt_kept account=@fleet-receipts",
                       b.gw.log_text())
 
+    def test_less_crosses_nodes(self):
+        # LESS on a (SPEC section 9) switches the number to the stricter
+        # cap on b too; it is an event of the fleet, not an opt-out.
+        def with_caps(name):
+            cfg = self.node_config(name, 1)
+            cfg["frequency"] = [{"category": "promo", "max": 3, "per": "1d",
+                                 "less": {"max": 1, "per": "1d"}}]
+            return cfg
+        a = self.start_node("a", cfg=with_caps("a"))
+        b = self.start_node("b", cfg=with_caps("b"))
+        self.assertEqual(a.stop_mo(SUB, text="LESS"), 0)
+
+        def less_on_b():
+            r = b.cli("status", SUB, "--format", "jsonl")
+            if r.returncode != 0:
+                return None
+            for line in r.stdout.splitlines():
+                j = json.loads(line)
+                if j.get("category") == "promo" and j.get("less"):
+                    return j
+            return None
+        harness.wait_until(less_on_b, timeout=10, what="LESS on b")
+        self.assertEqual(self.pg.sql("SELECT node, body->>'action' FROM "
+                                     "events WHERE kind = 'event'"),
+                         [["a", "less"]])
+        # Not an opt-out anywhere: the fleet state has no row, and b
+        # forwards one promo text, then refuses the next with 0x402.
+        self.assertEqual(self.pg_count("true", kind="event"), 1)
+        self.assertEqual(self.pg.sql("SELECT count(*) FROM state"), [["0"]])
+        # The daemon follows its store's event feed every second.
+        time.sleep(1.5)
+        cb = b.client()
+        self.assertEqual(cb.submit("12345", SUB, "sale 1")[0], 0)
+        self.assertEqual(cb.submit("12345", SUB, "sale 2")[0], 0x402)
+
     def test_late_joiner_catches_up(self):
         a = self.start_node("a")
         nums = ["1555123%04d" % i for i in range(40)]
