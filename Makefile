@@ -33,6 +33,10 @@
 CC	?= cc
 PKG_CONFIG ?= pkg-config
 BUILD	?= build
+# A build tree may carry its own flags (make check writes build/san's), so
+# any later make with that BUILD (make install from a test, say) builds
+# and links it the same way instead of relinking it without them.
+-include $(BUILD)/build.mk
 
 PKGS	 = libevent libevent_openssl lmdb yaml-0.1 openssl jansson libpq
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -171,8 +175,9 @@ test: deps
 
 # WERROR build with ASan and UBSan, every suite, in its own build tree.
 check: deps
-	@$(MAKE) --no-print-directory BUILD=build/san WERROR=1 \
-		SANITIZE=address,undefined OPT=-O1 all unit
+	@mkdir -p build/san && printf '%s\n' 'SANITIZE ?= address,undefined' \
+		'OPT ?= -O1' 'WERROR ?= 1' > build/san/build.mk
+	@$(MAKE) --no-print-directory BUILD=build/san all unit
 	@BUILD=build/san sh tests/run-all.sh
 
 # --- fuzzing (clang libFuzzer) -----------------------------------------
