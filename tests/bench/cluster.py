@@ -9,6 +9,13 @@ G11  a STOP acknowledged on node a (its deliver_sm_resp) -> the first send
      refused on node b (0x401), one STOP at a time, b polled by a bound
      client as fast as it answers; p50/p99 over BENCH_G11_STOPS (500)
      STOPs. Target: p99 <= 100 ms.
+G1c  G1-style load (4 sessions x window 64, as fast as the node answers)
+     through a cluster node ÷ the same through a node without `cluster:`,
+     each with its own SMSC simulator, alternated over BENCH_CLUSTER_ROUNDS
+     (3) rounds of BENCH_SECONDS (3) s; the median of the per-round
+     ratios. Target: >= 0.9.
+G11  is measured while both nodes carry that load at half the single
+     node's rate (loadgen -R).
 G12  `stopgate import` of BENCH_G12_ROWS (100,000) rows on node a, from
      the command's start until node b has applied every event
      (stopgate_cluster_applied_seq on b's /metrics). Target: >= 10,000
@@ -20,6 +27,8 @@ load the machine are only indicative.
 """
 
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -31,6 +40,29 @@ import pgserver  # noqa: E402
 import cluster_fixture  # noqa: E402
 
 STOPS = int(os.environ.get("BENCH_G11_STOPS", "500"))
+G1_SECS = float(os.environ.get("BENCH_SECONDS", "3"))
+G1_ROUNDS = int(os.environ.get("BENCH_CLUSTER_ROUNDS", "3"))
+LOADGEN = os.path.join(harness.BUILD, "tools", "loadgen")
+
+
+def loadgen_args(port, secs, rate=None):
+    args = [LOADGEN, "-p", str(port), "-u", "marketing", "-P", "mkpass1",
+            "-n", "4", "-w", "64", "-d", str(secs), "-W", "0.5",
+            "-b", "15560000000", "-r", "1000000", "-m", "1000000",
+            "-o", "fwd"]
+    if rate is not None:
+        args += ["-R", str(int(rate))]
+    return args
+
+
+def loadgen(port, secs):
+    """msg/s of one measured run against port."""
+    r = subprocess.run(loadgen_args(port, secs), capture_output=True,
+                       text=True, timeout=secs + 120)
+    kv = dict(x.split("=", 1) for x in r.stdout.split() if "=" in x)
+    if r.returncode != 0 or "msg_per_s" not in kv:
+        raise RuntimeError("loadgen: %s %s" % (r.stdout, r.stderr))
+    return float(kv["msg_per_s"])
 ROWS = int(os.environ.get("BENCH_G12_ROWS", "100000"))
 
 
@@ -41,9 +73,51 @@ class Bench(cluster_fixture.ClusterCase):
         a = self.start_node("a")
         b = self.start_node("b")
         results = []
-        results.append(self.g11(a, b))
+        ok, single_rate = self.g1c(a)
+        results.append(ok)
+        bg = [subprocess.Popen(loadgen_args(n.gw.port, 3600, single_rate / 2),
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL) for n in (a, b)]
+        try:
+            results.append(self.g11(a, b))
+        finally:
+            for p in bg:
+                p.send_signal(signal.SIGINT)
+            for p in bg:
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         results.append(self.g12(a, b))
         self.results = results
+
+    def g1c(self, a):
+        """G1 through cluster node a vs a node without cluster:."""
+        smsc = self.h.start_smsc("-u", "acme", "-w", "secret")
+        cfg = harness.base_config(smsc.port, harness.free_port(),
+                                  store_path=self.h.path("store-single"))
+        cfg["timeouts"] = {"shutdown_ms": 1000}
+        port = int(cfg["listeners"][0]["bind"].rsplit(":", 1)[1])
+        self.h.start_stopgate(self.h.write_config(cfg, "single.yaml"),
+                              ports=[port], name="single")
+        harness.wait_until(lambda: smsc.ctl().stats()["bound"] >= 1,
+                           timeout=10, what="single node bound upstream")
+        ratios, singles, clusters = [], [], []
+        for _ in range(G1_ROUNDS):
+            singles.append(loadgen(port, G1_SECS))
+            clusters.append(loadgen(a.gw.port, G1_SECS))
+            ratios.append(clusters[-1] / singles[-1])
+        ratios.sort()
+        ratio = ratios[len(ratios) // 2]
+        ok = ratio >= 0.9
+        print("G1c: cluster node %.0f msg/s, single node %.0f msg/s "
+              "(medians of %d rounds), ratio %.3f (median of the rounds); "
+              "target >= 0.9: %s" % (sorted(clusters)[len(clusters) // 2],
+                                     sorted(singles)[len(singles) // 2],
+                                     len(ratios), ratio,
+                                     "met" if ok else "MISSED"))
+        return ok, sorted(singles)[len(singles) // 2]
 
     def g11(self, a, b):
         cb = b.client()
