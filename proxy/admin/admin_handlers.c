@@ -14,6 +14,7 @@
 #include "proxy/admin/admin_int.h"
 #include "proxy/compliance/compliance.h"
 #include "proxy/compliance/encode.h"
+#include "proxy/compliance/freqstat.h"
 #include "proxy/compliance/jsonout.h"
 #include "proxy/compliance/optout.h"
 #include "proxy/io/log.h"
@@ -146,8 +147,10 @@ admin_number_open(struct areq *r, char *num, const char *member, char open)
 }
 
 struct admin_status {
-	FILE	*fp;
-	size_t	 n;
+	struct areq	*r;
+	const char	*number;
+	struct compliance_err *err;	/* set when a row fails */
+	size_t		 n;
 };
 
 static int
@@ -155,13 +158,22 @@ admin_status_member(const char *category, bool is_blocked,
     const struct store_block *why, void *arg)
 {
 	struct admin_status	*s = arg;
+	FILE			*fp = s->r->fp;
+	struct freqstat		 fs;
 
+	/* A capped category's LESS and what is left, as `stopgate status`
+	 * shows them (SPEC §9). */
+	if (freqstat_category(s->r->st, s->r->cfg, s->number, category,
+	    (int64_t)time(NULL), &fs) == -1)
+		return compliance_fail_store(s->err, s->r->st, false);
 	if (s->n++ > 0)
-		fputc(',', s->fp);
-	jsonout_str(s->fp, category);
-	fputs(":{", s->fp);
-	encode_status_members(s->fp, is_blocked, why);
-	fputc('}', s->fp);
+		fputc(',', fp);
+	jsonout_str(fp, category);
+	fputs(":{", fp);
+	encode_status_members(fp, is_blocked, why);
+	if (fs.has_cap)
+		encode_prefs_members(fp, &fs);
+	fputc('}', fp);
 	return 0;
 }
 
@@ -169,11 +181,12 @@ void
 admin_h_number(struct areq *r)
 {
 	struct compliance_err	 err;
-	struct admin_status	 s = { r->fp, 0 };
+	struct admin_status	 s = { r, NULL, &err, 0 };
 	char			 num[STORE_NUMBER_MAX];
 
 	if (admin_number_open(r, num, "categories", '{') == -1)
 		return;
+	s.number = num;
 	if (optout_status(r->st, r->cfg, num, admin_status_member,
 	    &s, &err) != 0) {
 		admin_fail_with(r, &err, 400);

@@ -57,11 +57,8 @@ cli_status_row(const char *category, bool is_blocked,
 	FILE			*out = s->c->out;
 	char			 ts[RFC3339_MAX];
 	struct freqstat		 fs;
-	int			 cat;
 
-	memset(&fs, 0, sizeof(fs));
-	if ((cat = config_category_find(s->c->cfg, category)) >= 0 &&
-	    freqstat_get(s->c->st, s->c->cfg, s->number, (size_t)cat,
+	if (freqstat_category(s->c->st, s->c->cfg, s->number, category,
 	    (int64_t)time(NULL), &fs) == -1)
 		return -1;
 	if (fs.has_cap && s->c->format != CLI_FORMAT_CSV) {

@@ -274,6 +274,23 @@
     return { categories: cats };
   }
 
+  /* 86400 -> "1 d": the window of a frequency cap. */
+  function fmtPer(s) {
+    var u = [[86400, "d"], [3600, "h"], [60, "min"]], i;
+    for (i = 0; i < u.length; i++)
+      if (s >= u[i][0] && s % u[i][0] === 0)
+        return s / u[i][0] + " " + u[i][1];
+    return s + " s";
+  }
+
+  /* A capped category's preferences (SPEC §9), as `stopgate status`
+   * shows them: LESS, and what the cap leaves in its window. */
+  function prefsText(x) {
+    if (x.max === undefined) return "";
+    return (x.less ? "fewer texts (LESS) since " + fmtTime(x.less_since) +
+      " · " : "") + x.left + " of " + x.max + " left per " + fmtPer(x.per_s);
+  }
+
   function showNumber(num) {
     showError("");
     return Promise.all([
@@ -289,9 +306,11 @@
       Object.keys(st.categories).forEach(function (c) {
         var x = st.categories[c];
         cats.push(c);
-        tb.appendChild(el("tr", { "data-category": c }, [cell(c),
+        tb.appendChild(el("tr", { "data-category": c,
+          "data-less": x.less ? "1" : "0" }, [cell(c),
           cell(x.status, "status-" + x.status), cell(fmtTime(x.since)),
-          cell(x.event_id ? "#" + x.event_id + " (" + x.scope + ")" : "")]));
+          cell(x.event_id ? "#" + x.event_id + " (" + x.scope + ")" : ""),
+          cell(prefsText(x), "prefs")]));
       });
       catBoxes($("optout-form"), cats);
       catBoxes($("optin-form"), cats);

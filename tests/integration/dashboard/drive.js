@@ -125,6 +125,17 @@ async function main() {
       (b) => b.length);
     await shot(page, "number");
 
+    /* A number that replied LESS: the marker and what its cap leaves. */
+    await page.$eval("#number-input", (e) => { e.value = ""; });
+    await page.type("#number-input", cfg.lessNumber);
+    await page.click("#number-form button[type=submit]");
+    await page.waitForFunction((n) =>
+      document.getElementById("number-shown").textContent === n,
+      {}, cfg.lessNumber);
+    out.lessStatus = await page.$$eval("#number-status tbody tr",
+      (rows) => rows.map((r) => [r.cells[0].textContent,
+        r.getAttribute("data-less"), r.cells[4].textContent]));
+
     /* Review queue: subscriber text shown as text; resolve one. */
     step("review");
     await page.click("nav a[data-page=review]");
