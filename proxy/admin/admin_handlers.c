@@ -418,7 +418,8 @@ void
 admin_h_audit(struct areq *r)
 {
 	static const char *const params[] = { "since", "until", "number",
-		"account", "category", "limit", "after", "format", NULL };
+		"account", "category", "reason", "limit", "after", "format",
+		NULL };
 	struct compliance_audit_query aq;
 	struct store_audit_filter f;
 	struct compliance_err	 err;
@@ -444,7 +445,9 @@ admin_h_audit(struct areq *r)
 	aq.number = evhttp_find_header(&q, "number");
 	aq.account = evhttp_find_header(&q, "account");
 	aq.category = evhttp_find_header(&q, "category");
-	if (compliance_audit_filter(r->cfg, &aq, &f, num, &err) == -1) {
+	if (compliance_audit_filter(r->cfg, &aq, &f, num, &err) == -1 ||
+	    compliance_audit_reason(evhttp_find_header(&q, "reason"), &f,
+	    &err) == -1) {
 		admin_fail_with(r, &err, 400);
 		goto out;
 	}

@@ -176,6 +176,10 @@ class TestDashboard(harness.TestCase):
         self.assertEqual(ov["totals"][89 - 20], 2)
         self.assertEqual(ov["totals"][89], 1)
         self.assertGreaterEqual(ov["rejectedBars"], 1)
+        # Series named by reason; LESS counted apart from opt-outs.
+        self.assertEqual(ov["rejectedLegend"], ["opted out 0x401"])
+        self.assertEqual(ov["less"], "Fewer texts (LESS) in these days: "
+                         "1, not counted as opt-outs.")
         self.assertIn(["marketing", "promo", "4", "1", "25.00 %"],
                       ov["stopRate"])
         # The number: promo blocked by sam, the note shown as text.

@@ -88,6 +88,9 @@ async function main() {
         days: days.map((g) => g.getAttribute("data-day")),
         rejectedBars: document.querySelectorAll(
           "#chart-rejected rect.seg").length,
+        rejectedLegend: Array.from(document.querySelectorAll(
+          "#rej-legend span")).map((e) => e.textContent),
+        less: document.getElementById("ov-less").textContent,
         stopRate: Array.from(document.querySelectorAll(
           "#stop-rate tbody tr")).map((tr) => Array.from(tr.cells).map(
           (td) => td.textContent)),
