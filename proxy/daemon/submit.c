@@ -793,8 +793,11 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 	    ms.has_ref ? submit_affinity(s->system_id, ms.first, ms.ref) : 0,
 	    true);
 	free(nbuf);
-	/* A submit_multi's destinations are counted as forwarded. */
-	multi_count(s, cat, &ms, res == SESSION_DONE &&
+	/* A submit_multi's destinations are counted as forwarded. One that
+	 * waits for window space is decided again, so uncounted, but for a
+	 * part of a concatenated message: prefs_check counts those at the
+	 * first decision only. */
+	multi_count(s, cat, &ms, res == SESSION_WAIT ? ms.has_ref :
 	    s->d->counters.submits_forwarded != nfwd);
 	if (res != SESSION_WAIT)
 		multi_audit(s, pdu, cat, &ms);
