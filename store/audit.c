@@ -511,6 +511,9 @@ audit_match(const struct store_audit *a, const struct store_audit_filter *f)
 		return false;
 	if (f->category != NULL && strcmp(f->category, a->category) != 0)
 		return false;
+	if (f->reason != NULL &&
+	    strcmp(f->reason, store_audit_reason_name(a->reason)) != 0)
+		return false;
 	return true;
 }
 

@@ -371,6 +371,7 @@ struct store_audit_filter {
 	size_t		 max;		/* stop after max matches (0 = all) */
 	int64_t		 after_time;	/* with after_id: (time, id) > */
 	uint64_t	 after_id;	/* (after_time, after_id); 0: none */
+	const char	*reason;	/* store_audit_reason_name; NULL: any */
 };
 
 typedef int (*store_audit_fn)(const struct store_audit *a, void *arg);

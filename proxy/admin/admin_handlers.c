@@ -15,6 +15,7 @@
 #include "proxy/admin/admin_int.h"
 #include "proxy/compliance/compliance.h"
 #include "proxy/compliance/encode.h"
+#include "proxy/compliance/freqstat.h"
 #include "proxy/compliance/jsonout.h"
 #include "proxy/compliance/optout.h"
 #include "proxy/io/log.h"
@@ -153,8 +154,10 @@ admin_number_open(struct areq *r, char *num, const char *member, char open)
 }
 
 struct admin_status {
-	FILE	*fp;
-	size_t	 n;
+	struct areq	*r;
+	const char	*number;
+	struct compliance_err *err;	/* set when a row fails */
+	size_t		 n;
 };
 
 static int
@@ -162,13 +165,22 @@ admin_status_member(const char *category, bool is_blocked,
     const struct store_block *why, void *arg)
 {
 	struct admin_status	*s = arg;
+	FILE			*fp = s->r->fp;
+	struct freqstat		 fs;
 
+	/* A capped category's LESS and what is left, as `stopgate status`
+	 * shows them (SPEC §9). */
+	if (freqstat_category(s->r->st, s->r->cfg, s->number, category,
+	    (int64_t)time(NULL), &fs) == -1)
+		return compliance_fail_store(s->err, s->r->st, false);
 	if (s->n++ > 0)
-		fputc(',', s->fp);
-	jsonout_str(s->fp, category);
-	fputs(":{", s->fp);
-	encode_status_members(s->fp, is_blocked, why);
-	fputc('}', s->fp);
+		fputc(',', fp);
+	jsonout_str(fp, category);
+	fputs(":{", fp);
+	encode_status_members(fp, is_blocked, why);
+	if (fs.has_cap)
+		encode_prefs_members(fp, &fs);
+	fputc('}', fp);
 	return 0;
 }
 
@@ -176,11 +188,12 @@ void
 admin_h_number(struct areq *r)
 {
 	struct compliance_err	 err;
-	struct admin_status	 s = { r->fp, 0 };
+	struct admin_status	 s = { r, NULL, &err, 0 };
 	char			 num[STORE_NUMBER_MAX];
 
 	if (admin_number_open(r, num, "categories", '{') == -1)
 		return;
+	s.number = num;
 	if (optout_status(r->st, r->cfg, num, admin_status_member,
 	    &s, &err) != 0) {
 		admin_fail_with(r, &err, 400);
@@ -412,7 +425,8 @@ void
 admin_h_audit(struct areq *r)
 {
 	static const char *const params[] = { "since", "until", "number",
-		"account", "category", "limit", "after", "format", NULL };
+		"account", "category", "reason", "limit", "after", "format",
+		NULL };
 	struct compliance_audit_query aq;
 	struct store_audit_filter f;
 	struct compliance_err	 err;
@@ -438,7 +452,9 @@ admin_h_audit(struct areq *r)
 	aq.number = evhttp_find_header(&q, "number");
 	aq.account = evhttp_find_header(&q, "account");
 	aq.category = evhttp_find_header(&q, "category");
-	if (compliance_audit_filter(r->cfg, &aq, &f, num, &err) == -1) {
+	if (compliance_audit_filter(r->cfg, &aq, &f, num, &err) == -1 ||
+	    compliance_audit_reason(evhttp_find_header(&q, "reason"), &f,
+	    &err) == -1) {
 		admin_fail_with(r, &err, 400);
 		goto out;
 	}

@@ -151,8 +151,8 @@ admin_h_series(struct areq *r)
 		admin_fail(r, 400, "days must be 1 to %d", SERIES_DAYS_MAX);
 		goto out;
 	}
-	if (series_write(r->st, (int64_t)time(NULL), (unsigned)days, r->fp,
-	    &err) == -1) {
+	if (series_write(r->st, r->cfg, (int64_t)time(NULL), (unsigned)days,
+	    r->fp, &err) == -1) {
 		admin_fail_with(r, &err, 400);
 		goto out;
 	}

@@ -23,6 +23,7 @@
 struct cli_status {
 	const struct cli_ctx	*c;
 	const char		*number;
+	struct compliance_err	*err;	/* set when a row fails */
 };
 
 /* A row of a category with a frequency cap (SPEC §9). */
@@ -57,13 +58,10 @@ cli_status_row(const char *category, bool is_blocked,
 	FILE			*out = s->c->out;
 	char			 ts[RFC3339_MAX];
 	struct freqstat		 fs;
-	int			 cat;
 
-	memset(&fs, 0, sizeof(fs));
-	if ((cat = config_category_find(s->c->cfg, category)) >= 0 &&
-	    freqstat_get(s->c->st, s->c->cfg, s->number, (size_t)cat,
+	if (freqstat_category(s->c->st, s->c->cfg, s->number, category,
 	    (int64_t)time(NULL), &fs) == -1)
-		return -1;
+		return compliance_fail_store(s->err, s->c->st, false);
 	if (fs.has_cap && s->c->format != CLI_FORMAT_CSV) {
 		cli_status_prefs(s, category, is_blocked, why, &fs);
 		return 0;
@@ -109,6 +107,7 @@ cli_cmd_status(struct cli_ctx *c)
 		fprintf(c->out, "%s\n", ENCODE_STATUS_CSV_HEADER);
 	s.c = c;
 	s.number = num;
+	s.err = &err;
 	if (optout_status(c->st, c->cfg, num, cli_status_row, &s, &err) != 0)
 		return cli_fail(c, &err);
 	return cli_cluster_status(c);

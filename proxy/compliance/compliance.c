@@ -149,3 +149,22 @@ compliance_audit_filter(const struct config *cfg,
 	f->category = q->category;
 	return 0;
 }
+
+int
+compliance_audit_reason(const char *reason, struct store_audit_filter *f,
+    struct compliance_err *err)
+{
+	static const enum store_audit_reason all[] = { STORE_AUDIT_OPTED_OUT,
+	    STORE_AUDIT_FREQUENCY_CAP, STORE_AUDIT_QUIET_HOURS };
+	size_t	 i;
+
+	if (reason == NULL)
+		return 0;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(reason, store_audit_reason_name(all[i])) == 0) {
+			f->reason = store_audit_reason_name(all[i]);
+			return 0;
+		}
+	return compliance_fail(err, COMPLIANCE_E_INPUT, "reason must be "
+	    "opted_out, frequency_cap or quiet_hours");
+}

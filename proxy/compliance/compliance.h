@@ -88,4 +88,12 @@ int compliance_audit_filter(const struct config *cfg,
     const struct compliance_audit_query *q, struct store_audit_filter *f,
     char *numbuf, struct compliance_err *err);
 
+/*
+ * Narrow f to the records refused for reason (store_audit_reason_name:
+ * opted_out, frequency_cap, quiet_hours); NULL leaves f as it is.
+ * Returns 0, or -1 (COMPLIANCE_E_INPUT: another name).
+ */
+int compliance_audit_reason(const char *reason,
+    struct store_audit_filter *f, struct compliance_err *err);
+
 #endif /* PROXY_COMPLIANCE_COMPLIANCE_H */

@@ -152,12 +152,18 @@ encode_status_json_prefs(FILE *fp, const char *number, const char *category,
 	jsonout_kv_str(fp, "category", category, true);
 	fputc(',', fp);
 	encode_status_members(fp, is_blocked, why);
+	encode_prefs_members(fp, fs);
+	fputc('}', fp);
+}
+
+void
+encode_prefs_members(FILE *fp, const struct freqstat *fs)
+{
 	fprintf(fp, ",\"less\":%s,\"sent\":%u,\"left\":%u,\"max\":%u",
 	    fs->is_less ? "true" : "false", fs->sent, fs->left, fs->max);
 	fprintf(fp, ",\"per_s\":%" PRId64, fs->per_s);
 	if (fs->is_less)
 		jsonout_kv_time(fp, "less_since", fs->less_since, true);
-	fputc('}', fp);
 }
 
 void

@@ -51,10 +51,14 @@ void encode_status_json(FILE *fp, const char *number, const char *category,
     bool is_blocked, const struct store_block *why);
 
 /*
- * encode_status_json() with a capped category's preferences (SPEC §9):
- * less, sent and left in the window, max, per_s.
+ * A capped category's preferences (SPEC §9) as JSON members, each after
+ * a comma: less, sent and left in the window, max, per_s, and less_since
+ * when less. The CLI's status line and the admin API's status share it.
  */
 struct freqstat;
+void encode_prefs_members(FILE *fp, const struct freqstat *fs);
+
+/* encode_status_json() with encode_prefs_members(). */
 void encode_status_json_prefs(FILE *fp, const char *number,
     const char *category, bool is_blocked, const struct store_block *why,
     const struct freqstat *fs);

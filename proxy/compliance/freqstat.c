@@ -46,3 +46,16 @@ freqstat_get(struct store *st, const struct config *cfg, const char *number,
 	free(times);
 	return 0;
 }
+
+int
+freqstat_category(struct store *st, const struct config *cfg,
+    const char *number, const char *category, int64_t now,
+    struct freqstat *out)
+{
+	int	 cat;
+
+	memset(out, 0, sizeof(*out));
+	if ((cat = config_category_find(cfg, category)) < 0)
+		return 0;
+	return freqstat_get(st, cfg, number, (size_t)cat, now, out);
+}

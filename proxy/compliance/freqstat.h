@@ -33,4 +33,14 @@ struct freqstat {
 int freqstat_get(struct store *st, const struct config *cfg,
     const char *number, size_t cat, int64_t now, struct freqstat *out);
 
+/*
+ * freqstat_get() for a category named as optout_status() names it: a
+ * name the config does not know (such as the all-categories row) has no
+ * cap (has_cap false). What `stopgate status` and GET /v1/numbers/{n}
+ * both show. Returns 0 or -1.
+ */
+int freqstat_category(struct store *st, const struct config *cfg,
+    const char *number, const char *category, int64_t now,
+    struct freqstat *out);
+
 #endif /* PROXY_COMPLIANCE_FREQSTAT_H */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config/config.h"
 #include "proxy/compliance/jsonout.h"
 #include "store/daily.h"
 #include "store/store.h"
@@ -37,6 +38,7 @@ enum series_table {
 };
 
 struct series {
+	const struct config	*cfg;	/* NULL: no reasons */
 	int32_t			 first;	/* first day read (window - 28) */
 	size_t			 ndays;	/* read: window + 28 */
 	size_t			 nshow;	/* shown: the window */
@@ -226,6 +228,46 @@ series_table_json(FILE *fp, const struct series *s, enum series_table t,
 	fputc('}', fp);
 }
 
+const char *
+series_reason_of(const struct config *cfg, uint32_t status)
+{
+	size_t	 i;
+
+	if (status == cfg->prefs.frequency_status)
+		return store_audit_reason_name(STORE_AUDIT_FREQUENCY_CAP);
+	if (status == cfg->prefs.quiet_hours_status)
+		return store_audit_reason_name(STORE_AUDIT_QUIET_HOURS);
+	if (status == cfg->rejection_status)
+		return store_audit_reason_name(STORE_AUDIT_OPTED_OUT);
+	for (i = 0; i < cfg->ncategories; i++)
+		if (status == cfg->categories[i].rejection_status)
+			return store_audit_reason_name(STORE_AUDIT_OPTED_OUT);
+	return NULL;
+}
+
+/* "rejected_reasons":{STATUS:REASON} for the statuses cfg knows. */
+static void
+series_reasons_json(FILE *fp, const struct series *s)
+{
+	const struct series_rows *rs = &s->t[SERIES_REJ];
+	const char		*why;
+	size_t			 i, n = 0;
+
+	fprintf(fp, ",\"rejected_reasons\":{");
+	for (i = 0; s->cfg != NULL && i < rs->n; i++) {
+		why = series_reason_of(s->cfg,
+		    (uint32_t)strtoul(rs->r[i].a, NULL, 16));
+		if (why == NULL)
+			continue;
+		if (n++ > 0)
+			fputc(',', fp);
+		jsonout_str(fp, rs->r[i].a);
+		fputc(':', fp);
+		jsonout_str(fp, why);
+	}
+	fputc('}', fp);
+}
+
 static void
 series_spikes_json(FILE *fp, const struct series *s)
 {
@@ -290,14 +332,15 @@ series_json(FILE *fp, const struct series *s)
 	series_table_json(fp, s, SERIES_CAT, "optouts_by_category");
 	series_table_json(fp, s, SERIES_ACT, "events");
 	series_table_json(fp, s, SERIES_REJ, "rejected");
+	series_reasons_json(fp, s);
 	series_spikes_json(fp, s);
 	series_rates_json(fp, s);
 	fputc('}', fp);
 }
 
 int
-series_write(struct store *st, int64_t now, unsigned days, FILE *fp,
-    struct compliance_err *err)
+series_write(struct store *st, const struct config *cfg, int64_t now,
+    unsigned days, FILE *fp, struct compliance_err *err)
 {
 	struct series	 s;
 	int32_t		 today = store_daily_day(now);
@@ -307,6 +350,7 @@ series_write(struct store *st, int64_t now, unsigned days, FILE *fp,
 		return compliance_fail(err, COMPLIANCE_E_INPUT, "days must be "
 		    "1 to %d", SERIES_DAYS_MAX);
 	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
 	s.nshow = days;
 	s.ndays = days + SERIES_SPIKE_WINDOW;
 	s.first = today - (int32_t)s.ndays + 1;

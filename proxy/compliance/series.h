@@ -17,6 +17,7 @@
 
 #include "proxy/compliance/compliance.h"
 
+struct config;
 struct store;
 
 #define SERIES_DAYS_MAX		366
@@ -41,6 +42,14 @@ bool series_is_spike(const uint64_t *prev, size_t n, uint64_t count,
     uint64_t *median2);
 
 /*
+ * Why a send refused with status was refused, by cfg: "opted_out" (the
+ * rejection status or a category's), "frequency_cap", "quiet_hours"
+ * (store_audit_reason_name), or NULL for any other status. The per-day
+ * counters keep only the status.
+ */
+const char *series_reason_of(const struct config *cfg, uint32_t status);
+
+/*
  * Write the series of the days days (1..SERIES_DAYS_MAX) up to and
  * including the day of now as one JSON object to fp:
  *   {"from":DAY,"to":DAY,"days":[DAY..],
@@ -48,13 +57,16 @@ bool series_is_spike(const uint64_t *prev, size_t n, uint64_t count,
  *    "optouts_by_category":{CAT:[n..]},     "*" = every category
  *    "events":{ACTION:[n..]},               every action, opt_out too
  *    "rejected":{STATUS:[n..]},             "0x00000401": [..]
+ *    "rejected_reasons":{STATUS:REASON},    series_reason_of(cfg), for
+ *                                           the statuses it knows
  *    "spikes":[{"day","index","optouts","median"}],
  *    "stop_rate":[{"account","category","forwarded","attributed",
  *                  "rate"}]}                rate null with nothing sent
- * DAY is YYYY-MM-DD (UTC). Returns 0, or -1 with err set
- * (COMPLIANCE_E_INPUT, _STORE, _NOMEM).
+ * LESS events are in "events" ("less"), never in the opt-out members.
+ * DAY is YYYY-MM-DD (UTC). cfg may be NULL (no reasons). Returns 0, or
+ * -1 with err set (COMPLIANCE_E_INPUT, _STORE, _NOMEM).
  */
-int series_write(struct store *st, int64_t now, unsigned days, FILE *fp,
-    struct compliance_err *err);
+int series_write(struct store *st, const struct config *cfg, int64_t now,
+    unsigned days, FILE *fp, struct compliance_err *err);
 
 #endif /* PROXY_COMPLIANCE_SERIES_H */

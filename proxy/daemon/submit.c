@@ -634,12 +634,17 @@ struct multi_sort {
 	uint32_t		 ref;
 	bool			 has_ref;
 	size_t			 naudit;
+	size_t			 ncount;	/* kept ones counted */
 	/* The opted-out destinations, audited once the PDU has been
 	 * answered or forwarded: a PDU that must wait for window space is
 	 * decided again when it is retried. Not cleared: naudit says how
 	 * many are set. */
 	struct decision		 bdec[SMPP_MAX_DESTS];
 	char			 bnum[SMPP_MAX_DESTS][SMPP_NUMBER_LEN];
+	/* The kept destinations counted against a cap (prefs_check), kept
+	 * in the store only once the PDU is forwarded. */
+	int64_t			 ktoken[SMPP_MAX_DESTS];
+	char			 knum[SMPP_MAX_DESTS][SMPP_NUMBER_LEN];
 };
 
 /*
@@ -682,15 +687,32 @@ multi_sort(struct session *s, struct smpp_pdu *pdu, size_t cat,
 			ms->blocked[ms->nblocked++].error_status = dec.status;
 			continue;
 		}
-		/* A submit_multi's destinations are counted as forwarded. */
-		if (dec.freq_token != 0)
-			prefs_sent(s->d->prefs, cfg->categories[cat].name,
-			    number, dec.freq_token, true);
+		if (dec.freq_token != 0) {
+			ms->ktoken[ms->ncount] = dec.freq_token;
+			memcpy(ms->knum[ms->ncount++], number, sizeof(number));
+		}
 		if (ms->first[0] == '\0')
 			memcpy(ms->first, number, sizeof(ms->first));
 		pdu->dests[ms->nkept++] = *dst;
 	}
 	return SMPP_OK;
+}
+
+/*
+ * The counted destinations of ms: forwarded (is_sent), they are kept as
+ * sent; otherwise uncounted, so that a PDU decided again once window
+ * space frees up counts once (SPEC §9).
+ */
+static void
+multi_count(struct session *s, size_t cat, struct multi_sort *ms,
+    bool is_sent)
+{
+	size_t	i;
+
+	for (i = 0; i < ms->ncount; i++)
+		prefs_sent(s->d->prefs, s->d->cfg->categories[cat].name,
+		    ms->knum[i], ms->ktoken[i], is_sent);
+	ms->ncount = 0;
 }
 
 /* Audit the refused destinations of ms. */
@@ -718,6 +740,7 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 	uint32_t		 st;
 	ssize_t			 nlen;
 	enum session_handled	 res;
+	uint64_t		 nfwd;
 	int			 up;
 
 	s->doing = "optout_check";
@@ -766,15 +789,23 @@ proceed_submit_multi(struct session *s, struct smpp_pdu *pdu,
 		inf->nblocked = (uint8_t)ms.nblocked;
 	} else
 		free(ms.blocked);
+	nfwd = s->d->counters.submits_forwarded;
 	res = proceed_forward(s, pdu, (size_t)up, buf, len, inf,
 	    ms.has_ref ? submit_affinity(s->system_id, ms.first, ms.ref) : 0,
 	    true);
 	free(nbuf);
+	/* A submit_multi's destinations are counted as forwarded. One that
+	 * waits for window space is decided again, so uncounted, but for a
+	 * part of a concatenated message: prefs_check counts those at the
+	 * first decision only. */
+	multi_count(s, cat, &ms, res == SESSION_WAIT ? ms.has_ref :
+	    s->d->counters.submits_forwarded != nfwd);
 	if (res != SESSION_WAIT)
 		multi_audit(s, pdu, cat, &ms);
 	return res;
 
 fail:
+	multi_count(s, cat, &ms, false);
 	free(nbuf);
 	free(ms.blocked);
 	session_reply_status(s, pdu->command_id, pdu->sequence_number, st);

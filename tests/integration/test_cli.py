@@ -238,6 +238,59 @@ class SameShapeTest(harness.TestCase):
         finally:
             c.close()
 
+    def api_status(self, port, number):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            c.request("GET", "/v1/numbers/%s" % number,
+                      headers={"Authorization": "Bearer test-token"})
+            r = c.getresponse()
+            body = r.read().decode("utf-8")
+            self.assertEqual(r.status, 200, body)
+            return json.loads(body)["categories"]
+        finally:
+            c.close()
+
+    def test_status_same_fields_as_api(self):
+        """`stopgate status --format jsonl` and GET /v1/numbers/{n}: the
+        same members per category, LESS and what a cap leaves too (SPEC
+        section 9)."""
+        def ed(cfg):
+            cfg["frequency"] = [{"category": "promo", "max": 3,
+                                 "per": "1d",
+                                 "less": {"max": 1, "per": "1d"}}]
+        smsc, gw, cfg = self.h.start_stack(edit=ed, admin=True)
+        port = int(cfg["admin"]["bind"].rsplit(":", 1)[1])
+        c = smpp.Client.connect(gw.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.bind("trx", "marketing", "mkpass1"), 0)
+        self.assertEqual(c.submit("12345", NUM, b"sale")[0], 0)
+        ctl = smsc.ctl()
+        seq = ctl.mo(NUM, "12345", "LESS")
+        self.assertEqual(c.wait_deliver(5).text(), "LESS")
+        self.assertEqual(ctl.wait_resp(seq, 10), 0)
+
+        def cli():
+            r = self.h.stopgate_cli("status", "-c", gw.config, NUM,
+                                    "--format", "jsonl")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = {}
+            for line in r.stdout.splitlines():
+                j = json.loads(line)
+                self.assertEqual(j.pop("number"), NUM)
+                out[j.pop("category")] = j
+            return out
+        # The send is counted once the store writer commits it.
+        st = harness.wait_until(
+            lambda: (lambda s: s if s["promo"]["sent"] == 1 else None)(
+                cli()), timeout=5, what="the send counted")
+        api = self.api_status(port, NUM)
+        self.assertEqual(st, api)
+        self.assertTrue(api["promo"]["less"])
+        self.assertEqual((api["promo"]["left"], api["promo"]["max"],
+                          api["promo"]["per_s"]), (0, 1, 86400))
+        self.assertIn("less_since", api["promo"])
+        self.assertEqual(api["billing"], {"status": "allowed"})
+
     def test_history_same_fields_as_api(self):
         smsc, gw, cfg = self.h.start_stack(admin=True)
         port = int(cfg["admin"]["bind"].rsplit(":", 1)[1])

@@ -39,6 +39,7 @@ TOKEN = "test-token"
 VIEWER = ("vera", "viewer-token-0123456789")
 STAFF = ("sam", "staff-token-0123456789")
 NUM = "15556660001"
+LESS_NUM = "15556660003"
 NOTE = "asked by phone <b>bold</b>"
 XSS = ["<img src=x onerror=alert(1)> cancel",
        "<script>alert(2)</script> please cancel"]
@@ -103,6 +104,10 @@ class TestDashboard(harness.TestCase):
         seq = ctl.mo("15553000000", "12345", "STOP")
         self.assertEqual(c.wait_deliver(5).text(), "STOP")
         self.assertEqual(ctl.wait_resp(seq, 10), 0)
+        # LESS: the stricter cap (nothing sent yet, so all of it left).
+        seq = ctl.mo(LESS_NUM, "12345", "LESS")
+        self.assertEqual(c.wait_deliver(5).text(), "LESS")
+        self.assertEqual(ctl.wait_resp(seq, 10), 0)
         # Ambiguous replies to frontdesk (not bound: kept in the outbox).
         for i, text in enumerate(XSS):
             seq = ctl.mo("1555400000%d" % i, "15550100", text)
@@ -119,6 +124,9 @@ class TestDashboard(harness.TestCase):
 
         def ed(cfg):
             cfg["timeouts"] = {"shutdown_ms": 1000}
+            cfg["frequency"] = [{"category": "promo", "max": 3,
+                                 "per": "1d",
+                                 "less": {"max": 2, "per": "7d"}}]
             cfg["admin"]["users"] = [
                 {"name": VIEWER[0], "token": VIEWER[1], "role": "viewer"},
                 {"name": STAFF[0], "token": STAFF[1], "role": "staff"}]
@@ -128,7 +136,8 @@ class TestDashboard(harness.TestCase):
         shots = os.path.join(harness.BUILD, "screenshots")
         os.makedirs(shots, exist_ok=True)
         dash = {"url": "http://127.0.0.1:%d/" % port, "staff": STAFF[1],
-                "viewer": VIEWER[1], "number": NUM, "viewerNumber":
+                "viewer": VIEWER[1], "number": NUM, "lessNumber": LESS_NUM,
+                "viewerNumber":
                 "15556660002", "note": NOTE, "shots": shots,
                 "chromium": CHROMIUM}
         env = dict(os.environ, DASH=json.dumps(dash), NODE_PATH=mods)
@@ -167,12 +176,27 @@ class TestDashboard(harness.TestCase):
         self.assertEqual(ov["totals"][89 - 20], 2)
         self.assertEqual(ov["totals"][89], 1)
         self.assertGreaterEqual(ov["rejectedBars"], 1)
+        # Series named by reason; LESS counted apart from opt-outs.
+        self.assertEqual(ov["rejectedLegend"], ["opted out 0x401"])
+        self.assertEqual(ov["less"], "Fewer texts (LESS) in these days: "
+                         "1, not counted as opt-outs.")
         self.assertIn(["marketing", "promo", "4", "1", "25.00 %"],
                       ov["stopRate"])
         # The number: promo blocked by sam, the note shown as text.
         self.assertIn(["promo", "allowed"], out["statusBefore"])
         self.assertIn(["promo", "blocked"], out["statusAfter"])
         self.assertIn("by sam", out["optoutNotice"])
+        # LESS shown per capped category with what the cap leaves, as
+        # `stopgate status` says it.
+        less = {r[0]: r[1:] for r in out["lessStatus"]}
+        self.assertEqual(less["promo"][0], "1")
+        self.assertTrue(less["promo"][1].startswith("fewer texts (LESS)"),
+                        less)
+        self.assertTrue(less["promo"][1].endswith("2 of 2 left per 7 d"),
+                        less)
+        self.assertIn("LESS  2 of 2 left per 604800s",
+                      self.cli("status", LESS_NUM))
+        self.assertEqual(less["billing"], ["0", ""])
         self.assertEqual(out["historyMarkup"], 0)
         row = out["history"][-1]
         self.assertEqual((row[1], row[3], row[4]), ("opt_out", "staff",

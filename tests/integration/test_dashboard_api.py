@@ -52,10 +52,12 @@ def day(offset):
 
 
 class DashCase(harness.TestCase):
-    def start(self):
+    def start(self, edit=None):
         def ed(cfg):
             cfg["timeouts"] = {"shutdown_ms": 1000}
             cfg["admin"]["users"] = users()
+            if edit is not None:
+                edit(cfg)
         self.smsc, self.gw, self.cfg = self.h.start_stack(edit=ed,
                                                           admin=True)
         self.port = int(self.cfg["admin"]["bind"].rsplit(":", 1)[1])
@@ -357,6 +359,84 @@ class TestSeries(DashCase):
         self.assertEqual(len(lines), 6)
         self.assertEqual(self.req("GET", "/v1/audit?after=x")[0], 400)
         self.assertEqual(self.req("GET", "/v1/audit?format=xml")[0], 400)
+
+
+class TestPrefsSeries(DashCase):
+    """Subscriber preferences (SPEC section 9) on the overview and the
+    audit: rejected sends labelled by reason, LESS counted apart from
+    opt-outs, the audit filtered by reason."""
+
+    def prefs_edit(self, cfg):
+        # promo: one a day (LESS: one a week); quiet from an hour ago to
+        # an hour ahead for numbers starting 1555 (UTC), the others in
+        # Tokyo, outside it (see test_prefs.py).
+        cfg["frequency"] = [{"category": "promo", "max": 1, "per": "1d",
+                             "less": {"max": 1, "per": "7d"}}]
+        now = time.gmtime()
+        m = now.tm_hour * 60 + now.tm_min
+        cfg["quiet_hours"] = [{
+            "category": "promo",
+            "from": "%02d:%02d" % divmod((m - 60) % 1440, 60),
+            "to": "%02d:%02d" % divmod((m + 60) % 1440, 60)}]
+        cfg["timezones"] = {"default": "Asia/Tokyo",
+                            "prefixes": {"1": "Asia/Tokyo",
+                                         "1555": "Etc/UTC"}}
+
+    def test_reasons_and_less(self):
+        self.start(self.prefs_edit)
+        out, capped, quiet, less = ("16664440000", "16665550000",
+                                    "15551230000", "16665550001")
+        ev = self.ok("POST", "/v1/optouts", {"number": out, "all": True},
+                     status=201)
+        c = smpp.Client.connect(self.gw.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.bind("trx", "marketing", "mkpass1"), 0)
+        self.assertEqual([c.submit("12345", n, b"sale")[0] for n in
+                          (capped, capped, quiet, out)],
+                         [0, 0x402, 0x403, 0x401])
+        ctl = self.smsc.ctl()
+        seq = ctl.mo(less, "12345", "LESS")
+        self.assertEqual(c.wait_deliver(5).text(), "LESS")
+        self.assertEqual(ctl.wait_resp(seq, 10), 0)
+
+        def series():
+            return self.ok("GET", "/v1/series?days=90", token=VIEWER[1])
+        s = harness.wait_until(
+            lambda: (lambda s: s if len(s["rejected"]) == 3 and
+                     sum(s["events"].get("less", [])) == 1 else None)(
+                series()), timeout=10, what="refusals and LESS counted")
+        self.assertEqual(s["rejected_reasons"], {
+            "0x00000401": "opted_out", "0x00000402": "frequency_cap",
+            "0x00000403": "quiet_hours"})
+        for st in s["rejected_reasons"]:
+            self.assertEqual(s["rejected"][st][89], 1)
+        # LESS is not an opt-out: only the staff one is counted as such.
+        self.assertEqual(s["events"]["less"][89], 1)
+        self.assertEqual(sum(s["optouts"]), 1)
+        self.assertEqual(s["events"]["opt_out"], s["optouts"])
+        self.assertEqual({k: sum(v) for k, v in
+                          s["optouts_by_category"].items()}, {"*": 1})
+        self.assertEqual([r["attributed"] for r in s["stop_rate"]], [0])
+        # The audit: each record's reason, and a filter by it.
+        for why, num, text in (
+                ("frequency_cap", capped, "frequency_cap"),
+                ("quiet_hours", quiet, "quiet_hours"),
+                ("opted_out", out, "opted out (event %d)" % ev["event_id"])):
+            recs = self.ok("GET", "/v1/audit?reason=" + why,
+                           token=VIEWER[1])["records"]
+            self.assertEqual([(r["destination"], r["reason"])
+                              for r in recs], [(num, text)])
+        recs = self.ok("GET", "/v1/audit?reason=quiet_hours&number=" +
+                       capped)["records"]
+        self.assertEqual(recs, [])
+        st, _, text = self.req("GET", "/v1/audit?format=csv&reason="
+                               "frequency_cap")
+        self.assertEqual(st, 200, text)
+        self.assertEqual(len(text.splitlines()), 2)
+        self.assertIn(capped, text.splitlines()[1])
+        st, _, text = self.req("GET", "/v1/audit?reason=spam")
+        self.assertEqual(st, 400, text)
+        self.assertIn("reason", text)
 
 
 class TestExportImport(DashCase):

@@ -247,6 +247,64 @@ class TestCaps(PrefsCase):
         self.assertIn("stopgate_submits_rejected_quiet_hours_total 0",
                       body)
 
+    def test_multi_waiting_for_window_counted_once(self):
+        """A submit_multi that waits for window space is decided again
+        when there is room: its destinations count once."""
+        def ed(cfg):
+            cfg["upstreams"][0]["window"] = 1
+        self.start(edit=ed)
+        mk = self.client()
+        self.ctl.ok("pause")
+        first = mk.submit_async("12345", "16665550001", b"sale 0")
+        harness.wait_until(lambda: self.ctl.stats()["held"] >= 1,
+                           what="the window full at the SMSC")
+        seq = mk.send(smpp.SUBMIT_MULTI, smpp.submit_multi_body(
+            "12345", [SUB], b"sale multi"))
+        # Decided, and put back to wait for the window.
+        time.sleep(0.5)
+        self.ctl.ok("resume")
+        self.assertEqual(mk.wait_resp(first, 5).status, 0)
+        self.assertEqual(mk.wait_resp(seq, 5).status, 0)
+        st = harness.wait_until(
+            lambda: (lambda p: p if p["sent"] >= 1 else None)(
+                self.status(SUB)["promo"]), timeout=5,
+            what="the send counted")
+        time.sleep(0.3)     # a second count would be in the same batch
+        st = self.status(SUB)["promo"]
+        self.assertEqual((st["sent"], st["left"]), (1, 2))
+        # The proxy's own count agrees: two more, then the cap.
+        self.assertEqual(self.sends(mk, SUB, 3), [0, 0, 0x402])
+
+    def test_multi_part_waiting_for_window_counted_once(self):
+        """The same for the first part of a concatenated message: the
+        parts count once, and waiting does not make it count none."""
+        def ed(cfg):
+            cfg["upstreams"][0]["window"] = 1
+        self.start(edit=ed)
+        mk = self.client()
+        self.ctl.ok("pause")
+        first = mk.submit_async("12345", "16665550001", b"sale 0")
+        harness.wait_until(lambda: self.ctl.stats()["held"] >= 1,
+                           what="the window full at the SMSC")
+        seq = mk.send(smpp.SUBMIT_MULTI, smpp.submit_multi_body(
+            "12345", [SUB], bytes([5, 0, 3, 0x42, 2, 1]) + b"part1",
+            esm_class=smpp.ESM_UDHI))
+        time.sleep(0.5)
+        self.ctl.ok("resume")
+        self.assertEqual(mk.wait_resp(first, 5).status, 0)
+        self.assertEqual(mk.wait_resp(seq, 5).status, 0)
+        self.assertEqual(mk.submit_multi(
+            "12345", [SUB], bytes([5, 0, 3, 0x42, 2, 2]) + b"part2",
+            esm_class=smpp.ESM_UDHI)[0], 0)
+        harness.wait_until(
+            lambda: (lambda p: p if p["sent"] >= 1 else None)(
+                self.status(SUB)["promo"]), timeout=5,
+            what="the message counted")
+        time.sleep(0.3)
+        st = self.status(SUB)["promo"]
+        self.assertEqual((st["sent"], st["left"]), (1, 2))
+        self.assertEqual(self.sends(mk, SUB, 3), [0, 0, 0x402])
+
 
 class TestQuietHours(PrefsCase):
     def quiet_edit(self, cfg):

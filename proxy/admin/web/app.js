@@ -225,6 +225,21 @@
 
   function catName(c) { return c === "*" ? "all categories" : c; }
 
+  var REASONS = { opted_out: "opted out", frequency_cap: "frequency cap",
+    quiet_hours: "quiet hours" };
+
+  /* "0x00000402" -> "frequency cap 0x402": the reason the config gives
+   * the status, else the status alone. */
+  function rejName(st, reasons) {
+    var why = reasons && reasons[st];
+    var hex = "0x" + parseInt(st, 16).toString(16);
+    return why ? (REASONS[why] || why) + " " + hex : st;
+  }
+
+  function sum(v) {
+    return (v || []).reduce(function (a, b) { return a + b; }, 0);
+  }
+
   function loadOverview() {
     api("GET", "/v1/series?days=90").then(function (s) {
       $("ov-range").textContent = s.from + " to " + s.to;
@@ -235,8 +250,14 @@
         s.spikes.map(function (f) {
           return f.day + " (" + f.optouts + ", median " + f.median + ")";
         }).join(", ") : "No spike in these days.";
-      legend($("rej-legend"), Object.keys(s.rejected));
-      drawStacked($("chart-rejected"), s.days, s.rejected, [], 200);
+      var rej = {};
+      Object.keys(s.rejected).forEach(function (st) {
+        rej[rejName(st, s.rejected_reasons)] = s.rejected[st];
+      });
+      legend($("rej-legend"), Object.keys(rej));
+      drawStacked($("chart-rejected"), s.days, rej, [], 200);
+      $("ov-less").textContent = "Fewer texts (LESS) in these days: " +
+        sum(s.events.less) + ", not counted as opt-outs.";
       var tb = $("stop-rate").tBodies[0];
       clear(tb);
       s.stop_rate.forEach(function (r) {
@@ -274,6 +295,23 @@
     return { categories: cats };
   }
 
+  /* 86400 -> "1 d": the window of a frequency cap. */
+  function fmtPer(s) {
+    var u = [[86400, "d"], [3600, "h"], [60, "min"]], i;
+    for (i = 0; i < u.length; i++)
+      if (s >= u[i][0] && s % u[i][0] === 0)
+        return s / u[i][0] + " " + u[i][1];
+    return s + " s";
+  }
+
+  /* A capped category's preferences (SPEC §9), as `stopgate status`
+   * shows them: LESS, and what the cap leaves in its window. */
+  function prefsText(x) {
+    if (x.max === undefined) return "";
+    return (x.less ? "fewer texts (LESS) since " + fmtTime(x.less_since) +
+      " · " : "") + x.left + " of " + x.max + " left per " + fmtPer(x.per_s);
+  }
+
   function showNumber(num) {
     showError("");
     return Promise.all([
@@ -289,9 +327,11 @@
       Object.keys(st.categories).forEach(function (c) {
         var x = st.categories[c];
         cats.push(c);
-        tb.appendChild(el("tr", { "data-category": c }, [cell(c),
+        tb.appendChild(el("tr", { "data-category": c,
+          "data-less": x.less ? "1" : "0" }, [cell(c),
           cell(x.status, "status-" + x.status), cell(fmtTime(x.since)),
-          cell(x.event_id ? "#" + x.event_id + " (" + x.scope + ")" : "")]));
+          cell(x.event_id ? "#" + x.event_id + " (" + x.scope + ")" : ""),
+          cell(prefsText(x), "prefs")]));
       });
       catBoxes($("optout-form"), cats);
       catBoxes($("optin-form"), cats);
@@ -379,7 +419,8 @@
 
   function auditQuery(after, fmt, limit) {
     var f = $("audit-form"), q = [];
-    ["since", "until", "number", "account", "category"].forEach(function (k) {
+    ["since", "until", "number", "account", "category",
+      "reason"].forEach(function (k) {
       var v = f.elements[k].value.trim();
       if (v) q.push(k + "=" + encodeURIComponent(v));
     });

@@ -88,6 +88,9 @@ async function main() {
         days: days.map((g) => g.getAttribute("data-day")),
         rejectedBars: document.querySelectorAll(
           "#chart-rejected rect.seg").length,
+        rejectedLegend: Array.from(document.querySelectorAll(
+          "#rej-legend span")).map((e) => e.textContent),
+        less: document.getElementById("ov-less").textContent,
         stopRate: Array.from(document.querySelectorAll(
           "#stop-rate tbody tr")).map((tr) => Array.from(tr.cells).map(
           (td) => td.textContent)),
@@ -124,6 +127,17 @@ async function main() {
     out.historyMarkup = await page.$$eval("#number-history b",
       (b) => b.length);
     await shot(page, "number");
+
+    /* A number that replied LESS: the marker and what its cap leaves. */
+    await page.$eval("#number-input", (e) => { e.value = ""; });
+    await page.type("#number-input", cfg.lessNumber);
+    await page.click("#number-form button[type=submit]");
+    await page.waitForFunction((n) =>
+      document.getElementById("number-shown").textContent === n,
+      {}, cfg.lessNumber);
+    out.lessStatus = await page.$$eval("#number-status tbody tr",
+      (rows) => rows.map((r) => [r.cells[0].textContent,
+        r.getAttribute("data-less"), r.cells[4].textContent]));
 
     /* Review queue: subscriber text shown as text; resolve one. */
     step("review");

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "proxy/compliance/compliance.h"
+#include "proxy/compliance/series.h"
+#include "store/store.h"
 #include "tests/unit/compliance/compliance_fixture.h"
 
 static int
@@ -170,6 +172,39 @@ test_audit_filter(void **state)
 	assert_int_equal(f.since, 0);
 }
 
+/* A reason filter takes store_audit_reason_name's names only. */
+static void
+test_audit_reason(void **state)
+{
+	struct store_audit_filter	 f;
+	struct compliance_err		 err;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(compliance_audit_reason(NULL, &f, &err), 0);
+	assert_null(f.reason);
+	assert_int_equal(compliance_audit_reason("quiet_hours", &f, &err), 0);
+	assert_string_equal(f.reason, "quiet_hours");
+	assert_int_equal(compliance_audit_reason("frequency_cap", &f, &err),
+	    0);
+	assert_string_equal(f.reason, "frequency_cap");
+	assert_int_equal(compliance_audit_reason("spam", &f, &err), -1);
+	assert_int_equal(err.code, COMPLIANCE_E_INPUT);
+	assert_non_null(strstr(err.msg, "opted_out"));
+}
+
+/* The overview's rejected statuses named by the config's reasons. */
+static void
+test_series_reason(void **state)
+{
+	const struct config	*cfg = *state;
+
+	assert_string_equal(series_reason_of(cfg, 0x401), "opted_out");
+	assert_string_equal(series_reason_of(cfg, 0x402), "frequency_cap");
+	assert_string_equal(series_reason_of(cfg, 0x403), "quiet_hours");
+	assert_null(series_reason_of(cfg, 0x58));
+}
+
 int
 main(void)
 {
@@ -179,6 +214,8 @@ main(void)
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_scope_full),
 		cmocka_unit_test(test_audit_filter),
+		cmocka_unit_test(test_audit_reason),
+		cmocka_unit_test(test_series_reason),
 	};
 
 	return cmocka_run_group_tests_name("proxy/compliance/compliance",

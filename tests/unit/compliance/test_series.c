@@ -97,7 +97,7 @@ series_json(struct cfx *f, unsigned days)
 	FILE			*fp = open_memstream(&buf, &len);
 
 	assert_non_null(fp);
-	assert_int_equal(series_write(f->st, NOW, days, fp, &err), 0);
+	assert_int_equal(series_write(f->st, NULL, NOW, days, fp, &err), 0);
 	fclose(fp);
 	j = json_loadb(buf, len, 0, &jerr);
 	if (j == NULL)
@@ -198,10 +198,10 @@ test_series_json(void **state)
 	j = series_json(f, 2);
 	assert_int_equal(json_array_size(json_object_get(j, "spikes")), 0);
 	json_decref(j);
-	assert_int_equal(series_write(f->st, NOW, 0, stdout, &err), -1);
+	assert_int_equal(series_write(f->st, NULL, NOW, 0, stdout, &err), -1);
 	assert_int_equal(err.code, COMPLIANCE_E_INPUT);
-	assert_int_equal(series_write(f->st, NOW, SERIES_DAYS_MAX + 1, stdout,
-	    &err), -1);
+	assert_int_equal(series_write(f->st, NULL, NOW, SERIES_DAYS_MAX + 1,
+	    stdout, &err), -1);
 }
 
 int
