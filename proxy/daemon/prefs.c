@@ -21,6 +21,7 @@
 
 #define PREFS_TICK_MS		1000
 #define PREFS_FEED_MAX		10000	/* events read per poll */
+#define PREFS_REMOTE_MAX	10000	/* send log records read per poll */
 #define PREFS_SWEEP_SLOTS	65536	/* table slots visited per tick */
 #define PREFS_PRUNE_MAX		100000	/* old sends deleted at start */
 /* Then, from the timer, every PREFS_PRUNE_EVERY_S: a bounded lazy
@@ -44,6 +45,7 @@ struct prefs {
 	int64_t			 zones_at;	/* built at, unix seconds */
 	int64_t			 pruned_at;	/* unix seconds */
 	uint64_t		 cursor;	/* last event id read */
+	uint64_t		 sends_at;	/* send log position read */
 	struct event		*tick;		/* owned */
 	struct prefs_counters	 c;
 	struct prefs_concat	 concat[PREFS_CONCAT_SLOTS];
@@ -139,6 +141,13 @@ prefs_poll(struct prefs *p)
 	    feed_event, p) == -1)
 		log_warnx("event=prefs_feed_failed error=\"%s\"",
 		    store_errmsg(p->d->store));
+	/* In a cluster, the sends of the other nodes the cluster thread
+	 * applied since: records past a position, not a walk per send. */
+	if (p->d->cfg->prefs.nfrequency > 0 &&
+	    store_freq_remote(p->d->store, &p->sends_at, PREFS_REMOTE_MAX,
+	    load_count, p) == -1)
+		log_warnx("event=prefs_feed_failed error=\"%s\"",
+		    store_errmsg(p->d->store));
 }
 
 static int
@@ -202,6 +211,11 @@ prefs_load(struct prefs *p)
 	if (store_info(d->store, &info) == -1)
 		return -1;
 	p->cursor = info.last_event_id;
+	/* Likewise the send log's position: a remote send applied
+	 * meanwhile is counted twice (one more refusal) rather than
+	 * missed. */
+	if (store_freq_position(d->store, &p->sends_at) == -1)
+		return -1;
 	horizon = (int64_t)time(NULL) - longest_window(d->cfg);
 	if (d->cfg->prefs.nfrequency > 0 &&
 	    store_freq_prune(d->store, horizon, PREFS_PRUNE_MAX,
