@@ -1219,7 +1219,8 @@ batch_body(struct store *st, MDB_txn *txn, void *arg)
 			return rc;
 	}
 	if ((rc = store_freq_put_txn(st, txn, b->freq, b->nfreq,
-	    &ba->nbad)) != 0)
+	    &ba->nbad)) != 0 ||
+	    (rc = store_journal_sent_txn(st, txn, b->freq, b->nfreq)) != 0)
 		return rc;
 	return store_daily_batch_txn(st, txn, b);
 }

@@ -5,6 +5,8 @@
  */
 #include "store/journal.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/audit_int.h"
@@ -192,6 +194,8 @@ item_apply(struct store *st, MDB_txn *txn, struct store_cluster_item *it)
 		return it->is_own ? 0 : review_add_remote(st, txn, it);
 	case STORE_JOURNAL_REVIEW_DONE:
 		return it->is_own ? 0 : review_done_remote(st, txn, it);
+	case STORE_JOURNAL_SENT:
+		return 0;	/* in one record: apply_sends */
 	default:
 		break;
 	}
@@ -208,6 +212,35 @@ struct apply_arg {
 	uint64_t	 seq;
 };
 
+/*
+ * The remote sends of the batch as one record of the send log: one
+ * append per batch, however many sends the fleet shipped. 0 or an LMDB
+ * code.
+ */
+static int
+apply_sends(struct store *st, MDB_txn *txn, const struct apply_arg *a)
+{
+	struct store_freq_entry *e;
+	size_t i, n = 0, nbad = 0;
+	int rc;
+
+	for (i = 0; i < a->n; i++)
+		n += a->items[i].kind == STORE_JOURNAL_SENT &&
+		    !a->items[i].is_own;
+	if (n == 0)
+		return 0;
+	if ((e = calloc(n, sizeof(*e))) == NULL)
+		return ENOMEM;
+	n = 0;
+	for (i = 0; i < a->n; i++)
+		if (a->items[i].kind == STORE_JOURNAL_SENT &&
+		    !a->items[i].is_own)
+			e[n++] = a->items[i].sent;
+	rc = store_freq_remote_put_txn(st, txn, e, n, &nbad);
+	free(e);
+	return rc;
+}
+
 static int
 cluster_apply_body(struct store *st, MDB_txn *txn, void *arg)
 {
@@ -222,6 +255,8 @@ cluster_apply_body(struct store *st, MDB_txn *txn, void *arg)
 	for (i = 0; i < a->n && rc == 0; i++) {
 		rc = item_apply(st, txn, &a->items[i]);
 	}
+	if (rc == 0)
+		rc = apply_sends(st, txn, a);
 	st->is_remote_apply = false;
 	if (rc != 0)
 		return rc;

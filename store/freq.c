@@ -65,6 +65,9 @@ freq_key_split(const MDB_val *k, char *number, char *category)
  * read the log of the window instead.
  */
 #define FREQ_TAG_SEND	'S'
+/* The version byte of a record of sends made on other nodes of the
+ * fleet (store_cluster_apply): same layout, read by store_freq_remote. */
+#define FREQ_VERSION_REMOTE	2
 #define FREQ_SEQ	"seq.freq"
 /* Bytes of one send in a record, at most: time, two lengths, names. */
 #define FREQ_SEND_MAX	(8 + 2 + STORE_NUMBER_MAX + STORE_NAME_MAX)
@@ -93,7 +96,8 @@ send_decode(const MDB_val *v, int64_t horizon, send_fn *cb, void *arg)
 	int64_t		 t;
 	int		 r;
 
-	if (v->mv_size < 5 || p[0] != FREQ_VERSION)
+	if (v->mv_size < 5 || (p[0] != FREQ_VERSION &&
+	    p[0] != FREQ_VERSION_REMOTE))
 		return -1;
 	n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 |
 	    p[4];
@@ -135,9 +139,10 @@ newest_one(int64_t time, const char *number, const char *category,
 	return 0;
 }
 
-int
-store_freq_put_txn(struct store *st, MDB_txn *txn,
-    const struct store_freq_entry *e, size_t n, size_t *nbad)
+/* Append the valid entries of e as one record of version ver. */
+static int
+freq_put(struct store *st, MDB_txn *txn, const struct store_freq_entry *e,
+    size_t n, size_t *nbad, uint8_t ver)
 {
 	uint8_t		 key[9], *val;
 	MDB_val		 k, v;
@@ -167,7 +172,7 @@ store_freq_put_txn(struct store *st, MDB_txn *txn,
 	rc = 0;
 	if (cnt == 0)
 		goto out;
-	val[0] = FREQ_VERSION;
+	val[0] = ver;
 	val[1] = (uint8_t)(cnt >> 24);
 	val[2] = (uint8_t)(cnt >> 16);
 	val[3] = (uint8_t)(cnt >> 8);
@@ -187,6 +192,20 @@ store_freq_put_txn(struct store *st, MDB_txn *txn,
 out:
 	free(val);
 	return rc;
+}
+
+int
+store_freq_put_txn(struct store *st, MDB_txn *txn,
+    const struct store_freq_entry *e, size_t n, size_t *nbad)
+{
+	return freq_put(st, txn, e, n, nbad, FREQ_VERSION);
+}
+
+int
+store_freq_remote_put_txn(struct store *st, MDB_txn *txn,
+    const struct store_freq_entry *e, size_t n, size_t *nbad)
+{
+	return freq_put(st, txn, e, n, nbad, FREQ_VERSION_REMOTE);
 }
 
 static int
@@ -235,6 +254,61 @@ store_freq_load(struct store *st, int64_t horizon, store_freq_fn cb,
 	struct load_arg	 la = { cb, arg };
 
 	return send_walk(st, horizon, load_one, &la);
+}
+
+int
+store_freq_position(struct store *st, uint64_t *pos)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	store_ok(st);
+	*pos = 0;
+	if (st->is_missing[STORE_DB_FREQ])
+		return 0;
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	rc = store_seq_peek(st, txn, FREQ_SEQ, pos);
+	store_walk_end(st, txn);
+	if (rc != 0)
+		return store_fail_mdb(st, rc, "reading the send log");
+	return 0;
+}
+
+int
+store_freq_remote(struct store *st, uint64_t *pos, size_t max,
+    store_freq_fn cb, void *arg)
+{
+	struct load_arg	 la = { cb, arg };
+	uint8_t		 key[9];
+	MDB_cursor	*cur = NULL;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	size_t		 seen = 0;
+	int		 rc, cbret = 0;
+
+	store_ok(st);
+	if (st->is_missing[STORE_DB_FREQ])
+		return 0;
+	if ((txn = store_walk_begin(st)) == NULL)
+		return -1;
+	key[0] = FREQ_TAG_SEND;
+	store_be64_put(key + 1, *pos + 1);
+	rc = store_cursor_seek(st, txn, STORE_DB_FREQ, key, sizeof(key), &cur,
+	    &k, &v);
+	while (rc == 0 && cbret == 0 && seen < max && k.mv_size == 9 &&
+	    store_key_has_prefix(&k, key, 1)) {
+		*pos = store_be64_get((const uint8_t *)k.mv_data + 1);
+		seen++;
+		if (v.mv_size > 0 &&
+		    ((const uint8_t *)v.mv_data)[0] == FREQ_VERSION_REMOTE &&
+		    (cbret = send_decode(&v, INT64_MIN, load_one, &la)) == -1)
+			cbret = 0;	/* a damaged record is skipped */
+		if (cbret == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	return store_walk_finish(st, txn, cur, rc, cbret,
+	    "reading the send log");
 }
 
 struct get_arg {

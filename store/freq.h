@@ -51,6 +51,22 @@ int store_freq_load(struct store *st, int64_t horizon, store_freq_fn cb,
     void *arg);
 
 /*
+ * In a cluster, the sends of the other nodes (store_cluster_apply) are
+ * appended to the same log, in records of their own. The proxy, which
+ * counts its own sends as it makes them, reads those records as they
+ * come: the log's position now (store_freq_position, taken before
+ * store_freq_load), then every poll store_freq_remote from it.
+ */
+int store_freq_position(struct store *st, uint64_t *pos);
+
+/*
+ * The remote sends of up to max records after *pos, one at a time to cb,
+ * *pos advanced past every record read. Returns per the walk convention.
+ */
+int store_freq_remote(struct store *st, uint64_t *pos, size_t max,
+    store_freq_fn cb, void *arg);
+
+/*
  * The logged send times of one number and category, oldest first, into
  * times[0..cap) (the newest cap of them). Reads the whole log: for staff
  * (`stopgate status`), not for a hot path. Returns 0 with *n set, or -1.

@@ -3,7 +3,8 @@
  * and the fleet stream's application (store/journal.h).
  *
  * Layout: JOURNAL be64 row id -> kind (1 byte) be64 local id [time
- * (8 bytes, audit records: their key is time id)]; PENDING
+ * (8 bytes, audit records: their key is time id)], or for receipt
+ * map and send rows kind, time and NUL-ended strings; PENDING
  * number \0 be64 event id -> "". Meta: "cluster.node" (the node name),
  * "cluster.applied" (be64 fleet sequence), "seq.journal".
  */
@@ -52,6 +53,8 @@ store_journal_kind_name(enum store_journal_kind k)
 		return "review_done";
 	case STORE_JOURNAL_MSGMAP:
 		return "msgmap";
+	case STORE_JOURNAL_SENT:
+		return "sent";
 	}
 	return NULL;
 }
@@ -180,6 +183,75 @@ store_journal_msgmap_txn(struct store *st, MDB_txn *txn,
 	v.mv_size = n;
 	v.mv_data = val;
 	return mdb_put(txn, st->dbi[STORE_DB_JOURNAL], &k, &v, MDB_APPEND);
+}
+
+static int
+sent_put(struct store *st, MDB_txn *txn, const struct store_freq_entry *e)
+{
+	uint8_t jk[8], val[1 + 8 + STORE_NUMBER_MAX + STORE_NAME_MAX];
+	uint64_t jid;
+	MDB_val k, v;
+	size_t ln = strlen(e->number) + 1, lc = strlen(e->category) + 1;
+	int rc;
+
+	if ((rc = store_seq_next(st, txn, SEQ_JOURNAL, &jid)) != 0)
+		return rc;
+	val[0] = STORE_JOURNAL_SENT;
+	store_time_put(val + 1, e->time);
+	memcpy(val + 9, e->number, ln);
+	memcpy(val + 9 + ln, e->category, lc);
+	store_be64_put(jk, jid);
+	k.mv_size = sizeof(jk);
+	k.mv_data = jk;
+	v.mv_size = 9 + ln + lc;
+	v.mv_data = val;
+	return mdb_put(txn, st->dbi[STORE_DB_JOURNAL], &k, &v, MDB_APPEND);
+}
+
+int
+store_journal_sent_txn(struct store *st, MDB_txn *txn,
+    const struct store_freq_entry *e, size_t n)
+{
+	bool is_on;
+	size_t i;
+	int rc;
+
+	if ((rc = store_journal_is_on(st, txn, &is_on)) != 0 || !is_on)
+		return rc;
+	for (i = 0; i < n; i++) {
+		/* What store_freq_put_txn skips as bad. */
+		if (!store_field_ok(e[i].number, sizeof(e[i].number),
+		    false) || !store_field_ok(e[i].category,
+		    sizeof(e[i].category), false))
+			continue;
+		if ((rc = sent_put(st, txn, &e[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A send row: time, number \0 category \0. */
+static int
+row_sent(const MDB_val *v, struct store_journal_row *row)
+{
+	const char *p = (const char *)v->mv_data + 9, *end;
+	size_t ln, lc;
+
+	if (v->mv_size < 13)
+		return MDB_CORRUPTED;
+	end = (const char *)v->mv_data + v->mv_size;
+	row->kind = STORE_JOURNAL_SENT;
+	row->sent.time = store_time_get((const uint8_t *)v->mv_data + 1);
+	ln = strnlen(p, (size_t)(end - p));
+	if (p + ln >= end || ln == 0 || ln >= sizeof(row->sent.number))
+		return MDB_CORRUPTED;
+	memcpy(row->sent.number, p, ln + 1);
+	p += ln + 1;
+	lc = strnlen(p, (size_t)(end - p));
+	if (p + lc >= end || lc == 0 || lc >= sizeof(row->sent.category))
+		return MDB_CORRUPTED;
+	memcpy(row->sent.category, p, lc + 1);
+	return 0;
 }
 
 /* A receipt map row: time, then three NUL-ended strings. */
@@ -387,6 +459,8 @@ row_load(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 		return row_review(st, txn, p, row);
 	if (p[0] == STORE_JOURNAL_MSGMAP)
 		return row_msgmap(v, row);
+	if (p[0] == STORE_JOURNAL_SENT)
+		return row_sent(v, row);
 	if (p[0] != STORE_JOURNAL_EVENT || v->mv_size != 9)
 		return MDB_CORRUPTED;
 	row->kind = STORE_JOURNAL_EVENT;

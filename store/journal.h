@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/freq.h"
 #include "store/store.h"
 
 #define STORE_NODE_MAX		33	/* [a-z0-9-]{1,32} and NUL */
@@ -35,10 +36,11 @@ enum store_journal_kind {
 	STORE_JOURNAL_REVIEW,		/* a review item queued */
 	STORE_JOURNAL_REVIEW_DONE,	/* a review item resolved */
 	STORE_JOURNAL_MSGMAP,		/* a receipt map entry */
+	STORE_JOURNAL_SENT,		/* a send counted by a frequency cap */
 };
 
 /* Name of a kind ("event", "audit", "review", "review_done",
- * "msgmap"); NULL for none. */
+ * "msgmap", "sent"); NULL for none. */
 const char *store_journal_kind_name(enum store_journal_kind k);
 
 /* One journal row: its id (increasing) and what it carries. */
@@ -55,6 +57,9 @@ struct store_journal_row {
 	/* Kind MSGMAP: the entry (message_id normalised); its local id is
 	 * the row's id. */
 	struct store_msgmap	 msgmap;
+	/* Kind SENT: the send (number, category, time); its local id is
+	 * the row's id. */
+	struct store_freq_entry	 sent;
 };
 
 /*
@@ -100,7 +105,9 @@ int store_journal_depth(struct store *st, size_t *rows,
  * by origin_node and origin_id) is queued here unless already known,
  * and a resolution (REVIEW_DONE) resolves the local copy of the item if
  * it is still open (the first resolution in fleet order wins; its
- * opt-out, if any, comes as an event of its own).
+ * opt-out, if any, comes as an event of its own). A send counted by a
+ * frequency cap on another node (SENT, sent) is added to the send log
+ * marked remote (store_freq_remote).
  */
 struct store_cluster_item {
 	enum store_journal_kind	 kind;
@@ -111,6 +118,7 @@ struct store_cluster_item {
 	struct store_review	 review;
 	char			 origin_node[STORE_NODE_MAX];
 	uint64_t		 origin_id;
+	struct store_freq_entry	 sent;
 };
 
 /*

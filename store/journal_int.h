@@ -40,6 +40,14 @@ int store_journal_audit_txn(struct store *st, MDB_txn *txn,
 int store_journal_msgmap_txn(struct store *st, MDB_txn *txn,
     const struct store_msgmap *m, const char *id);
 
+/*
+ * In the transaction of store_freq_put_txn(e, n): a journal row (kind
+ * SENT) per valid entry, when is_on (a local write on a node's store):
+ * the fleet counts the sends of every node. 0 or an LMDB code.
+ */
+int store_journal_sent_txn(struct store *st, MDB_txn *txn,
+    const struct store_freq_entry *e, size_t n);
+
 /* The journal row of review item r (queued, or resolved), unless the
  * write is a fleet one. 0 or an LMDB code. */
 int store_journal_review_txn(struct store *st, MDB_txn *txn,

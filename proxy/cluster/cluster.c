@@ -70,6 +70,7 @@ struct cluster {
 	int64_t		 expire_ms;		/* last receipt map expiry */
 	int64_t		 ship_after_ms;		/* journal unreadable: wait */
 	unsigned	 map_hours;		/* receipt map retention */
+	int64_t		 sent_keep_s;		/* longest cap window, 0 */
 	bool		 is_outbox_woken;
 };
 
@@ -278,6 +279,11 @@ row_body(const struct store_journal_row *row, uint64_t *id,
 		*number = "";
 		*time = row->msgmap.time;
 		return evjson_msgmap_encode(&row->msgmap);
+	case STORE_JOURNAL_SENT:
+		*id = row->id;
+		*number = row->sent.number;
+		*time = row->sent.time;
+		return evjson_sent_encode(&row->sent);
 	case STORE_JOURNAL_EVENT:
 		break;
 	}
@@ -377,7 +383,7 @@ kind_parse(const char *s)
 {
 	enum store_journal_kind k;
 
-	for (k = STORE_JOURNAL_AUDIT; k <= STORE_JOURNAL_REVIEW_DONE; k++)
+	for (k = STORE_JOURNAL_AUDIT; k <= STORE_JOURNAL_SENT; k++)
 		if (strcmp(s, store_journal_kind_name(k)) == 0)
 			return k;
 	return STORE_JOURNAL_EVENT;
@@ -395,6 +401,8 @@ item_decode(struct store_cluster_item *it, const char *text, size_t len,
 	case STORE_JOURNAL_REVIEW_DONE:
 		return evjson_review_decode(text, len, &it->review,
 		    it->origin_node, &it->origin_id, err, errlen);
+	case STORE_JOURNAL_SENT:	/* the number is the row's */
+		return evjson_sent_decode(text, len, &it->sent, err, errlen);
 	case STORE_JOURNAL_MSGMAP:	/* never in the fleet's log */
 	case STORE_JOURNAL_EVENT:
 		break;
@@ -422,6 +430,8 @@ follow_items(struct cluster *c, PGresult *r, uint64_t *last)
 			    PQgetvalue(r, i, 4));
 			continue;
 		}
+		snprintf(it->sent.number, sizeof(it->sent.number), "%s",
+		    PQgetvalue(r, i, 4));
 		if (item_decode(it, PQgetvalue(r, i, 5),
 		    (size_t)PQgetlength(r, i, 5), err, sizeof(err)) == -1) {
 			log_warnx("event=cluster_bad_row node=%s seq=%" PRIu64
@@ -538,6 +548,50 @@ journal_depth_update(struct cluster *c)
 		atomic_store(&c->journal_depth, rows);
 }
 
+/* The longest window of cfg's frequency caps (0: none). */
+static int64_t
+sent_keep(const struct config *cfg)
+{
+	const struct config_frequency *f;
+	int64_t w = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->prefs.nfrequency; i++) {
+		f = &cfg->prefs.frequency[i];
+		if (f->per_s > w)
+			w = f->per_s;
+		if (f->has_less && f->less_per_s > w)
+			w = f->less_per_s;
+	}
+	return w;
+}
+
+/*
+ * Sent rows (one per capped send) matter for the longest cap window
+ * only: a node applies them as they come, and one that catches up later
+ * would count older ones for nothing. Deleted past that window, through
+ * the partial index of migration 3, so the log does not grow with the
+ * traffic. A node without caps leaves them to the nodes that have some.
+ */
+static int
+sent_expire(struct cluster *c)
+{
+	char secs[24], err[256];
+	const char *params[1] = { secs };
+
+	if (c->sent_keep_s <= 0)
+		return 0;
+	snprintf(secs, sizeof(secs), "%" PRId64, c->sent_keep_s);
+	if (pg_exec(c->pg, "DELETE FROM events WHERE kind = 'sent' AND "
+	    "time < now() - make_interval(secs => $1::double precision)", 1,
+	    params,
+	    QUERY_TIMEOUT_MS, c->wake[0], err, sizeof(err)) == -1) {
+		pg_drop(c, err);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The fleet's receipt map keeps what the nodes' own maps keep
  * (retention.receipt_map_hours); every node deletes, a minute apart.
@@ -556,7 +610,7 @@ receipt_map_expire(struct cluster *c)
 		pg_drop(c, err);
 		return -1;
 	}
-	return 0;
+	return sent_expire(c);
 }
 
 /* One pass of the shared outbox over a copy of the accounts. -1 when
@@ -756,6 +810,7 @@ cluster_start(struct store *st, const struct config *cfg, char *err,
 	backoff_init(&c->bo, 100, 5000, 0);
 	c->map_hours = cfg->retention.receipt_map_hours != 0 ?
 	    cfg->retention.receipt_map_hours : 72;
+	c->sent_keep_s = sent_keep(cfg);
 	snprintf(c->reason, sizeof(c->reason), "not connected yet");
 	if ((c->conninfo = strdup(cc->postgres)) == NULL ||
 	    (c->items = calloc(FOLLOW_BATCH, sizeof(*c->items))) == NULL ||

@@ -438,3 +438,49 @@ evjson_msgmap_encode(const struct store_msgmap *m)
 	json_decref(o);
 	return out;
 }
+
+/* ------------------------------------------------------------------ */
+/* Sends counted by a frequency cap.                                   */
+
+char *
+evjson_sent_encode(const struct store_freq_entry *e)
+{
+	json_t *o;
+	char *out = NULL;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "category",
+	    json_string(e->category)) == 0 &&
+	    json_object_set_new(o, "time", json_integer(e->time)) == 0)
+		out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return out;
+}
+
+int
+evjson_sent_decode(const char *text, size_t len, struct store_freq_entry *e,
+    char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o;
+	int rc = -1;
+
+	e->category[0] = '\0';
+	e->time = 0;
+	if ((o = json_loadb(text, len, 0, &jerr)) == NULL) {
+		snprintf(err, errlen, "not JSON: %s", jerr.text);
+		return -1;
+	}
+	if (!json_is_object(o) ||
+	    !json_is_integer(json_object_get(o, "time")))
+		snprintf(err, errlen, "not an object with a 'time'");
+	else if (get_str(o, "category", e->category, sizeof(e->category),
+	    err, errlen) == 0 && e->category[0] != '\0') {
+		e->time = json_integer_value(json_object_get(o, "time"));
+		rc = 0;
+	} else
+		snprintf(err, errlen, "bad category");
+	json_decref(o);
+	return rc;
+}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/freq.h"
 #include "store/store.h"
 
 /*
@@ -47,5 +48,13 @@ int evjson_review_decode(const char *text, size_t len,
 
 /* A receipt map entry: {"upstream", "message_id", "account"}. */
 char *evjson_msgmap_encode(const struct store_msgmap *m);
+
+/*
+ * A send counted by a frequency cap: its category and time (the row
+ * carries the number). Decode leaves e->number alone.
+ */
+char *evjson_sent_encode(const struct store_freq_entry *e);
+int evjson_sent_decode(const char *text, size_t len,
+    struct store_freq_entry *e, char *err, size_t errlen);
 
 #endif /* PROXY_CLUSTER_EVJSON_H */

@@ -209,10 +209,21 @@ static const char sql_v2[] =
 "  queued_at timestamptz NOT NULL DEFAULT now());\n"
 "CREATE INDEX outbox_account ON outbox (account, id);\n";
 
+/*
+ * Version 3: the sends counted by frequency caps (kind 'sent', one row
+ * per send: the number, the time, {"category", "time"}), which every
+ * node deletes past its longest cap window (cluster.c): a partial index
+ * on their time keeps that delete off the rest of the log.
+ */
+static const char sql_v3[] =
+"CREATE INDEX IF NOT EXISTS events_sent_time ON events (time)\n"
+"  WHERE kind = 'sent';\n";
+
 /* Each version: its statements (one transaction), NULL-terminated. */
 static const char *const *const migrations[CLUSTER_SCHEMA_VERSION] = {
 	(const char *const []){ sql_v1, sql_v1_state, sql_v1_ship, NULL },
 	(const char *const []){ sql_v2, NULL },
+	(const char *const []){ sql_v3, NULL },
 };
 
 int

@@ -21,6 +21,11 @@
 
 #define PREFS_TICK_MS		1000
 #define PREFS_FEED_MAX		10000	/* events read per poll */
+#define PREFS_REMOTE_MAX	10000	/* send log records read per poll */
+/* Other nodes' sends are read this often (a read transaction and one
+ * seek when none came): the overshoot a fleet allows stays near its
+ * max_lag_ms rather than a second more. */
+#define PREFS_SENDS_MS		100
 #define PREFS_SWEEP_SLOTS	65536	/* table slots visited per tick */
 #define PREFS_PRUNE_MAX		100000	/* old sends deleted at start */
 /* Then, from the timer, every PREFS_PRUNE_EVERY_S: a bounded lazy
@@ -44,7 +49,9 @@ struct prefs {
 	int64_t			 zones_at;	/* built at, unix seconds */
 	int64_t			 pruned_at;	/* unix seconds */
 	uint64_t		 cursor;	/* last event id read */
+	uint64_t		 sends_at;	/* send log position read */
 	struct event		*tick;		/* owned */
+	struct event		*sends;		/* owned */
 	struct prefs_counters	 c;
 	struct prefs_concat	 concat[PREFS_CONCAT_SLOTS];
 };
@@ -141,6 +148,24 @@ prefs_poll(struct prefs *p)
 		    store_errmsg(p->d->store));
 }
 
+/*
+ * In a cluster, the sends of the other nodes the cluster thread applied
+ * since the last call: records past a position, not a walk per send.
+ */
+static void
+sends_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct prefs	*p = arg;
+
+	(void)fd;
+	(void)what;
+	if (p->d->cfg->prefs.nfrequency > 0 &&
+	    store_freq_remote(p->d->store, &p->sends_at, PREFS_REMOTE_MAX,
+	    load_count, p) == -1)
+		log_warnx("event=prefs_feed_failed error=\"%s\"",
+		    store_errmsg(p->d->store));
+}
+
 static int
 zones_build(struct prefs *p, const struct config *cfg)
 {
@@ -202,6 +227,11 @@ prefs_load(struct prefs *p)
 	if (store_info(d->store, &info) == -1)
 		return -1;
 	p->cursor = info.last_event_id;
+	/* Likewise the send log's position: a remote send applied
+	 * meanwhile is counted twice (one more refusal) rather than
+	 * missed. */
+	if (store_freq_position(d->store, &p->sends_at) == -1)
+		return -1;
 	horizon = (int64_t)time(NULL) - longest_window(d->cfg);
 	if (d->cfg->prefs.nfrequency > 0 &&
 	    store_freq_prune(d->store, horizon, PREFS_PRUNE_MAX,
@@ -221,6 +251,7 @@ prefs_new(struct daemon *d)
 {
 	struct prefs	*p;
 	struct timeval	 tv = { PREFS_TICK_MS / 1000, 0 };
+	struct timeval	 stv = { 0, PREFS_SENDS_MS * 1000 };
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
@@ -236,6 +267,12 @@ prefs_new(struct daemon *d)
 	    NULL)
 		goto err;
 	event_add(p->tick, &tv);
+	if (d->cfg->has_cluster) {
+		if ((p->sends = event_new(d->base, -1, EV_PERSIST, sends_cb,
+		    p)) == NULL)
+			goto err;
+		event_add(p->sends, &stv);
+	}
 	return p;
 
 err:
@@ -250,6 +287,8 @@ prefs_free(struct prefs *p)
 		return;
 	if (p->tick != NULL)
 		event_free(p->tick);
+	if (p->sends != NULL)
+		event_free(p->sends);
 	freq_free(p->t);
 	quiet_zones_free(p->zones);
 	free(p);

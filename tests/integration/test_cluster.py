@@ -31,10 +31,12 @@ class TwoNodes(ClusterCase):
         out = self.migrate(path)
         self.assertIn("applied migration 1", out)
         self.assertIn("applied migration 2", out)
+        self.assertIn("applied migration 3", out)
         out = self.migrate(path)
         self.assertIn("nothing to do", out)
         self.assertEqual(self.pg.sql("SELECT version FROM schema_version "
-                                     "ORDER BY version"), [["1"], ["2"]])
+                                     "ORDER BY version"),
+                         [["1"], ["2"], ["3"]])
 
     def test_stop_on_a_refused_on_b(self):
         a = self.start_node("a")
@@ -231,6 +233,57 @@ class TwoNodes(ClusterCase):
         cb = b.client()
         self.assertEqual(cb.submit("12345", SUB, "sale 1")[0], 0)
         self.assertEqual(cb.submit("12345", SUB, "sale 2")[0], 0x402)
+
+    def test_caps_count_every_node(self):
+        # A cap of 2 a day (SPEC section 9) counts the sends of the whole
+        # fleet: one on a and one on b, and the third is refused on
+        # either node once each has applied the other's.
+        def with_caps(name):
+            cfg = self.node_config(name, 1)
+            cfg["frequency"] = [{"category": "promo", "max": 2,
+                                 "per": "1d"}]
+            return cfg
+        a = self.start_node("a", cfg=with_caps("a"))
+        # A sent row older than the longest window goes (b deletes on
+        # its first turn): the log does not grow with the traffic.
+        self.pg.sql("WITH c AS (UPDATE fleet_counter SET seq = seq + 1 "
+                    "WHERE id = 1 RETURNING seq) "
+                    "INSERT INTO events (seq, node, kind, local_id, number, "
+                    "time, body) SELECT c.seq, 'z', 'sent', 1, '1', "
+                    "now() - interval '2 days', '{\"category\": "
+                    "\"promo\", \"time\": 1}' FROM c")
+        b = self.start_node("b", cfg=with_caps("b"))
+        harness.wait_until(lambda: self.pg_count("node = 'z'",
+                                                 kind="sent") == 0,
+                           timeout=10, what="old sent row deleted")
+        self.assertEqual(a.client().submit("12345", SUB, "sale 1")[0], 0)
+        self.assertEqual(b.client().submit("12345", SUB, "sale 2")[0], 0)
+
+        def sent_on(node):
+            def check():
+                r = node.cli("status", SUB, "--format", "jsonl")
+                if r.returncode != 0:
+                    return None
+                for line in r.stdout.splitlines():
+                    j = json.loads(line)
+                    if j.get("category") == "promo" and j.get("sent") == 2:
+                        return j
+                return None
+            return check
+        harness.wait_until(sent_on(a), timeout=10, what="2 sends on a")
+        harness.wait_until(sent_on(b), timeout=10, what="2 sends on b")
+        # Small rows: the number, the time and {category, time}.
+        self.assertEqual(sorted(self.pg.sql(
+            "SELECT node, number, body->>'category' FROM events "
+            "WHERE kind = 'sent'")), [["a", SUB, "promo"],
+                                      ["b", SUB, "promo"]])
+        # The daemons read their store's send log every 100 ms.
+        time.sleep(0.5)
+        self.assertEqual(a.client().submit("12345", SUB, "sale 3")[0], 0x402)
+        self.assertEqual(b.client().submit("12345", SUB, "sale 3")[0], 0x402)
+        # Another number is not capped by them.
+        other = SUB[:-1] + ("1" if SUB[-1] != "1" else "2")
+        self.assertEqual(b.client().submit("12345", other, "sale")[0], 0)
 
     def test_late_joiner_catches_up(self):
         a = self.start_node("a")

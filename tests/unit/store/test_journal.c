@@ -6,7 +6,9 @@
  * being journaled, and a local event the fleet has not ordered yet is
  * applied again after a remote event of its number; review items and
  * receipt map entries journal too, and other nodes' review items are
- * queued once and resolved by their resolution.
+ * queued once and resolved by their resolution; sends counted by a
+ * frequency cap journal (on a node only), and other nodes' sends join
+ * the send log where store_freq_remote reads them, own ones do not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "store/freq.h"
 #include "store/journal.h"
 #include "tests/unit/store/store_fixture.h"
 
@@ -288,6 +291,109 @@ test_remote_review(void **state)
 	assert_int_equal(depth(f->st, NULL), 0);
 }
 
+static void
+sent_mk(struct store_freq_entry *e, const char *number, int64_t time)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->number, sizeof(e->number), "%s", number);
+	snprintf(e->category, sizeof(e->category), "promo");
+	e->time = time;
+}
+
+struct sends {
+	size_t		 n;
+	char		 number[STORE_NUMBER_MAX];
+	int64_t		 time;
+};
+
+static int
+sends_collect(const char *number, const char *category,
+    const int64_t *times, size_t n, void *arg)
+{
+	struct sends *s = arg;
+
+	assert_string_equal(category, "promo");
+	assert_int_equal(n, 1);
+	snprintf(s->number, sizeof(s->number), "%s", number);
+	s->time = times[0];
+	s->n++;
+	return 0;
+}
+
+/* A capped send journals (number, category, time) once the store is a
+ * node's; a remote one is logged for the proxy to read and journals
+ * nothing; our own coming back adds nothing. */
+static void
+test_sent_rows(void **state)
+{
+	struct fx *f = *state;
+	struct store_cluster_item it[3];
+	struct store_freq_entry e[2];
+	struct store_batch b;
+	struct sends s;
+	struct rows r;
+	uint64_t pos;
+	size_t nbad = 0;
+
+	sent_mk(&e[0], N1, 100);
+	memset(&b, 0, sizeof(b));
+	b.freq = e;
+	b.nfreq = 1;
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	assert_int_equal(depth(f->st, NULL), 0);	/* no node yet */
+	assert_int_equal(store_journal_enable(f->st, "a"), 0);
+	sent_mk(&e[0], N1, 200);
+	sent_mk(&e[1], N2, 201);
+	b.nfreq = 2;
+	assert_int_equal(store_batch_put(f->st, &b, &nbad), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_journal_peek(f->st, 0, collect, &r), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.last.kind, STORE_JOURNAL_SENT);
+	assert_string_equal(r.last.sent.number, N2);
+	assert_string_equal(r.last.sent.category, "promo");
+	assert_int_equal(r.last.sent.time, 201);
+	assert_int_equal(r.last.id, r.ids[1]);
+	assert_int_equal(store_journal_done(f->st, r.last.id), 0);
+
+	/* Own sends read from a position: none are remote. */
+	assert_int_equal(store_freq_position(f->st, &pos), 0);
+	assert_int_equal(pos, 2);
+	memset(&s, 0, sizeof(s));
+	pos = 0;
+	assert_int_equal(store_freq_remote(f->st, &pos, 100, sends_collect,
+	    &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(pos, 2);
+
+	memset(it, 0, sizeof(it));
+	it[0].kind = STORE_JOURNAL_SENT;
+	it[0].is_own = true;
+	it[0].own_id = r.ids[0];
+	it[1].kind = STORE_JOURNAL_SENT;
+	sent_mk(&it[1].sent, N2, 300);
+	it[2].kind = STORE_JOURNAL_EVENT;
+	fx_event(&it[2].ev, N1, STORE_OPT_OUT, 1000, "promo", NULL);
+	assert_int_equal(store_cluster_apply(f->st, it, 3, 9), 0);
+	assert_int_equal(depth(f->st, NULL), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_freq_remote(f->st, &pos, 100, sends_collect,
+	    &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.number, N2);
+	assert_int_equal(s.time, 300);
+	assert_int_equal(pos, 3);
+	/* Read once; and counted by a full load like any send. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_freq_remote(f->st, &pos, 100, sends_collect,
+	    &s), 0);
+	assert_int_equal(s.n, 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_freq_load(f->st, 250, sends_collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.time, 300);
+}
+
 int
 main(void)
 {
@@ -309,6 +415,8 @@ main(void)
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_review_and_msgmap_rows,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sent_rows, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_remote_review, fx_setup,
 		    fx_teardown),
 	};
