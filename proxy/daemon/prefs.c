@@ -381,6 +381,15 @@ prefs_sent(struct prefs *p, const char *category, const char *number,
 }
 
 void
+prefs_concat_forget(struct prefs *p, uint64_t key)
+{
+	struct prefs_concat	*c = &p->concat[key & (PREFS_CONCAT_SLOTS - 1)];
+
+	if (c->key == key)
+		c->key = 0;
+}
+
+void
 prefs_prefetch(const struct prefs *p, const char *number)
 {
 	const struct config	*cfg = p->d->cfg;

@@ -83,6 +83,13 @@ void prefs_sent(struct prefs *p, const char *category, const char *number,
     int64_t token, bool is_accepted);
 
 /*
+ * The part of a concatenated message (key, as given to prefs_check())
+ * that counted it did not go: forget that the message is counted, so the
+ * next part forwarded (or the same one decided again) counts it.
+ */
+void prefs_concat_forget(struct prefs *p, uint64_t key);
+
+/*
  * A hint (session read-ahead): start loading number's counting slots of
  * the capped categories, so their cache miss overlaps other work.
  */

@@ -86,6 +86,7 @@ struct inflight {
 	char		 destination[SMPP_NUMBER_LEN];
 	bool		 wants_receipt;	/* see SUBMIT_RD_ROUTED */
 	int64_t		 freq_token;	/* counted against a cap (prefs) */
+	uint64_t	 freq_key;	/* the concatenated message counted */
 	uint8_t		 nblocked;	/* submit_multi dests we refused */
 	struct smpp_unsuccess *blocked;	/* owned */
 	struct inflight	*next_spare;	/* while on the spare list */
@@ -224,6 +225,8 @@ struct decision {
 	uint64_t	 event_id;
 	enum store_audit_reason reason;	/* when blocked */
 	int64_t		 freq_token;	/* allowed: counted (prefs_sent) */
+	uint64_t	 freq_key;	/* and the message it counted, when
+					 * concatenated (prefs_concat_forget) */
 };
 
 /*
@@ -306,8 +309,11 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 	dec->event_id = r == 1 ? why.event_id : 0;
 	dec->reason = STORE_AUDIT_OPTED_OUT;
 	dec->freq_token = 0;
+	dec->freq_key = 0;
 	if (r == 0) {
 		decide_prefs(s, cat, number, has_ref, key, dec);
+		if (has_ref && dec->freq_token != 0)
+			dec->freq_key = key;
 		r = dec->result;
 	}
 	if (r == -1) {
@@ -476,15 +482,36 @@ inflight_new(struct session *s, const struct smpp_pdu *pdu, size_t cat,
 	return inf;
 }
 
+/* An allowed decision counted against a cap whose send will not go. */
+static void
+decision_uncount(struct session *s, size_t cat, const char *number,
+    struct decision *dec)
+{
+	if (dec->freq_token == 0 || s->d->prefs == NULL)
+		return;
+	prefs_sent(s->d->prefs, s->d->cfg->categories[cat].name, number,
+	    dec->freq_token, false);
+	if (dec->freq_key != 0)
+		prefs_concat_forget(s->d->prefs, dec->freq_key);
+	dec->freq_token = 0;
+	dec->freq_key = 0;
+}
+
 /* A send counted against a cap that will not go (or must be decided
  * again): uncounted. */
 static void
 inflight_uncount(struct inflight *inf)
 {
-	if (inf->freq_token != 0 && inf->d->prefs != NULL)
+	if (inf->freq_token != 0 && inf->d->prefs != NULL) {
 		prefs_sent(inf->d->prefs, inf->category, inf->destination,
 		    inf->freq_token, false);
+		/* The part that counted its message did not go: the next
+		 * one forwarded (or this one again) counts it. */
+		if (inf->freq_key != 0)
+			prefs_concat_forget(inf->d->prefs, inf->freq_key);
+	}
 	inf->freq_token = 0;
+	inf->freq_key = 0;
 }
 
 /*
@@ -599,10 +626,8 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 	/* Attribution takes its slot at the response: start loading it. */
 	daemon_lastsent_prefetch(s->d, number);
 	s->doing = "route";
-	if ((up = router_pick(cfg, acct, cat, number)) < 0 &&
-	    dec.freq_token != 0)
-		prefs_sent(s->d->prefs, cfg->categories[cat].name, number,
-		    dec.freq_token, false);
+	if ((up = router_pick(cfg, acct, cat, number)) < 0)
+		decision_uncount(s, cat, number, &dec);
 	if (up < 0) {
 		log_warnx("sid=%llu event=no_route system_id=%s category=%s "
 		    "destination=%s doing=%s", (unsigned long long)s->id,
@@ -613,14 +638,13 @@ proceed_submit(struct session *s, const struct smpp_pdu *pdu,
 	}
 	if ((inf = inflight_new(s, pdu, cat, cfg->upstreams[up].name,
 	    number)) == NULL) {
-		if (dec.freq_token != 0)
-			prefs_sent(s->d->prefs, cfg->categories[cat].name,
-			    number, dec.freq_token, false);
+		decision_uncount(s, cat, number, &dec);
 		session_reply_status(s, pdu->command_id, pdu->sequence_number,
 		    SMPP_ESME_RSYSERR);
 		return SESSION_DONE;
 	}
 	inf->freq_token = dec.freq_token;
+	inf->freq_key = dec.freq_key;
 	return proceed_forward(s, pdu, (size_t)up, buf, len, inf,
 	    has_ref ? submit_affinity(s->system_id, number, ref) : 0, true);
 }

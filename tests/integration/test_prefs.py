@@ -306,6 +306,37 @@ class TestCaps(PrefsCase):
         self.assertEqual(self.sends(mk, SUB, 3), [0, 0, 0x402])
 
 
+    def test_part_waiting_for_window_counted_once(self):
+        """The first part of a concatenated submit_sm that waits for
+        window space counts when it goes: the message counts once, not
+        none (the parts after it are not counted again)."""
+        def ed(cfg):
+            cfg["upstreams"][0]["window"] = 1
+        self.start(edit=ed)
+        mk = self.client()
+        self.ctl.ok("pause")
+        first = mk.submit_async("12345", "16665550001", b"sale 0")
+        harness.wait_until(lambda: self.ctl.stats()["held"] >= 1,
+                           what="the window full at the SMSC")
+        seq = mk.submit_async("12345", SUB,
+                              bytes([5, 0, 3, 0x43, 2, 1]) + b"part1",
+                              esm_class=smpp.ESM_UDHI)
+        time.sleep(0.5)
+        self.ctl.ok("resume")
+        self.assertEqual(mk.wait_resp(first, 5).status, 0)
+        self.assertEqual(mk.wait_resp(seq, 5).status, 0)
+        self.assertEqual(mk.submit("12345", SUB,
+                                   bytes([5, 0, 3, 0x43, 2, 2]) + b"part2",
+                                   esm_class=smpp.ESM_UDHI)[0], 0)
+        harness.wait_until(
+            lambda: (lambda p: p if p["sent"] >= 1 else None)(
+                self.status(SUB)["promo"]), timeout=5,
+            what="the message counted")
+        time.sleep(0.3)
+        st = self.status(SUB)["promo"]
+        self.assertEqual((st["sent"], st["left"]), (1, 2))
+        self.assertEqual(self.sends(mk, SUB, 3), [0, 0, 0x402])
+
 class TestQuietHours(PrefsCase):
     def quiet_edit(self, cfg):
         """Quiet from an hour ago to an hour ahead, in UTC, for numbers
