@@ -200,9 +200,8 @@ errors_sort(struct config_errors *errs)
 
 /* --- small helpers ---------------------------------------------------- */
 
-/* The value of key in mapping node, or NULL. */
-static const struct config_node *
-map_get(const struct config_node *map, const char *key)
+const struct config_node *
+config_map_get(const struct config_node *map, const char *key)
 {
 	size_t i;
 
@@ -219,7 +218,7 @@ map_get(const struct config_node *map, const char *key)
 static unsigned
 map_line(const struct config_node *map, const char *key)
 {
-	const struct config_node *v = map_get(map, key);
+	const struct config_node *v = config_map_get(map, key);
 
 	return v != NULL ? v->line : map != NULL ? map->line : 0;
 }
@@ -228,7 +227,7 @@ map_line(const struct config_node *map, const char *key)
 static const struct config_node *
 map_at(const struct config_node *map, const char *key)
 {
-	const struct config_node *v = map_get(map, key);
+	const struct config_node *v = config_map_get(map, key);
 
 	return v != NULL ? v : map;
 }
@@ -1211,7 +1210,8 @@ upstream_tls(struct loader *L, const struct config_node *v, void *obj)
 	if (walk_map(L, v, upstream_tls_keys, tls, "tls") == 0)
 		return;
 	tls->enabled = true;
-	if ((map_get(v, "cert") == NULL) != (map_get(v, "key") == NULL))
+	if ((config_map_get(v, "cert") == NULL) !=
+	    (config_map_get(v, "key") == NULL))
 		cfg_err(L, v, "tls: a client certificate needs both cert "
 		    "and key");
 }
@@ -1303,25 +1303,26 @@ load_keywords(struct loader *L, const struct config_node *v)
 
 	if (v != NULL)
 		walk_map(L, v, keywords_keys, kw, "keywords");
-	if (kw->opt_out.words == NULL && map_get(v, "opt_out") == NULL)
+	if (kw->opt_out.words == NULL && config_map_get(v, "opt_out") == NULL)
 		rc |= words_set(&kw->opt_out, default_opt_out,
 		    NELEM(default_opt_out));
 	if (kw->opt_out_all.words == NULL &&
-	    map_get(v, "opt_out_all") == NULL)
+	    config_map_get(v, "opt_out_all") == NULL)
 		rc |= words_set(&kw->opt_out_all, default_opt_out_all,
 		    NELEM(default_opt_out_all));
 	if (kw->opt_out_in_text.words == NULL &&
-	    map_get(v, "opt_out_in_text") == NULL)
+	    config_map_get(v, "opt_out_in_text") == NULL)
 		rc |= words_set(&kw->opt_out_in_text, default_opt_out_in_text,
 		    NELEM(default_opt_out_in_text));
-	if (kw->opt_in.words == NULL && map_get(v, "opt_in") == NULL)
+	if (kw->opt_in.words == NULL && config_map_get(v, "opt_in") == NULL)
 		rc |= words_set(&kw->opt_in, default_opt_in,
 		    NELEM(default_opt_in));
-	if (kw->help.words == NULL && map_get(v, "help") == NULL)
+	if (kw->help.words == NULL && config_map_get(v, "help") == NULL)
 		rc |= words_set(&kw->help, default_help, NELEM(default_help));
-	if (kw->less.words == NULL && map_get(v, "less") == NULL)
+	if (kw->less.words == NULL && config_map_get(v, "less") == NULL)
 		rc |= words_set(&kw->less, default_less, NELEM(default_less));
-	if (kw->opt_in_all.words == NULL && map_get(v, "opt_in_all") == NULL)
+	if (kw->opt_in_all.words == NULL &&
+	    config_map_get(v, "opt_in_all") == NULL)
 		rc |= words_set(&kw->opt_in_all, default_opt_in_all,
 		    NELEM(default_opt_in_all));
 	if (!words_has(&kw->opt_out, "STOP"))
@@ -1346,12 +1347,12 @@ load_keywords(struct loader *L, const struct config_node *v)
 		a = kw_list(kw, command_lists[i].off);
 		for (j = i + 1; j < NELEM(command_lists); j++) {
 			b = kw_list(kw, command_lists[j].off);
-			lv = map_get(v, command_lists[j].name);
+			lv = config_map_get(v, command_lists[j].name);
 			for (w = 0; w < b->count; w++) {
 				if (!words_has(a, b->words[w]))
 					continue;
 				cfg_err(L, lv != NULL && w < lv->n ?
-				    lv->items[w] : words_at(map_get(v,
+				    lv->items[w] : words_at(config_map_get(v,
 				    command_lists[i].name), b->words[w], v),
 				    "keyword '%s' is in both %s and %s",
 				    b->words[w], command_lists[i].name,
@@ -1380,7 +1381,7 @@ category_kw_at(const struct config_node *item, size_t kw)
 
 	if (item->type != CONFIG_NODE_MAP)
 		return item;
-	lv = map_get(item, "keywords");
+	lv = config_map_get(item, "keywords");
 	if (lv != NULL && lv->type == CONFIG_NODE_SEQ && kw < lv->n)
 		return lv->items[kw];
 	return map_at(item, "name");
@@ -1494,8 +1495,8 @@ load_categories(struct loader *L, const struct config_node *sec)
 		}
 		if (j < i)
 			continue;
-		if (cat->keywords.count == 0 && map_get(it, "keywords") ==
-		    NULL) {
+		if (cat->keywords.count == 0 &&
+		    config_map_get(it, "keywords") == NULL) {
 			for (j = 0; cat->name[j] != '\0'; j++)
 				upper[j] = (cat->name[j] >= 'a' &&
 				    cat->name[j] <= 'z') ?
@@ -1750,7 +1751,7 @@ load_accounts(struct loader *L, const struct config_node *sec)
 			}
 		if (a->default_category == NO_INDEX)
 			continue;
-		if (map_get(it, "categories") == NULL) {
+		if (config_map_get(it, "categories") == NULL) {
 			/* Not given: the account sends its default only. */
 			a->categories = config_calloc(1, sizeof(size_t));
 			if (a->categories == NULL) {

@@ -18,6 +18,10 @@
 struct loader;
 
 /* Report an error at node at (config.c's loader). */
+/* The value of key in mapping map (NULL or not a map: NULL), or NULL. */
+const struct config_node *config_map_get(const struct config_node *map,
+    const char *key);
+
 void config_loader_err(struct loader *L, const struct config_node *at,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

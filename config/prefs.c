@@ -138,21 +138,6 @@ config_zone_exists(const char *zone)
 	return ok;
 }
 
-/* The value of key in mapping map, or NULL. */
-static const struct config_node *
-pmap_get(const struct config_node *map, const char *key)
-{
-	size_t	 i;
-
-	if (map == NULL || map->type != CONFIG_NODE_MAP)
-		return NULL;
-	for (i = 0; i + 1 < map->n; i += 2)
-		if (map->items[i]->type == CONFIG_NODE_SCALAR &&
-		    strcmp(map->items[i]->str, key) == 0)
-			return map->items[i + 1];
-	return NULL;
-}
-
 /* Report keys of map not in names (NULL-terminated). false if not a map. */
 static bool
 pmap_keys(struct loader *L, const struct config_node *map,
@@ -208,7 +193,7 @@ static int
 pcategory(struct loader *L, const struct config *cfg,
     const struct config_node *it, const char *what)
 {
-	const struct config_node	*v = pmap_get(it, "category");
+	const struct config_node	*v = config_map_get(it, "category");
 	const char			*s;
 	int				 c;
 
@@ -234,8 +219,8 @@ static int
 pcap(struct loader *L, const struct config_node *map, const char *what,
     unsigned *max, int64_t *per)
 {
-	const struct config_node	*vm = pmap_get(map, "max");
-	const struct config_node	*vp = pmap_get(map, "per");
+	const struct config_node	*vm = config_map_get(map, "max");
+	const struct config_node	*vp = config_map_get(map, "per");
 	const char			*s;
 	char				*end;
 	unsigned long			 n;
@@ -288,13 +273,13 @@ load_frequency_entry(struct loader *L, struct config *cfg,
 		return;
 	for (j = 0; j < cfg->prefs.nfrequency; j++)
 		if (cfg->prefs.frequency[j].category == (size_t)c) {
-			config_loader_err(L, pmap_get(it, "category"),
+			config_loader_err(L, config_map_get(it, "category"),
 			    "category '%s' has two frequency rules",
 			    cfg->categories[c].name);
 			return;
 		}
 	f->category = (size_t)c;
-	if ((lv = pmap_get(it, "less")) != NULL) {
+	if ((lv = config_map_get(it, "less")) != NULL) {
 		if (!pmap_keys(L, lv, less_keys, "less") ||
 		    pcap(L, lv, "less", &f->less_max, &f->less_per_s) == -1)
 			return;
@@ -347,8 +332,8 @@ load_quiet_entry(struct loader *L, struct config *cfg,
 	if (!pmap_keys(L, it, keys, "a quiet_hours entry"))
 		return;
 	c = pcategory(L, cfg, it, "a quiet_hours entry");
-	vf = pmap_get(it, "from");
-	vt = pmap_get(it, "to");
+	vf = config_map_get(it, "from");
+	vt = config_map_get(it, "to");
 	if (vf == NULL || vt == NULL) {
 		config_loader_err(L, it, "a quiet_hours entry needs both "
 		    "'from' and 'to' (\"HH:MM\")");
@@ -375,7 +360,7 @@ load_quiet_entry(struct loader *L, struct config *cfg,
 	}
 	for (j = 0; j < cfg->prefs.nquiet; j++)
 		if (cfg->prefs.quiet[j].category == (size_t)c) {
-			config_loader_err(L, pmap_get(it, "category"),
+			config_loader_err(L, config_map_get(it, "category"),
 			    "category '%s' has two quiet_hours entries",
 			    cfg->categories[c].name);
 			return;
@@ -470,12 +455,12 @@ load_timezones(struct loader *L, struct config *cfg,
 	if (!pmap_keys(L, sec, keys, "timezones"))
 		return;
 	cfg->prefs.has_timezones = true;
-	if ((v = pmap_get(sec, "default")) == NULL)
+	if ((v = config_map_get(sec, "default")) == NULL)
 		config_loader_err(L, sec, "missing required key 'default' in "
 		    "timezones");
 	else
 		(void)pzone(L, v, cfg->prefs.tz_default);
-	if ((v = pmap_get(sec, "prefixes")) != NULL)
+	if ((v = config_map_get(sec, "prefixes")) != NULL)
 		load_prefixes(L, cfg, v);
 }
 
