@@ -1,14 +1,15 @@
 /*
- * The cluster follower and shipper (SPEC §8): one thread per node with
- * its own store handle (store_sibling) and its own PostgreSQL
+ * The cluster follower and shipper (SPEC §8): two threads per node, each
+ * with its own store handle (store_sibling) and its own PostgreSQL
  * connection, so no PostgreSQL round trip ever runs on the SMPP loop.
  *
- * The thread ships the store's journal (store/journal.h) to PostgreSQL
+ * The shipper sends the store's journal (store/journal.h) to PostgreSQL
  * in order and in batches (ship_events: idempotent by node and local
- * id), and applies the other nodes' events into the store in the fleet's
- * order (a catch-up query by sequence, woken by LISTEN/NOTIFY and run
- * at least every poll period, so a missed notification costs latency
- * only). It reconnects with capped exponential backoff.
+ * id). The follower applies the other nodes' events into the store in
+ * the fleet's order (a catch-up query by sequence, woken by
+ * LISTEN/NOTIFY and run at least every poll period, so a missed
+ * notification costs latency only); shipping, however slow, never
+ * delays it. Both reconnect with capped exponential backoff.
  *
  * "Sure" means: a catch-up query that found nothing more was sent less
  * than max_lag_ms ago. An unsure node refuses sends in categories not in
