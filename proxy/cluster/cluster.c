@@ -203,12 +203,14 @@ cluster_free(struct cluster *c)
 	store_free(c->ship.st);
 	store_free(c->follow.st);
 	free(c->items);
+	free(c->early);
 	free(c->acct_names);
 	free(c->acct_bound);
 	if (c->conninfo != NULL)
 		explicit_bzero(c->conninfo, strlen(c->conninfo));
 	free(c->conninfo);
 	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->early_mu);
 	free(c);
 }
 
@@ -281,6 +283,7 @@ cluster_start(struct store *st, const struct config *cfg, char *err,
 	}
 	c->wake[0] = c->wake[1] = -1;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->early_mu, NULL);
 	snprintf(c->node, sizeof(c->node), "%s", cc->node);
 	c->max_lag_ms = cc->max_lag_ms != 0 ? cc->max_lag_ms : 2000;
 	/* A few polls per max_lag_ms: a missed NOTIFY never makes a node
@@ -296,11 +299,13 @@ cluster_start(struct store *st, const struct config *cfg, char *err,
 	if ((c->conninfo = strdup(cc->postgres)) == NULL ||
 	    (c->items = calloc(CLUSTER_FOLLOW_BATCH,
 	    sizeof(*c->items))) == NULL ||
+	    (c->early = calloc(CLUSTER_FOLLOW_BATCH,
+	    sizeof(*c->early))) == NULL ||
 	    pipe(c->wake) == -1 ||
 	    (c->ship.st = store_sibling(st)) == NULL ||
 	    (c->follow.st = store_sibling(st)) == NULL) {
 		snprintf(err, errlen, "cluster: %s", c->wake[0] >= 0 &&
-		    c->items != NULL ? store_errmsg(st) : strerror(errno));
+		    c->early != NULL ? store_errmsg(st) : strerror(errno));
 		cluster_free(c);
 		return NULL;
 	}

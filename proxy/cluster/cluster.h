@@ -63,6 +63,15 @@ bool cluster_refuses(struct cluster *c, const struct config *cfg,
     size_t cat);
 
 /*
+ * Whether number is opted out of category by a fleet event this node
+ * has read from PostgreSQL but not yet committed to its store (from
+ * then on the store answers). Any thread; one atomic load when nothing
+ * is waiting, which is almost always. False when c is NULL.
+ */
+bool cluster_early_blocks(struct cluster *c, const char *number,
+    const char *category);
+
+/*
  * The config's accounts (names, borrowed for the call) and whether a
  * receiver of each is bound on this node (on the daemon's loop, copied):
  * what the shared outbox (proxy/cluster/outbox.h) moves where.

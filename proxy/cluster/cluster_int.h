@@ -27,6 +27,12 @@
 #define CLUSTER_QUERY_TIMEOUT_MS	5000
 #define CLUSTER_FOLLOW_BATCH		1000	/* fleet rows per query */
 
+/* A published opt-out: its number and its row of the batch (early.c). */
+struct cluster_early {
+	const char	*number;	/* in items[i] */
+	uint16_t	 i;
+};
+
 /* One thread: its connection, store handle and backoff. */
 struct cluster_link {
 	struct cluster	*c;
@@ -51,6 +57,9 @@ struct cluster {
 	_Atomic bool	 is_stopping;
 	struct cluster_link ship, follow;
 	struct store_cluster_item *items;	/* [follow] FOLLOW_BATCH */
+	struct cluster_early *early;		/* FOLLOW_BATCH: early.c */
+	_Atomic size_t	 early_n;		/* [early_mu] published */
+	pthread_mutex_t	 early_mu;
 
 	/* Figures: written by the threads, read by any. */
 	_Atomic int64_t	 caught_up_ms;		/* monotonic; 0 never */
@@ -79,6 +88,15 @@ void cluster_link_drop(struct cluster_link *l, const char *why);
 
 /* Wait ms for the stop pipe. */
 void cluster_nap(struct cluster *c, unsigned ms);
+
+/*
+ * The remote opt-outs of c->items[0..n) that the store will block once
+ * the batch is applied, published for cluster_early_blocks() (follower
+ * only; see early.c). Withdraw them a moment after the batch is
+ * committed, and before c->items is written again.
+ */
+void cluster_early_publish(struct cluster *c, size_t n);
+void cluster_early_withdraw(struct cluster *c);
 
 /* The threads' bodies (arg: their struct cluster_link). */
 void *cluster_ship_main(void *arg);

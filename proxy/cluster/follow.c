@@ -17,6 +17,9 @@
 #include "proxy/io/log.h"
 
 #define FOLLOW_SLOW_MS		100	/* a catch-up this long is logged */
+/* Published opt-outs outlive their commit this long: a lookup that took
+ * its store snapshot just before the commit still sees them. */
+#define EARLY_GRACE_MS		20
 
 /* The thread's own. */
 struct follower {
@@ -27,6 +30,7 @@ struct follower {
 	bool		 was_sure;
 	uint64_t	 reported_seq;		/* last position_report */
 	int64_t		 reported_ms;
+	int64_t		 withdraw_ms;		/* early entries: 0 none */
 };
 
 static enum store_journal_kind
@@ -93,6 +97,24 @@ follow_items(struct cluster *c, PGresult *r, uint64_t *last)
 	return n;
 }
 
+/* Withdraw the published opt-outs once their grace is over; with
+ * is_now, wait for it first (the batch array is about to be reused). */
+static void
+early_withdraw(struct follower *f, bool is_now)
+{
+	int64_t left;
+
+	if (f->withdraw_ms == 0)
+		return;
+	left = f->withdraw_ms - cluster_mono_ms();
+	if (left > 0 && !is_now)
+		return;
+	if (left > 0)
+		cluster_nap(f->c, (unsigned)left);
+	cluster_early_withdraw(f->c);
+	f->withdraw_ms = 0;
+}
+
 /* A catch-up that took long, in its two steps: for whoever chases a
  * node that lags. */
 static void
@@ -130,6 +152,7 @@ follow_once(struct follower *f)
 		cluster_link_drop(f->l, err);
 		return -1;
 	}
+	early_withdraw(f, true);
 	if ((n = follow_items(c, r, &last)) < 0) {
 		PQclear(r);
 		return -1;
@@ -137,12 +160,15 @@ follow_once(struct follower *f)
 	PQclear(r);
 	t1 = cluster_mono_ms();
 	if (n > 0) {
+		cluster_early_publish(c, (size_t)n);
 		if (store_cluster_apply(f->l->st, c->items, (size_t)n,
 		    last) == -1) {
 			log_warnx("event=cluster_apply_failed node=%s "
 			    "error=\"%s\"", c->node, store_errmsg(f->l->st));
+			cluster_early_withdraw(c);
 			return -1;
 		}
+		f->withdraw_ms = cluster_mono_ms() + EARLY_GRACE_MS;
 		for (i = 0; i < (size_t)n; i++)
 			remote += !c->items[i].is_own &&
 			    c->items[i].kind == STORE_JOURNAL_EVENT;
@@ -241,7 +267,11 @@ follow_turn(struct follower *f)
 			return -1;
 	}
 	sure_log(f);
-	wait = (int64_t)c->poll_ms - (cluster_mono_ms() - f->last_poll_ms);
+	early_withdraw(f, false);
+	now = cluster_mono_ms();
+	wait = (int64_t)c->poll_ms - (now - f->last_poll_ms);
+	if (f->withdraw_ms != 0 && f->withdraw_ms - now < wait)
+		wait = f->withdraw_ms - now;
 	if (pg_wait(f->l->pg, c->wake[0], wait < 1 ? 1 : (int)wait, err,
 	    sizeof(err)) == -1) {
 		cluster_link_drop(f->l, err);
@@ -261,6 +291,7 @@ cluster_follow_main(void *arg)
 	f.c = f.l->c;
 	while (!atomic_load(&f.c->is_stopping)) {
 		if (f.l->pg == NULL) {
+			early_withdraw(&f, true);
 			sure_log(&f);
 			if (cluster_link_up(f.l) == -1) {
 				cluster_nap(f.c, backoff_next(&f.l->bo));

@@ -41,8 +41,9 @@ encode_audit_reason(uint64_t event_id, char *buf, size_t cap)
 {
 	if (event_id != 0)
 		snprintf(buf, cap, "opted out (event %" PRIu64 ")", event_id);
-	else
-		snprintf(buf, cap, "opt-out store unreadable");
+	else	/* refused on a fleet event read but not yet applied */
+		snprintf(buf, cap, "opted out (fleet event not yet in this "
+		    "node's store)");
 	return buf;
 }
 

@@ -23,8 +23,8 @@ const char *encode_scope_text(const struct store_event *ev, char *buf,
     size_t cap);
 
 /* The reason column of a rejected-send audit record into buf (cap bytes):
- * the blocking event, or the store being unreadable (event_id 0). Returns
- * buf. */
+ * the blocking event, or (event_id 0) a fleet opt-out the node enforced
+ * before its store had it (proxy/cluster/early.c). Returns buf. */
 const char *encode_audit_reason(uint64_t event_id, char *buf, size_t cap);
 
 /* The same for a record: its cause when not an opt-out (frequency_cap,

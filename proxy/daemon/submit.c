@@ -304,6 +304,11 @@ decide(struct session *s, size_t cat, const char *number, bool has_ref,
 	memset(&why, 0, sizeof(why));
 	r = store_optout_check(d->store, number, cfg->categories[cat].name,
 	    &why);
+	/* A fleet opt-out read from PostgreSQL and not yet in the store
+	 * (no event id here yet: the audit record has none). */
+	if (r == 0 && cluster_early_blocks(d->cluster, number,
+	    cfg->categories[cat].name))
+		r = 1;
 	dec->result = r;
 	dec->status = r == 1 ? rejection_status(cfg, cat) : SMPP_OK;
 	dec->event_id = r == 1 ? why.event_id : 0;

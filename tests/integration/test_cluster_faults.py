@@ -10,11 +10,16 @@ PostgreSQL (pgserver.py):
 - a node SIGKILLed while it ships a large import: after its restart the
   journal drains and PostgreSQL holds every event exactly once;
 - a node started before `db migrate` stays unsure and says why, then
-  catches up once the schema is there.
+  catches up once the schema is there;
+- a node whose store is held by a long write (its follower cannot commit)
+  still refuses a STOP from another node at once: what it has read from
+  PostgreSQL is enforced before its store has it, and the refusal is
+  audited; once the store is free the opt-out is there for good.
 """
 
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -128,6 +133,53 @@ class Faults(ClusterCase):
         self.assertEqual(a.healthz()[0], 503)
         self.migrate(a.gw.config)
         self.wait_sure(a, timeout=20)
+
+
+@harness.unittest.skipUnless(pgserver.available(), "no PostgreSQL 15")
+class BusyStore(ClusterCase):
+    # Long enough that b stays sure while its follower waits for the
+    # store: the refusal seen must be the opt-out's (0x401), not 0x58.
+    max_lag_ms = 8000
+
+    def hold_store(self, n):
+        """Keep n's store write lock (an LMDB write transaction in
+        another process) until the returned process's stdin closes."""
+        tool = os.path.join(harness.BUILD, "tools", "store_tool")
+        p = subprocess.Popen([tool, "hold", n.cfg["store"]["path"]],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait()))
+        self.assertEqual(p.stdout.readline().strip(), "held")
+        return p
+
+    def test_refused_while_store_is_busy(self):
+        a = self.start_node("a")
+        b = self.start_node("b")
+        cb = b.client()
+        self.assertEqual(cb.submit("12345", SUB, "before")[0], 0)
+        held = self.hold_store(b)
+        t0 = time.monotonic()
+        self.assertEqual(a.stop_mo(SUB), 0)
+        harness.wait_until(
+            lambda: cb.submit("12345", SUB, "x")[0] == 0x401, timeout=5,
+            interval=0.02, what="b refuses while its store is held")
+        self.assertLess(time.monotonic() - t0, 5)
+        # The store has not got it yet: b's follower is still waiting.
+        self.assertEqual(b.metric("stopgate_cluster_events_applied_total"),
+                         0)
+        self.assertEqual(held.poll(), None)
+        held.stdin.close()
+        held.wait(10)
+        harness.wait_until(
+            lambda: b.metric("stopgate_cluster_events_applied_total") == 1,
+            timeout=10, what="b applied the STOP")
+        self.assertEqual(cb.submit("12345", SUB, "after")[0], 0x401)
+        # The refusals are audited on b like any opted-out send; the
+        # early one before b had the event names it as the fleet's.
+        harness.wait_until(
+            lambda: "not yet in this node's store" in
+            b.cli("audit", "--number", SUB).stdout,
+            timeout=10, what="b's audit shows the early refusal")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@
  *   store_tool verify DIR FILE
  *	open, check every complete line of FILE is blocked, do one more
  *	write, and print "verified N missing M".
+ *   store_tool hold DIR
+ *	take the store's write lock (an LMDB write transaction, straight
+ *	through liblmdb) and keep it until stdin closes, printing "held"
+ *	once it has it: a store writer stuck behind a long commit, for
+ *	tests of what must not wait for one.
  *
  * Exit status: 0 all good, 1 a check failed, 2 usage or store error.
  */
@@ -25,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <lmdb.h>
 
 #include "store/store.h"
 
@@ -181,11 +188,36 @@ tool_verify(const char *dir, const char *file)
 }
 
 static int
+tool_hold(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	char buf[64];
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(env, 64)) != 0 ||
+	    (rc = mdb_env_open(env, dir, MDB_NOTLS, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
+		fprintf(stderr, "store_tool: %s: %s\n", dir, mdb_strerror(rc));
+		return 2;
+	}
+	printf("held\n");
+	fflush(stdout);
+	while (fgets(buf, sizeof(buf), stdin) != NULL)
+		;
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return 0;
+}
+
+static int
 usage(void)
 {
 	fprintf(stderr, "usage: store_tool write DIR FIRST COUNT [MAP_MB]\n"
 	    "       store_tool watch DIR [MAP_MB]\n"
-	    "       store_tool verify DIR FILE\n");
+	    "       store_tool verify DIR FILE\n"
+	    "       store_tool hold DIR\n");
 	return 2;
 }
 
@@ -199,6 +231,8 @@ main(int argc, char *argv[])
 	if (argc >= 3 && strcmp(argv[1], "watch") == 0)
 		return tool_watch(argv[2],
 		    argc > 3 ? strtoul(argv[3], NULL, 10) : 0);
+	if (argc == 3 && strcmp(argv[1], "hold") == 0)
+		return tool_hold(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "verify") == 0)
 		return tool_verify(argv[2], argv[3]);
 	return usage();

@@ -48,7 +48,7 @@ test_scope_reason(void **state)
 	assert_string_equal(encode_audit_reason(42, buf, sizeof(buf)),
 	    "opted out (event 42)");
 	assert_string_equal(encode_audit_reason(0, buf, sizeof(buf)),
-	    "opt-out store unreadable");
+	    "opted out (fleet event not yet in this node's store)");
 	assert_string_equal(encode_review_status_name(STORE_REVIEW_OPTED_OUT),
 	    "opted_out");
 	assert_int_equal(encode_age(100, 160), 60);
