@@ -1,5 +1,5 @@
 /*
- * What the admin API shows of the cluster thread (SPEC §8): the /metrics
+ * What the admin API shows of the cluster threads (SPEC §8): the /metrics
  * lines and the /healthz verdict, from figures copied on the daemon's
  * loop (struct admin_figures: has_cluster, cl).
  */

@@ -26,7 +26,7 @@
 
 /*
  * The local outbox account under which a node keeps a receipt it cannot
- * route (no local receipt map entry): the cluster thread looks its
+ * route (no local receipt map entry): the cluster shipper looks its
  * message id up in the fleet's receipt map and moves it to the shared
  * outbox for the account found. No configured account can be named so.
  */

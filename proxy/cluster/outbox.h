@@ -1,7 +1,7 @@
 /*
  * The fleet's shared outbox (SPEC §8): MOs and receipts for an account
  * that has no receiver bound on the node where they arrived. Each node's
- * cluster thread moves the local outbox entries of accounts not bound
+ * cluster shipper moves the local outbox entries of accounts not bound
  * here to PostgreSQL's outbox table, and takes the table's entries of
  * accounts bound here into its local outbox, whose delivery does the
  * rest. An account bound nowhere waits in PostgreSQL, durably. A move is

@@ -1,5 +1,5 @@
 /*
- * proxy/daemon/fleet: accounts bound here, for the cluster thread's
+ * proxy/daemon/fleet: accounts bound here, for the cluster shipper's
  * shared outbox, and the outbox kicks for what it brings (fleet.h).
  */
 #include "proxy/daemon/fleet.h"

@@ -1,6 +1,6 @@
 /*
  * The daemon's side of the fleet's shared outbox (SPEC §8): every
- * FLEET_TICK_MS, on the loop, it tells the cluster thread which accounts
+ * FLEET_TICK_MS, on the loop, it tells the cluster shipper which accounts
  * have a receiver bound on this node (the thread moves outbox entries of
  * the others to PostgreSQL and takes the fleet's entries of these), and
  * looks for entries the thread brought into the store for them.

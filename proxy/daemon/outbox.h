@@ -55,7 +55,7 @@ void outbox_account_bound(struct outbox *ob, const char *account);
 
 /*
  * Entries of account may have been put in the store by another thread
- * or process (the cluster thread, from the fleet's shared outbox): look
+ * or process (the cluster shipper, from the fleet's shared outbox): look
  * and deliver the oldest if a receiver can take it.
  */
 void outbox_kick(struct outbox *ob, const char *account);

@@ -149,7 +149,7 @@ prefs_poll(struct prefs *p)
 }
 
 /*
- * In a cluster, the sends of the other nodes the cluster thread applied
+ * In a cluster, the sends of the other nodes the cluster follower applied
  * since the last call: records past a position, not a walk per send.
  */
 static void

@@ -334,7 +334,7 @@ receipts_route(struct daemon *d, struct upstream_pool *p,
 	if (r == 0 && held_add(d, p, id, raw, len, reply) == 0)
 		return;
 	if (r == 0 && d->cluster != NULL) {
-		/* Another node may have sent it: the cluster thread looks
+		/* Another node may have sent it: the cluster shipper looks
 		 * it up in the fleet's receipt map (SPEC §8). */
 		outbox_deliver(d->outbox, CLUSTER_RECEIPTS_ACCOUNT, raw, len,
 		    reply, "receipt");
