@@ -625,7 +625,8 @@ daemon_free(struct daemon *d)
 	d->cluster = NULL;
 	attrib_free(d->attrib);
 	submit_memory_free(d->submits);
-	/* A retention run going is waited for: it holds no lock long. */
+	/* Its thread stops: a retention run asked for and a send log
+	 * prune pass going are finished first (each holds no lock long). */
 	housekeep_free(d->run->hk);
 	d->run->hk = NULL;
 	store_free(d->store);

@@ -5,7 +5,8 @@ ALL end it, ALL opts in to everything with the message as consent; a send
 over the cap is refused with 0x402 and audited with its reason, a send
 inside the recipient's quiet hours with 0x403; a send the SMSC refuses is
 not counted; counts survive a restart; SIGHUP changes a cap for the next
-send; `stopgate status` shows LESS and what is left; `stats` counts them.
+send, and one that shortens a window has the store's send log trimmed to
+it; `stopgate status` shows LESS and what is left; `stats` counts them.
 """
 
 import json
