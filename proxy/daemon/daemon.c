@@ -390,6 +390,7 @@ daemon_reload(struct daemon *d)
 	(void)replies_reconfigure(d->replies, ncfg);
 	(void)outbox_reconfigure(d->outbox, ncfg);
 	(void)prefs_reconfigure(d->prefs, ncfg);
+	housekeep_freq_window(d->run->hk, prefs_window(ncfg));
 	config_free(old);
 	if (d->fe != NULL)
 		d->fe->reload(d, &d->fe_state);
@@ -624,7 +625,8 @@ daemon_free(struct daemon *d)
 	d->cluster = NULL;
 	attrib_free(d->attrib);
 	submit_memory_free(d->submits);
-	/* A retention run going is waited for: it holds no lock long. */
+	/* Its thread stops: a retention run asked for and a send log
+	 * prune pass going are finished first (each holds no lock long). */
 	housekeep_free(d->run->hk);
 	d->run->hk = NULL;
 	store_free(d->store);
@@ -697,6 +699,7 @@ daemon_open_parts(struct daemon *d)
 		    "error=\"%s\"", d->cfg->store_path, err);
 		return -1;
 	}
+	housekeep_freq_window(d->run->hk, prefs_window(d->cfg));
 	if (fleet_start(d) == -1)
 		return -1;
 	if ((d->run->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb,

@@ -1,7 +1,8 @@
 /*
  * Subscriber preferences on the send path: the counting table, the zone
  * tables, the event feed that keeps LESS current, and the timer that
- * does the housekeeping. See prefs.h.
+ * does the housekeeping of the table. The store's send log is pruned
+ * off the loop (housekeep.h). See prefs.h.
  */
 #include "proxy/daemon/prefs.h"
 
@@ -27,12 +28,9 @@
  * max_lag_ms rather than a second more. */
 #define PREFS_SENDS_MS		100
 #define PREFS_SWEEP_SLOTS	65536	/* table slots visited per tick */
-#define PREFS_PRUNE_MAX		100000	/* old sends deleted at start */
-/* Then, from the timer, every PREFS_PRUNE_EVERY_S: a bounded lazy
- * transaction, like the hourly expiry's, so the log keeps to the window
- * while sends of capped categories stay under 1,000 a second. */
-#define PREFS_PRUNE_EVERY_S	10
-#define PREFS_PRUNE_STEP	10000
+/* Old sends deleted at start, before the loop serves anyone; then the
+ * housekeeping thread keeps the log to the window (housekeep.h). */
+#define PREFS_PRUNE_MAX		100000
 #define PREFS_ZONES_EVERY_S	86400
 #define PREFS_CONCAT_SLOTS	4096	/* power of two */
 
@@ -47,7 +45,6 @@ struct prefs {
 	struct freq_table	*t;		/* owned */
 	struct quiet_zones	*zones;		/* owned */
 	int64_t			 zones_at;	/* built at, unix seconds */
-	int64_t			 pruned_at;	/* unix seconds */
 	uint64_t		 cursor;	/* last event id read */
 	uint64_t		 sends_at;	/* send log position read */
 	struct event		*tick;		/* owned */
@@ -71,6 +68,12 @@ longest_window(const struct config *cfg)
 			w = cfg->prefs.frequency[i].less_per_s;
 	}
 	return w;
+}
+
+int64_t
+prefs_window(const struct config *cfg)
+{
+	return longest_window(cfg);
 }
 
 static int64_t
@@ -195,25 +198,22 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct prefs		*p = arg;
 	const struct config	*cfg = p->d->cfg;
 	int64_t			 now = (int64_t)time(NULL);
-	size_t			 n;
 
 	(void)fd;
 	(void)what;
 	prefs_poll(p);
 	(void)freq_sweep(p->t, now - longest_window(cfg), PREFS_SWEEP_SLOTS);
-	if (cfg->prefs.nfrequency > 0 &&
-	    now - p->pruned_at >= PREFS_PRUNE_EVERY_S) {
-		p->pruned_at = now;
-		if (store_freq_prune(p->d->store, now - longest_window(cfg),
-		    PREFS_PRUNE_STEP, &n) == -1)
-			log_warnx("event=prefs_prune_failed error=\"%s\"",
-			    store_errmsg(p->d->store));
-	}
 	if (now - p->zones_at >= PREFS_ZONES_EVERY_S)
 		(void)zones_build(p, cfg);
 }
 
-/* Counts and LESS from the store, after the feed's cursor is taken. */
+/*
+ * Counts and LESS from the store, after the feed's cursor is taken. The
+ * sends older than the window are deleted first, on the loop's thread
+ * but only from prefs_new() at daemon start, before the listeners exist
+ * and the loop is dispatched: no session waits for it (a reload does not
+ * come here). From then on the housekeeping thread prunes.
+ */
 static int
 prefs_load(struct prefs *p)
 {
@@ -240,7 +240,6 @@ prefs_load(struct prefs *p)
 	if (store_freq_load(d->store, horizon, load_count, p) == -1 ||
 	    store_less_all(d->store, load_less, p) == -1)
 		return -1;
-	p->pruned_at = (int64_t)time(NULL);
 	log_info("event=prefs_loaded entries=%zu pruned=%zu",
 	    freq_size(p->t), pruned);
 	return 0;

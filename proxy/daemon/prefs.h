@@ -16,7 +16,8 @@
  * queued on the store writer's batches (writer_freq), so a crash loses
  * at most the writer's last batch of counts. The parts of a concatenated
  * message count once, the first part forwarded. The destinations of a
- * submit_multi are counted when forwarded.
+ * submit_multi are counted when forwarded. The log is pruned at start,
+ * then by the housekeeping thread, off the loop (prefs_window()).
  *
  * One per daemon (d->prefs), on the loop thread.
  */
@@ -65,6 +66,13 @@ void prefs_free(struct prefs *p);
  * read from d->cfg at each send, so a changed cap counts from the next.
  */
 int prefs_reconfigure(struct prefs *p, const struct config *cfg);
+
+/*
+ * How far back the store's send log must reach for cfg's caps, seconds:
+ * the longest cap window (0: no caps). The housekeeping thread deletes
+ * what is older (housekeep_freq_window).
+ */
+int64_t prefs_window(const struct config *cfg);
 
 /*
  * May a message of category index cat go to number now? For PREFS_OK,

@@ -5,7 +5,8 @@ ALL end it, ALL opts in to everything with the message as consent; a send
 over the cap is refused with 0x402 and audited with its reason, a send
 inside the recipient's quiet hours with 0x403; a send the SMSC refuses is
 not counted; counts survive a restart; SIGHUP changes a cap for the next
-send; `stopgate status` shows LESS and what is left; `stats` counts them.
+send, and one that shortens a window has the store's send log trimmed to
+it; `stopgate status` shows LESS and what is left; `stats` counts them.
 """
 
 import json
@@ -228,6 +229,31 @@ class TestCaps(PrefsCase):
         self.cfg["rejection"]["frequency_status"] = 0x4f1
         self.reload()
         self.assertEqual(self.sends(mk, SUB, 1), [0x4f1])
+
+    def test_reload_shorter_window_trims_the_log(self):
+        """A reload that shortens the cap window has the store's send
+        log trimmed to it at once, by the housekeeping thread, while the
+        loop serves: sends older than the new window leave the store."""
+        self.start(edit=lambda cfg: cfg.update(
+            frequency=caps(5, "1d", None)))
+        mk = self.client()
+        self.assertEqual(self.sends(mk, SUB, 2), [0, 0])
+        harness.wait_until(
+            lambda: self.status(SUB)["promo"]["left"] == 3,
+            timeout=5, what="the sends in the store")
+        # Send times are whole seconds: 3 s puts them past a 2 s window.
+        time.sleep(3.2)
+        self.cfg["frequency"] = caps(5, "2s", None)
+        self.reload()
+        # `status` reads the log with the day's window again: only a
+        # trimmed log shows the two sends gone.
+        self.cfg["frequency"] = caps(5, "1d", None)
+        self.h.write_config(self.cfg)
+        harness.wait_until(
+            lambda: self.status(SUB)["promo"]["left"] == 5,
+            timeout=5, what="the send log trimmed")
+        self.assertNotIn("prefs_prune_failed", self.gw.log_text())
+        self.assertEqual(self.sends(mk, "15551239999", 1), [0])
 
     def test_metrics(self):
         """/metrics counts the sends refused for a cap."""
