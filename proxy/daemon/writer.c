@@ -80,6 +80,7 @@ struct writer {
 	struct writer_job	**done_tail;
 	size_t			 njobs;		/* queued, running or done */
 	bool			 is_running_jobs;
+	const char		*doing;		/* the thread: for logs */
 	struct wbatch		*todo;		/* for the thread */
 	bool			 is_done;	/* work committed */
 	bool			 is_stopping;
@@ -222,6 +223,15 @@ struct wloop {
 	uint64_t	 grow_last;	/* last grow step */
 };
 
+/* What the thread does now (for a durable job's log line). */
+static void
+doing_set(struct writer *w, const char *what)
+{
+	pthread_mutex_lock(&w->mu);
+	w->doing = what;
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* Tell the loop something is done. */
 static void
 notify(struct writer *w)
@@ -242,19 +252,33 @@ run_jobs(struct writer *w)
 {
 	struct writer_job	*j, *list = w->jobs;
 
+	const char		*was = w->doing;
+	uint64_t		 t0, t1;
+
 	w->jobs = NULL;
 	w->jobs_tail = &w->jobs;
 	w->is_running_jobs = true;
+	w->doing = "durable";
 	pthread_mutex_unlock(&w->mu);
 	for (j = list; j != NULL; j = j->next) {
+		t0 = now_ms();
 		j->rc = j->run(w->st, j->arg);
 		j->err[0] = '\0';
 		if (j->rc != 0)
 			snprintf(j->err, sizeof(j->err), "%s",
 			    store_errmsg(w->st));
+		/* What an opt-out waited for, when it waited: the thread's
+		 * step it came behind, or the store (its lock, the disk). */
+		if ((t1 = now_ms()) - j->queued_ms >= WRITER_JOB_SLOW_MS)
+			log_info("event=durable_slow ms=%llu wait_ms=%llu "
+			    "run_ms=%llu behind=%s",
+			    (unsigned long long)(t1 - j->queued_ms),
+			    (unsigned long long)(t0 - j->queued_ms),
+			    (unsigned long long)(t1 - t0), j->behind);
 	}
 	pthread_mutex_lock(&w->mu);
 	w->is_running_jobs = false;
+	w->doing = was;
 	*w->done_tail = list;
 	for (j = list; j->next != NULL; j = j->next)
 		;
@@ -271,6 +295,7 @@ writer_run_batch(struct writer *w, struct wloop *lp, struct wbatch *b)
 	uint64_t	 t;
 	bool		 is_jobs;
 
+	w->doing = "batch";
 	pthread_mutex_unlock(&w->mu);
 	commit(w, b);
 	lp->is_dirty = true;
@@ -280,11 +305,13 @@ writer_run_batch(struct writer *w, struct wloop *lp, struct wbatch *b)
 	pthread_mutex_unlock(&w->mu);
 	/* An opt-out waiting goes first: the sync is only due, not owed. */
 	if (t - lp->last_sync >= WRITER_SYNC_MS && !is_jobs) {
+		doing_set(w, "sync");
 		(void)store_sync(w->st);
 		lp->is_dirty = false;
 		lp->last_sync = t;
 	}
 	pthread_mutex_lock(&w->mu);
+	w->doing = "idle";
 	if (b->done[2] > 0 && b->sentlog[b->done[2] - 1].seq > w->log_last)
 		w->log_last = b->sentlog[b->done[2] - 1].seq;
 	if (b->done[0] > 0)
@@ -305,12 +332,14 @@ writer_merge_step(struct writer *w, struct wloop *lp, uint64_t t)
 	uint64_t	 through, due;
 	int		 n;
 
+	w->doing = "merge";
 	pthread_mutex_unlock(&w->mu);
 	n = store_sentlog_merge(w->st, WRITER_MERGE_CHUNK, &through);
 	if ((due = now_ms() - t) >= WRITER_SLOW_MS)
 		log_info("event=sentlog_merge_slow ms=%llu records=%d",
 		    (unsigned long long)due, n);
 	pthread_mutex_lock(&w->mu);
+	w->doing = "idle";
 	if (n > 0) {
 		lp->is_dirty = true;
 		w->merged_total += (uint64_t)n;
@@ -335,12 +364,14 @@ writer_index_step(struct writer *w, struct wloop *lp, uint64_t t)
 	size_t		 done;
 	int		 n;
 
+	w->doing = "index";
 	pthread_mutex_unlock(&w->mu);
 	n = store_audit_index(w->st, WRITER_AUDIT_CHUNK, &done);
 	if ((due = now_ms() - t) >= WRITER_SLOW_MS)
 		log_info("event=audit_index_slow ms=%llu records=%zu",
 		    (unsigned long long)due, done);
 	pthread_mutex_lock(&w->mu);
+	w->doing = "idle";
 	if (n == 0) {
 		w->indexed_total += done;
 		if (done > 0)
@@ -382,12 +413,14 @@ writer_grow_step(struct writer *w, struct wloop *lp, uint64_t t)
 	size_t		 done = 0;
 	int		 n;
 
+	w->doing = "grow";
 	pthread_mutex_unlock(&w->mu);
 	n = store_lookup_grow_step(w->st, WRITER_GROW_CHUNK, &done);
 	if ((took = now_ms() - t) >= WRITER_SLOW_MS)
 		log_info("event=lookup_grow_slow ms=%llu slots=%zu",
 		    (unsigned long long)took, done);
 	pthread_mutex_lock(&w->mu);
+	w->doing = "idle";
 	lp->grow_last = now_ms();
 	if (n == 0) {
 		if (done > 0)
@@ -484,12 +517,14 @@ writer_main(void *arg)
 			continue;
 		}
 		if (lp.is_dirty && t - lp.last_work >= WRITER_IDLE_MS) {
+			w->doing = "sync";
 			pthread_mutex_unlock(&w->mu);
 			(void)store_sync(w->st);
 			if ((due = now_ms() - t) >= WRITER_SLOW_MS)
 				log_info("event=store_sync_slow ms=%llu",
 				    (unsigned long long)due);
 			pthread_mutex_lock(&w->mu);
+			w->doing = "idle";
 			lp.is_dirty = false;
 			lp.last_sync = t;
 			continue;
@@ -793,7 +828,9 @@ writer_durable(struct writer *w, struct writer_job *j)
 {
 	j->next = NULL;
 	j->rc = 0;
+	j->queued_ms = now_ms();
 	pthread_mutex_lock(&w->mu);
+	j->behind = w->doing != NULL ? w->doing : "idle";
 	*w->jobs_tail = j;
 	w->jobs_tail = &j->next;
 	w->njobs++;

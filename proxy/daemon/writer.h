@@ -59,6 +59,9 @@ struct writer;
 #define WRITER_IDLE_MS		20
 /* A batch commit this slow is logged. */
 #define WRITER_SLOW_MS		100
+/* A durable job (an opt-out) this long from queued to written is logged
+ * with what the thread was doing when it came (durable_slow). */
+#define WRITER_JOB_SLOW_MS	20
 /*
  * Sent-log records merged, and rejected-send audit records indexed by
  * number (store_audit_index), per transaction when idle. Each record is
@@ -180,6 +183,8 @@ struct writer_job {
 	int			 rc;
 	char			 err[160];	/* the store's, rc != 0 */
 	struct writer_job	*next;	/* the writer's */
+	uint64_t		 queued_ms;	/* the writer's */
+	const char		*behind;	/* the writer's */
 };
 void writer_durable(struct writer *w, struct writer_job *j);
 
