@@ -219,11 +219,98 @@ static const char sql_v3[] =
 "CREATE INDEX IF NOT EXISTS events_sent_time ON events (time)\n"
 "  WHERE kind = 'sent';\n";
 
+/*
+ * Version 4: ship_events() writes the receipt map and the node's
+ * shipped_at before it takes the fleet order's lock, and takes none for
+ * a batch of receipt map entries only: with receipts asked for on every
+ * message, most batches are just that, and each one used to hold every
+ * other node's opt-outs back for as long as it took.
+ */
+static const char sql_v4_ship[] =
+"CREATE OR REPLACE FUNCTION ship_events(p_node text, p_rows jsonb)\n"
+"RETURNS bigint\n"
+"LANGUAGE plpgsql AS $$\n"
+"DECLARE\n"
+"  s bigint;\n"
+"  top bigint := 0;\n"
+"  n bigint := 0;\n"
+"  ev record;\n"
+"BEGIN\n"
+"  -- The receipt map is not part of the ordered log (latest wins):\n"
+"  -- written before the fleet order's lock is taken, so a batch of\n"
+"  -- receipt map entries never holds up another node's opt-outs, and\n"
+"  -- a batch of them alone takes no lock at all.\n"
+"  INSERT INTO receipt_map (upstream, message_id, account, node, time)\n"
+"  SELECT DISTINCT ON (v->'body'->>'message_id', v->'body'->>'upstream')\n"
+"    v->'body'->>'upstream', v->'body'->>'message_id',\n"
+"    v->'body'->>'account', p_node, to_timestamp((v->>'time')::bigint)\n"
+"  FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS x(v, ord)\n"
+"  WHERE v->>'kind' = 'msgmap'\n"
+"  ORDER BY v->'body'->>'message_id', v->'body'->>'upstream', ord DESC\n"
+"  ON CONFLICT (message_id, upstream) DO UPDATE SET\n"
+"    account = EXCLUDED.account, node = EXCLUDED.node,\n"
+"    time = EXCLUDED.time;\n"
+"  INSERT INTO nodes (node, shipped_at) VALUES (p_node, now())\n"
+"    ON CONFLICT (node) DO UPDATE SET shipped_at = now();\n"
+"  IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows) AS x(v)\n"
+"      WHERE x.v->>'kind' <> 'msgmap') THEN\n"
+"    RETURN 0;\n"
+"  END IF;\n"
+"  -- The row lock serialises shipping: seq order is commit order.\n"
+"  SELECT seq INTO s FROM fleet_counter WHERE id = 1 FOR UPDATE;\n"
+"  -- Rows shipped before (a retry after a lost answer) are skipped;\n"
+"  -- the others get s+1, s+2, ... in the order sent. What is read\n"
+"  -- back comes from the small ship_batch table, never a range of\n"
+"  -- events (a cached generic plan would scan the whole log).\n"
+"  CREATE TEMP TABLE IF NOT EXISTS ship_batch (seq bigint, kind text,\n"
+"    num text, body jsonb, simple boolean) ON COMMIT DELETE ROWS;\n"
+"  WITH r AS (\n"
+"    SELECT x.v, x.ord FROM jsonb_array_elements(p_rows)\n"
+"      WITH ORDINALITY AS x(v, ord)\n"
+"    WHERE x.v->>'kind' <> 'msgmap'\n"
+"      AND NOT EXISTS (SELECT 1 FROM events o WHERE o.node = p_node\n"
+"      AND o.kind = x.v->>'kind' AND o.local_id = (x.v->>'id')::bigint)\n"
+"  ), ins AS (\n"
+"    INSERT INTO events (seq, node, kind, local_id, number, time, body)\n"
+"    SELECT s + row_number() OVER (ORDER BY ord), p_node, v->>'kind',\n"
+"      (v->>'id')::bigint, v->>'number',\n"
+"      to_timestamp((v->>'time')::bigint), v->'body' FROM r\n"
+"    ON CONFLICT (node, kind, local_id) DO NOTHING\n"
+"    RETURNING seq, kind, number, body\n"
+"  )\n"
+"  INSERT INTO ship_batch SELECT seq, kind, number, body, false FROM ins;\n"
+"  SELECT count(*), coalesce(max(seq), s) INTO n, top FROM ship_batch;\n"
+"  -- State: an opt-out of categories for a number with no state that\n"
+"  -- comes once in the batch (an import's rows) in one statement; the\n"
+"  -- rest one by one in seq order.\n"
+"  UPDATE ship_batch b SET simple = true FROM (\n"
+"    SELECT seq, count(*) OVER (PARTITION BY num) AS k FROM ship_batch\n"
+"    WHERE kind = 'event') w\n"
+"  WHERE b.seq = w.seq AND w.k = 1 AND b.body->>'action' = 'opt_out'\n"
+"    AND NOT (b.body->>'all')::boolean\n"
+"    AND NOT EXISTS (SELECT 1 FROM state WHERE state.number = b.num);\n"
+"  INSERT INTO state\n"
+"  SELECT num, c, false, to_timestamp((body->>'time')::bigint), seq\n"
+"  FROM ship_batch, jsonb_array_elements_text(body->'categories') c\n"
+"  WHERE simple ON CONFLICT DO NOTHING;\n"
+"  FOR ev IN SELECT seq, body FROM ship_batch\n"
+"    WHERE kind = 'event' AND NOT simple ORDER BY seq LOOP\n"
+"    PERFORM apply_state(ev.seq, ev.body);\n"
+"  END LOOP;\n"
+"  s := top;\n"
+"  UPDATE fleet_counter SET seq = s WHERE id = 1;\n"
+"  IF n > 0 THEN\n"
+"    PERFORM pg_notify('" CLUSTER_CHANNEL "', s::text);\n"
+"  END IF;\n"
+"  RETURN n;\n"
+"END $$;\n";
+
 /* Each version: its statements (one transaction), NULL-terminated. */
 static const char *const *const migrations[CLUSTER_SCHEMA_VERSION] = {
 	(const char *const []){ sql_v1, sql_v1_state, sql_v1_ship, NULL },
 	(const char *const []){ sql_v2, NULL },
 	(const char *const []){ sql_v3, NULL },
+	(const char *const []){ sql_v4_ship, NULL },
 };
 
 int

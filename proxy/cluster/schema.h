@@ -13,7 +13,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build reads and writes. */
-#define CLUSTER_SCHEMA_VERSION	3
+#define CLUSTER_SCHEMA_VERSION	4
 
 /* The channel NOTIFY wakes followers on (payload: the newest seq). */
 #define CLUSTER_CHANNEL		"stopgate_events"

@@ -32,11 +32,12 @@ class TwoNodes(ClusterCase):
         self.assertIn("applied migration 1", out)
         self.assertIn("applied migration 2", out)
         self.assertIn("applied migration 3", out)
+        self.assertIn("applied migration 4", out)
         out = self.migrate(path)
         self.assertIn("nothing to do", out)
         self.assertEqual(self.pg.sql("SELECT version FROM schema_version "
                                      "ORDER BY version"),
-                         [["1"], ["2"], ["3"]])
+                         [["1"], ["2"], ["3"], ["4"]])
 
     def test_stop_on_a_refused_on_b(self):
         a = self.start_node("a")

@@ -11,6 +11,9 @@ PostgreSQL (pgserver.py):
   journal drains and PostgreSQL holds every event exactly once;
 - a node started before `db migrate` stays unsure and says why, then
   catches up once the schema is there;
+- while a long transaction holds the fleet order (a node's large
+  shipping batch), receipt map entries still reach PostgreSQL, and the
+  events queued behind it follow once it ends;
 - a node whose store is held by a long write (its follower cannot commit)
   still refuses a STOP from another node at once: what it has read from
   PostgreSQL is enforced before its store has it, and the refusal is
@@ -124,6 +127,42 @@ class Faults(ClusterCase):
         self.pg.start()
         self.wait_sure(a, timeout=20)
         self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0)
+
+    def test_receipt_map_not_behind_fleet_order(self):
+        a = self.start_node("a")
+        # Another session holds the fleet order's row lock, as a long
+        # shipping transaction of another node would.
+        lock = subprocess.Popen(
+            [pgserver.PSQL, "-h", "127.0.0.1", "-p", str(self.pg.port),
+             "-U", "postgres", "-d", self.pg.dbname, "-At", "-v",
+             "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (lock.poll() is None and lock.kill(),
+                                 lock.wait()))
+        lock.stdin.write("BEGIN; SELECT seq FROM fleet_counter WHERE id = 1 "
+                         "FOR UPDATE; \\echo locked\n")
+        lock.stdin.flush()
+        while lock.stdout.readline().strip() != "locked":
+            pass
+        ca = a.client()
+        st, mid = ca.submit("12345", "15551239000", "your order shipped",
+                            registered_delivery=1)
+        self.assertEqual(st, 0)
+        harness.wait_until(
+            lambda: self.pg.sql("SELECT count(*) FROM receipt_map WHERE "
+                                "node = 'a'")[0][0] == "1",
+            timeout=10, what="the message id in the fleet's map")
+        # An opt-out waits for the order, then follows. (The department
+        # gone, the STOP's copy waits in the outbox, not in its answer.)
+        ca.close()
+        self.assertEqual(a.stop_mo(SUB), 0)
+        time.sleep(0.5)
+        self.assertEqual(self.pg_count(), 0)
+        lock.stdin.write("COMMIT;\n")
+        lock.stdin.close()
+        lock.wait(10)
+        harness.wait_until(lambda: self.pg_count() == 1, timeout=10,
+                           what="the STOP shipped after the lock")
 
     def test_started_before_migrate(self):
         a = self.start_node("a", migrate=False, wait_sure=False)
