@@ -55,6 +55,29 @@ def loadgen_args(port, secs, rate=None):
     return args
 
 
+def cpu_ticks(pid):
+    """CPU time (utime + stime, clock ticks) of process pid, all threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def settle(pids, timeout=120):
+    """Until the processes pids are quiet (at most a tick of CPU in 0.5 s):
+    a node keeps working after a run (its writer merges the run's sent-log
+    records once no batch comes, seconds of a core), and a run measured
+    meanwhile measures that too. Returns the seconds waited."""
+    t0 = time.monotonic()
+    last = [cpu_ticks(p) for p in pids]
+    while time.monotonic() - t0 < timeout:
+        time.sleep(0.5)
+        now = [cpu_ticks(p) for p in pids]
+        if all(n - o <= 1 for n, o in zip(now, last)):
+            break
+        last = now
+    return time.monotonic() - t0
+
+
 def loadgen(port, secs):
     """msg/s of one measured run against port."""
     r = subprocess.run(loadgen_args(port, secs), capture_output=True,
@@ -99,13 +122,17 @@ class Bench(cluster_fixture.ClusterCase):
                                   store_path=self.h.path("store-single"))
         cfg["timeouts"] = {"shutdown_ms": 1000}
         port = int(cfg["listeners"][0]["bind"].rsplit(":", 1)[1])
-        self.h.start_stopgate(self.h.write_config(cfg, "single.yaml"),
-                              ports=[port], name="single")
+        single = self.h.start_stopgate(
+            self.h.write_config(cfg, "single.yaml"), ports=[port],
+            name="single")
         harness.wait_until(lambda: smsc.ctl().stats()["bound"] >= 1,
                            timeout=10, what="single node bound upstream")
         ratios, singles, clusters = [], [], []
+        quiet = [single.pid, a.gw.pid]
         for _ in range(G1_ROUNDS):
+            settle(quiet)
             singles.append(loadgen(port, G1_SECS))
+            settle(quiet)
             clusters.append(loadgen(a.gw.port, G1_SECS))
             ratios.append(clusters[-1] / singles[-1])
         ratios.sort()
