@@ -43,18 +43,26 @@ cluster_reason_set(struct cluster *c, const char *msg)
 	pthread_mutex_unlock(&c->mu);
 }
 
-bool
-cluster_is_sure(const struct cluster *c)
+/* Sure at now (monotonic ms). */
+static bool
+sure_at(const struct cluster *c, int64_t now)
 {
 	int64_t at = atomic_load(&c->caught_up_ms);
 
-	return at != 0 && cluster_mono_ms() - at <= (int64_t)c->max_lag_ms;
+	return at != 0 && now - at <= (int64_t)c->max_lag_ms;
 }
 
 bool
-cluster_refuses(struct cluster *c, const struct config *cfg, size_t cat)
+cluster_is_sure(const struct cluster *c)
 {
-	if (c == NULL || cluster_is_sure(c) ||
+	return sure_at(c, cluster_mono_ms());
+}
+
+bool
+cluster_refuses(struct cluster *c, const struct config *cfg, size_t cat,
+    int64_t now_ms)
+{
+	if (c == NULL || sure_at(c, now_ms) ||
 	    config_cluster_is_fail_open(cfg, cat))
 		return false;
 	atomic_fetch_add_explicit(&c->refused_total, 1,

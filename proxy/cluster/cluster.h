@@ -55,12 +55,14 @@ void cluster_stop(struct cluster *c);
 bool cluster_is_sure(const struct cluster *c);
 
 /*
- * Whether a send in category index cat of cfg must be refused now
- * (ESME_RTHROTTLED): the node is unsure and cat is not fail_open. False
- * when c is NULL (no cluster: configured).
+ * Whether a send in category index cat of cfg must be refused at now_ms
+ * (CLOCK_MONOTONIC milliseconds: the caller's clock of its batch, so a
+ * send costs no clock read) with ESME_RTHROTTLED: the node is unsure
+ * and cat is not fail_open. False when c is NULL (no cluster:
+ * configured).
  */
 bool cluster_refuses(struct cluster *c, const struct config *cfg,
-    size_t cat);
+    size_t cat, int64_t now_ms);
 
 /*
  * Whether number is opted out of category by a fleet event this node

@@ -35,7 +35,9 @@ struct shipper {
 };
 
 struct ship_buf {
-	FILE		*fp;
+	FILE		*fp;		/* opened at the first row */
+	char		*text;
+	size_t		 len;
 	size_t		 n;		/* rows written */
 	uint64_t	 last;		/* last journal row id seen */
 	bool		 is_bad;
@@ -109,7 +111,9 @@ ship_row(const struct store_journal_row *row, void *arg)
 	body = row_body(row, &id, &number, &time);
 	if (id == 0)
 		return 0;	/* expired before it was shipped */
-	if (body == NULL) {
+	if (body == NULL || (b->fp == NULL && ((b->fp = open_memstream(
+	    &b->text, &b->len)) == NULL || fputc('[', b->fp) == EOF))) {
+		free(body);
 		b->is_bad = true;
 		return 1;
 	}
@@ -134,37 +138,37 @@ ship_once(struct shipper *sh)
 	struct cluster_link *l = sh->l;
 	struct ship_buf b;
 	const char *params[2];
-	char *text = NULL, err[256];
-	size_t len = 0;
+	char err[256];
 	int64_t t0;
 	PGresult *r;
 	int rc;
 
+	/* The buffer is opened by the first row: most turns find none. */
 	memset(&b, 0, sizeof(b));
-	if ((b.fp = open_memstream(&text, &len)) == NULL)
-		return -1;
-	fputc('[', b.fp);
 	rc = store_journal_peek(l->st, SHIP_BATCH, ship_row, &b);
-	fputc(']', b.fp);
-	fclose(b.fp);
+	if (b.fp != NULL) {
+		fputc(']', b.fp);
+		if (fclose(b.fp) == EOF)
+			b.is_bad = true;
+	}
 	if (rc != 0 || b.is_bad) {
 		log_warnx("event=cluster_journal_failed node=%s error=\"%s\"",
 		    sh->c->node, rc != 0 ? store_errmsg(l->st) : "nomem");
-		free(text);
+		free(b.text);
 		return -1;
 	}
 	if (b.last == 0) {
-		free(text);
+		free(b.text);
 		return 0;
 	}
 	params[0] = sh->c->node;
-	params[1] = text;
+	params[1] = b.text;
 	t0 = cluster_mono_ms();
 
 	r = b.n == 0 ? NULL : pg_query(l->pg, "SELECT ship_events($1, "
 	    "$2::jsonb)", 2, params, CLUSTER_QUERY_TIMEOUT_MS, sh->c->wake[0],
 	    err, sizeof(err));
-	free(text);
+	free(b.text);
 	if (b.n > 0 && r == NULL) {
 		cluster_link_drop(l, err);
 		return -1;

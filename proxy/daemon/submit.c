@@ -929,7 +929,8 @@ submit_handle(struct session *s, struct smpp_pdu *pdu, const uint8_t *buf,
 	}
 	/* A node unsure it has every fleet opt-out (SPEC §8): a temporary
 	 * error, which clients retry, unless the category is fail_open. */
-	if (cluster_refuses(s->d->cluster, cfg, cat)) {
+	if (cluster_refuses(s->d->cluster, cfg, cat,
+	    (int64_t)s->batch_ms)) {
 		session_reply_status(s, pdu->command_id, pdu->sequence_number,
 		    SMPP_ESME_RTHROTTLED);
 		return SESSION_DONE;
