@@ -71,11 +71,12 @@ class Node:
 
 class ClusterCase(harness.TestCase):
     max_lag_ms = 1000
+    pg_base = None      # where PostgreSQL's temp dir goes (None: /tmp)
 
     def setUp(self):
         super().setUp()
         # Removed (and stopped by pid) even if it fails to start.
-        self.pg = pgserver.PgServer()
+        self.pg = pgserver.PgServer(base=self.pg_base)
         self.addCleanup(self.pg.remove)
         self.pg.start()
         self.nodes = {}

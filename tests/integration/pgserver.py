@@ -29,8 +29,9 @@ def available():
 
 
 class PgServer:
-    def __init__(self, dbname="stopgate"):
-        self.dir = tempfile.mkdtemp(prefix="stopgate-pg-")
+    def __init__(self, dbname="stopgate", base=None):
+        """base: the folder its temp dir goes in (None: the default)."""
+        self.dir = tempfile.mkdtemp(prefix="stopgate-pg-", dir=base)
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "data")
         self.dbname = dbname
