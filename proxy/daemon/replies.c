@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <errno.h>
+
 #include <event2/event.h>
 
 #include "config/config.h"
@@ -38,15 +40,28 @@
 #define REPLIES_CONFIRMS_MAX	256
 /* Reassembly expiry. */
 #define REPLIES_TICK_MS		1000
+/*
+ * A confirmation part whose SMSC connections are all full waits, in
+ * order, and is tried again every CONFIRM_RETRY_MS; past CONFIRM_WAIT_MS
+ * it is dropped (logged). The subscriber is owed one confirmation, and
+ * a burst of traffic is no reason to lose it.
+ */
+#define CONFIRM_RETRY_MS	50
+#define CONFIRM_WAIT_MS		60000
 
 /* One confirmation part in flight upstream. */
 struct confirm_part {
 	bool		 is_used;
+	bool		 is_waiting;	/* for window space: pdu kept */
 	enum store_confirm kind;
 	char		 number[STORE_NUMBER_MAX];
 	char		 upstream[CONFIG_NAME_MAX];
 	unsigned	 part;		/* 1-based */
 	unsigned	 parts;
+	uint64_t	 order;		/* waiting: FIFO */
+	uint64_t	 aff;
+	int64_t		 since_ms;	/* waiting since (wall) */
+	struct confirm_pdu pdu;		/* waiting: what to send */
 };
 
 /*
@@ -78,6 +93,9 @@ struct replies {
 	struct mo		*mo;		/* owned */
 	struct event		*tick_ev;	/* owned */
 	struct confirm_part	 confirms[REPLIES_CONFIRMS_MAX];
+	struct event		*retry_ev;	/* owned: waiting parts */
+	uint64_t		 next_order;
+	size_t			 nwaiting;
 	/* MOs on the writer's durable lane. */
 	LIST_HEAD(mo_pendings, mo_pending) pending;
 };
@@ -149,6 +167,8 @@ replies_load_parts(struct replies *r)
 		log_info("event=mo_parts_loaded parts=%zu", n);
 }
 
+static void confirm_retry_cb(evutil_socket_t fd, short what, void *arg);
+
 struct replies *
 replies_new(struct daemon *d)
 {
@@ -164,7 +184,9 @@ replies_new(struct daemon *d)
 	mo_set_lastsent_source(r->mo, pending_last, d);
 	replies_load_parts(r);
 	if ((r->tick_ev = event_new(d->base, -1, EV_PERSIST, tick_cb,
-	    r)) == NULL || event_add(r->tick_ev, &tv) == -1)
+	    r)) == NULL || event_add(r->tick_ev, &tv) == -1 ||
+	    (r->retry_ev = event_new(d->base, -1, 0, confirm_retry_cb,
+	    r)) == NULL)
 		goto err;
 	return r;
 
@@ -188,6 +210,8 @@ replies_free(struct replies *r)
 	}
 	if (r->tick_ev != NULL)
 		event_free(r->tick_ev);
+	if (r->retry_ev != NULL)
+		event_free(r->retry_ev);
 	mo_free(r->mo);
 	free(r);
 }
@@ -255,6 +279,48 @@ affinity_of(const char *number)
 	return h | 1;	/* never 0: 0 means "any connection" */
 }
 
+/* The pool named name, or NULL (gone in a reload). */
+static struct upstream_pool *
+pool_named(struct daemon *d, const char *name)
+{
+	struct upstream_pool	*p;
+	size_t			 i;
+
+	for (i = 0; i < d->npools; i++)
+		if ((p = daemon_pool(d, i)) != NULL &&
+		    strcmp(upstream_pool_name(p), name) == 0)
+			return p;
+	return NULL;
+}
+
+/* Keep c (its pdu set) waiting for window space, behind the others. */
+static void
+confirm_wait(struct replies *r, struct confirm_part *c)
+{
+	struct timeval	tv = { 0, CONFIRM_RETRY_MS * 1000 };
+
+	c->is_used = true;
+	c->is_waiting = true;
+	c->order = ++r->next_order;
+	c->since_ms = wall_ms();
+	if (r->nwaiting++ == 0 && r->retry_ev != NULL)
+		(void)event_add(r->retry_ev, &tv);
+	log_info("event=confirm_waiting number=%s kind=%s upstream=%s "
+	    "part=%u/%u reason=no_window", c->number,
+	    confirm_kind_name(c->kind), c->upstream, c->part, c->parts);
+}
+
+static struct confirm_part *
+confirm_slot(struct replies *r)
+{
+	size_t	j;
+
+	for (j = 0; j < REPLIES_CONFIRMS_MAX; j++)
+		if (!r->confirms[j].is_used)
+			return &r->confirms[j];
+	return NULL;
+}
+
 static void
 confirm_send(struct replies *r, const struct config_inbound *in,
     const char *subscriber, struct upstream_pool *from,
@@ -262,8 +328,8 @@ confirm_send(struct replies *r, const struct config_inbound *in,
 {
 	struct upstream_pool	*p;
 	struct confirm_part	*c;
-	uint64_t		 aff;
-	size_t			 i, j;
+	bool			 is_queued = false;
+	size_t			 i;
 
 	if (out->nconfirm == 0)
 		return;
@@ -273,37 +339,89 @@ confirm_send(struct replies *r, const struct config_inbound *in,
 		    confirm_kind_name(out->confirm_kind));
 		return;
 	}
-	/* Every part of a long confirmation on one SMSC session. */
-	aff = out->nconfirm > 1 ? affinity_of(subscriber) : 0;
 	for (i = 0; i < out->nconfirm; i++) {
-		c = NULL;
-		for (j = 0; j < REPLIES_CONFIRMS_MAX; j++)
-			if (!r->confirms[j].is_used) {
-				c = &r->confirms[j];
-				break;
-			}
-		if (c == NULL) {
+		if ((c = confirm_slot(r)) == NULL) {
 			log_warnx("event=confirm_dropped number=%s kind=%s "
 			    "reason=too_many_in_flight doing=confirm",
 			    subscriber, confirm_kind_name(out->confirm_kind));
 			return;
 		}
-		memset(c, 0, sizeof(*c));
+		memset(c, 0, offsetof(struct confirm_part, pdu));
 		c->kind = out->confirm_kind;
 		str_copy(c->number, sizeof(c->number), subscriber);
 		str_copy(c->upstream, sizeof(c->upstream),
 		    upstream_pool_name(p));
 		c->part = (unsigned)i + 1;
 		c->parts = (unsigned)out->nconfirm;
-		if (upstream_pool_submit(p, out->confirm[i].bytes,
-		    out->confirm[i].len, &confirm_cbs, c, aff) == -1) {
+		/* Every part of a long confirmation on one SMSC session. */
+		c->aff = out->nconfirm > 1 ? affinity_of(subscriber) : 0;
+		/* Parts after a waiting one wait too: they go in order. */
+		if (!is_queued && r->nwaiting == 0 &&
+		    upstream_pool_submit(p, out->confirm[i].bytes,
+		    out->confirm[i].len, &confirm_cbs, c, c->aff) == 0) {
+			c->is_used = true;
+			continue;
+		}
+		if (!is_queued && r->nwaiting == 0 && errno != EAGAIN) {
 			log_warn("event=confirm_dropped number=%s kind=%s "
 			    "upstream=%s part=%u doing=confirm", subscriber,
 			    confirm_kind_name(c->kind), c->upstream, c->part);
 			return;
 		}
-		c->is_used = true;
+		c->pdu = out->confirm[i];
+		confirm_wait(r, c);
+		is_queued = true;
 	}
+}
+
+/* The waiting part to try next (oldest), or NULL. */
+static struct confirm_part *
+confirm_oldest(struct replies *r)
+{
+	struct confirm_part	*c, *best = NULL;
+	size_t			 j;
+
+	for (j = 0; j < REPLIES_CONFIRMS_MAX; j++) {
+		c = &r->confirms[j];
+		if (c->is_waiting && (best == NULL || c->order < best->order))
+			best = c;
+	}
+	return best;
+}
+
+/* Try the waiting parts, oldest first, until one finds no room. */
+static void
+confirm_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct replies		*r = arg;
+	struct timeval		 tv = { 0, CONFIRM_RETRY_MS * 1000 };
+	struct upstream_pool	*p;
+	struct confirm_part	*c;
+
+	(void)fd;
+	(void)what;
+	while ((c = confirm_oldest(r)) != NULL) {
+		p = pool_named(r->d, c->upstream);
+		if (p != NULL && upstream_pool_submit(p, c->pdu.bytes,
+		    c->pdu.len, &confirm_cbs, c, c->aff) == 0) {
+			c->is_waiting = false;
+			r->nwaiting--;
+			continue;
+		}
+		if (p != NULL && errno == EAGAIN &&
+		    wall_ms() - c->since_ms < CONFIRM_WAIT_MS)
+			break;
+		log_warnx("event=confirm_dropped number=%s kind=%s upstream=%s "
+		    "part=%u/%u reason=%s doing=confirm", c->number,
+		    confirm_kind_name(c->kind), c->upstream, c->part, c->parts,
+		    p == NULL ? "upstream_gone" : errno == EAGAIN ?
+		    "no_window" : "submit_failed");
+		c->is_waiting = false;
+		c->is_used = false;
+		r->nwaiting--;
+	}
+	if (r->nwaiting > 0)
+		(void)event_add(r->retry_ev, &tv);
 }
 
 /* The SMSC answered a confirmation: log, forget. */
@@ -361,20 +479,6 @@ pending_new(struct replies *r, struct upstream_pool *p,
 	pm->len = len;
 	pm->t0 = daemon_now_ms();
 	return pm;
-}
-
-/* The pool named name, or NULL (gone in a reload). */
-static struct upstream_pool *
-pool_named(struct daemon *d, const char *name)
-{
-	struct upstream_pool	*p;
-	size_t			 i;
-
-	for (i = 0; i < d->npools; i++)
-		if ((p = daemon_pool(d, i)) != NULL &&
-		    strcmp(upstream_pool_name(p), name) == 0)
-			return p;
-	return NULL;
 }
 
 /* After the keyword step: log, answer or confirm, then deliver. */

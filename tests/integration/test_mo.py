@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """stopgate proxy, subscriber replies (SPEC section 4): STOP blocks and is
 confirmed once from the number written to; START, HELP (even when opted
-out), multipart and UCS-2 STOP, ambiguous text to the review queue, the
+out), multipart and UCS-2 STOP, a confirmation that waits while every
+SMSC connection is full instead of being lost, ambiguous text to the
+review queue, the
 opt-out surviving kill -9 right after the deliver_sm_resp, and the outbox
 delivered in order once the account's receiver binds.
 
@@ -281,6 +283,35 @@ class TestKeywords(MoCase):
                 self.assertEqual(len(row), len(rows[0]), (args, row))
             self.assertTrue(any(odd_to in r or alnum in r
                                 for r in rows[1:]), (args, rows))
+
+
+class TestConfirmWaits(MoCase):
+    def test_confirmation_waits_for_window(self):
+        """A STOP while the SMSC connection's window is full of a
+        department's sends: the opt-out is acknowledged at once and the
+        confirmation goes as soon as the SMSC answers them."""
+        def ed(cfg):
+            cfg["upstreams"][0]["window"] = 2
+        self.start(ed)
+        self.ctl.cmd("set delay 1500")
+        mk = self.client("marketing", "mkpass1")
+        seqs = [mk.submit_async("12345", "1555999000%d" % i, "hi")
+                for i in range(2)]
+        time.sleep(0.2)     # both in the window, unanswered
+        seq = self.mo(SUB, "12345", "STOP")
+        d = mk.wait_deliver(5)
+        self.assertEqual(d.text(), "STOP")
+        t0 = time.monotonic()
+        self.assertEqual(self.ctl.wait_resp(seq, 10), 0)
+        self.assertLess(time.monotonic() - t0, 1.0)
+        self.assertEqual(self.status(SUB)["promo"], "blocked")
+        c = self.wait_confirmations(SUB, 1)
+        self.assertEqual(self.text(c[0]), OPTOUT_PROMO)
+        for q in seqs:
+            self.assertEqual(mk.wait_resp(q, 10).status, 0)
+        log = self.gw.log_text()
+        self.assertIn("event=confirm_waiting number=%s" % SUB, log)
+        self.assertNotIn("confirm_dropped", log)
 
 
 class TestDurability(MoCase):
