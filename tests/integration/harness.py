@@ -492,6 +492,10 @@ class Harness:
         if wait_bound:
             wait_until(lambda: smsc.ctl().stats()["bound"] >= 1, START_BOUND,
                        what="stopgate to bind upstream")
+            # The simulator counts the bind as it answers it: stopgate
+            # may not have read the answer yet (a send then gets 0x58).
+            wait_until(lambda: "event=available" in gw.log_text(),
+                       START_BOUND, what="stopgate to see its upstream bound")
         return smsc, gw, cfg
 
     def start(self, name, argv, cwd=None, env=None):

@@ -363,6 +363,10 @@ class TestNpmSmsc(NpmCase):
         self.assertEqual((b["command"], b["system_id"]),
                          ("bind_transceiver", "acme"))
         self.assertEqual(b["interface_version"], 0x34)
+        # The SMSC logs its bind_resp as it sends it: a submit before
+        # stopgate has read it would be answered 0x58 (no SMSC bound).
+        harness.wait_until(lambda: "event=available" in gw.log_text(), 10,
+                           what="stopgate to see its upstream bound")
 
         c = smpp.Client.connect(gw.port)
         self.addCleanup(c.close)
