@@ -14,6 +14,11 @@ PostgreSQL (pgserver.py):
 - while a long transaction holds the fleet order (a node's large
   shipping batch), receipt map entries still reach PostgreSQL, and the
   events queued behind it follow once it ends;
+- a node SIGKILLed while it moves a reply to the shared outbox (its
+  insert held by a table lock): the reply is not lost; the insert
+  completes in PostgreSQL and the node, restarted, moves its own copy
+  again (at least once, as SMPP: one duplicate at most), so the account
+  gets it where it binds;
 - a node whose store is held by a long write (its follower cannot commit)
   still refuses a STOP from another node at once: what it has read from
   PostgreSQL is enforced before its store has it, and the refusal is
@@ -132,13 +137,7 @@ class Faults(ClusterCase):
         a = self.start_node("a")
         # Another session holds the fleet order's row lock, as a long
         # shipping transaction of another node would.
-        lock = subprocess.Popen(
-            [pgserver.PSQL, "-h", "127.0.0.1", "-p", str(self.pg.port),
-             "-U", "postgres", "-d", self.pg.dbname, "-At", "-v",
-             "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: (lock.poll() is None and lock.kill(),
-                                 lock.wait()))
+        lock = self.psql_session()
         lock.stdin.write("BEGIN; SELECT seq FROM fleet_counter WHERE id = 1 "
                          "FOR UPDATE; \\echo locked\n")
         lock.stdin.flush()
@@ -163,6 +162,49 @@ class Faults(ClusterCase):
         lock.wait(10)
         harness.wait_until(lambda: self.pg_count() == 1, timeout=10,
                            what="the STOP shipped after the lock")
+
+    def psql_session(self):
+        """A psql session of our own, fed line by line."""
+        p = subprocess.Popen(
+            [pgserver.PSQL, "-h", "127.0.0.1", "-p", str(self.pg.port),
+             "-U", "postgres", "-d", self.pg.dbname, "-At", "-v",
+             "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait()))
+        return p
+
+    def test_kill_mid_outbox_move(self):
+        a = self.start_node("a")
+        b = self.start_node("b")
+        lock = self.psql_session()
+        lock.stdin.write("BEGIN; LOCK TABLE outbox IN ACCESS EXCLUSIVE "
+                         "MODE; \\echo locked\n")
+        lock.stdin.flush()
+        while lock.stdout.readline().strip() != "locked":
+            pass
+        # frontdesk is bound nowhere: the reply goes to a's outbox, and
+        # a's shipper starts moving it, blocked on the lock.
+        self.assertEqual(a.stop_mo(SUB, "15550100", "running late"), 0)
+        harness.wait_until(
+            lambda: self.pg.sql("SELECT count(*) FROM pg_stat_activity "
+                                "WHERE wait_event_type = 'Lock'")[0][0] !=
+            "0", timeout=10, what="a's move waiting for the lock")
+        a.gw.kill9()
+        lock.stdin.write("COMMIT;\n")
+        lock.stdin.close()
+        lock.wait(10)
+        self.restart_node(a)
+        harness.wait_until(
+            lambda: self.pg.sql("SELECT count(*) FROM outbox")[0][0] == "2",
+            timeout=15, what="a's copy moved again after its restart")
+        fd = b.client("frontdesk", "fdpass1")
+        self.assertEqual(fd.wait_deliver(15).text(), "running late")
+        self.assertEqual(fd.wait_deliver(15).text(), "running late")
+        harness.wait_until(
+            lambda: self.pg.sql("SELECT count(*) FROM outbox")[0][0] == "0",
+            timeout=10, what="the shared outbox emptied")
+        with self.assertRaises(Exception):
+            fd.wait_deliver(1)
 
     def test_started_before_migrate(self):
         a = self.start_node("a", migrate=False, wait_sure=False)
