@@ -133,16 +133,35 @@ class Faults(ClusterCase):
         self.wait_sure(a, timeout=20)
         self.assertEqual(cf.submit("15550100", "15551239999", "x")[0], 0)
 
+    def hold_lock(self, sql):
+        """A psql session of our own that has run sql (taking a lock) in
+        an open transaction; release() it. Fails if psql ends first."""
+        p = subprocess.Popen(
+            [pgserver.PSQL, "-h", "127.0.0.1", "-p", str(self.pg.port),
+             "-U", "postgres", "-d", self.pg.dbname, "-At", "-v",
+             "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait()))
+        p.stdin.write("BEGIN; %s; \\echo locked\n" % sql)
+        p.stdin.flush()
+        while True:
+            line = p.stdout.readline()
+            self.assertNotEqual(line, "", "psql ended before the lock")
+            if line.strip() == "locked":
+                return p
+
+    @staticmethod
+    def release(p):
+        p.stdin.write("COMMIT;\n")
+        p.stdin.close()
+        p.wait(10)
+
     def test_receipt_map_not_behind_fleet_order(self):
         a = self.start_node("a")
         # Another session holds the fleet order's row lock, as a long
         # shipping transaction of another node would.
-        lock = self.psql_session()
-        lock.stdin.write("BEGIN; SELECT seq FROM fleet_counter WHERE id = 1 "
-                         "FOR UPDATE; \\echo locked\n")
-        lock.stdin.flush()
-        while lock.stdout.readline().strip() != "locked":
-            pass
+        lock = self.hold_lock("SELECT seq FROM fleet_counter WHERE id = 1 "
+                              "FOR UPDATE")
         ca = a.client()
         st, mid = ca.submit("12345", "15551239000", "your order shipped",
                             registered_delivery=1)
@@ -157,31 +176,14 @@ class Faults(ClusterCase):
         self.assertEqual(a.stop_mo(SUB), 0)
         time.sleep(0.5)
         self.assertEqual(self.pg_count(), 0)
-        lock.stdin.write("COMMIT;\n")
-        lock.stdin.close()
-        lock.wait(10)
+        self.release(lock)
         harness.wait_until(lambda: self.pg_count() == 1, timeout=10,
                            what="the STOP shipped after the lock")
-
-    def psql_session(self):
-        """A psql session of our own, fed line by line."""
-        p = subprocess.Popen(
-            [pgserver.PSQL, "-h", "127.0.0.1", "-p", str(self.pg.port),
-             "-U", "postgres", "-d", self.pg.dbname, "-At", "-v",
-             "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait()))
-        return p
 
     def test_kill_mid_outbox_move(self):
         a = self.start_node("a")
         b = self.start_node("b")
-        lock = self.psql_session()
-        lock.stdin.write("BEGIN; LOCK TABLE outbox IN ACCESS EXCLUSIVE "
-                         "MODE; \\echo locked\n")
-        lock.stdin.flush()
-        while lock.stdout.readline().strip() != "locked":
-            pass
+        lock = self.hold_lock("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
         # frontdesk is bound nowhere: the reply goes to a's outbox, and
         # a's shipper starts moving it, blocked on the lock.
         self.assertEqual(a.stop_mo(SUB, "15550100", "running late"), 0)
@@ -190,9 +192,7 @@ class Faults(ClusterCase):
                                 "WHERE wait_event_type = 'Lock'")[0][0] !=
             "0", timeout=10, what="a's move waiting for the lock")
         a.gw.kill9()
-        lock.stdin.write("COMMIT;\n")
-        lock.stdin.close()
-        lock.wait(10)
+        self.release(lock)
         self.restart_node(a)
         harness.wait_until(
             lambda: self.pg.sql("SELECT count(*) FROM outbox")[0][0] == "2",
